@@ -1,0 +1,13 @@
+//! sea-orm entities: the shape of the tables the migrations create.
+
+pub mod building;
+pub mod community;
+pub mod compound;
+pub mod grid;
+pub mod grid_area;
+pub mod household;
+pub mod property_company;
+pub mod refresh_token;
+pub mod role_assignment;
+pub mod street;
+pub mod user;

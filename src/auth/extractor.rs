@@ -1,0 +1,104 @@
+//! `AuthUser`: the authenticated caller, with the role assignments the policy works from.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::auth::policy::{Role, ScopeType};
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Debug, Clone)]
+pub struct Assignment {
+    pub id: Uuid,
+    pub role: Role,
+    pub scope_type: ScopeType,
+    pub scope_id: Uuid,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: Uuid,
+    pub display_name: String,
+    pub username: Option<String>,
+    pub is_superadmin: bool,
+    pub roles: Vec<Assignment>,
+    pub jti: Uuid,
+    pub family: Uuid,
+    /// Expiry of the access token, seconds since the epoch.
+    pub token_exp: i64,
+}
+
+pub fn revoked_jti_key(jti: Uuid) -> String {
+    format!("revoked:jti:{jti}")
+}
+
+pub fn revoked_family_key(family: Uuid) -> String {
+    format!("revoked:fam:{family}")
+}
+
+fn bearer(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
+impl FromRequest for AuthUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req).map(str::to_owned);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::internal(anyhow::anyhow!("no state")))?;
+            let token = token.ok_or(AppError::Unauthorized)?;
+            let claims = state.jwt.decode(&token).ok_or(AppError::InvalidToken)?;
+            let revoked = state
+                .cache
+                .exists_any(&[
+                    &revoked_jti_key(claims.jti),
+                    &revoked_family_key(claims.fam),
+                ])
+                .await?;
+            if revoked {
+                return Err(AppError::InvalidToken);
+            }
+            let user = entity::user::Entity::find_by_id(claims.sub)
+                .one(&state.db)
+                .await?
+                .filter(|u| u.is_active)
+                .ok_or(AppError::InvalidToken)?;
+            let roles = entity::role_assignment::Entity::find()
+                .filter(entity::role_assignment::Column::UserId.eq(user.id))
+                .all(&state.db)
+                .await?
+                .into_iter()
+                .filter_map(|a| {
+                    Some(Assignment {
+                        id: a.id,
+                        role: Role::parse(&a.role)?,
+                        scope_type: ScopeType::parse(&a.scope_type)?,
+                        scope_id: a.scope_id,
+                    })
+                })
+                .collect();
+            Ok(AuthUser {
+                id: user.id,
+                display_name: user.display_name,
+                username: user.username,
+                is_superadmin: user.is_superadmin,
+                roles,
+                jti: claims.jti,
+                family: claims.fam,
+                token_exp: claims.exp,
+            })
+        })
+    }
+}

@@ -1,0 +1,477 @@
+//! The one place that decides who may do what, where.
+//!
+//! - [`allowed`] is the permission table: `(role, action) -> allowed`. Deny by default.
+//! - [`Scope`] is the scope filter: what the caller's assignments reach, for one action, as one
+//!   SQL condition on any [`Scoped`] table. Lists filter with it; single objects are looked up
+//!   with `id = ? AND <the same condition>`, so the per-object check and the list filter cannot
+//!   disagree.
+//! - Outside the caller's reach is 404; inside the reach of some role but not of one allowed
+//!   the action is 403 ([`authorize_object`]).
+
+use std::collections::BTreeSet;
+
+use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IdenStatic, PaginatorTrait, QueryFilter,
+    QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::error::{AppError, AppResult};
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    CommunityStaff,
+    GridManager,
+    PropertyStaff,
+    CouncilMember,
+    BuildingLeader,
+    StreetLeader,
+    Resident,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeType {
+    Street,
+    Community,
+    Grid,
+    Compound,
+    Building,
+    Household,
+    PropertyCompany,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::Admin,
+        Role::CommunityStaff,
+        Role::GridManager,
+        Role::PropertyStaff,
+        Role::CouncilMember,
+        Role::BuildingLeader,
+        Role::StreetLeader,
+        Role::Resident,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::CommunityStaff => "community_staff",
+            Role::GridManager => "grid_manager",
+            Role::PropertyStaff => "property_staff",
+            Role::CouncilMember => "council_member",
+            Role::BuildingLeader => "building_leader",
+            Role::StreetLeader => "street_leader",
+            Role::Resident => "resident",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The one scope type each role is assigned on.
+    pub fn scope_type(self) -> ScopeType {
+        match self {
+            Role::Admin => ScopeType::Street,
+            Role::CommunityStaff | Role::CouncilMember => ScopeType::Community,
+            Role::GridManager => ScopeType::Grid,
+            Role::PropertyStaff => ScopeType::PropertyCompany,
+            Role::BuildingLeader => ScopeType::Building,
+            Role::StreetLeader => ScopeType::Compound,
+            Role::Resident => ScopeType::Household,
+        }
+    }
+}
+
+impl ScopeType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScopeType::Street => "street",
+            ScopeType::Community => "community",
+            ScopeType::Grid => "grid",
+            ScopeType::Compound => "compound",
+            ScopeType::Building => "building",
+            ScopeType::Household => "household",
+            ScopeType::PropertyCompany => "property_company",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ScopeType> {
+        [
+            ScopeType::Street,
+            ScopeType::Community,
+            ScopeType::Grid,
+            ScopeType::Compound,
+            ScopeType::Building,
+            ScopeType::Household,
+            ScopeType::PropertyCompany,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    StreetRead,
+    StreetWrite,
+    CommunityRead,
+    CommunityWrite,
+    CompoundRead,
+    CompoundWrite,
+    GridRead,
+    GridWrite,
+    BuildingRead,
+    BuildingWrite,
+    HouseholdRead,
+    HouseholdWrite,
+    PropertyCompanyRead,
+    PropertyCompanyWrite,
+    /// Create and list staff accounts.
+    UserManage,
+    /// Grant, list and revoke role assignments.
+    RoleManage,
+}
+
+/// The permission table. Anything not listed is denied.
+pub fn allowed(role: Role, action: Action) -> bool {
+    use Action::*;
+    let actions: &[Action] = match role {
+        Role::Admin => &[
+            StreetRead,
+            StreetWrite,
+            CommunityRead,
+            CommunityWrite,
+            CompoundRead,
+            CompoundWrite,
+            GridRead,
+            GridWrite,
+            BuildingRead,
+            BuildingWrite,
+            HouseholdRead,
+            HouseholdWrite,
+            PropertyCompanyRead,
+            PropertyCompanyWrite,
+            UserManage,
+            RoleManage,
+        ],
+        Role::CommunityStaff => &[
+            CommunityRead,
+            CompoundRead,
+            CompoundWrite,
+            GridRead,
+            GridWrite,
+            BuildingRead,
+            BuildingWrite,
+            HouseholdRead,
+            HouseholdWrite,
+        ],
+        Role::GridManager => &[
+            GridRead,
+            CompoundRead,
+            BuildingRead,
+            HouseholdRead,
+            HouseholdWrite,
+        ],
+        // Property staff see the compounds they serve and their buildings; residents' households
+        // only through tickets.
+        Role::PropertyStaff => &[PropertyCompanyRead, CompoundRead, BuildingRead],
+        Role::CouncilMember => &[CommunityRead, CompoundRead, GridRead, BuildingRead],
+        Role::BuildingLeader => &[BuildingRead, HouseholdRead],
+        Role::StreetLeader => &[CompoundRead, BuildingRead, HouseholdRead],
+        Role::Resident => &[HouseholdRead],
+    };
+    actions.contains(&action)
+}
+
+/// Levels of the territory a scoped table can be filtered on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Street,
+    Community,
+    Grid,
+    Compound,
+    Building,
+    Household,
+    PropertyCompany,
+}
+
+/// A table whose rows lie somewhere in the territory. `column(level)` names the column holding
+/// the id at that level (the row's own id at its own level), or `None` when the table has none.
+pub trait Scoped: EntityTrait {
+    fn column(level: Level) -> Option<Self::Column>;
+}
+
+/// What a caller reaches for one action: sets of ids per level, or everything.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    everything: bool,
+    ids: std::collections::BTreeMap<Level, BTreeSet<Uuid>>,
+}
+
+impl Scope {
+    pub fn everything() -> Self {
+        Scope {
+            everything: true,
+            ids: Default::default(),
+        }
+    }
+
+    fn add(&mut self, level: Level, ids: impl IntoIterator<Item = Uuid>) {
+        self.ids.entry(level).or_default().extend(ids);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        !self.everything && self.ids.values().all(|s| s.is_empty())
+    }
+
+    /// The condition selecting exactly the rows of `E` this scope reaches.
+    pub fn condition<E: Scoped>(&self) -> Condition {
+        if self.everything {
+            return Condition::all();
+        }
+        let mut any = Condition::any();
+        let mut terms = 0;
+        for (level, ids) in &self.ids {
+            if ids.is_empty() {
+                continue;
+            }
+            if let Some(col) = E::column(*level) {
+                any = any.add(col.is_in(ids.iter().copied()));
+                terms += 1;
+            }
+        }
+        if terms == 0 {
+            Condition::all().add(never())
+        } else {
+            any
+        }
+    }
+}
+
+fn never() -> SimpleExpr {
+    Expr::val(1).eq(0)
+}
+
+/// Resolves what `user` reaches for `action`: the union over the assignments whose role allows
+/// it. Grids and property companies expand to the compounds and buildings they cover.
+pub async fn scope<C: ConnectionTrait>(
+    db: &C,
+    user: &AuthUser,
+    action: Action,
+) -> AppResult<Scope> {
+    if user.is_superadmin {
+        return Ok(Scope::everything());
+    }
+    let mut s = Scope::default();
+    for a in user.roles.iter().filter(|a| allowed(a.role, action)) {
+        match a.scope_type {
+            ScopeType::Street => s.add(Level::Street, [a.scope_id]),
+            ScopeType::Community => s.add(Level::Community, [a.scope_id]),
+            ScopeType::Compound => s.add(Level::Compound, [a.scope_id]),
+            ScopeType::Building => s.add(Level::Building, [a.scope_id]),
+            ScopeType::Household => s.add(Level::Household, [a.scope_id]),
+            ScopeType::Grid => {
+                use entity::grid_area::{Column, Entity};
+                s.add(Level::Grid, [a.scope_id]);
+                let areas: Vec<(Option<Uuid>, Option<Uuid>)> = Entity::find()
+                    .select_only()
+                    .column(Column::CompoundId)
+                    .column(Column::BuildingId)
+                    .filter(Column::GridId.eq(a.scope_id))
+                    .into_tuple()
+                    .all(db)
+                    .await?;
+                s.add(Level::Compound, areas.iter().filter_map(|(c, _)| *c));
+                s.add(Level::Building, areas.iter().filter_map(|(_, b)| *b));
+            }
+            ScopeType::PropertyCompany => {
+                use entity::compound::{Column, Entity};
+                s.add(Level::PropertyCompany, [a.scope_id]);
+                let compounds: Vec<Uuid> = Entity::find()
+                    .select_only()
+                    .column(Column::Id)
+                    .filter(Column::PropertyCompanyId.eq(a.scope_id))
+                    .into_tuple()
+                    .all(db)
+                    .await?;
+                s.add(Level::Compound, compounds);
+            }
+        }
+    }
+    Ok(s)
+}
+
+/// Whether the caller may do `action` at all, anywhere (for actions not tied to an object).
+pub fn can_anywhere(user: &AuthUser, action: Action) -> bool {
+    user.is_superadmin || user.roles.iter().any(|a| allowed(a.role, action))
+}
+
+/// Loads the object `id` of `E` if `read` reaches it, else 404.
+pub async fn find_visible<E, C>(
+    db: &C,
+    user: &AuthUser,
+    read: Action,
+    id: Uuid,
+) -> AppResult<E::Model>
+where
+    E: Scoped,
+    C: ConnectionTrait,
+{
+    let s = scope(db, user, read).await?;
+    find_in::<E, C>(db, &s, id).await?.ok_or(AppError::NotFound)
+}
+
+async fn find_in<E, C>(db: &C, s: &Scope, id: Uuid) -> AppResult<Option<E::Model>>
+where
+    E: Scoped,
+    C: ConnectionTrait,
+{
+    let Some(id_col) = id_column::<E>() else {
+        return Ok(None);
+    };
+    Ok(E::find()
+        .filter(id_col.eq(id))
+        .filter(s.condition::<E>())
+        .one(db)
+        .await?)
+}
+
+/// The column holding a table's own id, if the table is scoped by its own id at some level.
+pub fn id_column<E: Scoped>() -> Option<E::Column> {
+    ALL_LEVELS
+        .into_iter()
+        .filter_map(|l| E::column(l))
+        .find(|c| c.as_str() == "id")
+}
+
+const ALL_LEVELS: [Level; 7] = [
+    Level::Street,
+    Level::Community,
+    Level::PropertyCompany,
+    Level::Grid,
+    Level::Compound,
+    Level::Building,
+    Level::Household,
+];
+
+/// For an action on one existing object: 404 unless `read` reaches it, 403 unless `action` does.
+pub async fn authorize_object<E, C>(
+    db: &C,
+    user: &AuthUser,
+    read: Action,
+    action: Action,
+    id: Uuid,
+) -> AppResult<E::Model>
+where
+    E: Scoped,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    let model = find_visible::<E, C>(db, user, read, id).await?;
+    let s = scope(db, user, action).await?;
+    let reached = match id_column::<E>() {
+        Some(id_col) => {
+            E::find()
+                .filter(id_col.eq(id))
+                .filter(s.condition::<E>())
+                .count(db)
+                .await?
+                > 0
+        }
+        None => false,
+    };
+    if reached {
+        Ok(model)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// For creating a child under `parent_id` of table `P`: the parent must be visible to the caller
+/// (`parent_read`, else 404) and reached by `action` (else 403).
+pub async fn authorize_parent<P, C>(
+    db: &C,
+    user: &AuthUser,
+    parent_read: Action,
+    action: Action,
+    parent_id: Uuid,
+) -> AppResult<P::Model>
+where
+    P: Scoped,
+    P::Model: Sync,
+    C: ConnectionTrait,
+{
+    authorize_object::<P, C>(db, user, parent_read, action, parent_id).await
+}
+
+macro_rules! scoped {
+    ($entity:path, $($level:ident => $col:ident),+ $(,)?) => {
+        impl Scoped for $entity {
+            fn column(level: Level) -> Option<Self::Column> {
+                #[allow(unused_imports)]
+                use sea_orm::EntityTrait as _;
+                type Col = <$entity as EntityTrait>::Column;
+                match level {
+                    $(Level::$level => Some(Col::$col),)+
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+scoped!(entity::street::Entity, Street => Id);
+scoped!(entity::community::Entity, Street => StreetId, Community => Id);
+scoped!(entity::property_company::Entity, Street => StreetId, PropertyCompany => Id);
+scoped!(entity::compound::Entity,
+    Street => StreetId, Community => CommunityId, PropertyCompany => PropertyCompanyId, Compound => Id);
+scoped!(entity::grid::Entity, Street => StreetId, Community => CommunityId, Grid => Id);
+scoped!(entity::building::Entity,
+    Street => StreetId, Community => CommunityId, Compound => CompoundId, Building => Id);
+scoped!(entity::household::Entity,
+    Street => StreetId, Community => CommunityId, Compound => CompoundId, Building => BuildingId,
+    Household => Id);
+scoped!(entity::role_assignment::Entity, Street => StreetId);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_role_parses_back_from_its_name() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+            assert_eq!(
+                ScopeType::parse(r.scope_type().as_str()),
+                Some(r.scope_type())
+            );
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn only_admins_manage_staff_and_roles() {
+        for r in Role::ALL {
+            assert_eq!(allowed(r, Action::RoleManage), r == Role::Admin);
+            assert_eq!(allowed(r, Action::UserManage), r == Role::Admin);
+        }
+    }
+
+    #[test]
+    fn property_staff_never_read_households() {
+        assert!(!allowed(Role::PropertyStaff, Action::HouseholdRead));
+    }
+}

@@ -1,0 +1,93 @@
+//! A small key-value cache with expiry, behind one trait with two backends: Redis, for any
+//! number of replicas sharing state, and an in-process map for a single process (`cargo run`).
+//!
+//! Token revocation, login rate limits and, later, the shared WeChat access token go through it,
+//! so that replicas sharing one Redis behave as one.
+
+mod memory;
+mod redis_backend;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use memory::MemoryCache;
+pub use redis_backend::RedisCache;
+
+#[derive(Debug, thiserror::Error)]
+#[error("cache unavailable: {0}")]
+pub struct CacheError(pub String);
+
+pub type CacheResult<T> = Result<T, CacheError>;
+
+#[async_trait::async_trait]
+pub trait Cache: Send + Sync + 'static {
+    async fn get(&self, key: &str) -> CacheResult<Option<String>>;
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> CacheResult<()>;
+    /// Sets the key only if it does not exist; true when this call set it.
+    async fn set_nx(&self, key: &str, value: &str, ttl: Duration) -> CacheResult<bool>;
+    async fn delete(&self, key: &str) -> CacheResult<()>;
+    /// Whether any of the keys exists (one round trip).
+    async fn exists_any(&self, keys: &[String]) -> CacheResult<bool>;
+    /// Increments a counter; the first increment starts its window of `ttl`. Returns the new
+    /// count and the time left in the window.
+    async fn incr_window(&self, key: &str, ttl: Duration) -> CacheResult<(u64, Duration)>;
+    /// Current counter value and time left, without incrementing.
+    async fn peek_window(&self, key: &str) -> CacheResult<(u64, Duration)>;
+    async fn ping(&self) -> CacheResult<()>;
+}
+
+/// A cache handle that prefixes every key, so that deployments (and test runs) sharing one
+/// Redis do not see each other's keys.
+#[derive(Clone)]
+pub struct SharedCache {
+    inner: Arc<dyn Cache>,
+    prefix: Arc<str>,
+}
+
+impl SharedCache {
+    pub fn new(inner: Arc<dyn Cache>, prefix: &str) -> Self {
+        Self {
+            inner,
+            prefix: prefix.into(),
+        }
+    }
+
+    fn k(&self, key: &str) -> String {
+        format!("{}{}", self.prefix, key)
+    }
+
+    pub async fn get(&self, key: &str) -> CacheResult<Option<String>> {
+        self.inner.get(&self.k(key)).await
+    }
+    pub async fn set(&self, key: &str, value: &str, ttl: Duration) -> CacheResult<()> {
+        self.inner.set(&self.k(key), value, ttl).await
+    }
+    pub async fn set_nx(&self, key: &str, value: &str, ttl: Duration) -> CacheResult<bool> {
+        self.inner.set_nx(&self.k(key), value, ttl).await
+    }
+    pub async fn delete(&self, key: &str) -> CacheResult<()> {
+        self.inner.delete(&self.k(key)).await
+    }
+    pub async fn exists_any(&self, keys: &[&str]) -> CacheResult<bool> {
+        let keys: Vec<String> = keys.iter().map(|k| self.k(k)).collect();
+        self.inner.exists_any(&keys).await
+    }
+    pub async fn incr_window(&self, key: &str, ttl: Duration) -> CacheResult<(u64, Duration)> {
+        self.inner.incr_window(&self.k(key), ttl).await
+    }
+    pub async fn peek_window(&self, key: &str) -> CacheResult<(u64, Duration)> {
+        self.inner.peek_window(&self.k(key)).await
+    }
+    pub async fn ping(&self) -> CacheResult<()> {
+        self.inner.ping().await
+    }
+}
+
+/// Connects the backend the settings ask for.
+pub async fn connect(redis_url: Option<&str>, prefix: &str) -> anyhow::Result<SharedCache> {
+    let inner: Arc<dyn Cache> = match redis_url {
+        Some(url) => Arc::new(RedisCache::connect(url).await?),
+        None => Arc::new(MemoryCache::new()),
+    };
+    Ok(SharedCache::new(inner, prefix))
+}

@@ -1,0 +1,302 @@
+//! Typed settings read from the environment once at start-up.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use base64::Engine as _;
+
+/// A value that must never be printed: `Debug` shows only that it is set.
+#[derive(Clone)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Dev,
+    Prod,
+}
+
+/// The PII key used when none is configured outside production. Public by design: it protects
+/// nothing, and `LINLI_ENV=prod` refuses to start with it.
+pub const DEV_PII_KEY_HEX: &str =
+    "6c696e6c692d6465762d6f6e6c792d6b65792d6e6f742d612d73656372657421";
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub env: Environment,
+    pub bind: SocketAddr,
+    pub database_url: String,
+    pub db_max_connections: u32,
+    pub db_acquire_timeout: Duration,
+    pub db_statement_timeout: Duration,
+    pub redis_url: Option<String>,
+    pub cache_prefix: String,
+    pub jwt_secret: Secret<Vec<u8>>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub pii_key: Secret<[u8; 32]>,
+    pub admin_username: Option<String>,
+    pub admin_password: Option<Secret<String>>,
+    pub wechat_appid: Option<String>,
+    pub wechat_secret: Option<Secret<String>>,
+    pub wechat_api_base: String,
+    pub job_interval: Duration,
+    pub upload_dir: PathBuf,
+    pub json_limit: usize,
+    /// HTTP worker threads; 0 means one per CPU core.
+    pub workers: usize,
+    pub trust_forwarded_for: bool,
+    pub login_max_failures_per_user: u32,
+    pub login_max_failures_per_ip: u32,
+    pub login_failure_window: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is missing: it must be set when LINLI_ENV=prod")]
+    MissingInProd(&'static str),
+    #[error("{0} is the development default: set a real secret when LINLI_ENV=prod")]
+    DefaultInProd(&'static str),
+    #[error("{name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        reason: reason.into(),
+    }
+}
+
+impl Settings {
+    /// Read settings from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Read settings through `get`, so tests can build settings without touching the environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = match get("LINLI_ENV").as_deref() {
+            None | Some("dev") | Some("development") | Some("test") => Environment::Dev,
+            Some("prod") | Some("production") => Environment::Prod,
+            Some(other) => return Err(invalid("LINLI_ENV", format!("unknown value {other:?}"))),
+        };
+        let prod = env == Environment::Prod;
+
+        let parse_num = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse::<u64>()
+                    .map_err(|_| invalid(name, "expected a whole number")),
+            }
+        };
+
+        let bind = get("LINLI_BIND")
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .parse()
+            .map_err(|_| invalid("LINLI_BIND", "expected host:port"))?;
+
+        let jwt_secret = match get("LINLI_JWT_SECRET") {
+            Some(s) if s.len() < 32 => {
+                return Err(invalid("LINLI_JWT_SECRET", "must be at least 32 bytes"))
+            }
+            Some(s) if prod && s.starts_with("change-me") => {
+                return Err(ConfigError::DefaultInProd("LINLI_JWT_SECRET"))
+            }
+            Some(s) => s.into_bytes(),
+            None if prod => return Err(ConfigError::MissingInProd("LINLI_JWT_SECRET")),
+            None => {
+                use rand::RngCore;
+                let mut key = vec![0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut key);
+                key
+            }
+        };
+
+        let pii_key = match get("LINLI_PII_KEY") {
+            Some(s) => {
+                let key = decode_key(&s).ok_or_else(|| {
+                    invalid("LINLI_PII_KEY", "expected 32 bytes as hex or base64")
+                })?;
+                if prod && s.eq_ignore_ascii_case(DEV_PII_KEY_HEX) {
+                    return Err(ConfigError::DefaultInProd("LINLI_PII_KEY"));
+                }
+                key
+            }
+            None if prod => return Err(ConfigError::MissingInProd("LINLI_PII_KEY")),
+            None => {
+                decode_key(DEV_PII_KEY_HEX).ok_or_else(|| invalid("LINLI_PII_KEY", "dev key"))?
+            }
+        };
+
+        let admin_username = get("LINLI_ADMIN_USERNAME");
+        let admin_password = get("LINLI_ADMIN_PASSWORD").map(Secret::new);
+        if admin_username.is_some() != admin_password.is_some() {
+            return Err(invalid(
+                "LINLI_ADMIN_USERNAME",
+                "LINLI_ADMIN_USERNAME and LINLI_ADMIN_PASSWORD must be set together",
+            ));
+        }
+
+        let db_max_connections = parse_num("LINLI_DB_MAX_CONNECTIONS", 0)? as u32;
+        let database_url =
+            get("DATABASE_URL").unwrap_or_else(|| "sqlite://linli.db?mode=rwc".into());
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
+            return Err(invalid(
+                "DATABASE_URL",
+                "expected a sqlite:// or postgres:// URL",
+            ));
+        }
+
+        Ok(Settings {
+            env,
+            bind,
+            db_max_connections,
+            database_url,
+            db_acquire_timeout: Duration::from_millis(parse_num(
+                "LINLI_DB_ACQUIRE_TIMEOUT_MS",
+                3000,
+            )?),
+            db_statement_timeout: Duration::from_millis(parse_num(
+                "LINLI_DB_STATEMENT_TIMEOUT_MS",
+                10_000,
+            )?),
+            redis_url: get("REDIS_URL"),
+            cache_prefix: get("LINLI_CACHE_PREFIX").unwrap_or_else(|| "linli:".into()),
+            jwt_secret: Secret::new(jwt_secret),
+            jwt_issuer: "linli".into(),
+            jwt_audience: "linli-api".into(),
+            access_token_ttl: Duration::from_secs(parse_num("LINLI_ACCESS_TOKEN_TTL_SECS", 900)?),
+            refresh_token_ttl: Duration::from_secs(
+                parse_num("LINLI_REFRESH_TOKEN_TTL_DAYS", 30)? * 86_400,
+            ),
+            pii_key: Secret::new(pii_key),
+            admin_username,
+            admin_password,
+            wechat_appid: get("LINLI_WECHAT_APPID"),
+            wechat_secret: get("LINLI_WECHAT_SECRET").map(Secret::new),
+            wechat_api_base: get("LINLI_WECHAT_API_BASE")
+                .unwrap_or_else(|| "https://api.weixin.qq.com".into()),
+            job_interval: Duration::from_secs(parse_num("LINLI_JOB_INTERVAL_SECS", 60)?.max(1)),
+            upload_dir: get("LINLI_UPLOAD_DIR")
+                .unwrap_or_else(|| "./uploads".into())
+                .into(),
+            json_limit: parse_num("LINLI_JSON_LIMIT_BYTES", 64 * 1024)? as usize,
+            workers: parse_num("LINLI_WORKERS", 0)? as usize,
+            trust_forwarded_for: matches!(
+                get("LINLI_TRUST_FORWARDED_FOR").as_deref(),
+                Some("1") | Some("true")
+            ),
+            login_max_failures_per_user: parse_num("LINLI_LOGIN_MAX_FAILURES_PER_USER", 5)? as u32,
+            login_max_failures_per_ip: parse_num("LINLI_LOGIN_MAX_FAILURES_PER_IP", 20)? as u32,
+            login_failure_window: Duration::from_secs(parse_num(
+                "LINLI_LOGIN_FAILURE_WINDOW_SECS",
+                900,
+            )?),
+        })
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+fn decode_key(s: &str) -> Option<[u8; 32]> {
+    let s = s.trim();
+    let bytes = if s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit()) {
+        hex::decode(s).ok()?
+    } else {
+        base64::engine::general_purpose::STANDARD.decode(s).ok()?
+    };
+    bytes.try_into().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn prod_refuses_to_start_without_a_jwt_secret_and_names_it() {
+        let err = settings(&[("LINLI_ENV", "prod"), ("LINLI_PII_KEY", &"ab".repeat(32))])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("LINLI_JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn prod_refuses_the_dev_pii_key_and_a_missing_one() {
+        let secret = "s".repeat(40);
+        let err = settings(&[("LINLI_ENV", "prod"), ("LINLI_JWT_SECRET", &secret)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("LINLI_PII_KEY") && err.contains("missing"),
+            "{err}"
+        );
+        let err = settings(&[
+            ("LINLI_ENV", "prod"),
+            ("LINLI_JWT_SECRET", &secret),
+            ("LINLI_PII_KEY", DEV_PII_KEY_HEX),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("LINLI_PII_KEY") && err.contains("default"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn prod_starts_with_real_secrets_and_dev_starts_with_none() {
+        let ok = settings(&[
+            ("LINLI_ENV", "prod"),
+            ("LINLI_JWT_SECRET", &"s".repeat(40)),
+            ("LINLI_PII_KEY", &"ab".repeat(32)),
+        ]);
+        assert!(ok.is_ok());
+        let dev = settings(&[]).unwrap();
+        assert_eq!(dev.env, Environment::Dev);
+        assert_eq!(dev.jwt_secret.expose().len(), 32);
+        assert!(dev.is_sqlite());
+    }
+
+    #[test]
+    fn short_jwt_secret_is_refused() {
+        assert!(settings(&[("LINLI_JWT_SECRET", "short")]).is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = settings(&[("LINLI_JWT_SECRET", &"x".repeat(40))]).unwrap();
+        let printed = format!("{s:?}");
+        assert!(!printed.contains(&"x".repeat(40)));
+    }
+}

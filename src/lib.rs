@@ -1,0 +1,349 @@
+//! linli: the backend of a WeChat mini-program for community governance.
+
+pub mod auth;
+pub mod cache;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod middleware;
+pub mod openapi;
+pub mod routes;
+pub mod seed;
+pub mod services;
+pub mod state;
+pub mod telemetry;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use migration::MigratorTrait;
+use sea_orm::DatabaseConnection;
+use utoipa_actix_web::{scope, AppExt, UtoipaApp};
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
+
+use crate::auth::tokens::JwtKeys;
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::error::{json_error, AppError, FieldError};
+use crate::middleware::Metrics;
+use crate::state::AppState;
+
+fn register<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    use routes::territory::*;
+    use routes::*;
+    app.service(health::health)
+        .service(health::ready)
+        .service(health::metrics)
+        .service(
+            scope::scope("/api/v1")
+                .service(auth::login)
+                .service(auth::refresh)
+                .service(auth::logout)
+                .service(auth::get_me)
+                .service(users::create_user)
+                .service(users::list_users)
+                .service(users::create_role_assignment)
+                .service(users::list_role_assignments)
+                .service(users::delete_role_assignment)
+                .service(streets::list_streets)
+                .service(streets::create_street)
+                .service(streets::get_street)
+                .service(streets::update_street)
+                .service(streets::delete_street)
+                .service(communities::list_communities)
+                .service(communities::create_community)
+                .service(communities::get_community)
+                .service(communities::update_community)
+                .service(communities::delete_community)
+                .service(property_companies::list_property_companies)
+                .service(property_companies::create_property_company)
+                .service(property_companies::get_property_company)
+                .service(property_companies::update_property_company)
+                .service(property_companies::delete_property_company)
+                .service(compounds::list_compounds)
+                .service(compounds::create_compound)
+                .service(compounds::get_compound)
+                .service(compounds::update_compound)
+                .service(compounds::delete_compound)
+                .service(grids::list_grids)
+                .service(grids::create_grid)
+                .service(grids::get_grid)
+                .service(grids::update_grid)
+                .service(grids::delete_grid)
+                .service(buildings::list_buildings)
+                .service(buildings::create_building)
+                .service(buildings::get_building)
+                .service(buildings::update_building)
+                .service(buildings::delete_building)
+                .service(households::list_households)
+                .service(households::create_household)
+                .service(households::get_household)
+                .service(households::update_household)
+                .service(households::delete_household),
+        )
+}
+
+/// The complete OpenAPI document, as served and as committed in `openapi/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, doc) =
+        register(App::new().into_utoipa_app().openapi(openapi::base())).split_for_parts();
+    openapi::finish(doc)
+}
+
+/// The document as pretty JSON with a trailing newline (the committed file's exact bytes).
+pub fn openapi_json() -> String {
+    let mut s = serde_json::to_string_pretty(&openapi()).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Routes known to the spec, to tell 405 (known path, other method) from 404.
+struct RouteTable(Vec<(Vec<Option<String>>, Vec<String>)>);
+
+impl RouteTable {
+    fn from_spec(doc: &utoipa::openapi::OpenApi) -> Self {
+        let routes = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segs = path
+                    .trim_matches('/')
+                    .split('/')
+                    .map(|s| (!s.starts_with('{')).then(|| s.to_string()))
+                    .collect();
+                let mut methods = Vec::new();
+                for (m, present) in [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ] {
+                    if present {
+                        methods.push(m.to_string());
+                    }
+                }
+                (segs, methods)
+            })
+            .collect();
+        RouteTable(routes)
+    }
+
+    fn allowed_methods(&self, path: &str) -> Vec<String> {
+        let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let mut out = Vec::new();
+        for (pattern, methods) in &self.0 {
+            let matches = pattern.len() == segs.len()
+                && pattern
+                    .iter()
+                    .zip(&segs)
+                    .all(|(p, s)| p.as_deref().is_none_or(|p| p == *s));
+            if matches {
+                out.extend(methods.iter().cloned());
+            }
+        }
+        out
+    }
+}
+
+async fn fallback(
+    req: HttpRequest,
+    routes: web::Data<RouteTable>,
+) -> Result<HttpResponse, AppError> {
+    let allowed = routes.allowed_methods(req.path());
+    Err(if allowed.is_empty() {
+        AppError::NotFound
+    } else {
+        AppError::MethodNotAllowed(allowed)
+    })
+}
+
+async fn serve_openapi(spec: web::Data<SpecJson>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(spec.0.clone())
+}
+
+struct SpecJson(String);
+
+fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(move |err, _req| {
+            use actix_web::error::JsonPayloadError as E;
+            match &err {
+                E::OverflowKnownLength { .. } | E::Overflow { .. } => {
+                    AppError::PayloadTooLarge(limit).into()
+                }
+                E::ContentType => {
+                    AppError::UnsupportedMediaType("expected application/json".into()).into()
+                }
+                E::Deserialize(e) => json_error(e).into(),
+                _ => AppError::MalformedJson("could not read the request body".into()).into(),
+            }
+        })
+}
+
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| {
+        let msg = err.to_string();
+        let field = msg
+            .split('`')
+            .nth(1)
+            .map(str::to_string)
+            .unwrap_or_default();
+        AppError::InvalidQuery(vec![FieldError::new(field, "invalid", msg)]).into()
+    })
+}
+
+fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err, _req| {
+        AppError::InvalidPath(vec![FieldError::new("id", "invalid", err.to_string())]).into()
+    })
+}
+
+/// A configured, not yet running server.
+pub struct Application {
+    server: Server,
+    port: u16,
+    pub state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates, bootstraps the admin if asked, and binds.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let db = db::connect(&settings).await?;
+        migration::Migrator::up(&db, None).await?;
+        if let (Some(u), Some(p)) = (&settings.admin_username, &settings.admin_password) {
+            if services::auth::ensure_bootstrap_admin(&db, u, p.expose())
+                .await
+                .map_err(|e| anyhow::anyhow!("creating the bootstrap admin failed: {e}"))?
+            {
+                tracing::info!(username = %u, "bootstrap admin created");
+            }
+        }
+        let cache = cache::connect(settings.redis_url.as_deref(), &settings.cache_prefix).await?;
+        let listener = TcpListener::bind(settings.bind)?;
+        let port = listener.local_addr()?.port();
+        let state = AppState {
+            db,
+            cache,
+            jwt: Arc::new(JwtKeys::new(&settings)),
+            settings: Arc::new(settings),
+            clock,
+        };
+        let server = run(listener, state.clone())?;
+        Ok(Self {
+            server,
+            port,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.state.db
+    }
+
+    /// Runs until the server stops (SIGTERM/SIGINT: in-flight requests finish first).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let json_limit = state.settings.json_limit;
+    let workers = state.settings.workers;
+    let doc = openapi();
+    let spec = web::Data::new(SpecJson(openapi_json()));
+    let routes = web::Data::new(RouteTable::from_spec(&doc));
+    let metrics = web::Data::new(Metrics::default());
+    let state = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        let (app, _) = register(
+            App::new()
+                .into_utoipa_app()
+                .openapi(openapi::base())
+                .app_data(state.clone())
+                .app_data(metrics.clone())
+                .app_data(routes.clone())
+                .app_data(spec.clone())
+                .app_data(json_config(json_limit))
+                .app_data(query_config())
+                .app_data(path_config()),
+        )
+        .split_for_parts();
+        app.route("/api-docs/openapi.json", web::get().to(serve_openapi))
+            .service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .config(SwaggerConfig::new(["/api-docs/openapi.json"])),
+            )
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    HttpResponse::PermanentRedirect()
+                        .insert_header(("Location", "/docs/"))
+                        .finish()
+                }),
+            )
+            .default_service(web::to(fallback))
+            .wrap(actix_web::middleware::from_fn(middleware::request_context))
+    })
+    .shutdown_timeout(25)
+    .listen(listener)?;
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+/// `linli migrate`.
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let db = db::connect(settings).await?;
+    migration::Migrator::up(&db, None).await?;
+    tracing::info!("migrations applied");
+    Ok(())
+}
+
+/// `linli create-admin`.
+pub async fn create_admin(
+    settings: &Settings,
+    username: &str,
+    password: &str,
+    display_name: &str,
+) -> anyhow::Result<()> {
+    let db = db::connect(settings).await?;
+    migration::Migrator::up(&db, None).await?;
+    services::auth::create_user(&db, username, password.to_string(), display_name, true)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}: {}", describe(&e)))?;
+    Ok(())
+}
+
+fn describe(e: &AppError) -> String {
+    match e {
+        AppError::Validation(errs) => errs
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}

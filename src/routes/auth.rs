@@ -1,0 +1,183 @@
+//! Staff sign-in, token refresh, logout and the caller's own identity.
+
+use std::net::IpAddr;
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::policy::{Role, ScopeType};
+use crate::auth::AuthUser;
+use crate::error::{AppError, AppResult};
+use crate::services::auth as svc;
+use crate::state::AppState;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[schema(example = "admin", max_length = 64)]
+    pub username: String,
+    #[schema(max_length = 128, format = Password)]
+    pub password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenPairResponse {
+    pub access_token: String,
+    /// Opaque; single use. Each refresh returns a new one and spends this one.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Lifetime of the access token in seconds.
+    pub expires_in: i64,
+}
+
+impl From<svc::TokenPair> for TokenPairResponse {
+    fn from(p: svc::TokenPair) -> Self {
+        Self {
+            access_token: p.access_token,
+            refresh_token: p.refresh_token,
+            token_type: "Bearer".into(),
+            expires_in: p.expires_in,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RoleAssignmentSummary {
+    pub id: Uuid,
+    pub role: Role,
+    pub scope_type: ScopeType,
+    pub scope_id: Uuid,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeResponse {
+    pub id: Uuid,
+    pub display_name: String,
+    pub username: Option<String>,
+    /// The deployment administrator, who may act on every street.
+    pub is_superadmin: bool,
+    pub roles: Vec<RoleAssignmentSummary>,
+}
+
+/// The client address used for rate limiting: the peer, or the first `X-Forwarded-For` hop
+/// when `LINLI_TRUST_FORWARDED_FOR` says a trusted proxy sets it.
+pub fn client_ip(req: &HttpRequest, state: &AppState) -> Option<IpAddr> {
+    if state.settings.trust_forwarded_for {
+        if let Some(ip) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+        {
+            return Some(ip);
+        }
+    }
+    req.peer_addr().map(|a| a.ip())
+}
+
+/// Sign in with username and password.
+#[utoipa::path(
+    tag = "auth",
+    security(()),
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenPairResponse),
+        (status = 401, description = "Wrong username or password"),
+        (status = 429, description = "Too many failed attempts for this username or address"),
+    )
+)]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginRequest>,
+) -> AppResult<HttpResponse> {
+    let body = body.into_inner();
+    if body.username.is_empty() || body.username.len() > 64 {
+        return Err(AppError::validation(
+            "username",
+            "invalid",
+            "1 to 64 characters",
+        ));
+    }
+    if body.password.is_empty() || body.password.len() > 512 {
+        return Err(AppError::validation(
+            "password",
+            "invalid",
+            "1 to 512 bytes",
+        ));
+    }
+    let ip = client_ip(&req, &state);
+    let pair = svc::login(&state, &body.username, body.password, ip).await?;
+    Ok(HttpResponse::Ok().json(TokenPairResponse::from(pair)))
+}
+
+/// Exchange a refresh token for a new token pair; the presented token is spent.
+#[utoipa::path(
+    tag = "auth",
+    security(()),
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, body = TokenPairResponse),
+        (status = 401, description = "Unknown, expired, revoked or already used refresh token (reuse revokes the whole family)"),
+    )
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> AppResult<HttpResponse> {
+    if body.refresh_token.is_empty() || body.refresh_token.len() > 256 {
+        return Err(AppError::InvalidRefreshToken);
+    }
+    let pair = svc::refresh(&state, &body.refresh_token).await?;
+    Ok(HttpResponse::Ok().json(TokenPairResponse::from(pair)))
+}
+
+/// Sign out: this access token and its whole refresh family stop working at once.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 204, description = "Signed out"))
+)]
+#[post("/auth/logout")]
+pub async fn logout(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
+    svc::logout(&state, &user).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller: identity and role assignments.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 200, body = MeResponse))
+)]
+#[get("/me")]
+pub async fn get_me(user: AuthUser) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(MeResponse {
+        id: user.id,
+        display_name: user.display_name,
+        username: user.username,
+        is_superadmin: user.is_superadmin,
+        roles: user
+            .roles
+            .into_iter()
+            .map(|a| RoleAssignmentSummary {
+                id: a.id,
+                role: a.role,
+                scope_type: a.scope_type,
+                scope_id: a.scope_id,
+            })
+            .collect(),
+    }))
+}

@@ -1,0 +1,108 @@
+//! HTTP layer: one module per resource, each with its DTOs, handlers and utoipa annotations.
+
+pub mod auth;
+pub mod health;
+pub mod territory;
+pub mod users;
+
+use actix_web::http::header;
+use actix_web::HttpResponse;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult, FieldError};
+
+pub const DEFAULT_LIMIT: u64 = 20;
+pub const MAX_LIMIT: u64 = 100;
+
+/// One page of a keyset-paginated list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// `limit` and `cursor`, validated. `limit` above 100 is clamped to 100; below 1 is a 400.
+#[derive(Debug, Clone, Copy)]
+pub struct PageParams {
+    pub limit: u64,
+    pub after: Option<Uuid>,
+}
+
+impl PageParams {
+    pub fn new(limit: Option<i64>, cursor: Option<&str>) -> AppResult<Self> {
+        let limit = match limit {
+            None => DEFAULT_LIMIT,
+            Some(n) if n < 1 => {
+                return Err(AppError::InvalidQuery(vec![FieldError::new(
+                    "limit",
+                    "out_of_range",
+                    "limit must be at least 1",
+                )]))
+            }
+            Some(n) => (n as u64).min(MAX_LIMIT),
+        };
+        let after = cursor.map(decode_cursor).transpose()?;
+        Ok(Self { limit, after })
+    }
+}
+
+pub fn encode_cursor(id: Uuid) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id.as_bytes())
+}
+
+fn decode_cursor(s: &str) -> AppResult<Uuid> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .ok()
+        .and_then(|b| Uuid::from_slice(&b).ok())
+        .ok_or_else(|| {
+            AppError::InvalidQuery(vec![FieldError::new(
+                "cursor",
+                "invalid",
+                "cursor is not one this API returned",
+            )])
+        })
+}
+
+/// 201 with a `Location` header and the created object.
+pub fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .json(body)
+}
+
+/// Deserializes a field that may be absent (leave as is), null (clear) or a value (set).
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Validates a display name: trimmed, non-empty, at most `max` characters, no control characters.
+pub fn clean_name(field: &str, value: &str, max: usize) -> AppResult<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(AppError::validation(field, "required", "must not be empty"));
+    }
+    if v.chars().count() > max {
+        return Err(AppError::validation(
+            field,
+            "too_long",
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(AppError::validation(
+            field,
+            "invalid",
+            "must not contain control characters",
+        ));
+    }
+    Ok(v.to_string())
+}

@@ -1,0 +1,299 @@
+//! Staff sign-in, refresh-token rotation with reuse detection, logout and the bootstrap admin.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::auth::extractor::{revoked_family_key, revoked_jti_key};
+use crate::auth::password;
+use crate::auth::tokens::{hash_refresh_token, new_refresh_token, unix_now};
+use crate::auth::AuthUser;
+use crate::error::{is_unique_violation, AppError, AppResult};
+use crate::state::AppState;
+use entity::{refresh_token, role_assignment, user};
+
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+}
+
+fn user_fail_key(username: &str) -> String {
+    format!("login:fail:user:{}", username.to_lowercase())
+}
+
+fn ip_fail_key(ip: IpAddr) -> String {
+    format!("login:fail:ip:{ip}")
+}
+
+/// Refuses the attempt while either the username or the client address has used up its failures.
+async fn check_login_limits(state: &AppState, username: &str, ip: Option<IpAddr>) -> AppResult<()> {
+    let s = &state.settings;
+    let (n, left) = state.cache.peek_window(&user_fail_key(username)).await?;
+    if n >= s.login_max_failures_per_user as u64 {
+        return Err(AppError::RateLimited { retry_after: left });
+    }
+    if let Some(ip) = ip {
+        let (n, left) = state.cache.peek_window(&ip_fail_key(ip)).await?;
+        if n >= s.login_max_failures_per_ip as u64 {
+            return Err(AppError::RateLimited { retry_after: left });
+        }
+    }
+    Ok(())
+}
+
+async fn record_login_failure(
+    state: &AppState,
+    username: &str,
+    ip: Option<IpAddr>,
+) -> AppResult<()> {
+    let window = state.settings.login_failure_window;
+    state
+        .cache
+        .incr_window(&user_fail_key(username), window)
+        .await?;
+    if let Some(ip) = ip {
+        state.cache.incr_window(&ip_fail_key(ip), window).await?;
+    }
+    Ok(())
+}
+
+pub async fn login(
+    state: &AppState,
+    username: &str,
+    password_plain: String,
+    ip: Option<IpAddr>,
+) -> AppResult<TokenPair> {
+    check_login_limits(state, username, ip).await?;
+    let found = user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(&state.db)
+        .await?;
+    let stored = found.as_ref().and_then(|u| u.password_hash.clone());
+    let ok = password::verify(password_plain, stored).await?;
+    let user = match found {
+        Some(u) if ok && u.is_active => u,
+        _ => {
+            record_login_failure(state, username, ip).await?;
+            tracing::info!(reason = "bad_credentials", "login refused");
+            return Err(AppError::InvalidCredentials);
+        }
+    };
+    state.cache.delete(&user_fail_key(username)).await?;
+    tracing::info!(user_id = %user.id, "login succeeded");
+    issue_pair(&state.db, state, user.id, Uuid::now_v7()).await
+}
+
+/// Issues an access token and a new refresh token in `family`, storing only the token's hash.
+async fn issue_pair<C: ConnectionTrait>(
+    db: &C,
+    state: &AppState,
+    user_id: Uuid,
+    family: Uuid,
+) -> AppResult<TokenPair> {
+    let refresh = new_refresh_token();
+    let now = Utc::now();
+    let ttl =
+        chrono::Duration::from_std(state.settings.refresh_token_ttl).map_err(AppError::internal)?;
+    refresh_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user_id),
+        family_id: Set(family),
+        token_hash: Set(hash_refresh_token(&refresh)),
+        expires_at: Set(now + ttl),
+        used_at: Set(None),
+        revoked_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    let (access, claims) = state
+        .jwt
+        .issue(user_id, family)
+        .map_err(AppError::internal)?;
+    Ok(TokenPair {
+        access_token: access,
+        refresh_token: refresh,
+        expires_in: claims.exp - claims.iat,
+    })
+}
+
+/// Spends `presented` and returns a new pair in the same family. A token that was already spent
+/// (or revoked) is a sign of theft: the whole family is revoked and the caller gets 401.
+pub async fn refresh(state: &AppState, presented: &str) -> AppResult<TokenPair> {
+    let hash = hash_refresh_token(presented);
+    let row = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash))
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::InvalidRefreshToken)?;
+    if row.used_at.is_some() || row.revoked_at.is_some() {
+        tracing::warn!(user_id = %row.user_id, family = %row.family_id, "spent refresh token presented; revoking its family");
+        revoke_family(state, row.family_id).await?;
+        return Err(AppError::InvalidRefreshToken);
+    }
+    if row.expires_at <= Utc::now() {
+        return Err(AppError::InvalidRefreshToken);
+    }
+    let active = user::Entity::find_by_id(row.user_id)
+        .one(&state.db)
+        .await?
+        .is_some_and(|u| u.is_active);
+    if !active {
+        return Err(AppError::InvalidRefreshToken);
+    }
+    let txn = state.db.begin().await?;
+    // Spend it only if nobody else did in the meantime: of two concurrent uses, one wins.
+    let spent = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(Utc::now()))
+        .filter(refresh_token::Column::Id.eq(row.id))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if spent.rows_affected != 1 {
+        txn.rollback().await?;
+        revoke_family(state, row.family_id).await?;
+        return Err(AppError::InvalidRefreshToken);
+    }
+    let pair = issue_pair(&txn, state, row.user_id, row.family_id).await?;
+    txn.commit().await?;
+    Ok(pair)
+}
+
+/// Revokes every refresh token of `family`, and (through the cache) every access token issued
+/// with it, for as long as such an access token could live.
+pub async fn revoke_family(state: &AppState, family: Uuid) -> AppResult<()> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(refresh_token::Column::FamilyId.eq(family))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(&state.db)
+        .await?;
+    state
+        .cache
+        .set(
+            &revoked_family_key(family),
+            "1",
+            state.settings.access_token_ttl + Duration::from_secs(60),
+        )
+        .await?;
+    Ok(())
+}
+
+pub async fn logout(state: &AppState, user: &AuthUser) -> AppResult<()> {
+    let left = (user.token_exp - unix_now()).max(1) as u64 + 60;
+    state
+        .cache
+        .set(&revoked_jti_key(user.jti), "1", Duration::from_secs(left))
+        .await?;
+    revoke_family(state, user.family).await?;
+    tracing::info!(user_id = %user.id, "logged out");
+    Ok(())
+}
+
+pub fn validate_username(username: &str) -> AppResult<()> {
+    let ok = (3..=64).contains(&username.len())
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::validation(
+            "username",
+            "invalid",
+            "3 to 64 characters: letters, digits, '_', '.', '-'",
+        ))
+    }
+}
+
+pub fn validate_password(password: &str) -> AppResult<()> {
+    let n = password.chars().count();
+    if n < password::MIN_PASSWORD_LEN {
+        return Err(AppError::validation(
+            "password",
+            "too_short",
+            format!("must be at least {} characters", password::MIN_PASSWORD_LEN),
+        ));
+    }
+    if n > password::MAX_PASSWORD_LEN {
+        return Err(AppError::validation(
+            "password",
+            "too_long",
+            format!("must be at most {} characters", password::MAX_PASSWORD_LEN),
+        ));
+    }
+    Ok(())
+}
+
+/// Creates a staff account. A taken username is 409.
+pub async fn create_user<C: ConnectionTrait>(
+    db: &C,
+    username: &str,
+    password_plain: String,
+    display_name: &str,
+    is_superadmin: bool,
+) -> AppResult<user::Model> {
+    validate_username(username)?;
+    validate_password(&password_plain)?;
+    let display_name = crate::routes::clean_name("display_name", display_name, 100)?;
+    let hash = password::hash(password_plain).await?;
+    let now = Utc::now();
+    user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        username: Set(Some(username.to_string())),
+        password_hash: Set(Some(hash)),
+        display_name: Set(display_name),
+        is_active: Set(true),
+        is_superadmin: Set(is_superadmin),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            AppError::Conflict(format!("the username {username:?} is taken"))
+        } else {
+            e.into()
+        }
+    })
+}
+
+/// Creates the deployment administrator named by `LINLI_ADMIN_USERNAME` unless an administrator
+/// already exists. Returns whether one was created.
+pub async fn ensure_bootstrap_admin<C: ConnectionTrait>(
+    db: &C,
+    username: &str,
+    password_plain: &str,
+) -> AppResult<bool> {
+    let any_admin = user::Entity::find()
+        .filter(user::Column::IsSuperadmin.eq(true))
+        .one(db)
+        .await?
+        .is_some()
+        || role_assignment::Entity::find()
+            .filter(role_assignment::Column::Role.eq("admin"))
+            .one(db)
+            .await?
+            .is_some();
+    if any_admin {
+        return Ok(false);
+    }
+    create_user(
+        db,
+        username,
+        password_plain.to_string(),
+        "Administrator",
+        true,
+    )
+    .await?;
+    Ok(true)
+}

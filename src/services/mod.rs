@@ -1,0 +1,4 @@
+//! Domain rules, generic over `ConnectionTrait`; no HTTP types here.
+
+pub mod auth;
+pub mod territory;
