@@ -1,0 +1,301 @@
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use linli::clock::ManualClock;
+use linli::config::Settings;
+use linli::state::AppState;
+use linli::Application;
+use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+pub const ADMIN_USERNAME: &str = "root";
+pub const ADMIN_PASSWORD: &str = "root-password-123";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: Client,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    /// The environment the app was built from (reuse it to start a second replica).
+    pub vars: HashMap<String, String>,
+    sqlite_file: Option<std::path::PathBuf>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(f) = &self.sqlite_file {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", f.display()));
+            }
+        }
+    }
+}
+
+pub fn using_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"))
+}
+
+pub fn redis_url() -> Option<String> {
+    std::env::var("TEST_REDIS_URL").ok().filter(|u| !u.is_empty())
+}
+
+/// A fresh database URL: a new PostgreSQL database next to `TEST_DATABASE_URL`, or a new SQLite
+/// file in the temp directory.
+async fn fresh_database() -> (String, Option<std::path::PathBuf>) {
+    let name = format!("linli_test_{}", Uuid::new_v4().simple());
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(base) if base.starts_with("postgres") => {
+            let admin = Database::connect(base.as_str()).await.expect("connect to TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let (prefix, _) = base.rsplit_once('/').expect("database URL has a path");
+            (format!("{prefix}/{name}"), None)
+        }
+        _ => {
+            let path = std::env::temp_dir().join(format!("{name}.db"));
+            (format!("sqlite://{}?mode=rwc", path.display()), Some(path))
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Spawns an app; `configure` may change the environment it is built from.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
+    let (db_url, sqlite_file) = fresh_database().await;
+    let mut vars: HashMap<String, String> = [
+        ("DATABASE_URL", db_url.as_str()),
+        ("LINLI_BIND", "127.0.0.1:0"),
+        ("LINLI_JWT_SECRET", JWT_SECRET),
+        ("LINLI_WORKERS", "1"),
+        ("LINLI_ADMIN_USERNAME", ADMIN_USERNAME),
+        ("LINLI_ADMIN_PASSWORD", ADMIN_PASSWORD),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    vars.insert(
+        "LINLI_CACHE_PREFIX".into(),
+        format!("linli-test:{}:", Uuid::new_v4().simple()),
+    );
+    if let Some(r) = redis_url() {
+        vars.insert("REDIS_URL".into(), r);
+    }
+    configure(&mut vars);
+    let mut app = start(vars).await;
+    app.sqlite_file = sqlite_file;
+    app
+}
+
+/// Starts an app from exactly these variables (e.g. a second replica of another app).
+pub async fn start(vars: HashMap<String, String>) -> TestApp {
+    let lookup = vars.clone();
+    let settings = Settings::from_lookup(move |k| lookup.get(k).cloned()).expect("test settings");
+    let clock = Arc::new(ManualClock::default());
+    let app = Application::build_with_clock(settings, clock.clone())
+        .await
+        .expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state.clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        state,
+        clock,
+        vars,
+        sqlite_file: None,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let rb = self.client.request(method, self.url(path));
+        match token {
+            Some(t) => rb.bearer_auth(t),
+            None => rb,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, Some(token))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, Some(token))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(Method::PATCH, path, Some(token))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.request(Method::DELETE, path, Some(token))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// POST /api/v1/auth/login; the raw response.
+    pub async fn login_response(&self, username: &str, password: &str) -> Response {
+        self.client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Logs in and returns the token pair body.
+    pub async fn login(&self, username: &str, password: &str) -> Value {
+        let res = self.login_response(username, password).await;
+        assert_eq!(res.status(), StatusCode::OK, "login as {username}");
+        res.json().await.expect("json")
+    }
+
+    /// An access token of the bootstrap (deployment) administrator.
+    pub async fn admin_token(&self) -> String {
+        token_of(&self.login(ADMIN_USERNAME, ADMIN_PASSWORD).await)
+    }
+
+    /// Creates a staff user through the API and returns its id.
+    pub async fn create_user(&self, admin: &str, username: &str, password: &str) -> Uuid {
+        let res = self
+            .post(
+                "/api/v1/users",
+                admin,
+                &json!({"username": username, "password": password, "display_name": username}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "create user {username}");
+        id_of(&res.json().await.expect("json"))
+    }
+
+    /// Grants `role` on `scope_id` through the API.
+    pub async fn grant(&self, admin: &str, user: Uuid, role: &str, scope_type: &str, scope_id: Uuid) {
+        let res = self
+            .post(
+                "/api/v1/role-assignments",
+                admin,
+                &json!({"user_id": user, "role": role, "scope_type": scope_type, "scope_id": scope_id}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "grant {role}");
+    }
+
+    /// Creates a user with one role and returns its access token.
+    pub async fn user_with_role(
+        &self,
+        admin: &str,
+        username: &str,
+        role: &str,
+        scope_type: &str,
+        scope_id: Uuid,
+    ) -> String {
+        let password = "a-long-password-1";
+        let id = self.create_user(admin, username, password).await;
+        self.grant(admin, id, role, scope_type, scope_id).await;
+        token_of(&self.login(username, password).await)
+    }
+
+    /// POSTs `body` to a collection as `token`, asserts 201 and returns the new id.
+    pub async fn create(&self, token: &str, collection: &str, body: Value) -> Uuid {
+        let res = self.post(&format!("/api/v1/{collection}"), token, &body).await;
+        let status = res.status();
+        let text = res.text().await.expect("body");
+        assert_eq!(status, StatusCode::CREATED, "create in {collection}: {text}");
+        id_of(&serde_json::from_str(&text).expect("json"))
+    }
+}
+
+pub fn token_of(pair: &Value) -> String {
+    pair["access_token"].as_str().expect("access_token").to_string()
+}
+
+pub fn id_of(v: &Value) -> Uuid {
+    v["id"].as_str().and_then(|s| s.parse().ok()).expect("id")
+}
+
+/// Asserts the response is problem+json with `status` and `code`, and returns the body.
+pub async fn assert_problem(res: Response, status: u16, code: &str) -> Value {
+    assert_eq!(res.status().as_u16(), status, "status");
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(ct.starts_with("application/problem+json"), "content-type {ct}");
+    let request_id = res
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let body: Value = res.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert!(body["type"].is_string() && body["title"].is_string() && body["detail"].is_string());
+    assert_eq!(body["request_id"], request_id.as_str(), "request_id matches the header");
+    body
+}
+
+/// A small territory: street → community → compound → building → household.
+pub struct Territory {
+    pub street: Uuid,
+    pub community: Uuid,
+    pub compound: Uuid,
+    pub building: Uuid,
+    pub household: Uuid,
+}
+
+pub async fn small_territory(app: &TestApp, admin: &str, tag: &str) -> Territory {
+    let street = app.create(admin, "streets", json!({"name": format!("{tag}街道")})).await;
+    let community = app
+        .create(admin, "communities", json!({"street_id": street, "name": format!("{tag}社区")}))
+        .await;
+    let compound = app
+        .create(admin, "compounds", json!({"community_id": community, "name": format!("{tag}小区")}))
+        .await;
+    let building = app
+        .create(admin, "buildings", json!({"compound_id": compound, "name": "1幢"}))
+        .await;
+    let household = app
+        .create(admin, "households", json!({"building_id": building, "unit": "1单元", "room": "101"}))
+        .await;
+    Territory {
+        street,
+        community,
+        compound,
+        building,
+        household,
+    }
+}

@@ -1,0 +1,12 @@
+//! Black-box tests: a real server on port 0, a fresh database per test (a new SQLite file, or a
+//! new PostgreSQL database when `TEST_DATABASE_URL` is set) and a fresh Redis key prefix (when
+//! `TEST_REDIS_URL` is set; otherwise the in-process cache). Tests speak HTTP to it.
+
+mod helpers;
+
+mod access_matrix;
+mod auth;
+mod errors;
+mod operations;
+mod spec;
+mod territory;
