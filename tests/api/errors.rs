@@ -1,1 +1,176 @@
+//! Every rejection is problem+json with a stable code; 5xx reveal nothing.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use sea_orm::TransactionTrait;
+use serde_json::json;
+
 use crate::helpers::*;
+
+#[tokio::test]
+async fn malformed_json_is_400_malformed_json() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body("{\"username\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 400, "malformed_json").await;
+}
+
+#[tokio::test]
+async fn unknown_field_is_400_naming_the_field() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"username": "a", "password": "b", "role": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(res, 400, "invalid_body").await;
+    assert_eq!(body["errors"][0]["field"], "role");
+    assert_eq!(body["errors"][0]["code"], "unknown_field");
+}
+
+#[tokio::test]
+async fn wrong_type_and_missing_field_are_400_invalid_body() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"username": 5, "password": "b"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 400, "invalid_body").await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"username": "a"}))
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(res, 400, "invalid_body").await;
+    assert_eq!(body["errors"][0]["field"], "password");
+    assert_eq!(body["errors"][0]["code"], "required");
+}
+
+#[tokio::test]
+async fn bad_path_and_query_parameters_are_400() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let res = app.get("/api/v1/streets/not-a-uuid", &token).await;
+    assert_problem(res, 400, "invalid_path").await;
+    let res = app.get("/api/v1/streets?limit=many", &token).await;
+    assert_problem(res, 400, "invalid_query").await;
+    let res = app.get("/api/v1/streets?colour=red", &token).await;
+    assert_problem(res, 400, "invalid_query").await;
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404_problem() {
+    let app = spawn_app().await;
+    for path in ["/", "/api/v1/nothing-here", "/api/v2/streets", "/api/v1/streets/x/y"] {
+        let res = app.client.get(app.url(path)).send().await.unwrap();
+        assert_problem(res, 404, "not_found").await;
+    }
+}
+
+#[tokio::test]
+async fn wrong_methods_are_405_problem_with_allow() {
+    let app = spawn_app().await;
+    let res = app
+        .request(Method::PUT, "/api/v1/streets", None)
+        .send()
+        .await
+        .unwrap();
+    let allow = res.headers()["allow"].to_str().unwrap().to_string();
+    assert_problem(res, 405, "method_not_allowed").await;
+    assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+
+    let res = app
+        .request(Method::GET, "/api/v1/auth/login", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["allow"], "POST");
+    assert_problem(res, 405, "method_not_allowed").await;
+
+    let res = app
+        .request(Method::POST, &format!("/api/v1/streets/{}", uuid::Uuid::now_v7()), None)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 405, "method_not_allowed").await;
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_413() {
+    let app = spawn_app().await;
+    let big = "x".repeat(70 * 1024);
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"username": big, "password": "p"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 413, "payload_too_large").await;
+}
+
+#[tokio::test]
+async fn non_json_content_type_is_415() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("content-type", "text/plain")
+        .body(r#"{"username":"a","password":"b"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 415, "unsupported_media_type").await;
+}
+
+#[tokio::test]
+async fn exhausted_pool_answers_503_with_retry_after_and_leaks_nothing() {
+    let app = spawn_app_with(|v| {
+        v.insert("LINLI_DB_MAX_CONNECTIONS".into(), "1".into());
+        v.insert("LINLI_DB_ACQUIRE_TIMEOUT_MS".into(), "300".into());
+    })
+    .await;
+    let token = app.admin_token().await;
+    // Hold the pool's only connection.
+    let txn = app.state.db.begin().await.unwrap();
+    let res = app
+        .request(Method::GET, "/api/v1/streets", Some(&token))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .expect("answered instead of hanging");
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(retry >= 1);
+    let body = assert_problem(res, 503, "service_unavailable").await;
+    let text = body.to_string().to_lowercase();
+    for leak in ["sqlx", "pool", "select", "sqlite", "postgres", "timed out", ".rs"] {
+        assert!(!text.contains(leak), "503 body leaks {leak:?}: {text}");
+    }
+    let res = app
+        .client
+        .get(app.url("/ready"))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 503, "service_unavailable").await;
+    txn.rollback().await.unwrap();
+    // And it recovers.
+    let res = app.get("/api/v1/streets", &token).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}

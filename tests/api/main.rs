@@ -2,11 +2,14 @@
 //! new PostgreSQL database when `TEST_DATABASE_URL` is set) and a fresh Redis key prefix (when
 //! `TEST_REDIS_URL` is set; otherwise the in-process cache). Tests speak HTTP to it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod helpers;
 
 mod access_matrix;
 mod auth;
 mod errors;
+mod lifecycle;
 mod operations;
 mod spec;
 mod territory;

@@ -1,0 +1,97 @@
+//! The binary as an operator runs it: refusing bad production settings, and graceful shutdown.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_linli");
+
+#[test]
+fn prod_refuses_to_start_with_a_missing_secret_and_names_it() {
+    let out = Command::new(BIN)
+        .env_clear()
+        .env("LINLI_ENV", "prod")
+        .env("LINLI_PII_KEY", "ab".repeat(32))
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("LINLI_JWT_SECRET"), "{err}");
+}
+
+#[test]
+fn openapi_subcommand_prints_the_spec() {
+    let out = Command::new(BIN).arg("openapi").output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["openapi"], "3.1.0");
+}
+
+#[test]
+fn sigterm_lets_in_flight_requests_finish_refuses_new_ones_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/l.db?mode=rwc", dir.path().display());
+    let mut child = Command::new(BIN)
+        .env_clear()
+        .env("DATABASE_URL", db)
+        .env("LINLI_BIND", "127.0.0.1:0")
+        .env("LINLI_UPLOAD_DIR", dir.path().join("uploads"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap()
+        .to_string();
+
+    // A request in flight: headers and half the body sent.
+    let body = r#"{"username":"nobody","password":"wrong-password"}"#;
+    let mut conn = TcpStream::connect(&addr).unwrap();
+    write!(
+        conn,
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        body.len(),
+        &body[..10]
+    )
+    .unwrap();
+    conn.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::thread::sleep(Duration::from_millis(300));
+
+    // New connections are refused once the listener is closed.
+    assert!(
+        TcpStream::connect(&addr).is_err(),
+        "a new connection was accepted after SIGTERM"
+    );
+
+    // The in-flight request completes.
+    conn.write_all(&body.as_bytes()[10..]).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut response = String::new();
+    conn.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 401"), "{response}");
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert_eq!(status.code(), Some(0));
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
