@@ -1,1 +1,687 @@
+//! The access matrix: every role against every territory resource type, black-box over HTTP.
+//!
+//! One fixture territory (two streets) and one user per role. For every user and every object:
+//! the list filter and the per-object read agree and match the expected scope; reads answer 200 or
+//! 404 (never 403); writes answer 404 outside the scope, 403 where the role may not write, 200
+//! where it may. Role management stays within an administrator's street.
+//!
+//! Fixture (labels used throughout):
+//! - S1 ⊃ C1, C2; S2 ⊃ C3.
+//! - C1 ⊃ K1, K2; C2 ⊃ K3; C3 ⊃ K4.
+//! - G1 in C1 covers compound K1 and building B2b; G2 in C1 covers nothing; G3 in C3 covers K4.
+//! - K1 ⊃ B1; K2 ⊃ B2a, B2b; K3 ⊃ B3; K4 ⊃ B4; each Bx holds household Hx.
+//! - P1 (S1) serves K1; P2 (S1) serves nothing; P3 (S2) serves K4.
+
+use std::collections::BTreeSet;
+
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
 use crate::helpers::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Street,
+    Community,
+    PropertyCompany,
+    Compound,
+    Grid,
+    Building,
+    Household,
+}
+
+impl Kind {
+    const ALL: [Kind; 7] = [
+        Kind::Street,
+        Kind::Community,
+        Kind::PropertyCompany,
+        Kind::Compound,
+        Kind::Grid,
+        Kind::Building,
+        Kind::Household,
+    ];
+
+    fn collection(self) -> &'static str {
+        match self {
+            Kind::Street => "streets",
+            Kind::Community => "communities",
+            Kind::PropertyCompany => "property-companies",
+            Kind::Compound => "compounds",
+            Kind::Grid => "grids",
+            Kind::Building => "buildings",
+            Kind::Household => "households",
+        }
+    }
+}
+
+/// What each role may write, mirrored from the permission table in `src/auth/policy.rs`.
+const ADMIN_WRITES: &[Kind] = &Kind::ALL;
+const COMMUNITY_STAFF_WRITES: &[Kind] =
+    &[Kind::Compound, Kind::Grid, Kind::Building, Kind::Household];
+const GRID_MANAGER_WRITES: &[Kind] = &[Kind::Household];
+const NO_WRITES: &[Kind] = &[];
+
+struct Obj {
+    label: &'static str,
+    kind: Kind,
+    id: Uuid,
+    /// A harmless PATCH body (the current name, or room for households).
+    patch: Value,
+}
+
+impl Obj {
+    fn path(&self) -> String {
+        format!("/api/v1/{}/{}", self.kind.collection(), self.id)
+    }
+}
+
+struct Actor {
+    name: &'static str,
+    token: String,
+    visible: BTreeSet<&'static str>,
+    writes: &'static [Kind],
+}
+
+struct Fixture {
+    app: TestApp,
+    /// The deployment superadmin.
+    root: String,
+    objects: Vec<Obj>,
+    actors: Vec<Actor>,
+}
+
+impl Fixture {
+    fn obj(&self, label: &str) -> &Obj {
+        self.objects
+            .iter()
+            .find(|o| o.label == label)
+            .unwrap_or_else(|| panic!("no fixture object {label}"))
+    }
+
+    fn id(&self, label: &str) -> Uuid {
+        self.obj(label).id
+    }
+
+    fn actor(&self, name: &str) -> &Actor {
+        self.actors
+            .iter()
+            .find(|a| a.name == name)
+            .unwrap_or_else(|| panic!("no actor {name}"))
+    }
+
+    /// The label of a fixture id, or `?<id>` for anything that is not part of the fixture.
+    fn label_of(&self, id: &str) -> String {
+        self.objects
+            .iter()
+            .find(|o| o.id.to_string() == id)
+            .map_or_else(|| format!("?{id}"), |o| o.label.to_string())
+    }
+
+    fn labels(&self, kind: Kind) -> impl Iterator<Item = &Obj> {
+        self.objects.iter().filter(move |o| o.kind == kind)
+    }
+}
+
+async fn add(
+    app: &TestApp,
+    root: &str,
+    objects: &mut Vec<Obj>,
+    label: &'static str,
+    kind: Kind,
+    body: Value,
+) -> Uuid {
+    let id = app.create(root, kind.collection(), body.clone()).await;
+    let patch = match kind {
+        Kind::Household => json!({"room": body["room"]}),
+        _ => json!({"name": body["name"]}),
+    };
+    objects.push(Obj {
+        label,
+        kind,
+        id,
+        patch,
+    });
+    id
+}
+
+const ALL_LABELS: &[&str] = &[
+    "S1", "S2", "C1", "C2", "C3", "P1", "P2", "P3", "K1", "K2", "K3", "K4", "G1", "G2", "G3", "B1",
+    "B2a", "B2b", "B3", "B4", "H1", "H2a", "H2b", "H3", "H4",
+];
+
+async fn fixture() -> Fixture {
+    use Kind::*;
+    let app = spawn_app().await;
+    let root = app.admin_token().await;
+    let mut o = Vec::new();
+    let (a, r) = (&app, root.as_str());
+
+    let s1 = add(a, r, &mut o, "S1", Street, json!({"name": "S1街道"})).await;
+    let s2 = add(a, r, &mut o, "S2", Street, json!({"name": "S2街道"})).await;
+    let c1 = add(a, r, &mut o, "C1", Community, json!({"street_id": s1, "name": "C1社区"})).await;
+    let c2 = add(a, r, &mut o, "C2", Community, json!({"street_id": s1, "name": "C2社区"})).await;
+    let c3 = add(a, r, &mut o, "C3", Community, json!({"street_id": s2, "name": "C3社区"})).await;
+    let pc = |street: Uuid, name: &str| json!({"street_id": street, "name": name});
+    let p1 = add(a, r, &mut o, "P1", PropertyCompany, pc(s1, "P1物业")).await;
+    add(a, r, &mut o, "P2", PropertyCompany, pc(s1, "P2物业")).await;
+    let p3 = add(a, r, &mut o, "P3", PropertyCompany, pc(s2, "P3物业")).await;
+    let k1 = add(
+        a,
+        r,
+        &mut o,
+        "K1",
+        Compound,
+        json!({"community_id": c1, "name": "K1小区", "property_company_id": p1}),
+    )
+    .await;
+    let k2 = add(a, r, &mut o, "K2", Compound, json!({"community_id": c1, "name": "K2小区"})).await;
+    let k3 = add(a, r, &mut o, "K3", Compound, json!({"community_id": c2, "name": "K3小区"})).await;
+    let k4 = add(a, r, &mut o, "K4", Compound, json!({"community_id": c3, "name": "K4小区"})).await;
+    // K4 gets its company by PATCH (the other way of setting it).
+    let res = app
+        .patch(
+            &format!("/api/v1/compounds/{k4}"),
+            &root,
+            &json!({"property_company_id": p3}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "set K4's property company");
+
+    let bld = |compound: Uuid, name: &str| json!({"compound_id": compound, "name": name});
+    let b1 = add(a, r, &mut o, "B1", Building, bld(k1, "1幢")).await;
+    let b2a = add(a, r, &mut o, "B2a", Building, bld(k2, "1幢")).await;
+    let b2b = add(a, r, &mut o, "B2b", Building, bld(k2, "2幢")).await;
+    let b3 = add(a, r, &mut o, "B3", Building, bld(k3, "1幢")).await;
+    let b4 = add(a, r, &mut o, "B4", Building, bld(k4, "1幢")).await;
+
+    let g1 = add(
+        a,
+        r,
+        &mut o,
+        "G1",
+        Grid,
+        json!({"community_id": c1, "name": "G1网格", "compound_ids": [k1], "building_ids": [b2b]}),
+    )
+    .await;
+    add(a, r, &mut o, "G2", Grid, json!({"community_id": c1, "name": "G2网格"})).await;
+    add(
+        a,
+        r,
+        &mut o,
+        "G3",
+        Grid,
+        json!({"community_id": c3, "name": "G3网格", "compound_ids": [k4]}),
+    )
+    .await;
+
+    let hh = |building: Uuid, room: &str| json!({"building_id": building, "unit": "1单元", "room": room});
+    let h1 = add(a, r, &mut o, "H1", Household, hh(b1, "101")).await;
+    add(a, r, &mut o, "H2a", Household, hh(b2a, "201")).await;
+    add(a, r, &mut o, "H2b", Household, hh(b2b, "202")).await;
+    add(a, r, &mut o, "H3", Household, hh(b3, "301")).await;
+    add(a, r, &mut o, "H4", Household, hh(b4, "401")).await;
+
+    let labels: BTreeSet<&str> = o.iter().map(|x| x.label).collect();
+    assert_eq!(labels, ALL_LABELS.iter().copied().collect(), "fixture labels");
+
+    // (username, role, scope type, scope, expected visible objects, writable kinds)
+    let specs: [(&str, &str, &str, Uuid, &[&str], &[Kind]); 8] = [
+        (
+            "admin_s1",
+            "admin",
+            "street",
+            s1,
+            &[
+                "S1", "C1", "C2", "P1", "P2", "K1", "K2", "K3", "G1", "G2", "B1", "B2a", "B2b",
+                "B3", "H1", "H2a", "H2b", "H3",
+            ],
+            ADMIN_WRITES,
+        ),
+        (
+            "staff_c1",
+            "community_staff",
+            "community",
+            c1,
+            &[
+                "C1", "K1", "K2", "G1", "G2", "B1", "B2a", "B2b", "H1", "H2a", "H2b",
+            ],
+            COMMUNITY_STAFF_WRITES,
+        ),
+        (
+            "grid_g1",
+            "grid_manager",
+            "grid",
+            g1,
+            &["G1", "K1", "B1", "B2b", "H1", "H2b"],
+            GRID_MANAGER_WRITES,
+        ),
+        (
+            "property_p1",
+            "property_staff",
+            "property_company",
+            p1,
+            &["P1", "K1", "B1"],
+            NO_WRITES,
+        ),
+        (
+            "council_c1",
+            "council_member",
+            "community",
+            c1,
+            &["C1", "K1", "K2", "G1", "G2", "B1", "B2a", "B2b"],
+            NO_WRITES,
+        ),
+        (
+            "leader_b1",
+            "building_leader",
+            "building",
+            b1,
+            &["B1", "H1"],
+            NO_WRITES,
+        ),
+        (
+            "leader_k2",
+            "street_leader",
+            "compound",
+            k2,
+            &["K2", "B2a", "B2b", "H2a", "H2b"],
+            NO_WRITES,
+        ),
+        ("resident_h1", "resident", "household", h1, &["H1"], NO_WRITES),
+    ];
+
+    let mut actors = vec![Actor {
+        name: "superadmin",
+        token: root.clone(),
+        visible: ALL_LABELS.iter().copied().collect(),
+        writes: ADMIN_WRITES,
+    }];
+    for (name, role, scope_type, scope_id, visible, writes) in specs {
+        let token = app
+            .user_with_role(&root, name, role, scope_type, scope_id)
+            .await;
+        actors.push(Actor {
+            name,
+            token,
+            visible: visible.iter().copied().collect(),
+            writes,
+        });
+    }
+    let password = "a-long-password-1";
+    app.create_user(&root, "nobody", password).await;
+    actors.push(Actor {
+        name: "nobody",
+        token: token_of(&app.login("nobody", password).await),
+        visible: BTreeSet::new(),
+        writes: NO_WRITES,
+    });
+
+    Fixture {
+        app,
+        root,
+        objects: o,
+        actors,
+    }
+}
+
+/// `"200"`, or `"<status> <code>"` for a problem response (flagging a non-problem error body).
+async fn outcome(res: Response) -> String {
+    let status = res.status();
+    if status.is_success() {
+        return status.as_u16().to_string();
+    }
+    let problem = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/problem+json"));
+    let text = res.text().await.unwrap_or_default();
+    let code = serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| v["code"].as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("<{text}>"));
+    let mut out = format!("{} {code}", status.as_u16());
+    if !problem {
+        out.push_str(" (not problem+json)");
+    }
+    out
+}
+
+const OK: &str = "200";
+const NOT_FOUND: &str = "404 not_found";
+const FORBIDDEN: &str = "403 forbidden";
+
+/// The ids of one full list page, as fixture labels.
+async fn list_labels(
+    f: &Fixture,
+    token: &str,
+    path: &str,
+    errors: &mut Vec<String>,
+    who: &str,
+) -> BTreeSet<String> {
+    let res = f.app.get(path, token).await;
+    if res.status() != StatusCode::OK {
+        errors.push(format!("{who}: GET {path} → {}", outcome(res).await));
+        return BTreeSet::new();
+    }
+    let body: Value = res.json().await.expect("list body");
+    if !body["next_cursor"].is_null() {
+        errors.push(format!("{who}: GET {path} has a next page"));
+    }
+    body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| f.label_of(i["id"].as_str().expect("item id")))
+        .collect()
+}
+
+fn check(errors: &mut Vec<String>, what: String, got: &str, want: &str) {
+    if got != want {
+        errors.push(format!("{what}: got {got}, want {want}"));
+    }
+}
+
+fn report(errors: Vec<String>) {
+    assert!(
+        errors.is_empty(),
+        "{} access-matrix violations:\n{}",
+        errors.len(),
+        errors.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn every_role_reads_exactly_its_scope_and_lists_agree_with_object_reads() {
+    let f = fixture().await;
+    let mut errors = Vec::new();
+    for actor in &f.actors {
+        for kind in Kind::ALL {
+            let who = format!("{} {}", actor.name, kind.collection());
+            let listed = list_labels(
+                &f,
+                &actor.token,
+                &format!("/api/v1/{}?limit=100", kind.collection()),
+                &mut errors,
+                &who,
+            )
+            .await;
+            let mut readable = BTreeSet::new();
+            for obj in f.labels(kind) {
+                let res = f.app.get(&obj.path(), &actor.token).await;
+                if res.status() == StatusCode::OK {
+                    let body: Value = res.json().await.expect("object body");
+                    if body["id"] != obj.id.to_string() {
+                        errors.push(format!("{who}: GET {} returned {body}", obj.label));
+                    }
+                    readable.insert(obj.label.to_string());
+                } else {
+                    let got = outcome(res).await;
+                    check(&mut errors, format!("{who}: GET {}", obj.label), &got, NOT_FOUND);
+                }
+            }
+            let expected: BTreeSet<String> = f
+                .labels(kind)
+                .filter(|o| actor.visible.contains(o.label))
+                .map(|o| o.label.to_string())
+                .collect();
+            if listed != readable {
+                errors.push(format!(
+                    "{who}: list {listed:?} disagrees with GET-200 {readable:?}"
+                ));
+            }
+            if readable != expected {
+                errors.push(format!(
+                    "{who}: GET-200 {readable:?}, expected {expected:?}"
+                ));
+            }
+        }
+    }
+
+    // Parent filters never widen the scope.
+    let admin = &f.actor("admin_s1").token;
+    let staff = &f.actor("staff_c1").token;
+    for (token, who, path, want) in [
+        (admin, "admin_s1", format!("/api/v1/communities?street_id={}", f.id("S2")), vec![]),
+        (admin, "admin_s1", format!("/api/v1/compounds?community_id={}", f.id("C3")), vec![]),
+        (
+            admin,
+            "admin_s1",
+            format!("/api/v1/property-companies?street_id={}", f.id("S2")),
+            vec![],
+        ),
+        (
+            admin,
+            "admin_s1",
+            format!("/api/v1/compounds?property_company_id={}", f.id("P1")),
+            vec!["K1"],
+        ),
+        (staff, "staff_c1", format!("/api/v1/grids?community_id={}", f.id("C3")), vec![]),
+        (
+            staff,
+            "staff_c1",
+            format!("/api/v1/buildings?compound_id={}", f.id("K2")),
+            vec!["B2a", "B2b"],
+        ),
+        (staff, "staff_c1", format!("/api/v1/households?community_id={}", f.id("C2")), vec![]),
+    ] {
+        let got = list_labels(&f, token, &format!("{path}&limit=100"), &mut errors, who).await;
+        let want: BTreeSet<String> = want.into_iter().map(str::to_string).collect();
+        if got != want {
+            errors.push(format!("{who}: GET {path} → {got:?}, want {want:?}"));
+        }
+    }
+    report(errors);
+}
+
+#[tokio::test]
+async fn writes_are_404_outside_the_scope_403_without_the_right_and_200_with_it() {
+    let f = fixture().await;
+    let mut errors = Vec::new();
+    for actor in &f.actors {
+        for obj in &f.objects {
+            let visible = actor.visible.contains(obj.label);
+            let writable = visible && actor.writes.contains(&obj.kind);
+            let want = if !visible {
+                NOT_FOUND
+            } else if !writable {
+                FORBIDDEN
+            } else {
+                OK
+            };
+            let who = format!("{} {} {}", actor.name, obj.kind.collection(), obj.label);
+            let got = outcome(f.app.patch(&obj.path(), &actor.token, &obj.patch).await).await;
+            check(&mut errors, format!("{who}: PATCH"), &got, want);
+            // Objects the role may delete are left alone: deleting them would break the fixture.
+            if !writable {
+                let got = outcome(f.app.delete(&obj.path(), &actor.token).await).await;
+                check(&mut errors, format!("{who}: DELETE"), &got, want);
+            }
+        }
+    }
+    // Nothing was deleted or changed.
+    for obj in &f.objects {
+        let res = f.app.get(&obj.path(), &f.root).await;
+        if res.status() != StatusCode::OK {
+            errors.push(format!("fixture {} is gone after the matrix", obj.label));
+            continue;
+        }
+        let body: Value = res.json().await.expect("object body");
+        for (field, value) in obj.patch.as_object().expect("patch object") {
+            if &body[field] != value {
+                errors.push(format!("fixture {} changed: {field} = {}", obj.label, body[field]));
+            }
+        }
+    }
+    report(errors);
+}
+
+/// POSTs a role assignment as `token`; the outcome and, on 201, the body.
+async fn grant_as(
+    f: &Fixture,
+    token: &str,
+    user: Uuid,
+    role: &str,
+    scope_type: &str,
+    scope: &str,
+) -> (String, Value) {
+    let res = f
+        .app
+        .post(
+            "/api/v1/role-assignments",
+            token,
+            &json!({"user_id": user, "role": role, "scope_type": scope_type, "scope_id": f.id(scope)}),
+        )
+        .await;
+    if res.status() == StatusCode::CREATED {
+        ("201".into(), res.json().await.expect("assignment body"))
+    } else {
+        (outcome(res).await, Value::Null)
+    }
+}
+
+async fn assignment_ids(f: &Fixture, token: &str) -> Vec<(String, String)> {
+    let res = f.app.get("/api/v1/role-assignments?limit=100", token).await;
+    assert_eq!(res.status(), StatusCode::OK, "list role assignments");
+    let body: Value = res.json().await.expect("json");
+    assert!(body["next_cursor"].is_null(), "one page: {body}");
+    body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|a| {
+            (
+                a["id"].as_str().expect("id").to_string(),
+                a["street_id"].as_str().expect("street_id").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn role_assignments_are_managed_only_within_the_admins_street() {
+    let f = fixture().await;
+    let mut errors = Vec::new();
+    let admin = f.actor("admin_s1").token.clone();
+    let s1 = f.id("S1").to_string();
+
+    // An S2 assignment made by the deployment superadmin.
+    let password = "a-long-password-1";
+    let other = f.app.create_user(&f.root, "staff_c3", password).await;
+    let (got, s2_assignment) =
+        grant_as(&f, &f.root, other, "community_staff", "community", "C3").await;
+    assert_eq!(got, "201", "superadmin grants in S2");
+    let s2_assignment = s2_assignment["id"].as_str().expect("id").to_string();
+
+    // The street admin creates a staff account and grants it a role in S1; it takes effect.
+    let res = f
+        .app
+        .post(
+            "/api/v1/users",
+            &admin,
+            &json!({"username": "newbie", "password": password, "display_name": "newbie"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED, "admin_s1 creates a user");
+    let newbie = id_of(&res.json().await.expect("json"));
+    let (got, body) = grant_as(&f, &admin, newbie, "community_staff", "community", "C2").await;
+    check(&mut errors, "admin_s1 grants community_staff@C2".into(), &got, "201");
+    if got == "201" {
+        check(
+            &mut errors,
+            "assignment street_id".into(),
+            body["street_id"].as_str().unwrap_or_default(),
+            &s1,
+        );
+        let token = token_of(&f.app.login("newbie", password).await);
+        let got = outcome(f.app.get(&f.obj("C2").path(), &token).await).await;
+        check(&mut errors, "newbie GET C2".into(), &got, OK);
+        let got = outcome(f.app.get(&f.obj("C1").path(), &token).await).await;
+        check(&mut errors, "newbie GET C1".into(), &got, NOT_FOUND);
+    }
+
+    // Every scope type: in S1 → 201, in S2 → 404.
+    let mut granted_in_s1 = Vec::new();
+    for (role, scope_type, inside, outside) in [
+        ("admin", "street", "S1", "S2"),
+        ("council_member", "community", "C1", "C3"),
+        ("grid_manager", "grid", "G2", "G3"),
+        ("property_staff", "property_company", "P2", "P3"),
+        ("street_leader", "compound", "K3", "K4"),
+        ("building_leader", "building", "B3", "B4"),
+        ("resident", "household", "H2a", "H4"),
+    ] {
+        let (got, body) = grant_as(&f, &admin, newbie, role, scope_type, inside).await;
+        check(&mut errors, format!("admin_s1 grants {role}@{inside}"), &got, "201");
+        if got == "201" {
+            granted_in_s1.push(body["id"].as_str().expect("id").to_string());
+        }
+        let (got, _) = grant_as(&f, &admin, newbie, role, scope_type, outside).await;
+        check(&mut errors, format!("admin_s1 grants {role}@{outside}"), &got, NOT_FOUND);
+    }
+
+    // Nobody but administrators manages roles, not even on their own scope.
+    let samples = f.app.get("/api/v1/role-assignments?limit=1", &f.root).await;
+    assert_eq!(samples.status(), StatusCode::OK);
+    for actor in f.actors.iter().filter(|a| !["superadmin", "admin_s1"].contains(&a.name)) {
+        let (got, _) = grant_as(&f, &actor.token, newbie, "community_staff", "community", "C1").await;
+        check(&mut errors, format!("{} grants community_staff@C1", actor.name), &got, FORBIDDEN);
+        let got = outcome(f.app.get("/api/v1/role-assignments", &actor.token).await).await;
+        check(&mut errors, format!("{} lists role assignments", actor.name), &got, FORBIDDEN);
+        let got = outcome(
+            f.app
+                .delete(&format!("/api/v1/role-assignments/{}", granted_in_s1[0]), &actor.token)
+                .await,
+        )
+        .await;
+        check(&mut errors, format!("{} revokes an assignment", actor.name), &got, FORBIDDEN);
+    }
+
+    // The street admin's list is exactly the S1 part of the whole list.
+    let all = assignment_ids(&f, &f.root).await;
+    assert!(all.iter().any(|(id, _)| *id == s2_assignment), "superadmin sees S2");
+    let want: BTreeSet<String> = all
+        .iter()
+        .filter(|(_, street)| *street == s1)
+        .map(|(id, _)| id.clone())
+        .collect();
+    // 8 fixture roles, newbie's 8 grants.
+    assert_eq!(want.len(), 16, "assignments in S1");
+    let mine = assignment_ids(&f, &admin).await;
+    let got: BTreeSet<String> = mine.iter().map(|(id, _)| id.clone()).collect();
+    if got != want {
+        errors.push(format!("admin_s1 lists {got:?}, want the S1 assignments {want:?}"));
+    }
+    if mine.iter().any(|(_, street)| *street != s1) {
+        errors.push(format!("admin_s1 lists assignments outside S1: {mine:?}"));
+    }
+
+    // Revoking: outside the street is 404, inside 204.
+    let got = outcome(
+        f.app
+            .delete(&format!("/api/v1/role-assignments/{s2_assignment}"), &admin)
+            .await,
+    )
+    .await;
+    check(&mut errors, "admin_s1 revokes the S2 assignment".into(), &got, NOT_FOUND);
+    let revoke = granted_in_s1.last().expect("an S1 grant").clone();
+    let res = f
+        .app
+        .delete(&format!("/api/v1/role-assignments/{revoke}"), &admin)
+        .await;
+    check(
+        &mut errors,
+        "admin_s1 revokes an S1 assignment".into(),
+        &res.status().as_u16().to_string(),
+        "204",
+    );
+    let all = assignment_ids(&f, &f.root).await;
+    if !all.iter().any(|(id, _)| *id == s2_assignment) {
+        errors.push("the S2 assignment is gone".into());
+    }
+    if all.iter().any(|(id, _)| *id == revoke) {
+        errors.push("the revoked S1 assignment is still listed".into());
+    }
+    report(errors);
+}
