@@ -8,6 +8,7 @@ mod helpers;
 
 mod access_matrix;
 mod auth;
+mod demo;
 mod errors;
 mod lifecycle;
 mod operations;

@@ -1,0 +1,60 @@
+//! `linli seed demo` fills an empty database with a usable demo, and only an empty one.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn demo_seed_creates_the_street_its_communities_and_a_working_account_per_role() {
+    let app = spawn_app().await;
+    let users = linli::seed::seed_demo(&app.state.db).await.unwrap();
+    assert_eq!(users.len(), 8, "one account per role");
+
+    let admin = users.iter().find(|u| u.role.as_str() == "admin").unwrap();
+    let token = token_of(&app.login(&admin.username, &admin.password).await);
+    let streets: Value = app.get("/api/v1/streets", &token).await.json().await.unwrap();
+    assert_eq!(streets["items"][0]["name"], "紫阳街道");
+    let communities: Value = app.get("/api/v1/communities", &token).await.json().await.unwrap();
+    let mut names: Vec<&str> = communities["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["万家星城社区", "上羊市街社区", "劳动路社区", "海潮社区"]);
+    let compounds: Value = app.get("/api/v1/compounds?limit=100", &token).await.json().await.unwrap();
+    let compound_names: Vec<&str> = compounds["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(compound_names.contains(&"候潮府小区") && compound_names.contains(&"柳浪东苑"));
+
+    for u in &users {
+        let res = app.login_response(&u.username, &u.password).await;
+        assert_eq!(res.status(), StatusCode::OK, "{} can log in", u.username);
+        let me: Value = app
+            .get("/api/v1/me", &token_of(&res.json().await.unwrap()))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["roles"][0]["role"], u.role.as_str());
+    }
+
+    let resident = users.iter().find(|u| u.role.as_str() == "resident").unwrap();
+    let token = token_of(&app.login(&resident.username, &resident.password).await);
+    let households: Value = app.get("/api/v1/households", &token).await.json().await.unwrap();
+    assert_eq!(households["items"].as_array().unwrap().len(), 1, "a resident sees only their household");
+}
+
+#[tokio::test]
+async fn demo_seed_refuses_a_database_that_has_territory() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    app.create(&admin, "streets", serde_json::json!({"name": "别的街道"})).await;
+    assert!(linli::seed::seed_demo(&app.state.db).await.is_err());
+}
