@@ -304,6 +304,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                 }),
             )
             .default_service(web::to(fallback))
+            .wrap(actix_web::middleware::from_fn(middleware::idempotency))
             .wrap(actix_web::middleware::from_fn(middleware::request_context))
     })
     .shutdown_timeout(25)

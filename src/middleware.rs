@@ -217,3 +217,147 @@ impl Metrics {
 fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
+
+/// `Idempotency-Key` on POSTs: a retry with the same key and body gets the first response and
+/// runs nothing; the same key with another body is 422. Requests without the header, or without
+/// a valid access token (the handler answers those), pass straight through.
+pub async fn idempotency(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    use crate::services::idempotency::{self as store, Claim, Stored};
+
+    if req.method() != actix_web::http::Method::POST {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let Some(key) = req.headers().get("idempotency-key").cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let key = match key.to_str() {
+        Ok(k) if !k.is_empty() && k.len() <= 255 => k.to_string(),
+        _ => {
+            let err = AppError::validation(
+                "Idempotency-Key",
+                "invalid",
+                "1 to 255 visible ASCII characters",
+            );
+            return Ok(req.error_response(err));
+        }
+    };
+    let Some(state) = req.app_data::<web::Data<crate::state::AppState>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let user = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .and_then(|t| state.jwt.decode(t.trim()))
+        .map(|c| c.sub);
+    let Some(user) = user else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+
+    let body = match req.extract::<web::Bytes>().await {
+        Ok(b) => b,
+        Err(e) => return Ok(req.error_response(e)),
+    };
+    let path = req.path().to_string();
+    let hash = {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(path.as_bytes());
+        h.update([0]);
+        h.update(&body);
+        hex::encode(h.finalize())
+    };
+    req.set_payload(bytes_to_payload(body));
+
+    // Wait (bounded) while a concurrent request with the same key runs.
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    let claim = loop {
+        match store::claim(&state.db, user, &key, &path, &hash, chrono::Utc::now()).await {
+            Ok(Claim::InProgress) if Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Ok(c) => break c,
+            Err(e) => return Ok(req.error_response(e)),
+        }
+    };
+    let id = match claim {
+        Claim::New(id) => id,
+        Claim::Replay(stored) => {
+            let mut res = actix_web::HttpResponse::build(
+                StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK),
+            );
+            if let Some(ct) = stored.content_type {
+                res.content_type(ct);
+            }
+            if let Some(loc) = stored.location {
+                res.insert_header((header::LOCATION, loc));
+            }
+            res.insert_header(("idempotent-replayed", "true"));
+            return Ok(req.into_response(res.body(stored.body)));
+        }
+        Claim::Mismatch => return Ok(req.error_response(AppError::IdempotencyKeyReused)),
+        Claim::InProgress => {
+            return Ok(req.error_response(AppError::Conflict(
+                "a request with this Idempotency-Key is still being processed; retry later".into(),
+            )))
+        }
+    };
+
+    let res = match next.call(req).await {
+        Ok(res) => res,
+        Err(e) => {
+            store::release(&state.db, id).await.ok();
+            return Err(e);
+        }
+    };
+    let (http_req, res) = res.into_parts();
+    let (head, body) = res.into_parts();
+    let bytes = match actix_web::body::to_bytes(body).await {
+        Ok(b) => b,
+        Err(_) => {
+            store::release(&state.db, id).await.ok();
+            let err = AppError::internal(anyhow::anyhow!("response body unreadable"));
+            return Ok(ServiceResponse::new(http_req, err.error_response()));
+        }
+    };
+    let text = std::str::from_utf8(&bytes).ok();
+    let outcome = match (head.status().is_success(), text) {
+        (true, Some(text)) => {
+            let stored = Stored {
+                status: head.status().as_u16(),
+                body: text.to_string(),
+                content_type: head
+                    .headers()
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string),
+                location: head
+                    .headers()
+                    .get(header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string),
+            };
+            store::complete(&state.db, id, stored).await
+        }
+        // Failures are not remembered: a retry runs afresh.
+        _ => store::release(&state.db, id).await,
+    };
+    if let Err(e) = outcome {
+        tracing::warn!(error = %e, "could not record the idempotent response");
+    }
+    let res = head.set_body(BoxBody::new(bytes));
+    Ok(ServiceResponse::new(http_req, res))
+}
+
+fn bytes_to_payload(buf: web::Bytes) -> actix_web::dev::Payload {
+    let (_, mut pl) = actix_http::h1::Payload::create(true);
+    pl.unread_data(buf);
+    actix_web::dev::Payload::from(pl)
+}

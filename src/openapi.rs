@@ -2,8 +2,10 @@
 //! none is missed), then completed with what every operation shares: the bearer scheme and the
 //! problem+json error responses each kind of operation can return.
 
-use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn, PathItem};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::Required;
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::OpenApi as _;
 
@@ -95,6 +97,35 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
                 .tags
                 .as_ref()
                 .is_some_and(|t| t.iter().any(|t| t == "operations"));
+            let creates = op.responses.responses.contains_key("201");
+            if creates {
+                let param = ParameterBuilder::new()
+                    .name("Idempotency-Key")
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some(
+                        "Makes the create safe to retry: a retry with the same key and body \
+                         returns the first response (with `Idempotent-Replayed: true`) and \
+                         creates nothing. Keys are kept 24 hours per user.",
+                    ))
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .max_length(Some(255)),
+                    ))
+                    .build();
+                op.parameters.get_or_insert_with(Vec::new).push(param);
+                add(
+                    op,
+                    "422",
+                    "The Idempotency-Key was used with a different request",
+                );
+                add(
+                    op,
+                    "409",
+                    "Conflict (including: a request with this Idempotency-Key is still running)",
+                );
+            }
             if has_body {
                 add(
                     op,

@@ -6,6 +6,7 @@ pub mod compound;
 pub mod grid;
 pub mod grid_area;
 pub mod household;
+pub mod idempotency_key;
 pub mod property_company;
 pub mod refresh_token;
 pub mod role_assignment;

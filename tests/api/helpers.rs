@@ -41,16 +41,20 @@ pub fn using_postgres() -> bool {
 }
 
 pub fn redis_url() -> Option<String> {
-    std::env::var("TEST_REDIS_URL").ok().filter(|u| !u.is_empty())
+    std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
 }
 
 /// A fresh database URL: a new PostgreSQL database next to `TEST_DATABASE_URL`, or a new SQLite
 /// file in the temp directory.
 async fn fresh_database() -> (String, Option<std::path::PathBuf>) {
-    let name = format!("linli_test_{}", Uuid::new_v4().simple());
+    let name = format!("linli_test_{}", Uuid::now_v7().simple());
     match std::env::var("TEST_DATABASE_URL") {
         Ok(base) if base.starts_with("postgres") => {
-            let admin = Database::connect(base.as_str()).await.expect("connect to TEST_DATABASE_URL");
+            let admin = Database::connect(base.as_str())
+                .await
+                .expect("connect to TEST_DATABASE_URL");
             admin
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await
@@ -86,7 +90,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut HashMap<String, String>)
     .collect();
     vars.insert(
         "LINLI_CACHE_PREFIX".into(),
-        format!("linli-test:{}:", Uuid::new_v4().simple()),
+        format!("linli-test:{}:", Uuid::now_v7().simple()),
     );
     if let Some(r) = redis_url() {
         vars.insert("REDIS_URL".into(), r);
@@ -200,7 +204,14 @@ impl TestApp {
     }
 
     /// Grants `role` on `scope_id` through the API.
-    pub async fn grant(&self, admin: &str, user: Uuid, role: &str, scope_type: &str, scope_id: Uuid) {
+    pub async fn grant(
+        &self,
+        admin: &str,
+        user: Uuid,
+        role: &str,
+        scope_type: &str,
+        scope_id: Uuid,
+    ) {
         let res = self
             .post(
                 "/api/v1/role-assignments",
@@ -228,16 +239,25 @@ impl TestApp {
 
     /// POSTs `body` to a collection as `token`, asserts 201 and returns the new id.
     pub async fn create(&self, token: &str, collection: &str, body: Value) -> Uuid {
-        let res = self.post(&format!("/api/v1/{collection}"), token, &body).await;
+        let res = self
+            .post(&format!("/api/v1/{collection}"), token, &body)
+            .await;
         let status = res.status();
         let text = res.text().await.expect("body");
-        assert_eq!(status, StatusCode::CREATED, "create in {collection}: {text}");
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "create in {collection}: {text}"
+        );
         id_of(&serde_json::from_str(&text).expect("json"))
     }
 }
 
 pub fn token_of(pair: &Value) -> String {
-    pair["access_token"].as_str().expect("access_token").to_string()
+    pair["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_string()
 }
 
 pub fn id_of(v: &Value) -> Uuid {
@@ -253,7 +273,10 @@ pub async fn assert_problem(res: Response, status: u16, code: &str) -> Value {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    assert!(ct.starts_with("application/problem+json"), "content-type {ct}");
+    assert!(
+        ct.starts_with("application/problem+json"),
+        "content-type {ct}"
+    );
     let request_id = res
         .headers()
         .get("x-request-id")
@@ -264,7 +287,11 @@ pub async fn assert_problem(res: Response, status: u16, code: &str) -> Value {
     assert_eq!(body["status"], status, "{body}");
     assert_eq!(body["code"], code, "{body}");
     assert!(body["type"].is_string() && body["title"].is_string() && body["detail"].is_string());
-    assert_eq!(body["request_id"], request_id.as_str(), "request_id matches the header");
+    assert_eq!(
+        body["request_id"],
+        request_id.as_str(),
+        "request_id matches the header"
+    );
     body
 }
 
@@ -278,18 +305,36 @@ pub struct Territory {
 }
 
 pub async fn small_territory(app: &TestApp, admin: &str, tag: &str) -> Territory {
-    let street = app.create(admin, "streets", json!({"name": format!("{tag}街道")})).await;
+    let street = app
+        .create(admin, "streets", json!({"name": format!("{tag}街道")}))
+        .await;
     let community = app
-        .create(admin, "communities", json!({"street_id": street, "name": format!("{tag}社区")}))
+        .create(
+            admin,
+            "communities",
+            json!({"street_id": street, "name": format!("{tag}社区")}),
+        )
         .await;
     let compound = app
-        .create(admin, "compounds", json!({"community_id": community, "name": format!("{tag}小区")}))
+        .create(
+            admin,
+            "compounds",
+            json!({"community_id": community, "name": format!("{tag}小区")}),
+        )
         .await;
     let building = app
-        .create(admin, "buildings", json!({"compound_id": compound, "name": "1幢"}))
+        .create(
+            admin,
+            "buildings",
+            json!({"compound_id": compound, "name": "1幢"}),
+        )
         .await;
     let household = app
-        .create(admin, "households", json!({"building_id": building, "unit": "1单元", "room": "101"}))
+        .create(
+            admin,
+            "households",
+            json!({"building_id": building, "unit": "1单元", "room": "101"}),
+        )
         .await;
     Territory {
         street,

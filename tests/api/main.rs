@@ -10,6 +10,7 @@ mod access_matrix;
 mod auth;
 mod demo;
 mod errors;
+mod idempotency;
 mod lifecycle;
 mod operations;
 mod spec;
