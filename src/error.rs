@@ -282,28 +282,49 @@ impl ResponseError for AppError {
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
-        match &err {
-            // The pool could not hand out a connection in time, or the server is unreachable:
-            // the client should retry, and the request must not hang.
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => AppError::unavailable(err),
-            DbErr::Exec(e) | DbErr::Query(e) if is_transient(&e.to_string()) => {
-                AppError::unavailable(err)
-            }
-            _ => AppError::Internal(err.into()),
+        if is_transient(&err) {
+            AppError::unavailable(err)
+        } else {
+            AppError::Internal(err.into())
         }
     }
 }
 
-/// Errors that mean "try again later" rather than "this request is wrong".
-fn is_transient(msg: &str) -> bool {
-    let m = msg.to_ascii_lowercase();
-    m.contains("statement timeout")
-        || m.contains("canceling statement")
-        || m.contains("database is locked")
-        || m.contains("pool timed out")
-        || m.contains("connection refused")
-        || m.contains("broken pipe")
-        || m.contains("connection reset")
+/// Errors that mean "the database is unavailable right now, try again" rather than "this request
+/// is wrong": no connection in time, connection lost or refused, server shutting down, statement
+/// timeout, lock contention.
+fn is_transient(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::RuntimeErr;
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match sqlx {
+        Sqlx::Io(_)
+        | Sqlx::Tls(_)
+        | Sqlx::PoolTimedOut
+        | Sqlx::PoolClosed
+        | Sqlx::WorkerCrashed
+        | Sqlx::Protocol(_) => true,
+        Sqlx::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // PostgreSQL: 08xxx connection exception, 57P01-57P03 shutdown / cannot connect now,
+            // 57014 statement timeout, 40001 serialization failure, 40P01 deadlock, 53xxx
+            // insufficient resources. SQLite (numeric codes, never five characters like PostgreSQL's):
+            // 5 SQLITE_BUSY, 6 SQLITE_LOCKED and their extended codes.
+            code.starts_with("08")
+                || code.starts_with("57P")
+                || code.starts_with("53")
+                || matches!(code.as_ref(), "57014" | "40001" | "40P01")
+                || (code.len() < 5
+                    && code
+                        .parse::<i32>()
+                        .is_ok_and(|c| c & 0xff == 5 || c & 0xff == 6))
+        }
+        _ => false,
+    }
 }
 
 /// Whether `err` is a unique-constraint violation (on either backend).

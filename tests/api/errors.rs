@@ -75,7 +75,12 @@ async fn bad_path_and_query_parameters_are_400() {
 #[tokio::test]
 async fn unknown_routes_are_404_problem() {
     let app = spawn_app().await;
-    for path in ["/", "/api/v1/nothing-here", "/api/v2/streets", "/api/v1/streets/x/y"] {
+    for path in [
+        "/",
+        "/api/v1/nothing-here",
+        "/api/v2/streets",
+        "/api/v1/streets/x/y",
+    ] {
         let res = app.client.get(app.url(path)).send().await.unwrap();
         assert_problem(res, 404, "not_found").await;
     }
@@ -102,7 +107,11 @@ async fn wrong_methods_are_405_problem_with_allow() {
     assert_problem(res, 405, "method_not_allowed").await;
 
     let res = app
-        .request(Method::POST, &format!("/api/v1/streets/{}", uuid::Uuid::now_v7()), None)
+        .request(
+            Method::POST,
+            &format!("/api/v1/streets/{}", uuid::Uuid::now_v7()),
+            None,
+        )
         .send()
         .await
         .unwrap();
@@ -154,11 +163,23 @@ async fn exhausted_pool_answers_503_with_retry_after_and_leaks_nothing() {
         .await
         .expect("answered instead of hanging");
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry >= 1);
     let body = assert_problem(res, 503, "service_unavailable").await;
     let text = body.to_string().to_lowercase();
-    for leak in ["sqlx", "pool", "select", "sqlite", "postgres", "timed out", ".rs"] {
+    for leak in [
+        "sqlx",
+        "pool",
+        "select",
+        "sqlite",
+        "postgres",
+        "timed out",
+        ".rs",
+    ] {
         assert!(!text.contains(leak), "503 body leaks {leak:?}: {text}");
     }
     let res = app
@@ -171,6 +192,45 @@ async fn exhausted_pool_answers_503_with_retry_after_and_leaks_nothing() {
     assert_problem(res, 503, "service_unavailable").await;
     txn.rollback().await.unwrap();
     // And it recovers.
+    let res = app.get("/api/v1/streets", &token).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_lost_database_connection_answers_503_then_recovers() {
+    if !using_postgres() {
+        eprintln!("skipped: needs TEST_DATABASE_URL (PostgreSQL)");
+        return;
+    }
+    use sea_orm::{ConnectionTrait, Database};
+    let app = spawn_app_with(|v| {
+        v.insert("LINLI_DB_MAX_CONNECTIONS".into(), "1".into());
+    })
+    .await;
+    let token = app.admin_token().await;
+    // Kill the server side of every connection of the app's database, as a PostgreSQL restart
+    // or a network cut would.
+    let url = app.vars["DATABASE_URL"].clone();
+    let db_name = url.rsplit('/').next().unwrap().to_string();
+    let admin = Database::connect(std::env::var("TEST_DATABASE_URL").unwrap().as_str())
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{db_name}' AND pid <> pg_backend_pid()"
+        ))
+        .await
+        .unwrap();
+    let res = app
+        .request(Method::GET, "/api/v1/streets", Some(&token))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(res, 503, "service_unavailable").await;
+    assert!(!body.to_string().contains("terminating"), "{body}");
+    // The pool drops the dead connection and opens a new one.
     let res = app.get("/api/v1/streets", &token).await;
     assert_eq!(res.status(), StatusCode::OK);
 }

@@ -80,7 +80,8 @@ fn sigterm_lets_in_flight_requests_finish_refuses_new_ones_and_exits_0() {
 
     // The in-flight request completes.
     conn.write_all(&body.as_bytes()[10..]).unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
     let mut response = String::new();
     conn.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 401"), "{response}");
@@ -94,4 +95,24 @@ fn sigterm_lets_in_flight_requests_finish_refuses_new_ones_and_exits_0() {
         assert!(Instant::now() < deadline, "did not exit after SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+#[test]
+fn migrate_subcommand_creates_the_schema_and_is_repeatable() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/m.db?mode=rwc", dir.path().display());
+    for _ in 0..2 {
+        let out = Command::new(BIN)
+            .env_clear()
+            .env("DATABASE_URL", &db)
+            .arg("migrate")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(dir.path().join("m.db").exists());
 }
