@@ -45,6 +45,8 @@ pub struct Settings {
     pub db_max_connections: u32,
     pub db_acquire_timeout: Duration,
     pub db_statement_timeout: Duration,
+    /// Ping each connection before handing it out (off: see `db::connect`).
+    pub db_ping_before_acquire: bool,
     pub redis_url: Option<String>,
     pub cache_prefix: String,
     pub jwt_secret: Secret<Vec<u8>>,
@@ -180,6 +182,10 @@ impl Settings {
                 "LINLI_DB_STATEMENT_TIMEOUT_MS",
                 10_000,
             )?),
+            db_ping_before_acquire: matches!(
+                get("LINLI_DB_PING_BEFORE_ACQUIRE").as_deref(),
+                Some("1") | Some("true")
+            ),
             redis_url: get("REDIS_URL"),
             cache_prefix: get("LINLI_CACHE_PREFIX").unwrap_or_else(|| "linli:".into()),
             jwt_secret: Secret::new(jwt_secret),

@@ -9,8 +9,8 @@ use crate::config::Settings;
 
 /// Opens the pool.
 ///
-/// - No ping before each acquire (`test_before_acquire(false)`): measured, it costs about a third
-///   of the throughput of a simple authenticated list; a dead connection surfaces as an error on
+/// - No ping before each acquire (unless `LINLI_DB_PING_BEFORE_ACQUIRE=true`): it costs about a
+///   third of the throughput of a simple authenticated list (`benches/list_throughput.rs`); a dead connection surfaces as an error on
 ///   use, which maps to 503, and `max_lifetime`/`idle_timeout` recycle connections anyway.
 /// - A bounded acquire timeout, so an exhausted pool answers 503 quickly instead of hanging.
 /// - PostgreSQL: a server-side `statement_timeout` on every connection.
@@ -31,7 +31,7 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, sea_orm:
         .acquire_timeout(settings.db_acquire_timeout)
         .idle_timeout(Duration::from_secs(600))
         .max_lifetime(Duration::from_secs(1800))
-        .test_before_acquire(false)
+        .test_before_acquire(settings.db_ping_before_acquire)
         .sqlx_logging(false);
     if sqlite {
         opt.map_sqlx_sqlite_opts(|o| {

@@ -93,6 +93,15 @@ impl Cache for MemoryCache {
         })
     }
 
+    async fn decr_window(&self, key: &str) -> CacheResult<()> {
+        self.with(|m, now| {
+            if let Some((v, exp)) = live(m, key, now).cloned() {
+                let n = v.parse::<u64>().unwrap_or(0).saturating_sub(1);
+                m.insert(key.to_string(), (n.to_string(), exp));
+            }
+        })
+    }
+
     async fn peek_window(&self, key: &str) -> CacheResult<(u64, Duration)> {
         self.with(|m, now| match live(m, key, now) {
             Some((v, exp)) => (v.parse().unwrap_or(0), exp.saturating_duration_since(now)),

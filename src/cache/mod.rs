@@ -31,6 +31,8 @@ pub trait Cache: Send + Sync + 'static {
     /// Increments a counter; the first increment starts its window of `ttl`. Returns the new
     /// count and the time left in the window.
     async fn incr_window(&self, key: &str, ttl: Duration) -> CacheResult<(u64, Duration)>;
+    /// Takes back one increment of a live counter (never creates one).
+    async fn decr_window(&self, key: &str) -> CacheResult<()>;
     /// Current counter value and time left, without incrementing.
     async fn peek_window(&self, key: &str) -> CacheResult<(u64, Duration)>;
     async fn ping(&self) -> CacheResult<()>;
@@ -74,6 +76,9 @@ impl SharedCache {
     }
     pub async fn incr_window(&self, key: &str, ttl: Duration) -> CacheResult<(u64, Duration)> {
         self.inner.incr_window(&self.k(key), ttl).await
+    }
+    pub async fn decr_window(&self, key: &str) -> CacheResult<()> {
+        self.inner.decr_window(&self.k(key)).await
     }
     pub async fn peek_window(&self, key: &str) -> CacheResult<(u64, Duration)> {
         self.inner.peek_window(&self.k(key)).await

@@ -25,6 +25,14 @@ if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1])
 return {n, ttl}
 "#;
 
+// DECR only a live counter, keeping its expiry.
+const DECR_WINDOW: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 1 and tonumber(redis.call('GET', KEYS[1])) > 0 then
+  redis.call('DECR', KEYS[1])
+end
+return 1
+"#;
+
 impl RedisCache {
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         let client = redis::Client::open(url)?;
@@ -101,6 +109,16 @@ impl Cache for RedisCache {
             .await
             .map_err(err)?;
         Ok((n, Duration::from_millis(left.max(0) as u64)))
+    }
+
+    async fn decr_window(&self, key: &str) -> CacheResult<()> {
+        let mut c = self.conn.clone();
+        redis::Script::new(DECR_WINDOW)
+            .key(key)
+            .invoke_async::<i64>(&mut c)
+            .await
+            .map(|_| ())
+            .map_err(err)
     }
 
     async fn peek_window(&self, key: &str) -> CacheResult<(u64, Duration)> {

@@ -2,8 +2,10 @@
 
 use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -105,7 +107,7 @@ pub async fn create_user(
     ))
 }
 
-/// List staff and resident accounts.
+/// List the accounts the caller manages: those with a role in the caller's streets, and those with no role yet.
 #[utoipa::path(
     tag = "staff",
     security(("bearer" = [])),
@@ -120,7 +122,25 @@ pub async fn list_users(
 ) -> AppResult<HttpResponse> {
     require(&caller, Action::UserManage)?;
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
-    let mut sel = user::Entity::find().order_by_asc(user::Column::Id);
+    // Accounts with a role somewhere the caller manages, and accounts with no role yet (so they
+    // can be granted one); not the staff of other streets.
+    let scope = policy::scope(&state.db, &caller, Action::UserManage).await?;
+    let managed = Query::select()
+        .column(role_assignment::Column::UserId)
+        .from(role_assignment::Entity)
+        .cond_where(scope.condition::<role_assignment::Entity>())
+        .to_owned();
+    let assigned = Query::select()
+        .column(role_assignment::Column::UserId)
+        .from(role_assignment::Entity)
+        .to_owned();
+    let mut sel = user::Entity::find()
+        .filter(
+            Condition::any()
+                .add(user::Column::Id.in_subquery(managed))
+                .add(user::Column::Id.not_in_subquery(assigned)),
+        )
+        .order_by_asc(user::Column::Id);
     if let Some(after) = p.after {
         sel = sel.filter(user::Column::Id.gt(after));
     }

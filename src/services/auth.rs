@@ -32,34 +32,27 @@ fn ip_fail_key(ip: IpAddr) -> String {
     format!("login:fail:ip:{ip}")
 }
 
-/// Refuses the attempt while either the username or the client address has used up its failures.
-async fn check_login_limits(state: &AppState, username: &str, ip: Option<IpAddr>) -> AppResult<()> {
-    let s = &state.settings;
-    let (n, left) = state.cache.peek_window(&user_fail_key(username)).await?;
-    if n >= s.login_max_failures_per_user as u64 {
-        return Err(AppError::RateLimited { retry_after: left });
-    }
-    if let Some(ip) = ip {
-        let (n, left) = state.cache.peek_window(&ip_fail_key(ip)).await?;
-        if n >= s.login_max_failures_per_ip as u64 {
-            return Err(AppError::RateLimited { retry_after: left });
-        }
-    }
-    Ok(())
-}
-
-async fn record_login_failure(
+/// Counts this attempt against the username and the client address *before* the password is
+/// checked, so a burst of concurrent attempts cannot slip past the limit while the (slow) hash is
+/// being verified. Over the limit, the attempt is refused without looking at the password.
+async fn reserve_login_attempt(
     state: &AppState,
     username: &str,
     ip: Option<IpAddr>,
 ) -> AppResult<()> {
-    let window = state.settings.login_failure_window;
-    state
-        .cache
-        .incr_window(&user_fail_key(username), window)
-        .await?;
+    let s = &state.settings;
+    let window = s.login_failure_window;
+    let user_key = user_fail_key(username);
+    let (n, left) = state.cache.incr_window(&user_key, window).await?;
+    if n > s.login_max_failures_per_user as u64 {
+        return Err(AppError::RateLimited { retry_after: left });
+    }
     if let Some(ip) = ip {
-        state.cache.incr_window(&ip_fail_key(ip), window).await?;
+        let (n, left) = state.cache.incr_window(&ip_fail_key(ip), window).await?;
+        if n > s.login_max_failures_per_ip as u64 {
+            state.cache.decr_window(&user_key).await?;
+            return Err(AppError::RateLimited { retry_after: left });
+        }
     }
     Ok(())
 }
@@ -70,7 +63,7 @@ pub async fn login(
     password_plain: String,
     ip: Option<IpAddr>,
 ) -> AppResult<TokenPair> {
-    check_login_limits(state, username, ip).await?;
+    reserve_login_attempt(state, username, ip).await?;
     let found = user::Entity::find()
         .filter(user::Column::Username.eq(username))
         .one(&state.db)
@@ -80,12 +73,16 @@ pub async fn login(
     let user = match found {
         Some(u) if ok && u.is_active => u,
         _ => {
-            record_login_failure(state, username, ip).await?;
             tracing::info!(reason = "bad_credentials", "login refused");
             return Err(AppError::InvalidCredentials);
         }
     };
+    // A success is not a failure: clear the username's count and take back this attempt from
+    // the address's.
     state.cache.delete(&user_fail_key(username)).await?;
+    if let Some(ip) = ip {
+        state.cache.decr_window(&ip_fail_key(ip)).await?;
+    }
     tracing::info!(user_id = %user.id, "login succeeded");
     issue_pair(&state.db, state, user.id, Uuid::now_v7()).await
 }
@@ -149,7 +146,8 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<TokenPair> 
         return Err(AppError::InvalidRefreshToken);
     }
     let txn = state.db.begin().await?;
-    // Spend it only if nobody else did in the meantime: of two concurrent uses, one wins.
+    // Spend it only if nobody else did in the meantime. Of two concurrent uses only one can;
+    // the other is indistinguishable from a stolen copy and revokes the family (both lose).
     let spent = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::UsedAt, Expr::value(Utc::now()))
         .filter(refresh_token::Column::Id.eq(row.id))

@@ -159,9 +159,33 @@ async fn fixture() -> Fixture {
 
     let s1 = add(a, r, &mut o, "S1", Street, json!({"name": "S1街道"})).await;
     let s2 = add(a, r, &mut o, "S2", Street, json!({"name": "S2街道"})).await;
-    let c1 = add(a, r, &mut o, "C1", Community, json!({"street_id": s1, "name": "C1社区"})).await;
-    let c2 = add(a, r, &mut o, "C2", Community, json!({"street_id": s1, "name": "C2社区"})).await;
-    let c3 = add(a, r, &mut o, "C3", Community, json!({"street_id": s2, "name": "C3社区"})).await;
+    let c1 = add(
+        a,
+        r,
+        &mut o,
+        "C1",
+        Community,
+        json!({"street_id": s1, "name": "C1社区"}),
+    )
+    .await;
+    let c2 = add(
+        a,
+        r,
+        &mut o,
+        "C2",
+        Community,
+        json!({"street_id": s1, "name": "C2社区"}),
+    )
+    .await;
+    let c3 = add(
+        a,
+        r,
+        &mut o,
+        "C3",
+        Community,
+        json!({"street_id": s2, "name": "C3社区"}),
+    )
+    .await;
     let pc = |street: Uuid, name: &str| json!({"street_id": street, "name": name});
     let p1 = add(a, r, &mut o, "P1", PropertyCompany, pc(s1, "P1物业")).await;
     add(a, r, &mut o, "P2", PropertyCompany, pc(s1, "P2物业")).await;
@@ -175,9 +199,33 @@ async fn fixture() -> Fixture {
         json!({"community_id": c1, "name": "K1小区", "property_company_id": p1}),
     )
     .await;
-    let k2 = add(a, r, &mut o, "K2", Compound, json!({"community_id": c1, "name": "K2小区"})).await;
-    let k3 = add(a, r, &mut o, "K3", Compound, json!({"community_id": c2, "name": "K3小区"})).await;
-    let k4 = add(a, r, &mut o, "K4", Compound, json!({"community_id": c3, "name": "K4小区"})).await;
+    let k2 = add(
+        a,
+        r,
+        &mut o,
+        "K2",
+        Compound,
+        json!({"community_id": c1, "name": "K2小区"}),
+    )
+    .await;
+    let k3 = add(
+        a,
+        r,
+        &mut o,
+        "K3",
+        Compound,
+        json!({"community_id": c2, "name": "K3小区"}),
+    )
+    .await;
+    let k4 = add(
+        a,
+        r,
+        &mut o,
+        "K4",
+        Compound,
+        json!({"community_id": c3, "name": "K4小区"}),
+    )
+    .await;
     // K4 gets its company by PATCH (the other way of setting it).
     let res = app
         .patch(
@@ -204,7 +252,15 @@ async fn fixture() -> Fixture {
         json!({"community_id": c1, "name": "G1网格", "compound_ids": [k1], "building_ids": [b2b]}),
     )
     .await;
-    add(a, r, &mut o, "G2", Grid, json!({"community_id": c1, "name": "G2网格"})).await;
+    add(
+        a,
+        r,
+        &mut o,
+        "G2",
+        Grid,
+        json!({"community_id": c1, "name": "G2网格"}),
+    )
+    .await;
     add(
         a,
         r,
@@ -223,7 +279,11 @@ async fn fixture() -> Fixture {
     add(a, r, &mut o, "H4", Household, hh(b4, "401")).await;
 
     let labels: BTreeSet<&str> = o.iter().map(|x| x.label).collect();
-    assert_eq!(labels, ALL_LABELS.iter().copied().collect(), "fixture labels");
+    assert_eq!(
+        labels,
+        ALL_LABELS.iter().copied().collect(),
+        "fixture labels"
+    );
 
     // (username, role, scope type, scope, expected visible objects, writable kinds)
     let specs: [(&str, &str, &str, Uuid, &[&str], &[Kind]); 8] = [
@@ -288,7 +348,14 @@ async fn fixture() -> Fixture {
             &["K2", "B2a", "B2b", "H2a", "H2b"],
             NO_WRITES,
         ),
-        ("resident_h1", "resident", "household", h1, &["H1"], NO_WRITES),
+        (
+            "resident_h1",
+            "resident",
+            "household",
+            h1,
+            &["H1"],
+            NO_WRITES,
+        ),
     ];
 
     let mut actors = vec![Actor {
@@ -418,7 +485,12 @@ async fn every_role_reads_exactly_its_scope_and_lists_agree_with_object_reads() 
                     readable.insert(obj.label.to_string());
                 } else {
                     let got = outcome(res).await;
-                    check(&mut errors, format!("{who}: GET {}", obj.label), &got, NOT_FOUND);
+                    check(
+                        &mut errors,
+                        format!("{who}: GET {}", obj.label),
+                        &got,
+                        NOT_FOUND,
+                    );
                 }
             }
             let expected: BTreeSet<String> = f
@@ -443,8 +515,18 @@ async fn every_role_reads_exactly_its_scope_and_lists_agree_with_object_reads() 
     let admin = &f.actor("admin_s1").token;
     let staff = &f.actor("staff_c1").token;
     for (token, who, path, want) in [
-        (admin, "admin_s1", format!("/api/v1/communities?street_id={}", f.id("S2")), vec![]),
-        (admin, "admin_s1", format!("/api/v1/compounds?community_id={}", f.id("C3")), vec![]),
+        (
+            admin,
+            "admin_s1",
+            format!("/api/v1/communities?street_id={}", f.id("S2")),
+            vec![],
+        ),
+        (
+            admin,
+            "admin_s1",
+            format!("/api/v1/compounds?community_id={}", f.id("C3")),
+            vec![],
+        ),
         (
             admin,
             "admin_s1",
@@ -457,14 +539,24 @@ async fn every_role_reads_exactly_its_scope_and_lists_agree_with_object_reads() 
             format!("/api/v1/compounds?property_company_id={}", f.id("P1")),
             vec!["K1"],
         ),
-        (staff, "staff_c1", format!("/api/v1/grids?community_id={}", f.id("C3")), vec![]),
+        (
+            staff,
+            "staff_c1",
+            format!("/api/v1/grids?community_id={}", f.id("C3")),
+            vec![],
+        ),
         (
             staff,
             "staff_c1",
             format!("/api/v1/buildings?compound_id={}", f.id("K2")),
             vec!["B2a", "B2b"],
         ),
-        (staff, "staff_c1", format!("/api/v1/households?community_id={}", f.id("C2")), vec![]),
+        (
+            staff,
+            "staff_c1",
+            format!("/api/v1/households?community_id={}", f.id("C2")),
+            vec![],
+        ),
     ] {
         let got = list_labels(&f, token, &format!("{path}&limit=100"), &mut errors, who).await;
         let want: BTreeSet<String> = want.into_iter().map(str::to_string).collect();
@@ -510,8 +602,94 @@ async fn writes_are_404_outside_the_scope_403_without_the_right_and_200_with_it(
         let body: Value = res.json().await.expect("object body");
         for (field, value) in obj.patch.as_object().expect("patch object") {
             if &body[field] != value {
-                errors.push(format!("fixture {} changed: {field} = {}", obj.label, body[field]));
+                errors.push(format!(
+                    "fixture {} changed: {field} = {}",
+                    obj.label, body[field]
+                ));
             }
+        }
+    }
+    report(errors);
+}
+
+#[tokio::test]
+async fn creating_needs_a_visible_parent_and_the_write_right_for_the_child() {
+    let f = fixture().await;
+    let mut errors = Vec::new();
+    // (child kind, parent label, parent field)
+    let cases: &[(Kind, &str, &str)] = &[
+        (Kind::Community, "S1", "street_id"),
+        (Kind::Community, "S2", "street_id"),
+        (Kind::PropertyCompany, "S1", "street_id"),
+        (Kind::PropertyCompany, "S2", "street_id"),
+        (Kind::Compound, "C1", "community_id"),
+        (Kind::Compound, "C2", "community_id"),
+        (Kind::Compound, "C3", "community_id"),
+        (Kind::Grid, "C1", "community_id"),
+        (Kind::Grid, "C2", "community_id"),
+        (Kind::Grid, "C3", "community_id"),
+        (Kind::Building, "K1", "compound_id"),
+        (Kind::Building, "K2", "compound_id"),
+        (Kind::Building, "K3", "compound_id"),
+        (Kind::Building, "K4", "compound_id"),
+        (Kind::Household, "B1", "building_id"),
+        (Kind::Household, "B2a", "building_id"),
+        (Kind::Household, "B2b", "building_id"),
+        (Kind::Household, "B3", "building_id"),
+        (Kind::Household, "B4", "building_id"),
+    ];
+    for (n, actor) in f.actors.iter().enumerate() {
+        // Streets have no parent: only the deployment superadmin creates them.
+        let res = f
+            .app
+            .post(
+                "/api/v1/streets",
+                &actor.token,
+                &json!({"name": format!("{}街道", actor.name)}),
+            )
+            .await;
+        let want = if actor.name == "superadmin" {
+            "201"
+        } else {
+            FORBIDDEN
+        };
+        let got = outcome(res).await;
+        check(
+            &mut errors,
+            format!("{} POST streets", actor.name),
+            &got,
+            want,
+        );
+
+        for (i, &(kind, parent, field)) in cases.iter().enumerate() {
+            let mut body = json!({ field: f.id(parent) });
+            if kind == Kind::Household {
+                body["room"] = json!(format!("9{n:02}{i:02}"));
+            } else {
+                body["name"] = json!(format!("{}-{}", actor.name, i));
+            }
+            let want = if !actor.visible.contains(parent) {
+                NOT_FOUND
+            } else if !actor.writes.contains(&kind) {
+                FORBIDDEN
+            } else {
+                "201"
+            };
+            let res = f
+                .app
+                .post(
+                    &format!("/api/v1/{}", kind.collection()),
+                    &actor.token,
+                    &body,
+                )
+                .await;
+            let got = outcome(res).await;
+            check(
+                &mut errors,
+                format!("{} POST {} under {parent}", actor.name, kind.collection()),
+                &got,
+                want,
+            );
         }
     }
     report(errors);
@@ -586,7 +764,12 @@ async fn role_assignments_are_managed_only_within_the_admins_street() {
     assert_eq!(res.status(), StatusCode::CREATED, "admin_s1 creates a user");
     let newbie = id_of(&res.json().await.expect("json"));
     let (got, body) = grant_as(&f, &admin, newbie, "community_staff", "community", "C2").await;
-    check(&mut errors, "admin_s1 grants community_staff@C2".into(), &got, "201");
+    check(
+        &mut errors,
+        "admin_s1 grants community_staff@C2".into(),
+        &got,
+        "201",
+    );
     if got == "201" {
         check(
             &mut errors,
@@ -613,34 +796,73 @@ async fn role_assignments_are_managed_only_within_the_admins_street() {
         ("resident", "household", "H2a", "H4"),
     ] {
         let (got, body) = grant_as(&f, &admin, newbie, role, scope_type, inside).await;
-        check(&mut errors, format!("admin_s1 grants {role}@{inside}"), &got, "201");
+        check(
+            &mut errors,
+            format!("admin_s1 grants {role}@{inside}"),
+            &got,
+            "201",
+        );
         if got == "201" {
             granted_in_s1.push(body["id"].as_str().expect("id").to_string());
         }
         let (got, _) = grant_as(&f, &admin, newbie, role, scope_type, outside).await;
-        check(&mut errors, format!("admin_s1 grants {role}@{outside}"), &got, NOT_FOUND);
+        check(
+            &mut errors,
+            format!("admin_s1 grants {role}@{outside}"),
+            &got,
+            NOT_FOUND,
+        );
     }
 
     // Nobody but administrators manages roles, not even on their own scope.
-    let samples = f.app.get("/api/v1/role-assignments?limit=1", &f.root).await;
-    assert_eq!(samples.status(), StatusCode::OK);
-    for actor in f.actors.iter().filter(|a| !["superadmin", "admin_s1"].contains(&a.name)) {
-        let (got, _) = grant_as(&f, &actor.token, newbie, "community_staff", "community", "C1").await;
-        check(&mut errors, format!("{} grants community_staff@C1", actor.name), &got, FORBIDDEN);
+    let some_s1 = granted_in_s1.first().expect("an S1 grant").clone();
+    for actor in f
+        .actors
+        .iter()
+        .filter(|a| !["superadmin", "admin_s1"].contains(&a.name))
+    {
+        let (got, _) = grant_as(
+            &f,
+            &actor.token,
+            newbie,
+            "community_staff",
+            "community",
+            "C1",
+        )
+        .await;
+        check(
+            &mut errors,
+            format!("{} grants community_staff@C1", actor.name),
+            &got,
+            FORBIDDEN,
+        );
         let got = outcome(f.app.get("/api/v1/role-assignments", &actor.token).await).await;
-        check(&mut errors, format!("{} lists role assignments", actor.name), &got, FORBIDDEN);
+        check(
+            &mut errors,
+            format!("{} lists role assignments", actor.name),
+            &got,
+            FORBIDDEN,
+        );
         let got = outcome(
             f.app
-                .delete(&format!("/api/v1/role-assignments/{}", granted_in_s1[0]), &actor.token)
+                .delete(&format!("/api/v1/role-assignments/{some_s1}"), &actor.token)
                 .await,
         )
         .await;
-        check(&mut errors, format!("{} revokes an assignment", actor.name), &got, FORBIDDEN);
+        check(
+            &mut errors,
+            format!("{} revokes an assignment", actor.name),
+            &got,
+            FORBIDDEN,
+        );
     }
 
     // The street admin's list is exactly the S1 part of the whole list.
     let all = assignment_ids(&f, &f.root).await;
-    assert!(all.iter().any(|(id, _)| *id == s2_assignment), "superadmin sees S2");
+    assert!(
+        all.iter().any(|(id, _)| *id == s2_assignment),
+        "superadmin sees S2"
+    );
     let want: BTreeSet<String> = all
         .iter()
         .filter(|(_, street)| *street == s1)
@@ -651,7 +873,9 @@ async fn role_assignments_are_managed_only_within_the_admins_street() {
     let mine = assignment_ids(&f, &admin).await;
     let got: BTreeSet<String> = mine.iter().map(|(id, _)| id.clone()).collect();
     if got != want {
-        errors.push(format!("admin_s1 lists {got:?}, want the S1 assignments {want:?}"));
+        errors.push(format!(
+            "admin_s1 lists {got:?}, want the S1 assignments {want:?}"
+        ));
     }
     if mine.iter().any(|(_, street)| *street != s1) {
         errors.push(format!("admin_s1 lists assignments outside S1: {mine:?}"));
@@ -664,7 +888,12 @@ async fn role_assignments_are_managed_only_within_the_admins_street() {
             .await,
     )
     .await;
-    check(&mut errors, "admin_s1 revokes the S2 assignment".into(), &got, NOT_FOUND);
+    check(
+        &mut errors,
+        "admin_s1 revokes the S2 assignment".into(),
+        &got,
+        NOT_FOUND,
+    );
     let revoke = granted_in_s1.last().expect("an S1 grant").clone();
     let res = f
         .app

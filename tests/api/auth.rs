@@ -5,6 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use futures_util::future::join_all;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
@@ -389,6 +390,23 @@ async fn refresh_with_an_unknown_field_is_refused_as_invalid_body() {
     assert_eq!(res.status(), StatusCode::OK);
 }
 
+#[tokio::test]
+async fn of_concurrent_refreshes_with_one_token_exactly_one_succeeds() {
+    let app = spawn_app().await;
+    let pair = app.login(ADMIN_USERNAME, ADMIN_PASSWORD).await;
+    let spent = refresh_of(&pair);
+    let results = join_all((0..5).map(|_| refresh(&app, &spent))).await;
+    let mut ok = 0;
+    for res in results {
+        if res.status() == StatusCode::OK {
+            ok += 1;
+        } else {
+            assert_problem(res, 401, "invalid_refresh_token").await;
+        }
+    }
+    assert_eq!(ok, 1, "exactly one concurrent use of a refresh token wins");
+}
+
 // ---------------------------------------------------------------------------------------------
 // 4. Logout
 // ---------------------------------------------------------------------------------------------
@@ -623,6 +641,22 @@ async fn the_sixth_attempt_for_a_username_is_rate_limited_even_with_the_right_pa
     // Other usernames from the same address are unaffected (5 < 20 failures per address).
     app.login(ADMIN_USERNAME, ADMIN_PASSWORD).await;
     fail_login(&app, "bob").await;
+}
+
+#[tokio::test]
+async fn concurrent_attempts_cannot_exceed_the_username_limit() {
+    // A burst of guesses sent at once must not get more than 5 evaluated.
+    let app = spawn_app().await;
+    let results =
+        join_all((0..20).map(|_| app.login_response(ADMIN_USERNAME, WRONG_PASSWORD))).await;
+    let statuses: Vec<u16> = results.iter().map(|r| r.status().as_u16()).collect();
+    let evaluated = statuses.iter().filter(|s| **s == 401).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(evaluated + limited, 20, "only 401 or 429: {statuses:?}");
+    assert!(
+        evaluated <= 5,
+        "{evaluated} of 20 concurrent guesses were checked against the password, at most 5 may be: {statuses:?}"
+    );
 }
 
 #[tokio::test]

@@ -13,9 +13,19 @@ async fn demo_seed_creates_the_street_its_communities_and_a_working_account_per_
 
     let admin = users.iter().find(|u| u.role.as_str() == "admin").unwrap();
     let token = token_of(&app.login(&admin.username, &admin.password).await);
-    let streets: Value = app.get("/api/v1/streets", &token).await.json().await.unwrap();
+    let streets: Value = app
+        .get("/api/v1/streets", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(streets["items"][0]["name"], "紫阳街道");
-    let communities: Value = app.get("/api/v1/communities", &token).await.json().await.unwrap();
+    let communities: Value = app
+        .get("/api/v1/communities", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
     let mut names: Vec<&str> = communities["items"]
         .as_array()
         .unwrap()
@@ -23,8 +33,16 @@ async fn demo_seed_creates_the_street_its_communities_and_a_working_account_per_
         .map(|c| c["name"].as_str().unwrap())
         .collect();
     names.sort();
-    assert_eq!(names, ["万家星城社区", "上羊市街社区", "劳动路社区", "海潮社区"]);
-    let compounds: Value = app.get("/api/v1/compounds?limit=100", &token).await.json().await.unwrap();
+    assert_eq!(
+        names,
+        ["万家星城社区", "上羊市街社区", "劳动路社区", "海潮社区"]
+    );
+    let compounds: Value = app
+        .get("/api/v1/compounds?limit=100", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
     let compound_names: Vec<&str> = compounds["items"]
         .as_array()
         .unwrap()
@@ -45,16 +63,29 @@ async fn demo_seed_creates_the_street_its_communities_and_a_working_account_per_
         assert_eq!(me["roles"][0]["role"], u.role.as_str());
     }
 
-    let resident = users.iter().find(|u| u.role.as_str() == "resident").unwrap();
+    let resident = users
+        .iter()
+        .find(|u| u.role.as_str() == "resident")
+        .unwrap();
     let token = token_of(&app.login(&resident.username, &resident.password).await);
-    let households: Value = app.get("/api/v1/households", &token).await.json().await.unwrap();
-    assert_eq!(households["items"].as_array().unwrap().len(), 1, "a resident sees only their household");
+    let households: Value = app
+        .get("/api/v1/households", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        households["items"].as_array().unwrap().len(),
+        1,
+        "a resident sees only their household"
+    );
 }
 
 #[tokio::test]
 async fn demo_seed_refuses_a_database_that_has_territory() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
-    app.create(&admin, "streets", serde_json::json!({"name": "别的街道"})).await;
+    app.create(&admin, "streets", serde_json::json!({"name": "别的街道"}))
+        .await;
     assert!(linli::seed::seed_demo(&app.state.db).await.is_err());
 }

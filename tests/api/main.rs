@@ -14,4 +14,5 @@ mod idempotency;
 mod lifecycle;
 mod operations;
 mod spec;
+mod staff;
 mod territory;

@@ -54,7 +54,11 @@ async fn metrics_count_requests_by_route_and_status() {
     for _ in 0..3 {
         app.client.get(app.url("/health")).send().await.unwrap();
     }
-    app.client.get(app.url("/api/v1/streets")).send().await.unwrap();
+    app.client
+        .get(app.url("/api/v1/streets"))
+        .send()
+        .await
+        .unwrap();
     let text = app
         .client
         .get(app.url("/metrics"))
@@ -69,7 +73,9 @@ async fn metrics_count_requests_by_route_and_status() {
         "{text}"
     );
     assert!(
-        text.contains(r#"linli_http_requests_total{method="GET",route="/api/v1/streets",status="401"} 1"#),
+        text.contains(
+            r#"linli_http_requests_total{method="GET",route="/api/v1/streets",status="401"} 1"#
+        ),
         "{text}"
     );
     assert!(text.contains("linli_http_request_duration_seconds_bucket"));
@@ -106,7 +112,11 @@ async fn served_spec_is_the_committed_file() {
         .text()
         .await
         .unwrap();
-    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
-        .unwrap();
-    assert!(served == committed, "the served spec differs from openapi/openapi.json");
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+            .unwrap();
+    assert!(
+        served == committed,
+        "the served spec differs from openapi/openapi.json"
+    );
 }

@@ -32,7 +32,10 @@ fn operations(spec: &Value) -> Vec<(String, String, Value)> {
 fn spec_is_openapi_3_1_with_a_bearer_scheme() {
     let s = spec();
     assert_eq!(s["openapi"], "3.1.0");
-    assert_eq!(s["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(
+        s["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
     assert!(s["components"]["schemas"]["Problem"].is_object());
 }
 
@@ -41,7 +44,10 @@ fn every_operation_has_a_summary_an_id_and_a_declared_security_requirement() {
     let s = spec();
     for (path, method, op) in operations(&s) {
         let what = format!("{method} {path}");
-        assert!(op["summary"].as_str().is_some_and(|x| !x.is_empty()), "{what}: summary");
+        assert!(
+            op["summary"].as_str().is_some_and(|x| !x.is_empty()),
+            "{what}: summary"
+        );
         assert!(op["operationId"].is_string(), "{what}: operationId");
         assert!(op["security"].is_array(), "{what}: security declared");
     }
@@ -82,7 +88,11 @@ fn every_error_response_is_a_problem_and_the_common_ones_are_declared() {
                 );
             }
         }
-        let secured = op["security"].as_array().unwrap().iter().any(|r| r.get("bearer").is_some());
+        let secured = op["security"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.get("bearer").is_some());
         if secured {
             assert!(responses.contains_key("401"), "{what}: 401");
         }

@@ -1,6 +1,6 @@
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, Set};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, IntoActiveModel, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -89,17 +89,27 @@ fn clean_address(v: Option<&str>) -> AppResult<Option<String>> {
     }
 }
 
-/// The company must exist in the compound's street.
+/// The company must be one the caller can see, in the compound's street. Invisible and
+/// non-existent answer alike, so the check reveals nothing.
 async fn check_company<C: ConnectionTrait>(
     db: &C,
+    user: &AuthUser,
     street_id: Uuid,
     id: Option<Uuid>,
 ) -> AppResult<()> {
     let Some(id) = id else { return Ok(()) };
-    let found = property_company::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .is_some_and(|c| c.street_id == street_id);
+    let found = match policy::find_visible::<property_company::Entity, _>(
+        db,
+        user,
+        Action::PropertyCompanyRead,
+        id,
+    )
+    .await
+    {
+        Ok(c) => c.street_id == street_id,
+        Err(AppError::NotFound) => false,
+        Err(e) => return Err(e),
+    };
     if found {
         Ok(())
     } else {
@@ -164,7 +174,7 @@ pub async fn create_compound(
         body.community_id,
     )
     .await?;
-    check_company(&state.db, parent.street_id, body.property_company_id).await?;
+    check_company(&state.db, &user, parent.street_id, body.property_company_id).await?;
     let now = Utc::now();
     let m = svc::insert(
         &state.db,
@@ -235,7 +245,7 @@ pub async fn update_compound(
         am.address = Set(clean_address(address.as_deref())?);
     }
     if let Some(company) = body.property_company_id {
-        check_company(&state.db, street_id, company).await?;
+        check_company(&state.db, &user, street_id, company).await?;
         am.property_company_id = Set(company);
     }
     am.updated_at = Set(Utc::now());
