@@ -27,7 +27,7 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 use crate::auth::tokens::JwtKeys;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
-use crate::error::{json_error, AppError, FieldError};
+use crate::error::{AppError, FieldError};
 use crate::middleware::Metrics;
 use crate::state::AppState;
 
@@ -173,36 +173,6 @@ async fn serve_openapi(spec: web::Data<SpecJson>) -> HttpResponse {
 
 struct SpecJson(String);
 
-fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(limit)
-        .error_handler(move |err, _req| {
-            use actix_web::error::JsonPayloadError as E;
-            match &err {
-                E::OverflowKnownLength { .. } | E::Overflow { .. } => {
-                    AppError::PayloadTooLarge(limit).into()
-                }
-                E::ContentType => {
-                    AppError::UnsupportedMediaType("expected application/json".into()).into()
-                }
-                E::Deserialize(e) => json_error(e).into(),
-                _ => AppError::MalformedJson("could not read the request body".into()).into(),
-            }
-        })
-}
-
-fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _req| {
-        let msg = err.to_string();
-        let field = msg
-            .split('`')
-            .nth(1)
-            .map(str::to_string)
-            .unwrap_or_default();
-        AppError::InvalidQuery(vec![FieldError::new(field, "invalid", msg)]).into()
-    })
-}
-
 fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err, _req| {
         AppError::InvalidPath(vec![FieldError::new("id", "invalid", err.to_string())]).into()
@@ -269,7 +239,6 @@ impl Application {
 }
 
 fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
-    let json_limit = state.settings.json_limit;
     let workers = state.settings.workers;
     let doc = openapi();
     let spec = web::Data::new(SpecJson(openapi_json()));
@@ -285,8 +254,6 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                 .app_data(metrics.clone())
                 .app_data(routes.clone())
                 .app_data(spec.clone())
-                .app_data(json_config(json_limit))
-                .app_data(query_config())
                 .app_data(path_config()),
         )
         .split_for_parts();

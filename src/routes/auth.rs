@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::auth::policy::{Role, ScopeType};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
+use crate::routes::extract::Json;
 use crate::services::auth as svc;
 use crate::state::AppState;
 
@@ -100,7 +101,7 @@ pub fn client_ip(req: &HttpRequest, state: &AppState) -> Option<IpAddr> {
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: Json<LoginRequest>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner();
     if body.username.is_empty() || body.username.len() > 64 {
@@ -135,7 +136,7 @@ pub async fn login(
 #[post("/auth/refresh")]
 pub async fn refresh(
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: Json<RefreshRequest>,
 ) -> AppResult<HttpResponse> {
     if body.refresh_token.is_empty() || body.refresh_token.len() > 256 {
         return Err(AppError::InvalidRefreshToken);

@@ -1,6 +1,7 @@
 //! HTTP layer: one module per resource, each with its DTOs, handlers and utoipa annotations.
 
 pub mod auth;
+pub mod extract;
 pub mod health;
 pub mod territory;
 pub mod users;

@@ -2,7 +2,7 @@
 
 use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::Query as SqlQuery;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     Set,
@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::auth::policy::{self, Action, Role, ScopeType};
 use crate::auth::AuthUser;
 use crate::error::{is_unique_violation, AppError, AppResult};
+use crate::routes::extract::{Json, Query};
 use crate::routes::{created, encode_cursor, Page, PageParams};
 use crate::services::{auth as auth_svc, territory};
 use crate::state::AppState;
@@ -88,7 +89,7 @@ fn require(user: &AuthUser, action: Action) -> AppResult<()> {
 pub async fn create_user(
     state: web::Data<AppState>,
     caller: AuthUser,
-    body: web::Json<CreateUserRequest>,
+    body: Json<CreateUserRequest>,
 ) -> AppResult<HttpResponse> {
     require(&caller, Action::UserManage)?;
     let body = body.into_inner();
@@ -118,19 +119,19 @@ pub async fn create_user(
 pub async fn list_users(
     state: web::Data<AppState>,
     caller: AuthUser,
-    q: web::Query<ListUsersQuery>,
+    q: Query<ListUsersQuery>,
 ) -> AppResult<HttpResponse> {
     require(&caller, Action::UserManage)?;
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
     // Accounts with a role somewhere the caller manages, and accounts with no role yet (so they
     // can be granted one); not the staff of other streets.
     let scope = policy::scope(&state.db, &caller, Action::UserManage).await?;
-    let managed = Query::select()
+    let managed = SqlQuery::select()
         .column(role_assignment::Column::UserId)
         .from(role_assignment::Entity)
         .cond_where(scope.condition::<role_assignment::Entity>())
         .to_owned();
-    let assigned = Query::select()
+    let assigned = SqlQuery::select()
         .column(role_assignment::Column::UserId)
         .from(role_assignment::Entity)
         .to_owned();
@@ -236,7 +237,7 @@ pub struct ListRoleAssignmentsQuery {
 pub async fn create_role_assignment(
     state: web::Data<AppState>,
     caller: AuthUser,
-    body: web::Json<CreateRoleAssignmentRequest>,
+    body: Json<CreateRoleAssignmentRequest>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner();
     require(&caller, Action::RoleManage)?;
@@ -294,7 +295,7 @@ pub async fn create_role_assignment(
 pub async fn list_role_assignments(
     state: web::Data<AppState>,
     caller: AuthUser,
-    q: web::Query<ListRoleAssignmentsQuery>,
+    q: Query<ListRoleAssignmentsQuery>,
 ) -> AppResult<HttpResponse> {
     require(&caller, Action::RoleManage)?;
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;

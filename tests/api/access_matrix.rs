@@ -286,7 +286,8 @@ async fn fixture() -> Fixture {
     );
 
     // (username, role, scope type, scope, expected visible objects, writable kinds)
-    let specs: [(&str, &str, &str, Uuid, &[&str], &[Kind]); 8] = [
+    type Spec<'a> = (&'a str, &'a str, &'a str, Uuid, &'a [&'a str], &'a [Kind]);
+    let specs: [Spec; 8] = [
         (
             "admin_s1",
             "admin",

@@ -9,6 +9,7 @@ use super::NAME_MAX;
 use crate::auth::policy::{self, Action};
 use crate::auth::AuthUser;
 use crate::error::AppResult;
+use crate::routes::extract::{Json, Query};
 use crate::routes::{clean_name, created, Page, PageParams};
 use crate::services::territory as svc;
 use crate::state::AppState;
@@ -75,7 +76,7 @@ const DUPLICATE: &str = "a building with this name already exists in the compoun
 pub async fn list_buildings(
     state: web::Data<AppState>,
     user: AuthUser,
-    q: web::Query<ListBuildingsQuery>,
+    q: Query<ListBuildingsQuery>,
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
     let mut filter = Condition::all();
@@ -109,7 +110,7 @@ pub async fn list_buildings(
 pub async fn create_building(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<CreateBuildingRequest>,
+    body: Json<CreateBuildingRequest>,
 ) -> AppResult<HttpResponse> {
     let name = clean_name("name", &body.name, NAME_MAX)?;
     let parent = policy::authorize_parent::<compound::Entity, _>(
@@ -170,7 +171,7 @@ pub async fn update_building(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateBuildingRequest>,
+    body: Json<UpdateBuildingRequest>,
 ) -> AppResult<HttpResponse> {
     let m = policy::authorize_object::<building::Entity, _>(
         &state.db,

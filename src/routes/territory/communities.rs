@@ -9,6 +9,7 @@ use super::NAME_MAX;
 use crate::auth::policy::{self, Action};
 use crate::auth::AuthUser;
 use crate::error::AppResult;
+use crate::routes::extract::{Json, Query};
 use crate::routes::{clean_name, created, Page, PageParams};
 use crate::services::territory as svc;
 use crate::state::AppState;
@@ -70,7 +71,7 @@ const DUPLICATE: &str = "a community with this name already exists in the street
 pub async fn list_communities(
     state: web::Data<AppState>,
     user: AuthUser,
-    q: web::Query<ListCommunitiesQuery>,
+    q: Query<ListCommunitiesQuery>,
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
     let mut filter = Condition::all();
@@ -101,7 +102,7 @@ pub async fn list_communities(
 pub async fn create_community(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<CreateCommunityRequest>,
+    body: Json<CreateCommunityRequest>,
 ) -> AppResult<HttpResponse> {
     let name = clean_name("name", &body.name, NAME_MAX)?;
     let parent = policy::authorize_parent::<street::Entity, _>(
@@ -160,7 +161,7 @@ pub async fn update_community(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateCommunityRequest>,
+    body: Json<UpdateCommunityRequest>,
 ) -> AppResult<HttpResponse> {
     let m = policy::authorize_object::<community::Entity, _>(
         &state.db,

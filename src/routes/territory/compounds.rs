@@ -9,6 +9,7 @@ use super::NAME_MAX;
 use crate::auth::policy::{self, Action};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
+use crate::routes::extract::{Json, Query};
 use crate::routes::{clean_name, created, double_option, Page, PageParams};
 use crate::services::territory as svc;
 use crate::state::AppState;
@@ -128,7 +129,7 @@ async fn check_company<C: ConnectionTrait>(
 pub async fn list_compounds(
     state: web::Data<AppState>,
     user: AuthUser,
-    q: web::Query<ListCompoundsQuery>,
+    q: Query<ListCompoundsQuery>,
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
     let mut filter = Condition::all();
@@ -162,7 +163,7 @@ pub async fn list_compounds(
 pub async fn create_compound(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<CreateCompoundRequest>,
+    body: Json<CreateCompoundRequest>,
 ) -> AppResult<HttpResponse> {
     let name = clean_name("name", &body.name, NAME_MAX)?;
     let address = clean_address(body.address.as_deref())?;
@@ -226,7 +227,7 @@ pub async fn update_compound(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateCompoundRequest>,
+    body: Json<UpdateCompoundRequest>,
 ) -> AppResult<HttpResponse> {
     let m = policy::authorize_object::<compound::Entity, _>(
         &state.db,

@@ -14,6 +14,7 @@ use super::NAME_MAX;
 use crate::auth::policy::{self, Action};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
+use crate::routes::extract::{Json, Query};
 use crate::routes::{clean_name, created, Page, PageParams};
 use crate::services::territory as svc;
 use crate::state::AppState;
@@ -197,7 +198,7 @@ const DUPLICATE: &str = "a grid with this name already exists in the community";
 pub async fn list_grids(
     state: web::Data<AppState>,
     user: AuthUser,
-    q: web::Query<ListGridsQuery>,
+    q: Query<ListGridsQuery>,
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
     let mut filter = Condition::all();
@@ -230,7 +231,7 @@ pub async fn list_grids(
 pub async fn create_grid(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<CreateGridRequest>,
+    body: Json<CreateGridRequest>,
 ) -> AppResult<HttpResponse> {
     let name = clean_name("name", &body.name, NAME_MAX)?;
     let parent = policy::authorize_parent::<community::Entity, _>(
@@ -307,7 +308,7 @@ pub async fn update_grid(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateGridRequest>,
+    body: Json<UpdateGridRequest>,
 ) -> AppResult<HttpResponse> {
     let m = policy::authorize_object::<grid::Entity, _>(
         &state.db,

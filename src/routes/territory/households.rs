@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::auth::policy::{self, Action};
 use crate::auth::AuthUser;
 use crate::error::AppResult;
+use crate::routes::extract::{Json, Query};
 use crate::routes::{clean_name, created, Page, PageParams};
 use crate::services::territory as svc;
 use crate::state::AppState;
@@ -95,7 +96,7 @@ fn clean_unit(v: Option<&str>) -> AppResult<String> {
 pub async fn list_households(
     state: web::Data<AppState>,
     user: AuthUser,
-    q: web::Query<ListHouseholdsQuery>,
+    q: Query<ListHouseholdsQuery>,
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
     let mut filter = Condition::all();
@@ -132,7 +133,7 @@ pub async fn list_households(
 pub async fn create_household(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<CreateHouseholdRequest>,
+    body: Json<CreateHouseholdRequest>,
 ) -> AppResult<HttpResponse> {
     let unit = clean_unit(body.unit.as_deref())?;
     let room = clean_name("room", &body.room, PART_MAX)?;
@@ -196,7 +197,7 @@ pub async fn update_household(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateHouseholdRequest>,
+    body: Json<UpdateHouseholdRequest>,
 ) -> AppResult<HttpResponse> {
     let m = policy::authorize_object::<household::Entity, _>(
         &state.db,

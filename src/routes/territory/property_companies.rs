@@ -9,6 +9,7 @@ use super::NAME_MAX;
 use crate::auth::policy::{self, Action};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
+use crate::routes::extract::{Json, Query};
 use crate::routes::{clean_name, created, double_option, Page, PageParams};
 use crate::services::territory as svc;
 use crate::state::AppState;
@@ -97,7 +98,7 @@ fn clean_phone(v: Option<&str>) -> AppResult<Option<String>> {
 pub async fn list_property_companies(
     state: web::Data<AppState>,
     user: AuthUser,
-    q: web::Query<ListPropertyCompaniesQuery>,
+    q: Query<ListPropertyCompaniesQuery>,
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
     let mut filter = Condition::all();
@@ -133,7 +134,7 @@ pub async fn list_property_companies(
 pub async fn create_property_company(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<CreatePropertyCompanyRequest>,
+    body: Json<CreatePropertyCompanyRequest>,
 ) -> AppResult<HttpResponse> {
     let name = clean_name("name", &body.name, NAME_MAX)?;
     let phone = clean_phone(body.contact_phone.as_deref())?;
@@ -198,7 +199,7 @@ pub async fn update_property_company(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<UpdatePropertyCompanyRequest>,
+    body: Json<UpdatePropertyCompanyRequest>,
 ) -> AppResult<HttpResponse> {
     let m = policy::authorize_object::<property_company::Entity, _>(
         &state.db,

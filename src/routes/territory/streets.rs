@@ -9,6 +9,7 @@ use super::NAME_MAX;
 use crate::auth::policy::{self, Action};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
+use crate::routes::extract::{Json, Query};
 use crate::routes::{clean_name, created, Page, PageParams};
 use crate::services::territory as svc;
 use crate::state::AppState;
@@ -66,7 +67,7 @@ const DUPLICATE: &str = "a street with this name already exists";
 pub async fn list_streets(
     state: web::Data<AppState>,
     user: AuthUser,
-    q: web::Query<ListStreetsQuery>,
+    q: Query<ListStreetsQuery>,
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
     let (rows, next_cursor) = svc::list_page::<street::Entity, _>(
@@ -97,7 +98,7 @@ pub async fn list_streets(
 pub async fn create_street(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<CreateStreetRequest>,
+    body: Json<CreateStreetRequest>,
 ) -> AppResult<HttpResponse> {
     if !user.is_superadmin {
         return Err(AppError::Forbidden);
@@ -149,7 +150,7 @@ pub async fn update_street(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateStreetRequest>,
+    body: Json<UpdateStreetRequest>,
 ) -> AppResult<HttpResponse> {
     let m = policy::authorize_object::<street::Entity, _>(
         &state.db,

@@ -1,0 +1,149 @@
+//! Body and query extractors whose errors name the offending field (`errors[].field`), which
+//! actix's own `Json`/`Query` cannot: serde's messages do not carry the path.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use crate::error::{json_error, AppError, FieldError};
+use crate::state::AppState;
+
+/// A JSON request body, at most `LINLI_JSON_LIMIT_BYTES`, `Content-Type: application/json`.
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Ok(Some(mime)) = req.mime_type() else {
+        return false;
+    };
+    mime.type_() == "application"
+        && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(64 * 1024, |s| s.settings.json_limit);
+        let json = is_json(req);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !json {
+                return Err(AppError::UnsupportedMediaType(
+                    "expected Content-Type: application/json".into(),
+                ));
+            }
+            if declared.is_some_and(|n| n > limit) {
+                return Err(AppError::PayloadTooLarge(limit));
+            }
+            let bytes = body.await.map_err(|e| {
+                if e.as_response_error().status_code()
+                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+                {
+                    AppError::PayloadTooLarge(limit)
+                } else {
+                    AppError::MalformedJson("could not read the request body".into())
+                }
+            })?;
+            if bytes.len() > limit {
+                return Err(AppError::PayloadTooLarge(limit));
+            }
+            parse_json(&bytes).map(Json)
+        })
+    }
+}
+
+/// Deserializes `bytes`, naming the field on a type error.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(v) => Ok(v),
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            let mut mapped = json_error(&inner);
+            if let AppError::InvalidBody(errors) = &mut mapped {
+                for e in errors.iter_mut() {
+                    if e.field.is_empty() && path != "." {
+                        e.field = path.clone();
+                    } else if !e.field.is_empty() && path != "." && e.code == "unknown_field" {
+                        // Nested unknown field: give its full path.
+                        let parent = path.rsplit_once('.').map_or("", |(p, _)| p);
+                        if !parent.is_empty() {
+                            e.field = format!("{parent}.{}", e.field);
+                        }
+                    }
+                }
+            }
+            Err(mapped)
+        }
+    }
+}
+
+/// Query-string parameters.
+pub struct Query<T>(pub T);
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
+    serde_path_to_error::deserialize::<_, T>(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner().to_string();
+        let field = if let Some(rest) = inner.strip_prefix("unknown field `") {
+            rest.split('`').next().unwrap_or_default().to_string()
+        } else if path == "." {
+            String::new()
+        } else {
+            path
+        };
+        let code = if inner.starts_with("unknown field") {
+            "unknown_field"
+        } else {
+            "invalid"
+        };
+        AppError::InvalidQuery(vec![FieldError::new(field, code, inner)])
+    })
+}
+
+fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(query.as_bytes())
+}
