@@ -101,6 +101,12 @@ pub enum AppError {
         #[source]
         source: Option<anyhow::Error>,
     },
+    #[error("the WeChat login code is invalid or expired")]
+    WeChatCodeInvalid,
+    #[error("WeChat flags this account as high-risk")]
+    WeChatUserBlocked,
+    #[error("an upstream service answered with something unusable")]
+    BadGateway(#[source] anyhow::Error),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -183,6 +189,13 @@ impl AppError {
                 "service_unavailable",
                 "Service unavailable",
             ),
+            WeChatCodeInvalid => (
+                StatusCode::UNAUTHORIZED,
+                "wechat_code_invalid",
+                "Invalid WeChat code",
+            ),
+            WeChatUserBlocked => (StatusCode::FORBIDDEN, "wechat_user_blocked", "Forbidden"),
+            BadGateway(_) => (StatusCode::BAD_GATEWAY, "bad_gateway", "Bad gateway"),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal_error",
@@ -210,6 +223,9 @@ impl AppError {
         match self {
             // Never echo internals for 5xx.
             AppError::Internal(_) => "The server could not complete the request.".into(),
+            AppError::BadGateway(_) => {
+                "An upstream service gave an unusable answer; retry later.".into()
+            }
             AppError::Unavailable { .. } => {
                 "A service the API depends on is unavailable; retry later.".into()
             }
@@ -238,7 +254,7 @@ impl ResponseError for AppError {
         if status.is_server_error() {
             // Logged once, here, where the error is turned into a response.
             let cause = match self {
-                AppError::Internal(e) => Some(format!("{e:#}")),
+                AppError::Internal(e) | AppError::BadGateway(e) => Some(format!("{e:#}")),
                 AppError::Unavailable {
                     source: Some(e), ..
                 } => Some(format!("{e:#}")),

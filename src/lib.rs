@@ -13,6 +13,7 @@ pub mod seed;
 pub mod services;
 pub mod state;
 pub mod telemetry;
+pub mod wechat;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -209,9 +210,11 @@ impl Application {
         let cache = cache::connect(settings.redis_url.as_deref(), &settings.cache_prefix).await?;
         let listener = TcpListener::bind(settings.bind)?;
         let port = listener.local_addr()?.port();
+        let wechat = Arc::new(wechat::WeChatClient::new(&settings, cache.clone())?);
         let state = AppState {
             db,
             cache,
+            wechat,
             jwt: Arc::new(JwtKeys::new(&settings)),
             settings: Arc::new(settings),
             clock,

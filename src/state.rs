@@ -6,6 +6,7 @@ use crate::auth::tokens::JwtKeys;
 use crate::cache::SharedCache;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::wechat::WeChatClient;
 
 /// Everything a handler needs, shared by all workers.
 #[derive(Clone)]
@@ -15,4 +16,5 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub jwt: Arc<JwtKeys>,
     pub clock: Arc<dyn Clock>,
+    pub wechat: Arc<WeChatClient>,
 }

@@ -1,5 +1,7 @@
 //! sea-orm entities: the shape of the tables the migrations create.
 
+pub mod audit_event;
+pub mod binding_request;
 pub mod building;
 pub mod community;
 pub mod compound;
@@ -9,6 +11,8 @@ pub mod household;
 pub mod idempotency_key;
 pub mod property_company;
 pub mod refresh_token;
+pub mod resident;
+pub mod resident_tag;
 pub mod role_assignment;
 pub mod street;
 pub mod user;

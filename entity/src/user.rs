@@ -10,6 +10,12 @@ pub struct Model {
     pub display_name: String,
     pub is_active: bool,
     pub is_superadmin: bool,
+    pub wechat_openid: Option<String>,
+    pub wechat_unionid: Option<String>,
+    pub phone_cipher: Option<String>,
+    pub phone_key_id: Option<String>,
+    pub phone_hash: Option<String>,
+    pub phone_masked: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

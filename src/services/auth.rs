@@ -253,6 +253,7 @@ pub async fn create_user<C: ConnectionTrait>(
         is_superadmin: Set(is_superadmin),
         created_at: Set(now),
         updated_at: Set(now),
+        ..Default::default()
     }
     .insert(db)
     .await
