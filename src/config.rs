@@ -55,11 +55,18 @@ pub struct Settings {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub pii_key: Secret<[u8; 32]>,
+    /// Earlier PII keys, still readable after a rotation (`LINLI_PII_PREVIOUS_KEYS`).
+    pub pii_previous_keys: Vec<Secret<[u8; 32]>>,
+    /// Key of the keyed hash used for exact lookups (`LINLI_PII_INDEX_KEY`; derived from
+    /// `LINLI_PII_KEY` when unset). It must stay the same across key rotations.
+    pub pii_index_key: Option<Secret<[u8; 32]>>,
     pub admin_username: Option<String>,
     pub admin_password: Option<Secret<String>>,
     pub wechat_appid: Option<String>,
     pub wechat_secret: Option<Secret<String>>,
     pub wechat_api_base: String,
+    /// Time limit of one call to the WeChat server API (connect included).
+    pub wechat_timeout: Duration,
     pub job_interval: Duration,
     pub upload_dir: PathBuf,
     pub json_limit: usize,
@@ -150,6 +157,26 @@ impl Settings {
             }
         };
 
+        let pii_previous_keys = match get("LINLI_PII_PREVIOUS_KEYS") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(|k| {
+                    decode_key(k).map(Secret::new).ok_or_else(|| {
+                        invalid("LINLI_PII_PREVIOUS_KEYS", "each key: 32 bytes as hex or base64")
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let pii_index_key = match get("LINLI_PII_INDEX_KEY") {
+            None => None,
+            Some(k) => Some(Secret::new(decode_key(&k).ok_or_else(|| {
+                invalid("LINLI_PII_INDEX_KEY", "expected 32 bytes as hex or base64")
+            })?)),
+        };
+
         let admin_username = get("LINLI_ADMIN_USERNAME");
         let admin_password = get("LINLI_ADMIN_PASSWORD").map(Secret::new);
         if admin_username.is_some() != admin_password.is_some() {
@@ -196,12 +223,17 @@ impl Settings {
                 parse_num("LINLI_REFRESH_TOKEN_TTL_DAYS", 30)? * 86_400,
             ),
             pii_key: Secret::new(pii_key),
+            pii_previous_keys,
+            pii_index_key,
             admin_username,
             admin_password,
             wechat_appid: get("LINLI_WECHAT_APPID"),
             wechat_secret: get("LINLI_WECHAT_SECRET").map(Secret::new),
             wechat_api_base: get("LINLI_WECHAT_API_BASE")
                 .unwrap_or_else(|| "https://api.weixin.qq.com".into()),
+            wechat_timeout: Duration::from_millis(
+                parse_num("LINLI_WECHAT_TIMEOUT_MS", 5000)?.max(1),
+            ),
             job_interval: Duration::from_secs(parse_num("LINLI_JOB_INTERVAL_SECS", 60)?.max(1)),
             upload_dir: get("LINLI_UPLOAD_DIR")
                 .unwrap_or_else(|| "./uploads".into())

@@ -8,6 +8,7 @@ pub mod db;
 pub mod error;
 pub mod middleware;
 pub mod openapi;
+pub mod pii;
 pub mod routes;
 pub mod seed;
 pub mod services;
@@ -44,6 +45,7 @@ where
         .service(
             scope::scope("/api/v1")
                 .service(auth::login)
+                .service(auth::wechat_login)
                 .service(auth::refresh)
                 .service(auth::logout)
                 .service(auth::get_me)
@@ -86,7 +88,15 @@ where
                 .service(households::create_household)
                 .service(households::get_household)
                 .service(households::update_household)
-                .service(households::delete_household),
+                .service(households::delete_household)
+                .service(residents::list_residents)
+                .service(residents::get_resident_stats)
+                .service(residents::create_resident)
+                .service(residents::get_resident)
+                .service(residents::update_resident)
+                .service(residents::delete_resident)
+                .service(residents::reveal_resident)
+                .service(audit::list_audit_events),
         )
 }
 
@@ -215,6 +225,7 @@ impl Application {
             db,
             cache,
             wechat,
+            pii: Arc::new(pii::Pii::from_settings(&settings)),
             jwt: Arc::new(JwtKeys::new(&settings)),
             settings: Arc::new(settings),
             clock,

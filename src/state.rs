@@ -6,6 +6,7 @@ use crate::auth::tokens::JwtKeys;
 use crate::cache::SharedCache;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::pii::Pii;
 use crate::wechat::WeChatClient;
 
 /// Everything a handler needs, shared by all workers.
@@ -17,4 +18,5 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub clock: Arc<dyn Clock>,
     pub wechat: Arc<WeChatClient>,
+    pub pii: Arc<Pii>,
 }

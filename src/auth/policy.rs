@@ -12,8 +12,7 @@ use std::collections::BTreeSet;
 
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IdenStatic, PaginatorTrait, QueryFilter,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -138,6 +137,15 @@ pub enum Action {
     HouseholdWrite,
     PropertyCompanyRead,
     PropertyCompanyWrite,
+    /// The roster, with personal data masked.
+    ResidentRead,
+    ResidentWrite,
+    /// See one full phone or ID number (audited), or export the roster unmasked.
+    ResidentReveal,
+    /// Read the audit log of personal-data access.
+    AuditRead,
+    /// Approve or reject residents' requests to join a household.
+    BindingReview,
     /// Create and list staff accounts.
     UserManage,
     /// Grant, list and revoke role assignments.
@@ -163,6 +171,11 @@ pub fn allowed(role: Role, action: Action) -> bool {
             HouseholdWrite,
             PropertyCompanyRead,
             PropertyCompanyWrite,
+            ResidentRead,
+            ResidentWrite,
+            ResidentReveal,
+            AuditRead,
+            BindingReview,
             UserManage,
             RoleManage,
         ],
@@ -176,6 +189,11 @@ pub fn allowed(role: Role, action: Action) -> bool {
             BuildingWrite,
             HouseholdRead,
             HouseholdWrite,
+            ResidentRead,
+            ResidentWrite,
+            ResidentReveal,
+            AuditRead,
+            BindingReview,
         ],
         Role::GridManager => &[
             GridRead,
@@ -183,13 +201,18 @@ pub fn allowed(role: Role, action: Action) -> bool {
             BuildingRead,
             HouseholdRead,
             HouseholdWrite,
+            ResidentRead,
+            ResidentWrite,
+            ResidentReveal,
+            BindingReview,
         ],
         // Property staff see the compounds they serve and their buildings; residents' households
         // only through tickets.
         Role::PropertyStaff => &[PropertyCompanyRead, CompoundRead, BuildingRead],
         Role::CouncilMember => &[CommunityRead, CompoundRead, GridRead, BuildingRead],
-        Role::BuildingLeader => &[BuildingRead, HouseholdRead],
-        Role::StreetLeader => &[CompoundRead, BuildingRead, HouseholdRead],
+        // Resident leaders help their neighbours: the roster of their patch, masked.
+        Role::BuildingLeader => &[BuildingRead, HouseholdRead, ResidentRead],
+        Role::StreetLeader => &[CompoundRead, BuildingRead, HouseholdRead, ResidentRead],
         Role::Resident => &[HouseholdRead],
     };
     actions.contains(&action)
@@ -348,23 +371,11 @@ where
         .await?)
 }
 
-/// The column holding a table's own id, if the table is scoped by its own id at some level.
+/// The column holding a table's own id: its (single-column) primary key.
 pub fn id_column<E: Scoped>() -> Option<E::Column> {
-    ALL_LEVELS
-        .into_iter()
-        .filter_map(|l| E::column(l))
-        .find(|c| c.as_str() == "id")
+    use sea_orm::{Iterable, PrimaryKeyToColumn};
+    E::PrimaryKey::iter().next().map(|k| k.into_column())
 }
-
-const ALL_LEVELS: [Level; 7] = [
-    Level::Street,
-    Level::Community,
-    Level::PropertyCompany,
-    Level::Grid,
-    Level::Compound,
-    Level::Building,
-    Level::Household,
-];
 
 /// For an action on one existing object: 404 unless `read` reaches it, 403 unless `action` does.
 pub async fn authorize_object<E, C>(
@@ -445,6 +456,13 @@ scoped!(entity::household::Entity,
     Street => StreetId, Community => CommunityId, Compound => CompoundId, Building => BuildingId,
     Household => Id);
 scoped!(entity::role_assignment::Entity, Street => StreetId);
+scoped!(entity::resident::Entity,
+    Street => StreetId, Community => CommunityId, Compound => CompoundId, Building => BuildingId,
+    Household => HouseholdId);
+scoped!(entity::audit_event::Entity, Street => StreetId, Community => CommunityId);
+scoped!(entity::binding_request::Entity,
+    Street => StreetId, Community => CommunityId, Compound => CompoundId, Building => BuildingId,
+    Household => HouseholdId);
 
 #[cfg(test)]
 mod tests {

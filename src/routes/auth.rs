@@ -1,4 +1,4 @@
-//! Staff sign-in, token refresh, logout and the caller's own identity.
+//! Staff and WeChat sign-in, token refresh, logout and the caller's own identity.
 
 use std::net::IpAddr;
 
@@ -25,6 +25,14 @@ pub struct LoginRequest {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct WeChatLoginRequest {
+    /// The code `wx.login` gave the mini-program; single use, valid for a few minutes.
+    #[schema(example = "0a3Xkk000Ma2Ht1Ybm000MmHOx3Xkk0D", min_length = 1, max_length = 128)]
+    pub code: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
@@ -47,6 +55,33 @@ impl From<svc::TokenPair> for TokenPairResponse {
             refresh_token: p.refresh_token,
             token_type: "Bearer".into(),
             expires_in: p.expires_in,
+        }
+    }
+}
+
+/// A token pair for a WeChat sign-in, and whether the account was created by it.
+#[derive(Serialize, ToSchema)]
+pub struct WeChatLoginResponse {
+    pub access_token: String,
+    /// Opaque; single use. Each refresh returns a new one and spends this one.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Lifetime of the access token in seconds.
+    pub expires_in: i64,
+    /// True when this sign-in created the account (first sign-in with this WeChat user).
+    pub is_new_user: bool,
+}
+
+impl WeChatLoginResponse {
+    fn new(p: svc::TokenPair, is_new_user: bool) -> Self {
+        let p = TokenPairResponse::from(p);
+        Self {
+            access_token: p.access_token,
+            refresh_token: p.refresh_token,
+            token_type: p.token_type,
+            expires_in: p.expires_in,
+            is_new_user,
         }
     }
 }
@@ -121,6 +156,41 @@ pub async fn login(
     let ip = client_ip(&req, &state);
     let pair = svc::login(&state, &body.username, body.password, ip).await?;
     Ok(HttpResponse::Ok().json(TokenPairResponse::from(pair)))
+}
+
+/// Sign in a resident with a WeChat `wx.login` code; creates the account on first sign-in.
+#[utoipa::path(
+    tag = "auth",
+    security(()),
+    request_body = WeChatLoginRequest,
+    responses(
+        (status = 200, body = WeChatLoginResponse),
+        (status = 400, description = "Missing, empty or too long code, or an unknown field"),
+        (status = 401, description = "WeChat says the code is invalid, expired or already used (`wechat_code_invalid`), or the account is deactivated (`invalid_credentials`)"),
+        (status = 403, description = "WeChat flags this user as high-risk (`wechat_user_blocked`)"),
+        (status = 429, description = "WeChat rate-limits the mini-program; retry after `Retry-After` seconds"),
+        (status = 502, description = "WeChat gave an unusable answer"),
+        (status = 503, description = "WeChat is busy, unreachable or too slow, or WeChat login is not configured; retry after `Retry-After` seconds"),
+    )
+)]
+#[post("/auth/wechat/login")]
+pub async fn wechat_login(
+    state: web::Data<AppState>,
+    body: Json<WeChatLoginRequest>,
+) -> AppResult<HttpResponse> {
+    let code = body.into_inner().code;
+    if code.is_empty() {
+        return Err(AppError::validation("code", "required", "must not be empty"));
+    }
+    if code.chars().count() > 128 {
+        return Err(AppError::validation(
+            "code",
+            "too_long",
+            "must be at most 128 characters",
+        ));
+    }
+    let (pair, is_new_user) = svc::wechat_login(&state, &code).await?;
+    Ok(HttpResponse::Ok().json(WeChatLoginResponse::new(pair, is_new_user)))
 }
 
 /// Exchange a refresh token for a new token pair; the presented token is spent.

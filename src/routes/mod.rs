@@ -1,8 +1,10 @@
 //! HTTP layer: one module per resource, each with its DTOs, handlers and utoipa annotations.
 
+pub mod audit;
 pub mod auth;
 pub mod extract;
 pub mod health;
+pub mod residents;
 pub mod territory;
 pub mod users;
 

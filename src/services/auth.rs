@@ -88,7 +88,7 @@ pub async fn login(
 }
 
 /// Issues an access token and a new refresh token in `family`, storing only the token's hash.
-async fn issue_pair<C: ConnectionTrait>(
+pub async fn issue_pair<C: ConnectionTrait>(
     db: &C,
     state: &AppState,
     user_id: Uuid,
@@ -119,6 +119,90 @@ async fn issue_pair<C: ConnectionTrait>(
         refresh_token: refresh,
         expires_in: claims.exp - claims.iat,
     })
+}
+
+/// The display name of an account created by a WeChat login, until its owner changes it.
+pub const WECHAT_DEFAULT_DISPLAY_NAME: &str = "微信用户";
+
+/// Resident sign-in with a `wx.login` code: exchanges it for the openid, finds or creates the
+/// account and starts a new refresh family. The second value says whether the account is new.
+#[tracing::instrument(skip_all)]
+pub async fn wechat_login(state: &AppState, code: &str) -> AppResult<(TokenPair, bool)> {
+    let session = state.wechat.jscode2session(code).await?;
+    let (user, is_new_user) =
+        find_or_create_wechat_user(&state.db, &session.openid, session.unionid.as_deref()).await?;
+    if !user.is_active {
+        tracing::info!(user_id = %user.id, reason = "inactive", "WeChat login refused");
+        return Err(AppError::InvalidCredentials);
+    }
+    tracing::info!(user_id = %user.id, is_new_user, "WeChat login succeeded");
+    let pair = issue_pair(&state.db, state, user.id, Uuid::now_v7()).await?;
+    Ok((pair, is_new_user))
+}
+
+/// The account of `openid`, created on first sight. Of concurrent first logins only one insert
+/// passes the unique index on `wechat_openid`; the others read the row it created. A unionid
+/// WeChat reports is kept (and brought up to date).
+pub async fn find_or_create_wechat_user<C: ConnectionTrait>(
+    db: &C,
+    openid: &str,
+    unionid: Option<&str>,
+) -> AppResult<(user::Model, bool)> {
+    let by_openid = || {
+        user::Entity::find()
+            .filter(user::Column::WechatOpenid.eq(openid))
+            .one(db)
+    };
+    if let Some(found) = by_openid().await? {
+        return Ok((keep_unionid(db, found, unionid).await?, false));
+    }
+    let now = Utc::now();
+    let inserted = user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        username: Set(None),
+        password_hash: Set(None),
+        display_name: Set(WECHAT_DEFAULT_DISPLAY_NAME.to_string()),
+        is_active: Set(true),
+        is_superadmin: Set(false),
+        wechat_openid: Set(Some(openid.to_string())),
+        wechat_unionid: Set(unionid.map(str::to_string)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await;
+    match inserted {
+        Ok(created) => {
+            tracing::info!(user_id = %created.id, "account created by WeChat login");
+            Ok((created, true))
+        }
+        Err(e) if is_unique_violation(&e) => {
+            let found = by_openid().await?.ok_or_else(|| {
+                AppError::internal(anyhow::anyhow!(
+                    "wechat_openid conflicted but no account has it"
+                ))
+            })?;
+            Ok((keep_unionid(db, found, unionid).await?, false))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn keep_unionid<C: ConnectionTrait>(
+    db: &C,
+    found: user::Model,
+    unionid: Option<&str>,
+) -> AppResult<user::Model> {
+    match unionid {
+        Some(u) if found.wechat_unionid.as_deref() != Some(u) => {
+            let mut active: user::ActiveModel = found.into();
+            active.wechat_unionid = Set(Some(u.to_string()));
+            active.updated_at = Set(Utc::now());
+            Ok(active.update(db).await?)
+        }
+        _ => Ok(found),
+    }
 }
 
 /// Spends `presented` and returns a new pair in the same family. A token that was already spent

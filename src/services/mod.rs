@@ -1,5 +1,7 @@
 //! Domain rules, generic over `ConnectionTrait`; no HTTP types here.
 
+pub mod audit;
 pub mod auth;
 pub mod idempotency;
+pub mod residents;
 pub mod territory;

@@ -1,31 +1,400 @@
 //! The WeChat server API client (jscode2session, access token, getuserphonenumber).
+//!
+//! Every answer of WeChat goes through one function, [`WeChatClient::check`], which turns
+//! transport failures, HTTP statuses, unparsable bodies and WeChat `errcode`s into our errors.
+//! The AppSecret, `session_key`, login codes and access tokens travel in URLs and bodies of these
+//! calls only: errors are stripped of their URL before they can reach a log.
 
 use std::time::Duration;
 
+use serde_json::Value;
+use tokio::sync::Mutex;
+
 use crate::cache::SharedCache;
 use crate::config::{Secret, Settings};
+use crate::error::{AppError, AppResult};
 
-#[allow(dead_code)] // filled in by the WeChat client work in progress
+/// Cache key of the mini-program access token, shared by all replicas.
+const TOKEN_KEY: &str = "wechat:access_token";
+/// Cache key of the cross-replica lock taken while one replica refreshes the token.
+const LOCK_KEY: &str = "wechat:access_token:lock";
+/// How often a replica that lost the lock looks for the token the winner stores.
+const POLL_EVERY: Duration = Duration::from_millis(50);
+/// What `Retry-After` says when WeChat rate-limits us (45011).
+const RATE_LIMIT_RETRY: Duration = Duration::from_secs(10);
+/// Largest answer read from WeChat; its answers are a few hundred bytes.
+const MAX_BODY: usize = 64 * 1024;
+
+/// The name of the access-token endpoint in errors and logs.
+const TOKEN_API: &str = "token";
+
+/// WeChat's access-token error codes: invalid credential, expired, invalid access_token.
+const TOKEN_REJECTED: [i64; 3] = [40001, 42001, 40014];
+
+/// The result of `jscode2session`. `session_key` stays on the server: it is never logged, stored
+/// or answered to anyone.
+#[derive(Debug)]
+pub struct WxSession {
+    pub openid: String,
+    pub unionid: Option<String>,
+    pub session_key: Secret<String>,
+}
+
 pub struct WeChatClient {
     http: reqwest::Client,
     base: String,
     appid: Option<String>,
     secret: Option<Secret<String>>,
     cache: SharedCache,
+    timeout: Duration,
+    /// Coalesces the callers of this process that find the token missing or rejected: one of them
+    /// refreshes, the others then find the fresh token in the cache.
+    refresh_lock: Mutex<()>,
 }
 
 impl WeChatClient {
     pub fn new(settings: &Settings, cache: SharedCache) -> anyhow::Result<Self> {
+        let timeout = settings.wechat_timeout;
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .connect_timeout(Duration::from_secs(3))
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(3)))
             .build()?;
+        let appid = settings.wechat_appid.clone();
+        let secret = settings.wechat_secret.clone();
+        if appid.is_none() || secret.is_none() {
+            tracing::info!("WeChat is not configured (LINLI_WECHAT_APPID, LINLI_WECHAT_SECRET): WeChat login answers 503");
+        }
         Ok(Self {
             http,
             base: settings.wechat_api_base.trim_end_matches('/').to_string(),
-            appid: settings.wechat_appid.clone(),
-            secret: settings.wechat_secret.clone(),
+            appid,
+            secret,
             cache,
+            timeout,
+            refresh_lock: Mutex::new(()),
         })
+    }
+
+    /// The mini-program credentials, or 503 when they are not configured.
+    fn credentials(&self) -> AppResult<(&str, &str)> {
+        match (&self.appid, &self.secret) {
+            (Some(appid), Some(secret)) => Ok((appid, secret.expose())),
+            _ => Err(AppError::Unavailable {
+                retry_after: Duration::from_secs(60),
+                source: Some(anyhow::anyhow!(
+                    "WeChat is not configured: set LINLI_WECHAT_APPID and LINLI_WECHAT_SECRET"
+                )),
+            }),
+        }
+    }
+
+    /// Exchanges a `wx.login` code for the user's openid (and unionid, when the mini-program is
+    /// bound to an open platform account).
+    pub async fn jscode2session(&self, code: &str) -> AppResult<WxSession> {
+        let (appid, secret) = self.credentials()?;
+        let sent = self
+            .http
+            .get(format!("{}/sns/jscode2session", self.base))
+            .query(&[
+                ("appid", appid),
+                ("secret", secret),
+                ("js_code", code),
+                ("grant_type", "authorization_code"),
+            ])
+            .send()
+            .await;
+        let body = self.check("jscode2session", sent).await?;
+        let openid = string_field(&body, "openid")
+            .ok_or_else(|| malformed("jscode2session", "openid is missing"))?;
+        let session_key = string_field(&body, "session_key")
+            .ok_or_else(|| malformed("jscode2session", "session_key is missing"))?;
+        Ok(WxSession {
+            openid,
+            unionid: string_field(&body, "unionid"),
+            session_key: Secret::new(session_key),
+        })
+    }
+
+    /// The mini-program access token, shared by all replicas through the cache. When it must be
+    /// fetched, one caller in the deployment fetches it and the others wait for it.
+    pub async fn access_token(&self) -> AppResult<String> {
+        self.credentials()?;
+        if let Some(token) = self.cache.get(TOKEN_KEY).await? {
+            return Ok(token);
+        }
+        self.refresh(None).await
+    }
+
+    /// The phone number verified by WeChat for a `getPhoneNumber` code. An access token WeChat
+    /// rejects is refreshed once and the call retried once.
+    pub async fn get_phone_number(&self, code: &str) -> AppResult<String> {
+        let token = self.access_token().await?;
+        match self.phone_number_with(&token, code).await? {
+            Some(phone) => Ok(phone),
+            None => {
+                tracing::info!("WeChat rejected the cached access token; refreshing it");
+                let fresh = self.refresh(Some(&token)).await?;
+                match self.phone_number_with(&fresh, code).await? {
+                    Some(phone) => Ok(phone),
+                    None => Err(AppError::unavailable(anyhow::anyhow!(
+                        "WeChat rejected a freshly fetched access token"
+                    ))),
+                }
+            }
+        }
+    }
+
+    /// One getuserphonenumber call; `None` when WeChat rejects the access token.
+    async fn phone_number_with(&self, token: &str, code: &str) -> AppResult<Option<String>> {
+        let sent = self
+            .http
+            .post(format!("{}/wxa/business/getuserphonenumber", self.base))
+            .query(&[("access_token", token)])
+            .json(&serde_json::json!({ "code": code }))
+            .send()
+            .await;
+        let body = match self.check("getuserphonenumber", sent).await {
+            Ok(b) => b,
+            Err(e) if is_token_rejection(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let info = body
+            .get("phone_info")
+            .ok_or_else(|| malformed("getuserphonenumber", "phone_info is missing"))?;
+        string_field(info, "purePhoneNumber")
+            .or_else(|| string_field(info, "phoneNumber"))
+            .map(Some)
+            .ok_or_else(|| malformed("getuserphonenumber", "the phone number is missing"))
+    }
+
+    /// Fetches a new access token unless another caller already replaced `stale` (the token
+    /// WeChat rejected; `None` when there was none). Local callers queue on the in-process mutex;
+    /// across replicas, the one that takes the lock in the cache fetches and the others poll the
+    /// cache for its result, for a bounded time.
+    async fn refresh(&self, stale: Option<&str>) -> AppResult<String> {
+        let (appid, secret) = self.credentials()?;
+        let _local = self.refresh_lock.lock().await;
+        let fresh = |cached: Option<String>| cached.filter(|t| Some(t.as_str()) != stale);
+        if let Some(token) = fresh(self.cache.get(TOKEN_KEY).await?) {
+            return Ok(token);
+        }
+        let lock_ttl = Duration::from_secs(10).max(self.timeout * 2);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5).max(self.timeout * 2);
+        let owner = uuid::Uuid::now_v7().to_string();
+        loop {
+            if self.cache.set_nx(LOCK_KEY, &owner, lock_ttl).await? {
+                let result = self.fetch_locked(appid, secret, stale).await;
+                // Released only if still ours (it may have expired and been taken meanwhile).
+                if self.cache.get(LOCK_KEY).await?.as_deref() == Some(owner.as_str()) {
+                    self.cache.delete(LOCK_KEY).await?;
+                }
+                return result;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(AppError::unavailable(anyhow::anyhow!(
+                    "timed out waiting for another replica to refresh the WeChat access token"
+                )));
+            }
+            tokio::time::sleep(POLL_EVERY).await;
+            if let Some(token) = fresh(self.cache.get(TOKEN_KEY).await?) {
+                return Ok(token);
+            }
+        }
+    }
+
+    /// Holding the cross-replica lock: fetch the token and share it through the cache.
+    async fn fetch_locked(
+        &self,
+        appid: &str,
+        secret: &str,
+        stale: Option<&str>,
+    ) -> AppResult<String> {
+        // Another replica may have stored a fresh token between our look and taking the lock.
+        let cached = self.cache.get(TOKEN_KEY).await?;
+        if let Some(token) = cached.as_deref().filter(|t| Some(*t) != stale) {
+            return Ok(token.to_string());
+        }
+        if cached.is_some() {
+            self.cache.delete(TOKEN_KEY).await?;
+        }
+        let sent = self
+            .http
+            .get(format!("{}/cgi-bin/token", self.base))
+            .query(&[
+                ("grant_type", "client_credential"),
+                ("appid", appid),
+                ("secret", secret),
+            ])
+            .send()
+            .await;
+        let body = self.check(TOKEN_API, sent).await?;
+        let token = string_field(&body, "access_token")
+            .ok_or_else(|| malformed(TOKEN_API, "access_token is missing"))?;
+        let expires_in = body
+            .get("expires_in")
+            .and_then(Value::as_i64)
+            .filter(|s| *s > 0)
+            .ok_or_else(|| malformed(TOKEN_API, "expires_in is missing or not positive"))?;
+        self.cache
+            .set(TOKEN_KEY, &token, cache_ttl(expires_in as u64))
+            .await?;
+        tracing::info!(expires_in, "WeChat access token refreshed");
+        Ok(token)
+    }
+
+    /// The one mapping from what WeChat did to our errors. Returns the JSON body of a successful
+    /// call.
+    async fn check(
+        &self,
+        api: &'static str,
+        sent: Result<reqwest::Response, reqwest::Error>,
+    ) -> AppResult<Value> {
+        // Without the URL: it carries the AppSecret, the code or the access token.
+        let res = sent.map_err(|e| {
+            AppError::unavailable(
+                anyhow::Error::new(e.without_url()).context(format!("WeChat {api}: no answer")),
+            )
+        })?;
+        let status = res.status();
+        let bytes = read_limited(res).await.map_err(|e| {
+            AppError::unavailable(
+                anyhow::Error::new(e.without_url())
+                    .context(format!("WeChat {api}: reading the answer failed")),
+            )
+        })?;
+        if status.is_server_error() {
+            return Err(AppError::unavailable(anyhow::anyhow!(
+                "WeChat {api}: HTTP {status}"
+            )));
+        }
+        if !status.is_success() {
+            return Err(malformed(api, &format!("HTTP {status}")));
+        }
+        let body: Value = bytes
+            .as_deref()
+            .ok_or_else(|| malformed(api, "the answer is too large"))
+            .and_then(|b| serde_json::from_slice(b).map_err(|_| malformed(api, "not JSON")))?;
+        if !body.is_object() {
+            return Err(malformed(api, "not a JSON object"));
+        }
+        let errcode = match body.get("errcode") {
+            None | Some(Value::Null) => 0,
+            Some(v) => v
+                .as_i64()
+                .ok_or_else(|| malformed(api, "errcode is not a number"))?,
+        };
+        if errcode == 0 {
+            return Ok(body);
+        }
+        let errmsg: String = body
+            .get("errmsg")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .chars()
+            .take(200)
+            .collect();
+        Err(match errcode {
+            // Invalid, expired or already used code.
+            40029 | 40163 => {
+                tracing::info!(api, errcode, %errmsg, "WeChat refused the code");
+                AppError::WeChatCodeInvalid
+            }
+            40226 => {
+                tracing::warn!(api, errcode, %errmsg, "WeChat flags the user as high-risk");
+                AppError::WeChatUserBlocked
+            }
+            45011 => {
+                tracing::warn!(api, errcode, %errmsg, "WeChat rate-limits this mini-program");
+                AppError::RateLimited {
+                    retry_after: RATE_LIMIT_RETRY,
+                }
+            }
+            -1 => AppError::unavailable(anyhow::anyhow!(
+                "WeChat {api}: system busy (errcode -1: {errmsg})"
+            )),
+            // Our side is misconfigured: wrong AppID or AppSecret (40125 is "invalid appsecret";
+            // 40001 from the token endpoint itself means the same), or this server's address is
+            // not on the mini-program's IP whitelist. Nothing a user can fix, so not a 4xx.
+            40013 | 40125 | 40164 | 41002 | 41004 | 40002 => misconfigured(api, errcode, &errmsg),
+            40001 if api == TOKEN_API => misconfigured(api, errcode, &errmsg),
+            c if TOKEN_REJECTED.contains(&c) => AppError::Unavailable {
+                retry_after: Duration::from_secs(5),
+                source: Some(anyhow::Error::new(TokenRejected).context(format!(
+                    "WeChat {api}: access token rejected (errcode {c}: {errmsg})"
+                ))),
+            },
+            45009 => AppError::Unavailable {
+                retry_after: Duration::from_secs(600),
+                source: Some(anyhow::anyhow!(
+                    "WeChat {api}: daily API quota reached (errcode 45009: {errmsg})"
+                )),
+            },
+            other => malformed(api, &format!("unexpected errcode {other}: {errmsg}")),
+        })
+    }
+}
+
+/// Marks an error as WeChat's rejection of the access token, so the caller can refresh it.
+#[derive(Debug, thiserror::Error)]
+#[error("access token rejected")]
+struct TokenRejected;
+
+fn is_token_rejection(e: &AppError) -> bool {
+    matches!(e, AppError::Unavailable { source: Some(s), .. } if s.downcast_ref::<TokenRejected>().is_some())
+}
+
+/// How long a token of `expires_in` seconds is shared: five minutes less (half the lifetime for
+/// short-lived ones), so no replica uses one that is about to expire.
+fn cache_ttl(expires_in: u64) -> Duration {
+    let margin = if expires_in > 600 {
+        300
+    } else {
+        expires_in / 2
+    };
+    Duration::from_secs((expires_in - margin).max(1))
+}
+
+fn misconfigured(api: &str, errcode: i64, errmsg: &str) -> AppError {
+    AppError::Unavailable {
+        retry_after: Duration::from_secs(60),
+        source: Some(anyhow::anyhow!(
+            "WeChat {api}: the server's WeChat credentials or IP whitelist are wrong \
+             (errcode {errcode}: {errmsg}); check LINLI_WECHAT_APPID and LINLI_WECHAT_SECRET"
+        )),
+    }
+}
+
+fn malformed(api: &str, what: &str) -> AppError {
+    AppError::BadGateway(anyhow::anyhow!("WeChat {api}: unusable answer: {what}"))
+}
+
+fn string_field(v: &Value, name: &str) -> Option<String> {
+    v.get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// The body, or `None` when it is larger than [`MAX_BODY`].
+async fn read_limited(mut res: reqwest::Response) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    let mut out = Vec::new();
+    while let Some(chunk) = res.chunk().await? {
+        if out.len() + chunk.len() > MAX_BODY {
+            return Ok(None);
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(Some(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_tokens_expire_before_wechat_expires_them() {
+        assert_eq!(cache_ttl(7200), Duration::from_secs(6900));
+        assert_eq!(cache_ttl(600), Duration::from_secs(300));
+        assert_eq!(cache_ttl(1), Duration::from_secs(1));
     }
 }

@@ -12,7 +12,7 @@ use crate::routes::extract::{Json, Query};
 use crate::routes::{clean_name, created, Page, PageParams};
 use crate::services::territory as svc;
 use crate::state::AppState;
-use entity::{building, household};
+use entity::{binding_request, building, household, resident};
 
 const PART_MAX: usize = 20;
 
@@ -219,13 +219,13 @@ pub async fn update_household(
     Ok(HttpResponse::Ok().json(HouseholdResponse::from(m)))
 }
 
-/// Delete a household that has no role assignments left.
+/// Delete a household that has no residents, binding requests or role assignments left.
 #[utoipa::path(tag = "territory", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, description = "The caller's role may not delete households"),
         (status = 404, description = "Not found or outside the caller's scope"),
-        (status = 409, description = "Residents are still bound to the household"),
+        (status = 409, description = "The household still has residents, binding requests or role assignments"),
     ))]
 #[delete("/households/{id}")]
 pub async fn delete_household(
@@ -233,13 +233,25 @@ pub async fn delete_household(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
+    let db = &state.db;
+    let children = [
+        (
+            "residents",
+            svc::count::<resident::Entity, _>(db, resident::Column::HouseholdId, *id).await?,
+        ),
+        (
+            "binding requests",
+            svc::count::<binding_request::Entity, _>(db, binding_request::Column::HouseholdId, *id)
+                .await?,
+        ),
+    ];
     svc::delete_checked::<household::Entity, _>(
-        &state.db,
+        db,
         &user,
         Action::HouseholdRead,
         Action::HouseholdWrite,
         *id,
-        &[],
+        &children,
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -1,0 +1,102 @@
+//! The audit log of personal-data access (read-only: nothing changes or deletes it).
+
+use actix_web::{get, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, Condition};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::policy::Action;
+use crate::auth::AuthUser;
+use crate::error::AppResult;
+use crate::routes::extract::Query;
+use crate::routes::{Page, PageParams};
+use crate::services::territory;
+use crate::state::AppState;
+use entity::audit_event;
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditEventResponse {
+    pub id: Uuid,
+    /// Who read or exported.
+    pub actor_id: Uuid,
+    /// `reveal` or `export_unmasked`.
+    pub action: String,
+    pub resident_id: Option<Uuid>,
+    /// `phone` or `id_number` for a reveal.
+    pub field: Option<String>,
+    /// Why, as the actor stated it.
+    pub purpose: String,
+    pub detail: Option<String>,
+    pub street_id: Option<Uuid>,
+    pub community_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<audit_event::Model> for AuditEventResponse {
+    fn from(m: audit_event::Model) -> Self {
+        Self {
+            id: m.id,
+            actor_id: m.actor_id,
+            action: m.action,
+            resident_id: m.resident_id,
+            field: m.field,
+            purpose: m.purpose,
+            detail: m.detail,
+            street_id: m.street_id,
+            community_id: m.community_id,
+            created_at: m.created_at,
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListAuditEventsQuery {
+    pub resident_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    pub action: Option<String>,
+    /// Page size, 1–100 (larger is clamped to 100). Default 20.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Who read or exported which personal data, when and why (oldest first).
+#[utoipa::path(tag = "residents", security(("bearer" = [])), params(ListAuditEventsQuery),
+    responses((status = 200, body = Page<AuditEventResponse>)))]
+#[get("/audit-events")]
+pub async fn list_audit_events(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: Query<ListAuditEventsQuery>,
+) -> AppResult<HttpResponse> {
+    let p = PageParams::new(q.limit, q.cursor.as_deref())?;
+    let mut filter = Condition::all();
+    if let Some(v) = q.resident_id {
+        filter = filter.add(audit_event::Column::ResidentId.eq(v));
+    }
+    if let Some(v) = q.actor_id {
+        filter = filter.add(audit_event::Column::ActorId.eq(v));
+    }
+    if let Some(v) = &q.action {
+        filter = filter.add(audit_event::Column::Action.eq(v.as_str()));
+    }
+    let (rows, next_cursor) = territory::list_page::<audit_event::Entity, _>(
+        &state.db,
+        &user,
+        Action::AuditRead,
+        filter,
+        p,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page {
+        items: rows
+            .into_iter()
+            .map(AuditEventResponse::from)
+            .collect::<Vec<_>>(),
+        next_cursor,
+    }))
+}
