@@ -13,6 +13,8 @@ mod errors;
 mod idempotency;
 mod lifecycle;
 mod operations;
+mod residents;
 mod spec;
 mod staff;
 mod territory;
+mod wechat;
