@@ -27,7 +27,11 @@ pub struct LoginRequest {
 #[serde(deny_unknown_fields)]
 pub struct WeChatLoginRequest {
     /// The code `wx.login` gave the mini-program; single use, valid for a few minutes.
-    #[schema(example = "0a3Xkk000Ma2Ht1Ybm000MmHOx3Xkk0D", min_length = 1, max_length = 128)]
+    #[schema(
+        example = "0a3Xkk000Ma2Ht1Ybm000MmHOx3Xkk0D",
+        min_length = 1,
+        max_length = 128
+    )]
     pub code: String,
 }
 
@@ -180,7 +184,11 @@ pub async fn wechat_login(
 ) -> AppResult<HttpResponse> {
     let code = body.into_inner().code;
     if code.is_empty() {
-        return Err(AppError::validation("code", "required", "must not be empty"));
+        return Err(AppError::validation(
+            "code",
+            "required",
+            "must not be empty",
+        ));
     }
     if code.chars().count() > 128 {
         return Err(AppError::validation(
