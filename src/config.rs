@@ -76,6 +76,8 @@ pub struct Settings {
     pub login_max_failures_per_user: u32,
     pub login_max_failures_per_ip: u32,
     pub login_failure_window: Duration,
+    /// WeChat login attempts per client address per minute.
+    pub wechat_login_max_per_ip: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -165,7 +167,10 @@ impl Settings {
                 .filter(|k| !k.is_empty())
                 .map(|k| {
                     decode_key(k).map(Secret::new).ok_or_else(|| {
-                        invalid("LINLI_PII_PREVIOUS_KEYS", "each key: 32 bytes as hex or base64")
+                        invalid(
+                            "LINLI_PII_PREVIOUS_KEYS",
+                            "each key: 32 bytes as hex or base64",
+                        )
                     })
                 })
                 .collect::<Result<_, _>>()?,
@@ -246,6 +251,7 @@ impl Settings {
             ),
             login_max_failures_per_user: parse_num("LINLI_LOGIN_MAX_FAILURES_PER_USER", 5)? as u32,
             login_max_failures_per_ip: parse_num("LINLI_LOGIN_MAX_FAILURES_PER_IP", 20)? as u32,
+            wechat_login_max_per_ip: parse_num("LINLI_WECHAT_LOGIN_MAX_PER_IP", 60)? as u32,
             login_failure_window: Duration::from_secs(parse_num(
                 "LINLI_LOGIN_FAILURE_WINDOW_SECS",
                 900,

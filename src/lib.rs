@@ -96,7 +96,16 @@ where
                 .service(residents::update_resident)
                 .service(residents::delete_resident)
                 .service(residents::reveal_resident)
-                .service(audit::list_audit_events),
+                .service(audit::list_audit_events)
+                .service(me::bind_my_phone)
+                .service(me::create_my_binding_request)
+                .service(me::list_my_binding_requests)
+                .service(me::get_my_household)
+                .service(me::export_my_data)
+                .service(me::erase_me)
+                .service(binding_requests::list_binding_requests)
+                .service(binding_requests::approve_binding_request)
+                .service(binding_requests::reject_binding_request),
         )
 }
 

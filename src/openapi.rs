@@ -26,6 +26,7 @@ use crate::error::{FieldError, Problem};
         (name = "auth", description = "Sign-in, tokens and the caller"),
         (name = "staff", description = "Staff accounts and role assignments"),
         (name = "territory", description = "Streets, communities, compounds, grids, buildings, households, property companies"),
+        (name = "me", description = "Resident self-service: binding, own household, own data"),
         (name = "residents", description = "The roster, personal data (masked; revealed only with a purpose, audited) and the audit log"),
     )
 )]

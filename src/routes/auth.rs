@@ -106,6 +106,23 @@ pub struct MeResponse {
     /// The deployment administrator, who may act on every street.
     pub is_superadmin: bool,
     pub roles: Vec<RoleAssignmentSummary>,
+    /// The verified phone of the account (WeChat), masked.
+    pub phone_masked: Option<String>,
+    /// The roster entry the account is bound to, if any.
+    pub resident: Option<MeResident>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeResident {
+    pub id: Uuid,
+    pub name: String,
+    pub household_id: Uuid,
+    pub building_id: Uuid,
+    pub compound_id: Uuid,
+    pub community_id: Uuid,
+    /// Unit and room of the household.
+    pub unit: String,
+    pub room: String,
 }
 
 /// The client address used for rate limiting: the peer, or the first `X-Forwarded-For` hop
@@ -124,6 +141,8 @@ pub fn client_ip(req: &HttpRequest, state: &AppState) -> Option<IpAddr> {
     }
     req.peer_addr().map(|a| a.ip())
 }
+
+const WECHAT_LOGIN_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Sign in with username and password.
 #[utoipa::path(
@@ -172,7 +191,7 @@ pub async fn login(
         (status = 400, description = "Missing, empty or too long code, or an unknown field"),
         (status = 401, description = "WeChat says the code is invalid, expired or already used (`wechat_code_invalid`), or the account is deactivated (`invalid_credentials`)"),
         (status = 403, description = "WeChat flags this user as high-risk (`wechat_user_blocked`)"),
-        (status = 429, description = "WeChat rate-limits the mini-program; retry after `Retry-After` seconds"),
+        (status = 429, description = "Too many attempts from this address, or WeChat rate-limits the mini-program; retry after `Retry-After` seconds"),
         (status = 502, description = "WeChat gave an unusable answer"),
         (status = 503, description = "WeChat is busy, unreachable or too slow, or WeChat login is not configured; retry after `Retry-After` seconds"),
     )
@@ -180,8 +199,20 @@ pub async fn login(
 #[post("/auth/wechat/login")]
 pub async fn wechat_login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: Json<WeChatLoginRequest>,
 ) -> AppResult<HttpResponse> {
+    // Every attempt costs a call against the mini-program's shared WeChat quota: bound them per
+    // client address.
+    if let Some(ip) = client_ip(&req, &state) {
+        let (n, left) = state
+            .cache
+            .incr_window(&format!("wechat:login:ip:{ip}"), WECHAT_LOGIN_WINDOW)
+            .await?;
+        if n > state.settings.wechat_login_max_per_ip as u64 {
+            return Err(AppError::RateLimited { retry_after: left });
+        }
+    }
     let code = body.into_inner().code;
     if code.is_empty() {
         return Err(AppError::validation(
@@ -235,15 +266,42 @@ pub async fn logout(state: web::Data<AppState>, user: AuthUser) -> AppResult<Htt
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The caller: identity and role assignments.
+/// The caller: identity, role assignments, and the resident and household it is bound to.
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),
     responses((status = 200, body = MeResponse))
 )]
 #[get("/me")]
-pub async fn get_me(user: AuthUser) -> AppResult<HttpResponse> {
+pub async fn get_me(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let phone_masked = entity::user::Entity::find_by_id(user.id)
+        .one(&state.db)
+        .await?
+        .and_then(|u| u.phone_masked);
+    let resident = match entity::resident::Entity::find()
+        .filter(entity::resident::Column::UserId.eq(user.id))
+        .one(&state.db)
+        .await?
+    {
+        Some(r) => entity::household::Entity::find_by_id(r.household_id)
+            .one(&state.db)
+            .await?
+            .map(|h| MeResident {
+                id: r.id,
+                name: r.name,
+                household_id: h.id,
+                building_id: h.building_id,
+                compound_id: h.compound_id,
+                community_id: h.community_id,
+                unit: h.unit,
+                room: h.room,
+            }),
+        None => None,
+    };
     Ok(HttpResponse::Ok().json(MeResponse {
+        phone_masked,
+        resident,
         id: user.id,
         display_name: user.display_name,
         username: user.username,

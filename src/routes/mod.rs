@@ -2,8 +2,10 @@
 
 pub mod audit;
 pub mod auth;
+pub mod binding_requests;
 pub mod extract;
 pub mod health;
+pub mod me;
 pub mod residents;
 pub mod territory;
 pub mod users;

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod binding;
 pub mod idempotency;
 pub mod residents;
 pub mod territory;

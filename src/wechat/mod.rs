@@ -179,15 +179,14 @@ impl WeChatClient {
             return Ok(token);
         }
         let lock_ttl = Duration::from_secs(10).max(self.timeout * 2);
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5).max(self.timeout * 2);
+        // The holder gives up after one call's timeout; wait for it a little longer than that.
+        let deadline = tokio::time::Instant::now()
+            + Duration::from_secs(5).max(self.timeout + Duration::from_secs(1));
         let owner = uuid::Uuid::now_v7().to_string();
         loop {
-            if self.cache.set_nx(LOCK_KEY, &owner, lock_ttl).await? || true {
+            if self.cache.set_nx(LOCK_KEY, &owner, lock_ttl).await? {
                 let result = self.fetch_locked(appid, secret, stale).await;
-                // Released only if still ours (it may have expired and been taken meanwhile).
-                if self.cache.get(LOCK_KEY).await?.as_deref() == Some(owner.as_str()) {
-                    self.cache.delete(LOCK_KEY).await?;
-                }
+                self.release(&owner).await;
                 return result;
             }
             if tokio::time::Instant::now() >= deadline {
@@ -199,6 +198,20 @@ impl WeChatClient {
             if let Some(token) = fresh(self.cache.get(TOKEN_KEY).await?) {
                 return Ok(token);
             }
+        }
+    }
+
+    /// Releases the cross-replica lock if it is still ours (it may have expired and been taken
+    /// meanwhile). Best effort: a lock left behind expires on its own, and the token this caller
+    /// fetched is good either way.
+    async fn release(&self, owner: &str) {
+        let released = match self.cache.get(LOCK_KEY).await {
+            Ok(Some(holder)) if holder == owner => self.cache.delete(LOCK_KEY).await,
+            Ok(_) => Ok(()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = released {
+            tracing::warn!(error = %e, "could not release the WeChat access-token lock; it expires on its own");
         }
     }
 

@@ -8,6 +8,7 @@ mod helpers;
 
 mod access_matrix;
 mod auth;
+mod binding;
 mod demo;
 mod errors;
 mod idempotency;

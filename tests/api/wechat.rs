@@ -41,7 +41,7 @@ struct FakeState {
     rejected: Mutex<HashSet<String>>,
 }
 
-struct Fake {
+pub(crate) struct Fake {
     url: String,
     state: Arc<FakeState>,
 }
@@ -191,7 +191,7 @@ async fn start_fake() -> Fake {
 }
 
 /// An app configured for the fake, with a 500 ms WeChat timeout.
-async fn spawn_with_fake() -> (TestApp, Fake) {
+pub(crate) async fn spawn_with_fake() -> (TestApp, Fake) {
     let fake = start_fake().await;
     let url = fake.url.clone();
     let app = spawn_app_with(|v| {
@@ -209,7 +209,7 @@ async fn spawn_with_fake() -> (TestApp, Fake) {
 // ---------------------------------------------------------------------------------------------
 
 /// A response whose body was read and checked to carry neither the session_key nor the AppSecret.
-struct Checked {
+pub(crate) struct Checked {
     status: StatusCode,
     retry_after: Option<String>,
     body: Value,
@@ -217,7 +217,7 @@ struct Checked {
 
 /// Every WeChat response of this file passes through here: the body must never carry the
 /// session_key or the AppSecret.
-async fn checked(res: Response) -> Checked {
+pub(crate) async fn checked(res: Response) -> Checked {
     let status = res.status();
     let retry_after = res
         .headers()
@@ -234,7 +234,7 @@ async fn checked(res: Response) -> Checked {
     }
 }
 
-async fn wechat_login_raw(app: &TestApp, body: &Value) -> Response {
+pub(crate) async fn wechat_login_raw(app: &TestApp, body: &Value) -> Response {
     app.request(Method::POST, "/api/v1/auth/wechat/login", None)
         .json(body)
         .send()
@@ -242,12 +242,12 @@ async fn wechat_login_raw(app: &TestApp, body: &Value) -> Response {
         .unwrap()
 }
 
-async fn wechat_login(app: &TestApp, code: &str) -> Checked {
+pub(crate) async fn wechat_login(app: &TestApp, code: &str) -> Checked {
     checked(wechat_login_raw(app, &json!({ "code": code })).await).await
 }
 
 /// Logs in with `code`, asserts 200 and returns the body.
-async fn wechat_login_ok(app: &TestApp, code: &str) -> Value {
+pub(crate) async fn wechat_login_ok(app: &TestApp, code: &str) -> Value {
     let res = wechat_login(app, code).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     res.body
@@ -704,7 +704,8 @@ async fn a_token_rejected_again_after_the_refresh_is_not_retried_forever() {
 async fn phone_number_errors_map_like_login_errors() {
     let (app, _fake) = spawn_with_fake().await;
     let wechat = app.state.wechat.clone();
-    let cases: [(&str, fn(&AppError) -> bool); 5] = [
+    type Expected = fn(&AppError) -> bool;
+    let cases: [(&str, Expected); 5] = [
         ("errcode:40029", |e| {
             matches!(e, AppError::WeChatCodeInvalid)
         }),
@@ -762,5 +763,31 @@ async fn a_second_replica_sharing_redis_reuses_the_access_token() {
     assert_eq!(
         me(&app, &token_of(&first)).await["id"],
         me(&replica, &token_of(&again)).await["id"]
+    );
+}
+
+#[tokio::test]
+async fn wechat_login_attempts_are_limited_per_address() {
+    let fake = start_fake().await;
+    let url = fake.url.clone();
+    let app = spawn_app_with(|v| {
+        v.insert("LINLI_WECHAT_APPID".into(), APPID.into());
+        v.insert("LINLI_WECHAT_SECRET".into(), SECRET.into());
+        v.insert("LINLI_WECHAT_API_BASE".into(), url);
+        v.insert("LINLI_WECHAT_LOGIN_MAX_PER_IP".into(), "3".into());
+    })
+    .await;
+    for _ in 0..3 {
+        let res = wechat_login(&app, "bogus").await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    }
+    let res = wechat_login(&app, "user:o-limited").await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.retry_after.is_some());
+    assert_eq!(res.body["code"], "rate_limited");
+    assert_eq!(
+        fake.session_calls(),
+        3,
+        "the refused attempt never reached WeChat"
     );
 }

@@ -1,0 +1,1292 @@
+//! Roster import and export through spreadsheets.
+//!
+//! The template has one header row with Chinese column names ([`Column`]) in any order. An upload
+//! (.xlsx, or UTF-8 .csv) is read into a [`Table`], every row is validated against the roster's
+//! rules and the compound's buildings ([`plan_import`]) and only a file without a single bad cell
+//! is written, in one transaction, with batched lookups and inserts ([`execute_import`]). Residents
+//! are matched to the roster by ID number (through its keyed hash) and updated in place.
+//!
+//! The export ([`load_export`], [`write_workbook`]) has the same columns, so an unmasked export can
+//! be edited and imported again.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Cursor;
+
+use calamine::{DataRef, Reader, SheetType, Xlsx};
+use chrono::{NaiveDate, Utc};
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use crate::auth::policy::Scope;
+use crate::error::{is_unique_violation, AppError, AppResult, FieldError};
+use crate::pii::Pii;
+use crate::services::residents::{self as roster, Gender, ResidentData, ResidentInput};
+use entity::{building, community, compound, household, resident, resident_tag};
+
+/// Largest accepted upload.
+pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
+/// Most data rows in one upload.
+pub const MAX_ROWS: usize = 10_000;
+/// Most residents in one export.
+pub const MAX_EXPORT_ROWS: usize = 50_000;
+/// What the parts of an .xlsx may declare when unpacked: a 10,000-row roster is a few MiB, so
+/// anything near this is a compression bomb, not a roster.
+const MAX_UNPACKED_BYTES: u64 = 128 * 1024 * 1024;
+/// Cells (empty ones included) read from a worksheet before giving up.
+const MAX_CELLS: usize = 2_000_000;
+/// Unit and room, as households store them.
+const PART_MAX: usize = 20;
+/// Ids or hashes per `IN (...)` list.
+const LOOKUP_CHUNK: usize = 500;
+/// Rows per multi-row INSERT: 24 resident columns × 400 stays well under the bind-parameter
+/// limits of SQLite (32,766) and PostgreSQL (65,535).
+const RESIDENT_CHUNK: usize = 400;
+const HOUSEHOLD_CHUNK: usize = 1_000;
+const TAG_CHUNK: usize = 2_000;
+/// Separators accepted between tags in the 标签 column; the export joins with the first.
+pub const TAG_SEPARATORS: [char; 5] = ['、', ',', '，', ';', '；'];
+
+/// The columns of the template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Column {
+    Name,
+    Gender,
+    BirthDate,
+    Phone,
+    IdNumber,
+    Building,
+    Unit,
+    Room,
+    Relation,
+    Tags,
+}
+
+impl Column {
+    /// In the template's order.
+    pub const ALL: [Column; 10] = [
+        Column::Name,
+        Column::Gender,
+        Column::BirthDate,
+        Column::Phone,
+        Column::IdNumber,
+        Column::Building,
+        Column::Unit,
+        Column::Room,
+        Column::Relation,
+        Column::Tags,
+    ];
+
+    pub fn header(self) -> &'static str {
+        match self {
+            Column::Name => "姓名",
+            Column::Gender => "性别",
+            Column::BirthDate => "出生日期",
+            Column::Phone => "手机号",
+            Column::IdNumber => "身份证号",
+            Column::Building => "楼栋",
+            Column::Unit => "单元",
+            Column::Room => "房号",
+            Column::Relation => "与户主关系",
+            Column::Tags => "标签",
+        }
+    }
+
+    /// Whether the header row must have this column (and each row a value in it).
+    pub fn required(self) -> bool {
+        matches!(self, Column::Name | Column::Building | Column::Room)
+    }
+
+    fn from_header(h: &str) -> Option<Column> {
+        Column::ALL.into_iter().find(|c| c.header() == h)
+    }
+
+    /// The column of a field named by [`roster::validate`].
+    fn of_field(field: &str) -> Column {
+        match field {
+            "gender" => Column::Gender,
+            "birth_date" => Column::BirthDate,
+            "phone" => Column::Phone,
+            "id_number" => Column::IdNumber,
+            "relation" => Column::Relation,
+            "tags" => Column::Tags,
+            _ => Column::Name,
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One cell as read from the file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    /// A real date cell of a workbook.
+    Date(NaiveDate),
+    /// Something no column accepts (an error value, a duration), described.
+    Invalid(String),
+}
+
+/// A data row: its number as a spreadsheet shows it (the header is usually row 1) and its cells
+/// by column position.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub line: usize,
+    pub cells: Vec<Cell>,
+}
+
+/// An uploaded sheet: the header row and the non-empty rows below it.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Row>,
+}
+
+fn file_error(code: &str, message: impl Into<String>) -> AppError {
+    AppError::validation("file", code, message)
+}
+
+fn unreadable() -> AppError {
+    file_error(
+        "unreadable",
+        "the file is neither an .xlsx workbook nor a UTF-8 .csv file",
+    )
+}
+
+fn too_many_rows() -> AppError {
+    file_error(
+        "too_many_rows",
+        format!("at most {MAX_ROWS} data rows per file; split it into several files"),
+    )
+}
+
+/// Reads an upload: an .xlsx workbook (a ZIP archive) or else a UTF-8 CSV file (a BOM is fine).
+pub fn read_table(bytes: &[u8]) -> AppResult<Table> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        read_xlsx(bytes)
+    } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        Err(file_error(
+            "unsupported_format",
+            "legacy .xls workbooks are not supported; save the file as .xlsx",
+        ))
+    } else {
+        read_csv(bytes)
+    }
+}
+
+fn cell_of(v: &DataRef<'_>) -> Cell {
+    fn text(s: &str) -> Cell {
+        let t = s.trim();
+        if t.is_empty() {
+            Cell::Empty
+        } else {
+            Cell::Text(t.to_string())
+        }
+    }
+    match v {
+        DataRef::Empty => Cell::Empty,
+        DataRef::String(s) => text(s),
+        DataRef::SharedString(s) => text(s),
+        DataRef::Int(i) => Cell::Text(i.to_string()),
+        // Phone numbers and room numbers typed into a General cell arrive as floats.
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+            Cell::Text(format!("{}", *f as i64))
+        }
+        DataRef::Float(f) => Cell::Text(f.to_string()),
+        DataRef::Bool(b) => Cell::Text(if *b { "TRUE" } else { "FALSE" }.into()),
+        DataRef::DateTime(d) if d.is_datetime() => {
+            let (y, m, day, ..) = d.to_ymd_hms_milli();
+            NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(day))
+                .map_or_else(|| Cell::Invalid("not a valid date".into()), Cell::Date)
+        }
+        DataRef::DateTime(_) => Cell::Invalid("holds a duration, not a value".into()),
+        DataRef::DateTimeIso(s) => s
+            .get(..10)
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .map_or_else(|| text(s), Cell::Date),
+        DataRef::DurationIso(s) => text(s),
+        DataRef::Error(e) => Cell::Invalid(format!("holds the error value {e}")),
+    }
+}
+
+fn read_xlsx(bytes: &[u8]) -> AppResult<Table> {
+    // Refuse compression bombs before anything is unpacked.
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| unreadable())?;
+    let mut unpacked: u64 = 0;
+    for i in 0..zip.len() {
+        let entry = zip.by_index_raw(i).map_err(|_| unreadable())?;
+        unpacked = unpacked.saturating_add(entry.size());
+    }
+    if unpacked > MAX_UNPACKED_BYTES {
+        return Err(file_error(
+            "too_large",
+            "the workbook unpacks to more than a roster can hold",
+        ));
+    }
+    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| unreadable())?;
+    let sheet = wb
+        .sheets_metadata()
+        .iter()
+        .find(|s| s.typ == SheetType::WorkSheet)
+        .map(|s| s.name.clone())
+        .ok_or_else(|| file_error("empty", "the workbook has no worksheet"))?;
+    let mut reader = wb
+        .worksheet_cells_reader(&sheet)
+        .map_err(|_| unreadable())?;
+    // Sparse: only rows with a value, each with its (column, value) pairs.
+    let mut grid: BTreeMap<u32, Vec<(u32, Cell)>> = BTreeMap::new();
+    let mut seen = 0usize;
+    while let Some(cell) = reader.next_cell().map_err(|_| unreadable())? {
+        seen += 1;
+        if seen > MAX_CELLS {
+            return Err(too_many_rows());
+        }
+        let v = cell_of(cell.get_value());
+        if v == Cell::Empty {
+            continue;
+        }
+        let (r, c) = cell.get_position();
+        if !grid.contains_key(&r) && grid.len() > MAX_ROWS {
+            return Err(too_many_rows());
+        }
+        grid.entry(r).or_default().push((c, v));
+    }
+    let mut rows = grid.into_iter().map(|(r, cells)| {
+        let width = cells.iter().map(|(c, _)| *c as usize + 1).max().unwrap_or(0);
+        let mut dense = vec![Cell::Empty; width];
+        for (c, v) in cells {
+            dense[c as usize] = v;
+        }
+        Row {
+            line: r as usize + 1,
+            cells: dense,
+        }
+    });
+    let header = rows
+        .next()
+        .ok_or_else(|| file_error("empty", "the worksheet is empty"))?;
+    Ok(Table {
+        header: header_names(&header.cells),
+        rows: rows.collect(),
+    })
+}
+
+fn header_names(cells: &[Cell]) -> Vec<String> {
+    cells
+        .iter()
+        .map(|c| match c {
+            Cell::Text(s) => s.trim_start_matches('\u{feff}').trim().to_string(),
+            Cell::Date(d) => d.to_string(),
+            Cell::Empty | Cell::Invalid(_) => String::new(),
+        })
+        .collect()
+}
+
+fn read_csv(bytes: &[u8]) -> AppResult<Table> {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if body.contains(&0) || std::str::from_utf8(body).is_err() {
+        return Err(unreadable());
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(body);
+    let mut header: Option<Vec<String>> = None;
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| {
+            file_error(
+                "unreadable",
+                format!("not a valid CSV file: {}", e.to_string().replace('\n', " ")),
+            )
+        })?;
+        let cells: Vec<Cell> = record
+            .iter()
+            .map(|s| match s.trim() {
+                "" => Cell::Empty,
+                t => Cell::Text(t.to_string()),
+            })
+            .collect();
+        if cells.iter().all(|c| *c == Cell::Empty) {
+            continue;
+        }
+        if header.is_none() {
+            header = Some(header_names(&cells));
+            continue;
+        }
+        if rows.len() == MAX_ROWS {
+            return Err(too_many_rows());
+        }
+        let line = record
+            .position()
+            .map_or(i + 1, |p| usize::try_from(p.line()).unwrap_or(i + 1));
+        rows.push(Row { line, cells });
+    }
+    let header = header.ok_or_else(|| file_error("empty", "the file is empty"))?;
+    Ok(Table { header, rows })
+}
+
+/// `A`, `B`, …, `Z`, `AA`, … for a zero-based column position.
+fn column_letter(mut i: usize) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (i % 26) as u8);
+        if i < 26 {
+            break;
+        }
+        i = i / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
+}
+
+/// Maps header positions to template columns, reporting unknown, duplicate, missing and
+/// unnamed-but-filled columns.
+fn map_header(table: &Table) -> Result<Vec<Option<Column>>, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut positions: Vec<Option<Column>> = Vec::with_capacity(table.header.len());
+    let mut seen: HashSet<Column> = HashSet::new();
+    let template = Column::ALL.map(Column::header).join("、");
+    for (i, h) in table.header.iter().enumerate() {
+        if h.is_empty() {
+            positions.push(None);
+            continue;
+        }
+        match Column::from_header(h) {
+            Some(c) if !seen.insert(c) => {
+                errors.push(FieldError::new(
+                    "header",
+                    "duplicate_column",
+                    format!("the column 「{h}」 appears more than once"),
+                ));
+                positions.push(None);
+            }
+            Some(c) => positions.push(Some(c)),
+            None => {
+                errors.push(FieldError::new(
+                    "header",
+                    "unknown_column",
+                    format!(
+                        "「{h}」 (column {}) is not a column of the template: {template}",
+                        column_letter(i)
+                    ),
+                ));
+                positions.push(None);
+            }
+        }
+    }
+    for c in Column::ALL {
+        if c.required() && !seen.contains(&c) {
+            errors.push(FieldError::new(
+                "header",
+                "missing_column",
+                format!("the required column 「{}」 is missing", c.header()),
+            ));
+        }
+    }
+    let mut unnamed: Vec<usize> = Vec::new();
+    for row in &table.rows {
+        for (i, cell) in row.cells.iter().enumerate() {
+            let named = table.header.get(i).is_some_and(|h| !h.is_empty());
+            if !named && *cell != Cell::Empty && !unnamed.contains(&i) {
+                unnamed.push(i);
+            }
+        }
+    }
+    unnamed.sort_unstable();
+    for i in unnamed {
+        errors.push(FieldError::new(
+            "header",
+            "unknown_column",
+            format!("column {} has values but no header", column_letter(i)),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(positions)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The problems of one file, each tied to its row and column.
+struct RowErrors(Vec<(usize, Column, FieldError)>);
+
+impl RowErrors {
+    fn push(&mut self, line: usize, col: Column, code: &str, message: impl Into<String>) {
+        self.0.push((
+            line,
+            col,
+            FieldError::new(format!("rows[{line}].{}", col.header()), code, message),
+        ));
+    }
+
+    fn into_error(mut self) -> AppError {
+        self.0.sort_by_key(|(line, col, _)| (*line, *col));
+        AppError::Validation(self.0.into_iter().map(|(_, _, e)| e).collect())
+    }
+}
+
+/// A value of a text column; `Err` describes a cell no text column takes.
+fn text_of(cell: &Cell) -> Result<Option<String>, String> {
+    match cell {
+        Cell::Empty => Ok(None),
+        Cell::Text(s) => Ok(Some(s.clone())),
+        Cell::Date(d) => Ok(Some(d.to_string())),
+        Cell::Invalid(m) => Err(m.clone()),
+    }
+}
+
+fn date_of(cell: &Cell) -> Result<Option<NaiveDate>, String> {
+    const BAD: &str = "must be a date written YYYY-MM-DD";
+    match cell {
+        Cell::Empty => Ok(None),
+        Cell::Date(d) => Ok(Some(*d)),
+        Cell::Text(s) => ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"]
+            .iter()
+            .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
+            .map(Some)
+            .ok_or_else(|| BAD.to_string()),
+        Cell::Invalid(m) => Err(format!("{m}; {BAD}")),
+    }
+}
+
+/// Splits the 标签 column.
+pub fn split_tags(s: &str) -> Vec<String> {
+    s.split(TAG_SEPARATORS)
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn clean_part(
+    errors: &mut RowErrors,
+    line: usize,
+    col: Column,
+    v: Option<String>,
+) -> Option<String> {
+    let v = v.unwrap_or_default();
+    if v.chars().count() > PART_MAX {
+        errors.push(
+            line,
+            col,
+            "too_long",
+            format!("must be at most {PART_MAX} characters"),
+        );
+        None
+    } else if v.chars().any(char::is_control) {
+        errors.push(line, col, "invalid", "must not contain control characters");
+        None
+    } else {
+        Some(v)
+    }
+}
+
+/// One row of a file that passed validation.
+struct PlannedRow {
+    data: ResidentData,
+    building_id: Uuid,
+    unit: String,
+    room: String,
+    /// The resident on the roster with the same ID number.
+    existing: Option<resident::Model>,
+}
+
+/// A validated file, ready to be written by [`execute_import`].
+pub struct ImportPlan {
+    compound: compound::Model,
+    present: HashSet<Column>,
+    rows: Vec<PlannedRow>,
+}
+
+impl ImportPlan {
+    pub fn rows(&self) -> usize {
+        self.rows.len()
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub created: u64,
+    pub updated: u64,
+    pub households_created: u64,
+}
+
+/// Validates every row of `table` for import into `compound` (nothing is written): the roster's
+/// rules, the building names, ID numbers repeated within the file, and residents already on the
+/// roster outside `write_scope`. Any problem answers with every bad cell.
+pub async fn plan_import<C: ConnectionTrait>(
+    db: &C,
+    pii: &Pii,
+    compound: compound::Model,
+    write_scope: &Scope,
+    table: Table,
+) -> AppResult<ImportPlan> {
+    let positions = map_header(&table).map_err(AppError::Validation)?;
+    if table.rows.is_empty() {
+        return Err(file_error(
+            "empty",
+            "the file has a header row but no residents",
+        ));
+    }
+    let mut at = [None::<usize>; 10];
+    for (i, c) in positions.iter().enumerate() {
+        if let Some(c) = c {
+            at[c.index()] = Some(i);
+        }
+    }
+    let present: HashSet<Column> = positions.iter().flatten().copied().collect();
+    let buildings: HashMap<String, Uuid> = building::Entity::find()
+        .filter(building::Column::CompoundId.eq(compound.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| (b.name.trim().to_string(), b.id))
+        .collect();
+
+    let mut errors = RowErrors(Vec::new());
+    let mut planned: Vec<(usize, PlannedRow)> = Vec::with_capacity(table.rows.len());
+    // Normalised ID number → the first row holding it.
+    let mut first_row_of: HashMap<String, usize> = HashMap::new();
+    // Lookup hash → rows holding a well-formed ID number, for the roster check below.
+    let mut rows_of_hash: HashMap<String, Vec<usize>> = HashMap::new();
+    const EMPTY: Cell = Cell::Empty;
+    for row in &table.rows {
+        let line = row.line;
+        let cell = |c: Column| at[c.index()].and_then(|i| row.cells.get(i)).unwrap_or(&EMPTY);
+        let before = errors.0.len();
+        let mut text = |c: Column, errors: &mut RowErrors| match text_of(cell(c)) {
+            Ok(v) => v,
+            Err(m) => {
+                errors.push(line, c, "invalid", m);
+                None
+            }
+        };
+        let name = text(Column::Name, &mut errors);
+        let gender_text = text(Column::Gender, &mut errors);
+        let phone = text(Column::Phone, &mut errors);
+        let id_number = text(Column::IdNumber, &mut errors);
+        let building_name = text(Column::Building, &mut errors);
+        let unit = text(Column::Unit, &mut errors);
+        let room = text(Column::Room, &mut errors);
+        let relation = text(Column::Relation, &mut errors);
+        let tags = text(Column::Tags, &mut errors);
+        let gender = match gender_text.as_deref() {
+            None => None,
+            Some(g) => match Gender::parse(g) {
+                Some(g) => Some(g),
+                None => {
+                    errors.push(line, Column::Gender, "invalid", "must be 男 or 女");
+                    None
+                }
+            },
+        };
+        let birth_date = match date_of(cell(Column::BirthDate)) {
+            Ok(d) => d,
+            Err(m) => {
+                errors.push(line, Column::BirthDate, "invalid", m);
+                None
+            }
+        };
+        let building_id = match building_name.as_deref() {
+            None => {
+                errors.push(line, Column::Building, "required", "must not be empty");
+                None
+            }
+            Some(b) => match buildings.get(b) {
+                Some(id) => Some(*id),
+                None => {
+                    errors.push(
+                        line,
+                        Column::Building,
+                        "unknown_building",
+                        format!("this compound has no building named 「{b}」"),
+                    );
+                    None
+                }
+            },
+        };
+        let unit = clean_part(&mut errors, line, Column::Unit, unit);
+        let room = match room {
+            None => {
+                errors.push(line, Column::Room, "required", "must not be empty");
+                None
+            }
+            r => clean_part(&mut errors, line, Column::Room, r),
+        };
+        if let Some(id) = id_number
+            .as_deref()
+            .and_then(|raw| roster::parse_id_number(raw).ok())
+        {
+            match first_row_of.get(&id.normalized) {
+                Some(first) => errors.push(
+                    line,
+                    Column::IdNumber,
+                    "duplicate",
+                    format!("the same ID number is on row {first}"),
+                ),
+                None => {
+                    first_row_of.insert(id.normalized.clone(), line);
+                    rows_of_hash
+                        .entry(pii.lookup_hash("id_number", &id.normalized))
+                        .or_default()
+                        .push(line);
+                }
+            }
+        }
+        let validated = roster::validate(ResidentInput {
+            name: name.unwrap_or_default(),
+            gender,
+            birth_date,
+            phone,
+            id_number,
+            relation,
+            tags: tags.as_deref().map(split_tags).unwrap_or_default(),
+            moved_in_on: None,
+            moved_out_on: None,
+        });
+        match validated {
+            Err(fes) => {
+                for fe in fes {
+                    errors.push(line, Column::of_field(&fe.field), &fe.code, fe.message);
+                }
+            }
+            Ok(data) if errors.0.len() == before => {
+                if let (Some(building_id), Some(unit), Some(room)) = (building_id, unit, room) {
+                    planned.push((
+                        line,
+                        PlannedRow {
+                            data,
+                            building_id,
+                            unit,
+                            room,
+                            existing: None,
+                        },
+                    ));
+                }
+            }
+            Ok(_) => {}
+        }
+    }
+
+    // Residents already on the roster, matched by ID number.
+    let hashes: Vec<String> = rows_of_hash.keys().cloned().collect();
+    let mut existing: HashMap<String, resident::Model> = HashMap::new();
+    for chunk in hashes.chunks(LOOKUP_CHUNK) {
+        for m in resident::Entity::find()
+            .filter(resident::Column::IdNumberHash.is_in(chunk.iter().cloned()))
+            .all(db)
+            .await?
+        {
+            if let Some(h) = m.id_number_hash.clone() {
+                existing.insert(h, m);
+            }
+        }
+    }
+    let ids: Vec<Uuid> = existing.values().map(|m| m.id).collect();
+    let mut writable: HashSet<Uuid> = HashSet::new();
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
+        let reached: Vec<Uuid> = resident::Entity::find()
+            .select_only()
+            .column(resident::Column::Id)
+            .filter(resident::Column::Id.is_in(chunk.iter().copied()))
+            .filter(write_scope.condition::<resident::Entity>())
+            .into_tuple()
+            .all(db)
+            .await?;
+        writable.extend(reached);
+    }
+    let mut match_of_line: HashMap<usize, resident::Model> = HashMap::new();
+    for (hash, m) in existing {
+        for line in rows_of_hash.remove(&hash).unwrap_or_default() {
+            if writable.contains(&m.id) {
+                match_of_line.insert(line, m.clone());
+            } else {
+                errors.push(
+                    line,
+                    Column::IdNumber,
+                    "conflict",
+                    "a resident with this ID number is registered elsewhere, outside your area",
+                );
+            }
+        }
+    }
+    if !errors.0.is_empty() {
+        return Err(errors.into_error());
+    }
+    let rows = planned
+        .into_iter()
+        .map(|(line, mut r)| {
+            r.existing = match_of_line.remove(&line);
+            r
+        })
+        .collect();
+    Ok(ImportPlan {
+        compound,
+        present,
+        rows,
+    })
+}
+
+fn changed_meanwhile(e: sea_orm::DbErr) -> AppError {
+    if is_unique_violation(&e) {
+        AppError::Conflict(
+            "the roster changed while the file was being imported; import it again".into(),
+        )
+    } else {
+        e.into()
+    }
+}
+
+/// Writes a validated file: creates the missing households, inserts new residents and updates
+/// the matched ones (only the columns the file has), and replaces their tags when the file has a
+/// 标签 column. Run it inside a transaction.
+pub async fn execute_import<C: ConnectionTrait>(
+    db: &C,
+    pii: &Pii,
+    plan: ImportPlan,
+) -> AppResult<ImportSummary> {
+    let now = Utc::now();
+    let c = &plan.compound;
+    let mut summary = ImportSummary::default();
+
+    // Households: every one of the buildings named in the file, then the missing ones.
+    let mut building_ids: Vec<Uuid> = plan.rows.iter().map(|r| r.building_id).collect();
+    building_ids.sort_unstable();
+    building_ids.dedup();
+    let mut households: HashMap<(Uuid, String, String), Uuid> = HashMap::new();
+    for chunk in building_ids.chunks(LOOKUP_CHUNK) {
+        let found: Vec<(Uuid, Uuid, String, String)> = household::Entity::find()
+            .select_only()
+            .column(household::Column::Id)
+            .column(household::Column::BuildingId)
+            .column(household::Column::Unit)
+            .column(household::Column::Room)
+            .filter(household::Column::BuildingId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (id, b, unit, room) in found {
+            households.insert((b, unit, room), id);
+        }
+    }
+    let mut new_households = Vec::new();
+    for r in &plan.rows {
+        let key = (r.building_id, r.unit.clone(), r.room.clone());
+        if !households.contains_key(&key) {
+            let id = Uuid::now_v7();
+            households.insert(key, id);
+            new_households.push(household::ActiveModel {
+                id: Set(id),
+                street_id: Set(c.street_id),
+                community_id: Set(c.community_id),
+                compound_id: Set(c.id),
+                building_id: Set(r.building_id),
+                unit: Set(r.unit.clone()),
+                room: Set(r.room.clone()),
+                created_at: Set(now),
+                updated_at: Set(now),
+            });
+        }
+    }
+    summary.households_created = new_households.len() as u64;
+    for chunk in new_households.chunks(HOUSEHOLD_CHUNK) {
+        household::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await
+            .map_err(changed_meanwhile)?;
+    }
+
+    let replace_tags = plan.present.contains(&Column::Tags);
+    let mut inserts = Vec::new();
+    let mut updates = Vec::new();
+    let mut retagged: Vec<Uuid> = Vec::new();
+    let mut tags: Vec<resident_tag::ActiveModel> = Vec::new();
+    for r in plan.rows {
+        let household_id = households
+            .get(&(r.building_id, r.unit, r.room))
+            .copied()
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("household vanished")))?;
+        let id = match r.existing {
+            None => {
+                let mut am = resident::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    street_id: Set(c.street_id),
+                    community_id: Set(c.community_id),
+                    compound_id: Set(c.id),
+                    building_id: Set(r.building_id),
+                    household_id: Set(household_id),
+                    user_id: Set(None),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                };
+                roster::apply(pii, &mut am, &r.data)?;
+                let id = match &am.id {
+                    sea_orm::ActiveValue::Set(id) => *id,
+                    _ => Uuid::nil(),
+                };
+                inserts.push(am);
+                id
+            }
+            Some(m) => {
+                let id = m.id;
+                let mut fresh = resident::ActiveModel::default();
+                roster::apply(pii, &mut fresh, &r.data)?;
+                let mut am = m.into_active_model();
+                am.name = fresh.name;
+                // With an ID number (always, for a match) gender and birth date are known.
+                am.gender = fresh.gender;
+                am.birth_date = fresh.birth_date;
+                if plan.present.contains(&Column::Relation) {
+                    am.relation = fresh.relation;
+                }
+                if plan.present.contains(&Column::Phone) {
+                    am.phone_cipher = fresh.phone_cipher;
+                    am.phone_key_id = fresh.phone_key_id;
+                    am.phone_hash = fresh.phone_hash;
+                    am.phone_masked = fresh.phone_masked;
+                }
+                // Sealed again under the current key.
+                am.id_number_cipher = fresh.id_number_cipher;
+                am.id_number_key_id = fresh.id_number_key_id;
+                am.id_number_hash = fresh.id_number_hash;
+                am.id_number_masked = fresh.id_number_masked;
+                am.street_id = Set(c.street_id);
+                am.community_id = Set(c.community_id);
+                am.compound_id = Set(c.id);
+                am.building_id = Set(r.building_id);
+                am.household_id = Set(household_id);
+                am.updated_at = Set(now);
+                updates.push(am);
+                if replace_tags {
+                    retagged.push(id);
+                }
+                id
+            }
+        };
+        if replace_tags || !r.data.tags.is_empty() {
+            tags.extend(r.data.tags.iter().map(|t| resident_tag::ActiveModel {
+                resident_id: Set(id),
+                tag: Set(t.clone()),
+            }));
+        }
+    }
+    summary.created = inserts.len() as u64;
+    summary.updated = updates.len() as u64;
+
+    for chunk in inserts.chunks(RESIDENT_CHUNK) {
+        resident::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await
+            .map_err(changed_meanwhile)?;
+    }
+    // Updates in batches: an upsert on the primary key, which every row hits.
+    let mut update_columns = vec![
+        resident::Column::Name,
+        resident::Column::Gender,
+        resident::Column::BirthDate,
+        resident::Column::IdNumberCipher,
+        resident::Column::IdNumberKeyId,
+        resident::Column::IdNumberHash,
+        resident::Column::IdNumberMasked,
+        resident::Column::StreetId,
+        resident::Column::CommunityId,
+        resident::Column::CompoundId,
+        resident::Column::BuildingId,
+        resident::Column::HouseholdId,
+        resident::Column::UpdatedAt,
+    ];
+    if plan.present.contains(&Column::Relation) {
+        update_columns.push(resident::Column::Relation);
+    }
+    if plan.present.contains(&Column::Phone) {
+        update_columns.extend([
+            resident::Column::PhoneCipher,
+            resident::Column::PhoneKeyId,
+            resident::Column::PhoneHash,
+            resident::Column::PhoneMasked,
+        ]);
+    }
+    for chunk in updates.chunks(RESIDENT_CHUNK) {
+        resident::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::column(resident::Column::Id)
+                    .update_columns(update_columns.iter().copied())
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await
+            .map_err(changed_meanwhile)?;
+    }
+    for chunk in retagged.chunks(LOOKUP_CHUNK) {
+        resident_tag::Entity::delete_many()
+            .filter(resident_tag::Column::ResidentId.is_in(chunk.iter().copied()))
+            .exec(db)
+            .await?;
+    }
+    for chunk in tags.chunks(TAG_CHUNK) {
+        resident_tag::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(summary)
+}
+
+/// Which residents to export (all conditions together; none means all the caller may read).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExportFilter {
+    pub community_id: Option<Uuid>,
+    pub compound_id: Option<Uuid>,
+    pub building_id: Option<Uuid>,
+}
+
+impl ExportFilter {
+    fn condition(&self) -> Condition {
+        let mut c = Condition::all();
+        if let Some(v) = self.community_id {
+            c = c.add(resident::Column::CommunityId.eq(v));
+        }
+        if let Some(v) = self.compound_id {
+            c = c.add(resident::Column::CompoundId.eq(v));
+        }
+        if let Some(v) = self.building_id {
+            c = c.add(resident::Column::BuildingId.eq(v));
+        }
+        c
+    }
+}
+
+/// Whether every resident `filter` selects within `read` is also within `reveal`.
+pub async fn all_within<C: ConnectionTrait>(
+    db: &C,
+    filter: &ExportFilter,
+    read: &Scope,
+    reveal: &Scope,
+) -> AppResult<bool> {
+    let selected = resident::Entity::find()
+        .filter(filter.condition())
+        .filter(read.condition::<resident::Entity>());
+    let all = selected.clone().count(db).await?;
+    let revealable = selected
+        .filter(reveal.condition::<resident::Entity>())
+        .count(db)
+        .await?;
+    Ok(all == revealable)
+}
+
+/// One row of the export, in the template's columns.
+#[derive(Debug, Clone, Default)]
+pub struct ExportRow {
+    pub name: String,
+    pub gender: Option<Gender>,
+    pub birth_date: Option<NaiveDate>,
+    pub phone: Option<String>,
+    pub id_number: Option<String>,
+    pub building: String,
+    pub unit: String,
+    pub room: String,
+    pub relation: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// The residents of an export, and where they are (for the audit log).
+#[derive(Debug, Default)]
+pub struct Export {
+    pub rows: Vec<ExportRow>,
+    /// The street and community of the residents when they all share one (else of the filter).
+    pub street_id: Option<Uuid>,
+    pub community_id: Option<Uuid>,
+}
+
+fn only<T: Copy + Eq>(mut it: impl Iterator<Item = T>) -> Option<T> {
+    let first = it.next()?;
+    it.all(|x| x == first).then_some(first)
+}
+
+/// Loads the residents `filter` selects within `read`, sorted by building, unit and room, with
+/// their personal data masked, or opened with `unmask`. More than [`MAX_EXPORT_ROWS`] is a 400.
+pub async fn load_export<C: ConnectionTrait>(
+    db: &C,
+    unmask: Option<&Pii>,
+    read: &Scope,
+    filter: &ExportFilter,
+) -> AppResult<Export> {
+    let models = resident::Entity::find()
+        .filter(filter.condition())
+        .filter(read.condition::<resident::Entity>())
+        .order_by_asc(resident::Column::Id)
+        .limit(MAX_EXPORT_ROWS as u64 + 1)
+        .all(db)
+        .await?;
+    if models.len() > MAX_EXPORT_ROWS {
+        return Err(AppError::validation(
+            "compound_id",
+            "too_many_rows",
+            format!(
+                "more than {MAX_EXPORT_ROWS} residents; export one community, compound or building at a time"
+            ),
+        ));
+    }
+    let (mut street_id, mut community_id) = (
+        only(models.iter().map(|m| m.street_id)),
+        only(models.iter().map(|m| m.community_id)),
+    );
+    if models.is_empty() {
+        (street_id, community_id) = territory_of(db, filter).await?;
+    }
+
+    let mut household_ids: Vec<Uuid> = models.iter().map(|m| m.household_id).collect();
+    household_ids.sort_unstable();
+    household_ids.dedup();
+    let mut households: HashMap<Uuid, (String, String)> = HashMap::new();
+    for chunk in household_ids.chunks(LOOKUP_CHUNK) {
+        let found: Vec<(Uuid, String, String)> = household::Entity::find()
+            .select_only()
+            .column(household::Column::Id)
+            .column(household::Column::Unit)
+            .column(household::Column::Room)
+            .filter(household::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        households.extend(found.into_iter().map(|(id, u, r)| (id, (u, r))));
+    }
+    let mut building_ids: Vec<Uuid> = models.iter().map(|m| m.building_id).collect();
+    building_ids.sort_unstable();
+    building_ids.dedup();
+    let mut buildings: HashMap<Uuid, String> = HashMap::new();
+    for chunk in building_ids.chunks(LOOKUP_CHUNK) {
+        let found: Vec<(Uuid, String)> = building::Entity::find()
+            .select_only()
+            .column(building::Column::Id)
+            .column(building::Column::Name)
+            .filter(building::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        buildings.extend(found);
+    }
+    let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
+    let mut tags: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
+        tags.extend(roster::tags_of(db, chunk).await?);
+    }
+
+    let mut keyed = Vec::with_capacity(models.len());
+    for m in models {
+        let (unit, room) = households.get(&m.household_id).cloned().unwrap_or_default();
+        let (phone, id_number) = match unmask {
+            Some(pii) => (
+                roster::open(pii, &m, "phone")?,
+                roster::open(pii, &m, "id_number")?,
+            ),
+            None => (m.phone_masked.clone(), m.id_number_masked.clone()),
+        };
+        let row = ExportRow {
+            building: buildings.get(&m.building_id).cloned().unwrap_or_default(),
+            unit,
+            room,
+            tags: tags.remove(&m.id).unwrap_or_default(),
+            gender: m.gender.as_deref().and_then(Gender::parse),
+            birth_date: m.birth_date,
+            phone,
+            id_number,
+            relation: m.relation,
+            name: m.name,
+        };
+        keyed.push((m.compound_id, m.id, row));
+    }
+    keyed.sort_by(|(ca, ia, a), (cb, ib, b)| {
+        (ca, &a.building, &a.unit, &a.room, ia).cmp(&(cb, &b.building, &b.unit, &b.room, ib))
+    });
+    Ok(Export {
+        rows: keyed.into_iter().map(|(_, _, r)| r).collect(),
+        street_id,
+        community_id,
+    })
+}
+
+/// The street and community the filter names, for an export that found nobody.
+async fn territory_of<C: ConnectionTrait>(
+    db: &C,
+    filter: &ExportFilter,
+) -> AppResult<(Option<Uuid>, Option<Uuid>)> {
+    if let Some(id) = filter.building_id {
+        if let Some(b) = building::Entity::find_by_id(id).one(db).await? {
+            return Ok((Some(b.street_id), Some(b.community_id)));
+        }
+    }
+    if let Some(id) = filter.compound_id {
+        if let Some(c) = compound::Entity::find_by_id(id).one(db).await? {
+            return Ok((Some(c.street_id), Some(c.community_id)));
+        }
+    }
+    if let Some(id) = filter.community_id {
+        if let Some(c) = community::Entity::find_by_id(id).one(db).await? {
+            return Ok((Some(c.street_id), Some(c.id)));
+        }
+    }
+    Ok((None, None))
+}
+
+fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> AppError {
+    AppError::internal(anyhow::anyhow!("writing the workbook failed: {e}"))
+}
+
+/// The export as an .xlsx workbook: the template's header row, then one row per resident. Dates
+/// are date cells; phone and ID numbers are text (so that a spreadsheet never turns them into
+/// rounded numbers).
+pub fn write_workbook(rows: &[ExportRow]) -> AppResult<Vec<u8>> {
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let text = Format::new().set_num_format("@");
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let ws = wb.add_worksheet();
+    ws.set_name("居民").map_err(xlsx_error)?;
+    for (i, c) in Column::ALL.into_iter().enumerate() {
+        let col = i as u16;
+        ws.write_string_with_format(0, col, c.header(), &bold)
+            .map_err(xlsx_error)?;
+        let width = match c {
+            Column::IdNumber => 22,
+            Column::Phone | Column::BirthDate | Column::Relation => 14,
+            Column::Tags => 24,
+            _ => 10,
+        };
+        ws.set_column_width(col, width).map_err(xlsx_error)?;
+        if matches!(c, Column::Phone | Column::IdNumber | Column::Unit | Column::Room) {
+            ws.set_column_format(col, &text).map_err(xlsx_error)?;
+        } else if c == Column::BirthDate {
+            ws.set_column_format(col, &date).map_err(xlsx_error)?;
+        }
+    }
+    ws.set_freeze_panes(1, 0).map_err(xlsx_error)?;
+    let tag_separator = TAG_SEPARATORS[0].to_string();
+    for (i, r) in rows.iter().enumerate() {
+        let row = u32::try_from(i + 1).map_err(AppError::internal)?;
+        let mut put = |c: Column, v: Option<&str>| -> AppResult<()> {
+            if let Some(v) = v.filter(|v| !v.is_empty()) {
+                ws.write_string_with_format(row, c.index() as u16, v, &text)
+                    .map_err(xlsx_error)?;
+            }
+            Ok(())
+        };
+        put(Column::Name, Some(&r.name))?;
+        put(
+            Column::Gender,
+            r.gender.map(|g| match g {
+                Gender::Male => "男",
+                Gender::Female => "女",
+            }),
+        )?;
+        put(Column::Phone, r.phone.as_deref())?;
+        put(Column::IdNumber, r.id_number.as_deref())?;
+        put(Column::Building, Some(&r.building))?;
+        put(Column::Unit, Some(&r.unit))?;
+        put(Column::Room, Some(&r.room))?;
+        put(Column::Relation, r.relation.as_deref())?;
+        put(Column::Tags, Some(&r.tags.join(&tag_separator)))?;
+        if let Some(d) = r.birth_date {
+            use chrono::Datelike;
+            let dt = ExcelDateTime::from_ymd(
+                u16::try_from(d.year()).map_err(AppError::internal)?,
+                d.month() as u8,
+                d.day() as u8,
+            )
+            .map_err(xlsx_error)?;
+            ws.write_datetime_with_format(row, Column::BirthDate.index() as u16, &dt, &date)
+                .map_err(xlsx_error)?;
+        }
+    }
+    wb.save_to_buffer().map_err(xlsx_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn csv_table(s: &str) -> Table {
+        read_table(s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn csv_with_a_bom_and_blank_lines_keeps_line_numbers() {
+        let t = csv_table("\u{feff}姓名,楼栋,房号\n张三,1幢,101\n\n李四,1幢,102\n");
+        assert_eq!(t.header, vec!["姓名", "楼栋", "房号"]);
+        assert_eq!(t.rows.len(), 2);
+        assert_eq!(t.rows[0].line, 2);
+        assert_eq!(t.rows[1].line, 4);
+    }
+
+    #[test]
+    fn headers_are_checked() {
+        let t = csv_table("姓名,楼栋,备注,姓名\n张三,1幢,x,y\n");
+        let errs = map_header(&t).unwrap_err();
+        let codes: Vec<&str> = errs.iter().map(|e| e.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            ["unknown_column", "duplicate_column", "missing_column"]
+        );
+        assert!(errs[0].message.contains("备注"));
+        assert!(errs[2].message.contains("房号"));
+    }
+
+    #[test]
+    fn binary_files_are_not_tables() {
+        assert!(read_table(&[0x89, b'P', b'N', b'G', 0, 0, 0xff]).is_err());
+        assert!(read_table(b"PK\x03\x04garbage").is_err());
+        assert!(read_table(&[0xD0, 0xCF, 0x11, 0xE0, 1, 2]).is_err());
+    }
+
+    #[test]
+    fn tags_split_on_every_separator() {
+        assert_eq!(
+            split_tags("党员、志愿者,退休，低保;独居老人； 居民代表 "),
+            ["党员", "志愿者", "退休", "低保", "独居老人", "居民代表"]
+        );
+    }
+
+    #[test]
+    fn column_letters() {
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(25), "Z");
+        assert_eq!(column_letter(26), "AA");
+        assert_eq!(column_letter(27), "AB");
+    }
+
+    #[test]
+    fn a_written_workbook_reads_back() {
+        let rows = vec![ExportRow {
+            name: "张三".into(),
+            gender: Some(Gender::Female),
+            birth_date: NaiveDate::from_ymd_opt(1949, 12, 31),
+            phone: Some("13812341234".into()),
+            id_number: Some("11010519491231002X".into()),
+            building: "1幢".into(),
+            unit: "1单元".into(),
+            room: "101".into(),
+            relation: Some("户主".into()),
+            tags: vec!["党员".into(), "退休".into()],
+        }];
+        let bytes = write_workbook(&rows).unwrap();
+        let t = read_table(&bytes).unwrap();
+        assert_eq!(t.header, Column::ALL.map(Column::header));
+        assert_eq!(t.rows[0].line, 2);
+        let c = &t.rows[0].cells;
+        assert_eq!(
+            c[Column::BirthDate.index()],
+            Cell::Date(NaiveDate::from_ymd_opt(1949, 12, 31).unwrap())
+        );
+        assert_eq!(c[Column::IdNumber.index()], Cell::Text("11010519491231002X".into()));
+        assert_eq!(c[Column::Tags.index()], Cell::Text("党员、退休".into()));
+    }
+}
