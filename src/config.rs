@@ -57,8 +57,8 @@ pub struct Settings {
     pub pii_key: Secret<[u8; 32]>,
     /// Earlier PII keys, still readable after a rotation (`LINLI_PII_PREVIOUS_KEYS`).
     pub pii_previous_keys: Vec<Secret<[u8; 32]>>,
-    /// Key of the keyed hash used for exact lookups (`LINLI_PII_INDEX_KEY`; derived from
-    /// `LINLI_PII_KEY` when unset). It must stay the same across key rotations.
+    /// Key of the keyed hash used for exact lookups (`LINLI_PII_INDEX_KEY`; derived from the
+    /// oldest PII key when unset). It must stay the same across key rotations.
     pub pii_index_key: Option<Secret<[u8; 32]>>,
     pub admin_username: Option<String>,
     pub admin_password: Option<Secret<String>>,

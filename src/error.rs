@@ -87,8 +87,8 @@ pub enum AppError {
     HasChildren(String),
     #[error("the resource has changed since it was read")]
     PreconditionFailed,
-    #[error("request body is larger than {0} bytes")]
-    PayloadTooLarge(usize),
+    #[error("{}", match .0 { Some(n) => format!("request body is larger than {n} bytes"), None => "request body is too large".to_string() })]
+    PayloadTooLarge(Option<usize>),
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
     #[error("the idempotency key was used with a different request")]

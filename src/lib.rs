@@ -91,6 +91,8 @@ where
                 .service(households::delete_household)
                 .service(residents::list_residents)
                 .service(residents::get_resident_stats)
+                .service(residents_io::import_residents)
+                .service(residents_io::export_residents)
                 .service(residents::create_resident)
                 .service(residents::get_resident)
                 .service(residents::update_resident)

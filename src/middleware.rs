@@ -10,7 +10,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::{web, Error, ResponseError};
+use actix_web::{web, Error, HttpMessage, ResponseError};
 use tracing::Instrument;
 
 use crate::error::AppError;
@@ -116,7 +116,7 @@ fn ensure_problem_body(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody
     let err = match status {
         StatusCode::NOT_FOUND => AppError::NotFound,
         StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed(Vec::new()),
-        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(0),
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(None),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType("".into()),
         StatusCode::UNAUTHORIZED => AppError::Unauthorized,
         StatusCode::FORBIDDEN => AppError::Forbidden,
@@ -261,7 +261,7 @@ pub async fn idempotency(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
 
-    let body = match req.extract::<web::Bytes>().await {
+    let body = match read_body(&mut req, IDEMPOTENT_BODY_LIMIT).await {
         Ok(b) => b,
         Err(e) => return Ok(req.error_response(e)),
     };
@@ -354,6 +354,26 @@ pub async fn idempotency(
     }
     let res = head.set_body(BoxBody::new(bytes));
     Ok(ServiceResponse::new(http_req, res))
+}
+
+/// The largest request body an idempotent POST may have (the roster import takes files of up to
+/// 5 MiB, multipart framing included).
+const IDEMPOTENT_BODY_LIMIT: usize = 6 * 1024 * 1024;
+
+/// Reads the whole body, refusing (413) as soon as it passes `limit`.
+async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<web::Bytes, AppError> {
+    use futures_util::StreamExt;
+    let mut payload = req.take_payload();
+    let mut buf = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|_| AppError::MalformedJson("could not read the request body".into()))?;
+        if buf.len() + chunk.len() > limit {
+            return Err(AppError::PayloadTooLarge(Some(limit)));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
 }
 
 fn bytes_to_payload(buf: web::Bytes) -> actix_web::dev::Payload {

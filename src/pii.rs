@@ -41,12 +41,15 @@ impl Pii {
         for k in previous.iter().chain(std::iter::once(current)) {
             keys.insert(key_id(k), Aes256Gcm::new(k.into()));
         }
+        // Without an explicit index key, derive it from the oldest key (the first previous key,
+        // else the current one), so that rotating LINLI_PII_KEY keeps lookups working as long
+        // as the original key is listed first in LINLI_PII_PREVIOUS_KEYS.
         let index_key = match index_key {
             Some(k) => *k,
             None => {
                 let mut h = Sha256::new();
                 h.update(b"linli-pii-index-key\0");
-                h.update(current);
+                h.update(previous.first().unwrap_or(current));
                 h.finalize().into()
             }
         };
@@ -191,6 +194,20 @@ mod tests {
         // Without the old key, the old value cannot be opened.
         let forgot = Pii::new(&new, &[], Some(&index));
         assert!(forgot.open("phone", &s.cipher, &s.key_id).is_err());
+    }
+
+    #[test]
+    fn without_an_index_key_lookups_survive_rotation_through_the_oldest_key() {
+        let (k0, k1, k2) = ([1u8; 32], [2u8; 32], [3u8; 32]);
+        let h0 = Pii::new(&k0, &[], None).lookup_hash("phone", "13900000000");
+        assert_eq!(
+            Pii::new(&k1, &[k0], None).lookup_hash("phone", "13900000000"),
+            h0
+        );
+        assert_eq!(
+            Pii::new(&k2, &[k0, k1], None).lookup_hash("phone", "13900000000"),
+            h0
+        );
     }
 
     #[test]

@@ -50,7 +50,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
-        let body = web::Bytes::from_request(req, payload);
+        let mut stream = payload.take();
         Box::pin(async move {
             if !json {
                 return Err(AppError::UnsupportedMediaType(
@@ -58,19 +58,18 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 ));
             }
             if declared.is_some_and(|n| n > limit) {
-                return Err(AppError::PayloadTooLarge(limit));
+                return Err(AppError::PayloadTooLarge(Some(limit)));
             }
-            let bytes = body.await.map_err(|e| {
-                if e.as_response_error().status_code()
-                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
-                {
-                    AppError::PayloadTooLarge(limit)
-                } else {
+            use futures_util::StreamExt;
+            let mut bytes = web::BytesMut::new();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|_| {
                     AppError::MalformedJson("could not read the request body".into())
+                })?;
+                if bytes.len() + chunk.len() > limit {
+                    return Err(AppError::PayloadTooLarge(Some(limit)));
                 }
-            })?;
-            if bytes.len() > limit {
-                return Err(AppError::PayloadTooLarge(limit));
+                bytes.extend_from_slice(&chunk);
             }
             parse_json(&bytes).map(Json)
         })

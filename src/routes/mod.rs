@@ -7,6 +7,7 @@ pub mod extract;
 pub mod health;
 pub mod me;
 pub mod residents;
+pub mod residents_io;
 pub mod territory;
 pub mod users;
 

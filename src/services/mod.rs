@@ -5,4 +5,5 @@ pub mod auth;
 pub mod binding;
 pub mod idempotency;
 pub mod residents;
+pub mod residents_io;
 pub mod territory;

@@ -259,7 +259,11 @@ fn read_xlsx(bytes: &[u8]) -> AppResult<Table> {
         grid.entry(r).or_default().push((c, v));
     }
     let mut rows = grid.into_iter().map(|(r, cells)| {
-        let width = cells.iter().map(|(c, _)| *c as usize + 1).max().unwrap_or(0);
+        let width = cells
+            .iter()
+            .map(|(c, _)| *c as usize + 1)
+            .max()
+            .unwrap_or(0);
         let mut dense = vec![Cell::Empty; width];
         for (c, v) in cells {
             dense[c as usize] = v;
@@ -300,13 +304,34 @@ fn read_csv(bytes: &[u8]) -> AppResult<Table> {
         .from_reader(body);
     let mut header: Option<Vec<String>> = None;
     let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
+    // The row a spreadsheet shows a record on: one per line, blank lines included, except the
+    // line breaks inside quoted values. (The reader's own line numbers count from the end of
+    // the previous record, before its terminator and any blank lines.)
+    let (mut scanned, mut newlines, mut embedded) = (0usize, 0usize, 0usize);
+    for record in reader.records() {
         let record = record.map_err(|e| {
             file_error(
                 "unreadable",
                 format!("not a valid CSV file: {}", e.to_string().replace('\n', " ")),
             )
         })?;
+        let mut start = record
+            .position()
+            .map_or(scanned, |p| usize::try_from(p.byte()).unwrap_or(scanned))
+            .max(scanned);
+        while body.get(start).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+            start += 1;
+        }
+        newlines += body[scanned..start.min(body.len())]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        scanned = start.min(body.len());
+        let line = 1 + newlines - embedded.min(newlines);
+        embedded += record
+            .iter()
+            .map(|f| f.matches('\n').count())
+            .sum::<usize>();
         let cells: Vec<Cell> = record
             .iter()
             .map(|s| match s.trim() {
@@ -324,9 +349,6 @@ fn read_csv(bytes: &[u8]) -> AppResult<Table> {
         if rows.len() == MAX_ROWS {
             return Err(too_many_rows());
         }
-        let line = record
-            .position()
-            .map_or(i + 1, |p| usize::try_from(p.line()).unwrap_or(i + 1));
         rows.push(Row { line, cells });
     }
     let header = header.ok_or_else(|| file_error("empty", "the file is empty"))?;
@@ -561,9 +583,13 @@ pub async fn plan_import<C: ConnectionTrait>(
     const EMPTY: Cell = Cell::Empty;
     for row in &table.rows {
         let line = row.line;
-        let cell = |c: Column| at[c.index()].and_then(|i| row.cells.get(i)).unwrap_or(&EMPTY);
+        let cell = |c: Column| {
+            at[c.index()]
+                .and_then(|i| row.cells.get(i))
+                .unwrap_or(&EMPTY)
+        };
         let before = errors.0.len();
-        let mut text = |c: Column, errors: &mut RowErrors| match text_of(cell(c)) {
+        let text = |c: Column, errors: &mut RowErrors| match text_of(cell(c)) {
             Ok(v) => v,
             Err(m) => {
                 errors.push(line, c, "invalid", m);
@@ -781,9 +807,8 @@ pub async fn execute_import<C: ConnectionTrait>(
     let mut new_households = Vec::new();
     for r in &plan.rows {
         let key = (r.building_id, r.unit.clone(), r.room.clone());
-        if !households.contains_key(&key) {
-            let id = Uuid::now_v7();
-            households.insert(key, id);
+        if let std::collections::hash_map::Entry::Vacant(slot) = households.entry(key) {
+            let id = *slot.insert(Uuid::now_v7());
             new_households.push(household::ActiveModel {
                 id: Set(id),
                 street_id: Set(c.street_id),
@@ -817,8 +842,9 @@ pub async fn execute_import<C: ConnectionTrait>(
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("household vanished")))?;
         let id = match r.existing {
             None => {
+                let id = Uuid::now_v7();
                 let mut am = resident::ActiveModel {
-                    id: Set(Uuid::now_v7()),
+                    id: Set(id),
                     street_id: Set(c.street_id),
                     community_id: Set(c.community_id),
                     compound_id: Set(c.id),
@@ -830,10 +856,6 @@ pub async fn execute_import<C: ConnectionTrait>(
                     ..Default::default()
                 };
                 roster::apply(pii, &mut am, &r.data)?;
-                let id = match &am.id {
-                    sea_orm::ActiveValue::Set(id) => *id,
-                    _ => Uuid::nil(),
-                };
                 inserts.push(am);
                 id
             }
@@ -873,12 +895,11 @@ pub async fn execute_import<C: ConnectionTrait>(
                 id
             }
         };
-        if replace_tags || !r.data.tags.is_empty() {
-            tags.extend(r.data.tags.iter().map(|t| resident_tag::ActiveModel {
-                resident_id: Set(id),
-                tag: Set(t.clone()),
-            }));
-        }
+        // Without a 标签 column there are none here, and a match keeps the tags it has.
+        tags.extend(r.data.tags.iter().map(|t| resident_tag::ActiveModel {
+            resident_id: Set(id),
+            tag: Set(t.clone()),
+        }));
     }
     summary.created = inserts.len() as u64;
     summary.updated = updates.len() as u64;
@@ -1029,7 +1050,7 @@ pub async fn load_export<C: ConnectionTrait>(
         .await?;
     if models.len() > MAX_EXPORT_ROWS {
         return Err(AppError::validation(
-            "compound_id",
+            "rows",
             "too_many_rows",
             format!(
                 "more than {MAX_EXPORT_ROWS} residents; export one community, compound or building at a time"
@@ -1163,7 +1184,10 @@ pub fn write_workbook(rows: &[ExportRow]) -> AppResult<Vec<u8>> {
             _ => 10,
         };
         ws.set_column_width(col, width).map_err(xlsx_error)?;
-        if matches!(c, Column::Phone | Column::IdNumber | Column::Unit | Column::Room) {
+        if matches!(
+            c,
+            Column::Phone | Column::IdNumber | Column::Unit | Column::Room
+        ) {
             ws.set_column_format(col, &text).map_err(xlsx_error)?;
         } else if c == Column::BirthDate {
             ws.set_column_format(col, &date).map_err(xlsx_error)?;
@@ -1228,6 +1252,15 @@ mod tests {
     }
 
     #[test]
+    fn csv_rows_are_numbered_as_a_spreadsheet_shows_them() {
+        let t =
+            csv_table("姓名,楼栋,房号\r\n张三,1幢,101\r\n\r\n\"李\n四\",1幢,102\r\n王五,1幢,103");
+        let lines: Vec<usize> = t.rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 4, 5]);
+        assert_eq!(t.rows[1].cells[0], Cell::Text("李\n四".into()));
+    }
+
+    #[test]
     fn headers_are_checked() {
         let t = csv_table("姓名,楼栋,备注,姓名\n张三,1幢,x,y\n");
         let errs = map_header(&t).unwrap_err();
@@ -1286,7 +1319,10 @@ mod tests {
             c[Column::BirthDate.index()],
             Cell::Date(NaiveDate::from_ymd_opt(1949, 12, 31).unwrap())
         );
-        assert_eq!(c[Column::IdNumber.index()], Cell::Text("11010519491231002X".into()));
+        assert_eq!(
+            c[Column::IdNumber.index()],
+            Cell::Text("11010519491231002X".into())
+        );
         assert_eq!(c[Column::Tags.index()], Cell::Text("党员、退休".into()));
     }
 }

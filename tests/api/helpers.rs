@@ -139,33 +139,41 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.request(Method::GET, path, Some(token))
+        let res = self
+            .request(Method::GET, path, Some(token))
             .send()
             .await
-            .expect("request")
+            .expect("request");
+        scanned(path, res).await
     }
 
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.request(Method::POST, path, Some(token))
+        let res = self
+            .request(Method::POST, path, Some(token))
             .json(body)
             .send()
             .await
-            .expect("request")
+            .expect("request");
+        scanned(path, res).await
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.request(Method::PATCH, path, Some(token))
+        let res = self
+            .request(Method::PATCH, path, Some(token))
             .json(body)
             .send()
             .await
-            .expect("request")
+            .expect("request");
+        scanned(path, res).await
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> Response {
-        self.request(Method::DELETE, path, Some(token))
+        let res = self
+            .request(Method::DELETE, path, Some(token))
             .send()
             .await
-            .expect("request")
+            .expect("request");
+        scanned(path, res).await
     }
 
     /// POST /api/v1/auth/login; the raw response.
@@ -343,4 +351,91 @@ pub async fn small_territory(app: &TestApp, admin: &str, tag: &str) -> Territory
         building,
         household,
     }
+}
+
+/// Responses that legitimately carry full personal data: an audited reveal, the caller's own
+/// export, an unmasked export.
+fn may_carry_full_pii(path: &str) -> bool {
+    path.contains("/reveal")
+        || path.starts_with("/api/v1/me/export")
+        || path.contains("unmasked=true")
+}
+
+/// Every JSON body that passes through the helpers is scanned for a full mainland mobile number
+/// or a valid 18-digit ID number, unless the route is one that may carry them: the whole suite
+/// doubles as a leak check.
+async fn scanned(path: &str, res: Response) -> Response {
+    let status = res.status();
+    let version = res.version();
+    let headers = res.headers().clone();
+    let bytes = res.bytes().await.expect("body");
+    let is_json = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    if is_json && !may_carry_full_pii(path) {
+        let text = String::from_utf8_lossy(&bytes);
+        if let Some(found) = full_pii_in(&text) {
+            panic!("response of {path} carries full personal data {found:?}: {text}");
+        }
+    }
+    let mut builder = http::Response::builder().status(status).version(version);
+    for (k, v) in headers.iter() {
+        builder = builder.header(k, v);
+    }
+    Response::from(builder.body(bytes).expect("rebuilt response"))
+}
+
+/// The first full phone or valid ID number in `text`: a maximal run of digits (and `X`) that is
+/// not part of a longer word (UUIDs, tokens).
+pub fn full_pii_in(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() {
+            let start = i;
+            while i < bytes.len()
+                && (bytes[i].is_ascii_digit() || bytes[i] == b'X' || bytes[i] == b'x')
+            {
+                i += 1;
+            }
+            let before = start.checked_sub(1).map(|j| bytes[j]);
+            let after = bytes.get(i).copied();
+            let bounded =
+                |b: Option<u8>| b.is_none_or(|b| !(b.is_ascii_alphanumeric() || b == b'-'));
+            if bounded(before) && bounded(after) {
+                let run = &text[start..i];
+                let phone = run.len() == 11
+                    && run.bytes().all(|b| b.is_ascii_digit())
+                    && run.starts_with('1')
+                    && (b'3'..=b'9').contains(&run.as_bytes()[1]);
+                let id =
+                    run.len() == 18 && linli::services::residents::parse_id_number(run).is_ok();
+                if phone || id {
+                    return Some(run.to_string());
+                }
+            }
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+#[test]
+fn the_leak_scanner_finds_full_values_and_ignores_masks_and_ids() {
+    assert_eq!(
+        full_pii_in(r#"{"p":"13812341234"}"#).as_deref(),
+        Some("13812341234")
+    );
+    assert_eq!(
+        full_pii_in(r#"{"i":"11010519491231002X"}"#).as_deref(),
+        Some("11010519491231002X")
+    );
+    assert!(full_pii_in(r#"{"p":"138****1234","i":"**************002X"}"#).is_none());
+    assert!(full_pii_in(r#"{"id":"01a20183-7a47-76c9-ba10-138123412345"}"#).is_none());
+    assert!(
+        full_pii_in(r#"{"bad":"110105194912310021"}"#).is_none(),
+        "not a valid ID"
+    );
 }

@@ -1,0 +1,342 @@
+//! Roster import (`POST /residents/import`, .xlsx or .csv) and export (`GET /residents/export`,
+//! .xlsx, masked unless an audited unmasked export is asked for).
+
+use actix_multipart::Multipart;
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpMessage, HttpRequest, HttpResponse};
+use futures_util::StreamExt as _;
+use sea_orm::TransactionTrait;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::policy::{self, Action};
+use crate::auth::AuthUser;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::routes::extract::Query;
+use crate::services::audit;
+use crate::services::residents_io::{self as svc, ExportFilter, MAX_FILE_BYTES};
+use crate::state::AppState;
+use entity::compound;
+
+pub const XLSX_CONTENT_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Room for the multipart framing around the file.
+const FRAMING_BYTES: usize = 64 * 1024;
+/// An oversized upload is read (and dropped) up to this much so that the client gets the 413
+/// rather than a connection reset; beyond it the connection is simply closed.
+const DRAIN_BYTES: usize = 4 * MAX_FILE_BYTES;
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportResidentsQuery {
+    /// The compound whose buildings the file's 楼栋 column names.
+    pub compound_id: Uuid,
+}
+
+/// The upload: one part named `file`.
+#[derive(ToSchema)]
+pub struct ImportResidentsForm {
+    /// The filled-in template, .xlsx or UTF-8 .csv, at most 5 MiB and 10,000 data rows. Header
+    /// row (any order): 姓名, 性别 (男/女), 出生日期 (YYYY-MM-DD), 手机号, 身份证号, 楼栋, 单元,
+    /// 房号, 与户主关系, 标签 (separated by 、 , ， ; or ；). 姓名, 楼栋 and 房号 are required.
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportResidentsResponse {
+    /// Residents added to the roster.
+    pub created: u64,
+    /// Residents already on the roster (matched by ID number) whose data was updated.
+    pub updated: u64,
+    /// Households (building + 单元 + 房号) that did not exist and were created.
+    pub households_created: u64,
+}
+
+fn multipart_error(e: actix_multipart::MultipartError) -> AppError {
+    AppError::validation(
+        "file",
+        "malformed_multipart",
+        format!("the multipart/form-data body could not be read: {e}"),
+    )
+}
+
+/// Reads the one `file` part of a multipart/form-data body, at most [`MAX_FILE_BYTES`].
+async fn read_upload(req: &HttpRequest, payload: web::Payload) -> AppResult<Vec<u8>> {
+    let multipart = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.type_() == "multipart" && m.subtype() == "form-data");
+    if !multipart {
+        return Err(AppError::UnsupportedMediaType(
+            "expected multipart/form-data with the spreadsheet in a part named `file`".into(),
+        ));
+    }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > DRAIN_BYTES) {
+        return Err(AppError::PayloadTooLarge(Some(MAX_FILE_BYTES)));
+    }
+    let mut parts = Multipart::new(req.headers(), payload);
+    let mut file: Option<Vec<u8>> = None;
+    let mut too_large = declared.is_some_and(|n| n > MAX_FILE_BYTES + FRAMING_BYTES);
+    let mut read = 0usize;
+    while let Some(part) = parts.next().await {
+        let mut part = part.map_err(multipart_error)?;
+        let name = part.name().unwrap_or_default().to_string();
+        if too_large {
+            // Drain what is left, so that the client reads our answer.
+            while let Some(chunk) = part.next().await {
+                read += chunk.map_err(multipart_error)?.len();
+                if read > DRAIN_BYTES {
+                    return Err(AppError::PayloadTooLarge(Some(MAX_FILE_BYTES)));
+                }
+            }
+            continue;
+        }
+        if name != "file" {
+            return Err(AppError::validation(
+                if name.is_empty() { "file" } else { &name },
+                "unknown_field",
+                "the only part accepted is `file`",
+            ));
+        }
+        if file.is_some() {
+            return Err(AppError::validation(
+                "file",
+                "duplicate",
+                "send exactly one `file` part",
+            ));
+        }
+        let mut buf = Vec::new();
+        while let Some(chunk) = part.next().await {
+            let chunk = chunk.map_err(multipart_error)?;
+            read += chunk.len();
+            if too_large {
+                if read > DRAIN_BYTES {
+                    return Err(AppError::PayloadTooLarge(Some(MAX_FILE_BYTES)));
+                }
+                continue;
+            }
+            if buf.len() + chunk.len() > MAX_FILE_BYTES {
+                too_large = true;
+                buf = Vec::new();
+                continue;
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        if !too_large {
+            file = Some(buf);
+        }
+    }
+    if too_large {
+        return Err(AppError::PayloadTooLarge(Some(MAX_FILE_BYTES)));
+    }
+    match file {
+        Some(f) if !f.is_empty() => Ok(f),
+        Some(_) => Err(AppError::validation("file", "empty", "the file is empty")),
+        None => Err(AppError::validation(
+            "file",
+            "required",
+            "attach the spreadsheet as a part named `file`",
+        )),
+    }
+}
+
+fn blocking_failed(e: actix_web::error::BlockingError) -> AppError {
+    AppError::internal(anyhow::anyhow!("spreadsheet work was cancelled: {e}"))
+}
+
+/// Import residents into a compound from the .xlsx or .csv template (all rows or none).
+///
+/// Every row is checked first; one bad cell anywhere and nothing is imported. Rows are matched
+/// to the roster by ID number: a match is updated in place (name, gender, birth date, phone,
+/// relation, tags and household; columns the file does not have are left as they are), anyone
+/// else is added. Households named by 楼栋 + 单元 + 房号 that do not exist yet are created. The
+/// whole file is written in one transaction.
+#[utoipa::path(tag = "residents", security(("bearer" = [])), params(ImportResidentsQuery),
+    request_body(content = ImportResidentsForm, content_type = "multipart/form-data",
+        description = "One part named `file`: the filled-in template (.xlsx or UTF-8 .csv)"),
+    responses(
+        (status = 200, body = ImportResidentsResponse),
+        (status = 400, description = "The file is not a spreadsheet, has unknown or missing \
+            columns or too many rows, or has bad rows: then `errors` lists every bad cell as \
+            `rows[<row number>].<column header>` and nothing was imported"),
+        (status = 403, description = "The caller's role may not change residents in this compound"),
+        (status = 404, description = "The compound is not found or outside the caller's scope"),
+        (status = 409, description = "The roster changed while the file was being imported; import it again"),
+        (status = 413, description = "The file is larger than 5 MiB"),
+        (status = 415, description = "The body is not multipart/form-data"),
+    ))]
+#[post("/residents/import")]
+pub async fn import_residents(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: Query<ImportResidentsQuery>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    let compound = policy::authorize_parent::<compound::Entity, _>(
+        &state.db,
+        &user,
+        Action::CompoundRead,
+        Action::ResidentWrite,
+        q.compound_id,
+    )
+    .await?;
+    let bytes = read_upload(&req, payload).await?;
+    let size = bytes.len();
+    let table = web::block(move || svc::read_table(&bytes))
+        .await
+        .map_err(blocking_failed)??;
+    let write_scope = policy::scope(&state.db, &user, Action::ResidentWrite).await?;
+    let plan = svc::plan_import(&state.db, &state.pii, compound, &write_scope, table).await?;
+    let rows = plan.rows();
+    let txn = state.db.begin().await?;
+    let summary = svc::execute_import(&txn, &state.pii, plan).await?;
+    txn.commit().await?;
+    tracing::info!(
+        compound_id = %q.compound_id,
+        by = %user.id,
+        bytes = size,
+        rows,
+        created = summary.created,
+        updated = summary.updated,
+        households_created = summary.households_created,
+        "residents imported"
+    );
+    Ok(HttpResponse::Ok().json(ImportResidentsResponse {
+        created: summary.created,
+        updated: summary.updated,
+        households_created: summary.households_created,
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportResidentsQuery {
+    pub community_id: Option<Uuid>,
+    pub compound_id: Option<Uuid>,
+    pub building_id: Option<Uuid>,
+    /// Full phone and ID numbers instead of masked ones: only for roles that may reveal them,
+    /// for every exported resident, with a `purpose`. Default false.
+    pub unmasked: Option<bool>,
+    /// Why the export is needed, 2 to 500 characters; required when `unmasked=true`. Recorded in
+    /// the audit log.
+    pub purpose: Option<String>,
+}
+
+/// The export file: an .xlsx workbook.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct XlsxFile(Vec<u8>);
+
+/// Export residents as .xlsx in the import template's columns (masked unless `unmasked=true`).
+///
+/// Only residents the caller may read are exported, sorted by building, unit and room. Every
+/// export, masked or not, is written to the audit log (`export` or `export_unmasked`).
+#[utoipa::path(tag = "residents", security(("bearer" = [])), params(ExportResidentsQuery),
+    responses(
+        (status = 200, description = "The workbook (`Content-Disposition: attachment; filename=\"residents.xlsx\"`)",
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            body = XlsxFile),
+        (status = 400, description = "Invalid query parameter, a missing purpose for an unmasked \
+            export, or more than 50,000 residents selected"),
+        (status = 403, description = "The caller's role may not read residents, or (unmasked) may \
+            not reveal the personal data of every selected resident"),
+    ))]
+#[get("/residents/export")]
+pub async fn export_residents(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: Query<ExportResidentsQuery>,
+) -> AppResult<HttpResponse> {
+    let unmasked = q.unmasked.unwrap_or(false);
+    let purpose = q.purpose.as_deref().map(str::trim).unwrap_or_default();
+    let purpose_len = purpose.chars().count();
+    if (unmasked && purpose_len < 2) || purpose_len > 500 {
+        return Err(AppError::InvalidQuery(vec![FieldError::new(
+            "purpose",
+            if purpose_len == 0 {
+                "required"
+            } else {
+                "invalid"
+            },
+            "state the purpose of an unmasked export in 2 to 500 characters",
+        )]));
+    }
+    if !policy::can_anywhere(&user, Action::ResidentRead) {
+        return Err(AppError::Forbidden);
+    }
+    let filter = ExportFilter {
+        community_id: q.community_id,
+        compound_id: q.compound_id,
+        building_id: q.building_id,
+    };
+    let read = policy::scope(&state.db, &user, Action::ResidentRead).await?;
+    if unmasked {
+        if !policy::can_anywhere(&user, Action::ResidentReveal) {
+            return Err(AppError::Forbidden);
+        }
+        let reveal = policy::scope(&state.db, &user, Action::ResidentReveal).await?;
+        if !svc::all_within(&state.db, &filter, &read, &reveal).await? {
+            return Err(AppError::Forbidden);
+        }
+    }
+    let export = svc::load_export(
+        &state.db,
+        unmasked.then_some(state.pii.as_ref()),
+        &read,
+        &filter,
+    )
+    .await?;
+    let count = export.rows.len();
+    let (street_id, community_id) = (export.street_id, export.community_id);
+    let rows = export.rows;
+    let bytes = web::block(move || svc::write_workbook(&rows))
+        .await
+        .map_err(blocking_failed)??;
+    let detail = serde_json::json!({
+        "rows": count,
+        "community_id": q.community_id,
+        "compound_id": q.compound_id,
+        "building_id": q.building_id,
+    });
+    // Written before the file leaves: no audit record, no export.
+    let event = audit::record(
+        &state.db,
+        audit::Event {
+            actor_id: user.id,
+            action: if unmasked {
+                "export_unmasked"
+            } else {
+                "export"
+            },
+            street_id,
+            community_id,
+            resident_id: None,
+            field: None,
+            purpose,
+            detail: Some(detail.to_string()),
+        },
+    )
+    .await?;
+    tracing::info!(by = %user.id, rows = count, unmasked, audit_event = %event, "residents exported");
+    Ok(HttpResponse::Ok()
+        .content_type(XLSX_CONTENT_TYPE)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"residents.xlsx\"",
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(bytes))
+}

@@ -1,0 +1,1190 @@
+//! Roster import (.xlsx and .csv) and export (.xlsx, masked or audited unmasked).
+
+use std::collections::HashSet;
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx};
+use chrono::NaiveDate;
+use reqwest::{Method, Response, StatusCode};
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+const HEADER: [&str; 10] = [
+    "姓名",
+    "性别",
+    "出生日期",
+    "手机号",
+    "身份证号",
+    "楼栋",
+    "单元",
+    "房号",
+    "与户主关系",
+    "标签",
+];
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A valid 18-digit ID number (area 110105) for `birth` (`YYYYMMDD`) and a 3-digit sequence
+/// (odd: male, even: female).
+pub fn id_number(birth: &str, seq: u32) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
+    let body = format!("110105{birth}{:03}", seq % 1000);
+    let sum: u32 = body
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    format!("{body}{}", CHECK[(sum % 11) as usize])
+}
+
+/// The same number with a wrong check character.
+fn with_bad_check_digit(id: &str) -> String {
+    let last = if id.ends_with('0') { '1' } else { '0' };
+    format!("{}{last}", &id[..17])
+}
+
+/// One cell of a workbook built by a test.
+#[derive(Clone)]
+pub enum C {
+    S(String),
+    N(f64),
+    D(NaiveDate),
+    E,
+}
+
+pub fn s(v: &str) -> C {
+    if v.is_empty() {
+        C::E
+    } else {
+        C::S(v.to_string())
+    }
+}
+
+/// An .xlsx workbook: `header` then `rows`.
+pub fn xlsx(header: &[&str], rows: &[Vec<C>]) -> Vec<u8> {
+    let mut wb = Workbook::new();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let ws = wb.add_worksheet();
+    for (i, h) in header.iter().enumerate() {
+        ws.write_string(0, i as u16, *h).unwrap();
+    }
+    for (r, row) in rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        for (i, cell) in row.iter().enumerate() {
+            let col = i as u16;
+            match cell {
+                C::S(v) => {
+                    ws.write_string(r, col, v).unwrap();
+                }
+                C::N(v) => {
+                    ws.write_number(r, col, *v).unwrap();
+                }
+                C::D(d) => {
+                    use chrono::Datelike;
+                    let dt =
+                        ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
+                            .unwrap();
+                    ws.write_datetime_with_format(r, col, &dt, &date).unwrap();
+                }
+                C::E => {}
+            }
+        }
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+/// A CSV file (with a BOM, as spreadsheet programs write it).
+fn csv(header: &[&str], rows: &[Vec<&str>]) -> Vec<u8> {
+    let mut out = String::from("\u{feff}");
+    out.push_str(&header.join(","));
+    out.push_str("\r\n");
+    for r in rows {
+        let cells: Vec<String> = r
+            .iter()
+            .map(|c| {
+                if c.contains([',', '"', '\n']) {
+                    format!("\"{}\"", c.replace('"', "\"\""))
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out.into_bytes()
+}
+
+/// A multipart/form-data body with one part; returns the Content-Type and the body.
+fn multipart(part: &str, filename: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----linli-test-boundary-d41d8cd98f00b204";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{part}\"; \
+         filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+pub async fn upload(
+    app: &TestApp,
+    token: &str,
+    compound: Uuid,
+    filename: &str,
+    bytes: &[u8],
+) -> Response {
+    let (ct, body) = multipart("file", filename, bytes);
+    app.request(
+        Method::POST,
+        &format!("/api/v1/residents/import?compound_id={compound}"),
+        Some(token),
+    )
+    .header("content-type", ct)
+    .body(body)
+    .send()
+    .await
+    .expect("request")
+}
+
+/// Uploads and expects 200; returns `(created, updated, households_created)`.
+pub async fn import_ok(
+    app: &TestApp,
+    token: &str,
+    compound: Uuid,
+    filename: &str,
+    bytes: &[u8],
+) -> (u64, u64, u64) {
+    let res = upload(app, token, compound, filename, bytes).await;
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    (
+        v["created"].as_u64().unwrap(),
+        v["updated"].as_u64().unwrap(),
+        v["households_created"].as_u64().unwrap(),
+    )
+}
+
+/// The first worksheet of an .xlsx as text (dates as YYYY-MM-DD).
+pub fn read_xlsx(bytes: &[u8]) -> Vec<Vec<String>> {
+    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
+    let range = wb.worksheet_range_at(0).unwrap().unwrap();
+    range
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Data::Empty => String::new(),
+                    Data::String(v) => v.clone(),
+                    Data::DateTime(d) => {
+                        let (y, m, d, ..) = d.to_ymd_hms_milli();
+                        format!("{y:04}-{m:02}-{d:02}")
+                    }
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+async fn residents_of(app: &TestApp, token: &str, compound: Uuid) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/api/v1/residents?compound_id={compound}&limit=100");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let v: Value = app.get(&path, token).await.json().await.unwrap();
+        out.extend(v["items"].as_array().unwrap().iter().cloned());
+        match v["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return out,
+        }
+    }
+}
+
+fn field_codes(problem: &Value) -> Vec<(String, String)> {
+    problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_string(),
+                e["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+async fn setup() -> (TestApp, String, Territory) {
+    let app = spawn_app().await;
+    let root = app.admin_token().await;
+    let t = small_territory(&app, &root, "导").await;
+    (app, root, t)
+}
+
+#[tokio::test]
+async fn a_file_with_bad_rows_imports_nothing_and_names_every_bad_cell() {
+    let (app, root, t) = setup().await;
+    let good = id_number("19800101", 11);
+    let rows = vec![
+        // Row 2: fine.
+        vec![
+            s("张三"),
+            s("男"),
+            C::D(date(1980, 1, 1)),
+            s("13800000001"),
+            s(&good),
+            s("1幢"),
+            s("1单元"),
+            s("101"),
+            s("户主"),
+            s("党员"),
+        ],
+        // Row 3: the check digit is wrong.
+        vec![
+            s("李四"),
+            C::E,
+            C::E,
+            C::E,
+            s(&with_bad_check_digit(&id_number("19810202", 21))),
+            s("1幢"),
+            s("1单元"),
+            s("102"),
+            C::E,
+            C::E,
+        ],
+        // Row 4: the birth date disagrees with the ID number.
+        vec![
+            s("王五"),
+            C::E,
+            C::D(date(1982, 3, 4)),
+            C::E,
+            s(&id_number("19820303", 31)),
+            s("1幢"),
+            s("1单元"),
+            s("103"),
+            C::E,
+            C::E,
+        ],
+        // Row 5: not a mobile number.
+        vec![
+            s("赵六"),
+            C::E,
+            C::E,
+            s("12812341234"),
+            C::E,
+            s("1幢"),
+            s("1单元"),
+            s("104"),
+            C::E,
+            C::E,
+        ],
+        // Row 6: no such building.
+        vec![
+            s("钱七"),
+            C::E,
+            C::E,
+            C::E,
+            C::E,
+            s("99幢"),
+            s("1单元"),
+            s("105"),
+            C::E,
+            C::E,
+        ],
+        // Row 7: no name.
+        vec![
+            C::E,
+            s("女"),
+            C::E,
+            s("13800000007"),
+            C::E,
+            s("1幢"),
+            s("1单元"),
+            s("106"),
+            C::E,
+            C::E,
+        ],
+        // Row 8: the same ID number as row 2.
+        vec![
+            s("张三三"),
+            C::E,
+            C::E,
+            C::E,
+            s(&good),
+            s("1幢"),
+            s("1单元"),
+            s("107"),
+            C::E,
+            C::E,
+        ],
+        // Row 9: two problems in one row, both reported.
+        vec![
+            s("孙八"),
+            s("未知"),
+            s("1990-02-30"),
+            C::E,
+            C::E,
+            s("1幢"),
+            s("1单元"),
+            s("108"),
+            C::E,
+            C::E,
+        ],
+    ];
+    let res = upload(
+        &app,
+        &root,
+        t.compound,
+        "roster.xlsx",
+        &xlsx(&HEADER, &rows),
+    )
+    .await;
+    let problem = assert_problem(res, 400, "validation_failed").await;
+    let text = problem.to_string();
+    assert!(!text.contains(&good), "no full ID number in the report");
+    let got = field_codes(&problem);
+    let expected: Vec<(String, String)> = [
+        ("rows[3].身份证号", "invalid"),
+        ("rows[4].出生日期", "mismatch"),
+        ("rows[5].手机号", "invalid"),
+        ("rows[6].楼栋", "unknown_building"),
+        ("rows[7].姓名", "required"),
+        ("rows[8].身份证号", "duplicate"),
+        ("rows[9].性别", "invalid"),
+        ("rows[9].出生日期", "invalid"),
+    ]
+    .iter()
+    .map(|(f, c)| (f.to_string(), c.to_string()))
+    .collect();
+    assert_eq!(got, expected, "{problem}");
+    let dup = &problem["errors"][5]["message"];
+    assert!(dup.as_str().unwrap().contains("row 2"), "{dup}");
+
+    // Nothing was written: no resident, no household.
+    assert!(residents_of(&app, &root, t.compound).await.is_empty());
+    let households: Value = app
+        .get(
+            &format!("/api/v1/households?building_id={}", t.building),
+            &root,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(households["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_good_xlsx_imports_creating_missing_households() {
+    let (app, root, t) = setup().await;
+    app.create(
+        &root,
+        "buildings",
+        json!({"compound_id": t.compound, "name": "2幢"}),
+    )
+    .await;
+    let staff = app
+        .user_with_role(&root, "staff", "community_staff", "community", t.community)
+        .await;
+    // Header in another order, without 与户主关系.
+    let header = [
+        "楼栋",
+        "单元",
+        "房号",
+        "姓名",
+        "性别",
+        "出生日期",
+        "手机号",
+        "身份证号",
+        "标签",
+    ];
+    let rows = vec![
+        // The existing household 1幢 1单元 101; a real date cell.
+        vec![
+            s("1幢"),
+            s("1单元"),
+            s("101"),
+            s("张三"),
+            s("男"),
+            C::D(date(1980, 1, 1)),
+            s("13800000001"),
+            s(&id_number("19800101", 11)),
+            s("党员、志愿者"),
+        ],
+        // A new household; the room typed as a number, the phone as a number, the birth date
+        // as text, and the gender taken from the ID number.
+        vec![
+            s("1幢"),
+            s("1单元"),
+            C::N(102.0),
+            s("李四"),
+            C::E,
+            s("1975-06-15"),
+            C::N(13900000002.0),
+            s(&id_number("19750615", 22)),
+            s("退休，独居老人"),
+        ],
+        // Another building, no unit, no ID number.
+        vec![
+            s("2幢"),
+            C::E,
+            s("201"),
+            s("王五"),
+            s("女"),
+            C::E,
+            C::E,
+            C::E,
+            C::E,
+        ],
+        // The same new household as row 3: created once.
+        vec![
+            s("1幢"),
+            s("1单元"),
+            s("102"),
+            s("李小四"),
+            C::E,
+            C::E,
+            C::E,
+            C::E,
+            C::E,
+        ],
+    ];
+    let (created, updated, households) = import_ok(
+        &app,
+        &staff,
+        t.compound,
+        "roster.xlsx",
+        &xlsx(&header, &rows),
+    )
+    .await;
+    assert_eq!((created, updated, households), (4, 0, 2));
+
+    let all = residents_of(&app, &root, t.compound).await;
+    assert_eq!(all.len(), 4);
+    let by_name = |n: &str| all.iter().find(|r| r["name"] == n).unwrap().clone();
+    let zhang = by_name("张三");
+    assert_eq!(zhang["household_id"], t.household.to_string());
+    assert_eq!(zhang["birth_date"], "1980-01-01");
+    assert_eq!(zhang["gender"], "male");
+    assert_eq!(zhang["phone_masked"], "138****0001");
+    assert_eq!(zhang["tags"], json!(["党员", "志愿者"]));
+    let li = by_name("李四");
+    assert_eq!(li["gender"], "female", "from the ID number");
+    assert_eq!(li["phone_masked"], "139****0002");
+    assert_eq!(li["tags"], json!(["独居老人", "退休"]));
+    assert_eq!(li["household_id"], by_name("李小四")["household_id"]);
+    assert_ne!(li["household_id"], zhang["household_id"]);
+    let wang = by_name("王五");
+    assert!(wang["phone_masked"].is_null() && wang["id_number_masked"].is_null());
+
+    let hh: Value = app
+        .get(
+            &format!(
+                "/api/v1/households/{}",
+                li["household_id"].as_str().unwrap()
+            ),
+            &root,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (hh["unit"].as_str(), hh["room"].as_str()),
+        (Some("1单元"), Some("102"))
+    );
+    let hh: Value = app
+        .get(
+            &format!(
+                "/api/v1/households/{}",
+                wang["household_id"].as_str().unwrap()
+            ),
+            &root,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (hh["unit"].as_str(), hh["room"].as_str()),
+        (Some(""), Some("201"))
+    );
+
+    // Found by the exact phone (through its keyed hash), and by tag.
+    let found: Value = app
+        .get("/api/v1/residents?phone=13900000002", &root)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["items"][0]["name"], "李四");
+    let found: Value = app
+        .get("/api/v1/residents?tag=志愿者", &root)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_csv_imports_and_importing_it_again_updates_instead_of_duplicating() {
+    let (app, root, t) = setup().await;
+    let a = id_number("19600101", 11);
+    let b = id_number("19650505", 22);
+    let c = id_number("19900909", 33);
+    let rows = |phone_b: &'static str, tags_b: &'static str| -> Vec<Vec<String>> {
+        vec![
+            vec![
+                "周一",
+                "男",
+                "1960-01-01",
+                "13800000011",
+                a.as_str(),
+                "1幢",
+                "1单元",
+                "101",
+                "户主",
+                "党员",
+            ],
+            vec![
+                "吴二",
+                "",
+                "",
+                phone_b,
+                b.as_str(),
+                "1幢",
+                "1单元",
+                "101",
+                "配偶",
+                tags_b,
+            ],
+            vec![
+                "郑三",
+                "",
+                "",
+                "",
+                c.as_str(),
+                "1幢",
+                "2单元",
+                "301",
+                "",
+                "",
+            ],
+        ]
+        .into_iter()
+        .map(|r| r.into_iter().map(str::to_string).collect())
+        .collect()
+    };
+    let file = |rows: Vec<Vec<String>>| {
+        let refs: Vec<Vec<&str>> = rows
+            .iter()
+            .map(|r| r.iter().map(String::as_str).collect())
+            .collect();
+        csv(&HEADER, &refs)
+    };
+    let first = file(rows("13800000022", "志愿者;退休"));
+    assert_eq!(
+        import_ok(&app, &root, t.compound, "roster.csv", &first).await,
+        (3, 0, 1)
+    );
+    let before = residents_of(&app, &root, t.compound).await;
+    assert_eq!(before.len(), 3);
+
+    // The same file again: everyone is matched by ID number.
+    assert_eq!(
+        import_ok(&app, &root, t.compound, "roster.csv", &first).await,
+        (0, 3, 0)
+    );
+    // Once more with a new phone and other tags for 吴二.
+    let second = file(rows("13900000099", "楼长"));
+    assert_eq!(
+        import_ok(&app, &root, t.compound, "roster.csv", &second).await,
+        (0, 3, 0)
+    );
+    let after = residents_of(&app, &root, t.compound).await;
+    assert_eq!(after.len(), 3, "updated, not duplicated");
+    let ids = |v: &[Value]| -> HashSet<String> {
+        v.iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&before), ids(&after));
+    let wu = after.iter().find(|r| r["name"] == "吴二").unwrap();
+    assert_eq!(wu["phone_masked"], "139****0099");
+    assert_eq!(wu["tags"], json!(["楼长"]));
+    assert_eq!(wu["relation"], "配偶");
+    let found: Value = app
+        .get("/api/v1/residents?phone=13900000099", &root)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["items"][0]["id"], wu["id"]);
+    let found: Value = app
+        .get("/api/v1/residents?phone=13800000022", &root)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        found["items"].as_array().unwrap().is_empty(),
+        "old phone gone"
+    );
+
+    // A file without the 手机号 column leaves phones alone and can move someone to another
+    // household of the compound.
+    let moved = csv(
+        &["姓名", "身份证号", "楼栋", "单元", "房号"],
+        &[vec!["吴二", b.as_str(), "1幢", "3单元", "501"]],
+    );
+    assert_eq!(
+        import_ok(&app, &root, t.compound, "move.csv", &moved).await,
+        (0, 1, 1)
+    );
+    let wu2: Value = app
+        .get(
+            &format!("/api/v1/residents/{}", wu["id"].as_str().unwrap()),
+            &root,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(wu2["phone_masked"], "139****0099");
+    assert_eq!(wu2["tags"], json!(["楼长"]));
+    assert_ne!(wu2["household_id"], wu["household_id"]);
+}
+
+#[tokio::test]
+async fn header_problems_are_named() {
+    let (app, root, t) = setup().await;
+    let file = csv(
+        &["姓名", "楼栋", "备注", "电话"],
+        &[vec!["张三", "1幢", "x", "y"]],
+    );
+    let res = upload(&app, &root, t.compound, "x.csv", &file).await;
+    let problem = assert_problem(res, 400, "validation_failed").await;
+    let got = field_codes(&problem);
+    assert_eq!(
+        got.iter().map(|(_, c)| c.as_str()).collect::<Vec<_>>(),
+        ["unknown_column", "unknown_column", "missing_column"],
+        "{problem}"
+    );
+    let text = problem.to_string();
+    assert!(text.contains("备注") && text.contains("电话") && text.contains("房号"));
+}
+
+#[tokio::test]
+async fn export_is_a_workbook_with_masked_values_and_is_audited() {
+    let (app, root, t) = setup().await;
+    let a = id_number("19800101", 11);
+    let file = csv(
+        &HEADER,
+        &[
+            vec![
+                "张三",
+                "男",
+                "",
+                "13800000001",
+                a.as_str(),
+                "1幢",
+                "1单元",
+                "101",
+                "户主",
+                "党员、志愿者",
+            ],
+            vec![
+                "李四",
+                "女",
+                "1985-05-05",
+                "",
+                "",
+                "1幢",
+                "1单元",
+                "102",
+                "",
+                "",
+            ],
+        ],
+    );
+    import_ok(&app, &root, t.compound, "r.csv", &file).await;
+    let leader = app
+        .user_with_role(&root, "leader", "building_leader", "building", t.building)
+        .await;
+
+    let res = app
+        .get(
+            &format!("/api/v1/residents/export?compound_id={}", t.compound),
+            &leader,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], XLSX);
+    assert_eq!(
+        res.headers()["content-disposition"],
+        "attachment; filename=\"residents.xlsx\""
+    );
+    let bytes = res.bytes().await.unwrap();
+    let sheet = read_xlsx(&bytes);
+    let masked_a = format!("**************{}", &a[14..]);
+    assert_eq!(sheet[0], HEADER);
+    assert_eq!(sheet.len(), 3);
+    let all: String = sheet
+        .iter()
+        .flatten()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("|");
+    assert!(!all.contains("13800000001") && !all.contains(&a), "{all}");
+    assert!(full_pii_in(&all).is_none(), "{all}");
+    assert_eq!(
+        sheet[1],
+        [
+            "张三",
+            "男",
+            "1980-01-01",
+            "138****0001",
+            masked_a.as_str(),
+            "1幢",
+            "1单元",
+            "101",
+            "户主",
+            "党员、志愿者",
+        ]
+    );
+    assert_eq!(sheet[2][0], "李四");
+    assert_eq!(sheet[2][2], "1985-05-05");
+    assert_eq!(sheet[2][3], "");
+
+    let events: Value = app
+        .get("/api/v1/audit-events?action=export", &root)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let events = events["items"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["community_id"], t.community.to_string());
+    assert!(events[0]["detail"].as_str().unwrap().contains("\"rows\":2"));
+
+    // A masked export cannot be imported back by mistake: masks are not numbers.
+    let res = upload(&app, &root, t.compound, "back.xlsx", &bytes).await;
+    let problem = assert_problem(res, 400, "validation_failed").await;
+    assert!(field_codes(&problem).contains(&("rows[2].手机号".into(), "invalid".into())));
+}
+
+#[tokio::test]
+async fn unmasked_export_needs_reveal_rights_and_a_purpose_is_audited_and_imports_back() {
+    let (app, root, t) = setup().await;
+    let a = id_number("19800101", 11);
+    let b = id_number("19700707", 22);
+    let file = csv(
+        &HEADER,
+        &[
+            vec![
+                "张三",
+                "",
+                "",
+                "13800000001",
+                a.as_str(),
+                "1幢",
+                "1单元",
+                "101",
+                "户主",
+                "党员",
+            ],
+            vec![
+                "李四",
+                "",
+                "",
+                "13800000002",
+                b.as_str(),
+                "1幢",
+                "1单元",
+                "102",
+                "",
+                "",
+            ],
+        ],
+    );
+    import_ok(&app, &root, t.compound, "r.csv", &file).await;
+    let leader = app
+        .user_with_role(&root, "leader", "building_leader", "building", t.building)
+        .await;
+    let staff = app
+        .user_with_role(&root, "staff", "community_staff", "community", t.community)
+        .await;
+    let path = format!(
+        "/api/v1/residents/export?compound_id={}&unmasked=true",
+        t.compound
+    );
+
+    let res = app.get(&path, &staff).await;
+    let problem = assert_problem(res, 400, "invalid_query").await;
+    assert_eq!(problem["errors"][0]["field"], "purpose");
+    let res = app.get(&format!("{path}&purpose=x"), &staff).await;
+    assert_problem(res, 400, "invalid_query").await;
+    let res = app.get(&format!("{path}&purpose=入户核查"), &leader).await;
+    assert_problem(res, 403, "forbidden").await;
+    let none: Value = app
+        .get("/api/v1/audit-events?action=export_unmasked", &root)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        none["items"].as_array().unwrap().is_empty(),
+        "refusals write nothing"
+    );
+
+    let res = app.get(&format!("{path}&purpose=入户核查"), &staff).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let bytes = res.bytes().await.unwrap();
+    let sheet = read_xlsx(&bytes);
+    assert_eq!(sheet[1][3], "13800000001");
+    assert_eq!(sheet[1][4], a);
+    assert_eq!(sheet[2][4], b);
+
+    let events: Value = app
+        .get("/api/v1/audit-events?action=export_unmasked", &staff)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let events = events["items"].as_array().unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["purpose"], "入户核查");
+    assert_eq!(events[0]["community_id"], t.community.to_string());
+    assert!(events[0]["detail"].as_str().unwrap().contains("\"rows\":2"));
+
+    // The unmasked export is the template: it imports back, matching everyone.
+    assert_eq!(
+        import_ok(&app, &root, t.compound, "back.xlsx", &bytes).await,
+        (0, 2, 0)
+    );
+    assert_eq!(residents_of(&app, &root, t.compound).await.len(), 2);
+}
+
+#[tokio::test]
+async fn unmasked_export_is_refused_when_one_resident_is_beyond_the_reveal_scope() {
+    let (app, root, t) = setup().await;
+    let other = small_territory(&app, &root, "外").await;
+    import_ok(
+        &app,
+        &root,
+        t.compound,
+        "a.csv",
+        &csv(&["姓名", "楼栋", "房号"], &[vec!["甲", "1幢", "101"]]),
+    )
+    .await;
+    import_ok(
+        &app,
+        &root,
+        other.compound,
+        "b.csv",
+        &csv(&["姓名", "楼栋", "房号"], &[vec!["乙", "1幢", "101"]]),
+    )
+    .await;
+    // Reveal in one community, read (only) in a building of the other.
+    let uid = app.create_user(&root, "mixed", "a-long-password-1").await;
+    app.grant(&root, uid, "community_staff", "community", t.community)
+        .await;
+    app.grant(&root, uid, "building_leader", "building", other.building)
+        .await;
+    let token = token_of(&app.login("mixed", "a-long-password-1").await);
+    let res = app
+        .get(
+            "/api/v1/residents/export?unmasked=true&purpose=核对名单",
+            &token,
+        )
+        .await;
+    assert_problem(res, 403, "forbidden").await;
+    let res = app
+        .get(
+            &format!(
+                "/api/v1/residents/export?unmasked=true&purpose=核对名单&community_id={}",
+                t.community
+            ),
+            &token,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // Masked, both are exported.
+    let res = app.get("/api/v1/residents/export", &token).await;
+    let sheet = read_xlsx(&res.bytes().await.unwrap());
+    assert_eq!(sheet.len(), 3);
+}
+
+#[tokio::test]
+async fn a_resident_registered_outside_the_callers_scope_is_reported_not_moved() {
+    let (app, root, t) = setup().await;
+    let other = small_territory(&app, &root, "外").await;
+    let a = id_number("19800101", 11);
+    import_ok(
+        &app,
+        &root,
+        other.compound,
+        "b.csv",
+        &csv(
+            &["姓名", "身份证号", "楼栋", "房号"],
+            &[vec!["甲", a.as_str(), "1幢", "101"]],
+        ),
+    )
+    .await;
+    let staff = app
+        .user_with_role(&root, "staff", "community_staff", "community", t.community)
+        .await;
+    let file = csv(
+        &["姓名", "身份证号", "楼栋", "房号"],
+        &[
+            vec!["乙", "", "1幢", "101"],
+            vec!["甲", a.as_str(), "1幢", "102"],
+        ],
+    );
+    let res = upload(&app, &staff, t.compound, "a.csv", &file).await;
+    let problem = assert_problem(res, 400, "validation_failed").await;
+    assert_eq!(
+        field_codes(&problem),
+        [("rows[3].身份证号".to_string(), "conflict".to_string())]
+    );
+    assert!(problem["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("registered elsewhere"));
+    assert!(residents_of(&app, &root, t.compound).await.is_empty());
+    assert_eq!(residents_of(&app, &root, other.compound).await.len(), 1);
+}
+
+#[tokio::test]
+async fn import_refuses_what_is_not_a_spreadsheet_or_too_large() {
+    let (app, root, t) = setup().await;
+    // A PNG.
+    let png = [
+        0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0xff,
+    ];
+    let res = upload(&app, &root, t.compound, "photo.png", &png).await;
+    let problem = assert_problem(res, 400, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "file");
+    // A ZIP that is not a workbook.
+    let res = upload(&app, &root, t.compound, "a.xlsx", b"PK\x03\x04not really").await;
+    assert_problem(res, 400, "validation_failed").await;
+    // Text that is not the template.
+    let res = upload(
+        &app,
+        &root,
+        t.compound,
+        "notes.csv",
+        "hello\nworld\n".as_bytes(),
+    )
+    .await;
+    let problem = assert_problem(res, 400, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["code"], "unknown_column");
+    // No file part at all.
+    let (ct, body) = multipart("other", "a.csv", b"x");
+    let res = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/residents/import?compound_id={}", t.compound),
+            Some(&root),
+        )
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 400, "validation_failed").await;
+    // JSON instead of multipart.
+    let res = app
+        .post(
+            &format!("/api/v1/residents/import?compound_id={}", t.compound),
+            &root,
+            &json!({"file": "x"}),
+        )
+        .await;
+    assert_problem(res, 415, "unsupported_media_type").await;
+    // No compound.
+    let res = upload(&app, &root, Uuid::nil(), "a.csv", b"x").await;
+    assert_problem(res, 404, "not_found").await;
+    let res = app
+        .request(Method::POST, "/api/v1/residents/import", Some(&root))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 400, "invalid_query").await;
+    // Over 5 MiB.
+    let mut big = b"\xEF\xBB\xBF\xE5\xA7\x93\xE5\x90\x8D\n".to_vec();
+    big.resize(5 * 1024 * 1024 + 10, b'a');
+    let res = upload(&app, &root, t.compound, "big.csv", &big).await;
+    assert_problem(res, 413, "payload_too_large").await;
+    // Exactly at the limit is read (and then judged on its content).
+    big.truncate(5 * 1024 * 1024);
+    let res = upload(&app, &root, t.compound, "big.csv", &big).await;
+    assert_problem(res, 400, "validation_failed").await;
+    // Over 10,000 data rows.
+    let mut many = String::from("姓名,楼栋,房号\n");
+    for i in 0..10_001 {
+        many.push_str(&format!("居民{i},1幢,{i}\n"));
+    }
+    let res = upload(&app, &root, t.compound, "many.csv", many.as_bytes()).await;
+    let problem = assert_problem(res, 400, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["code"], "too_many_rows");
+    assert!(residents_of(&app, &root, t.compound).await.is_empty());
+}
+
+#[tokio::test]
+async fn import_is_404_outside_the_scope_and_403_without_write_rights() {
+    let (app, root, t) = setup().await;
+    let other = small_territory(&app, &root, "外").await;
+    let file = csv(&["姓名", "楼栋", "房号"], &[vec!["甲", "1幢", "101"]]);
+    let staff = app
+        .user_with_role(&root, "staff", "community_staff", "community", t.community)
+        .await;
+    let res = upload(&app, &staff, other.compound, "a.csv", &file).await;
+    assert_problem(res, 404, "not_found").await;
+    let council = app
+        .user_with_role(&root, "council", "council_member", "community", t.community)
+        .await;
+    let res = upload(&app, &council, t.compound, "a.csv", &file).await;
+    assert_problem(res, 403, "forbidden").await;
+    // A building leader reads the roster of the building but cannot see the compound.
+    let leader = app
+        .user_with_role(&root, "leader", "building_leader", "building", t.building)
+        .await;
+    let res = upload(&app, &leader, t.compound, "a.csv", &file).await;
+    assert_eq!(res.status().as_u16(), 404);
+    // Without a token.
+    let (ct, body) = multipart("file", "a.csv", &file);
+    let res = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/residents/import?compound_id={}", t.compound),
+            None,
+        )
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 401, "unauthorized").await;
+    // Export needs a role that reads residents.
+    let res = app.get("/api/v1/residents/export", &council).await;
+    assert_problem(res, 403, "forbidden").await;
+    assert!(residents_of(&app, &root, t.compound).await.is_empty());
+}
+
+/// The rows of a generated roster of `n` residents in `buildings` buildings, 4 per household.
+pub fn generated_rows(n: usize, buildings: usize) -> Vec<Vec<C>> {
+    (0..n)
+        .map(|i| {
+            let day = date(1950, 1, 1) + chrono::Duration::days((i / 500) as i64);
+            let birth = day.format("%Y%m%d").to_string();
+            let household = i / 4;
+            vec![
+                s(&format!("居民{i}")),
+                C::E,
+                C::D(day),
+                s(&format!("139{:08}", i)),
+                s(&id_number(&birth, (i % 500) as u32)),
+                s(&format!("{}幢", household % buildings + 1)),
+                s(&format!("{}单元", household % 3 + 1)),
+                s(&format!("{}", 100 + household / buildings)),
+                s(if i % 4 == 0 { "户主" } else { "家属" }),
+                s(if i % 7 == 0 { "党员、志愿者" } else { "" }),
+            ]
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn ten_thousand_rows_import_in_one_go_and_again_as_updates() {
+    let (app, root, t) = setup().await;
+    for b in 2..=5 {
+        app.create(
+            &root,
+            "buildings",
+            json!({"compound_id": t.compound, "name": format!("{b}幢")}),
+        )
+        .await;
+    }
+    let rows = generated_rows(10_000, 5);
+    let file = xlsx(&HEADER, &rows);
+    assert!(file.len() < 5 * 1024 * 1024, "{} bytes", file.len());
+    let (created, updated, households) =
+        import_ok(&app, &root, t.compound, "big.xlsx", &file).await;
+    assert_eq!((created, updated), (10_000, 0));
+    // 2,500 households; 1幢 1单元 101 existed already... only if generated, which it is not
+    // (rooms start at 100).
+    assert_eq!(households, 2_500);
+    let stats: Value = app
+        .get(
+            &format!("/api/v1/residents/stats?compound_id={}", t.compound),
+            &root,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["groups"][0]["total"], 10_000);
+    assert_eq!(stats["groups"][0]["by_tag"]["党员"], 1_429);
+    assert_eq!(
+        import_ok(&app, &root, t.compound, "big.xlsx", &file).await,
+        (0, 10_000, 0)
+    );
+    let res = app
+        .get(
+            &format!("/api/v1/residents/export?compound_id={}", t.compound),
+            &root,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let sheet = read_xlsx(&res.bytes().await.unwrap());
+    assert_eq!(sheet.len(), 10_001);
+}
+
+#[tokio::test]
+async fn a_large_import_sent_with_an_idempotency_key_runs_once() {
+    let (app, root, t) = setup().await;
+    let rows = generated_rows(10_000, 1);
+    let file = xlsx(&HEADER, &rows);
+    assert!(
+        file.len() > 256 * 1024,
+        "larger than actix's default payload limit"
+    );
+    let (ct, body) = multipart("file", "big.xlsx", &file);
+    let send = || {
+        app.request(
+            Method::POST,
+            &format!("/api/v1/residents/import?compound_id={}", t.compound),
+            Some(&root),
+        )
+        .header("content-type", ct.clone())
+        .header("Idempotency-Key", "import-once")
+        .body(body.clone())
+        .send()
+    };
+    let first = send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["created"], 10_000);
+    let again = send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(first, again, "the first answer, not a second import");
+}
