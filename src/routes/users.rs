@@ -299,27 +299,21 @@ pub async fn list_role_assignments(
 ) -> AppResult<HttpResponse> {
     require(&caller, Action::RoleManage)?;
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
-    let scope = policy::scope(&state.db, &caller, Action::RoleManage).await?;
-    let mut sel = role_assignment::Entity::find()
-        .filter(scope.condition::<role_assignment::Entity>())
-        .order_by_asc(role_assignment::Column::Id);
+    let mut filter = Condition::all();
     if let Some(u) = q.user_id {
-        sel = sel.filter(role_assignment::Column::UserId.eq(u));
+        filter = filter.add(role_assignment::Column::UserId.eq(u));
     }
     if let Some(s) = q.scope_id {
-        sel = sel.filter(role_assignment::Column::ScopeId.eq(s));
+        filter = filter.add(role_assignment::Column::ScopeId.eq(s));
     }
-    if let Some(after) = p.after {
-        sel = sel.filter(role_assignment::Column::Id.gt(after));
-    }
-    let rows = sel.limit(p.limit + 1).all(&state.db).await?;
-    let more = rows.len() as u64 > p.limit;
-    let rows: Vec<_> = rows.into_iter().take(p.limit as usize).collect();
-    let next_cursor = if more {
-        rows.last().map(|r| encode_cursor(r.id))
-    } else {
-        None
-    };
+    let (rows, next_cursor) = territory::list_page::<role_assignment::Entity, _>(
+        &state.db,
+        &caller,
+        Action::RoleManage,
+        filter,
+        p,
+    )
+    .await?;
     let items = rows
         .into_iter()
         .map(RoleAssignmentResponse::try_from)

@@ -264,37 +264,32 @@ pub fn apply(pii: &Pii, am: &mut resident::ActiveModel, data: &ResidentData) -> 
     am.relation = Set(data.relation.clone());
     am.moved_in_on = Set(data.moved_in_on);
     am.moved_out_on = Set(data.moved_out_on);
-    match &data.phone {
-        Some(p) => {
-            let s = pii.seal("phone", p, mask_phone(p))?;
-            am.phone_cipher = Set(Some(s.cipher));
-            am.phone_key_id = Set(Some(s.key_id));
-            am.phone_hash = Set(Some(s.hash));
-            am.phone_masked = Set(Some(s.masked));
-        }
-        None => {
-            am.phone_cipher = Set(None);
-            am.phone_key_id = Set(None);
-            am.phone_hash = Set(None);
-            am.phone_masked = Set(None);
-        }
-    }
-    match &data.id_number {
-        Some(id) => {
-            let s = pii.seal("id_number", id, mask_id_number(id))?;
-            am.id_number_cipher = Set(Some(s.cipher));
-            am.id_number_key_id = Set(Some(s.key_id));
-            am.id_number_hash = Set(Some(s.hash));
-            am.id_number_masked = Set(Some(s.masked));
-        }
-        None => {
-            am.id_number_cipher = Set(None);
-            am.id_number_key_id = Set(None);
-            am.id_number_hash = Set(None);
-            am.id_number_masked = Set(None);
-        }
-    }
+    let [cipher, key, hash, masked] = sealed_columns(pii, "phone", data.phone.as_deref())?;
+    am.phone_cipher = Set(cipher);
+    am.phone_key_id = Set(key);
+    am.phone_hash = Set(hash);
+    am.phone_masked = Set(masked);
+    let [cipher, key, hash, masked] = sealed_columns(pii, "id_number", data.id_number.as_deref())?;
+    am.id_number_cipher = Set(cipher);
+    am.id_number_key_id = Set(key);
+    am.id_number_hash = Set(hash);
+    am.id_number_masked = Set(masked);
     Ok(())
+}
+
+/// The four stored columns of a personal-data field: ciphertext, key id, lookup hash, mask
+/// (all `None` when the value is absent).
+fn sealed_columns(pii: &Pii, field: &str, value: Option<&str>) -> AppResult<[Option<String>; 4]> {
+    let Some(v) = value else {
+        return Ok([None, None, None, None]);
+    };
+    let masked = if field == "phone" {
+        mask_phone(v)
+    } else {
+        mask_id_number(v)
+    };
+    let s = pii.seal(field, v, masked)?;
+    Ok([Some(s.cipher), Some(s.key_id), Some(s.hash), Some(s.masked)])
 }
 
 /// The plaintext of a sealed field of `r` (`phone` or `id_number`), if set.
