@@ -6,6 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod jobs;
 pub mod middleware;
 pub mod openapi;
 pub mod pii;
@@ -259,7 +260,14 @@ impl Application {
 
     /// Runs until the server stops (SIGTERM/SIGINT: in-flight requests finish first).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let jobs = tokio::spawn(jobs::run(
+            self.state.clone(),
+            self.state.settings.job_interval,
+        ));
+        let result = self.server.await;
+        // The server has drained its requests; stop the background work with it.
+        jobs.abort();
+        result
     }
 }
 

@@ -12,6 +12,7 @@ mod binding;
 mod demo;
 mod errors;
 mod idempotency;
+mod jobs;
 mod lifecycle;
 mod logs;
 mod operations;
