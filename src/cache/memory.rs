@@ -121,11 +121,11 @@ mod tests {
     #[tokio::test]
     async fn window_counts_until_expiry() {
         let c = MemoryCache::new();
-        let ttl = Duration::from_millis(50);
+        let ttl = Duration::from_millis(1000);
         assert_eq!(c.incr_window("k", ttl).await.unwrap().0, 1);
         assert_eq!(c.incr_window("k", ttl).await.unwrap().0, 2);
         assert_eq!(c.peek_window("k").await.unwrap().0, 2);
-        tokio::time::sleep(Duration::from_millis(60)).await;
+        tokio::time::sleep(Duration::from_millis(1100)).await;
         assert_eq!(c.peek_window("k").await.unwrap().0, 0);
         assert_eq!(c.incr_window("k", ttl).await.unwrap().0, 1);
     }

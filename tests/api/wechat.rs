@@ -190,7 +190,7 @@ async fn start_fake() -> Fake {
     }
 }
 
-/// An app configured for the fake, with a 500 ms WeChat timeout.
+/// An app configured for the fake, with a 1 s WeChat timeout.
 pub(crate) async fn spawn_with_fake() -> (TestApp, Fake) {
     let fake = start_fake().await;
     let url = fake.url.clone();
@@ -198,7 +198,7 @@ pub(crate) async fn spawn_with_fake() -> (TestApp, Fake) {
         v.insert("LINLI_WECHAT_APPID".into(), APPID.into());
         v.insert("LINLI_WECHAT_SECRET".into(), SECRET.into());
         v.insert("LINLI_WECHAT_API_BASE".into(), url);
-        v.insert("LINLI_WECHAT_TIMEOUT_MS".into(), "500".into());
+        v.insert("LINLI_WECHAT_TIMEOUT_MS".into(), "1000".into());
     })
     .await;
     (app, fake)
@@ -487,7 +487,7 @@ async fn wechat_login_answers_503_when_wechat_is_too_slow() {
     assert!(res.retry_after.is_some());
     assert!(
         started.elapsed() < Duration::from_millis(2500),
-        "gave up after the 500 ms timeout, not after WeChat answered ({:?})",
+        "gave up after the 1 s timeout, not after WeChat answered ({:?})",
         started.elapsed()
     );
     // Within the timeout, slow is fine.
