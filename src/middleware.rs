@@ -227,7 +227,9 @@ pub async fn idempotency(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     use crate::services::idempotency::{self as store, Claim, Stored};
 
-    if req.method() != actix_web::http::Method::POST {
+    // A reveal answers with a full personal-data value: it is never stored (the database holds no
+    // plaintext) and every call is audited on its own.
+    if req.method() != actix_web::http::Method::POST || req.path().ends_with("/reveal") {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let Some(key) = req.headers().get("idempotency-key").cloned() else {
@@ -255,11 +257,23 @@ pub async fn idempotency(
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         })
-        .and_then(|t| state.jwt.decode(t.trim()))
-        .map(|c| c.sub);
-    let Some(user) = user else {
+        .and_then(|t| state.jwt.decode(t.trim()));
+    // No valid token (the handler answers 401), or a revoked one: nothing to replay.
+    let Some(claims) = user else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
+    let revoked = state
+        .cache
+        .exists_any(&[
+            &crate::auth::extractor::revoked_jti_key(claims.jti),
+            &crate::auth::extractor::revoked_family_key(claims.fam),
+        ])
+        .await
+        .unwrap_or(true);
+    if revoked {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let user = claims.sub;
 
     let body = match read_body(&mut req, IDEMPOTENT_BODY_LIMIT).await {
         Ok(b) => b,

@@ -120,3 +120,64 @@ async fn an_overlong_key_is_400() {
     .await;
     assert_problem(res, 400, "validation_failed").await;
 }
+
+#[tokio::test]
+async fn a_reveal_is_never_stored_or_replayed() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let t = small_territory(&app, &token, "揭").await;
+    let rid = app
+        .create(
+            &token,
+            "residents",
+            json!({"household_id": t.household, "name": "甲", "phone": "13712345678"}),
+        )
+        .await;
+    let body = json!({"field": "phone", "purpose": "核对"});
+    for _ in 0..2 {
+        let res = post_with_key(
+            &app,
+            &token,
+            &format!("/api/v1/residents/{rid}/reveal"),
+            "r1",
+            &body,
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.headers().get("idempotent-replayed").is_none());
+    }
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let stored = entity::idempotency_key::Entity::find()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0, "reveals are not remembered");
+    let events: Value = app
+        .get(&format!("/api/v1/audit-events?resident_id={rid}"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        events["items"].as_array().unwrap().len(),
+        2,
+        "each reveal audited"
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_token_cannot_replay_a_stored_response() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let body = json!({"name": "撤销街道"});
+    let res = post_with_key(&app, &token, "/api/v1/streets", "k-revoked", &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app
+        .request(Method::POST, "/api/v1/auth/logout", Some(&token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = post_with_key(&app, &token, "/api/v1/streets", "k-revoked", &body).await;
+    assert_problem(res, 401, "invalid_token").await;
+}
