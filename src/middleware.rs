@@ -227,9 +227,12 @@ pub async fn idempotency(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     use crate::services::idempotency::{self as store, Claim, Stored};
 
-    // A reveal answers with a full personal-data value: it is never stored (the database holds no
-    // plaintext) and every call is audited on its own.
-    if req.method() != actix_web::http::Method::POST || req.path().ends_with("/reveal") {
+    // Never stored: a reveal (a full personal-data value; the database holds no plaintext, and
+    // every call is audited on its own) and the auth routes (tokens are stored only hashed).
+    if req.method() != actix_web::http::Method::POST
+        || req.path().ends_with("/reveal")
+        || req.path().starts_with("/api/v1/auth/")
+    {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let Some(key) = req.headers().get("idempotency-key").cloned() else {

@@ -181,3 +181,25 @@ async fn a_revoked_token_cannot_replay_a_stored_response() {
     let res = post_with_key(&app, &token, "/api/v1/streets", "k-revoked", &body).await;
     assert_problem(res, 401, "invalid_token").await;
 }
+
+#[tokio::test]
+async fn token_responses_are_never_stored_even_with_a_key_and_a_bearer() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let pair = app.login(ADMIN_USERNAME, ADMIN_PASSWORD).await;
+    let res = post_with_key(
+        &app,
+        &token,
+        "/api/v1/auth/refresh",
+        "refresh-key",
+        &json!({"refresh_token": pair["refresh_token"]}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let stored = entity::idempotency_key::Entity::find()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+}
