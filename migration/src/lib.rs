@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_foundation;
 mod m20261122_000002_idempotency;
 mod m20261122_000003_residents;
+mod util;
 
 pub struct Migrator;
 

@@ -7,6 +7,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::util::{fk, index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -15,32 +17,6 @@ fn ts(t: TableCreateStatement) -> TableCreateStatement {
     t.col(timestamp_with_time_zone(Alias::new("created_at")))
         .col(timestamp_with_time_zone(Alias::new("updated_at")));
     t
-}
-
-fn fk(table: &str, col: &str, parent: &str, cascade: bool) -> ForeignKeyCreateStatement {
-    let mut f = ForeignKey::create();
-    f.name(format!("fk_{table}_{col}"))
-        .from(Alias::new(table), Alias::new(col))
-        .to(Alias::new(parent), Alias::new("id"))
-        .on_delete(if cascade {
-            ForeignKeyAction::Cascade
-        } else {
-            ForeignKeyAction::Restrict
-        });
-    f
-}
-
-fn index(table: &str, cols: &[&str], unique: bool) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(format!("ix_{table}_{}", cols.join("_")))
-        .table(Alias::new(table));
-    for c in cols {
-        i.col(Alias::new(*c));
-    }
-    if unique {
-        i.unique();
-    }
-    i
 }
 
 fn id() -> ColumnDef {

@@ -7,37 +7,13 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::util::{fk, index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 fn a(s: &str) -> Alias {
     Alias::new(s)
-}
-
-fn fk(table: &str, col: &str, parent: &str, cascade: bool) -> ForeignKeyCreateStatement {
-    let mut f = ForeignKey::create();
-    f.name(format!("fk_{table}_{col}"))
-        .from(a(table), a(col))
-        .to(a(parent), a("id"))
-        .on_delete(if cascade {
-            ForeignKeyAction::Cascade
-        } else {
-            ForeignKeyAction::Restrict
-        });
-    f
-}
-
-fn index(table: &str, cols: &[&str], unique: bool) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(format!("ix_{table}_{}", cols.join("_")))
-        .table(a(table));
-    for c in cols {
-        i.col(a(c));
-    }
-    if unique {
-        i.unique();
-    }
-    i
 }
 
 fn pii(t: &mut TableCreateStatement, field: &str) {
