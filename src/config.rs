@@ -1,5 +1,6 @@
 //! Typed settings read from the environment once at start-up.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -67,6 +68,11 @@ pub struct Settings {
     pub wechat_api_base: String,
     /// Time limit of one call to the WeChat server API (connect included).
     pub wechat_timeout: Duration,
+    /// Subscribe-message template id per notification event (`LINLI_WECHAT_TEMPLATES`); events
+    /// without one are not sent.
+    pub wechat_templates: BTreeMap<String, String>,
+    /// Mini-program page a subscribe message opens; `?id=<ticket id>` is appended.
+    pub wechat_page: String,
     pub job_interval: Duration,
     pub upload_dir: PathBuf,
     pub json_limit: usize,
@@ -191,6 +197,22 @@ impl Settings {
             ));
         }
 
+        let wechat_templates = parse_templates(get("LINLI_WECHAT_TEMPLATES").as_deref())?;
+        let wechat_page = get("LINLI_WECHAT_PAGE")
+            .map(|p| p.trim().trim_start_matches('/').to_string())
+            .unwrap_or_else(|| "pages/tickets/detail".into());
+        if wechat_page.is_empty()
+            || wechat_page.contains('?')
+            || wechat_page
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(invalid(
+                "LINLI_WECHAT_PAGE",
+                "expected a mini-program page path such as pages/tickets/detail (no query string)",
+            ));
+        }
+
         let db_max_connections = parse_num("LINLI_DB_MAX_CONNECTIONS", 0)? as u32;
         let database_url =
             get("DATABASE_URL").unwrap_or_else(|| "sqlite://linli.db?mode=rwc".into());
@@ -239,6 +261,8 @@ impl Settings {
             wechat_timeout: Duration::from_millis(
                 parse_num("LINLI_WECHAT_TIMEOUT_MS", 5000)?.max(1),
             ),
+            wechat_templates,
+            wechat_page,
             job_interval: Duration::from_secs(parse_num("LINLI_JOB_INTERVAL_SECS", 60)?.max(1)),
             upload_dir: get("LINLI_UPLOAD_DIR")
                 .unwrap_or_else(|| "./uploads".into())
@@ -262,6 +286,54 @@ impl Settings {
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+/// `event=template_id,event=template_id`; every event must be one the outbox knows.
+fn parse_templates(raw: Option<&str>) -> Result<BTreeMap<String, String>, ConfigError> {
+    const NAME: &str = "LINLI_WECHAT_TEMPLATES";
+    let mut out = BTreeMap::new();
+    let Some(raw) = raw else {
+        return Ok(out);
+    };
+    let known = || {
+        crate::services::notifications::Event::ALL
+            .iter()
+            .map(|e| e.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for item in raw.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let Some((event, template)) = item.split_once('=') else {
+            return Err(invalid(
+                NAME,
+                format!("{item:?} is not event=template_id (e.g. ticket_status_changed=AbC123)"),
+            ));
+        };
+        let (event, template) = (event.trim(), template.trim());
+        if crate::services::notifications::Event::parse(event).is_none() {
+            return Err(invalid(
+                NAME,
+                format!("unknown event {event:?}; known events: {}", known()),
+            ));
+        }
+        if template.is_empty()
+            || template
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(invalid(
+                NAME,
+                format!("the template id of {event} is empty or contains spaces"),
+            ));
+        }
+        if out
+            .insert(event.to_string(), template.to_string())
+            .is_some()
+        {
+            return Err(invalid(NAME, format!("{event} is configured twice")));
+        }
+    }
+    Ok(out)
 }
 
 fn decode_key(s: &str) -> Option<[u8; 32]> {
@@ -335,6 +407,43 @@ mod tests {
     #[test]
     fn short_jwt_secret_is_refused() {
         assert!(settings(&[("LINLI_JWT_SECRET", "short")]).is_err());
+    }
+
+    #[test]
+    fn wechat_templates_are_read_per_event_and_bad_ones_refused() {
+        let s = settings(&[(
+            "LINLI_WECHAT_TEMPLATES",
+            " ticket_status_changed=tmplA , ticket_escalated=tmplB,",
+        )])
+        .unwrap();
+        assert_eq!(s.wechat_templates.len(), 2);
+        assert_eq!(s.wechat_templates["ticket_status_changed"], "tmplA");
+        assert_eq!(s.wechat_templates["ticket_escalated"], "tmplB");
+        assert_eq!(s.wechat_page, "pages/tickets/detail");
+        assert!(settings(&[]).unwrap().wechat_templates.is_empty());
+        for bad in [
+            "ticket_status_changed",
+            "ticket_closed=tmplA",
+            "ticket_urged=",
+            "ticket_urged=a b",
+            "ticket_urged=a,ticket_urged=b",
+        ] {
+            let err = settings(&[("LINLI_WECHAT_TEMPLATES", bad)])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("LINLI_WECHAT_TEMPLATES"), "{bad}: {err}");
+        }
+        let err = settings(&[("LINLI_WECHAT_TEMPLATES", "ticket_closed=x")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ticket_status_changed"), "{err}");
+    }
+
+    #[test]
+    fn wechat_page_is_a_path_without_a_query() {
+        let s = settings(&[("LINLI_WECHAT_PAGE", "/pages/t/d")]).unwrap();
+        assert_eq!(s.wechat_page, "pages/t/d");
+        assert!(settings(&[("LINLI_WECHAT_PAGE", "pages/t?id=1")]).is_err());
     }
 
     #[test]

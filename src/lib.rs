@@ -14,6 +14,7 @@ pub mod routes;
 pub mod seed;
 pub mod services;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
 pub mod wechat;
 
@@ -39,6 +40,10 @@ where
     T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
 {
     use routes::territory::*;
+    use routes::tickets::{
+        intake as ticket_intake, reports as ticket_reports, settings as ticket_settings,
+        verbs as ticket_verbs, views as ticket_views,
+    };
     use routes::*;
     app.service(health::health)
         .service(health::ready)
@@ -100,6 +105,8 @@ where
                 .service(residents::delete_resident)
                 .service(residents::reveal_resident)
                 .service(audit::list_audit_events)
+                .service(attachments::upload_attachment)
+                .service(attachments::get_attachment)
                 .service(me::bind_my_phone)
                 .service(me::create_my_binding_request)
                 .service(me::list_my_binding_requests)
@@ -108,7 +115,29 @@ where
                 .service(me::erase_me)
                 .service(binding_requests::list_binding_requests)
                 .service(binding_requests::approve_binding_request)
-                .service(binding_requests::reject_binding_request),
+                .service(binding_requests::reject_binding_request)
+                .service(ticket_settings::list_ticket_categories)
+                .service(ticket_settings::create_ticket_category)
+                .service(ticket_settings::get_ticket_policy)
+                .service(ticket_settings::update_ticket_policy)
+                .service(ticket_views::list_tickets)
+                .service(ticket_intake::create_ticket)
+                .service(ticket_reports::get_ticket_stats)
+                .service(ticket_reports::export_tickets)
+                .service(ticket_intake::get_ticket)
+                .service(ticket_verbs::triage_ticket)
+                .service(ticket_verbs::assign_ticket)
+                .service(ticket_verbs::accept_ticket)
+                .service(ticket_verbs::return_ticket)
+                .service(ticket_verbs::progress_ticket)
+                .service(ticket_verbs::resolve_ticket)
+                .service(ticket_verbs::confirm_ticket)
+                .service(ticket_verbs::reopen_ticket)
+                .service(ticket_verbs::cancel_ticket)
+                .service(ticket_verbs::reject_ticket)
+                .service(ticket_verbs::urge_ticket)
+                .service(notifications::list_notifications)
+                .service(notifications::retry_notification),
         )
 }
 
@@ -233,10 +262,12 @@ impl Application {
         let listener = TcpListener::bind(settings.bind)?;
         let port = listener.local_addr()?.port();
         let wechat = Arc::new(wechat::WeChatClient::new(&settings, cache.clone())?);
+        let storage = storage::connect(&settings.upload_dir)?;
         let state = AppState {
             db,
             cache,
             wechat,
+            storage,
             pii: Arc::new(pii::Pii::from_settings(&settings)),
             jwt: Arc::new(JwtKeys::new(&settings)),
             settings: Arc::new(settings),

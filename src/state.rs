@@ -7,6 +7,7 @@ use crate::cache::SharedCache;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::pii::Pii;
+use crate::storage::Storage;
 use crate::wechat::WeChatClient;
 
 /// Everything a handler needs, shared by all workers.
@@ -19,4 +20,5 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub wechat: Arc<WeChatClient>,
     pub pii: Arc<Pii>,
+    pub storage: Arc<dyn Storage>,
 }

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_foundation;
 mod m20261122_000002_idempotency;
 mod m20261122_000003_residents;
+mod m20261130_000004_tickets;
 mod util;
 
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_idempotency::Migration),
             Box::new(m20261122_000003_residents::Migration),
+            Box::new(m20261130_000004_tickets::Migration),
         ]
     }
 }

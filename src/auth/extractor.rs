@@ -33,12 +33,49 @@ pub struct AuthUser {
     pub token_exp: i64,
 }
 
+impl AuthUser {
+    /// Someone other than the caller, as the policy sees them (to ask what *they* may reach).
+    pub fn for_policy(id: Uuid, roles: Vec<Assignment>) -> Self {
+        AuthUser {
+            id,
+            display_name: String::new(),
+            username: None,
+            is_superadmin: false,
+            roles,
+            jti: Uuid::nil(),
+            family: Uuid::nil(),
+            token_exp: 0,
+        }
+    }
+}
+
 pub fn revoked_jti_key(jti: Uuid) -> String {
     format!("revoked:jti:{jti}")
 }
 
 pub fn revoked_family_key(family: Uuid) -> String {
     format!("revoked:fam:{family}")
+}
+
+/// The role assignments of `user_id` the policy understands.
+pub async fn load_assignments<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+) -> Result<Vec<Assignment>, AppError> {
+    Ok(entity::role_assignment::Entity::find()
+        .filter(entity::role_assignment::Column::UserId.eq(user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|a| {
+            Some(Assignment {
+                id: a.id,
+                role: Role::parse(&a.role)?,
+                scope_type: ScopeType::parse(&a.scope_type)?,
+                scope_id: a.scope_id,
+            })
+        })
+        .collect())
 }
 
 fn bearer(req: &HttpRequest) -> Option<&str> {
@@ -75,20 +112,7 @@ impl FromRequest for AuthUser {
                 .await?
                 .filter(|u| u.is_active)
                 .ok_or(AppError::InvalidToken)?;
-            let roles = entity::role_assignment::Entity::find()
-                .filter(entity::role_assignment::Column::UserId.eq(user.id))
-                .all(&state.db)
-                .await?
-                .into_iter()
-                .filter_map(|a| {
-                    Some(Assignment {
-                        id: a.id,
-                        role: Role::parse(&a.role)?,
-                        scope_type: ScopeType::parse(&a.scope_type)?,
-                        scope_id: a.scope_id,
-                    })
-                })
-                .collect();
+            let roles = load_assignments(&state.db, user.id).await?;
             Ok(AuthUser {
                 id: user.id,
                 display_name: user.display_name,

@@ -150,6 +150,40 @@ pub enum Action {
     UserManage,
     /// Grant, list and revoke role assignments.
     RoleManage,
+    /// See tickets (everyone also sees the tickets they filed).
+    TicketRead,
+    /// File a ticket for one's own household's compound (residents).
+    TicketFileOwn,
+    /// File a ticket on a resident's behalf (phone, visit, patrol, duty room).
+    TicketFile,
+    /// Give a ticket its colour, or reject it.
+    TicketTriage,
+    /// Dispatch a ticket to a property company or a staff member.
+    TicketDispatch,
+    /// Follow a ticket up (progress entries) without being its handler; be assigned as handler.
+    TicketFollowUp,
+    /// Work tickets dispatched to one's property company.
+    TicketHandle,
+    /// Change a community's ticket categories and deadline policy.
+    TicketSettings,
+    /// See the notification outbox and its delivery state.
+    NotificationRead,
+}
+
+impl Action {
+    /// Ticket actions reach a property company's tickets by assignment only, not through the
+    /// compounds the company serves.
+    fn by_assignment_only(self) -> bool {
+        matches!(
+            self,
+            Action::TicketRead
+                | Action::TicketFile
+                | Action::TicketTriage
+                | Action::TicketDispatch
+                | Action::TicketFollowUp
+                | Action::TicketHandle
+        )
+    }
 }
 
 /// The permission table. Anything not listed is denied.
@@ -178,6 +212,13 @@ pub fn allowed(role: Role, action: Action) -> bool {
             BindingReview,
             UserManage,
             RoleManage,
+            TicketRead,
+            TicketFile,
+            TicketTriage,
+            TicketDispatch,
+            TicketFollowUp,
+            TicketSettings,
+            NotificationRead,
         ],
         Role::CommunityStaff => &[
             CommunityRead,
@@ -194,6 +235,13 @@ pub fn allowed(role: Role, action: Action) -> bool {
             ResidentReveal,
             AuditRead,
             BindingReview,
+            TicketRead,
+            TicketFile,
+            TicketTriage,
+            TicketDispatch,
+            TicketFollowUp,
+            TicketSettings,
+            NotificationRead,
         ],
         Role::GridManager => &[
             GridRead,
@@ -205,15 +253,33 @@ pub fn allowed(role: Role, action: Action) -> bool {
             ResidentWrite,
             ResidentReveal,
             BindingReview,
+            TicketRead,
+            TicketFile,
+            TicketTriage,
+            TicketDispatch,
+            TicketFollowUp,
         ],
         // Property staff see the compounds they serve and their buildings; residents' households
         // only through tickets.
-        Role::PropertyStaff => &[PropertyCompanyRead, CompoundRead, BuildingRead],
-        Role::CouncilMember => &[CommunityRead, CompoundRead, GridRead, BuildingRead],
+        Role::PropertyStaff => &[
+            PropertyCompanyRead,
+            CompoundRead,
+            BuildingRead,
+            TicketRead,
+            TicketHandle,
+        ],
+        Role::CouncilMember => &[
+            CommunityRead,
+            CompoundRead,
+            GridRead,
+            BuildingRead,
+            TicketRead,
+            TicketTriage,
+        ],
         // Resident leaders help their neighbours: the roster of their patch, masked.
         Role::BuildingLeader => &[BuildingRead, HouseholdRead, ResidentRead],
         Role::StreetLeader => &[CompoundRead, BuildingRead, HouseholdRead, ResidentRead],
-        Role::Resident => &[HouseholdRead],
+        Role::Resident => &[HouseholdRead, TicketFileOwn],
     };
     actions.contains(&action)
 }
@@ -228,6 +294,8 @@ pub enum Level {
     Building,
     Household,
     PropertyCompany,
+    /// Rows a user owns (the tickets they filed): the caller's own id.
+    Owner,
 }
 
 /// A table whose rows lie somewhere in the territory. `column(level)` names the column holding
@@ -298,6 +366,9 @@ pub async fn scope<C: ConnectionTrait>(
         return Ok(Scope::everything());
     }
     let mut s = Scope::default();
+    if action == Action::TicketRead {
+        s.add(Level::Owner, [user.id]);
+    }
     for a in user.roles.iter().filter(|a| allowed(a.role, action)) {
         match a.scope_type {
             ScopeType::Street => s.add(Level::Street, [a.scope_id]),
@@ -322,6 +393,9 @@ pub async fn scope<C: ConnectionTrait>(
             ScopeType::PropertyCompany => {
                 use entity::compound::{Column, Entity};
                 s.add(Level::PropertyCompany, [a.scope_id]);
+                if action.by_assignment_only() {
+                    continue;
+                }
                 let compounds: Vec<Uuid> = Entity::find()
                     .select_only()
                     .column(Column::Id)
@@ -375,6 +449,30 @@ where
 pub fn id_column<E: Scoped>() -> Option<E::Column> {
     use sea_orm::{Iterable, PrimaryKeyToColumn};
     E::PrimaryKey::iter().next().map(|k| k.into_column())
+}
+
+/// Whether `action` reaches the object `id` of `E` for `user` (no 404/403 distinction).
+pub async fn reaches<E, C>(db: &C, user: &AuthUser, action: Action, id: Uuid) -> AppResult<bool>
+where
+    E: Scoped,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    if !can_anywhere(user, action) && action != Action::TicketRead {
+        return Ok(false);
+    }
+    let s = scope(db, user, action).await?;
+    Ok(match id_column::<E>() {
+        Some(id_col) => {
+            E::find()
+                .filter(id_col.eq(id))
+                .filter(s.condition::<E>())
+                .count(db)
+                .await?
+                > 0
+        }
+        None => false,
+    })
 }
 
 /// For an action on one existing object: 404 unless `read` reaches it, 403 unless `action` does.
@@ -460,6 +558,10 @@ scoped!(entity::resident::Entity,
     Street => StreetId, Community => CommunityId, Compound => CompoundId, Building => BuildingId,
     Household => HouseholdId);
 scoped!(entity::audit_event::Entity, Street => StreetId, Community => CommunityId);
+scoped!(entity::ticket::Entity,
+    Street => StreetId, Community => CommunityId, Compound => CompoundId, Building => BuildingId,
+    PropertyCompany => AssignedCompanyId, Owner => RequesterUserId);
+scoped!(entity::notification::Entity, Street => StreetId, Community => CommunityId);
 scoped!(entity::binding_request::Entity,
     Street => StreetId, Community => CommunityId, Compound => CompoundId, Building => BuildingId,
     Household => HouseholdId);

@@ -1,6 +1,8 @@
 //! Background work, run every `LINLI_JOB_INTERVAL_SECS` while the server runs. Every job is safe
 //! to run on several replicas at once.
 
+pub mod outbox;
+
 use std::time::Duration;
 
 use chrono::Utc;
@@ -51,6 +53,61 @@ pub async fn housekeeping(state: &AppState) -> AppResult<Housekeeping> {
     })
 }
 
+/// What one round of the ticket jobs did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct TicketRound {
+    pub escalated: u64,
+    pub auto_closed: u64,
+}
+
+/// Escalates overdue tickets one level and closes resolved ones nobody confirmed in time.
+pub async fn tickets(state: &AppState) -> AppResult<TicketRound> {
+    let now = state.clock.now();
+    Ok(TicketRound {
+        escalated: crate::services::tickets::escalate_due(&state.db, now).await?,
+        auto_closed: crate::services::tickets::auto_close_due(&state.db, now).await?,
+    })
+}
+
+/// Removes uploads never attached to a ticket.
+pub async fn attachments(state: &AppState) -> AppResult<u64> {
+    let cutoff = state.clock.now() - crate::services::attachments::unattached_lifetime();
+    crate::services::attachments::purge_unattached(&state.db, state.storage.as_ref(), cutoff).await
+}
+
+/// One round of every job; a failing job is logged and does not stop the others.
+pub async fn round(state: &AppState) {
+    let started = Utc::now();
+    match housekeeping(state).await {
+        Ok(done) if done != Housekeeping::default() => {
+            tracing::info!(
+                idempotency_keys = done.idempotency_keys,
+                refresh_tokens = done.refresh_tokens,
+                took_ms = (Utc::now() - started).num_milliseconds(),
+                "housekeeping removed expired records"
+            );
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "housekeeping failed; retrying at the next tick"),
+    }
+    match tickets(state).await {
+        Ok(done) if done != TicketRound::default() => tracing::info!(
+            escalated = done.escalated,
+            auto_closed = done.auto_closed,
+            "ticket deadlines processed"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "ticket jobs failed; retrying at the next tick"),
+    }
+    if let Err(e) = attachments(state).await {
+        tracing::warn!(error = %e, "purging unattached uploads failed; retrying at the next tick");
+    }
+    // Last, so notifications queued by this round's escalations go out in it.
+    if let Err(e) = outbox::deliver_due(state).await {
+        tracing::warn!(error = %e, "outbox delivery failed; retrying at the next tick");
+    }
+}
+
 /// Runs the jobs every `interval` until the task is dropped. A failed round is logged and
 /// retried at the next tick.
 pub async fn run(state: AppState, interval: Duration) {
@@ -58,18 +115,6 @@ pub async fn run(state: AppState, interval: Duration) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let started = Utc::now();
-        match housekeeping(&state).await {
-            Ok(done) if done != Housekeeping::default() => {
-                tracing::info!(
-                    idempotency_keys = done.idempotency_keys,
-                    refresh_tokens = done.refresh_tokens,
-                    took_ms = (Utc::now() - started).num_milliseconds(),
-                    "housekeeping removed expired records"
-                );
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "housekeeping failed; retrying at the next tick"),
-        }
+        round(&state).await;
     }
 }

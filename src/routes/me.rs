@@ -389,7 +389,8 @@ pub async fn export_my_data(state: web::Data<AppState>, me: AuthUser) -> AppResu
 }
 
 /// Erase the caller's account and its personal data; every token of it stops working. The
-/// roster entry the account was linked to stays with the community, unlinked. A later WeChat
+/// roster entry the account was linked to stays with the community, unlinked; tickets it filed
+/// stay in the community's ledger without the requester's name. A later WeChat
 /// login starts a fresh, empty account.
 #[utoipa::path(tag = "me", security(("bearer" = [])),
     responses(
@@ -419,6 +420,7 @@ pub async fn erase_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<Htt
         .filter(resident::Column::UserId.eq(me.id))
         .exec(&txn)
         .await?;
+    crate::services::tickets::forget_user(&txn, me.id).await?;
     // Refresh tokens, role assignments, binding requests and idempotency records go with the
     // row (ON DELETE CASCADE).
     user::Entity::delete_by_id(me.id).exec(&txn).await?;

@@ -1,14 +1,18 @@
 //! HTTP layer: one module per resource, each with its DTOs, handlers and utoipa annotations.
 
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod binding_requests;
 pub mod extract;
 pub mod health;
 pub mod me;
+pub mod notifications;
 pub mod residents;
 pub mod residents_io;
 pub mod territory;
+pub mod tickets;
+pub mod upload;
 pub mod users;
 
 use actix_web::http::header;

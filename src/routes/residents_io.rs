@@ -1,10 +1,8 @@
 //! Roster import (`POST /residents/import`, .xlsx or .csv) and export (`GET /residents/export`,
 //! .xlsx, masked unless an audited unmasked export is asked for).
 
-use actix_multipart::Multipart;
 use actix_web::http::header;
-use actix_web::{get, post, web, HttpMessage, HttpRequest, HttpResponse};
-use futures_util::StreamExt as _;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -21,12 +19,6 @@ use entity::compound;
 
 pub const XLSX_CONTENT_TYPE: &str =
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-/// Room for the multipart framing around the file.
-const FRAMING_BYTES: usize = 64 * 1024;
-/// An oversized upload is read (and dropped) up to this much so that the client gets the 413
-/// rather than a connection reset; beyond it the connection is simply closed.
-const DRAIN_BYTES: usize = 4 * MAX_FILE_BYTES;
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -54,100 +46,6 @@ pub struct ImportResidentsResponse {
     pub updated: u64,
     /// Households (building + 单元 + 房号) that did not exist and were created.
     pub households_created: u64,
-}
-
-fn multipart_error(e: actix_multipart::MultipartError) -> AppError {
-    AppError::validation(
-        "file",
-        "malformed_multipart",
-        format!("the multipart/form-data body could not be read: {e}"),
-    )
-}
-
-/// Reads the one `file` part of a multipart/form-data body, at most [`MAX_FILE_BYTES`].
-async fn read_upload(req: &HttpRequest, payload: web::Payload) -> AppResult<Vec<u8>> {
-    let multipart = req
-        .mime_type()
-        .ok()
-        .flatten()
-        .is_some_and(|m| m.type_() == "multipart" && m.subtype() == "form-data");
-    if !multipart {
-        return Err(AppError::UnsupportedMediaType(
-            "expected multipart/form-data with the spreadsheet in a part named `file`".into(),
-        ));
-    }
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > DRAIN_BYTES) {
-        return Err(AppError::PayloadTooLarge(Some(MAX_FILE_BYTES)));
-    }
-    let mut parts = Multipart::new(req.headers(), payload);
-    let mut file: Option<Vec<u8>> = None;
-    let mut too_large = declared.is_some_and(|n| n > MAX_FILE_BYTES + FRAMING_BYTES);
-    let mut read = 0usize;
-    while let Some(part) = parts.next().await {
-        let mut part = part.map_err(multipart_error)?;
-        let name = part.name().unwrap_or_default().to_string();
-        if too_large {
-            // Drain what is left, so that the client reads our answer.
-            while let Some(chunk) = part.next().await {
-                read += chunk.map_err(multipart_error)?.len();
-                if read > DRAIN_BYTES {
-                    return Err(AppError::PayloadTooLarge(Some(MAX_FILE_BYTES)));
-                }
-            }
-            continue;
-        }
-        if name != "file" {
-            return Err(AppError::validation(
-                if name.is_empty() { "file" } else { &name },
-                "unknown_field",
-                "the only part accepted is `file`",
-            ));
-        }
-        if file.is_some() {
-            return Err(AppError::validation(
-                "file",
-                "duplicate",
-                "send exactly one `file` part",
-            ));
-        }
-        let mut buf = Vec::new();
-        while let Some(chunk) = part.next().await {
-            let chunk = chunk.map_err(multipart_error)?;
-            read += chunk.len();
-            if too_large {
-                if read > DRAIN_BYTES {
-                    return Err(AppError::PayloadTooLarge(Some(MAX_FILE_BYTES)));
-                }
-                continue;
-            }
-            if buf.len() + chunk.len() > MAX_FILE_BYTES {
-                too_large = true;
-                buf = Vec::new();
-                continue;
-            }
-            buf.extend_from_slice(&chunk);
-        }
-        if !too_large {
-            file = Some(buf);
-        }
-    }
-    if too_large {
-        return Err(AppError::PayloadTooLarge(Some(MAX_FILE_BYTES)));
-    }
-    match file {
-        Some(f) if !f.is_empty() => Ok(f),
-        Some(_) => Err(AppError::validation("file", "empty", "the file is empty")),
-        None => Err(AppError::validation(
-            "file",
-            "required",
-            "attach the spreadsheet as a part named `file`",
-        )),
-    }
 }
 
 fn blocking_failed(e: actix_web::error::BlockingError) -> AppError {
@@ -191,7 +89,8 @@ pub async fn import_residents(
         q.compound_id,
     )
     .await?;
-    let bytes = read_upload(&req, payload).await?;
+    let bytes =
+        crate::routes::upload::read_file_part(&req, payload, MAX_FILE_BYTES, "spreadsheet").await?;
     let size = bytes.len();
     let table = web::block(move || svc::read_table(&bytes))
         .await

@@ -1,4 +1,5 @@
-//! The WeChat server API client (jscode2session, access token, getuserphonenumber).
+//! The WeChat server API client (jscode2session, access token, getuserphonenumber, subscribe
+//! messages).
 //!
 //! Every answer of WeChat goes through one function, [`WeChatClient::check`], which turns
 //! transport failures, HTTP statuses, unparsable bodies and WeChat `errcode`s into our errors.
@@ -30,6 +31,29 @@ const TOKEN_API: &str = "token";
 
 /// WeChat's access-token error codes: invalid credential, expired, invalid access_token.
 const TOKEN_REJECTED: [i64; 3] = [40001, 42001, 40014];
+
+/// Subscribe-message errcodes no retry can fix, with what they mean.
+const SEND_PERMANENT: [(i64, &str); 5] = [
+    (
+        43101,
+        "the user refused or has not subscribed to this template",
+    ),
+    (40003, "invalid openid"),
+    (40037, "invalid template id"),
+    (47003, "template data does not match the template"),
+    (41030, "invalid mini-program page"),
+];
+
+/// How one subscribe message fared. The reasons name WeChat's errcode and never carry the token
+/// or the recipient's openid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent,
+    /// WeChat refused it for good (not subscribed, bad openid, template, data or page).
+    Permanent(String),
+    /// It may go through later (busy, timeout, 5xx, token trouble, anything unexpected).
+    Transient(String),
+}
 
 /// The result of `jscode2session`. `session_key` stays on the server: it is never logged, stored
 /// or answered to anyone.
@@ -73,6 +97,11 @@ impl WeChatClient {
             timeout,
             refresh_lock: Mutex::new(()),
         })
+    }
+
+    /// Whether the mini-program credentials are configured.
+    pub fn is_configured(&self) -> bool {
+        self.appid.is_some() && self.secret.is_some()
     }
 
     /// The mini-program credentials, or 503 when they are not configured.
@@ -141,6 +170,87 @@ impl WeChatClient {
                     ))),
                 }
             }
+        }
+    }
+
+    /// Sends a subscribe message (`data` is the template's fields, `{"thing1": {"value": …}}`).
+    /// An access token WeChat rejects is refreshed once and the send retried once.
+    pub async fn send_subscribe_message(
+        &self,
+        openid: &str,
+        template_id: &str,
+        page: &str,
+        data: Value,
+    ) -> Delivery {
+        let body = serde_json::json!({
+            "touser": openid,
+            "template_id": template_id,
+            "page": page,
+            "data": data,
+            "miniprogram_state": "formal",
+            "lang": "zh_CN",
+        });
+        let token = match self.access_token().await {
+            Ok(t) => t,
+            Err(e) => return Delivery::Transient(token_failure(&e)),
+        };
+        let first = match self.send_with(&token, openid, &body).await {
+            Ok(delivery) => return delivery,
+            Err(Rejected(code)) => code,
+        };
+        tracing::info!(
+            errcode = first,
+            "WeChat rejected the cached access token; refreshing it"
+        );
+        let fresh = match self.refresh(Some(&token)).await {
+            Ok(t) => t,
+            Err(e) => return Delivery::Transient(token_failure(&e)),
+        };
+        match self.send_with(&fresh, openid, &body).await {
+            Ok(delivery) => delivery,
+            Err(Rejected(code)) => Delivery::Transient(format!(
+                "WeChat rejected a freshly fetched access token (errcode {code})"
+            )),
+        }
+    }
+
+    /// One subscribeMessage.send call.
+    async fn send_with(
+        &self,
+        token: &str,
+        openid: &str,
+        body: &Value,
+    ) -> Result<Delivery, Rejected> {
+        let sent = self
+            .http
+            .post(format!("{}/cgi-bin/message/subscribe/send", self.base))
+            .query(&[("access_token", token)])
+            .json(body)
+            .send()
+            .await;
+        // Errors lose their URL: it carries the access token.
+        let res = match sent {
+            Ok(r) => r,
+            Err(e) if e.is_timeout() => {
+                return Ok(Delivery::Transient(format!("WeChat {SEND_API}: timed out")))
+            }
+            Err(e) => {
+                return Ok(Delivery::Transient(format!(
+                    "WeChat {SEND_API}: no answer ({})",
+                    e.without_url()
+                )))
+            }
+        };
+        let status = res.status();
+        match read_limited(res).await {
+            Ok(Some(bytes)) => classify_send(status, &bytes, &[openid, token]),
+            Ok(None) => Ok(Delivery::Transient(format!(
+                "WeChat {SEND_API}: the answer is too large"
+            ))),
+            Err(e) => Ok(Delivery::Transient(format!(
+                "WeChat {SEND_API}: reading the answer failed ({})",
+                e.without_url()
+            ))),
         }
     }
 
@@ -347,6 +457,75 @@ impl WeChatClient {
     }
 }
 
+/// Why no access token could be had, for a delivery's `last_error` (the cause chain names the
+/// API and errcode; URLs were stripped before the error was made).
+fn token_failure(e: &AppError) -> String {
+    let mut out = format!("no access token: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        out.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    out
+}
+
+/// The name of the subscribe-message endpoint in delivery errors.
+const SEND_API: &str = "subscribeMessage.send";
+
+/// WeChat rejected the access token of a send (with this errcode).
+#[derive(Debug)]
+struct Rejected(i64);
+
+/// What a subscribe-message answer means. `hide` (the openid and the token) is masked out of
+/// WeChat's `errmsg` before it becomes part of a stored reason.
+fn classify_send(
+    status: reqwest::StatusCode,
+    bytes: &[u8],
+    hide: &[&str],
+) -> Result<Delivery, Rejected> {
+    let transient = |what: String| Ok(Delivery::Transient(format!("WeChat {SEND_API}: {what}")));
+    if !status.is_success() {
+        return transient(format!("HTTP {status}"));
+    }
+    let Some(body) = serde_json::from_slice::<Value>(bytes)
+        .ok()
+        .filter(Value::is_object)
+    else {
+        return transient("the answer is not a JSON object".into());
+    };
+    let code = match body.get("errcode") {
+        None | Some(Value::Null) => 0,
+        Some(v) => match v.as_i64() {
+            Some(c) => c,
+            None => return transient("errcode is not a number".into()),
+        },
+    };
+    if code == 0 {
+        return Ok(Delivery::Sent);
+    }
+    if TOKEN_REJECTED.contains(&code) {
+        return Err(Rejected(code));
+    }
+    if let Some((_, meaning)) = SEND_PERMANENT.iter().find(|(c, _)| *c == code) {
+        return Ok(Delivery::Permanent(format!(
+            "WeChat {SEND_API}: {meaning} (errcode {code})"
+        )));
+    }
+    if code == -1 {
+        return transient("system busy (errcode -1)".into());
+    }
+    let mut errmsg = body
+        .get("errmsg")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    for h in hide.iter().filter(|h| !h.is_empty()) {
+        errmsg = errmsg.replace(h, "***");
+    }
+    let errmsg: String = errmsg.chars().take(200).collect();
+    transient(format!("errcode {code}: {errmsg}"))
+}
+
 /// Marks an error as WeChat's rejection of the access token, so the caller can refresh it.
 #[derive(Debug, thiserror::Error)]
 #[error("access token rejected")]
@@ -403,6 +582,39 @@ async fn read_limited(mut res: reqwest::Response) -> Result<Option<Vec<u8>>, req
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subscribe_answers_are_classified() {
+        use reqwest::StatusCode as S;
+        let ok = |b: &str| classify_send(S::OK, b.as_bytes(), &["oOPENID", "TOKEN"]);
+        assert_eq!(
+            ok(r#"{"errcode":0,"errmsg":"ok"}"#).unwrap(),
+            Delivery::Sent
+        );
+        assert!(matches!(ok(r#"{"errcode":42001}"#), Err(Rejected(42001))));
+        for c in [43101, 40003, 40037, 47003, 41030] {
+            let d = ok(&format!(r#"{{"errcode":{c},"errmsg":"x"}}"#)).unwrap();
+            assert!(
+                matches!(d, Delivery::Permanent(ref r) if r.contains(&c.to_string())),
+                "{d:?}"
+            );
+        }
+        let d = ok(r#"{"errcode":45009,"errmsg":"bad oOPENID with TOKEN"}"#).unwrap();
+        assert!(
+            matches!(d, Delivery::Transient(ref r) if r.contains("45009") && !r.contains("oOPENID") && !r.contains("TOKEN")),
+            "{d:?}"
+        );
+        assert!(matches!(
+            ok(r#"{"errcode":-1}"#).unwrap(),
+            Delivery::Transient(_)
+        ));
+        assert!(matches!(ok("<html>").unwrap(), Delivery::Transient(_)));
+        let d = classify_send(S::BAD_GATEWAY, b"{}", &[]).unwrap();
+        assert!(
+            matches!(d, Delivery::Transient(ref r) if r.contains("502")),
+            "{d:?}"
+        );
+    }
 
     #[test]
     fn shared_tokens_expire_before_wechat_expires_them() {

@@ -28,6 +28,10 @@ pub struct TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        let _ = self
+            .vars
+            .get("LINLI_UPLOAD_DIR")
+            .map(std::fs::remove_dir_all);
         if let Some(f) = &self.sqlite_file {
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", f.display()));
@@ -95,6 +99,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut HashMap<String, String>)
     if let Some(r) = redis_url() {
         vars.insert("REDIS_URL".into(), r);
     }
+    vars.insert(
+        "LINLI_UPLOAD_DIR".into(),
+        std::env::temp_dir()
+            .join(format!("linli_uploads_{}", Uuid::now_v7().simple()))
+            .display()
+            .to_string(),
+    );
     configure(&mut vars);
     let mut app = start(vars).await;
     app.sqlite_file = sqlite_file;

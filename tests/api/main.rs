@@ -7,6 +7,7 @@
 mod helpers;
 
 mod access_matrix;
+mod attachments;
 mod auth;
 mod binding;
 mod demo;
@@ -15,10 +16,15 @@ mod idempotency;
 mod jobs;
 mod lifecycle;
 mod logs;
+mod notifications;
 mod operations;
 mod residents;
 mod residents_io;
 mod spec;
 mod staff;
 mod territory;
+mod ticket_reports;
+mod ticket_rules;
+mod ticket_world;
+mod tickets;
 mod wechat;

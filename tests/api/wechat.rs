@@ -4,6 +4,9 @@
 //! Codes the fake understands (`jscode2session` and `getuserphonenumber`):
 //! `user:<openid>`, `union:<openid>:<unionid>`, `slow:<ms>:<openid>`, `phone:<number>`,
 //! `errcode:<n>`, `http500`, `html`, `no-openid`.
+//!
+//! Subscribe messages (`/cgi-bin/message/subscribe/send`) are recorded; a test scripts failures
+//! with [`Fake::fail_next_sends`] and [`Fake::refuse_openid`].
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -39,6 +42,15 @@ struct FakeState {
     token_failures: AtomicUsize,
     /// Access tokens the fake answers 40001 for.
     rejected: Mutex<HashSet<String>>,
+    /// Every subscribe message accepted: `{"touser", "template_id", "page", "data",
+    /// "miniprogram_state", "lang"}`.
+    messages: Mutex<Vec<Value>>,
+    /// Subscribe-message calls, accepted or not.
+    send_calls: AtomicUsize,
+    /// The next this many subscribe messages answer "system busy" (-1).
+    send_failures: AtomicUsize,
+    /// Openids whose subscribe messages answer 43101 (not subscribed).
+    refusing: Mutex<HashSet<String>>,
 }
 
 pub(crate) struct Fake {
@@ -47,7 +59,7 @@ pub(crate) struct Fake {
 }
 
 impl Fake {
-    fn token_calls(&self) -> usize {
+    pub(crate) fn token_calls(&self) -> usize {
         self.state.token_calls.load(Ordering::SeqCst)
     }
     fn session_calls(&self) -> usize {
@@ -56,7 +68,26 @@ impl Fake {
     fn phone_calls(&self) -> usize {
         self.state.phone_calls.load(Ordering::SeqCst)
     }
-    fn reject(&self, token: &str) {
+    /// The subscribe messages accepted so far.
+    pub(crate) fn messages(&self) -> Vec<Value> {
+        self.state.messages.lock().unwrap().clone()
+    }
+    pub(crate) fn send_calls(&self) -> usize {
+        self.state.send_calls.load(Ordering::SeqCst)
+    }
+    /// The next `n` subscribe messages answer errcode -1 (system busy).
+    pub(crate) fn fail_next_sends(&self, n: usize) {
+        self.state.send_failures.store(n, Ordering::SeqCst);
+    }
+    /// Subscribe messages to `openid` answer errcode 43101 (the user refused them).
+    pub(crate) fn refuse_openid(&self, openid: &str) {
+        self.state
+            .refusing
+            .lock()
+            .unwrap()
+            .insert(openid.to_string());
+    }
+    pub(crate) fn reject(&self, token: &str) {
         self.state
             .rejected
             .lock()
@@ -163,6 +194,44 @@ async fn fake_phone(state: web::Data<FakeState>, q: Query, body: web::Json<Value
     }
 }
 
+async fn fake_subscribe_send(
+    state: web::Data<FakeState>,
+    q: Query,
+    body: web::Json<Value>,
+) -> HttpResponse {
+    state.send_calls.fetch_add(1, Ordering::SeqCst);
+    let token = q.get("access_token").cloned().unwrap_or_default();
+    if !token.starts_with("fake-token-") || state.rejected.lock().unwrap().contains(&token) {
+        return wx_error(40001);
+    }
+    let (Some(touser), Some(template_id)) = (body["touser"].as_str(), body["template_id"].as_str())
+    else {
+        return wx_error(47003);
+    };
+    if !body["data"].is_object() {
+        return wx_error(47003);
+    }
+    let failing = state
+        .send_failures
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |f| f.checked_sub(1))
+        .is_ok();
+    if failing {
+        return wx_error(-1);
+    }
+    if state.refusing.lock().unwrap().contains(touser) {
+        return wx_error(43101);
+    }
+    state.messages.lock().unwrap().push(json!({
+        "touser": touser,
+        "template_id": template_id,
+        "page": body["page"],
+        "data": body["data"],
+        "miniprogram_state": body["miniprogram_state"],
+        "lang": body["lang"],
+    }));
+    HttpResponse::Ok().json(json!({"errcode": 0, "errmsg": "ok"}))
+}
+
 async fn start_fake() -> Fake {
     let state = Arc::new(FakeState::default());
     let data = web::Data::from(state.clone());
@@ -176,6 +245,10 @@ async fn start_fake() -> Fake {
             .route(
                 "/wxa/business/getuserphonenumber",
                 web::post().to(fake_phone),
+            )
+            .route(
+                "/cgi-bin/message/subscribe/send",
+                web::post().to(fake_subscribe_send),
             )
     })
     .workers(2)
@@ -192,6 +265,11 @@ async fn start_fake() -> Fake {
 
 /// An app configured for the fake, with a 1 s WeChat timeout.
 pub(crate) async fn spawn_with_fake() -> (TestApp, Fake) {
+    spawn_with_fake_and(&[]).await
+}
+
+/// Like [`spawn_with_fake`], with these variables set as well (e.g. `LINLI_WECHAT_TEMPLATES`).
+pub(crate) async fn spawn_with_fake_and(vars: &[(&str, &str)]) -> (TestApp, Fake) {
     let fake = start_fake().await;
     let url = fake.url.clone();
     let app = spawn_app_with(|v| {
@@ -199,6 +277,9 @@ pub(crate) async fn spawn_with_fake() -> (TestApp, Fake) {
         v.insert("LINLI_WECHAT_SECRET".into(), SECRET.into());
         v.insert("LINLI_WECHAT_API_BASE".into(), url);
         v.insert("LINLI_WECHAT_TIMEOUT_MS".into(), "1000".into());
+        for (k, val) in vars {
+            v.insert(k.to_string(), val.to_string());
+        }
     })
     .await;
     (app, fake)
@@ -254,7 +335,7 @@ pub(crate) async fn wechat_login_ok(app: &TestApp, code: &str) -> Value {
 }
 
 /// The caller of `token`, through /me.
-async fn me(app: &TestApp, token: &str) -> Value {
+pub(crate) async fn me(app: &TestApp, token: &str) -> Value {
     let res = checked(app.get("/api/v1/me", token).await).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     res.body

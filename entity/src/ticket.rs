@@ -1,0 +1,57 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "tickets")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub street_id: Uuid,
+    pub community_id: Uuid,
+    pub compound_id: Uuid,
+    pub building_id: Option<Uuid>,
+    pub household_id: Option<Uuid>,
+    pub category_id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub location: Option<String>,
+    pub channel: String,
+    pub anonymous: bool,
+    pub requester_user_id: Option<Uuid>,
+    pub requester_name: Option<String>,
+    pub requester_resident_id: Option<Uuid>,
+    pub created_by: Uuid,
+    pub status: String,
+    pub priority: Option<String>,
+    pub triaged_at: Option<DateTimeUtc>,
+    pub due_at: Option<DateTimeUtc>,
+    pub next_follow_up_at: Option<DateTimeUtc>,
+    /// `due_at` or `next_follow_up_at` while the ticket is open: the sort and overdue key.
+    pub deadline_at: Option<DateTimeUtc>,
+    /// When the escalation job next raises the level; null when it never will.
+    pub escalate_at: Option<DateTimeUtc>,
+    pub escalation_level: i32,
+    pub assigned_company_id: Option<Uuid>,
+    pub handler_user_id: Option<Uuid>,
+    pub assigned_at: Option<DateTimeUtc>,
+    pub accepted_at: Option<DateTimeUtc>,
+    pub resolved_at: Option<DateTimeUtc>,
+    /// A resolved ticket the requester has not confirmed by then closes on its own.
+    pub auto_close_at: Option<DateTimeUtc>,
+    pub closed_at: Option<DateTimeUtc>,
+    pub auto_closed: bool,
+    pub rating: Option<i32>,
+    pub feedback: Option<String>,
+    /// Why it was rejected, returned or cancelled (the latest such reason).
+    pub reason: Option<String>,
+    pub last_urged_at: Option<DateTimeUtc>,
+    pub urge_count: i32,
+    pub reopen_count: i32,
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,116 @@
+//! Filing a ticket and reading one.
+
+use actix_web::{get, post, web, HttpResponse};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{clean_optional, clean_text, detail, with_etag, TicketDetail};
+use crate::auth::policy::{self, Action};
+use crate::auth::AuthUser;
+use crate::error::AppResult;
+use crate::routes::extract::Json;
+use crate::services::tickets::{self as svc, Channel, NewTicket};
+use crate::state::AppState;
+use sea_orm::TransactionTrait;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTicketRequest {
+    /// One of the community's categories (`GET /api/v1/ticket-categories`).
+    pub category_id: Uuid,
+    /// 1–50 characters.
+    #[schema(example = "楼道灯不亮")]
+    pub title: String,
+    /// 1–2000 characters; line breaks allowed.
+    #[schema(example = "3单元2楼到5楼的楼道灯坏了一周，晚上很黑")]
+    pub description: String,
+    /// Residents: their own household's compound.
+    pub compound_id: Uuid,
+    /// A building of that compound, when the matter concerns one.
+    pub building_id: Option<Uuid>,
+    /// Where exactly, at most 200 characters.
+    pub location: Option<String>,
+    /// Hide the requester's name from everyone but the requester and the community's staff.
+    #[serde(default)]
+    pub anonymous: bool,
+    /// Photos uploaded with `POST /api/v1/attachments` (at most 9).
+    #[serde(default)]
+    pub attachment_ids: Vec<Uuid>,
+    /// Staff filing on a resident's behalf: how it reached them. Omit (or `mini_program`) when a
+    /// resident files their own.
+    pub channel: Option<Channel>,
+    /// Staff: the roster resident it is for. If they have an account they follow and confirm
+    /// it themselves; otherwise the filing staff member does on their behalf.
+    pub resident_id: Option<Uuid>,
+    /// Staff: the requester's name when they are not on the roster (instead of `resident_id`).
+    pub requester_name: Option<String>,
+}
+
+/// File a ticket: residents for their own compound, staff on a resident's behalf.
+#[utoipa::path(tag = "tickets", security(("bearer" = [])), request_body = CreateTicketRequest,
+    responses(
+        (status = 201, body = TicketDetail, headers(("ETag" = String), ("Location" = String))),
+        (status = 403, description = "Neither a resident with a household nor staff who may file here"),
+        (status = 404, description = "The compound is outside the caller's scope"),
+    ))]
+#[post("/tickets")]
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn create_ticket(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: Json<CreateTicketRequest>,
+) -> AppResult<HttpResponse> {
+    let b = body.into_inner();
+    let input = NewTicket {
+        category_id: b.category_id,
+        title: clean_text("title", &b.title, 50)?,
+        description: clean_text("description", &b.description, 2000)?,
+        compound_id: b.compound_id,
+        building_id: b.building_id,
+        location: clean_optional("location", &b.location, 200)?,
+        anonymous: b.anonymous,
+        attachment_ids: b.attachment_ids,
+        channel: b.channel,
+        resident_id: b.resident_id,
+        requester_name: clean_optional("requester_name", &b.requester_name, 50)?,
+    };
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let t = svc::file(&txn, &user, input, now).await?;
+    let d = detail(&txn, &user, t, now).await?;
+    txn.commit().await?;
+    tracing::info!(ticket = %d.ticket.id, "ticket filed");
+    Ok(with_etag(
+        HttpResponse::Created()
+            .insert_header((
+                actix_web::http::header::LOCATION,
+                format!("/api/v1/tickets/{}", d.ticket.id),
+            ))
+            .take(),
+        &d,
+    ))
+}
+
+/// One ticket with its photos and timeline.
+#[utoipa::path(tag = "tickets", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = TicketDetail, headers(("ETag" = String))),
+        (status = 404, description = "Not found or not the caller's to see"),
+    ))]
+#[get("/tickets/{id}")]
+pub async fn get_ticket(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let t = policy::find_visible::<entity::ticket::Entity, _>(
+        &state.db,
+        &user,
+        Action::TicketRead,
+        *id,
+    )
+    .await?;
+    let d = detail(&state.db, &user, t, state.clock.now()).await?;
+    Ok(with_etag(HttpResponse::Ok(), &d))
+}

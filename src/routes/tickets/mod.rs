@@ -1,0 +1,332 @@
+//! Tickets (诉求): filing, the workflow verbs, lists, stats and the ledger export, and the
+//! per-community settings (categories, deadline policy). The rules live in
+//! `services::tickets`; this module parses, authorises through it and shapes responses.
+
+pub mod intake;
+pub mod reports;
+pub mod settings;
+pub mod verbs;
+pub mod views;
+
+use std::collections::{HashMap, HashSet};
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::policy::{self, Action};
+use crate::auth::AuthUser;
+use crate::error::{AppError, AppResult};
+use crate::routes::attachments::AttachmentResponse;
+use crate::services::tickets::{self as svc, Priority, Status};
+use entity::{ticket, ticket_category, ticket_event};
+
+/// A ticket as lists show it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketResponse {
+    pub id: Uuid,
+    pub street_id: Uuid,
+    pub community_id: Uuid,
+    pub compound_id: Uuid,
+    pub building_id: Option<Uuid>,
+    pub household_id: Option<Uuid>,
+    pub category_id: Uuid,
+    pub category_name: String,
+    pub title: String,
+    pub description: String,
+    pub location: Option<String>,
+    /// `mini_program`, `phone`, `visit`, `patrol` or `duty_room`.
+    pub channel: String,
+    /// The requester asked that their name be hidden; then only they and the community's
+    /// triaging staff see `requester_name` and `requester_user_id` (others get null).
+    pub anonymous: bool,
+    pub requester_user_id: Option<Uuid>,
+    pub requester_name: Option<String>,
+    pub status: Status,
+    /// Set by triage.
+    pub priority: Option<Priority>,
+    /// Green and orange tickets: when it must be resolved.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Red tickets: when the next follow-up is due (each progress entry moves it on).
+    pub next_follow_up_at: Option<DateTime<Utc>>,
+    /// Open and past `due_at` or `next_follow_up_at`.
+    pub overdue: bool,
+    /// 0 with the handler; 1 grid manager, 2 community staff, 3 street admin.
+    pub escalation_level: i32,
+    pub assigned_company_id: Option<Uuid>,
+    pub handler_user_id: Option<Uuid>,
+    pub triaged_at: Option<DateTime<Utc>>,
+    pub assigned_at: Option<DateTime<Utc>>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// A resolved ticket closes on its own then unless the requester confirms or reopens it.
+    pub auto_close_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Closed by the system because the requester did not confirm in time.
+    pub auto_closed: bool,
+    /// The requester's rating, 1–5, given on confirmation.
+    pub rating: Option<i32>,
+    pub feedback: Option<String>,
+    /// The latest reason given to reject, return, reopen or cancel it.
+    pub reason: Option<String>,
+    pub urge_count: i32,
+    pub reopen_count: i32,
+    /// Also sent as the `ETag` header; send it back as `If-Match` to guard a transition.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One step on a ticket's timeline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineEntry {
+    pub id: Uuid,
+    /// `filed`, a verb (`triage`, `assign`, `accept`, `return`, `progress`, `resolve`,
+    /// `confirm`, `reopen`, `cancel`, `reject`, `urge`), `escalated` or `auto_closed`.
+    pub kind: String,
+    /// Null for the system, or when it is the anonymous requester and the caller may not know.
+    pub actor_user_id: Option<Uuid>,
+    pub actor_name: Option<String>,
+    pub from_status: Option<Status>,
+    /// Set when the step changed the status.
+    pub to_status: Option<Status>,
+    pub note: Option<String>,
+    /// Photos attached with this step.
+    pub attachment_ids: Vec<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A ticket with its photos and timeline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketDetail {
+    #[serde(flatten)]
+    pub ticket: TicketResponse,
+    pub attachments: Vec<AttachmentResponse>,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+fn to_response(
+    t: ticket::Model,
+    category_name: String,
+    shows_requester: bool,
+    now: DateTime<Utc>,
+) -> TicketResponse {
+    let overdue = svc::is_overdue(&t, now);
+    TicketResponse {
+        id: t.id,
+        street_id: t.street_id,
+        community_id: t.community_id,
+        compound_id: t.compound_id,
+        building_id: t.building_id,
+        household_id: t.household_id,
+        category_id: t.category_id,
+        category_name,
+        title: t.title,
+        description: t.description,
+        location: t.location,
+        channel: t.channel,
+        anonymous: t.anonymous,
+        requester_user_id: t.requester_user_id.filter(|_| shows_requester),
+        requester_name: t.requester_name.filter(|_| shows_requester),
+        status: Status::parse(&t.status).unwrap_or(Status::Submitted),
+        priority: t.priority.as_deref().and_then(Priority::parse),
+        due_at: t.due_at,
+        next_follow_up_at: t.next_follow_up_at,
+        overdue,
+        escalation_level: t.escalation_level,
+        assigned_company_id: t.assigned_company_id,
+        handler_user_id: t.handler_user_id,
+        triaged_at: t.triaged_at,
+        assigned_at: t.assigned_at,
+        accepted_at: t.accepted_at,
+        resolved_at: t.resolved_at,
+        auto_close_at: t.auto_close_at,
+        closed_at: t.closed_at,
+        auto_closed: t.auto_closed,
+        rating: t.rating,
+        feedback: t.feedback,
+        reason: t.reason,
+        urge_count: t.urge_count,
+        reopen_count: t.reopen_count,
+        version: t.version,
+        created_at: t.created_at,
+        updated_at: t.updated_at,
+    }
+}
+
+/// Of `ids`, the tickets the caller triages (who therefore sees anonymous requesters).
+async fn triaged_by<C: ConnectionTrait>(
+    db: &C,
+    user: &AuthUser,
+    ids: &[Uuid],
+) -> AppResult<HashSet<Uuid>> {
+    if ids.is_empty() || !policy::can_anywhere(user, Action::TicketTriage) {
+        return Ok(HashSet::new());
+    }
+    let s = policy::scope(db, user, Action::TicketTriage).await?;
+    let found: Vec<Uuid> = ticket::Entity::find()
+        .select_only()
+        .column(ticket::Column::Id)
+        .filter(ticket::Column::Id.is_in(ids.iter().copied()))
+        .filter(s.condition::<ticket::Entity>())
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(found.into_iter().collect())
+}
+
+async fn category_names<C: ConnectionTrait>(
+    db: &C,
+    ids: impl Iterator<Item = Uuid>,
+) -> AppResult<HashMap<Uuid, String>> {
+    let ids: HashSet<Uuid> = ids.collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(ticket_category::Entity::find()
+        .filter(ticket_category::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect())
+}
+
+/// Shapes a page of tickets for the caller.
+pub async fn responses<C: ConnectionTrait>(
+    db: &C,
+    user: &AuthUser,
+    rows: Vec<ticket::Model>,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<TicketResponse>> {
+    let ids: Vec<Uuid> = rows.iter().map(|t| t.id).collect();
+    let triaged = triaged_by(db, user, &ids).await?;
+    let names = category_names(db, rows.iter().map(|t| t.category_id)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|t| {
+            let shows =
+                !t.anonymous || t.requester_user_id == Some(user.id) || triaged.contains(&t.id);
+            let name = names.get(&t.category_id).cloned().unwrap_or_default();
+            to_response(t, name, shows, now)
+        })
+        .collect())
+}
+
+/// One ticket with its photos and timeline, as the caller may see it.
+pub async fn detail<C: ConnectionTrait>(
+    db: &C,
+    user: &AuthUser,
+    t: ticket::Model,
+    now: DateTime<Utc>,
+) -> AppResult<TicketDetail> {
+    let parties = svc::parties_of(db, user, &t).await?;
+    let shows = svc::shows_requester(&parties, &t);
+    let photos = crate::services::attachments::for_ticket(db, t.id).await?;
+    let events = ticket_event::Entity::find()
+        .filter(ticket_event::Column::TicketId.eq(t.id))
+        .order_by_asc(ticket_event::Column::Id)
+        .all(db)
+        .await?;
+    let requester = t.requester_user_id;
+    let timeline = events
+        .into_iter()
+        .map(|e| {
+            let hidden = !shows && e.actor_user_id.is_some() && e.actor_user_id == requester;
+            TimelineEntry {
+                id: e.id,
+                attachment_ids: photos
+                    .iter()
+                    .filter(|p| p.event_id == Some(e.id))
+                    .map(|p| p.id)
+                    .collect(),
+                kind: e.kind,
+                actor_user_id: e.actor_user_id.filter(|_| !hidden),
+                actor_name: e.actor_name.filter(|_| !hidden),
+                from_status: e.from_status.as_deref().and_then(Status::parse),
+                to_status: e.to_status.as_deref().and_then(Status::parse),
+                note: e.note,
+                created_at: e.created_at,
+            }
+        })
+        .collect();
+    let name = category_names(db, std::iter::once(t.category_id))
+        .await?
+        .remove(&t.category_id)
+        .unwrap_or_default();
+    Ok(TicketDetail {
+        ticket: to_response(t, name, shows, now),
+        attachments: photos.into_iter().map(AttachmentResponse::from).collect(),
+        timeline,
+    })
+}
+
+pub fn etag(version: i32) -> String {
+    format!("\"{version}\"")
+}
+
+/// The version an `If-Match` header asks for: None when absent or `*`. A value that is no
+/// version of ours can never match (412).
+pub fn if_match(req: &HttpRequest) -> AppResult<Option<i32>> {
+    let Some(v) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let v = v.to_str().map_err(|_| AppError::PreconditionFailed)?.trim();
+    if v == "*" {
+        return Ok(None);
+    }
+    let v = v.strip_prefix("W/").unwrap_or(v);
+    Ok(Some(
+        v.trim_matches('"')
+            .parse::<i32>()
+            .map_err(|_| AppError::PreconditionFailed)?,
+    ))
+}
+
+/// 200 (or 201) with the ticket's detail and its `ETag`.
+pub fn with_etag(mut res: actix_web::HttpResponseBuilder, d: &TicketDetail) -> HttpResponse {
+    res.insert_header((header::ETAG, etag(d.ticket.version)))
+        .json(d)
+}
+
+/// Validates free text: trimmed, non-empty, at most `max` characters; line breaks allowed,
+/// other control characters not.
+pub fn clean_text(field: &str, value: &str, max: usize) -> AppResult<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(AppError::validation(field, "required", "must not be empty"));
+    }
+    if v.chars().count() > max {
+        return Err(AppError::validation(
+            field,
+            "too_long",
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if v.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(AppError::validation(
+            field,
+            "invalid",
+            "must not contain control characters",
+        ));
+    }
+    Ok(v.to_string())
+}
+
+/// [`clean_text`] for an optional field; blank counts as absent.
+pub fn clean_optional(
+    field: &str,
+    value: &Option<String>,
+    max: usize,
+) -> AppResult<Option<String>> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => clean_text(field, v, max).map(Some),
+    }
+}

@@ -1,0 +1,128 @@
+//! The notification outbox. A notification is written in the same transaction as the change it
+//! reports; `jobs::outbox` delivers it later, so nothing is lost when WeChat is down.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::error::AppResult;
+use entity::{notification, ticket};
+
+pub const PENDING: &str = "pending";
+pub const SENT: &str = "sent";
+pub const FAILED: &str = "failed";
+pub const SKIPPED: &str = "skipped";
+
+/// What happened, as configured templates are keyed (`LINLI_WECHAT_TEMPLATES`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// To the requester: the ticket's status changed.
+    TicketStatusChanged,
+    /// To the handler(s): a ticket was dispatched to them.
+    TicketAssigned,
+    /// To the handler(s): the requester urged the ticket.
+    TicketUrged,
+    /// To the staff of the level a ticket was escalated to.
+    TicketEscalated,
+}
+
+impl Event {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::TicketStatusChanged => "ticket_status_changed",
+            Event::TicketAssigned => "ticket_assigned",
+            Event::TicketUrged => "ticket_urged",
+            Event::TicketEscalated => "ticket_escalated",
+        }
+    }
+
+    /// Every event, for validating configuration and filters.
+    pub const ALL: [Event; 4] = [
+        Event::TicketStatusChanged,
+        Event::TicketAssigned,
+        Event::TicketUrged,
+        Event::TicketEscalated,
+    ];
+
+    pub fn parse(s: &str) -> Option<Event> {
+        Event::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+/// The message content; the worker maps it onto the template's fields.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Payload {
+    pub title: String,
+    pub status: String,
+    pub note: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// Queues one notification per recipient, on `db` (the caller's transaction).
+pub async fn enqueue<C: ConnectionTrait>(
+    db: &C,
+    event: Event,
+    t: &ticket::Model,
+    recipients: &[Uuid],
+    payload: &Payload,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let body = serde_json::to_string(payload).map_err(crate::error::AppError::internal)?;
+    let mut seen = std::collections::BTreeSet::new();
+    for r in recipients.iter().filter(|r| seen.insert(**r)) {
+        notification::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            event_type: Set(event.as_str().into()),
+            ticket_id: Set(Some(t.id)),
+            recipient_user_id: Set(*r),
+            street_id: Set(Some(t.street_id)),
+            community_id: Set(Some(t.community_id)),
+            payload: Set(body.clone()),
+            status: Set(PENDING.into()),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            locked_until: Set(None),
+            last_error: Set(None),
+            sent_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Puts a `failed` or `skipped` notification back in the queue, due now, with a fresh allowance of
+/// attempts. Conflict when it is pending or already sent.
+pub async fn retry<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<notification::Model> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let done = notification::Entity::update_many()
+        .col_expr(notification::Column::Status, Expr::value(PENDING))
+        .col_expr(notification::Column::Attempts, Expr::value(0))
+        .col_expr(notification::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(
+            notification::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(notification::Column::UpdatedAt, Expr::value(now))
+        .filter(notification::Column::Id.eq(id))
+        .filter(notification::Column::Status.is_in([FAILED, SKIPPED]))
+        .exec(db)
+        .await?;
+    if done.rows_affected == 0 {
+        return Err(crate::error::AppError::Conflict(
+            "only a failed or skipped notification can be retried".into(),
+        ));
+    }
+    notification::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(crate::error::AppError::NotFound)
+}
