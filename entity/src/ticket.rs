@@ -20,6 +20,8 @@ pub struct Model {
     pub requester_name: Option<String>,
     pub requester_resident_id: Option<Uuid>,
     pub created_by: Uuid,
+    /// The `Idempotency-Key` it was filed with, unique per filer.
+    pub idempotency_key: Option<String>,
     pub status: String,
     pub priority: Option<String>,
     pub triaged_at: Option<DateTimeUtc>,

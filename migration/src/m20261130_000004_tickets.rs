@@ -82,6 +82,7 @@ impl MigrationTrait for Migration {
                 .col(string_len_null(a("requester_name"), 50))
                 .col(uuid_null(a("requester_resident_id")))
                 .col(uuid(a("created_by")))
+                .col(string_len_null(a("idempotency_key"), 255))
                 .col(string_len(a("status"), 16))
                 .col(string_len_null(a("priority"), 8))
                 .col(timestamp_with_time_zone_null(a("triaged_at")))
@@ -128,6 +129,9 @@ impl MigrationTrait for Migration {
             index("tickets", &["handler_user_id"], false),
             index("tickets", &["escalate_at"], false),
             index("tickets", &["auto_close_at"], false),
+            // A retried filing finds the ticket its first attempt created, whatever happened to
+            // the stored response (see services::idempotency).
+            index("tickets", &["created_by", "idempotency_key"], true),
             index("tickets", &["deadline_at", "id"], false),
         ] {
             m.create_index(i).await?;

@@ -291,6 +291,8 @@ pub struct MyDataExport {
     pub access_log: Vec<AuditEventResponse>,
     /// Sign-in sessions (refresh tokens) on record, active or not.
     pub sessions: u64,
+    /// The tickets the caller filed (or that were filed for them), each with its timeline.
+    pub tickets: Vec<crate::routes::tickets::TicketDetail>,
 }
 
 /// Everything the system holds about the caller, as JSON.
@@ -360,6 +362,15 @@ pub async fn export_my_data(state: web::Data<AppState>, me: AuthUser) -> AppResu
         .into_iter()
         .map(BindingRequestResponse::from)
         .collect();
+    let mine = entity::ticket::Entity::find()
+        .filter(entity::ticket::Column::RequesterUserId.eq(me.id))
+        .order_by_asc(entity::ticket::Column::Id)
+        .all(db)
+        .await?;
+    let mut tickets = Vec::with_capacity(mine.len());
+    for t in mine {
+        tickets.push(crate::routes::tickets::detail(db, &me, t, state.clock.now()).await?);
+    }
     let sessions = refresh_token::Entity::find()
         .filter(refresh_token::Column::UserId.eq(me.id))
         .count(db)
@@ -385,6 +396,7 @@ pub async fn export_my_data(state: web::Data<AppState>, me: AuthUser) -> AppResu
             binding_requests: requests,
             access_log,
             sessions,
+            tickets,
         }))
 }
 

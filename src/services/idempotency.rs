@@ -5,6 +5,8 @@
 //! runs the handler; the others wait for its response. Keys live 24 hours. A claim left without a
 //! response for a minute (its process died) may be taken over; the handler's effects and the stored
 //! response are not one transaction, so a crash between the two can let one retry run again.
+//! Ticket filing closes that window itself: the key is stored on the ticket, unique per filer,
+//! in the filing transaction (services::tickets::file).
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;

@@ -192,16 +192,39 @@ pub struct NewTicket {
     pub resident_id: Option<Uuid>,
     /// Staff: the requester's name when they are not on the roster.
     pub requester_name: Option<String>,
+    /// The request's `Idempotency-Key`: a second filing with it returns the first ticket.
+    pub idempotency_key: Option<String>,
+}
+
+/// The ticket `user` already filed with `key`, if any.
+async fn filed_with<C: ConnectionTrait>(
+    db: &C,
+    user: &AuthUser,
+    key: Option<&str>,
+) -> AppResult<Option<ticket::Model>> {
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    Ok(ticket::Entity::find()
+        .filter(ticket::Column::CreatedBy.eq(user.id))
+        .filter(ticket::Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await?)
 }
 
 /// Files a ticket. A resident files for their own household's compound (and any of its
 /// buildings); staff file anywhere their `TicketFile` scope reaches, with the channel recorded.
+/// With an idempotency key already used by this filer, returns that ticket instead (the HTTP
+/// layer's replay normally answers first; this holds even when its stored response was lost).
 pub async fn file<C: ConnectionTrait>(
     db: &C,
     user: &AuthUser,
     input: NewTicket,
     now: DateTime<Utc>,
 ) -> AppResult<ticket::Model> {
+    if let Some(t) = filed_with(db, user, input.idempotency_key.as_deref()).await? {
+        return Ok(t);
+    }
     let (cmp, household_id, requester_user_id, requester_name, requester_resident_id, channel) =
         match input.channel {
             None | Some(Channel::MiniProgram) => {
@@ -341,6 +364,7 @@ pub async fn file<C: ConnectionTrait>(
         requester_name: Set(requester_name),
         requester_resident_id: Set(requester_resident_id),
         created_by: Set(user.id),
+        idempotency_key: Set(input.idempotency_key.clone()),
         status: Set(Status::Submitted.as_str().into()),
         priority: Set(None),
         triaged_at: Set(None),
@@ -368,7 +392,10 @@ pub async fn file<C: ConnectionTrait>(
         updated_at: Set(now),
     }
     .insert(db)
-    .await?;
+    .await
+    .map_err(crate::services::territory::conflict_on_duplicate(
+        "a ticket with this Idempotency-Key is being filed; retry to get it",
+    ))?;
     let note = (channel != Channel::MiniProgram).then(|| format!("channel: {}", channel.as_str()));
     let ev = timeline(
         db,

@@ -673,6 +673,51 @@ async fn fifty_concurrent_posts_with_one_idempotency_key_create_one_ticket() {
     assert!(created_ids.contains(v["id"].as_str().unwrap()));
 }
 
+/// The stored response of the first filing is lost (the process died between committing the
+/// ticket and storing it): a retry still finds the ticket instead of filing a second one.
+#[tokio::test]
+async fn a_retry_whose_stored_response_was_lost_still_files_one_ticket() {
+    let app = spawn_app().await;
+    let w = world(&app, "崩").await;
+    let body = ticket_body(&w, "崩溃窗口");
+    let send = || {
+        app.request(Method::POST, "/api/v1/tickets", Some(&w.resident))
+            .header("Idempotency-Key", "crash-window-1")
+            .json(&body)
+            .send()
+    };
+    let first: Value = send().await.unwrap().json().await.unwrap();
+    entity::idempotency_key::Entity::delete_many()
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    let res = send().await.unwrap();
+    assert_eq!(res.status(), 201);
+    assert!(
+        res.headers().get("idempotent-replayed").is_none(),
+        "not a replay"
+    );
+    let again: Value = res.json().await.unwrap();
+    assert_eq!(again["id"], first["id"]);
+    let n = entity::ticket::Entity::find()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    // Keys are per filer: the same key from someone else is their own ticket.
+    let res = app
+        .request(Method::POST, "/api/v1/tickets", Some(&w.staff))
+        .header("Idempotency-Key", "crash-window-1")
+        .json(
+            &json!({"category_id": w.category, "title": "代报", "description": "电话",
+            "compound_id": w.t.compound, "channel": "phone", "requester_name": "赵"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+}
+
 /// Two API replicas run their jobs against one database at the same time: each level is
 /// reached once, with one timeline entry and one notification per recipient.
 #[tokio::test]
@@ -731,4 +776,38 @@ async fn escalation_happens_once_per_level_with_two_replicas() {
         .unwrap();
     // Per ticket: the grid manager, the community staff member, the street admin.
     assert_eq!(notes, 5 * 3);
+}
+
+#[tokio::test]
+async fn a_residents_tickets_are_in_their_export_and_outlive_their_erased_account() {
+    let app = spawn_app().await;
+    let w = world(&app, "删").await;
+    let t = file(&app, &w.resident, &ticket_body(&w, "我的诉求")).await;
+    act_ok(&app, &w.resident, &t["id"], "urge", json!({})).await;
+    let export: Value = app
+        .get("/api/v1/me/export", &w.resident)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(export["tickets"][0]["id"], t["id"]);
+    assert_eq!(kinds(&export["tickets"][0]), ["filed", "urge"]);
+
+    let res = app.delete("/api/v1/me", &w.resident).await;
+    assert_eq!(res.status(), 204);
+    // The community keeps the ticket in its ledger, without the requester.
+    let kept = get_ticket(&app, &w.staff, &t["id"]).await;
+    assert_eq!(kept["title"], "我的诉求");
+    assert_eq!(kept["requester_user_id"], Value::Null);
+    assert_eq!(kept["requester_name"], Value::Null);
+    for e in kept["timeline"].as_array().unwrap() {
+        assert_ne!(e["actor_user_id"], w.resident_id.to_string());
+        assert_eq!(e["actor_name"], Value::Null);
+    }
+    let queued = entity::notification::Entity::find()
+        .filter(entity::notification::Column::RecipientUserId.eq(w.resident_id))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(queued, 0);
 }

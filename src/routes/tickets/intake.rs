@@ -1,6 +1,6 @@
 //! Filing a ticket and reading one.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -59,9 +59,16 @@ pub struct CreateTicketRequest {
 pub async fn create_ticket(
     state: web::Data<AppState>,
     user: AuthUser,
+    req: HttpRequest,
     body: Json<CreateTicketRequest>,
 ) -> AppResult<HttpResponse> {
     let b = body.into_inner();
+    // Validated by the idempotency middleware (1–255 visible characters) before we get here.
+    let idempotency_key = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let input = NewTicket {
         category_id: b.category_id,
         title: clean_text("title", &b.title, 50)?,
@@ -74,6 +81,7 @@ pub async fn create_ticket(
         channel: b.channel,
         resident_id: b.resident_id,
         requester_name: clean_optional("requester_name", &b.requester_name, 50)?,
+        idempotency_key,
     };
     let now = state.clock.now();
     let txn = state.db.begin().await?;
