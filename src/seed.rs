@@ -256,6 +256,7 @@ where
         ),
     ];
     let mut out = Vec::new();
+    let mut resident_user = None;
     for (username, display, role, scope_id, scope) in accounts {
         let pw = password();
         let u = crate::services::auth::create_user(&txn, username, pw.clone(), display, false)
@@ -272,6 +273,9 @@ where
         }
         .insert(&txn)
         .await?;
+        if role == Role::Resident {
+            resident_user = Some((u.id, display, scope_id));
+        }
         out.push(DemoUser {
             username: username.into(),
             password: pw,
@@ -279,6 +283,84 @@ where
             scope: scope.into(),
         });
     }
+    if let Some((id, display, household)) = resident_user {
+        demo_tickets(&txn, id, display, household, now).await?;
+    }
     txn.commit().await?;
     Ok(out)
+}
+
+/// A few tickets from the demo resident, waiting for triage.
+async fn demo_tickets<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    display: &str,
+    household_id: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    use crate::auth::extractor::Assignment;
+    use crate::services::{ticket_settings, tickets};
+    let hh = household::Entity::find_by_id(household_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo household missing"))?;
+    let community = entity::community::Entity::find_by_id(hh.community_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo community missing"))?;
+    let categories = ticket_settings::list_categories(db, &community).await?;
+    let mut resident = crate::auth::AuthUser::for_policy(
+        user_id,
+        vec![Assignment {
+            id: Uuid::nil(),
+            role: Role::Resident,
+            scope_type: crate::auth::ScopeType::Household,
+            scope_id: household_id,
+        }],
+    );
+    resident.display_name = display.into();
+    for (category, title, description, building) in [
+        (
+            "设施维修",
+            "楼道灯不亮",
+            "1单元3楼到6楼的楼道灯坏了一周，晚上很黑。",
+            true,
+        ),
+        (
+            "停车",
+            "消防通道被占",
+            "小区东门消防通道每天晚上都停满了车。",
+            false,
+        ),
+        (
+            "建议",
+            "增加健身器材",
+            "希望在中心花园增加几件适合老人的健身器材。",
+            false,
+        ),
+    ] {
+        let category_id = categories
+            .iter()
+            .find(|c| c.name == category)
+            .map(|c| c.id)
+            .ok_or_else(|| anyhow::anyhow!("category {category} missing"))?;
+        let input = tickets::NewTicket {
+            category_id,
+            title: title.into(),
+            description: description.into(),
+            compound_id: hh.compound_id,
+            building_id: building.then_some(hh.building_id),
+            location: None,
+            anonymous: false,
+            attachment_ids: Vec::new(),
+            channel: None,
+            resident_id: None,
+            requester_name: None,
+            idempotency_key: None,
+        };
+        tickets::file(db, &resident, input, now)
+            .await
+            .map_err(|e| anyhow::anyhow!("filing the demo ticket {title}: {e}"))?;
+    }
+    Ok(())
 }

@@ -251,6 +251,7 @@ pub async fn file<C: ConnectionTrait>(
                         "only staff filing on a resident's behalf name the resident",
                     ));
                 }
+                limit_filings(db, user, now).await?;
                 let hh = entity::household::Entity::find_by_id(hh_id)
                     .one(db)
                     .await?
@@ -410,6 +411,36 @@ pub async fn file<C: ConnectionTrait>(
     .await?;
     attachments::link(db, user.id, &input.attachment_ids, t.id, ev).await?;
     Ok(t)
+}
+
+/// How many tickets a resident may file in [`FILING_WINDOW`] (staff filing on residents' behalf
+/// are not limited).
+pub const MAX_FILINGS_PER_WINDOW: u64 = 10;
+pub const FILING_WINDOW: Duration = Duration::hours(24);
+
+/// 429 when the resident already filed [`MAX_FILINGS_PER_WINDOW`] tickets in the window, with the
+/// time until the oldest of them leaves it.
+async fn limit_filings<C: ConnectionTrait>(
+    db: &C,
+    user: &AuthUser,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let recent: Vec<DateTime<Utc>> = ticket::Entity::find()
+        .select_only()
+        .column(ticket::Column::CreatedAt)
+        .filter(ticket::Column::CreatedBy.eq(user.id))
+        .filter(ticket::Column::CreatedAt.gt(now - FILING_WINDOW))
+        .order_by_desc(ticket::Column::CreatedAt)
+        .limit(MAX_FILINGS_PER_WINDOW)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if (recent.len() as u64) < MAX_FILINGS_PER_WINDOW {
+        return Ok(());
+    }
+    let oldest = recent.last().copied().unwrap_or(now);
+    let wait = (oldest + FILING_WINDOW - now).to_std().unwrap_or_default();
+    Err(AppError::RateLimited { retry_after: wait })
 }
 
 async fn category_of<C: ConnectionTrait>(

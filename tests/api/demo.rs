@@ -79,6 +79,26 @@ async fn demo_seed_creates_the_street_its_communities_and_a_working_account_per_
         1,
         "a resident sees only their household"
     );
+    // The demo resident has filed three tickets, waiting for the community to triage them.
+    let mine: Value = app
+        .get("/api/v1/tickets?mine=true", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 3);
+    let staff = users
+        .iter()
+        .find(|u| u.username == "haichao_staff")
+        .unwrap();
+    let staff = token_of(&app.login(&staff.username, &staff.password).await);
+    let waiting: Value = app
+        .get("/api/v1/tickets?status=submitted", &staff)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(waiting["items"].as_array().unwrap().len(), 3);
 }
 
 #[tokio::test]

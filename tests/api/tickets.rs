@@ -811,3 +811,29 @@ async fn a_residents_tickets_are_in_their_export_and_outlive_their_erased_accoun
         .unwrap();
     assert_eq!(queued, 0);
 }
+
+#[tokio::test]
+async fn a_resident_may_file_ten_tickets_a_day() {
+    let app = spawn_app().await;
+    let w = world(&app, "限").await;
+    for i in 0..10 {
+        file(&app, &w.resident, &ticket_body(&w, &format!("第{i}件"))).await;
+    }
+    let res = app
+        .post("/api/v1/tickets", &w.resident, &ticket_body(&w, "第十一件"))
+        .await;
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry > 23 * 3600, "retry after {retry}");
+    assert_problem(res, 429, "rate_limited").await;
+    // Staff taking calls are not limited by it; and a day later the resident may file again.
+    let mut body = ticket_body(&w, "电话");
+    body["channel"] = json!("phone");
+    body["requester_name"] = json!("钱");
+    file(&app, &w.staff, &body).await;
+    app.clock.advance(Duration::hours(24));
+    file(&app, &w.resident, &ticket_body(&w, "次日")).await;
+}

@@ -53,6 +53,7 @@ pub struct CreateTicketRequest {
         (status = 201, body = TicketDetail, headers(("ETag" = String), ("Location" = String))),
         (status = 403, description = "Neither a resident with a household nor staff who may file here"),
         (status = 404, description = "The compound is outside the caller's scope"),
+        (status = 429, description = "The resident already filed 10 tickets in the last 24 hours (see Retry-After)"),
     ))]
 #[post("/tickets")]
 #[tracing::instrument(skip_all, fields(user = %user.id))]
