@@ -14,32 +14,10 @@ use std::time::{Duration, Instant};
 
 use linli::config::Settings;
 use linli::Application;
-use sea_orm::{ConnectionTrait, Database};
 
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-async fn fresh_db() -> anyhow::Result<String> {
-    let name = format!("linli_bench_{}", uuid::Uuid::now_v7().simple());
-    Ok(match std::env::var("BENCH_DATABASE_URL") {
-        Ok(base) if base.starts_with("postgres") => {
-            let admin = Database::connect(base.as_str()).await?;
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await?;
-            let (prefix, _) = base.rsplit_once('/').unwrap_or((&base, ""));
-            format!("{prefix}/{name}")
-        }
-        _ => format!(
-            "sqlite://{}?mode=rwc",
-            std::env::temp_dir().join(format!("{name}.db")).display()
-        ),
-    })
-}
+#[path = "common/mod.rs"]
+mod common;
+use common::{backend, env_or, fresh_db};
 
 async fn run(ping: bool, seconds: u64, concurrency: u64) -> anyhow::Result<f64> {
     let vars: HashMap<&str, String> = HashMap::from([
@@ -107,11 +85,7 @@ async fn run(ping: bool, seconds: u64, concurrency: u64) -> anyhow::Result<f64> 
 async fn main() -> anyhow::Result<()> {
     let seconds = env_or("BENCH_SECONDS", 5);
     let concurrency = env_or("BENCH_CONCURRENCY", 16);
-    let backend = if std::env::var("BENCH_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres")) {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let backend = backend();
     let without = run(false, seconds, concurrency).await?;
     let with = run(true, seconds, concurrency).await?;
     println!("GET /api/v1/streets, {backend}, {concurrency} clients, {seconds}s each");

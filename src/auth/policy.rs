@@ -351,6 +351,24 @@ impl Scope {
     }
 }
 
+impl Scope {
+    /// The same reach as [`Scope::condition`], as separate `column = id` terms whose union it
+    /// is: None when the scope is everything. A keyset page can then walk one index per term
+    /// (`(column, sort key)`) and merge, instead of sorting every row an OR of terms matches.
+    pub fn terms<E: Scoped>(&self) -> Option<Vec<(E::Column, Uuid)>> {
+        if self.everything {
+            return None;
+        }
+        let mut out = Vec::new();
+        for (level, ids) in &self.ids {
+            if let Some(col) = E::column(*level) {
+                out.extend(ids.iter().map(|id| (col, *id)));
+            }
+        }
+        Some(out)
+    }
+}
+
 fn never() -> SimpleExpr {
     Expr::val(1).eq(0)
 }

@@ -120,8 +120,14 @@ pub enum After {
     Due(Option<DateTime<Utc>>, Uuid),
 }
 
-/// One page of the caller's tickets. Each page is one indexed range scan: the cost does not
-/// grow with the pages before it.
+/// Beyond this many scope terms a page is one query over their OR (sorted by the database)
+/// rather than one index walk per term.
+const MAX_MERGED_TERMS: usize = 32;
+
+/// One page of the caller's tickets. The caller's scope is a union of terms (`community_id = …`,
+/// `requester_user_id = …`, …); each term is walked along its own `(column, sort key)` index for
+/// at most one page and the results merged, so the cost of a page depends on the page size and
+/// the number of terms, not on the size of the table.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     user: &AuthUser,
@@ -132,44 +138,28 @@ pub async fn list<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<(Vec<ticket::Model>, Option<After>)> {
     let scope = policy::scope(db, user, Action::TicketRead).await?;
-    let mut sel = ticket::Entity::find()
-        .filter(scope.condition::<ticket::Entity>())
-        .filter(condition(user, f, now));
-    match sort {
-        Sort::Created => {
-            sel = sel.order_by_desc(ticket::Column::Id);
-            if let Some(After::Created(id)) = after {
-                sel = sel.filter(ticket::Column::Id.lt(id));
-            }
-        }
-        Sort::Due => {
-            sel = sel
-                .order_by_asc(Expr::col(ticket::Column::DeadlineAt).is_null())
-                .order_by_asc(ticket::Column::DeadlineAt)
-                .order_by_asc(ticket::Column::Id);
-            match after {
-                Some(After::Due(Some(d), id)) => {
-                    sel = sel.filter(
-                        Condition::any()
-                            .add(ticket::Column::DeadlineAt.gt(d))
-                            .add(
-                                Condition::all()
-                                    .add(ticket::Column::DeadlineAt.eq(d))
-                                    .add(ticket::Column::Id.gt(id)),
-                            )
-                            .add(ticket::Column::DeadlineAt.is_null()),
-                    );
-                }
-                Some(After::Due(None, id)) => {
-                    sel = sel
-                        .filter(ticket::Column::DeadlineAt.is_null())
-                        .filter(ticket::Column::Id.gt(id));
-                }
-                _ => {}
-            }
-        }
+    let base = ticket::Entity::find().filter(condition(user, f, now));
+    let selects: Vec<Select<ticket::Entity>> = match scope.terms::<ticket::Entity>() {
+        None => vec![base],
+        Some(terms) if terms.len() <= MAX_MERGED_TERMS => terms
+            .into_iter()
+            .map(|(col, id)| base.clone().filter(col.eq(id)))
+            .collect(),
+        Some(_) => vec![base.filter(scope.condition::<ticket::Entity>())],
+    };
+    let mut rows: Vec<ticket::Model> = Vec::new();
+    for sel in selects {
+        rows.extend(page(db, sel, sort, after, limit + 1).await?);
     }
-    let mut rows = sel.limit(limit + 1).all(db).await?;
+    rows.sort_by(|a, b| match sort {
+        Sort::Created => b.id.cmp(&a.id),
+        Sort::Due => (a.deadline_at.is_none(), a.deadline_at, a.id).cmp(&(
+            b.deadline_at.is_none(),
+            b.deadline_at,
+            b.id,
+        )),
+    });
+    rows.dedup_by_key(|t| t.id);
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     let next = match rows.last() {
@@ -180,6 +170,65 @@ pub async fn list<C: ConnectionTrait>(
         _ => None,
     };
     Ok((rows, next))
+}
+
+/// At most `n` rows of `base` after `after`, in `sort` order.
+async fn page<C: ConnectionTrait>(
+    db: &C,
+    base: Select<ticket::Entity>,
+    sort: Sort,
+    after: Option<After>,
+    n: u64,
+) -> AppResult<Vec<ticket::Model>> {
+    Ok(match (sort, after) {
+        (Sort::Created, after) => {
+            let mut sel = base.order_by_desc(ticket::Column::Id);
+            if let Some(After::Created(id)) = after {
+                sel = sel.filter(ticket::Column::Id.lt(id));
+            }
+            sel.limit(n).all(db).await?
+        }
+        // Two index ranges one after the other, (deadline_at, id) then the undated by id, rather
+        // than one ORDER BY over an expression that would sort every matching row per page.
+        (Sort::Due, Some(After::Due(None, id))) => undated(base, Some(id), n, db).await?,
+        (Sort::Due, after) => {
+            let mut sel = base
+                .clone()
+                .filter(ticket::Column::DeadlineAt.is_not_null())
+                .order_by_asc(ticket::Column::DeadlineAt)
+                .order_by_asc(ticket::Column::Id);
+            if let Some(After::Due(Some(d), id)) = after {
+                // `deadline_at >= d` bounds the index range; the OR only trims its first key.
+                sel = sel.filter(ticket::Column::DeadlineAt.gte(d)).filter(
+                    Condition::any()
+                        .add(ticket::Column::DeadlineAt.gt(d))
+                        .add(ticket::Column::Id.gt(id)),
+                );
+            }
+            let mut rows = sel.limit(n).all(db).await?;
+            let missing = n - rows.len() as u64;
+            if missing > 0 {
+                rows.extend(undated(base, None, missing, db).await?);
+            }
+            rows
+        }
+    })
+}
+
+/// Tickets without a deadline, by id, after `after`.
+async fn undated<C: ConnectionTrait>(
+    base: Select<ticket::Entity>,
+    after: Option<Uuid>,
+    limit: u64,
+    db: &C,
+) -> AppResult<Vec<ticket::Model>> {
+    let mut sel = base
+        .filter(ticket::Column::DeadlineAt.is_null())
+        .order_by_asc(ticket::Column::Id);
+    if let Some(id) = after {
+        sel = sel.filter(ticket::Column::Id.gt(id));
+    }
+    Ok(sel.limit(limit).all(db).await?)
 }
 
 /// Tickets per value of one dimension.

@@ -760,3 +760,38 @@ async fn filing_rejects_bad_input_with_the_field_named() {
     let p = assert_problem(res, 400, "validation_failed").await;
     assert_eq!(p["errors"][0]["field"], "handler_user_id");
 }
+
+/// A ticket reached by two of the caller's scope terms (their community, and being its
+/// requester) is listed once, on every page and in both orders.
+#[tokio::test]
+async fn tickets_reached_twice_by_the_scope_are_listed_once() {
+    let app = spawn_app().await;
+    let w = world(&app, "重叠").await;
+    let mut expected = HashSet::new();
+    for i in 0..5 {
+        let mut body = ticket_body(&w, &format!("代报{i}"));
+        body["channel"] = json!("phone");
+        body["requester_name"] = json!("老王");
+        let t = file(&app, &w.staff, &body).await;
+        if i % 2 == 0 {
+            act_ok(
+                &app,
+                &w.staff,
+                &t["id"],
+                "triage",
+                json!({"priority": "green"}),
+            )
+            .await;
+        }
+        expected.insert(t["id"].as_str().unwrap().to_string());
+    }
+    expected.insert(
+        file(&app, &w.resident, &ticket_body(&w, "居民")).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    );
+    assert_eq!(ids_in(&app, &w.staff, "").await, expected);
+    assert_eq!(ids_in(&app, &w.staff, "&sort=due").await, expected);
+    assert_eq!(ids_in(&app, &w.staff, "&mine=true").await.len(), 5);
+}
