@@ -21,7 +21,7 @@ use common::{backend, env_or, fresh_db};
 
 async fn run(ping: bool, seconds: u64, concurrency: u64) -> anyhow::Result<f64> {
     let vars: HashMap<&str, String> = HashMap::from([
-        ("DATABASE_URL", fresh_db().await?),
+        ("DATABASE_URL", fresh_db().await?.0),
         ("LINLI_BIND", "127.0.0.1:0".into()),
         (
             "LINLI_JWT_SECRET",

@@ -15,7 +15,10 @@ use chrono::{Datelike, NaiveDate};
 use linli::config::Settings;
 use linli::Application;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
-use sea_orm::{ConnectionTrait, Database};
+
+#[path = "common/mod.rs"]
+mod common;
+use common::{backend, env_or, fresh_db};
 use serde_json::{json, Value};
 
 const HEADER: [&str; 10] = [
@@ -30,31 +33,6 @@ const HEADER: [&str; 10] = [
     "与户主关系",
     "标签",
 ];
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-async fn fresh_db() -> anyhow::Result<(String, Option<std::path::PathBuf>)> {
-    let name = format!("linli_bench_{}", uuid::Uuid::now_v7().simple());
-    Ok(match std::env::var("BENCH_DATABASE_URL") {
-        Ok(base) if base.starts_with("postgres") => {
-            let admin = Database::connect(base.as_str()).await?;
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await?;
-            let (prefix, _) = base.rsplit_once('/').unwrap_or((&base, ""));
-            (format!("{prefix}/{name}"), None)
-        }
-        _ => {
-            let path = std::env::temp_dir().join(format!("{name}.db"));
-            (format!("sqlite://{}?mode=rwc", path.display()), Some(path))
-        }
-    })
-}
 
 fn id_number(birth: NaiveDate, seq: u32) -> String {
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -176,11 +154,7 @@ fn ms(d: Duration) -> String {
 async fn main() -> anyhow::Result<()> {
     let runs = env_or("BENCH_RUNS", 3) as u32;
     let rows = env_or("BENCH_ROWS", 10_000) as usize;
-    let backend = if std::env::var("BENCH_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres")) {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let backend = backend();
     let (db_url, sqlite_file) = fresh_db().await?;
     let vars: HashMap<&str, String> = HashMap::from([
         ("DATABASE_URL", db_url),

@@ -63,7 +63,7 @@ fn id(v: &Value) -> anyhow::Result<Uuid> {
 }
 
 async fn setup(n: u64) -> anyhow::Result<Setup> {
-    let db_url = fresh_db().await?;
+    let db_url = fresh_db().await?.0;
     let vars: HashMap<&str, String> = HashMap::from([
         ("DATABASE_URL", db_url.clone()),
         ("LINLI_BIND", "127.0.0.1:0".into()),

@@ -10,8 +10,8 @@ pub fn env_or(name: &str, default: u64) -> u64 {
 }
 
 /// A new database: on the PostgreSQL server of `BENCH_DATABASE_URL` when it is set, else a new
-/// SQLite file in the temp directory.
-pub async fn fresh_db() -> anyhow::Result<String> {
+/// SQLite file in the temp directory (whose path is returned too, for removal).
+pub async fn fresh_db() -> anyhow::Result<(String, Option<std::path::PathBuf>)> {
     let name = format!("linli_bench_{}", uuid::Uuid::now_v7().simple());
     Ok(match std::env::var("BENCH_DATABASE_URL") {
         Ok(base) if base.starts_with("postgres") => {
@@ -20,12 +20,12 @@ pub async fn fresh_db() -> anyhow::Result<String> {
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await?;
             let (prefix, _) = base.rsplit_once('/').unwrap_or((&base, ""));
-            format!("{prefix}/{name}")
+            (format!("{prefix}/{name}"), None)
         }
-        _ => format!(
-            "sqlite://{}?mode=rwc",
-            std::env::temp_dir().join(format!("{name}.db")).display()
-        ),
+        _ => {
+            let path = std::env::temp_dir().join(format!("{name}.db"));
+            (format!("sqlite://{}?mode=rwc", path.display()), Some(path))
+        }
     })
 }
 

@@ -402,14 +402,7 @@ async fn an_attached_photo_is_visible_to_whoever_may_see_its_ticket() {
     assert_eq!(download_status(&app, &other.resident, &a["id"]).await, 404);
     // The property company serving the compound sees tickets by assignment only.
     assert_eq!(download_status(&app, &w.property, &a["id"]).await, 404);
-    act_ok(
-        &app,
-        &w.staff,
-        &t["id"],
-        "triage",
-        json!({"priority": "green"}),
-    )
-    .await;
+    triage(&app, &w.staff, &t["id"], "green").await;
     act_ok(
         &app,
         &w.staff,

@@ -51,14 +51,7 @@ fn both_templates() -> String {
 /// The WeChat resident files a ticket and the community staff triage it (green).
 async fn triaged(s: &Setup, title: &str) -> Value {
     let t = file(&s.app, &s.wx, &ticket_body(&s.w, title)).await;
-    act_ok(
-        &s.app,
-        &s.w.staff,
-        &t["id"],
-        "triage",
-        json!({"priority": "green"}),
-    )
-    .await;
+    triage(&s.app, &s.w.staff, &t["id"], "green").await;
     t
 }
 
@@ -353,14 +346,7 @@ async fn without_wechat_credentials_notifications_are_skipped() {
     .await;
     let w = world(&app, "nt6").await;
     let t = file(&app, &w.resident, &ticket_body(&w, "井盖松动")).await;
-    act_ok(
-        &app,
-        &w.staff,
-        &t["id"],
-        "triage",
-        json!({"priority": "red"}),
-    )
-    .await;
+    triage(&app, &w.staff, &t["id"], "red").await;
     let done = round(&app).await;
     assert!(done.skipped >= 1, "{done:?}");
     assert_eq!((done.sent, done.failed, done.retried), (0, 0, 0));

@@ -58,7 +58,7 @@ fn close_to(v: &Value, expected: f64) -> bool {
 
 /// Triages (with `priority`), dispatches to the world's property company and has it accepted.
 async fn accept(app: &TestApp, w: &World, id: &Value, priority: &str) {
-    act_ok(app, &w.staff, id, "triage", json!({"priority": priority})).await;
+    triage(app, &w.staff, id, priority).await;
     act_ok(
         app,
         &w.staff,
@@ -132,24 +132,10 @@ async fn stats_count_tickets_by_status_colour_category_and_compound() {
     let mut body = ticket_body(&w, "垃圾未清运");
     body["category_id"] = json!(cats[1].0);
     let t = file(&app, &w.resident, &body).await;
-    act_ok(
-        &app,
-        &w.staff,
-        &t["id"],
-        "triage",
-        json!({"priority": "green"}),
-    )
-    .await;
+    triage(&app, &w.staff, &t["id"], "green").await;
     // Red, assigned.
     let t = file(&app, &w.resident, &ticket_body(&w, "外墙渗水")).await;
-    act_ok(
-        &app,
-        &w.staff,
-        &t["id"],
-        "triage",
-        json!({"priority": "red"}),
-    )
-    .await;
+    triage(&app, &w.staff, &t["id"], "red").await;
     act_ok(
         &app,
         &w.staff,
@@ -310,14 +296,7 @@ async fn stats_are_scoped_like_the_list_and_refused_to_residents() {
             json!({"street_id": w.t.street, "name": "别家物业"}),
         )
         .await;
-    act_ok(
-        &app,
-        &w.staff,
-        &elsewhere["id"],
-        "triage",
-        json!({"priority": "orange"}),
-    )
-    .await;
+    triage(&app, &w.staff, &elsewhere["id"], "orange").await;
     act_ok(
         &app,
         &w.staff,
@@ -371,14 +350,7 @@ async fn filters_narrow_the_stats() {
     let mut body = ticket_body(&w, "乙");
     body["category_id"] = json!(cats[1].0);
     let b = file(&app, &w.resident, &body).await;
-    act_ok(
-        &app,
-        &w.staff,
-        &b["id"],
-        "triage",
-        json!({"priority": "red"}),
-    )
-    .await;
+    triage(&app, &w.staff, &b["id"], "red").await;
     file(
         &app,
         &w.staff,

@@ -192,14 +192,7 @@ async fn only_the_right_roles_may_perform_each_verb() {
     // A ticket at each stage, dispatched to the property company.
     let submitted = file(&app, &w.resident, &ticket_body(&w, "待分类")).await["id"].clone();
     let triaged = file(&app, &w.resident, &ticket_body(&w, "待派")).await["id"].clone();
-    act_ok(
-        &app,
-        &w.staff,
-        &triaged,
-        "triage",
-        json!({"priority": "green"}),
-    )
-    .await;
+    triage(&app, &w.staff, &triaged, "green").await;
     let accepted = accepted_ticket(&app, &w, "在办").await["id"].clone();
     let resolved = accepted_ticket(&app, &w, "待确认").await["id"].clone();
     act_ok(
@@ -526,7 +519,7 @@ async fn due_order_puts_the_soonest_deadline_first_and_undated_last() {
     ] {
         let t = file(&app, &w.resident, &ticket_body(&w, title)).await;
         if let Some(p) = priority {
-            act_ok(&app, &w.staff, &t["id"], "triage", json!({"priority": p})).await;
+            triage(&app, &w.staff, &t["id"], p).await;
         }
         expected.push((title, t["id"].as_str().unwrap().to_string()));
     }
@@ -564,7 +557,7 @@ async fn an_anonymous_requester_is_hidden_from_the_property_company_but_not_from
         w.resident_id.to_string(),
         "the requester sees themself"
     );
-    act_ok(&app, &w.staff, &id, "triage", json!({"priority": "orange"})).await;
+    triage(&app, &w.staff, &id, "orange").await;
     let t = act_ok(
         &app,
         &w.staff,
@@ -739,14 +732,7 @@ async fn filing_rejects_bad_input_with_the_field_named() {
     }
     // Dispatch names exactly one target, and only eligible people.
     let t = file(&app, &w.resident, &ticket_body(&w, "派单")).await;
-    act_ok(
-        &app,
-        &w.staff,
-        &t["id"],
-        "triage",
-        json!({"priority": "green"}),
-    )
-    .await;
+    triage(&app, &w.staff, &t["id"], "green").await;
     let res = act(&app, &w.staff, &t["id"], "assign", json!({})).await;
     assert_problem(res, 400, "validation_failed").await;
     let res = act(
@@ -774,14 +760,7 @@ async fn tickets_reached_twice_by_the_scope_are_listed_once() {
         body["requester_name"] = json!("老王");
         let t = file(&app, &w.staff, &body).await;
         if i % 2 == 0 {
-            act_ok(
-                &app,
-                &w.staff,
-                &t["id"],
-                "triage",
-                json!({"priority": "green"}),
-            )
-            .await;
+            triage(&app, &w.staff, &t["id"], "green").await;
         }
         expected.insert(t["id"].as_str().unwrap().to_string());
     }

@@ -191,12 +191,17 @@ pub async fn act_ok(app: &TestApp, token: &str, id: &Value, verb: &str, body: Va
     serde_json::from_str(&text).expect("json")
 }
 
+/// Triages ticket `id` as `token` with `priority` (asserting 200) and returns it.
+pub async fn triage(app: &TestApp, token: &str, id: &Value, priority: &str) -> Value {
+    act_ok(app, token, id, "triage", json!({ "priority": priority })).await
+}
+
 /// Files a ticket and takes it through triage (green), dispatch to the property company and
 /// acceptance; returns the accepted ticket.
 pub async fn accepted_ticket(app: &TestApp, w: &World, title: &str) -> Value {
     let t = file(app, &w.resident, &ticket_body(w, title)).await;
     let id = &t["id"];
-    act_ok(app, &w.staff, id, "triage", json!({"priority": "green"})).await;
+    triage(app, &w.staff, id, "green").await;
     act_ok(
         app,
         &w.staff,

@@ -160,14 +160,7 @@ async fn an_orange_ticket_escalates_one_level_per_interval_up_to_the_street() {
     let w = world(&app, "橙").await;
     let t = file(&app, &w.resident, &ticket_body(&w, "小区道路破损")).await;
     let id = t["id"].clone();
-    let t = act_ok(
-        &app,
-        &w.grid_manager,
-        &id,
-        "triage",
-        json!({"priority": "orange"}),
-    )
-    .await;
+    let t = triage(&app, &w.grid_manager, &id, "orange").await;
     assert_eq!(
         time(&t["due_at"]) - time(&t["triaged_at"]),
         Duration::days(30)
@@ -266,7 +259,7 @@ async fn a_red_ticket_needs_a_follow_up_every_seven_days_and_auto_closes_when_un
     let w = world(&app, "红").await;
     let t = file(&app, &w.resident, &ticket_body(&w, "违章搭建")).await;
     let id = t["id"].clone();
-    let t = act_ok(&app, &w.council, &id, "triage", json!({"priority": "red"})).await;
+    let t = triage(&app, &w.council, &id, "red").await;
     assert_eq!(
         t["due_at"],
         Value::Null,
@@ -524,27 +517,13 @@ async fn the_deadline_policy_is_per_community_and_changed_by_its_staff() {
     assert_eq!(p["green_days"], 3);
 
     let t = file(&app, &w.resident, &ticket_body(&w, "快办")).await;
-    let t = act_ok(
-        &app,
-        &w.staff,
-        &t["id"],
-        "triage",
-        json!({"priority": "green"}),
-    )
-    .await;
+    let t = triage(&app, &w.staff, &t["id"], "green").await;
     assert_eq!(
         time(&t["due_at"]) - time(&t["triaged_at"]),
         Duration::days(3)
     );
     let t = file(&app, &w.resident, &ticket_body(&w, "难办")).await;
-    let t = act_ok(
-        &app,
-        &w.staff,
-        &t["id"],
-        "triage",
-        json!({"priority": "red"}),
-    )
-    .await;
+    let t = triage(&app, &w.staff, &t["id"], "red").await;
     assert_eq!(
         time(&t["next_follow_up_at"]) - time(&t["triaged_at"]),
         Duration::days(2)
@@ -733,14 +712,7 @@ async fn escalation_happens_once_per_level_with_two_replicas() {
     let mut ids = Vec::new();
     for i in 0..5 {
         let t = file(&app, &w.resident, &ticket_body(&w, &format!("超期{i}"))).await;
-        act_ok(
-            &app,
-            &w.staff,
-            &t["id"],
-            "triage",
-            json!({"priority": "green"}),
-        )
-        .await;
+        triage(&app, &w.staff, &t["id"], "green").await;
         ids.push(t["id"].clone());
     }
     let day = Duration::days(1) + Duration::minutes(1);
