@@ -44,19 +44,22 @@ pub struct PageParams {
 
 impl PageParams {
     pub fn new(limit: Option<i64>, cursor: Option<&str>) -> AppResult<Self> {
-        let limit = match limit {
-            None => DEFAULT_LIMIT,
-            Some(n) if n < 1 => {
-                return Err(AppError::InvalidQuery(vec![FieldError::new(
-                    "limit",
-                    "out_of_range",
-                    "limit must be at least 1",
-                )]))
-            }
-            Some(n) => (n as u64).min(MAX_LIMIT),
-        };
+        let limit = page_limit(limit)?;
         let after = cursor.map(decode_cursor).transpose()?;
         Ok(Self { limit, after })
+    }
+}
+
+/// A list's `limit`: default 20, above 100 clamped to 100, below 1 a 400.
+pub fn page_limit(limit: Option<i64>) -> AppResult<u64> {
+    match limit {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if n < 1 => Err(AppError::InvalidQuery(vec![FieldError::new(
+            "limit",
+            "out_of_range",
+            "limit must be at least 1",
+        )])),
+        Some(n) => Ok((n as u64).min(MAX_LIMIT)),
     }
 }
 

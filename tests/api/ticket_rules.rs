@@ -498,6 +498,9 @@ async fn each_role_sees_exactly_its_tickets_in_lists_and_by_id() {
         ids_in(&app, &w.staff, "&priority=green&status=accepted,resolved").await,
         [s(&dispatched)].into()
     );
+    let res = app.get("/api/v1/tickets?limit=0", &w.staff).await;
+    let p = assert_problem(res, 400, "invalid_query").await;
+    assert_eq!(p["errors"][0]["field"], "limit");
     let res = app.get("/api/v1/tickets?status=open", &w.staff).await;
     assert_problem(res, 400, "invalid_query").await;
     let res = app

@@ -21,6 +21,8 @@ use crate::services::tickets::{Priority, Status};
 use crate::state::AppState;
 
 /// The filters of the stats and the export: the list's, plus a period on `created_at`.
+// The list's fields are repeated rather than flattened in: serde's `flatten` cannot be combined
+// with `deny_unknown_fields`, and unknown query parameters must stay a 400.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]

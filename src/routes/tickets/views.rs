@@ -11,7 +11,7 @@ use super::{responses, TicketResponse};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::routes::extract::Query;
-use crate::routes::{Page, DEFAULT_LIMIT, MAX_LIMIT};
+use crate::routes::{page_limit, Page};
 use crate::services::ticket_views::{self, After, Filter, Sort};
 use crate::services::tickets::{Priority, Status};
 use crate::state::AppState;
@@ -126,17 +126,7 @@ pub async fn list_tickets(
         Some("due") => Sort::Due,
         Some(_) => return Err(invalid("sort", "created or due")),
     };
-    let limit = match q.limit {
-        None => DEFAULT_LIMIT,
-        Some(n) if n < 1 => {
-            return Err(AppError::InvalidQuery(vec![FieldError::new(
-                "limit",
-                "out_of_range",
-                "limit must be at least 1",
-            )]))
-        }
-        Some(n) => (n as u64).min(MAX_LIMIT),
-    };
+    let limit = page_limit(q.limit)?;
     let after = q.cursor.as_deref().map(|c| decode(c, sort)).transpose()?;
     let f = Filter {
         statuses: parse_statuses(q.status.as_deref())?,
