@@ -188,20 +188,28 @@ impl RouteTable {
         RouteTable(routes)
     }
 
+    /// The methods of the route this path names. As in OpenAPI, a literal segment outranks a
+    /// template: `/residents/import` is its own route, not `/residents/{id}` with id "import".
     fn allowed_methods(&self, path: &str) -> Vec<String> {
         let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let mut out = Vec::new();
+        let mut best: Option<(Vec<bool>, Vec<String>)> = None;
         for (pattern, methods) in &self.0 {
             let matches = pattern.len() == segs.len()
                 && pattern
                     .iter()
                     .zip(&segs)
                     .all(|(p, s)| p.as_deref().is_none_or(|p| p == *s));
-            if matches {
-                out.extend(methods.iter().cloned());
+            if !matches {
+                continue;
+            }
+            let literal: Vec<bool> = pattern.iter().map(Option::is_some).collect();
+            match &mut best {
+                Some((b, m)) if *b == literal => m.extend(methods.iter().cloned()),
+                Some((b, _)) if *b > literal => {}
+                _ => best = Some((literal, methods.clone())),
             }
         }
-        out
+        best.map(|(_, m)| m).unwrap_or_default()
     }
 }
 
@@ -226,7 +234,17 @@ async fn serve_openapi(spec: web::Data<SpecJson>) -> HttpResponse {
 struct SpecJson(String);
 
 fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|err, _req| {
+    web::PathConfig::default().error_handler(|err, req| {
+        // actix tries routes in registration order, so `PATCH /residents/import` reaches
+        // `PATCH /residents/{id}` and fails there; the path names another route, whose
+        // methods decide.
+        let allowed = req
+            .app_data::<web::Data<RouteTable>>()
+            .map(|routes| routes.allowed_methods(req.path()))
+            .unwrap_or_default();
+        if !allowed.is_empty() && !allowed.iter().any(|m| m == req.method().as_str()) {
+            return AppError::MethodNotAllowed(allowed).into();
+        }
         AppError::InvalidPath(vec![FieldError::new("id", "invalid", err.to_string())]).into()
     })
 }

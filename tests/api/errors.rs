@@ -119,6 +119,44 @@ async fn wrong_methods_are_405_problem_with_allow() {
 }
 
 #[tokio::test]
+async fn a_literal_segment_names_its_own_route_not_an_id() {
+    // `/residents/import` is not `/residents/{id}` with id "import": another method there is a
+    // 405 naming that route's methods, not a 400 about a malformed id.
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    for (method, path, allow) in [
+        (Method::PATCH, "/api/v1/residents/import", "POST"),
+        (Method::DELETE, "/api/v1/residents/import", "POST"),
+        (Method::GET, "/api/v1/residents/import", "POST"),
+        (Method::PATCH, "/api/v1/residents/stats", "GET"),
+        (Method::DELETE, "/api/v1/residents/export", "GET"),
+        (Method::POST, "/api/v1/residents/stats", "GET"),
+        (Method::OPTIONS, "/api/v1/residents/export", "GET"),
+        (Method::PUT, "/api/v1/tickets/stats", "GET"),
+    ] {
+        let res = app
+            .request(method.clone(), path, Some(&token))
+            .send()
+            .await
+            .unwrap();
+        let got = res
+            .headers()
+            .get("allow")
+            .map(|v| v.to_str().unwrap().to_string());
+        assert_eq!(got.as_deref(), Some(allow), "{method} {path}");
+        assert_problem(res, 405, "method_not_allowed").await;
+    }
+    // A malformed id on the templated route itself is still a 400.
+    let res = app
+        .request(Method::PATCH, "/api/v1/residents/not-an-id", Some(&token))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 400, "invalid_path").await;
+}
+
+#[tokio::test]
 async fn bodies_over_the_limit_are_413() {
     let app = spawn_app().await;
     let big = "x".repeat(70 * 1024);
