@@ -225,6 +225,25 @@ async fn fallback(
     })
 }
 
+/// After a successful DELETE, creates that answered with the deleted object stop replaying it
+/// (`services::idempotency::object_deleted`).
+async fn forget_deleted(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let delete = req.method() == actix_web::http::Method::DELETE;
+    let path = req.path().to_string();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let res = next.call(req).await?;
+    if let (true, true, Some(state)) = (delete, res.status().is_success(), state) {
+        // The object is gone either way; a failure here only leaves a stale replay behind.
+        if let Err(e) = services::idempotency::object_deleted(&state.db, &path).await {
+            tracing::warn!(error = %e, "could not retire the idempotency keys of a deleted object");
+        }
+    }
+    Ok(res)
+}
+
 async fn serve_openapi(spec: web::Data<SpecJson>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
@@ -353,6 +372,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                 }),
             )
             .default_service(web::to(fallback))
+            .wrap(actix_web::middleware::from_fn(forget_deleted))
             .wrap(actix_web::middleware::from_fn(middleware::idempotency))
             .wrap(actix_web::middleware::from_fn(middleware::request_context))
     })

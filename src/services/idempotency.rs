@@ -7,6 +7,9 @@
 //! response are not one transaction, so a crash between the two can let one retry run again.
 //! Ticket filing closes that window itself: the key is stored on the ticket, unique per filer,
 //! in the filing transaction (services::tickets::file).
+//!
+//! A create whose object has since been deleted is not replayed as created: its `Location` would
+//! name nothing. Once the object is deleted, the key answers 409 instead ([`object_deleted`]).
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
@@ -15,7 +18,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::error::{is_unique_violation, AppResult};
+use crate::error::{is_unique_violation, AppError, AppResult, Problem};
 use entity::idempotency_key::{ActiveModel, Column, Entity};
 
 pub const KEY_TTL_HOURS: i64 = 24;
@@ -91,6 +94,7 @@ pub async fn claim<C: ConnectionTrait>(
                 return Ok(Claim::Mismatch);
             }
             Ok(match (row.status_code, row.response_body) {
+                (Some(RETIRED), _) => Claim::Replay(retired()?),
                 (Some(status), Some(body)) => Claim::Replay(Stored {
                     status: status as u16,
                     body,
@@ -120,4 +124,42 @@ pub async fn complete<C: ConnectionTrait>(db: &C, id: Uuid, stored: Stored) -> A
 pub async fn release<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<()> {
     Entity::delete_by_id(id).exec(db).await?;
     Ok(())
+}
+
+/// What a retired key's record holds instead of a response: only successes are stored, so a
+/// stored 409 is never an answer a handler gave.
+const RETIRED: i32 = 409;
+
+/// The object at `location` was deleted: every stored create that answered with it replays, from
+/// now on, a 409 saying so (the client must use a new key to create it again).
+pub async fn object_deleted<C: ConnectionTrait>(db: &C, location: &str) -> AppResult<()> {
+    Entity::update_many()
+        .col_expr(Column::StatusCode, Expr::value(RETIRED))
+        .col_expr(Column::ResponseBody, Expr::value(String::new()))
+        .col_expr(Column::ContentType, Expr::value(Option::<String>::None))
+        .col_expr(Column::Location, Expr::value(Option::<String>::None))
+        .filter(Column::Location.eq(location))
+        .filter(Column::StatusCode.eq(201))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The replay of a retired key, as this request's problem (its own request id).
+fn retired() -> AppResult<Stored> {
+    let problem = Problem {
+        type_: "urn:linli:problem:conflict".into(),
+        title: "Conflict".into(),
+        status: RETIRED as u16,
+        detail: "the object created with this Idempotency-Key has since been deleted".into(),
+        code: "conflict".into(),
+        request_id: crate::middleware::current_request_id().unwrap_or_default(),
+        errors: Vec::new(),
+    };
+    Ok(Stored {
+        status: problem.status,
+        body: serde_json::to_string(&problem).map_err(AppError::internal)?,
+        content_type: Some("application/problem+json".into()),
+        location: None,
+    })
 }

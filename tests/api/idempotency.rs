@@ -203,3 +203,30 @@ async fn token_responses_are_never_stored_even_with_a_key_and_a_bearer() {
         .unwrap();
     assert_eq!(stored, 0);
 }
+
+#[tokio::test]
+async fn a_retry_after_the_object_was_deleted_is_409_not_a_replay_of_it() {
+    // Replaying the 201 would hand out a Location that names nothing.
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let body = json!({"name": "临时街道"});
+    let first = post_with_key(&app, &token, "/api/v1/streets", "key-gone", &body).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let location = first.headers()["location"].to_str().unwrap().to_string();
+    let res = app.delete(&location, &token).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let again = post_with_key(&app, &token, "/api/v1/streets", "key-gone", &body).await;
+    assert!(again.headers().get("location").is_none());
+    let problem = assert_problem(again, 409, "conflict").await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("deleted"),
+        "{problem}"
+    );
+    assert_eq!(count_streets(&app, &token).await, 0);
+    // A new key creates it again; other keys' replays are untouched.
+    let other = post_with_key(&app, &token, "/api/v1/streets", "key-new", &body).await;
+    assert_eq!(other.status(), StatusCode::CREATED);
+    let replay = post_with_key(&app, &token, "/api/v1/streets", "key-new", &body).await;
+    assert_eq!(replay.status(), StatusCode::CREATED);
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+}
