@@ -1,14 +1,21 @@
 //! The OpenAPI document: generated from the handlers (registered through utoipa-actix-web, so
 //! none is missed), then completed with what every operation shares: the bearer scheme and the
-//! problem+json error responses each kind of operation can return.
+//! problem+json error responses each kind of operation can return; and with the rules the
+//! handlers enforce that the derive cannot spell: text patterns, page parameters, combinations
+//! of fields. Whatever the document admits the server accepts, and the contract fuzzer
+//! (`.ci/fuzz`) holds it to that.
 
-use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn, PathItem};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn, PathItem};
+use utoipa::openapi::schema::{
+    AdditionalProperties, AllOfBuilder, AnyOfBuilder, ArrayItems, ObjectBuilder, OneOfBuilder,
+    Schema, SchemaFormat, Type,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::Required;
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::openapi::{Components, ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::OpenApi as _;
 
+use crate::auth::policy::{Role, ScopeType};
 use crate::error::{FieldError, Problem};
 
 #[derive(utoipa::OpenApi)]
@@ -18,8 +25,10 @@ use crate::error::{FieldError, Problem};
         description = "Backend of the linli (邻里) community-governance mini-program. \
             Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`. \
             Lists are keyset-paginated: pass `next_cursor` back as `cursor`.",
-        license(name = "MIT"),
+        license(name = "MIT", identifier = "MIT"),
     ),
+    // Relative: the document is served by the API it describes, wherever that is deployed.
+    servers((url = "/", description = "The server this document is served from")),
     components(schemas(Problem, FieldError)),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
@@ -67,11 +76,196 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
     .flatten()
 }
 
+/// `limit` and `cursor` are parsed once (`routes::PageParams`) and declared once, here.
+fn page_param(param: &mut Parameter) {
+    if param.parameter_in != ParameterIn::Query {
+        return;
+    }
+    let Some(RefOr::T(Schema::Object(o))) = param.schema.as_mut() else {
+        return;
+    };
+    match param.name.as_str() {
+        // Below 1 is a 400; above 100 is clamped.
+        "limit" => o.minimum = Some(1.into()),
+        // A list whose cursor is not the plain one declares its own.
+        "cursor" if o.pattern.is_none() => {
+            o.pattern = Some(crate::routes::CURSOR_PATTERN.to_string());
+        }
+        _ => {}
+    }
+}
+
 fn add(op: &mut Operation, status: &str, description: &str) {
     op.responses
         .responses
         .entry(status.to_string())
         .or_insert_with(|| RefOr::T(problem_response(description)));
+}
+
+// Value rules the handlers enforce, as JSON Schema patterns. A DTO names its rule with
+// `#[schema(format = "...")]` (an attribute takes only a literal, and these are long and shared);
+// `expand_rules` replaces the name with the pattern, so the document states the rule and carries
+// no private format.
+//
+// The handlers trim before they count, so a `max_length` next to a rule becomes part of the
+// pattern (at most that many characters between the trimmed ends) rather than `maxLength`,
+// which would also count the surrounding blanks the server ignores.
+
+/// What `str::trim` strips: Unicode White_Space.
+const WS: &str = r"[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+/// Anything `str::trim` keeps at the ends.
+const NON_BLANK: &str = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+/// The end of a trimmed one-line value: neither blank nor a control character.
+const EDGE: &str =
+    r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+/// Inside a one-line value: anything but control characters (`char::is_control`).
+const LINE: &str = r"[^\u0000-\u001f\u007f-\u009f]";
+/// Inside free text: the same, plus tab and line breaks.
+const TEXT: &str = r"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]";
+
+/// The pattern a `format` name stands for, with the value at most `max` characters once
+/// trimmed (`max` ≥ 2). None for a format that names no rule.
+pub fn rule_pattern(format: &str, max: Option<usize>) -> Option<String> {
+    let between = |inner: &str| match max {
+        Some(n) => format!("{inner}{{0,{}}}", n.saturating_sub(2)),
+        None => format!("{inner}*"),
+    };
+    let trimmed = |inner: &str| format!("{EDGE}({}{EDGE})?", between(inner));
+    let value = match format {
+        // `routes::clean_name`: one line, not blank, no control characters.
+        "text-line" => trimmed(LINE),
+        // The same where a blank value counts as absent.
+        "text-line-or-blank" => format!("({})?", trimmed(LINE)),
+        // `tickets::clean_text`: tabs and line breaks allowed inside.
+        "text" => trimmed(TEXT),
+        // `tickets::clean_optional`: the same where a blank value counts as absent.
+        "text-or-blank" => format!("({})?", trimmed(TEXT)),
+        // A stated purpose (reveal): at least 2 characters, any characters.
+        "purpose" => format!("{NON_BLANK}{}{NON_BLANK}", between(r"[\s\S]")),
+        // Any characters, or blank (an export's purpose; checked further against `unmasked`).
+        "any-text-or-blank" => format!("({NON_BLANK}({}{NON_BLANK})?)?", between(r"[\s\S]")),
+        // Property companies' `clean_phone`: digits, spaces, `+` and `-`, at most 32.
+        "contact-phone-or-blank" => r"([0-9+-]([0-9 +-]{0,30}[0-9+-])?)?".into(),
+        // `residents::normalize_phone`: a mainland mobile number, 11 digits starting 13–19,
+        // with an optional `+86`/`86` prefix and spaces or dashes anywhere.
+        "mobile-or-blank" => {
+            r"(([ -]*\+?[ -]*8[ -]*6)?[ -]*1[ -]*[3-9]([ -]*[0-9]){9}[ -]*)?".into()
+        }
+        // `residents::parse_id_number`, as far as a pattern goes: 17 digits and a check
+        // character (the check digit and the birth date it encodes are verified too).
+        "id-number-or-blank" => "([0-9]{17}[0-9Xx])?".into(),
+        _ => return None,
+    };
+    Some(format!("^{WS}*{value}{WS}*$"))
+}
+
+fn expand_rules(schema: &mut Schema) {
+    match schema {
+        Schema::Object(o) => {
+            if let Some(SchemaFormat::Custom(name)) = &o.format {
+                if let Some(pattern) = rule_pattern(name, o.max_length) {
+                    if let Some(n) = o.max_length.take() {
+                        let note = format!("At most {n} characters once trimmed.");
+                        o.description = Some(match o.description.take() {
+                            Some(d) => format!("{d}\n\n{note}"),
+                            None => note,
+                        });
+                    }
+                    o.pattern = Some(pattern);
+                    o.format = None;
+                }
+            }
+            for p in o.properties.values_mut() {
+                expand_ref_or(p);
+            }
+        }
+        Schema::Array(a) => {
+            if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                expand_ref_or(items);
+            }
+        }
+        Schema::OneOf(x) => x.items.iter_mut().for_each(expand_ref_or),
+        Schema::AllOf(x) => x.items.iter_mut().for_each(expand_ref_or),
+        Schema::AnyOf(x) => x.items.iter_mut().for_each(expand_ref_or),
+        _ => {}
+    }
+}
+
+fn expand_ref_or(schema: &mut RefOr<Schema>) {
+    if let RefOr::T(s) = schema {
+        expand_rules(s);
+    }
+}
+
+fn string_enum(values: impl IntoIterator<Item = &'static str>) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values))
+}
+
+/// Rules between the fields of one body, which the derive cannot state: the body's schema
+/// becomes `allOf` the derived object and the combinations the handler accepts.
+fn refine(components: &mut Components) {
+    let mut constrain = |name: &str, combinations: Schema| {
+        if let Some(base) = components.schemas.remove(name) {
+            let schema = AllOfBuilder::new().item(base).item(combinations).build();
+            components
+                .schemas
+                .insert(name.to_string(), RefOr::T(Schema::AllOf(schema)));
+        }
+    };
+    // A role is granted on its own kind of scope (`Role::scope_type`).
+    let mut scopes: Vec<ScopeType> = Vec::new();
+    for role in Role::ALL {
+        if !scopes.contains(&role.scope_type()) {
+            scopes.push(role.scope_type());
+        }
+    }
+    let mut grants = OneOfBuilder::new();
+    for scope in scopes {
+        let roles = Role::ALL
+            .into_iter()
+            .filter(|r| r.scope_type() == scope)
+            .map(Role::as_str);
+        grants = grants.item(
+            ObjectBuilder::new()
+                .property("role", string_enum(roles))
+                .property("scope_type", string_enum([scope.as_str()]))
+                .required("role")
+                .required("scope_type"),
+        );
+    }
+    constrain("CreateRoleAssignmentRequest", Schema::OneOf(grants.build()));
+    // A ticket is assigned to exactly one of a company and a person. (`anyOf`, though the two
+    // cannot both hold: the other may also be absent, so `required` cannot tell them apart,
+    // which is how linters judge a `oneOf`.)
+    let mut targets = AnyOfBuilder::new();
+    for (one, other) in [
+        ("property_company_id", "handler_user_id"),
+        ("handler_user_id", "property_company_id"),
+    ] {
+        targets = targets.item(
+            ObjectBuilder::new()
+                .property(one, ObjectBuilder::new().schema_type(Type::String))
+                .property(other, ObjectBuilder::new().schema_type(Type::Null))
+                .required(one),
+        );
+    }
+    constrain("AssignRequest", Schema::AnyOf(targets.build()));
+    // A multipart upload has exactly the parts its form names.
+    for name in ["UploadAttachmentForm", "ImportResidentsForm"] {
+        if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut(name) {
+            o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+        }
+    }
+    // Photos are listed once each (`attachments::link`); the derive has no `uniqueItems`.
+    for name in ["CreateTicketRequest", "ProgressRequest"] {
+        if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut(name) {
+            if let Some(RefOr::T(Schema::Array(a))) = o.properties.get_mut("attachment_ids") {
+                a.unique_items = true;
+            }
+        }
+    }
 }
 
 /// Completes the generated document.
@@ -89,8 +283,18 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
                 .build(),
         ),
     );
+    refine(components);
+    for schema in components.schemas.values_mut() {
+        expand_ref_or(schema);
+    }
     for item in doc.paths.paths.values_mut() {
         for op in operations(item) {
+            for param in op.parameters.iter_mut().flatten() {
+                page_param(param);
+                if let Some(schema) = param.schema.as_mut() {
+                    expand_ref_or(schema);
+                }
+            }
             let secured = op
                 .security
                 .as_ref()
@@ -110,12 +314,16 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
                     .description(Some(
                         "Makes the create safe to retry: a retry with the same key and body \
                          returns the first response (with `Idempotent-Replayed: true`) and \
-                         creates nothing. Keys are kept 24 hours per user.",
+                         creates nothing; once the object it created is deleted, a 409. Keys \
+                         are kept 24 hours per user.",
                     ))
                     .schema(Some(
                         ObjectBuilder::new()
                             .schema_type(Type::String)
-                            .max_length(Some(255)),
+                            .min_length(Some(1))
+                            .max_length(Some(255))
+                            // What survives as a header value: visible ASCII, inner blanks.
+                            .pattern(Some(r"^[!-~]([\t -~]*[!-~])?$")),
                     ))
                     .build();
                 op.parameters.get_or_insert_with(Vec::new).push(param);
@@ -127,7 +335,8 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
                 add(
                     op,
                     "409",
-                    "Conflict (including: a request with this Idempotency-Key is still running)",
+                    "Conflict (including: a request with this Idempotency-Key is still running, \
+                     or the object it created has since been deleted)",
                 );
             }
             if has_body {

@@ -64,7 +64,9 @@ pub struct ImageFile(Vec<u8>);
 /// 24 hours are deleted, and a user may hold at most 20 unattached uploads at a time. Residents
 /// and staff who work tickets may upload.
 #[utoipa::path(tag = "tickets", security(("bearer" = [])),
-    request_body(content = UploadAttachmentForm, content_type = "multipart/form-data",
+    request_body(
+        content((UploadAttachmentForm = "multipart/form-data",
+            encoding(("file" = (content_type = "image/jpeg, image/png, image/webp"))))),
         description = "One part named `file`: the photo, at most 5 MiB (5,242,880 bytes)"),
     responses(
         (status = 201, description = "The photo is stored, waiting to be attached to a ticket", body = AttachmentResponse,

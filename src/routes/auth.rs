@@ -17,9 +17,15 @@ use crate::state::AppState;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[schema(example = "admin", max_length = 64)]
+    /// An account's username (letters, digits, `_`, `.`, `-`).
+    #[schema(
+        example = "admin",
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[A-Za-z0-9_.-]+$"
+    )]
     pub username: String,
-    #[schema(max_length = 128, format = Password)]
+    #[schema(min_length = 1, max_length = 128, format = Password)]
     pub password: String,
 }
 

@@ -63,6 +63,7 @@ impl From<binding_request::Model> for BindingRequestResponse {
 #[into_params(parameter_in = Query)]
 pub struct ListBindingRequestsQuery {
     /// `pending`, `approved` or `rejected`.
+    #[param(pattern = "^(pending|approved|rejected)$")]
     pub status: Option<String>,
     pub community_id: Option<Uuid>,
     pub household_id: Option<Uuid>,
@@ -148,6 +149,7 @@ pub async fn approve_binding_request(
 #[serde(deny_unknown_fields)]
 pub struct RejectBindingRequest {
     /// Shown to the resident. 1 to 500 characters.
+    #[schema(max_length = 500, format = "text-line")]
     pub reason: String,
 }
 

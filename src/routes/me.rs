@@ -30,6 +30,7 @@ use entity::{
 #[serde(deny_unknown_fields)]
 pub struct BindPhoneRequest {
     /// The code from the mini-program's getPhoneNumber button.
+    #[schema(min_length = 1, max_length = 128, pattern = "^[!-~]+$")]
     pub code: String,
 }
 
@@ -105,10 +106,10 @@ pub async fn bind_my_phone(
 pub struct CreateBindingRequest {
     pub household_id: Uuid,
     /// The caller's name as the household knows it.
-    #[schema(max_length = 50)]
+    #[schema(max_length = 50, format = "text-line")]
     pub name: String,
     /// Relation to the householder (户主, 配偶, 子女, …).
-    #[schema(max_length = 20)]
+    #[schema(max_length = 20, format = "text-line")]
     pub relation: String,
 }
 

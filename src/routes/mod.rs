@@ -63,6 +63,10 @@ pub fn page_limit(limit: Option<i64>) -> AppResult<u64> {
     }
 }
 
+/// What [`encode_cursor`] produces: 16 bytes in unpadded base64url, whose last character carries
+/// 2 bits and 4 zero bits. Every string of this shape decodes, so the spec can promise it.
+pub const CURSOR_PATTERN: &str = "^[A-Za-z0-9_-]{21}[AQgw]$";
+
 pub fn encode_cursor(id: Uuid) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id.as_bytes())
 }
@@ -95,6 +99,39 @@ where
     T: Deserialize<'de>,
 {
     Option::<T>::deserialize(d).map(Some)
+}
+
+/// Deserializes an integer field from any JSON number with no fractional part: to JSON Schema,
+/// and so to the spec, `3.0` is the integer 3, but serde's integer types refuse it.
+pub fn integer<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    use serde::de::Error;
+    let n = serde_json::Number::deserialize(d)?;
+    let i = match (n.as_i64(), n.as_f64()) {
+        (Some(i), _) => i,
+        // Within ±2^53 every f64 is exact, so the cast neither rounds nor saturates.
+        (None, Some(f)) if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 => f as i64,
+        _ => {
+            return Err(D::Error::custom(format!(
+                "invalid value: {n}, expected an integer"
+            )))
+        }
+    };
+    T::try_from(i).map_err(|_| D::Error::custom(format!("invalid value: {n}, out of range")))
+}
+
+/// [`integer`] for an optional field (absent or null is None).
+pub fn optional_integer<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    #[derive(Deserialize)]
+    struct Wrap<T: TryFrom<i64>>(#[serde(deserialize_with = "integer")] T);
+    Option::<Wrap<T>>::deserialize(d).map(|w| w.map(|Wrap(v)| v))
 }
 
 /// Validates a display name: trimmed, non-empty, at most `max` characters, no control characters.

@@ -60,9 +60,11 @@ impl From<notification::Model> for NotificationResponse {
 #[into_params(parameter_in = Query)]
 pub struct ListNotificationsQuery {
     /// `pending`, `sent`, `failed` or `skipped`.
+    #[param(pattern = "^(pending|sent|failed|skipped)$")]
     pub status: Option<String>,
     pub ticket_id: Option<Uuid>,
     /// `ticket_status_changed`, `ticket_assigned`, `ticket_urged` or `ticket_escalated`.
+    #[param(pattern = "^(ticket_status_changed|ticket_assigned|ticket_urged|ticket_escalated)$")]
     pub event_type: Option<String>,
     /// Page size, 1–100 (larger is clamped to 100). Default 20.
     pub limit: Option<i64>,

@@ -28,21 +28,23 @@ use entity::{household, resident, resident_tag};
 #[serde(deny_unknown_fields)]
 pub struct CreateResidentRequest {
     pub household_id: Uuid,
-    #[schema(example = "张三", max_length = 50)]
+    #[schema(example = "张三", max_length = 50, format = "text-line")]
     pub name: String,
     pub gender: Option<Gender>,
     /// Must agree with the ID number when both are given; taken from it when absent.
     pub birth_date: Option<NaiveDate>,
-    /// Mainland mobile number (11 digits).
-    #[schema(example = "13812341234")]
+    /// Mainland mobile number (11 digits). Blank counts as absent.
+    #[schema(example = "13812341234", format = "mobile-or-blank")]
     pub phone: Option<String>,
-    /// 18-digit resident ID number; the check digit is verified.
+    /// 18-digit resident ID number; the check digit is verified. Blank counts as absent.
+    #[schema(format = "id-number-or-blank")]
     pub id_number: Option<String>,
-    /// Relation to the householder (户主, 配偶, 子女, …).
-    #[schema(max_length = 20)]
+    /// Relation to the householder (户主, 配偶, 子女, …). Blank counts as absent.
+    #[schema(max_length = 20, format = "text-line-or-blank")]
     pub relation: Option<String>,
     /// e.g. 党员, 志愿者, 退休, 居民代表, 独居老人; at most 20 of at most 20 characters.
     #[serde(default)]
+    #[schema(max_items = 20, max_length = 20, format = "text-line")]
     pub tags: Vec<String>,
     pub moved_in_on: Option<NaiveDate>,
     pub moved_out_on: Option<NaiveDate>,
@@ -52,6 +54,7 @@ pub struct CreateResidentRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateResidentRequest {
+    #[schema(max_length = 50, format = "text-line")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Gender>)]
@@ -60,15 +63,16 @@ pub struct UpdateResidentRequest {
     #[schema(value_type = Option<NaiveDate>)]
     pub birth_date: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = "mobile-or-blank")]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = "id-number-or-blank")]
     pub id_number: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 20, format = "text-line-or-blank")]
     pub relation: Option<Option<String>>,
     /// Replaces the tags.
+    #[schema(max_items = 20, max_length = 20, format = "text-line")]
     pub tags: Option<Vec<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<NaiveDate>)]
@@ -408,7 +412,7 @@ impl RevealField {
 pub struct RevealRequest {
     pub field: RevealField,
     /// Why the full value is needed; recorded in the audit log. 2 to 500 characters.
-    #[schema(example = "上门走访核对联系方式")]
+    #[schema(example = "上门走访核对联系方式", max_length = 500, format = "purpose")]
     pub purpose: String,
 }
 

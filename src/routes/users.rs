@@ -24,10 +24,12 @@ use entity::{role_assignment, user};
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     /// 3 to 64 characters: letters, digits, `_`, `.`, `-`.
+    #[schema(pattern = "^[A-Za-z0-9_.-]{3,64}$")]
     pub username: String,
     /// 10 to 128 characters.
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 10, max_length = 128)]
     pub password: String,
+    #[schema(max_length = 100, format = "text-line")]
     pub display_name: String,
 }
 

@@ -10,6 +10,7 @@ mod access_matrix;
 mod attachments;
 mod auth;
 mod binding;
+mod contract;
 mod demo;
 mod errors;
 mod idempotency;

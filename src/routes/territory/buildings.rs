@@ -19,14 +19,14 @@ use entity::{building, compound, grid_area, household};
 #[serde(deny_unknown_fields)]
 pub struct CreateBuildingRequest {
     pub compound_id: Uuid,
-    #[schema(example = "1幢", max_length = 100)]
+    #[schema(example = "1幢", max_length = 100, format = "text-line")]
     pub name: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBuildingRequest {
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, format = "text-line")]
     pub name: Option<String>,
 }
 

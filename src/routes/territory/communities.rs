@@ -19,14 +19,14 @@ use entity::{community, compound, grid, street};
 #[serde(deny_unknown_fields)]
 pub struct CreateCommunityRequest {
     pub street_id: Uuid,
-    #[schema(example = "上羊市街社区", max_length = 100)]
+    #[schema(example = "上羊市街社区", max_length = 100, format = "text-line")]
     pub name: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCommunityRequest {
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, format = "text-line")]
     pub name: Option<String>,
 }
 

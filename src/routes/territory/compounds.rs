@@ -19,9 +19,10 @@ use entity::{building, community, compound, grid_area, property_company};
 #[serde(deny_unknown_fields)]
 pub struct CreateCompoundRequest {
     pub community_id: Uuid,
-    #[schema(example = "候潮府小区", max_length = 100)]
+    #[schema(example = "候潮府小区", max_length = 100, format = "text-line")]
     pub name: String,
-    #[schema(max_length = 200)]
+    /// Blank counts as absent.
+    #[schema(max_length = 200, format = "text-line-or-blank")]
     pub address: Option<String>,
     /// The property company serving the compound (same street).
     pub property_company_id: Option<Uuid>,
@@ -30,11 +31,11 @@ pub struct CreateCompoundRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCompoundRequest {
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, format = "text-line")]
     pub name: Option<String>,
-    /// null clears it.
+    /// null (or blank) clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200, format = "text-line-or-blank")]
     pub address: Option<Option<String>>,
     /// null clears it.
     #[serde(default, deserialize_with = "double_option")]

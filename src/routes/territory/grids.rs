@@ -27,24 +27,30 @@ pub const MAX_AREAS: usize = 500;
 #[serde(deny_unknown_fields)]
 pub struct CreateGridRequest {
     pub community_id: Uuid,
-    #[schema(example = "第一网格", max_length = 100)]
+    #[schema(example = "第一网格", max_length = 100, format = "text-line")]
     pub name: String,
-    /// Whole compounds the grid covers (in the same community).
+    /// Whole compounds the grid covers (in the same community); with `building_ids` at most
+    /// 500 areas.
     #[serde(default)]
+    #[schema(max_items = 500)]
     pub compound_ids: Vec<Uuid>,
-    /// Single buildings the grid covers (in the same community).
+    /// Single buildings the grid covers (in the same community); with `compound_ids` at most
+    /// 500 areas.
     #[serde(default)]
+    #[schema(max_items = 500)]
     pub building_ids: Vec<Uuid>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateGridRequest {
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, format = "text-line")]
     pub name: Option<String>,
     /// Replaces the covered compounds.
+    #[schema(max_items = 500)]
     pub compound_ids: Option<Vec<Uuid>>,
     /// Replaces the covered buildings.
+    #[schema(max_items = 500)]
     pub building_ids: Option<Vec<Uuid>>,
 }
 

@@ -21,19 +21,20 @@ const PART_MAX: usize = 20;
 pub struct CreateHouseholdRequest {
     pub building_id: Uuid,
     /// Unit (单元); empty or absent for buildings without units.
-    #[schema(example = "2单元", max_length = 20)]
+    #[schema(example = "2单元", max_length = 20, format = "text-line-or-blank")]
     pub unit: Option<String>,
     /// Room number.
-    #[schema(example = "301", max_length = 20)]
+    #[schema(example = "301", max_length = 20, format = "text-line")]
     pub room: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateHouseholdRequest {
-    #[schema(max_length = 20)]
+    /// Blank for buildings without units.
+    #[schema(max_length = 20, format = "text-line-or-blank")]
     pub unit: Option<String>,
-    #[schema(max_length = 20)]
+    #[schema(max_length = 20, format = "text-line")]
     pub room: Option<String>,
 }
 

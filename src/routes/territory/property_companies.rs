@@ -19,21 +19,21 @@ use entity::{compound, property_company, street};
 #[serde(deny_unknown_fields)]
 pub struct CreatePropertyCompanyRequest {
     pub street_id: Uuid,
-    #[schema(example = "绿城物业", max_length = 100)]
+    #[schema(example = "绿城物业", max_length = 100, format = "text-line")]
     pub name: String,
-    /// Digits, spaces, `+` and `-`; at most 32 characters.
-    #[schema(example = "0571-87000000")]
+    /// Digits, spaces, `+` and `-`; at most 32 characters. Blank counts as absent.
+    #[schema(example = "0571-87000000", format = "contact-phone-or-blank")]
     pub contact_phone: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdatePropertyCompanyRequest {
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, format = "text-line")]
     pub name: Option<String>,
-    /// null clears it.
+    /// null (or blank) clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = "contact-phone-or-blank")]
     pub contact_phone: Option<Option<String>>,
 }
 

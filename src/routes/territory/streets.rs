@@ -18,14 +18,14 @@ use entity::{community, property_company, street};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateStreetRequest {
-    #[schema(example = "紫阳街道", max_length = 100)]
+    #[schema(example = "紫阳街道", max_length = 100, format = "text-line")]
     pub name: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateStreetRequest {
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, format = "text-line")]
     pub name: Option<String>,
 }
 

@@ -20,22 +20,28 @@ pub struct CreateTicketRequest {
     /// One of the community's categories (`GET /api/v1/ticket-categories`).
     pub category_id: Uuid,
     /// 1–50 characters.
-    #[schema(example = "楼道灯不亮")]
+    #[schema(example = "楼道灯不亮", max_length = 50, format = "text")]
     pub title: String,
     /// 1–2000 characters; line breaks allowed.
-    #[schema(example = "3单元2楼到5楼的楼道灯坏了一周，晚上很黑")]
+    #[schema(
+        example = "3单元2楼到5楼的楼道灯坏了一周，晚上很黑",
+        max_length = 2000,
+        format = "text"
+    )]
     pub description: String,
     /// Residents: their own household's compound.
     pub compound_id: Uuid,
     /// A building of that compound, when the matter concerns one.
     pub building_id: Option<Uuid>,
     /// Where exactly, at most 200 characters.
+    #[schema(max_length = 200, format = "text-or-blank")]
     pub location: Option<String>,
     /// Hide the requester's name from everyone but the requester and the community's staff.
     #[serde(default)]
     pub anonymous: bool,
     /// Photos uploaded with `POST /api/v1/attachments` (at most 9).
     #[serde(default)]
+    #[schema(max_items = 9)]
     pub attachment_ids: Vec<Uuid>,
     /// Staff filing on a resident's behalf: how it reached them. Omit (or `mini_program`) when a
     /// resident files their own.
@@ -44,6 +50,7 @@ pub struct CreateTicketRequest {
     /// it themselves; otherwise the filing staff member does on their behalf.
     pub resident_id: Option<Uuid>,
     /// Staff: the requester's name when they are not on the roster (instead of `resident_id`).
+    #[schema(max_length = 50, format = "text-or-blank")]
     pub requester_name: Option<String>,
 }
 

@@ -28,8 +28,10 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct TicketReportQuery {
     /// One status or several, comma-separated (`submitted,triaged`).
+    #[param(value_type = Option<Vec<Status>>, style = Form, explode = false, min_items = 1)]
     pub status: Option<String>,
     /// `green`, `orange` or `red`.
+    #[param(value_type = Option<Priority>)]
     pub priority: Option<String>,
     /// `true`: open and past the deadline; `false`: everything else.
     pub overdue: Option<bool>,
@@ -39,8 +41,10 @@ pub struct TicketReportQuery {
     pub building_id: Option<Uuid>,
     /// Filed at or after this time (RFC 3339, e.g. `2026-01-01T00:00:00+08:00`; encode `+` as
     /// `%2B`).
+    #[param(value_type = Option<DateTime<Utc>>)]
     pub from: Option<String>,
     /// Filed before this time (RFC 3339, exclusive).
+    #[param(value_type = Option<DateTime<Utc>>)]
     pub to: Option<String>,
 }
 

@@ -138,9 +138,10 @@ pub async fn list_ticket_categories(
 pub struct CreateTicketCategoryRequest {
     pub community_id: Uuid,
     /// 1–30 characters, unique in the community.
-    #[schema(example = "垃圾分类")]
+    #[schema(example = "垃圾分类", max_length = 30, format = "text-line")]
     pub name: String,
     /// Lower sorts first; default after the last one.
+    #[serde(default, deserialize_with = "crate::routes::optional_integer")]
     pub sort_order: Option<i32>,
 }
 
@@ -225,15 +226,20 @@ pub async fn get_ticket_policy(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTicketPolicyRequest {
-    #[schema(example = 7)]
+    #[serde(deserialize_with = "crate::routes::integer")]
+    #[schema(example = 7, minimum = 1, maximum = 365)]
     pub green_days: i32,
-    #[schema(example = 30)]
+    #[serde(deserialize_with = "crate::routes::integer")]
+    #[schema(example = 30, minimum = 1, maximum = 365)]
     pub orange_days: i32,
-    #[schema(example = 7)]
+    #[serde(deserialize_with = "crate::routes::integer")]
+    #[schema(example = 7, minimum = 1, maximum = 365)]
     pub red_follow_up_days: i32,
-    #[schema(example = 24)]
+    #[serde(deserialize_with = "crate::routes::integer")]
+    #[schema(example = 24, minimum = 1, maximum = 720)]
     pub escalation_interval_hours: i32,
-    #[schema(example = 7)]
+    #[serde(deserialize_with = "crate::routes::integer")]
+    #[schema(example = 7, minimum = 1, maximum = 365)]
     pub auto_close_days: i32,
 }
 

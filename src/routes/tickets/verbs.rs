@@ -21,6 +21,7 @@ pub struct TriageRequest {
     /// Re-file under another of the community's categories.
     pub category_id: Option<Uuid>,
     /// At most 1000 characters.
+    #[schema(max_length = 1000, format = "text-or-blank")]
     pub note: Option<String>,
 }
 
@@ -32,6 +33,7 @@ pub struct AssignRequest {
     pub property_company_id: Option<Uuid>,
     /// A grid manager or community staff member whose scope covers the ticket.
     pub handler_user_id: Option<Uuid>,
+    #[schema(max_length = 1000, format = "text-or-blank")]
     pub note: Option<String>,
 }
 
@@ -39,6 +41,7 @@ pub struct AssignRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteRequest {
+    #[schema(max_length = 1000, format = "text-or-blank")]
     pub note: Option<String>,
 }
 
@@ -46,12 +49,14 @@ pub struct NoteRequest {
 #[serde(deny_unknown_fields)]
 pub struct ReasonRequest {
     /// 1–500 characters.
+    #[schema(max_length = 500, format = "text")]
     pub reason: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelRequest {
+    #[schema(max_length = 500, format = "text-or-blank")]
     pub reason: Option<String>,
 }
 
@@ -59,9 +64,11 @@ pub struct CancelRequest {
 #[serde(deny_unknown_fields)]
 pub struct ProgressRequest {
     /// What was done, 1–1000 characters.
+    #[schema(max_length = 1000, format = "text")]
     pub note: String,
     /// Photos uploaded with `POST /api/v1/attachments` (at most 9).
     #[serde(default)]
+    #[schema(max_items = 9)]
     pub attachment_ids: Vec<Uuid>,
 }
 
@@ -69,9 +76,11 @@ pub struct ProgressRequest {
 #[serde(deny_unknown_fields)]
 pub struct ConfirmRequest {
     /// 1 (poor) to 5 (excellent).
+    #[serde(deserialize_with = "crate::routes::integer")]
     #[schema(minimum = 1, maximum = 5)]
     pub rating: i32,
     /// At most 500 characters.
+    #[schema(max_length = 500, format = "text-or-blank")]
     pub comment: Option<String>,
 }
 

@@ -21,8 +21,10 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct ListTicketsQuery {
     /// One status or several, comma-separated (`submitted,triaged`).
+    #[param(value_type = Option<Vec<Status>>, style = Form, explode = false, min_items = 1)]
     pub status: Option<String>,
     /// `green`, `orange` or `red`.
+    #[param(value_type = Option<Priority>)]
     pub priority: Option<String>,
     /// `true`: open and past the deadline; `false`: everything else.
     pub overdue: Option<bool>,
@@ -35,10 +37,12 @@ pub struct ListTicketsQuery {
     /// Only the tickets assigned to the caller or their property company.
     pub assigned_to_me: Option<bool>,
     /// `created` (newest first, the default) or `due` (soonest deadline first, none last).
+    #[param(pattern = "^(created|due)$")]
     pub sort: Option<String>,
     /// Page size, 1–100 (larger is clamped to 100). Default 20.
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page (of the same sort).
+    #[param(pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 
