@@ -31,7 +31,8 @@ pub struct CreateResidentRequest {
     #[schema(example = "张三", max_length = 50, format = "text-line")]
     pub name: String,
     pub gender: Option<Gender>,
-    /// Must agree with the ID number when both are given; taken from it when absent.
+    /// Not in the future; must agree with the ID number when both are given; taken from it
+    /// when absent.
     pub birth_date: Option<NaiveDate>,
     /// Mainland mobile number (11 digits). Blank counts as absent.
     #[schema(example = "13812341234", format = "mobile-or-blank")]
@@ -47,6 +48,7 @@ pub struct CreateResidentRequest {
     #[schema(max_items = 20, max_length = 20, format = "text-line")]
     pub tags: Vec<String>,
     pub moved_in_on: Option<NaiveDate>,
+    /// Not before `moved_in_on`.
     pub moved_out_on: Option<NaiveDate>,
 }
 

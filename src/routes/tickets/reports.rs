@@ -40,7 +40,7 @@ pub struct TicketReportQuery {
     pub compound_id: Option<Uuid>,
     pub building_id: Option<Uuid>,
     /// Filed at or after this time (RFC 3339, e.g. `2026-01-01T00:00:00+08:00`; encode `+` as
-    /// `%2B`).
+    /// `%2B`). Not after `to`.
     #[param(value_type = Option<DateTime<Utc>>)]
     pub from: Option<String>,
     /// Filed before this time (RFC 3339, exclusive).
