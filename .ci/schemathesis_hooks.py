@@ -1,0 +1,127 @@
+"""schemathesis hooks for .ci/fuzz: the few rules OpenAPI cannot state.
+
+The spec states every rule a schema can express (lengths, patterns, ranges, enums, which
+combinations of fields go together). What is left are rules that depend on another parameter,
+on the caller, on today's date, on a checksum, or on which objects exist. A schema-valid request
+that breaks one is rightly answered 400, and the `positive_data_acceptance` check would report it.
+
+`filter_failure` drops such a report only when the 400 names nothing but these rules AND the
+request really breaks them (each rule is re-checked here against the request that was sent), so
+any other 400 still fails the run. Every rule is also described in the spec's text.
+"""
+
+import datetime
+import json
+import os
+
+import schemathesis
+from hypothesis import strategies as st
+from schemathesis.core.file_samples import MEDIA_TYPE_FILE_SAMPLES
+from schemathesis.openapi.checks import RejectedPositiveData
+
+# Photos are judged by their content (the spec says so; a schema cannot): a part declared
+# `image/png` must be a PNG. Well-formed samples of each accepted type, for schema-valid uploads.
+for _media_type in ("image/jpeg", "image/png", "image/webp"):
+    schemathesis.openapi.media_type(_media_type, st.just(MEDIA_TYPE_FILE_SAMPLES[_media_type]))
+
+
+def _today():
+    return datetime.datetime.now(datetime.timezone.utc).date()
+
+
+def _date(value):
+    try:
+        return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _time(value):
+    try:
+        return datetime.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _body(case):
+    return case.body if isinstance(case.body, dict) else {}
+
+
+# Body fields that refer to another object, and the codes for one the caller may not use (it
+# does not exist, or is not in the same community, street, compound or not the caller's upload).
+# A schema can say what an id looks like, not that it names such an object; for an id in the
+# path the API answers 404, which the check accepts.
+REFERENCE_FIELDS = {
+    "attachment_ids",
+    "building_id",
+    "building_ids",
+    "category_id",
+    "compound_ids",
+    "property_company_id",
+    "resident_id",
+}
+REFERENCE_CODES = {"not_found", "unknown"}
+
+
+def _explained(case, error):
+    """Whether this field error is one of the rules a schema cannot state, and the request
+    breaks it."""
+    path, method = case.operation.path, case.method.upper()
+    field, code = error.get("field"), error.get("code")
+    body, query = _body(case), case.query or {}
+    if field in REFERENCE_FIELDS and code in REFERENCE_CODES:
+        return True
+    # Tickets' cursors encode the sort they were issued for: only one the API returned works.
+    if path == "/api/v1/tickets" and field == "cursor" and code == "invalid":
+        return True
+    # An unmasked export needs a purpose (a rule between two query parameters).
+    if path == "/api/v1/residents/export" and field == "purpose":
+        unmasked = str(query.get("unmasked")).lower() == "true"
+        return unmasked and len(str(query.get("purpose") or "").strip()) < 2
+    # A time window must not end before it starts.
+    if path in ("/api/v1/tickets/stats", "/api/v1/tickets/export") and field == "from":
+        start, end = _time(query.get("from")), _time(query.get("to"))
+        return start is not None and end is not None and start > end
+    # Staff (no household of their own) file on a resident's behalf and say how it reached them.
+    if path == "/api/v1/tickets" and method == "POST" and field == "channel":
+        return code == "required" and body.get("channel") in (None, "mini_program")
+    # Green (urgent) deadlines are not longer than orange ones.
+    if path.endswith("/ticket-policy") and field == "green_days":
+        return body.get("green_days", 0) > body.get("orange_days", 0)
+    if path.startswith("/api/v1/residents") and method in ("POST", "PATCH"):
+        # The ID number's check digit and the birth date it encodes.
+        if field == "id_number" and code == "invalid":
+            return True
+        # A birth date not in the future, and agreeing with the ID number.
+        if field == "birth_date" and code == "mismatch":
+            return bool(body.get("id_number"))
+        if field == "birth_date" and code == "invalid":
+            born = _date(body.get("birth_date"))
+            return born is None or born > _today()
+        # Moving out before moving in (against the stored date on an update).
+        if field == "moved_out_on" and code == "invalid":
+            return True
+    return False
+
+
+def _note(case, errors):
+    """With FUZZ_REPORT_DIR set, what was dropped goes to filtered.txt there, for review."""
+    directory = os.environ.get("FUZZ_REPORT_DIR")
+    if directory:
+        with open(os.path.join(directory, "filtered.txt"), "a") as f:
+            for e in errors:
+                f.write(f"{case.method.upper()} {case.operation.path} {e.get('field')} {e.get('code')}\n")
+
+
+@schemathesis.hook
+def filter_failure(context, failure, case, response):
+    if not isinstance(failure, RejectedPositiveData) or response.status_code != 400:
+        return True
+    try:
+        errors = json.loads(response.content).get("errors") or []
+    except (ValueError, AttributeError):
+        return True
+    if errors and all(_explained(case, e) for e in errors):
+        _note(case, errors)
+        return False
+    return True
