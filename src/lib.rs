@@ -8,6 +8,7 @@ pub mod db;
 pub mod error;
 pub mod jobs;
 pub mod middleware;
+pub mod net;
 pub mod openapi;
 pub mod pii;
 pub mod routes;
@@ -269,7 +270,7 @@ impl Application {
             wechat,
             storage,
             pii: Arc::new(pii::Pii::from_settings(&settings)),
-            jwt: Arc::new(JwtKeys::new(&settings)),
+            jwt: Arc::new(JwtKeys::new(&settings)?),
             settings: Arc::new(settings),
             clock,
         };

@@ -148,12 +148,21 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// Every label is drawn from a closed set, so no client can grow the series: the method
+    /// from the standard ones (else `other`), the route from the registered patterns (else
+    /// `unmatched`), the status from the three digits HTTP allows.
     pub fn observe(&self, method: &str, route: &str, status: u16, secs: f64) {
+        const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+        let method = METHODS
+            .iter()
+            .find(|m| **m == method)
+            .copied()
+            .unwrap_or("other");
         let Ok(mut map) = self.series.lock() else {
             return;
         };
         let s = map
-            .entry((method.to_string(), route.to_string(), status))
+            .entry((method.to_string(), route.to_string(), status.min(999)))
             .or_default();
         s.count += 1;
         s.sum += secs;
@@ -252,15 +261,7 @@ pub async fn idempotency(
     let Some(state) = req.app_data::<web::Data<crate::state::AppState>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let user = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .and_then(|t| state.jwt.decode(t.trim()));
+    let user = crate::auth::extractor::bearer(req.headers()).and_then(|t| state.jwt.decode(t));
     // No valid token (the handler answers 401), or a revoked one: nothing to replay.
     let Some(claims) = user else {
         return Ok(next.call(req).await?.map_into_boxed_body());
@@ -283,10 +284,14 @@ pub async fn idempotency(
         Err(e) => return Ok(req.error_response(e)),
     };
     let path = req.path().to_string();
+    // The query string is part of the request: a retry with another `compound_id` is another
+    // request, not a replay.
     let hash = {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         h.update(path.as_bytes());
+        h.update([0]);
+        h.update(req.query_string().as_bytes());
         h.update([0]);
         h.update(&body);
         hex::encode(h.finalize())

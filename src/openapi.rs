@@ -89,6 +89,15 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
                 .build(),
         ),
     );
+    components.add_security_scheme(
+        "metrics_token",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some("The operator's LINLI_METRICS_TOKEN"))
+                .build(),
+        ),
+    );
     for item in doc.paths.paths.values_mut() {
         for op in operations(item) {
             let secured = op

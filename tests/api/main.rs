@@ -20,6 +20,7 @@ mod notifications;
 mod operations;
 mod residents;
 mod residents_io;
+mod security;
 mod spec;
 mod staff;
 mod territory;
