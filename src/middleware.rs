@@ -45,6 +45,8 @@ pub async fn request_context(
         .and_then(acceptable_request_id)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let method = req.method().clone();
+    let is_api = req.path().starts_with("/api/");
+    let is_docs = req.path().starts_with("/docs");
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
@@ -95,7 +97,30 @@ pub async fn request_context(
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID_HEADER.clone(), v);
     }
+    security_headers(res.headers_mut(), is_api, is_docs);
     Ok(res)
+}
+
+/// Headers every response carries. API responses hold personal data: no cache (browser, proxy
+/// or WeChat's) may keep them. Nothing here is meant to be framed or run as a page, except the
+/// Swagger UI, which needs its own scripts.
+fn security_headers(h: &mut actix_web::http::header::HeaderMap, is_api: bool, is_docs: bool) {
+    use actix_web::http::header::{
+        CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+        X_FRAME_OPTIONS,
+    };
+    if is_api && !h.contains_key(CACHE_CONTROL) {
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if !is_docs {
+        h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        h.insert(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
 }
 
 /// Replaces any error response that is not already problem+json (actix's own plain-text errors)

@@ -7,6 +7,7 @@ mod m20261122_000002_idempotency;
 mod m20261122_000003_residents;
 mod m20261130_000004_tickets;
 mod m20261130_000005_ticket_page_indexes;
+mod m20261130_000006_security;
 mod util;
 
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_residents::Migration),
             Box::new(m20261130_000004_tickets::Migration),
             Box::new(m20261130_000005_ticket_page_indexes::Migration),
+            Box::new(m20261130_000006_security::Migration),
         ]
     }
 }

@@ -157,7 +157,10 @@ pub async fn login(
     body: Json<LoginRequest>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner();
-    if body.username.is_empty() || body.username.len() > 64 {
+    if body.username.is_empty()
+        || body.username.len() > 64
+        || !body.username.chars().all(crate::text::single_line_ok)
+    {
         return Err(AppError::validation(
             "username",
             "invalid",

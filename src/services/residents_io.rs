@@ -703,11 +703,14 @@ pub async fn plan_import<C: ConnectionTrait>(
         }
     }
 
-    // Residents already on the roster, matched by ID number.
+    // Residents already on this community's roster, matched by ID number. Other communities'
+    // rosters are not consulted: an ID number is unique per community, and whether it is
+    // registered anywhere else is not this caller's to learn.
     let hashes: Vec<String> = rows_of_hash.keys().cloned().collect();
     let mut existing: HashMap<String, resident::Model> = HashMap::new();
     for chunk in hashes.chunks(LOOKUP_CHUNK) {
         for m in resident::Entity::find()
+            .filter(resident::Column::CommunityId.eq(compound.community_id))
             .filter(resident::Column::IdNumberHash.is_in(chunk.iter().cloned()))
             .all(db)
             .await?
@@ -740,7 +743,7 @@ pub async fn plan_import<C: ConnectionTrait>(
                     line,
                     Column::IdNumber,
                     "conflict",
-                    "a resident with this ID number is registered elsewhere, outside your area",
+                    "a resident with this ID number is registered in this community, outside your area",
                 );
             }
         }

@@ -399,14 +399,21 @@ pub async fn export_tickets(
         "from": f.created_from,
         "to": f.created_to,
     });
+    // An empty ledger belongs in the caller's own street's log, whatever street the filter
+    // names.
+    let (street_id, community_id) = if count == 0 {
+        (audit::home_street(&state.db, user.id).await?, None)
+    } else {
+        (ledger.street_id, ledger.community_id)
+    };
     // Written before the file leaves: no audit record, no export.
     let event = audit::record(
         &state.db,
         audit::Event {
-            actor_id: user.id,
+            actor: (&user).into(),
             action: "tickets_export",
-            street_id: ledger.street_id,
-            community_id: ledger.community_id,
+            street_id,
+            community_id,
             resident_id: None,
             field: None,
             purpose: "ticket ledger export",
