@@ -694,3 +694,47 @@ async fn a_staff_erasure_keeps_the_actor_snapshot_in_timelines_and_audit() {
     let events = audit_actions(&app, &w.admin, "reveal").await;
     assert_eq!(events[0]["actor_name"], staff_name);
 }
+
+// 4. Where an anonymous requester lives names them as surely as their name: the property
+// company sees neither, and cannot filter by building to find them.
+#[tokio::test]
+async fn the_property_company_sees_no_building_or_household_of_an_anonymous_ticket() {
+    use crate::ticket_world::{act_ok, file, ticket_body, triage, world};
+    let app = spawn_app().await;
+    let w = world(&app, "匿").await;
+    let mut body = ticket_body(&w, "噪音扰民");
+    body["anonymous"] = json!(true);
+    let t = file(&app, &w.resident, &body).await;
+    triage(&app, &w.staff, &t["id"], "green").await;
+    act_ok(
+        &app,
+        &w.staff,
+        &t["id"],
+        "assign",
+        json!({"property_company_id": w.company}),
+    )
+    .await;
+    let id = t["id"].as_str().unwrap();
+    let seen = get_json(&app, &format!("/api/v1/tickets/{id}"), &w.property).await;
+    assert_eq!(seen["requester_name"], Value::Null);
+    assert_eq!(seen["building_id"], Value::Null);
+    assert_eq!(seen["household_id"], Value::Null);
+    let by_building = get_json(
+        &app,
+        &format!("/api/v1/tickets?building_id={}", w.t.building),
+        &w.property,
+    )
+    .await;
+    assert!(
+        by_building["items"].as_array().unwrap().is_empty(),
+        "{by_building}"
+    );
+    let all = get_json(&app, "/api/v1/tickets", &w.property).await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 1, "still listed");
+
+    // The triaging staff and the requester still see where it is.
+    let staff = get_json(&app, &format!("/api/v1/tickets/{id}"), &w.staff).await;
+    assert_eq!(staff["building_id"], w.t.building.to_string());
+    let own = get_json(&app, &format!("/api/v1/tickets/{id}"), &w.resident).await;
+    assert_eq!(own["building_id"], w.t.building.to_string());
+}
