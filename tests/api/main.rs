@@ -18,6 +18,7 @@ mod lifecycle;
 mod logs;
 mod notifications;
 mod operations;
+mod outages;
 mod residents;
 mod residents_io;
 mod security;
