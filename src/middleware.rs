@@ -291,12 +291,7 @@ pub async fn idempotency(
     let Some(claims) = user else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let revoked = state
-        .cache
-        .exists_any(&[
-            &crate::auth::extractor::revoked_jti_key(claims.jti),
-            &crate::auth::extractor::revoked_family_key(claims.fam),
-        ])
+    let revoked = crate::auth::durable::is_revoked(&state, claims.jti, claims.fam)
         .await
         .unwrap_or(true);
     if revoked {

@@ -99,14 +99,7 @@ impl FromRequest for AuthUser {
             let state = state.ok_or_else(|| AppError::internal(anyhow::anyhow!("no state")))?;
             let token = token.ok_or(AppError::Unauthorized)?;
             let claims = state.jwt.decode(&token).ok_or(AppError::InvalidToken)?;
-            let revoked = state
-                .cache
-                .exists_any(&[
-                    &revoked_jti_key(claims.jti),
-                    &revoked_family_key(claims.fam),
-                ])
-                .await?;
-            if revoked {
+            if crate::auth::durable::is_revoked(&state, claims.jti, claims.fam).await? {
                 return Err(AppError::InvalidToken);
             }
             let user = entity::user::Entity::find_by_id(claims.sub)

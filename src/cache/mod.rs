@@ -28,6 +28,8 @@ pub trait Cache: Send + Sync + 'static {
     async fn delete(&self, key: &str) -> CacheResult<()>;
     /// Whether any of the keys exists (one round trip).
     async fn exists_any(&self, keys: &[String]) -> CacheResult<bool>;
+    /// The values of the keys, in order (one round trip).
+    async fn get_many(&self, keys: &[String]) -> CacheResult<Vec<Option<String>>>;
     /// Increments a counter; the first increment starts its window of `ttl`. Returns the new
     /// count and the time left in the window.
     async fn incr_window(&self, key: &str, ttl: Duration) -> CacheResult<(u64, Duration)>;
@@ -73,6 +75,10 @@ impl SharedCache {
     pub async fn exists_any(&self, keys: &[&str]) -> CacheResult<bool> {
         let keys: Vec<String> = keys.iter().map(|k| self.k(k)).collect();
         bounded(self.inner.exists_any(&keys)).await
+    }
+    pub async fn get_many(&self, keys: &[&str]) -> CacheResult<Vec<Option<String>>> {
+        let keys: Vec<String> = keys.iter().map(|k| self.k(k)).collect();
+        bounded(self.inner.get_many(&keys)).await
     }
     pub async fn incr_window(&self, key: &str, ttl: Duration) -> CacheResult<(u64, Duration)> {
         bounded(self.inner.incr_window(&self.k(key), ttl)).await

@@ -158,6 +158,14 @@ impl Cache for RedisCache {
         Ok(n > 0)
     }
 
+    async fn get_many(&self, keys: &[String]) -> CacheResult<Vec<Option<String>>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.run(|mut c| async move { redis::cmd("MGET").arg(keys).query_async(&mut c).await })
+            .await
+    }
+
     async fn incr_window(&self, key: &str, ttl: Duration) -> CacheResult<(u64, Duration)> {
         let (n, left): (u64, i64) = self
             .run(|mut c| async move {

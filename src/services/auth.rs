@@ -45,6 +45,7 @@ async fn reserve_login_attempt(
 ) -> AppResult<()> {
     let s = &state.settings;
     let window = s.login_failure_window;
+    crate::auth::durable::ensure_loaded(state).await?;
     let user_key = user_fail_key(username, ip);
     let (n, left) = state.cache.incr_window(&user_key, window).await?;
     if n > s.login_max_failures_per_user as u64 {
@@ -77,6 +78,9 @@ pub async fn login(
         Some(u) if ok && u.is_active => u,
         _ => {
             tracing::info!(reason = "bad_credentials", "login refused");
+            let keys =
+                crate::auth::durable::failure_keys(&user_fail_key(username, ip), ip, ip_fail_key);
+            crate::auth::durable::record_failure(state, &keys).await?;
             return Err(AppError::InvalidCredentials);
         }
     };

@@ -180,3 +180,61 @@ async fn with_redis_stalled_requests_answer_503_within_3_s_and_recover_when_it_r
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+fn flush_all(redis: &OwnRedis) {
+    let out = Command::new("redis-cli")
+        .args(["-p", &redis.port.to_string(), "FLUSHALL"])
+        .output()
+        .expect("redis-cli");
+    assert!(out.status.success());
+}
+
+// A cache that restarts empty (or is flushed) lifts neither a logout nor a slow-down: both are
+// kept in the database, and the cache is reloaded from it.
+#[tokio::test]
+async fn a_flushed_redis_neither_revives_a_logged_out_token_nor_lifts_a_slow_down() {
+    let Some(redis) = OwnRedis::start() else {
+        eprintln!("skipped: no redis-server on this machine");
+        return;
+    };
+    let url = redis.url();
+    let app = spawn_app_with(|v| {
+        v.insert("REDIS_URL".into(), url.clone());
+    })
+    .await;
+    let pair = app.login(ADMIN_USERNAME, ADMIN_PASSWORD).await;
+    let token = token_of(&pair);
+    let res = app
+        .request(reqwest::Method::POST, "/api/v1/auth/logout", Some(&token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    flush_all(&redis);
+    for _ in 0..3 {
+        let (status, _) = status_within(&app, "/api/v1/me", Some(&token)).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "a logged-out token stays out"
+        );
+    }
+    // A second replica that never saw the logout agrees.
+    let other = start(app.vars.clone()).await;
+    let (status, _) = status_within(&other, "/api/v1/me", Some(&token)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    for _ in 0..5 {
+        let res = app.login_response(ADMIN_USERNAME, "wrong-password-1").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = app.login_response(ADMIN_USERNAME, ADMIN_PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    flush_all(&redis);
+    let res = app.login_response(ADMIN_USERNAME, ADMIN_PASSWORD).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the slow-down outlives the flush"
+    );
+}
