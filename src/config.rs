@@ -80,6 +80,9 @@ pub struct Settings {
     pub workers: usize,
     /// Proxies whose `X-Forwarded-For` is believed (`LINLI_TRUSTED_PROXIES`); see `net`.
     pub trusted_proxies: Vec<crate::net::IpNet>,
+    /// How long a replica reports not-ready after SIGTERM before it closes its listener
+    /// (`LINLI_DRAIN_SECS`).
+    pub drain: std::time::Duration,
     /// Bearer token that `/metrics` requires (`LINLI_METRICS_TOKEN`); unset: `/metrics` is off.
     pub metrics_token: Option<Secret<String>>,
     /// Failed logins per username *and* client address before that pair waits (429); the owner
@@ -310,6 +313,7 @@ impl Settings {
             workers: parse_num("LINLI_WORKERS", 0)? as usize,
             trusted_proxies,
             metrics_token,
+            drain: Duration::from_secs(parse_num("LINLI_DRAIN_SECS", 5)?.min(300)),
             login_max_failures_per_user: parse_num("LINLI_LOGIN_MAX_FAILURES_PER_USER", 5)? as u32,
             login_max_failures_per_ip: parse_num("LINLI_LOGIN_MAX_FAILURES_PER_IP", 20)? as u32,
             wechat_login_max_per_ip: parse_num("LINLI_WECHAT_LOGIN_MAX_PER_IP", 60)? as u32,

@@ -1,3 +1,4 @@
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
@@ -21,4 +22,7 @@ pub struct AppState {
     pub wechat: Arc<WeChatClient>,
     pub pii: Arc<Pii>,
     pub storage: Arc<dyn Storage>,
+    /// Set when SIGTERM arrives: `/ready` answers 503 so the proxy takes this replica out of
+    /// rotation while it still serves what reaches it (see `Application::run_until_stopped`).
+    pub draining: Arc<AtomicBool>,
 }

@@ -25,10 +25,15 @@ pub async fn health() -> HttpResponse {
 #[utoipa::path(
     tag = "operations",
     security(()),
-    responses((status = 200, body = HealthResponse), (status = 503, description = "A dependency does not answer"))
+    responses((status = 200, body = HealthResponse), (status = 503, description = "A dependency does not answer, or the replica is draining before it stops"))
 )]
 #[get("/ready")]
 pub async fn ready(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(AppError::unavailable(anyhow::anyhow!(
+            "shutting down: draining before the listener closes"
+        )));
+    }
     let db = tokio::time::timeout(std::time::Duration::from_secs(3), state.db.ping()).await;
     match db {
         Ok(Ok(())) => {}

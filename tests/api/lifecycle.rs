@@ -38,6 +38,7 @@ fn sigterm_lets_in_flight_requests_finish_refuses_new_ones_and_exits_0() {
         .env("DATABASE_URL", db)
         .env("LINLI_BIND", "127.0.0.1:0")
         .env("LINLI_UPLOAD_DIR", dir.path().join("uploads"))
+        .env("LINLI_DRAIN_SECS", "1")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -126,4 +127,74 @@ fn migrate_subcommand_creates_the_schema_and_is_repeatable() {
         );
     }
     assert!(dir.path().join("m.db").exists());
+}
+
+/// One plain HTTP/1.1 GET on a fresh connection; the status line's code.
+fn get_status(addr: &str, path: &str) -> Option<u16> {
+    let mut conn = TcpStream::connect(addr).ok()?;
+    conn.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    conn.read_to_string(&mut response).ok()?;
+    response.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn after_sigterm_the_replica_reports_not_ready_while_still_serving_then_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/d.db?mode=rwc", dir.path().display());
+    let mut child = Command::new(BIN)
+        .env_clear()
+        .env("DATABASE_URL", db)
+        .env("LINLI_BIND", "127.0.0.1:0")
+        .env("LINLI_UPLOAD_DIR", dir.path().join("uploads"))
+        .env("LINLI_DRAIN_SECS", "3")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    assert_eq!(get_status(&addr, "/ready"), Some(200));
+
+    let signalled = Instant::now();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // Draining: not ready, but everything else is still answered.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while get_status(&addr, "/ready") != Some(503) {
+        assert!(Instant::now() < deadline, "/ready never said 503");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(get_status(&addr, "/health"), Some(200));
+    assert_eq!(get_status(&addr, "/api/v1/streets"), Some(401));
+    // Then the listener closes and the process exits 0, not before the drain is over.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        assert!(Instant::now() < deadline, "did not exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(code, Some(0));
+    assert!(
+        signalled.elapsed() >= Duration::from_secs(3),
+        "stopped after {:?}, before the drain was over",
+        signalled.elapsed()
+    );
 }
