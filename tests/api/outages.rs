@@ -74,6 +74,15 @@ impl Drop for OwnRedis {
     }
 }
 
+/// An app whose cache is `redis`.
+async fn app_on(redis: &OwnRedis) -> TestApp {
+    let url = redis.url();
+    spawn_app_with(|v| {
+        v.insert("REDIS_URL".into(), url);
+    })
+    .await
+}
+
 async fn status_within(app: &TestApp, path: &str, token: Option<&str>) -> (StatusCode, Duration) {
     let started = Instant::now();
     let res = app
@@ -91,11 +100,7 @@ async fn with_redis_down_requests_answer_503_within_3_s_and_recover_within_5_s_o
         eprintln!("skipped: no redis-server on this machine");
         return;
     };
-    let url = redis.url();
-    let app = spawn_app_with(|v| {
-        v.insert("REDIS_URL".into(), url.clone());
-    })
-    .await;
+    let app = app_on(&redis).await;
     let token = app.admin_token().await;
     assert_eq!(
         status_within(&app, "/api/v1/me", Some(&token)).await.0,
@@ -152,11 +157,7 @@ async fn with_redis_stalled_requests_answer_503_within_3_s_and_recover_when_it_r
         eprintln!("skipped: no redis-server on this machine");
         return;
     };
-    let url = redis.url();
-    let app = spawn_app_with(|v| {
-        v.insert("REDIS_URL".into(), url.clone());
-    })
-    .await;
+    let app = app_on(&redis).await;
     let token = app.admin_token().await;
     let child = redis.child.as_ref().expect("running");
     // A stalled Redis accepts connections and never answers: the hard case for timeouts.
@@ -197,11 +198,7 @@ async fn a_flushed_redis_neither_revives_a_logged_out_token_nor_lifts_a_slow_dow
         eprintln!("skipped: no redis-server on this machine");
         return;
     };
-    let url = redis.url();
-    let app = spawn_app_with(|v| {
-        v.insert("REDIS_URL".into(), url.clone());
-    })
-    .await;
+    let app = app_on(&redis).await;
     let pair = app.login(ADMIN_USERNAME, ADMIN_PASSWORD).await;
     let token = token_of(&pair);
     let res = app
