@@ -17,6 +17,7 @@ pub mod state;
 pub mod storage;
 pub mod telemetry;
 pub mod wechat;
+pub mod xlsx_read;
 
 use std::net::TcpListener;
 use std::sync::Arc;

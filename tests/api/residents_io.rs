@@ -1,9 +1,7 @@
 //! Roster import (.xlsx and .csv) and export (.xlsx, masked or audited unmasked).
 
 use std::collections::HashSet;
-use std::io::Cursor;
 
-use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
 use reqwest::{Method, Response, StatusCode};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
@@ -171,26 +169,37 @@ pub async fn import_ok(
     )
 }
 
+/// The first worksheet of an .xlsx as a rectangle of text from A1, date cells written with
+/// `date_format` (chrono's), numbers as Rust prints them.
+pub fn sheet_text(bytes: &[u8], date_format: &str) -> Vec<Vec<String>> {
+    use linli::xlsx_read::{read_first_worksheet, Limits, ReadError, Value};
+    let mut cells: Vec<(u32, u32, String)> = Vec::new();
+    read_first_worksheet(bytes, &Limits::default(), |pos, v| {
+        let text = match v {
+            Value::Text(s) | Value::Error(s) | Value::Iso(s) => s.into_owned(),
+            Value::Number(n) | Value::Duration(n) => n.to_string(),
+            Value::Bool(b) => if b { "TRUE" } else { "FALSE" }.to_string(),
+            Value::DateTime(d) => d.expect("a valid date").format(date_format).to_string(),
+        };
+        cells.push((pos.row, pos.col, text));
+        Ok::<(), ()>(())
+    })
+    .unwrap_or_else(|e| match e {
+        ReadError::Xlsx(e) => panic!("unreadable workbook: {e}"),
+        ReadError::Stopped(()) => unreachable!(),
+    });
+    let height = cells.iter().map(|c| c.0 as usize + 1).max().unwrap_or(0);
+    let width = cells.iter().map(|c| c.1 as usize + 1).max().unwrap_or(0);
+    let mut out = vec![vec![String::new(); width]; height];
+    for (r, c, text) in cells {
+        out[r as usize][c as usize] = text;
+    }
+    out
+}
+
 /// The first worksheet of an .xlsx as text (dates as YYYY-MM-DD).
 pub fn read_xlsx(bytes: &[u8]) -> Vec<Vec<String>> {
-    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
-    let range = wb.worksheet_range_at(0).unwrap().unwrap();
-    range
-        .rows()
-        .map(|r| {
-            r.iter()
-                .map(|c| match c {
-                    Data::Empty => String::new(),
-                    Data::String(v) => v.clone(),
-                    Data::DateTime(d) => {
-                        let (y, m, d, ..) = d.to_ymd_hms_milli();
-                        format!("{y:04}-{m:02}-{d:02}")
-                    }
-                    other => other.to_string(),
-                })
-                .collect()
-        })
-        .collect()
+    sheet_text(bytes, "%Y-%m-%d")
 }
 
 async fn residents_of(app: &TestApp, token: &str, compound: Uuid) -> Vec<Value> {
