@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod cache;
+pub mod cell_text;
 pub mod clock;
 pub mod config;
 pub mod db;

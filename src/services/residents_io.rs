@@ -21,6 +21,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::auth::policy::Scope;
+use crate::cell_text::{neutralize, unneutralize};
 use crate::error::{is_unique_violation, AppError, AppResult, FieldError};
 use crate::pii::Pii;
 use crate::services::residents::{self as roster, Gender, ResidentData, ResidentInput};
@@ -210,9 +211,10 @@ fn too_wide() -> AppError {
     )
 }
 
-/// A text cell as the roster reads it: trimmed.
+/// A text cell as the roster reads it: trimmed, and without the apostrophe an export puts in
+/// front of what a spreadsheet would take for a formula.
 fn text_cell(s: &str) -> Cell {
-    match s.trim() {
+    match unneutralize(s.trim()).trim() {
         "" => Cell::Empty,
         t => Cell::Text(t.to_string()),
     }
@@ -1172,7 +1174,8 @@ fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> AppError {
 
 /// The export as an .xlsx workbook: the template's header row, then one row per resident. Dates
 /// are date cells; phone and ID numbers are text (so that a spreadsheet never turns them into
-/// rounded numbers).
+/// rounded numbers); text a spreadsheet would run as a formula is written behind an apostrophe
+/// ([`neutralize`]), which the import takes off again.
 pub fn write_workbook(rows: &[ExportRow]) -> AppResult<Vec<u8>> {
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
@@ -1206,7 +1209,7 @@ pub fn write_workbook(rows: &[ExportRow]) -> AppResult<Vec<u8>> {
         let row = u32::try_from(i + 1).map_err(AppError::internal)?;
         let mut put = |c: Column, v: Option<&str>| -> AppResult<()> {
             if let Some(v) = v.filter(|v| !v.is_empty()) {
-                ws.write_string_with_format(row, c.index() as u16, v, &text)
+                ws.write_string_with_format(row, c.index() as u16, neutralize(v), &text)
                     .map_err(xlsx_error)?;
             }
             Ok(())

@@ -1197,3 +1197,96 @@ async fn a_large_import_sent_with_an_idempotency_key_runs_once() {
     let again: Value = again.json().await.unwrap();
     assert_eq!(first, again, "the first answer, not a second import");
 }
+
+#[tokio::test]
+async fn exports_write_formula_like_text_behind_an_apostrophe_and_import_it_back() {
+    let (app, root, t) = setup().await;
+    let a = id_number("19800101", 11);
+    let file = csv(
+        &HEADER,
+        &[vec![
+            "=1+2",
+            "男",
+            "",
+            "13800000001",
+            a.as_str(),
+            "1幢",
+            "-1单元",
+            "@101",
+            "-",
+            "+群主、普通",
+        ]],
+    );
+    import_ok(&app, &root, t.compound, "r.csv", &file).await;
+    let staff = app
+        .user_with_role(&root, "staff", "community_staff", "community", t.community)
+        .await;
+    let path = format!(
+        "/api/v1/residents/export?compound_id={}&unmasked=true&purpose=核对",
+        t.compound
+    );
+    let res = app.get(&path, &staff).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let bytes = res.bytes().await.unwrap();
+    let sheet = read_xlsx(&bytes);
+    assert_eq!(
+        sheet[1],
+        [
+            "'=1+2",
+            "男",
+            "1980-01-01",
+            "13800000001",
+            a.as_str(),
+            "1幢",
+            "'-1单元",
+            "'@101",
+            "'-",
+            "'+群主、普通",
+        ]
+    );
+    // The masked export is the same writer.
+    let res = app
+        .get(
+            &format!("/api/v1/residents/export?compound_id={}", t.compound),
+            &staff,
+        )
+        .await;
+    assert_eq!(read_xlsx(&res.bytes().await.unwrap())[1][0], "'=1+2");
+
+    // Imported back, the apostrophes come off: the same resident, household and values.
+    assert_eq!(
+        import_ok(&app, &root, t.compound, "back.xlsx", &bytes).await,
+        (0, 1, 0)
+    );
+    let residents = residents_of(&app, &root, t.compound).await;
+    assert_eq!(residents.len(), 1);
+    let r = &residents[0];
+    assert_eq!(r["name"], "=1+2", "{r}");
+    assert_eq!(r["relation"], "-", "{r}");
+    assert_eq!(r["tags"], json!(["+群主", "普通"]), "{r}");
+
+    // So does the apostrophe someone typed to keep a spreadsheet from reading "+86…" as a
+    // number, in a CSV saved from the export.
+    let saved = csv(
+        &["姓名", "手机号", "身份证号", "楼栋", "单元", "房号"],
+        &[vec![
+            "'=1+2",
+            "'+8613800000002",
+            a.as_str(),
+            "1幢",
+            "'-1单元",
+            "'@101",
+        ]],
+    );
+    assert_eq!(
+        import_ok(&app, &root, t.compound, "saved.csv", &saved).await,
+        (0, 1, 0)
+    );
+    let residents = residents_of(&app, &root, t.compound).await;
+    assert_eq!(residents[0]["name"], "=1+2");
+    assert_eq!(
+        residents[0]["phone_masked"], "138****0002",
+        "{}",
+        residents[0]
+    );
+}
