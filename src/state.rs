@@ -7,6 +7,7 @@ use crate::cache::SharedCache;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::pii::Pii;
+use crate::services::residents_io::ImportSlots;
 use crate::storage::Storage;
 use crate::wechat::WeChatClient;
 
@@ -21,4 +22,6 @@ pub struct AppState {
     pub wechat: Arc<WeChatClient>,
     pub pii: Arc<Pii>,
     pub storage: Arc<dyn Storage>,
+    /// Roster imports that may run at once in this process.
+    pub imports: Arc<ImportSlots>,
 }

@@ -67,6 +67,8 @@ pub enum XlsxError {
     TooLarge,
     #[error("the workbook holds more text than allowed")]
     TooMuchText,
+    #[error("the workbook holds more shared strings than allowed")]
+    TooManyStrings,
     #[error("the worksheet has more cells than allowed")]
     TooManyCells,
 }
@@ -899,9 +901,10 @@ impl Handler for StringsHandler {
         }
         let s = unescape_ooxml(&self.current);
         let strings = &mut self.strings;
-        if strings.ends.len() >= self.limits.shared_strings
-            || strings.text.len() + s.len() > self.limits.shared_string_bytes
-        {
+        if strings.ends.len() >= self.limits.shared_strings {
+            return Err(XlsxError::TooManyStrings);
+        }
+        if strings.text.len() + s.len() > self.limits.shared_string_bytes {
             return Err(XlsxError::TooMuchText);
         }
         strings.text.push_str(&s);
@@ -1543,7 +1546,7 @@ mod tests {
         let lying = repack(&bytes, &[("xl/sharedStrings.xml", lying.as_bytes())]);
         assert_eq!(cells(&lying).len(), 100);
         let few = small(|l| l.shared_strings = 99);
-        assert_eq!(cells_with(&bytes, &few), Err(XlsxError::TooMuchText));
+        assert_eq!(cells_with(&bytes, &few), Err(XlsxError::TooManyStrings));
         let short = small(|l| l.shared_string_bytes = 500);
         assert_eq!(cells_with(&bytes, &short), Err(XlsxError::TooMuchText));
     }

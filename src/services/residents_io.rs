@@ -10,6 +10,8 @@
 //! be edited and imported again.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
@@ -18,6 +20,7 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
 use crate::auth::policy::Scope;
@@ -51,6 +54,9 @@ const XLSX_LIMITS: Limits = Limits {
 /// Columns a row may fill: the template has ten. Each kept row is as wide as its last value,
 /// so this bounds the table at `MAX_ROWS × MAX_COLUMNS` cells whatever the file claims.
 const MAX_COLUMNS: usize = 100;
+/// Imports that may read and write at once in one process. Each holds up to a few hundred MiB
+/// of parsed workbook and a long transaction; two keep a 2-core server answering everyone else.
+pub const CONCURRENT_IMPORTS: usize = 2;
 /// Unit and room, as households store them.
 const PART_MAX: usize = 20;
 /// Ids or hashes per `IN (...)` list.
@@ -159,6 +165,28 @@ pub struct Row {
 pub struct Table {
     pub header: Vec<String>,
     pub rows: Vec<Row>,
+}
+
+/// The import slots of one process ([`CONCURRENT_IMPORTS`]).
+pub struct ImportSlots(Arc<Semaphore>);
+
+impl Default for ImportSlots {
+    fn default() -> Self {
+        Self(Arc::new(Semaphore::new(CONCURRENT_IMPORTS)))
+    }
+}
+
+impl ImportSlots {
+    /// A slot, held until the permit is dropped; none free is a 503 (an import of 10,000 rows
+    /// takes seconds, so the client is asked to come back shortly, not to queue here).
+    pub fn try_take(&self) -> AppResult<OwnedSemaphorePermit> {
+        Arc::clone(&self.0)
+            .try_acquire_owned()
+            .map_err(|_| AppError::Unavailable {
+                retry_after: Duration::from_secs(10),
+                source: None,
+            })
+    }
 }
 
 fn file_error(code: &str, message: impl Into<String>) -> AppError {
@@ -273,8 +301,9 @@ fn read_xlsx(bytes: &[u8]) -> AppResult<Table> {
                 }
                 XlsxError::NoWorksheet => file_error("empty", "the workbook has no worksheet"),
                 XlsxError::TooLarge | XlsxError::TooMuchText => too_large(),
-                XlsxError::TooManyCells => too_many_rows(),
-            })
+                // A sheet with that many cells or strings has far more rows than allowed.
+                XlsxError::TooManyCells | XlsxError::TooManyStrings => too_many_rows(),
+            });
         }
     }
     let mut rows = grid.into_iter().map(|(r, cells)| Row {
