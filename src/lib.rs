@@ -7,6 +7,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod image_meta;
 pub mod jobs;
 pub mod middleware;
 pub mod openapi;
