@@ -1447,9 +1447,9 @@ mod tests {
         assert_eq!(day(59.0).as_deref(), Some("1900-02-28"));
         assert_eq!(day(60.0), None, "1900-02-29 never was");
         assert_eq!(day(61.0).as_deref(), Some("1900-03-01"));
-        assert_eq!(day(18264.0).as_deref(), Some("1950-01-01"));
+        assert_eq!(day(18_264.0).as_deref(), Some("1950-01-01"));
         // 23:59:59.9996 is rounded to the millisecond, as Excel shows it.
-        assert_eq!(day(18264.999_999_995).as_deref(), Some("1950-01-02"));
+        assert_eq!(day(18_264.999_999_995).as_deref(), Some("1950-01-02"));
         assert_eq!(day(2_958_465.5).as_deref(), Some("9999-12-31"));
         assert_eq!(day(2_958_466.0), None);
         assert_eq!(day(-1.0), None);
