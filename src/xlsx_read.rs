@@ -1204,16 +1204,6 @@ where
     }
 }
 
-impl<F, E> Finish for SheetHandler<'_, F, E>
-where
-    F: FnMut(Pos, Value<'_>) -> Result<(), E>,
-{
-    type Output = ();
-    fn finish(self) -> Result<(), XlsxError> {
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::io::{Read, Write};
