@@ -37,11 +37,12 @@ pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
 pub const MAX_ROWS: usize = 10_000;
 /// Most residents in one export.
 pub const MAX_EXPORT_ROWS: usize = 50_000;
-/// What reading an .xlsx upload may cost. A 10,000-row roster as Excel or WPS writes it is a
-/// worksheet of about 5 MiB and shared strings of about 2 MiB once unpacked (rust_xlsxwriter:
-/// 3.4 and 1.3 MiB), with some 100,000 cells and as many strings. The caps leave that room
-/// several times over while bounding the worst case: at most 64 MiB inflated, at most 16 MiB of
-/// shared text (plus 4 bytes per string), at most 32 MiB of cell text handed out.
+/// What reading an .xlsx upload may cost. A full roster (10,000 rows of the ten columns) unpacks
+/// to a worksheet of 2.9 MiB and shared strings of 0.9 MiB as rust_xlsxwriter writes it (Excel's
+/// markup is a little wordier, inline strings put the text in the sheet), with about 100,000
+/// cells and 30,000 distinct strings. The caps leave ten times that room while bounding the
+/// worst case: at most 64 MiB inflated, 16 MiB of shared text (plus 4 bytes per string), 32 MiB
+/// of cell text handed out.
 const XLSX_LIMITS: Limits = Limits {
     part_bytes: 32 * 1024 * 1024,
     total_bytes: 64 * 1024 * 1024,
