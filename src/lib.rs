@@ -275,7 +275,7 @@ impl Application {
             jwt: Arc::new(JwtKeys::new(&settings)),
             settings: Arc::new(settings),
             clock,
-            imports: Arc::default(),
+            imports: Default::default(),
         };
         let server = run(listener, state.clone())?;
         Ok(Self {

@@ -23,5 +23,5 @@ pub struct AppState {
     pub pii: Arc<Pii>,
     pub storage: Arc<dyn Storage>,
     /// Roster imports that may run at once in this process.
-    pub imports: Arc<ImportSlots>,
+    pub imports: ImportSlots,
 }

@@ -168,7 +168,8 @@ pub struct Table {
     pub rows: Vec<Row>,
 }
 
-/// The import slots of one process ([`CONCURRENT_IMPORTS`]).
+/// The import slots of one process ([`CONCURRENT_IMPORTS`]); clones share them.
+#[derive(Clone)]
 pub struct ImportSlots(Arc<Semaphore>);
 
 impl Default for ImportSlots {
