@@ -865,13 +865,19 @@ struct StringsHandler {
 }
 
 impl Default for Limits {
-    /// The caps for a roster upload: a 10,000-row roster inflates to a few MiB.
+    /// Caps sized for the roster import (10,000 rows). A full roster of ten columns unpacks to a
+    /// worksheet of 2.9 MiB and shared strings of 0.9 MiB as rust_xlsxwriter writes it (Excel's
+    /// markup is a little wordier; inline strings put the text in the sheet), with about
+    /// 100,000 cells and 30,000 distinct strings. These leave ten times that room while bounding
+    /// the worst case: 64 MiB inflated, 16 MiB of shared text plus 4 bytes per string, 32 MiB
+    /// of text handed out.
     fn default() -> Self {
         Limits {
             part_bytes: 32 * 1024 * 1024,
             total_bytes: 64 * 1024 * 1024,
             shared_strings: 500_000,
             shared_string_bytes: 16 * 1024 * 1024,
+            // Empty cells included: formatting a block writes an element for every cell of it.
             cells: 2_000_000,
             text_bytes: 32 * 1024 * 1024,
         }

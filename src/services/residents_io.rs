@@ -37,26 +37,11 @@ pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
 pub const MAX_ROWS: usize = 10_000;
 /// Most residents in one export.
 pub const MAX_EXPORT_ROWS: usize = 50_000;
-/// What reading an .xlsx upload may cost. A full roster (10,000 rows of the ten columns) unpacks
-/// to a worksheet of 2.9 MiB and shared strings of 0.9 MiB as rust_xlsxwriter writes it (Excel's
-/// markup is a little wordier, inline strings put the text in the sheet), with about 100,000
-/// cells and 30,000 distinct strings. The caps leave ten times that room while bounding the
-/// worst case: at most 64 MiB inflated, 16 MiB of shared text (plus 4 bytes per string), 32 MiB
-/// of cell text handed out.
-const XLSX_LIMITS: Limits = Limits {
-    part_bytes: 32 * 1024 * 1024,
-    total_bytes: 64 * 1024 * 1024,
-    shared_strings: 500_000,
-    shared_string_bytes: 16 * 1024 * 1024,
-    // Empty cells included: formatting a whole block writes one element per cell.
-    cells: 2_000_000,
-    text_bytes: 32 * 1024 * 1024,
-};
 /// Columns a row may fill: the template has ten. Each kept row is as wide as its last value,
 /// so this bounds the table at `MAX_ROWS × MAX_COLUMNS` cells whatever the file claims.
 const MAX_COLUMNS: usize = 100;
-/// Imports that may read and write at once in one process. Each holds up to a few hundred MiB
-/// of parsed workbook and a long transaction; two keep a 2-core server answering everyone else.
+/// Imports that may read and write at once in one process. Each may hold a hundred MiB or so of
+/// parsed workbook and a long transaction; two keep a 2-core server answering everyone else.
 pub const CONCURRENT_IMPORTS: usize = 2;
 /// Unit and room, as households store them.
 const PART_MAX: usize = 20;
@@ -273,7 +258,7 @@ fn cell_of(v: Value<'_>) -> Cell {
 fn read_xlsx(bytes: &[u8]) -> AppResult<Table> {
     // Only rows with a value, each as wide as its last value.
     let mut grid: BTreeMap<u32, Vec<Cell>> = BTreeMap::new();
-    let read = xlsx_read::read_first_worksheet(bytes, &XLSX_LIMITS, |pos, value| {
+    let read = xlsx_read::read_first_worksheet(bytes, &Limits::default(), |pos, value| {
         let v = cell_of(value);
         if v == Cell::Empty {
             return Ok(());
