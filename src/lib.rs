@@ -2,10 +2,12 @@
 
 pub mod auth;
 pub mod cache;
+pub mod cell_text;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod image_meta;
 pub mod jobs;
 pub mod middleware;
 pub mod net;
@@ -19,6 +21,7 @@ pub mod storage;
 pub mod telemetry;
 pub mod text;
 pub mod wechat;
+pub mod xlsx_read;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -275,6 +278,7 @@ impl Application {
             settings: Arc::new(settings),
             clock,
             draining: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            imports: Default::default(),
         };
         let server = run(listener, state.clone())?;
         Ok(Self {

@@ -72,6 +72,8 @@ fn blocking_failed(e: actix_web::error::BlockingError) -> AppError {
         (status = 409, description = "The roster changed while the file was being imported; import it again"),
         (status = 413, description = "The file is larger than 5 MiB"),
         (status = 415, description = "The body is not multipart/form-data"),
+        (status = 503, description = "Two imports are already running on this server, or the \
+            database or cache is unavailable; retry after `Retry-After` seconds"),
     ))]
 #[post("/residents/import")]
 pub async fn import_residents(
@@ -92,9 +94,14 @@ pub async fn import_residents(
     let bytes =
         crate::routes::upload::read_file_part(&req, payload, MAX_FILE_BYTES, "spreadsheet").await?;
     let size = bytes.len();
-    let table = web::block(move || svc::read_table(&bytes))
+    // Taken once the upload is in (a slow client holds no slot), held while the file is parsed
+    // and written. It travels into the blocking task and back, so that a client who hangs up
+    // mid-parse does not free the slot while the parse still runs.
+    let slot = state.imports.try_take()?;
+    let (table, slot) = web::block(move || (svc::read_table(&bytes), slot))
         .await
-        .map_err(blocking_failed)??;
+        .map_err(blocking_failed)?;
+    let table = table?;
     let write_scope = policy::scope(&state.db, &user, Action::ResidentWrite).await?;
     let (street_id, community_id) = (compound.street_id, compound.community_id);
     let plan = svc::plan_import(&state.db, &state.pii, compound, &write_scope, table).await?;
@@ -127,6 +134,7 @@ pub async fn import_residents(
     )
     .await?;
     txn.commit().await?;
+    drop(slot);
     tracing::info!(
         compound_id = %q.compound_id,
         by = %user.id,

@@ -14,6 +14,7 @@ mod demo;
 mod errors;
 mod idempotency;
 mod jobs;
+mod ledger_formulas;
 mod lifecycle;
 mod logs;
 mod notifications;
