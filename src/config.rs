@@ -78,7 +78,15 @@ pub struct Settings {
     pub json_limit: usize,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
-    pub trust_forwarded_for: bool,
+    /// Proxies whose `X-Forwarded-For` is believed (`LINLI_TRUSTED_PROXIES`); see `net`.
+    pub trusted_proxies: Vec<crate::net::IpNet>,
+    /// How long a replica reports not-ready after SIGTERM before it closes its listener
+    /// (`LINLI_DRAIN_SECS`).
+    pub drain: std::time::Duration,
+    /// Bearer token that `/metrics` requires (`LINLI_METRICS_TOKEN`); unset: `/metrics` is off.
+    pub metrics_token: Option<Secret<String>>,
+    /// Failed logins per username *and* client address before that pair waits (429); the owner
+    /// signing in from elsewhere is never locked out by someone else's guesses.
     pub login_max_failures_per_user: u32,
     pub login_max_failures_per_ip: u32,
     pub login_failure_window: Duration,
@@ -213,6 +221,40 @@ impl Settings {
             ));
         }
 
+        if get("LINLI_TRUST_FORWARDED_FOR").is_some() {
+            return Err(invalid(
+                "LINLI_TRUST_FORWARDED_FOR",
+                "replaced by LINLI_TRUSTED_PROXIES (the addresses or ranges of your reverse \
+                 proxies, e.g. 10.0.0.0/8): trusting every X-Forwarded-For let clients choose \
+                 their own address",
+            ));
+        }
+        let trusted_proxies = match get("LINLI_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    crate::net::IpNet::parse(p).ok_or_else(|| {
+                        invalid(
+                            "LINLI_TRUSTED_PROXIES",
+                            format!("{p:?} is not an address or a range such as 10.0.0.0/8"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let metrics_token = match get("LINLI_METRICS_TOKEN") {
+            Some(t) if t.len() < 16 || t.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+                return Err(invalid(
+                    "LINLI_METRICS_TOKEN",
+                    "at least 16 visible characters",
+                ))
+            }
+            t => t.map(Secret::new),
+        };
+
         let db_max_connections = parse_num("LINLI_DB_MAX_CONNECTIONS", 0)? as u32;
         let database_url =
             get("DATABASE_URL").unwrap_or_else(|| "sqlite://linli.db?mode=rwc".into());
@@ -269,10 +311,9 @@ impl Settings {
                 .into(),
             json_limit: parse_num("LINLI_JSON_LIMIT_BYTES", 64 * 1024)? as usize,
             workers: parse_num("LINLI_WORKERS", 0)? as usize,
-            trust_forwarded_for: matches!(
-                get("LINLI_TRUST_FORWARDED_FOR").as_deref(),
-                Some("1") | Some("true")
-            ),
+            trusted_proxies,
+            metrics_token,
+            drain: Duration::from_secs(parse_num("LINLI_DRAIN_SECS", 5)?.min(300)),
             login_max_failures_per_user: parse_num("LINLI_LOGIN_MAX_FAILURES_PER_USER", 5)? as u32,
             login_max_failures_per_ip: parse_num("LINLI_LOGIN_MAX_FAILURES_PER_IP", 20)? as u32,
             wechat_login_max_per_ip: parse_num("LINLI_WECHAT_LOGIN_MAX_PER_IP", 60)? as u32,
@@ -444,6 +485,27 @@ mod tests {
         let s = settings(&[("LINLI_WECHAT_PAGE", "/pages/t/d")]).unwrap();
         assert_eq!(s.wechat_page, "pages/t/d");
         assert!(settings(&[("LINLI_WECHAT_PAGE", "pages/t?id=1")]).is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_are_ranges_and_the_old_switch_is_refused_by_name() {
+        let s = settings(&[("LINLI_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")]).unwrap();
+        assert_eq!(s.trusted_proxies.len(), 2);
+        let err = settings(&[("LINLI_TRUSTED_PROXIES", "10.0.0.0/40")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("LINLI_TRUSTED_PROXIES"), "{err}");
+        let err = settings(&[("LINLI_TRUST_FORWARDED_FOR", "true")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("LINLI_TRUSTED_PROXIES"), "{err}");
+    }
+
+    #[test]
+    fn a_short_metrics_token_is_refused() {
+        assert!(settings(&[("LINLI_METRICS_TOKEN", "short")]).is_err());
+        let s = settings(&[("LINLI_METRICS_TOKEN", "a-long-enough-metrics-token")]).unwrap();
+        assert!(s.metrics_token.is_some());
     }
 
     #[test]

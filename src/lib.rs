@@ -2,12 +2,15 @@
 
 pub mod auth;
 pub mod cache;
+pub mod cell_text;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod image_meta;
 pub mod jobs;
 pub mod middleware;
+pub mod net;
 pub mod openapi;
 pub mod pii;
 pub mod routes;
@@ -16,7 +19,9 @@ pub mod services;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod text;
 pub mod wechat;
+pub mod xlsx_read;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -306,9 +311,11 @@ impl Application {
             wechat,
             storage,
             pii: Arc::new(pii::Pii::from_settings(&settings)),
-            jwt: Arc::new(JwtKeys::new(&settings)),
+            jwt: Arc::new(JwtKeys::new(&settings)?),
             settings: Arc::new(settings),
             clock,
+            draining: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            imports: Default::default(),
         };
         let server = run(listener, state.clone())?;
         Ok(Self {
@@ -326,14 +333,34 @@ impl Application {
         &self.state.db
     }
 
-    /// Runs until the server stops (SIGTERM/SIGINT: in-flight requests finish first).
+    /// Runs until the server stops. SIGTERM (what an orchestrator sends): `/ready` answers 503
+    /// for `LINLI_DRAIN_SECS` while every other request is still served, so the proxy takes the
+    /// replica out of rotation first; then the listener closes and in-flight requests finish
+    /// before this returns. SIGINT (Ctrl-C) skips the drain.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let jobs = tokio::spawn(jobs::run(
             self.state.clone(),
             self.state.settings.job_interval,
         ));
+        let handle = self.server.handle();
+        let draining = self.state.draining.clone();
+        let drain = self.state.settings.drain;
+        let signals = tokio::spawn(async move {
+            let stop_now = wait_for_stop_signal().await;
+            if !stop_now {
+                draining.store(true, std::sync::atomic::Ordering::SeqCst);
+                tracing::info!(
+                    drain_secs = drain.as_secs(),
+                    "SIGTERM: reporting not ready while draining"
+                );
+                tokio::time::sleep(drain).await;
+            }
+            tracing::info!("closing the listener; finishing requests in flight");
+            handle.stop(true).await;
+        });
         let result = self.server.await;
-        // The server has drained its requests; stop the background work with it.
+        signals.abort();
+        // The server has finished its requests; stop the background work with it.
         jobs.abort();
         result
     }
@@ -377,11 +404,39 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .wrap(actix_web::middleware::from_fn(middleware::request_context))
     })
     .shutdown_timeout(25)
+    // Signals are handled by `Application::run_until_stopped` (drain first, then stop).
+    .disable_signals()
     .listen(listener)?;
     if workers > 0 {
         server = server.workers(workers);
     }
     Ok(server.run())
+}
+
+/// Waits for SIGTERM (false: drain first) or SIGINT (true: stop now).
+async fn wait_for_stop_signal() -> bool {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => tokio::select! {
+                _ = term.recv() => false,
+                _ = int.recv() => true,
+            },
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+                true
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        true
+    }
 }
 
 /// `linli migrate`.

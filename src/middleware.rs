@@ -45,6 +45,8 @@ pub async fn request_context(
         .and_then(acceptable_request_id)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let method = req.method().clone();
+    let is_api = req.path().starts_with("/api/");
+    let is_docs = req.path().starts_with("/docs");
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
@@ -95,7 +97,30 @@ pub async fn request_context(
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID_HEADER.clone(), v);
     }
+    security_headers(res.headers_mut(), is_api, is_docs);
     Ok(res)
+}
+
+/// Headers every response carries. API responses hold personal data: no cache (browser, proxy
+/// or WeChat's) may keep them. Nothing here is meant to be framed or run as a page, except the
+/// Swagger UI, which needs its own scripts.
+fn security_headers(h: &mut actix_web::http::header::HeaderMap, is_api: bool, is_docs: bool) {
+    use actix_web::http::header::{
+        CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+        X_FRAME_OPTIONS,
+    };
+    if is_api && !h.contains_key(CACHE_CONTROL) {
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if !is_docs {
+        h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        h.insert(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
 }
 
 /// Replaces any error response that is not already problem+json (actix's own plain-text errors)
@@ -148,12 +173,21 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// Every label is drawn from a closed set, so no client can grow the series: the method
+    /// from the standard ones (else `other`), the route from the registered patterns (else
+    /// `unmatched`), the status from the three digits HTTP allows.
     pub fn observe(&self, method: &str, route: &str, status: u16, secs: f64) {
+        const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+        let method = METHODS
+            .iter()
+            .find(|m| **m == method)
+            .copied()
+            .unwrap_or("other");
         let Ok(mut map) = self.series.lock() else {
             return;
         };
         let s = map
-            .entry((method.to_string(), route.to_string(), status))
+            .entry((method.to_string(), route.to_string(), status.min(999)))
             .or_default();
         s.count += 1;
         s.sum += secs;
@@ -252,25 +286,12 @@ pub async fn idempotency(
     let Some(state) = req.app_data::<web::Data<crate::state::AppState>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let user = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .and_then(|t| state.jwt.decode(t.trim()));
+    let user = crate::auth::extractor::bearer(req.headers()).and_then(|t| state.jwt.decode(t));
     // No valid token (the handler answers 401), or a revoked one: nothing to replay.
     let Some(claims) = user else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let revoked = state
-        .cache
-        .exists_any(&[
-            &crate::auth::extractor::revoked_jti_key(claims.jti),
-            &crate::auth::extractor::revoked_family_key(claims.fam),
-        ])
+    let revoked = crate::auth::durable::is_revoked(&state, claims.jti, claims.fam)
         .await
         .unwrap_or(true);
     if revoked {
@@ -283,10 +304,14 @@ pub async fn idempotency(
         Err(e) => return Ok(req.error_response(e)),
     };
     let path = req.path().to_string();
+    // The query string is part of the request: a retry with another `compound_id` is another
+    // request, not a replay.
     let hash = {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         h.update(path.as_bytes());
+        h.update([0]);
+        h.update(req.query_string().as_bytes());
         h.update([0]);
         h.update(&body);
         hex::encode(h.finalize())

@@ -283,6 +283,15 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
                 .build(),
         ),
     );
+    components.add_security_scheme(
+        "metrics_token",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some("The operator's LINLI_METRICS_TOKEN"))
+                .build(),
+        ),
+    );
     refine(components);
     for schema in components.schemas.values_mut() {
         expand_ref_or(schema);

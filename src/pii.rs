@@ -148,6 +148,32 @@ pub fn mask_phone(phone: &str) -> String {
     format!("{head}{}{tail}", "*".repeat(chars.len() - 7))
 }
 
+/// The phone mask shown to anyone but the number's owner: the first three and last two digits
+/// (`138******34`), derived from the stored owner's mask (`138****1234`). Four known digits more
+/// would leave only 10,000 candidates for a number; this leaves a million.
+pub fn staff_phone_mask(owner_mask: &str) -> String {
+    let chars: Vec<char> = owner_mask.chars().collect();
+    if chars.len() < 5 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..3].iter().collect();
+    let tail: String = chars[chars.len() - 2..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat(chars.len() - 5))
+}
+
+/// The ten-year age band of someone born on `birth`, as of `today`: `0-9`, …, `80-89`, `90+`.
+/// Shown instead of the birth date to staff who may not reveal: a birth date beside the masked
+/// ID number and the gender narrows the number down to a handful of candidates.
+pub fn age_band(birth: chrono::NaiveDate, today: chrono::NaiveDate) -> String {
+    let age = today.years_since(birth).unwrap_or(0);
+    if age >= 90 {
+        "90+".into()
+    } else {
+        let low = age / 10 * 10;
+        format!("{low}-{}", low + 9)
+    }
+}
+
 /// Only the last four characters of an ID number.
 pub fn mask_id_number(id: &str) -> String {
     let chars: Vec<char> = id.chars().collect();
@@ -213,6 +239,12 @@ mod tests {
     #[test]
     fn masks() {
         assert_eq!(mask_phone("13812341234"), "138****1234");
+        assert_eq!(staff_phone_mask("138****1234"), "138******34");
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(age_band(d(1950, 6, 1), d(2026, 5, 31)), "70-79");
+        assert_eq!(age_band(d(1950, 6, 1), d(2026, 6, 1)), "70-79");
+        assert_eq!(age_band(d(1930, 1, 1), d(2026, 1, 1)), "90+");
+        assert_eq!(age_band(d(2020, 1, 1), d(2026, 1, 1)), "0-9");
         assert_eq!(mask_id_number("11010519491231002X"), "**************002X");
     }
 }

@@ -1,3 +1,4 @@
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
@@ -7,6 +8,7 @@ use crate::cache::SharedCache;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::pii::Pii;
+use crate::services::residents_io::ImportSlots;
 use crate::storage::Storage;
 use crate::wechat::WeChatClient;
 
@@ -21,4 +23,9 @@ pub struct AppState {
     pub wechat: Arc<WeChatClient>,
     pub pii: Arc<Pii>,
     pub storage: Arc<dyn Storage>,
+    /// Set when SIGTERM arrives: `/ready` answers 503 so the proxy takes this replica out of
+    /// rotation while it still serves what reaches it (see `Application::run_until_stopped`).
+    pub draining: Arc<AtomicBool>,
+    /// Roster imports that may run at once in this process.
+    pub imports: ImportSlots,
 }

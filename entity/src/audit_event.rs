@@ -8,6 +8,9 @@ pub struct Model {
     pub street_id: Option<Uuid>,
     pub community_id: Option<Uuid>,
     pub actor_id: Uuid,
+    /// Who acted, as they were named when they acted (kept when the account is erased).
+    pub actor_name: Option<String>,
+    pub actor_username: Option<String>,
     pub action: String,
     pub resident_id: Option<Uuid>,
     pub field: Option<String>,

@@ -10,6 +10,7 @@ pub mod grid;
 pub mod grid_area;
 pub mod household;
 pub mod idempotency_key;
+pub mod login_failure;
 pub mod notification;
 pub mod property_company;
 pub mod refresh_token;

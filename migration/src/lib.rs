@@ -7,6 +7,8 @@ mod m20261122_000002_idempotency;
 mod m20261122_000003_residents;
 mod m20261130_000004_tickets;
 mod m20261130_000005_ticket_page_indexes;
+mod m20261130_000006_security;
+mod m20261130_000007_login_failures;
 mod util;
 
 pub struct Migrator;
@@ -20,6 +22,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_residents::Migration),
             Box::new(m20261130_000004_tickets::Migration),
             Box::new(m20261130_000005_ticket_page_indexes::Migration),
+            Box::new(m20261130_000006_security::Migration),
+            Box::new(m20261130_000007_login_failures::Migration),
         ]
     }
 }

@@ -78,12 +78,14 @@ pub async fn load_assignments<C: sea_orm::ConnectionTrait>(
         .collect())
 }
 
-fn bearer(req: &HttpRequest) -> Option<&str> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then_some(token.trim())
+/// The token of an `Authorization: Bearer <token>` header. The scheme is case-insensitive
+/// (RFC 9110 §11.1): `bearer`, `Bearer` and `BEARER` are one scheme. This is the only place that
+/// parses the header; the idempotency middleware uses it too, so both always agree on who calls.
+pub fn bearer(headers: &header::HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 impl FromRequest for AuthUser {
@@ -92,19 +94,12 @@ impl FromRequest for AuthUser {
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req).map(str::to_owned);
+        let token = bearer(req.headers()).map(str::to_owned);
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::internal(anyhow::anyhow!("no state")))?;
             let token = token.ok_or(AppError::Unauthorized)?;
             let claims = state.jwt.decode(&token).ok_or(AppError::InvalidToken)?;
-            let revoked = state
-                .cache
-                .exists_any(&[
-                    &revoked_jti_key(claims.jti),
-                    &revoked_family_key(claims.fam),
-                ])
-                .await?;
-            if revoked {
+            if crate::auth::durable::is_revoked(&state, claims.jti, claims.fam).await? {
                 return Err(AppError::InvalidToken);
             }
             let user = entity::user::Entity::find_by_id(claims.sub)

@@ -1,5 +1,6 @@
 //! Identity and access: passwords, tokens, the authenticated-caller extractor and the policy.
 
+pub mod durable;
 pub mod extractor;
 pub mod password;
 pub mod policy;

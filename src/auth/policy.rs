@@ -327,6 +327,26 @@ impl Scope {
         !self.everything && self.ids.values().all(|s| s.is_empty())
     }
 
+    /// Whether a row lying at these `(level, id)` places is reached: the in-memory twin of
+    /// [`Scope::condition`], for deciding per row what a page may show.
+    pub fn contains(&self, at: &[(Level, Uuid)]) -> bool {
+        self.everything
+            || at
+                .iter()
+                .any(|(level, id)| self.ids.get(level).is_some_and(|s| s.contains(id)))
+    }
+
+    /// [`Scope::contains`] for a resident of the roster.
+    pub fn contains_resident(&self, r: &entity::resident::Model) -> bool {
+        self.contains(&[
+            (Level::Street, r.street_id),
+            (Level::Community, r.community_id),
+            (Level::Compound, r.compound_id),
+            (Level::Building, r.building_id),
+            (Level::Household, r.household_id),
+        ])
+    }
+
     /// The condition selecting exactly the rows of `E` this scope reaches.
     pub fn condition<E: Scoped>(&self) -> Condition {
         if self.everything {

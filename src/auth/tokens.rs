@@ -3,6 +3,8 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
+use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
+use jsonwebtoken::errors::{Error as JwtError, ErrorKind as JwtErrorKind};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -27,6 +29,75 @@ pub struct Claims {
     pub fam: Uuid,
 }
 
+/// HS256 and nothing else, on the `hmac`/`sha2` crates. jsonwebtoken 10+ leaves cryptography to a
+/// provider; its bundled ones pull in RSA (with an open advisory) or a C library, and we only
+/// ever sign and verify HS256. Any other algorithm is refused by the factories (and by
+/// `Validation`, which pins HS256 before any key is used).
+static HS256_ONLY: CryptoProvider = CryptoProvider {
+    signer_factory: hs256_signer,
+    verifier_factory: hs256_verifier,
+    key_utils: KeyUtils::new_unimplemented(),
+};
+
+type HmacSha256 = hmac::Hmac<Sha256>;
+
+struct Hs256(HmacSha256);
+
+fn hs256(alg: &Algorithm, secret: Result<&[u8], JwtError>) -> Result<Hs256, JwtError> {
+    use hmac::Mac as _;
+    if *alg != Algorithm::HS256 {
+        return Err(JwtErrorKind::InvalidAlgorithm.into());
+    }
+    HmacSha256::new_from_slice(secret?)
+        .map(Hs256)
+        .map_err(|_| JwtErrorKind::InvalidKeyFormat.into())
+}
+
+fn hs256_signer(alg: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner>, JwtError> {
+    Ok(Box::new(hs256(alg, Ok(key.as_bytes()))?))
+}
+
+fn hs256_verifier(alg: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>, JwtError> {
+    Ok(Box::new(hs256(alg, key.try_get_as_bytes())?))
+}
+
+impl signature::Signer<Vec<u8>> for Hs256 {
+    fn try_sign(&self, msg: &[u8]) -> Result<Vec<u8>, signature::Error> {
+        use hmac::Mac as _;
+        let mut mac = self.0.clone();
+        mac.update(msg);
+        Ok(mac.finalize().into_bytes().to_vec())
+    }
+}
+
+impl signature::Verifier<Vec<u8>> for Hs256 {
+    fn verify(&self, msg: &[u8], sig: &Vec<u8>) -> Result<(), signature::Error> {
+        use hmac::Mac as _;
+        let mut mac = self.0.clone();
+        mac.update(msg);
+        // Constant-time comparison.
+        mac.verify_slice(sig).map_err(|_| signature::Error::new())
+    }
+}
+
+impl JwtSigner for Hs256 {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::HS256
+    }
+}
+
+impl JwtVerifier for Hs256 {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::HS256
+    }
+}
+
+/// Installs the HS256 provider for the process (idempotent; a provider installed earlier by
+/// someone else is left in place only if it is this one).
+fn ensure_provider() {
+    let _ = HS256_ONLY.install_default();
+}
+
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
@@ -37,7 +108,8 @@ pub struct JwtKeys {
 }
 
 impl JwtKeys {
-    pub fn new(settings: &Settings) -> Self {
+    pub fn new(settings: &Settings) -> anyhow::Result<Self> {
+        ensure_provider();
         let secret = settings.jwt_secret.expose();
         let mut validation = Validation::new(ALG);
         validation.algorithms = vec![ALG];
@@ -46,14 +118,14 @@ impl JwtKeys {
         validation.set_issuer(&[&settings.jwt_issuer]);
         validation.set_audience(&[&settings.jwt_audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+        Ok(Self {
+            encoding: EncodingKey::from_secret(secret)?,
+            decoding: DecodingKey::from_secret(secret)?,
             validation,
             issuer: settings.jwt_issuer.clone(),
             audience: settings.jwt_audience.clone(),
             access_ttl_secs: settings.access_token_ttl.as_secs() as i64,
-        }
+        })
     }
 
     pub fn issue(&self, user_id: Uuid, family: Uuid) -> anyhow::Result<(String, Claims)> {

@@ -82,6 +82,14 @@ impl Cache for MemoryCache {
         self.with(|m, now| keys.iter().any(|k| live(m, k, now).is_some()))
     }
 
+    async fn get_many(&self, keys: &[String]) -> CacheResult<Vec<Option<String>>> {
+        self.with(|m, now| {
+            keys.iter()
+                .map(|k| live(m, k, now).map(|(v, _)| v.clone()))
+                .collect()
+        })
+    }
+
     async fn incr_window(&self, key: &str, ttl: Duration) -> CacheResult<(u64, Duration)> {
         self.with(|m, now| {
             let (count, exp) = match live(m, key, now) {

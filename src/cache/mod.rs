@@ -28,6 +28,8 @@ pub trait Cache: Send + Sync + 'static {
     async fn delete(&self, key: &str) -> CacheResult<()>;
     /// Whether any of the keys exists (one round trip).
     async fn exists_any(&self, keys: &[String]) -> CacheResult<bool>;
+    /// The values of the keys, in order (one round trip).
+    async fn get_many(&self, keys: &[String]) -> CacheResult<Vec<Option<String>>>;
     /// Increments a counter; the first increment starts its window of `ttl`. Returns the new
     /// count and the time left in the window.
     async fn incr_window(&self, key: &str, ttl: Duration) -> CacheResult<(u64, Duration)>;
@@ -59,32 +61,51 @@ impl SharedCache {
     }
 
     pub async fn get(&self, key: &str) -> CacheResult<Option<String>> {
-        self.inner.get(&self.k(key)).await
+        bounded(self.inner.get(&self.k(key))).await
     }
     pub async fn set(&self, key: &str, value: &str, ttl: Duration) -> CacheResult<()> {
-        self.inner.set(&self.k(key), value, ttl).await
+        bounded(self.inner.set(&self.k(key), value, ttl)).await
     }
     pub async fn set_nx(&self, key: &str, value: &str, ttl: Duration) -> CacheResult<bool> {
-        self.inner.set_nx(&self.k(key), value, ttl).await
+        bounded(self.inner.set_nx(&self.k(key), value, ttl)).await
     }
     pub async fn delete(&self, key: &str) -> CacheResult<()> {
-        self.inner.delete(&self.k(key)).await
+        bounded(self.inner.delete(&self.k(key))).await
     }
     pub async fn exists_any(&self, keys: &[&str]) -> CacheResult<bool> {
         let keys: Vec<String> = keys.iter().map(|k| self.k(k)).collect();
-        self.inner.exists_any(&keys).await
+        bounded(self.inner.exists_any(&keys)).await
+    }
+    pub async fn get_many(&self, keys: &[&str]) -> CacheResult<Vec<Option<String>>> {
+        let keys: Vec<String> = keys.iter().map(|k| self.k(k)).collect();
+        bounded(self.inner.get_many(&keys)).await
     }
     pub async fn incr_window(&self, key: &str, ttl: Duration) -> CacheResult<(u64, Duration)> {
-        self.inner.incr_window(&self.k(key), ttl).await
+        bounded(self.inner.incr_window(&self.k(key), ttl)).await
     }
     pub async fn decr_window(&self, key: &str) -> CacheResult<()> {
-        self.inner.decr_window(&self.k(key)).await
+        bounded(self.inner.decr_window(&self.k(key))).await
     }
     pub async fn peek_window(&self, key: &str) -> CacheResult<(u64, Duration)> {
-        self.inner.peek_window(&self.k(key)).await
+        bounded(self.inner.peek_window(&self.k(key))).await
     }
     pub async fn ping(&self) -> CacheResult<()> {
-        self.inner.ping().await
+        bounded(self.inner.ping()).await
+    }
+}
+
+/// The longest one cache call may take. The Redis client has timeouts of its own, but not on
+/// every path (a reconnect after Redis went away was seen to hang for two minutes): this bound
+/// holds whatever the client does, so a request that needs the cache answers 503 in time.
+pub const CALL_DEADLINE: Duration = Duration::from_secs(2);
+
+async fn bounded<T>(call: impl std::future::Future<Output = CacheResult<T>>) -> CacheResult<T> {
+    match tokio::time::timeout(CALL_DEADLINE, call).await {
+        Ok(r) => r,
+        Err(_) => Err(CacheError(format!(
+            "no answer within {} ms",
+            CALL_DEADLINE.as_millis()
+        ))),
     }
 }
 

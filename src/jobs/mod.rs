@@ -21,9 +21,12 @@ const SPENT_TOKENS_KEPT_DAYS: i64 = 1;
 pub struct Housekeeping {
     pub idempotency_keys: u64,
     pub refresh_tokens: u64,
+    /// Failed sign-ins older than the failure window.
+    pub login_failures: u64,
 }
 
-/// Deletes expired idempotency records and refresh tokens that can no longer be used.
+/// Deletes expired idempotency records, refresh tokens that can no longer be used, and failed
+/// sign-ins that no longer count.
 pub async fn housekeeping(state: &AppState) -> AppResult<Housekeeping> {
     let now = state.clock.now();
     let keys = idempotency_key::Entity::delete_many()
@@ -50,6 +53,7 @@ pub async fn housekeeping(state: &AppState) -> AppResult<Housekeeping> {
     Ok(Housekeeping {
         idempotency_keys: keys,
         refresh_tokens: tokens,
+        login_failures: crate::auth::durable::forget_old_failures(state).await?,
     })
 }
 

@@ -3,7 +3,9 @@
 //! Rows are claimed one at a time with a conditional UPDATE (pending, unlocked or lock expired),
 //! which also counts the attempt; only the replica whose UPDATE changed the row sends it, so
 //! several replicas can run rounds at once without sending a message twice. The attempt count
-//! fences the final write: a replica whose lock expired cannot overwrite a later claim.
+//! fences both the send (a runner renews its claim right before sending, and gives up when a
+//! later claim took the row while it stalled) and the final write (a runner whose lock expired
+//! cannot overwrite a later claim).
 
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use sea_orm::sea_query::Expr;
@@ -46,6 +48,8 @@ enum Outcome {
     Failed(String),
     Retry(String),
     Skipped(String),
+    /// The claim was taken over while this runner was stalled: someone else sends it.
+    Lost,
 }
 
 /// Delivers the notifications that are due: at most [`BATCH`] per round, oldest due first.
@@ -67,11 +71,15 @@ pub async fn deliver_due(state: &AppState) -> AppResult<OutboxRound> {
             continue;
         }
         let attempts = row.attempts + 1;
-        let outcome = match deliver(state, &row).await {
+        let outcome = match deliver(state, &row, attempts).await {
             Ok(o) => o,
             // Our own database failing mid-delivery: leave the row to the next round.
             Err(e) => Outcome::Retry(format!("delivery could not be prepared: {e}")),
         };
+        if let Outcome::Lost = outcome {
+            tracing::warn!(notification = %row.id, "another runner took the notification over while this one stalled; not sent twice");
+            continue;
+        }
         finish(state, &row, attempts, outcome, &mut round).await?;
     }
     if round != OutboxRound::default() {
@@ -119,8 +127,29 @@ fn lock_time(state: &AppState) -> Duration {
     Duration::seconds(LOCK_SECS.max(calls))
 }
 
+/// Renews this runner's claim right before it sends: still pending, still claimed by this
+/// attempt (a later claim increments `attempts`), and held for a whole lock time again. The
+/// send that follows is bounded by the WeChat client's timeouts, far inside that lock time, so
+/// no other runner can claim the row while it is being sent. This is the fence: a runner that
+/// stalled (a slow token fetch, a cache outage) past its lock finds the row taken and sends
+/// nothing.
+async fn renew(state: &AppState, row: &notification::Model, attempts: i32) -> AppResult<bool> {
+    let now = state.clock.now();
+    let res = notification::Entity::update_many()
+        .col_expr(
+            notification::Column::LockedUntil,
+            Expr::value(now + lock_time(state)),
+        )
+        .filter(notification::Column::Id.eq(row.id))
+        .filter(notification::Column::Status.eq(PENDING))
+        .filter(notification::Column::Attempts.eq(attempts))
+        .exec(&state.db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
 /// Decides whether the row can be sent and sends it.
-async fn deliver(state: &AppState, row: &notification::Model) -> AppResult<Outcome> {
+async fn deliver(state: &AppState, row: &notification::Model, attempts: i32) -> AppResult<Outcome> {
     let Some(template) = state.settings.wechat_templates.get(&row.event_type) else {
         return Ok(Outcome::Skipped(format!(
             "no WeChat template is configured for {} (LINLI_WECHAT_TEMPLATES)",
@@ -163,6 +192,14 @@ async fn deliver(state: &AppState, row: &notification::Model) -> AppResult<Outco
         None => state.settings.wechat_page.clone(),
     };
     let data = template_data(Event::parse(&row.event_type), &payload);
+    // The access token first (it may take a while, or wait on another replica's fetch), then
+    // the fence, then the send: nothing slow stands between the fence and the send.
+    if let Err(e) = state.wechat.access_token().await {
+        return Ok(Outcome::Retry(crate::wechat::token_failure(&e)));
+    }
+    if !renew(state, row, attempts).await? {
+        return Ok(Outcome::Lost);
+    }
     Ok(
         match state
             .wechat
@@ -217,6 +254,8 @@ async fn finish(
                 .col_expr(C::Status, Expr::value(FAILED))
                 .col_expr(C::LastError, Expr::value(Some(clip(&reason))))
         }
+        // Handled before: nothing is written for a claim that was taken over.
+        Outcome::Lost => return Ok(()),
         Outcome::Retry(reason) => {
             round.retried += 1;
             update

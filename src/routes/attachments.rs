@@ -6,6 +6,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use sea_orm::EntityTrait;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -59,7 +60,9 @@ pub struct ImageFile(Vec<u8>);
 /// Upload a photo (JPEG, PNG or WebP, at most 5 MiB) to attach to a ticket later.
 ///
 /// The type is judged by the file's content alone; its name and declared type are ignored. The
-/// upload is visible to its uploader only until it is attached (`attachment_ids` when filing or
+/// photo is stored without its metadata (Exif with GPS position and device, XMP, IPTC, PNG text
+/// chunks; a JPEG keeps only its orientation), so `size_bytes` may be less than what was sent.
+/// The upload is visible to its uploader only until it is attached (`attachment_ids` when filing or
 /// updating a ticket); from then on to whoever may see the ticket. Uploads not attached within
 /// 24 hours are deleted, and a user may hold at most 20 unattached uploads at a time. Residents
 /// and staff who work tickets may upload.
@@ -78,7 +81,7 @@ pub struct ImageFile(Vec<u8>);
             ticket"),
         (status = 413, description = "The photo is larger than 5 MiB (5,242,880 bytes)"),
         (status = 415, description = "The body is not multipart/form-data, or the file is not a \
-            JPEG, PNG or WebP image"),
+            well-formed JPEG, PNG or WebP image"),
     ))]
 #[post("/attachments")]
 #[tracing::instrument(skip_all, fields(user = %user.id))]
@@ -121,9 +124,9 @@ pub async fn upload_attachment(
 
 /// Download a photo (its uploader before it is attached; afterwards whoever may see its ticket).
 ///
-/// Served with the type detected at upload, `X-Content-Type-Options: nosniff`, a private
-/// one-day cache and an `ETag` (`If-None-Match` answers 304). An upload the caller may not see
-/// is a 404, as is one whose file has gone from storage.
+/// Served without metadata, with the type detected at upload, `X-Content-Type-Options: nosniff`,
+/// a private one-day cache and an `ETag` (`If-None-Match` answers 304). An upload the caller may
+/// not see is a 404, as is one whose file has gone from storage.
 #[utoipa::path(tag = "tickets", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Attachment id")),
     responses(
@@ -161,23 +164,27 @@ pub async fn get_attachment(
         }
     }
     let etag = format!("\"{}\"", a.sha256);
-    let cached = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .map(|t| t.trim().trim_start_matches("W/"))
-                .any(|t| t == etag || t == "*")
-        });
-    let private = (header::CACHE_CONTROL, "private, max-age=86400");
-    if cached {
-        return Ok(HttpResponse::NotModified()
+    let cached = |etag: &str| {
+        req.headers()
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(',')
+                    .map(|t| t.trim().trim_start_matches("W/"))
+                    .any(|t| t == etag || t == "*")
+            })
+    };
+    let private = || (header::CACHE_CONTROL, "private, max-age=86400");
+    let not_modified = |etag: String| {
+        HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
-            .insert_header(private)
-            .finish());
+            .insert_header(private())
+            .finish()
+    };
+    if cached(&etag) {
+        return Ok(not_modified(etag));
     }
-    let Some(bytes) = state
+    let Some(stored) = state
         .storage
         .get(&a.storage_key)
         .await
@@ -189,10 +196,36 @@ pub async fn get_attachment(
         tracing::error!(attachment_id = %a.id, key = %a.storage_key, "attachment file missing from storage");
         return Err(AppError::NotFound);
     };
+    // Uploads are stored without metadata; files stored before that was done are cleaned here.
+    // One that cannot be parsed is not served as it is (it may hold what it should not).
+    let content_type = a.content_type.clone();
+    let cleaned =
+        web::block(move || svc::without_metadata(&content_type, &stored).map(|b| (b == stored, b)))
+            .await
+            .map_err(|e| {
+                AppError::internal(anyhow::anyhow!("cleaning the photo was cancelled: {e}"))
+            })?;
+    let (unchanged, bytes) = match cleaned {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(attachment_id = %a.id, error = %e, "stored attachment is not a well-formed image; not served");
+            return Err(AppError::NotFound);
+        }
+    };
+    // The ETag names the bytes served: for an old file cleaned here, those of the clean copy.
+    let etag = if unchanged {
+        etag
+    } else {
+        let etag = format!("\"{}\"", hex::encode(Sha256::digest(&bytes)));
+        if cached(&etag) {
+            return Ok(not_modified(etag));
+        }
+        etag
+    };
     Ok(HttpResponse::Ok()
         .content_type(a.content_type)
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header(private)
+        .insert_header(private())
         .insert_header((header::CONTENT_DISPOSITION, "inline"))
         .insert_header((header::ETAG, etag))
         .body(bytes))

@@ -19,9 +19,13 @@ use entity::audit_event;
 #[derive(Serialize, ToSchema)]
 pub struct AuditEventResponse {
     pub id: Uuid,
-    /// Who read or exported.
+    /// Who read, wrote, looked up or exported.
     pub actor_id: Uuid,
-    /// `reveal` or `export_unmasked`.
+    /// The actor's display name when they acted (kept after the account is erased).
+    pub actor_name: Option<String>,
+    pub actor_username: Option<String>,
+    /// `reveal`, `export`, `export_unmasked`, `phone_lookup`, `resident_create`,
+    /// `resident_update`, `resident_delete`, `import` or `binding_link`.
     pub action: String,
     pub resident_id: Option<Uuid>,
     /// `phone` or `id_number` for a reveal.
@@ -39,6 +43,8 @@ impl From<audit_event::Model> for AuditEventResponse {
         Self {
             id: m.id,
             actor_id: m.actor_id,
+            actor_name: m.actor_name,
+            actor_username: m.actor_username,
             action: m.action,
             resident_id: m.resident_id,
             field: m.field,

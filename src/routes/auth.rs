@@ -131,21 +131,16 @@ pub struct MeResident {
     pub room: String,
 }
 
-/// The client address used for rate limiting: the peer, or the first `X-Forwarded-For` hop
-/// when `LINLI_TRUST_FORWARDED_FOR` says a trusted proxy sets it.
+/// The client address used for rate limiting: the peer, or, when the peer is one of
+/// `LINLI_TRUSTED_PROXIES`, the right-most `X-Forwarded-For` hop that is not a trusted proxy.
 pub fn client_ip(req: &HttpRequest, state: &AppState) -> Option<IpAddr> {
-    if state.settings.trust_forwarded_for {
-        if let Some(ip) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok())
-        {
-            return Some(ip);
-        }
-    }
-    req.peer_addr().map(|a| a.ip())
+    crate::net::client_address(
+        req.peer_addr().map(|a| a.ip()),
+        req.headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok()),
+        &state.settings.trusted_proxies,
+    )
 }
 
 const WECHAT_LOGIN_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
@@ -168,7 +163,10 @@ pub async fn login(
     body: Json<LoginRequest>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner();
-    if body.username.is_empty() || body.username.len() > 64 {
+    if body.username.is_empty()
+        || body.username.len() > 64
+        || !body.username.chars().all(crate::text::single_line_ok)
+    {
         return Err(AppError::validation(
             "username",
             "invalid",

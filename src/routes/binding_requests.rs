@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::auth::policy::{self, Action};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
-use crate::routes::extract::{Json, Query};
+use crate::routes::extract::{Json, JsonOrEmpty, Query};
 use crate::routes::{Page, PageParams};
 use crate::services::{binding, territory};
 use crate::state::AppState;
@@ -35,11 +35,37 @@ pub struct BindingRequestResponse {
     /// The resident the account was linked to on approval.
     pub resident_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    /// While pending: the unlinked residents of the household an approval could attach, with
+    /// what each would hand the account (its own data in `/me/export`). Approving without
+    /// `resident_id` attaches `phone_verified_match` if there is one, else registers a new entry.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<BindingCandidate>,
+    /// The candidate whose phone is the one WeChat verified for the requester, if exactly one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_verified_match: Option<Uuid>,
+}
+
+/// An existing roster entry an approval could attach, as staff see it before choosing.
+#[derive(Serialize, ToSchema)]
+pub struct BindingCandidate {
+    pub resident_id: Uuid,
+    pub name: String,
+    pub relation: Option<String>,
+    /// Whether it has the name the request gave.
+    pub same_name: bool,
+    /// `138******34`: attaching hands the account the full number.
+    pub phone_masked: Option<String>,
+    /// Attaching hands the account the full ID number.
+    pub id_number_masked: Option<String>,
+    pub has_birth_date: bool,
+    pub tags: Vec<String>,
 }
 
 impl From<binding_request::Model> for BindingRequestResponse {
     fn from(m: binding_request::Model) -> Self {
         Self {
+            candidates: Vec::new(),
+            phone_verified_match: None,
             id: m.id,
             user_id: m.user_id,
             household_id: m.household_id,
@@ -108,28 +134,99 @@ pub async fn list_binding_requests(
         p,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(Page {
-        items: rows
-            .into_iter()
-            .map(BindingRequestResponse::from)
-            .collect::<Vec<_>>(),
-        next_cursor,
-    }))
+    let items = with_candidates(&state, rows).await?;
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }
 
-/// Approve: link the account to the household's resident of that name (or register one) and
-/// grant it the resident role on the household.
+/// Responses for `rows`, the pending ones with their candidates (three queries per page).
+async fn with_candidates(
+    state: &AppState,
+    rows: Vec<binding_request::Model>,
+) -> AppResult<Vec<BindingRequestResponse>> {
+    use sea_orm::{EntityTrait, QueryFilter};
+    let pending: Vec<&binding_request::Model> = rows
+        .iter()
+        .filter(|r| r.status == binding::PENDING)
+        .collect();
+    let households: Vec<Uuid> = pending.iter().map(|r| r.household_id).collect();
+    let unlinked = binding::candidates(&state.db, &households).await?;
+    let ids: Vec<Uuid> = unlinked.iter().map(|r| r.id).collect();
+    let tags = crate::services::residents::tags_of(&state.db, &ids).await?;
+    let requesters: Vec<Uuid> = pending.iter().map(|r| r.user_id).collect();
+    let verified: std::collections::HashMap<Uuid, String> = if requesters.is_empty() {
+        Default::default()
+    } else {
+        entity::user::Entity::find()
+            .filter(entity::user::Column::Id.is_in(requesters))
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .filter_map(|u| Some((u.id, u.phone_hash?)))
+            .collect()
+    };
+    Ok(rows
+        .into_iter()
+        .map(|m| {
+            let pending = m.status == binding::PENDING;
+            let (household, name, user) = (m.household_id, m.name.clone(), m.user_id);
+            let mut out = BindingRequestResponse::from(m);
+            if !pending {
+                return out;
+            }
+            let here: Vec<&entity::resident::Model> = unlinked
+                .iter()
+                .filter(|r| r.household_id == household)
+                .collect();
+            let matches: Vec<Uuid> = here
+                .iter()
+                .filter(|r| r.phone_hash.is_some() && r.phone_hash.as_ref() == verified.get(&user))
+                .map(|r| r.id)
+                .collect();
+            out.phone_verified_match = (matches.len() == 1).then(|| matches[0]);
+            out.candidates = here
+                .into_iter()
+                .map(|r| BindingCandidate {
+                    resident_id: r.id,
+                    name: r.name.clone(),
+                    relation: r.relation.clone(),
+                    same_name: r.name == name,
+                    phone_masked: r.phone_masked.as_deref().map(crate::pii::staff_phone_mask),
+                    id_number_masked: r.id_number_masked.clone(),
+                    has_birth_date: r.birth_date.is_some(),
+                    tags: tags.get(&r.id).cloned().unwrap_or_default(),
+                })
+                .collect();
+            out
+        })
+        .collect())
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveBindingRequest {
+    /// Attach this unlinked resident of the household (one of the request's `candidates`):
+    /// the account then sees that entry's personal data. Absent: the resident matching the
+    /// requester's WeChat-verified phone, else a new entry with the requested name only.
+    pub resident_id: Option<Uuid>,
+}
+
+/// Approve: link the account to the chosen resident, to the one its WeChat-verified phone
+/// matches, or to a new roster entry; grant it the resident role on the household. The body may
+/// be empty.
 #[utoipa::path(tag = "residents", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    request_body(content = Option<ApproveBindingRequest>, description = "Optional; an empty body approves without a choice"),
     responses(
         (status = 200, body = BindingRequestResponse),
+        (status = 400, description = "`resident_id` is not an unlinked current resident of the household"),
         (status = 404, description = "Not found or outside the caller's scope"),
-        (status = 409, description = "The request was already decided"),
+        (status = 409, description = "The request was already decided (also when two decisions race)"),
     ))]
 #[post("/binding-requests/{id}/approve")]
 pub async fn approve_binding_request(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
+    body: JsonOrEmpty<ApproveBindingRequest>,
 ) -> AppResult<HttpResponse> {
     let req = policy::find_visible::<binding_request::Entity, _>(
         &state.db,
@@ -138,8 +235,36 @@ pub async fn approve_binding_request(
         *id,
     )
     .await?;
+    let attach = match body.0.resident_id {
+        Some(r) => binding::Attach::Chosen(r),
+        None => binding::Attach::Default,
+    };
     let txn = state.db.begin().await?;
-    let m = binding::approve(&txn, &state.pii, req, user.id).await?;
+    let m = binding::approve(&txn, &state.pii, req, user.id, attach).await?;
+    if let Some(rid) = m.resident_id {
+        // Linking hands the account that roster entry's personal data: audited.
+        crate::services::audit::record(
+            &txn,
+            crate::services::audit::Event {
+                actor: (&user).into(),
+                action: "binding_link",
+                street_id: Some(m.street_id),
+                community_id: Some(m.community_id),
+                resident_id: Some(rid),
+                field: None,
+                purpose: "",
+                detail: Some(
+                    serde_json::json!({
+                        "binding_request_id": m.id,
+                        "user_id": m.user_id,
+                        "chosen": matches!(attach, binding::Attach::Chosen(_)),
+                    })
+                    .to_string(),
+                ),
+            },
+        )
+        .await?;
+    }
     txn.commit().await?;
     tracing::info!(request = %m.id, by = %user.id, "binding request approved");
     Ok(HttpResponse::Ok().json(BindingRequestResponse::from(m)))
@@ -176,6 +301,8 @@ pub async fn reject_binding_request(
         *id,
     )
     .await?;
-    let m = binding::reject(&state.db, req, user.id, reason).await?;
+    let txn = state.db.begin().await?;
+    let m = binding::reject(&txn, req, user.id, reason).await?;
+    txn.commit().await?;
     Ok(HttpResponse::Ok().json(BindingRequestResponse::from(m)))
 }

@@ -36,43 +36,115 @@ fn is_json(req: &HttpRequest) -> bool {
         && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
 }
 
+/// Reads a JSON body (at most the configured limit) and parses it; `empty` is what an empty body
+/// means (`None`: an empty body is malformed JSON, as for any JSON body).
+fn json_body<T: DeserializeOwned + 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    empty: Option<fn() -> T>,
+) -> Pin<Box<dyn Future<Output = Result<T, AppError>>>> {
+    let limit = req
+        .app_data::<web::Data<AppState>>()
+        .map_or(64 * 1024, |s| s.settings.json_limit);
+    let json = is_json(req);
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut stream = payload.take();
+    Box::pin(async move {
+        if declared.is_some_and(|n| n > limit) {
+            return Err(AppError::PayloadTooLarge(Some(limit)));
+        }
+        use futures_util::StreamExt;
+        let mut bytes = web::BytesMut::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk
+                .map_err(|_| AppError::MalformedJson("could not read the request body".into()))?;
+            if bytes.len() + chunk.len() > limit {
+                return Err(AppError::PayloadTooLarge(Some(limit)));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if let (Some(empty), true) = (empty, bytes.iter().all(u8::is_ascii_whitespace)) {
+            return Ok(empty());
+        }
+        if !json {
+            return Err(AppError::UnsupportedMediaType(
+                "expected Content-Type: application/json".into(),
+            ));
+        }
+        if crate::text::json_has_nul_escape(&bytes) {
+            // Name the fields, as their own validation would.
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                let mut fields = Vec::new();
+                nul_fields(&v, String::new(), &mut fields);
+                if !fields.is_empty() {
+                    return Err(AppError::Validation(
+                        fields
+                            .into_iter()
+                            .map(|f| FieldError::new(f, "invalid", crate::text::BAD_CHARACTER))
+                            .collect(),
+                    ));
+                }
+            }
+        }
+        parse_json(&bytes)
+    })
+}
+
+/// The dotted paths of the strings (and keys) in `v` that hold a NUL.
+fn nul_fields(v: &serde_json::Value, path: String, out: &mut Vec<String>) {
+    use serde_json::Value;
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match v {
+        Value::String(s) if s.contains('\0') => out.push(path.clone()),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                nul_fields(item, format!("{path}[{i}]"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                if k.contains('\0') {
+                    out.push(join(&k.replace('\0', "\\0")));
+                } else {
+                    nul_fields(item, join(k), out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map_or(64 * 1024, |s| s.settings.json_limit);
-        let json = is_json(req);
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut stream = payload.take();
-        Box::pin(async move {
-            if !json {
-                return Err(AppError::UnsupportedMediaType(
-                    "expected Content-Type: application/json".into(),
-                ));
-            }
-            if declared.is_some_and(|n| n > limit) {
-                return Err(AppError::PayloadTooLarge(Some(limit)));
-            }
-            use futures_util::StreamExt;
-            let mut bytes = web::BytesMut::new();
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|_| {
-                    AppError::MalformedJson("could not read the request body".into())
-                })?;
-                if bytes.len() + chunk.len() > limit {
-                    return Err(AppError::PayloadTooLarge(Some(limit)));
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            parse_json(&bytes).map(Json)
-        })
+        let body = json_body::<T>(req, payload, None);
+        Box::pin(async move { body.await.map(Json) })
+    }
+}
+
+/// A JSON body whose fields are all optional: an empty body (what `wx.request` sends with no
+/// `data`) means every field absent. Anything else is parsed as strictly as [`Json`].
+pub struct JsonOrEmpty<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for JsonOrEmpty<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = json_body::<T>(req, payload, Some(T::default));
+        Box::pin(async move { body.await.map(JsonOrEmpty) })
     }
 }
 
@@ -123,6 +195,15 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 }
 
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    // No filter, search or cursor has a use for control or invisible formatting characters
+    // (PostgreSQL refuses NUL in text with an error, not a miss).
+    let bad: Vec<FieldError> = form_urlencoded_parse(query)
+        .filter(|(_, v)| !v.chars().all(crate::text::single_line_ok))
+        .map(|(k, _)| FieldError::new(k, "invalid", crate::text::BAD_CHARACTER))
+        .collect();
+    if !bad.is_empty() {
+        return Err(AppError::InvalidQuery(bad));
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
     serde_path_to_error::deserialize::<_, T>(de).map_err(|err| {
         let path = err.path().to_string();

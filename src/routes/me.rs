@@ -44,12 +44,15 @@ pub struct BindPhoneResponse {
     pub household_id: Option<Uuid>,
 }
 
+/// Phone-binding attempts one account may make per hour.
+pub const MY_PHONE_ATTEMPTS_PER_HOUR: u64 = 10;
+
 /// Bind the phone WeChat verified; link to the roster when it matches exactly one resident.
 #[utoipa::path(tag = "me", security(("bearer" = [])), request_body = BindPhoneRequest,
     responses(
         (status = 200, body = BindPhoneResponse),
         (status = 401, description = "Invalid or expired phone code (`wechat_code_invalid`)"),
-        (status = 429, description = "WeChat rate-limited the call"),
+        (status = 429, description = "More than 10 attempts in an hour by this account, or WeChat rate-limited the call; retry after `Retry-After` seconds"),
         (status = 502, description = "WeChat answered something unusable"),
     ))]
 #[post("/me/phone")]
@@ -66,6 +69,9 @@ pub async fn bind_my_phone(
             "1 to 128 characters",
         ));
     }
+    // Each attempt spends the mini-program's shared WeChat quota.
+    crate::routes::residents::limit_per_user(&state, &me, "me_phone", MY_PHONE_ATTEMPTS_PER_HOUR)
+        .await?;
     let raw = state.wechat.get_phone_number(code).await?;
     let phone = rsvc::normalize_phone(&raw).ok_or_else(|| {
         AppError::validation(
@@ -230,6 +236,7 @@ pub async fn get_my_household(state: web::Data<AppState>, me: AuthUser) -> AppRe
         .await?;
     let ids: Vec<Uuid> = members.iter().map(|m| m.id).collect();
     let mut tags = rsvc::tags_of(&state.db, &ids).await?;
+    let view = crate::routes::residents::View::household_member(&me);
     Ok(HttpResponse::Ok().json(MyHouseholdResponse {
         household_id: hh.id,
         building_id: hh.building_id,
@@ -241,7 +248,7 @@ pub async fn get_my_household(state: web::Data<AppState>, me: AuthUser) -> AppRe
             .into_iter()
             .map(|m| {
                 let t = tags.remove(&m.id).unwrap_or_default();
-                respond(m, t)
+                respond(m, t, &view)
             })
             .collect(),
     }))
@@ -433,7 +440,11 @@ pub async fn erase_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<Htt
         .filter(resident::Column::UserId.eq(me.id))
         .exec(&txn)
         .await?;
-    crate::services::tickets::forget_user(&txn, me.id).await?;
+    let as_staff = me
+        .roles
+        .iter()
+        .any(|a| a.role != crate::auth::Role::Resident);
+    crate::services::tickets::forget_user(&txn, me.id, as_staff).await?;
     // Refresh tokens, role assignments, binding requests and idempotency records go with the
     // row (ON DELETE CASCADE).
     user::Entity::delete_by_id(me.id).exec(&txn).await?;

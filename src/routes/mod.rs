@@ -147,11 +147,11 @@ pub fn clean_name(field: &str, value: &str, max: usize) -> AppResult<String> {
             format!("must be at most {max} characters"),
         ));
     }
-    if v.chars().any(char::is_control) {
+    if !v.chars().all(crate::text::single_line_ok) {
         return Err(AppError::validation(
             field,
             "invalid",
-            "must not contain control characters",
+            crate::text::BAD_CHARACTER,
         ));
     }
     Ok(v.to_string())

@@ -94,8 +94,13 @@ pub struct ResidentResponse {
     pub household_id: Uuid,
     pub name: String,
     pub gender: Option<Gender>,
+    /// Shown to the resident themselves and to staff who may reveal this resident's personal
+    /// data; `null` for everyone else, who see `age_band`.
     pub birth_date: Option<NaiveDate>,
-    /// `138****1234`
+    /// Ten-year age band (`0-9` … `80-89`, `90+`), shown whenever the birth date is known.
+    #[schema(example = "60-69")]
+    pub age_band: Option<String>,
+    /// `138****1234` for the resident themselves, `138******34` for everyone else.
     pub phone_masked: Option<String>,
     /// Last four characters only.
     pub id_number_masked: Option<String>,
@@ -109,7 +114,42 @@ pub struct ResidentResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-pub fn respond(m: resident::Model, tags: Vec<String>) -> ResidentResponse {
+/// What a caller may see of a roster entry beyond what every reader sees.
+pub struct View {
+    /// Where the caller may reveal personal data: there, the birth date is shown too.
+    reveal: policy::Scope,
+    /// The caller's own account: their own entry shows the owner's phone mask and birth date.
+    own_user: Option<Uuid>,
+    today: NaiveDate,
+}
+
+impl View {
+    pub async fn of(db: &sea_orm::DatabaseConnection, user: &AuthUser) -> AppResult<View> {
+        let reveal = if policy::can_anywhere(user, Action::ResidentReveal) {
+            policy::scope(db, user, Action::ResidentReveal).await?
+        } else {
+            policy::Scope::default()
+        };
+        Ok(View {
+            reveal,
+            own_user: Some(user.id),
+            today: Utc::now().date_naive(),
+        })
+    }
+
+    /// A member of the caller's household looking at the household.
+    pub fn household_member(user: &AuthUser) -> View {
+        View {
+            reveal: policy::Scope::default(),
+            own_user: Some(user.id),
+            today: Utc::now().date_naive(),
+        }
+    }
+}
+
+pub fn respond(m: resident::Model, tags: Vec<String>, view: &View) -> ResidentResponse {
+    let own = m.user_id.is_some() && m.user_id == view.own_user;
+    let full = own || view.reveal.contains_resident(&m);
     ResidentResponse {
         id: m.id,
         street_id: m.street_id,
@@ -119,8 +159,13 @@ pub fn respond(m: resident::Model, tags: Vec<String>) -> ResidentResponse {
         household_id: m.household_id,
         name: m.name,
         gender: m.gender.as_deref().and_then(Gender::parse),
-        birth_date: m.birth_date,
-        phone_masked: m.phone_masked,
+        age_band: m.birth_date.map(|b| crate::pii::age_band(b, view.today)),
+        birth_date: m.birth_date.filter(|_| full),
+        phone_masked: if own {
+            m.phone_masked
+        } else {
+            m.phone_masked.as_deref().map(crate::pii::staff_phone_mask)
+        },
         id_number_masked: m.id_number_masked,
         relation: m.relation,
         tags,
@@ -144,7 +189,8 @@ pub struct ListResidentsQuery {
     pub tag: Option<String>,
     /// Name contains this text.
     pub q: Option<String>,
-    /// Exact phone number (matched through its keyed hash).
+    /// Exact phone number (matched through its keyed hash). Only for roles that may reveal,
+    /// only among residents they may reveal; rate-limited and audited as `phone_lookup`.
     pub phone: Option<String>,
     /// Page size, 1–100 (larger is clamped to 100). Default 20.
     pub limit: Option<i64>,
@@ -156,9 +202,14 @@ fn invalid(e: Vec<crate::error::FieldError>) -> AppError {
     AppError::Validation(e)
 }
 
-/// List residents the caller may see, with personal data masked.
+/// List residents the caller may see, with personal data masked. A `phone` lookup is for roles
+/// that may reveal, within where they may reveal, at most 100 an hour, and audited.
 #[utoipa::path(tag = "residents", security(("bearer" = [])), params(ListResidentsQuery),
-    responses((status = 200, body = Page<ResidentResponse>)))]
+    responses(
+        (status = 200, body = Page<ResidentResponse>),
+        (status = 403, description = "A `phone` lookup by a role that may not reveal personal data"),
+        (status = 429, description = "More than 100 phone lookups in an hour by this account; retry after `Retry-After` seconds"),
+    ))]
 #[get("/residents")]
 pub async fn list_residents(
     state: web::Data<AppState>,
@@ -197,7 +248,17 @@ pub async fn list_residents(
                 .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
         );
     }
+    // Finding someone by their full number confirms that number as surely as revealing it: only
+    // roles that may reveal may look up, only where they may reveal, a bounded number of times,
+    // and every lookup is audited.
+    let phone_lookup = q.phone.is_some();
     if let Some(phone) = q.phone.as_deref() {
+        if !policy::can_anywhere(&user, Action::ResidentReveal) {
+            return Err(AppError::Forbidden);
+        }
+        limit_per_user(&state, &user, "phone_lookup", PHONE_LOOKUPS_PER_HOUR).await?;
+        let reveal = policy::scope(&state.db, &user, Action::ResidentReveal).await?;
+        filter = filter.add(reveal.condition::<resident::Entity>());
         // An impossible number matches nobody (rather than 400, which would confirm the format).
         let hash = svc::normalize_phone(phone)
             .map(|p| state.pii.lookup_hash("phone", &p))
@@ -212,16 +273,144 @@ pub async fn list_residents(
         p,
     )
     .await?;
+    if phone_lookup {
+        audit_lookup(&state, &user, &rows).await?;
+    }
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut tags = svc::tags_of(&state.db, &ids).await?;
+    let view = View::of(&state.db, &user).await?;
     let items = rows
         .into_iter()
         .map(|r| {
             let t = tags.remove(&r.id).unwrap_or_default();
-            respond(r, t)
+            respond(r, t, &view)
         })
         .collect::<Vec<_>>();
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+}
+
+/// Phone lookups (`GET /residents?phone=`) one staff member may make per hour.
+pub const PHONE_LOOKUPS_PER_HOUR: u64 = 100;
+/// Reveals one staff member may make per hour.
+pub const REVEALS_PER_HOUR: u64 = 100;
+const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Counts one `what` by the caller; past `max` in the hour, 429 with `Retry-After`.
+pub async fn limit_per_user(
+    state: &AppState,
+    user: &AuthUser,
+    what: &str,
+    max: u64,
+) -> AppResult<()> {
+    let (n, left) = state
+        .cache
+        .incr_window(&format!("limit:{what}:user:{}", user.id), HOUR)
+        .await?;
+    if n > max {
+        return Err(AppError::RateLimited { retry_after: left });
+    }
+    Ok(())
+}
+
+/// One audit event per resident a phone lookup found, in that resident's street's log; a
+/// lookup that found nobody goes to the caller's own street.
+async fn audit_lookup(
+    state: &AppState,
+    user: &AuthUser,
+    found: &[resident::Model],
+) -> AppResult<()> {
+    let txn = state.db.begin().await?;
+    if found.is_empty() {
+        let street_id = audit::home_street(&txn, user.id).await?;
+        audit::record(
+            &txn,
+            audit::Event {
+                actor: user.into(),
+                action: "phone_lookup",
+                street_id,
+                community_id: None,
+                resident_id: None,
+                field: Some("phone"),
+                purpose: "",
+                detail: Some(r#"{"matches":0}"#.into()),
+            },
+        )
+        .await?;
+    }
+    for r in found {
+        audit::record(
+            &txn,
+            audit::Event {
+                actor: user.into(),
+                action: "phone_lookup",
+                street_id: Some(r.street_id),
+                community_id: Some(r.community_id),
+                resident_id: Some(r.id),
+                field: Some("phone"),
+                purpose: "",
+                detail: None,
+            },
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Audits a write of a roster entry (`resident_create`, `resident_update`, `resident_delete`),
+/// naming the personal-data fields it set or changed.
+async fn audit_write<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    user: &AuthUser,
+    action: &str,
+    r: &resident::Model,
+    changed: &[&str],
+) -> AppResult<()> {
+    audit::record(
+        db,
+        audit::Event {
+            actor: user.into(),
+            action,
+            street_id: Some(r.street_id),
+            community_id: Some(r.community_id),
+            resident_id: Some(r.id),
+            field: None,
+            purpose: "",
+            detail: (!changed.is_empty())
+                .then(|| serde_json::json!({ "fields": changed }).to_string()),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The personal-data fields of `data` that differ from `before` (all that are set, for a
+/// new entry).
+fn personal_fields(
+    before: Option<&svc::ResidentInput>,
+    data: &svc::ResidentData,
+) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let differs = |a: Option<&str>, b: Option<&str>| a != b;
+    let b_phone = before.and_then(|b| b.phone.as_deref());
+    let b_id = before.and_then(|b| b.id_number.as_deref());
+    let b_birth = before.and_then(|b| b.birth_date);
+    if differs(b_phone, data.phone.as_deref()) {
+        out.push("phone");
+    }
+    if differs(b_id, data.id_number.as_deref()) {
+        out.push("id_number");
+    }
+    if b_birth != data.birth_date {
+        out.push("birth_date");
+    }
+    if before.map(|b| &b.name) != Some(&data.name) {
+        out.push("name");
+    }
+    if before.map(|b| &b.tags) != Some(&data.tags) {
+        out.push("tags");
+    }
+    out
 }
 
 /// Register a resident in a household.
@@ -261,11 +450,19 @@ pub async fn create_resident(
     .await?;
     let txn = state.db.begin().await?;
     let m = svc::insert(&txn, &state.pii, &hh, &data).await?;
+    audit_write(
+        &txn,
+        &user,
+        "resident_create",
+        &m,
+        &personal_fields(None, &data),
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(resident_id = %m.id, by = %user.id, "resident registered");
     Ok(created(
         format!("/api/v1/residents/{}", m.id),
-        &respond(m, data.tags),
+        &respond(m, data.tags, &View::of(&state.db, &user).await?),
     ))
 }
 
@@ -285,7 +482,7 @@ pub async fn get_resident(
         .await?
         .remove(&m.id)
         .unwrap_or_default();
-    Ok(HttpResponse::Ok().json(respond(m, tags)))
+    Ok(HttpResponse::Ok().json(respond(m, tags, &View::of(&state.db, &user).await?)))
 }
 
 /// Update a resident. The household is fixed; move someone out (`moved_out_on`) and register
@@ -319,6 +516,7 @@ pub async fn update_resident(
         .remove(&m.id)
         .unwrap_or_default();
     let mut input = svc::to_input(&state.pii, &m, tags)?;
+    let before = input.clone();
     if let Some(v) = b.name {
         input.name = v;
     }
@@ -357,8 +555,12 @@ pub async fn update_resident(
     let txn = state.db.begin().await?;
     let m = am.update(&txn).await.map_err(svc::duplicate_id_number)?;
     svc::set_tags(&txn, m.id, &data.tags).await?;
+    let changed = personal_fields(Some(&before), &data);
+    if !changed.is_empty() {
+        audit_write(&txn, &user, "resident_update", &m, &changed).await?;
+    }
     txn.commit().await?;
-    Ok(HttpResponse::Ok().json(respond(m, data.tags)))
+    Ok(HttpResponse::Ok().json(respond(m, data.tags, &View::of(&state.db, &user).await?)))
 }
 
 /// Remove a resident from the roster (and their tags). A resident bound to an account is 409:
@@ -389,7 +591,10 @@ pub async fn delete_resident(
             "a WeChat account is bound to this resident".into(),
         ));
     }
-    resident::Entity::delete_by_id(m.id).exec(&state.db).await?;
+    let txn = state.db.begin().await?;
+    resident::Entity::delete_by_id(m.id).exec(&txn).await?;
+    audit_write(&txn, &user, "resident_delete", &m, &[]).await?;
+    txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -434,6 +639,7 @@ pub struct RevealResponse {
         (status = 200, body = RevealResponse),
         (status = 403, description = "The caller's role may not see full personal data"),
         (status = 404, description = "Not found or outside the caller's scope"),
+        (status = 429, description = "More than 100 reveals in an hour by this account; retry after `Retry-After` seconds"),
     ))]
 #[post("/residents/{id}/reveal")]
 pub async fn reveal_resident(
@@ -442,14 +648,9 @@ pub async fn reveal_resident(
     id: web::Path<Uuid>,
     body: Json<RevealRequest>,
 ) -> AppResult<HttpResponse> {
-    let purpose = body.purpose.trim();
-    if purpose.chars().count() < 2 || purpose.chars().count() > 500 {
-        return Err(AppError::validation(
-            "purpose",
-            "invalid",
-            "state the purpose in 2 to 500 characters",
-        ));
-    }
+    let purpose = crate::text::purpose_of(&body.purpose)
+        .map_err(|m| AppError::validation("purpose", "invalid", m))?;
+    limit_per_user(&state, &user, "reveal", REVEALS_PER_HOUR).await?;
     let m = policy::authorize_object::<resident::Entity, _>(
         &state.db,
         &user,
@@ -463,7 +664,7 @@ pub async fn reveal_resident(
     let event = audit::record(
         &state.db,
         audit::Event {
-            actor_id: user.id,
+            actor: (&user).into(),
             action: "reveal",
             street_id: Some(m.street_id),
             community_id: Some(m.community_id),

@@ -72,6 +72,8 @@ fn blocking_failed(e: actix_web::error::BlockingError) -> AppError {
         (status = 409, description = "The roster changed while the file was being imported; import it again"),
         (status = 413, description = "The file is larger than 5 MiB"),
         (status = 415, description = "The body is not multipart/form-data"),
+        (status = 503, description = "Two imports are already running on this server, or the \
+            database or cache is unavailable; retry after `Retry-After` seconds"),
     ))]
 #[post("/residents/import")]
 pub async fn import_residents(
@@ -92,15 +94,47 @@ pub async fn import_residents(
     let bytes =
         crate::routes::upload::read_file_part(&req, payload, MAX_FILE_BYTES, "spreadsheet").await?;
     let size = bytes.len();
-    let table = web::block(move || svc::read_table(&bytes))
+    // Taken once the upload is in (a slow client holds no slot), held while the file is parsed
+    // and written. It travels into the blocking task and back, so that a client who hangs up
+    // mid-parse does not free the slot while the parse still runs.
+    let slot = state.imports.try_take()?;
+    let (table, slot) = web::block(move || (svc::read_table(&bytes), slot))
         .await
-        .map_err(blocking_failed)??;
+        .map_err(blocking_failed)?;
+    let table = table?;
     let write_scope = policy::scope(&state.db, &user, Action::ResidentWrite).await?;
+    let (street_id, community_id) = (compound.street_id, compound.community_id);
     let plan = svc::plan_import(&state.db, &state.pii, compound, &write_scope, table).await?;
     let rows = plan.rows();
     let txn = state.db.begin().await?;
     let summary = svc::execute_import(&txn, &state.pii, plan).await?;
+    // A roster import writes personal data in bulk: it is audited with the write, in the
+    // compound's street's log.
+    audit::record(
+        &txn,
+        audit::Event {
+            actor: (&user).into(),
+            action: "import",
+            street_id: Some(street_id),
+            community_id: Some(community_id),
+            resident_id: None,
+            field: None,
+            purpose: "",
+            detail: Some(
+                serde_json::json!({
+                    "compound_id": q.compound_id,
+                    "rows": rows,
+                    "created": summary.created,
+                    "updated": summary.updated,
+                    "households_created": summary.households_created,
+                })
+                .to_string(),
+            ),
+        },
+    )
+    .await?;
     txn.commit().await?;
+    drop(slot);
     tracing::info!(
         compound_id = %q.compound_id,
         by = %user.id,
@@ -161,19 +195,23 @@ pub async fn export_residents(
     q: Query<ExportResidentsQuery>,
 ) -> AppResult<HttpResponse> {
     let unmasked = q.unmasked.unwrap_or(false);
-    let purpose = q.purpose.as_deref().map(str::trim).unwrap_or_default();
-    let purpose_len = purpose.chars().count();
-    if (unmasked && purpose_len < 2) || purpose_len > 500 {
-        return Err(AppError::InvalidQuery(vec![FieldError::new(
-            "purpose",
-            if purpose_len == 0 {
-                "required"
-            } else {
-                "invalid"
-            },
-            "state the purpose of an unmasked export in 2 to 500 characters",
-        )]));
-    }
+    let purpose = match q
+        .purpose
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        None if unmasked => {
+            return Err(AppError::InvalidQuery(vec![FieldError::new(
+                "purpose",
+                "required",
+                "state the purpose of an unmasked export in 2 to 500 characters",
+            )]))
+        }
+        None => "",
+        Some(p) => crate::text::purpose_of(p)
+            .map_err(|m| AppError::InvalidQuery(vec![FieldError::new("purpose", "invalid", m)]))?,
+    };
     if !policy::can_anywhere(&user, Action::ResidentRead) {
         return Err(AppError::Forbidden);
     }
@@ -183,24 +221,43 @@ pub async fn export_residents(
         building_id: q.building_id,
     };
     let read = policy::scope(&state.db, &user, Action::ResidentRead).await?;
-    if unmasked {
-        if !policy::can_anywhere(&user, Action::ResidentReveal) {
-            return Err(AppError::Forbidden);
-        }
-        let reveal = policy::scope(&state.db, &user, Action::ResidentReveal).await?;
-        if !svc::all_within(&state.db, &filter, &read, &reveal).await? {
-            return Err(AppError::Forbidden);
-        }
+    let reveal = if policy::can_anywhere(&user, Action::ResidentReveal) {
+        Some(policy::scope(&state.db, &user, Action::ResidentReveal).await?)
+    } else {
+        None
+    };
+    // Whether the caller may reveal every selected resident: required for an unmasked export,
+    // and what lets a masked one carry birth dates (else ten-year age bands stand in for them).
+    let may_reveal_all = match &reveal {
+        Some(reveal) => svc::all_within(&state.db, &filter, &read, reveal).await?,
+        None => false,
+    };
+    if unmasked && !may_reveal_all {
+        return Err(AppError::Forbidden);
     }
-    let export = svc::load_export(
+    let mut export = svc::load_export(
         &state.db,
         unmasked.then_some(state.pii.as_ref()),
         &read,
         &filter,
     )
     .await?;
+    if !unmasked {
+        for r in export.rows.iter_mut() {
+            r.phone = r.phone.as_deref().map(crate::pii::staff_phone_mask);
+            if !may_reveal_all {
+                r.birth_date = None;
+            }
+        }
+    }
     let count = export.rows.len();
-    let (street_id, community_id) = (export.street_id, export.community_id);
+    let (street_id, community_id) = if count == 0 {
+        // Nobody was exported: the event belongs to the caller's own street, not to whatever
+        // street the (possibly foreign) filter names.
+        (audit::home_street(&state.db, user.id).await?, None)
+    } else {
+        (export.street_id, export.community_id)
+    };
     let rows = export.rows;
     let bytes = web::block(move || svc::write_workbook(&rows))
         .await
@@ -215,7 +272,7 @@ pub async fn export_residents(
     let event = audit::record(
         &state.db,
         audit::Event {
-            actor_id: user.id,
+            actor: (&user).into(),
             action: if unmasked {
                 "export_unmasked"
             } else {

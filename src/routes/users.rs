@@ -137,11 +137,20 @@ pub async fn list_users(
         .column(role_assignment::Column::UserId)
         .from(role_assignment::Entity)
         .to_owned();
+    // Unassigned means a staff account waiting for its first role: never the deployment
+    // administrator, and never a resident's WeChat account (those belong to whichever street
+    // they live in, and are bound through the roster, not granted here).
+    let mut unassigned = Condition::all().add(user::Column::Id.not_in_subquery(assigned));
+    if !caller.is_superadmin {
+        unassigned = unassigned
+            .add(user::Column::IsSuperadmin.eq(false))
+            .add(user::Column::WechatOpenid.is_null());
+    }
     let mut sel = user::Entity::find()
         .filter(
             Condition::any()
                 .add(user::Column::Id.in_subquery(managed))
-                .add(user::Column::Id.not_in_subquery(assigned)),
+                .add(unassigned),
         )
         .order_by_asc(user::Column::Id);
     if let Some(after) = p.after {

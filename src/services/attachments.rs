@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
+use crate::image_meta;
 use crate::storage::{self, Storage};
 use entity::attachment;
 
@@ -104,6 +105,18 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// The photo without its Exif, XMP, IPTC and text metadata (where and with what it was taken,
+/// by whom), which staff and neighbours who see the ticket have no business reading. A file
+/// whose structure does not hold together is refused like any other non-photo (415).
+pub fn without_metadata(content_type: &str, bytes: &[u8]) -> AppResult<Vec<u8>> {
+    image_meta::strip(content_type, bytes).map_err(|e| {
+        AppError::UnsupportedMediaType(format!(
+            "the file is not a well-formed JPEG, PNG or WebP image ({})",
+            e.0
+        ))
+    })
+}
+
 fn storage_failed(e: storage::StorageError) -> AppError {
     AppError::internal(anyhow::anyhow!(e))
 }
@@ -123,9 +136,9 @@ fn too_many_unattached() -> AppError {
     ))
 }
 
-/// Keeps an upload of `uploader`: checks it is a photo (415) of at most [`MAX_BYTES`] (413) and
-/// that the uploader has room for one more unattached upload (409), writes the file, then its
-/// row. The file is removed again when the row cannot be written, so no file is left without
+/// Keeps an upload of `uploader`: checks it is a well-formed photo (415) of at most
+/// [`MAX_BYTES`] (413) and that the uploader has room for one more unattached upload (409),
+/// writes the file without its metadata, then its row (size and hash of what is stored). The file is removed again when the row cannot be written, so no file is left without
 /// a row.
 #[tracing::instrument(skip_all, fields(uploader = %uploader, bytes = bytes.len()))]
 pub async fn store<C: ConnectionTrait>(
@@ -141,6 +154,7 @@ pub async fn store<C: ConnectionTrait>(
     let content_type = sniff(bytes).ok_or_else(|| {
         AppError::UnsupportedMediaType("the file is not a JPEG, PNG or WebP image".into())
     })?;
+    let bytes = &without_metadata(content_type, bytes)?;
     if unattached_count(db, uploader).await? >= MAX_UNATTACHED_PER_USER {
         return Err(too_many_unattached());
     }

@@ -7,9 +7,28 @@ use uuid::Uuid;
 use crate::error::AppResult;
 use entity::audit_event;
 
+/// Who acted, copied into the event: the log keeps saying who it was after the account is gone.
+#[derive(Clone, Copy)]
+pub struct Actor<'a> {
+    pub id: Uuid,
+    pub name: &'a str,
+    pub username: Option<&'a str>,
+}
+
+impl<'a> From<&'a crate::auth::AuthUser> for Actor<'a> {
+    fn from(u: &'a crate::auth::AuthUser) -> Self {
+        Actor {
+            id: u.id,
+            name: &u.display_name,
+            username: u.username.as_deref(),
+        }
+    }
+}
+
 pub struct Event<'a> {
-    pub actor_id: Uuid,
-    /// `reveal`, `export_unmasked`, …
+    pub actor: Actor<'a>,
+    /// `reveal`, `export`, `export_unmasked`, `phone_lookup`, `resident_create`,
+    /// `resident_update`, `resident_delete`, `import`, `binding_link`
     pub action: &'a str,
     pub street_id: Option<Uuid>,
     pub community_id: Option<Uuid>,
@@ -25,7 +44,9 @@ pub async fn record<C: ConnectionTrait>(db: &C, e: Event<'_>) -> AppResult<Uuid>
         id: Set(id),
         street_id: Set(e.street_id),
         community_id: Set(e.community_id),
-        actor_id: Set(e.actor_id),
+        actor_id: Set(e.actor.id),
+        actor_name: Set(Some(e.actor.name.to_string())),
+        actor_username: Set(e.actor.username.map(str::to_string)),
         action: Set(e.action.to_string()),
         resident_id: Set(e.resident_id),
         field: Set(e.field.map(str::to_string)),
@@ -36,4 +57,24 @@ pub async fn record<C: ConnectionTrait>(db: &C, e: Event<'_>) -> AppResult<Uuid>
     .insert(db)
     .await?;
     Ok(id)
+}
+
+/// The street an actor works in, for events about no one in particular (an export or a lookup
+/// that found nobody): the street of their role assignments when that is a single one. Never a
+/// street taken from the request, which the caller may not reach.
+pub async fn home_street<C: ConnectionTrait>(db: &C, actor_id: Uuid) -> AppResult<Option<Uuid>> {
+    use entity::role_assignment::{Column, Entity};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    let streets: Vec<Uuid> = Entity::find()
+        .select_only()
+        .column(Column::StreetId)
+        .filter(Column::UserId.eq(actor_id))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(match streets.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    })
 }

@@ -24,8 +24,11 @@ pub struct TokenPair {
     pub expires_in: i64,
 }
 
-fn user_fail_key(username: &str) -> String {
-    format!("login:fail:user:{}", username.to_lowercase())
+/// Failures are counted per username *and* address: guesses from one place slow that place
+/// down, and never lock the owner out when they sign in from elsewhere.
+fn user_fail_key(username: &str, ip: Option<IpAddr>) -> String {
+    let from = ip.map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
+    format!("login:fail:user:{}:{from}", username.to_lowercase())
 }
 
 fn ip_fail_key(ip: IpAddr) -> String {
@@ -42,7 +45,8 @@ async fn reserve_login_attempt(
 ) -> AppResult<()> {
     let s = &state.settings;
     let window = s.login_failure_window;
-    let user_key = user_fail_key(username);
+    crate::auth::durable::ensure_loaded(state).await?;
+    let user_key = user_fail_key(username, ip);
     let (n, left) = state.cache.incr_window(&user_key, window).await?;
     if n > s.login_max_failures_per_user as u64 {
         return Err(AppError::RateLimited { retry_after: left });
@@ -74,12 +78,15 @@ pub async fn login(
         Some(u) if ok && u.is_active => u,
         _ => {
             tracing::info!(reason = "bad_credentials", "login refused");
+            let keys =
+                crate::auth::durable::failure_keys(&user_fail_key(username, ip), ip, ip_fail_key);
+            crate::auth::durable::record_failure(state, &keys).await?;
             return Err(AppError::InvalidCredentials);
         }
     };
     // A success is not a failure: clear the username's count and take back this attempt from
     // the address's.
-    state.cache.delete(&user_fail_key(username)).await?;
+    state.cache.delete(&user_fail_key(username, ip)).await?;
     if let Some(ip) = ip {
         state.cache.decr_window(&ip_fail_key(ip)).await?;
     }

@@ -86,33 +86,90 @@ pub async fn match_by_phone<C: ConnectionTrait>(
     })
 }
 
-/// Approves a pending request: links the resident of that household with that name (if exactly
-/// one unlinked one exists) or registers a new resident, and grants the role.
+/// How an approval attaches the account to the roster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attach {
+    /// Staff chose this unlinked resident of the household, having seen what it holds.
+    Chosen(Uuid),
+    /// No choice: the resident whose phone is the one WeChat verified for the requester (a
+    /// second factor), else a new roster entry with only the requested name and relation.
+    Default,
+}
+
+/// Unlinked residents of `household_id`: what an approval could attach.
+pub async fn candidates<C: ConnectionTrait>(
+    db: &C,
+    household_ids: &[Uuid],
+) -> AppResult<Vec<resident::Model>> {
+    if household_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(resident::Entity::find()
+        .filter(resident::Column::HouseholdId.is_in(household_ids.iter().copied()))
+        .filter(resident::Column::UserId.is_null())
+        .filter(resident::Column::MovedOutOn.is_null())
+        .all(db)
+        .await?)
+}
+
+/// Approves a pending request. A request only *names* someone; naming an existing resident is
+/// not proof of being them, so their personal data (phone, ID number, birth date, tags) is
+/// attached only on a second factor (the requester's WeChat-verified phone equals the
+/// resident's) or by an explicit staff choice. Otherwise a new roster entry is registered.
+/// The status is claimed by a conditional update first, so of two concurrent approvals (or an
+/// approval racing a rejection) exactly one wins and the other is a 409.
 pub async fn approve<C: ConnectionTrait>(
     db: &C,
     pii: &Pii,
     req: binding_request::Model,
     by: Uuid,
+    attach: Attach,
 ) -> AppResult<binding_request::Model> {
-    if req.status != PENDING {
-        return Err(AppError::Conflict(format!(
-            "the request is already {}",
-            req.status
-        )));
-    }
+    claim(db, &req).await?;
     let hh = household::Entity::find_by_id(req.household_id)
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let same_name = resident::Entity::find()
-        .filter(resident::Column::HouseholdId.eq(hh.id))
-        .filter(resident::Column::Name.eq(req.name.as_str()))
-        .filter(resident::Column::UserId.is_null())
-        .all(db)
-        .await?;
-    let r = match <[resident::Model; 1]>::try_from(same_name) {
-        Ok([one]) => one,
-        Err(_) => {
+    let unlinked = candidates(db, &[hh.id]).await?;
+    let chosen = match attach {
+        Attach::Chosen(id) => Some(unlinked.into_iter().find(|r| r.id == id).ok_or_else(|| {
+            AppError::validation(
+                "resident_id",
+                "invalid",
+                "not an unlinked, current resident of the requested household",
+            )
+        })?),
+        Attach::Default => {
+            let verified = entity::user::Entity::find_by_id(req.user_id)
+                .one(db)
+                .await?
+                .and_then(|u| u.phone_hash);
+            let by_phone: Vec<&resident::Model> = match &verified {
+                Some(h) => unlinked
+                    .iter()
+                    .filter(|r| r.phone_hash.as_deref() == Some(h.as_str()))
+                    .collect(),
+                None => Vec::new(),
+            };
+            // A same-name entry that holds nothing personal can be linked without a second
+            // factor: it hands the account nothing but the name it asked for.
+            let bare: Vec<&resident::Model> = unlinked
+                .iter()
+                .filter(|r| r.name == req.name && holds_nothing_personal(r))
+                .collect();
+            let bare = match bare.as_slice() {
+                [one] if !has_tags(db, one.id).await? => Some((*one).clone()),
+                _ => None,
+            };
+            match by_phone.as_slice() {
+                [one] => Some((*one).clone()),
+                _ => bare,
+            }
+        }
+    };
+    let r = match chosen {
+        Some(r) => r,
+        None => {
             let data = residents::validate(ResidentInput {
                 name: req.name.clone(),
                 relation: Some(req.relation.clone()),
@@ -133,18 +190,41 @@ pub async fn approve<C: ConnectionTrait>(
     Ok(am.update(db).await?)
 }
 
+fn holds_nothing_personal(r: &resident::Model) -> bool {
+    r.phone_cipher.is_none() && r.id_number_cipher.is_none() && r.birth_date.is_none()
+}
+
+async fn has_tags<C: ConnectionTrait>(db: &C, resident_id: Uuid) -> AppResult<bool> {
+    use sea_orm::PaginatorTrait;
+    Ok(entity::resident_tag::Entity::find()
+        .filter(entity::resident_tag::Column::ResidentId.eq(resident_id))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// Moves a pending request out of `pending` for this decision, or 409 when another decision
+/// got there first.
+async fn claim<C: ConnectionTrait>(db: &C, req: &binding_request::Model) -> AppResult<()> {
+    let done = binding_request::Entity::update_many()
+        .col_expr(binding_request::Column::Status, Expr::value("deciding"))
+        .filter(binding_request::Column::Id.eq(req.id))
+        .filter(binding_request::Column::Status.eq(PENDING))
+        .exec(db)
+        .await?;
+    if done.rows_affected != 1 || req.status != PENDING {
+        return Err(AppError::Conflict("the request is already decided".into()));
+    }
+    Ok(())
+}
+
 pub async fn reject<C: ConnectionTrait>(
     db: &C,
     req: binding_request::Model,
     by: Uuid,
     reason: String,
 ) -> AppResult<binding_request::Model> {
-    if req.status != PENDING {
-        return Err(AppError::Conflict(format!(
-            "the request is already {}",
-            req.status
-        )));
-    }
+    claim(db, &req).await?;
     let now = Utc::now();
     let mut am = req.into_active_model();
     am.status = Set(REJECTED.into());

@@ -114,11 +114,11 @@ fn clean_text(errors: &mut Vec<FieldError>, field: &str, v: &str, max: usize) ->
             format!("must be at most {max} characters"),
         ));
         None
-    } else if v.chars().any(char::is_control) {
+    } else if !v.chars().all(crate::text::single_line_ok) {
         errors.push(FieldError::new(
             field,
             "invalid",
-            "must not contain control characters",
+            crate::text::BAD_CHARACTER,
         ));
         None
     } else {

@@ -10,9 +10,9 @@
 //! be edited and imported again.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::Cursor;
+use std::sync::Arc;
+use std::time::Duration;
 
-use calamine::{DataRef, Reader, SheetType, Xlsx};
 use chrono::{NaiveDate, Utc};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use sea_orm::sea_query::OnConflict;
@@ -20,12 +20,15 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
 use crate::auth::policy::Scope;
+use crate::cell_text::{neutralize, unneutralize};
 use crate::error::{is_unique_violation, AppError, AppResult, FieldError};
 use crate::pii::Pii;
 use crate::services::residents::{self as roster, Gender, ResidentData, ResidentInput};
+use crate::xlsx_read::{self, Limits, ReadError, Value, XlsxError};
 use entity::{building, community, compound, household, resident, resident_tag};
 
 /// Largest accepted upload.
@@ -34,11 +37,12 @@ pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
 pub const MAX_ROWS: usize = 10_000;
 /// Most residents in one export.
 pub const MAX_EXPORT_ROWS: usize = 50_000;
-/// What the parts of an .xlsx may declare when unpacked: a 10,000-row roster is a few MiB, so
-/// anything near this is a compression bomb, not a roster.
-const MAX_UNPACKED_BYTES: u64 = 128 * 1024 * 1024;
-/// Cells (empty ones included) read from a worksheet before giving up.
-const MAX_CELLS: usize = 2_000_000;
+/// Columns a row may fill: the template has ten. Each kept row is as wide as its last value,
+/// so this bounds the table at `MAX_ROWS × MAX_COLUMNS` cells whatever the file claims.
+const MAX_COLUMNS: usize = 100;
+/// Imports that may read and write at once in one process. Each may hold a hundred MiB or so of
+/// parsed workbook and a long transaction; two keep a 2-core server answering everyone else.
+pub const CONCURRENT_IMPORTS: usize = 2;
 /// Unit and room, as households store them.
 const PART_MAX: usize = 20;
 /// Ids or hashes per `IN (...)` list.
@@ -149,6 +153,29 @@ pub struct Table {
     pub rows: Vec<Row>,
 }
 
+/// The import slots of one process ([`CONCURRENT_IMPORTS`]); clones share them.
+#[derive(Clone)]
+pub struct ImportSlots(Arc<Semaphore>);
+
+impl Default for ImportSlots {
+    fn default() -> Self {
+        Self(Arc::new(Semaphore::new(CONCURRENT_IMPORTS)))
+    }
+}
+
+impl ImportSlots {
+    /// A slot, held until the permit is dropped; none free is a 503 (an import of 10,000 rows
+    /// takes seconds, so the client is asked to come back shortly, not to queue here).
+    pub fn try_take(&self) -> AppResult<OwnedSemaphorePermit> {
+        Arc::clone(&self.0)
+            .try_acquire_owned()
+            .map_err(|_| AppError::Unavailable {
+                retry_after: Duration::from_secs(10),
+                source: None,
+            })
+    }
+}
+
 fn file_error(code: &str, message: impl Into<String>) -> AppError {
     AppError::validation("file", code, message)
 }
@@ -181,97 +208,94 @@ pub fn read_table(bytes: &[u8]) -> AppResult<Table> {
     }
 }
 
-fn cell_of(v: &DataRef<'_>) -> Cell {
-    fn text(s: &str) -> Cell {
-        let t = s.trim();
-        if t.is_empty() {
-            Cell::Empty
-        } else {
-            Cell::Text(t.to_string())
-        }
+fn too_large() -> AppError {
+    file_error(
+        "too_large",
+        "the workbook unpacks to more than a roster can hold",
+    )
+}
+
+fn too_wide() -> AppError {
+    file_error(
+        "too_wide",
+        format!(
+            "values beyond column {}; the template has {} columns",
+            column_letter(MAX_COLUMNS - 1),
+            Column::ALL.len()
+        ),
+    )
+}
+
+/// A text cell as the roster reads it: trimmed, and without the apostrophe an export puts in
+/// front of what a spreadsheet would take for a formula.
+fn text_cell(s: &str) -> Cell {
+    match unneutralize(s.trim()).trim() {
+        "" => Cell::Empty,
+        t => Cell::Text(t.to_string()),
     }
+}
+
+fn cell_of(v: Value<'_>) -> Cell {
     match v {
-        DataRef::Empty => Cell::Empty,
-        DataRef::String(s) => text(s),
-        DataRef::SharedString(s) => text(s),
-        DataRef::Int(i) => Cell::Text(i.to_string()),
+        Value::Text(s) => text_cell(&s),
         // Phone numbers and room numbers typed into a General cell arrive as floats.
-        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
-            Cell::Text(format!("{}", *f as i64))
+        Value::Number(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+            Cell::Text(format!("{}", f as i64))
         }
-        DataRef::Float(f) => Cell::Text(f.to_string()),
-        DataRef::Bool(b) => Cell::Text(if *b { "TRUE" } else { "FALSE" }.into()),
-        DataRef::DateTime(d) if d.is_datetime() => {
-            let (y, m, day, ..) = d.to_ymd_hms_milli();
-            NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(day))
-                .map_or_else(|| Cell::Invalid("not a valid date".into()), Cell::Date)
-        }
-        DataRef::DateTime(_) => Cell::Invalid("holds a duration, not a value".into()),
-        DataRef::DateTimeIso(s) => s
+        Value::Number(f) => Cell::Text(f.to_string()),
+        Value::Bool(b) => Cell::Text(if b { "TRUE" } else { "FALSE" }.into()),
+        Value::DateTime(Some(d)) => Cell::Date(d.date()),
+        Value::DateTime(None) => Cell::Invalid("not a valid date".into()),
+        Value::Duration(_) => Cell::Invalid("holds a duration, not a value".into()),
+        Value::Iso(s) => s
             .get(..10)
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-            .map_or_else(|| text(s), Cell::Date),
-        DataRef::DurationIso(s) => text(s),
-        DataRef::Error(e) => Cell::Invalid(format!("holds the error value {e}")),
+            .map_or_else(|| text_cell(&s), Cell::Date),
+        Value::Error(e) => Cell::Invalid(format!("holds the error value {}", e.trim())),
     }
 }
 
 fn read_xlsx(bytes: &[u8]) -> AppResult<Table> {
-    // Refuse compression bombs before anything is unpacked.
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| unreadable())?;
-    let mut unpacked: u64 = 0;
-    for i in 0..zip.len() {
-        let entry = zip.by_index_raw(i).map_err(|_| unreadable())?;
-        unpacked = unpacked.saturating_add(entry.size());
-    }
-    if unpacked > MAX_UNPACKED_BYTES {
-        return Err(file_error(
-            "too_large",
-            "the workbook unpacks to more than a roster can hold",
-        ));
-    }
-    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| unreadable())?;
-    let sheet = wb
-        .sheets_metadata()
-        .iter()
-        .find(|s| s.typ == SheetType::WorkSheet)
-        .map(|s| s.name.clone())
-        .ok_or_else(|| file_error("empty", "the workbook has no worksheet"))?;
-    let mut reader = wb
-        .worksheet_cells_reader(&sheet)
-        .map_err(|_| unreadable())?;
-    // Sparse: only rows with a value, each with its (column, value) pairs.
-    let mut grid: BTreeMap<u32, Vec<(u32, Cell)>> = BTreeMap::new();
-    let mut seen = 0usize;
-    while let Some(cell) = reader.next_cell().map_err(|_| unreadable())? {
-        seen += 1;
-        if seen > MAX_CELLS {
-            return Err(too_many_rows());
-        }
-        let v = cell_of(cell.get_value());
+    // Only rows with a value, each as wide as its last value.
+    let mut grid: BTreeMap<u32, Vec<Cell>> = BTreeMap::new();
+    let read = xlsx_read::read_first_worksheet(bytes, &Limits::default(), |pos, value| {
+        let v = cell_of(value);
         if v == Cell::Empty {
-            continue;
+            return Ok(());
         }
-        let (r, c) = cell.get_position();
-        if !grid.contains_key(&r) && grid.len() > MAX_ROWS {
+        let col = pos.col as usize;
+        if col >= MAX_COLUMNS {
+            return Err(too_wide());
+        }
+        if !grid.contains_key(&pos.row) && grid.len() > MAX_ROWS {
             return Err(too_many_rows());
         }
-        grid.entry(r).or_default().push((c, v));
+        let row = grid.entry(pos.row).or_default();
+        if row.len() <= col {
+            row.resize(col + 1, Cell::Empty);
+        }
+        row[col] = v;
+        Ok(())
+    });
+    match read {
+        Ok(()) => {}
+        Err(ReadError::Stopped(e)) => return Err(e),
+        Err(ReadError::Xlsx(e)) => {
+            return Err(match e {
+                XlsxError::Malformed(reason) => {
+                    tracing::debug!(%reason, "unreadable workbook");
+                    unreadable()
+                }
+                XlsxError::NoWorksheet => file_error("empty", "the workbook has no worksheet"),
+                XlsxError::TooLarge | XlsxError::TooMuchText => too_large(),
+                // A sheet with that many cells or strings has far more rows than allowed.
+                XlsxError::TooManyCells | XlsxError::TooManyStrings => too_many_rows(),
+            });
+        }
     }
-    let mut rows = grid.into_iter().map(|(r, cells)| {
-        let width = cells
-            .iter()
-            .map(|(c, _)| *c as usize + 1)
-            .max()
-            .unwrap_or(0);
-        let mut dense = vec![Cell::Empty; width];
-        for (c, v) in cells {
-            dense[c as usize] = v;
-        }
-        Row {
-            line: r as usize + 1,
-            cells: dense,
-        }
+    let mut rows = grid.into_iter().map(|(r, cells)| Row {
+        line: r as usize + 1,
+        cells,
     });
     let header = rows
         .next()
@@ -332,13 +356,14 @@ fn read_csv(bytes: &[u8]) -> AppResult<Table> {
             .iter()
             .map(|f| f.matches('\n').count())
             .sum::<usize>();
-        let cells: Vec<Cell> = record
-            .iter()
-            .map(|s| match s.trim() {
-                "" => Cell::Empty,
-                t => Cell::Text(t.to_string()),
-            })
-            .collect();
+        let mut cells: Vec<Cell> = record.iter().map(text_cell).collect();
+        // Trailing separators are common; values far beyond the template are not a roster.
+        while cells.last() == Some(&Cell::Empty) {
+            cells.pop();
+        }
+        if cells.len() > MAX_COLUMNS {
+            return Err(too_wide());
+        }
         if cells.iter().all(|c| *c == Cell::Empty) {
             continue;
         }
@@ -703,11 +728,14 @@ pub async fn plan_import<C: ConnectionTrait>(
         }
     }
 
-    // Residents already on the roster, matched by ID number.
+    // Residents already on this community's roster, matched by ID number. Other communities'
+    // rosters are not consulted: an ID number is unique per community, and whether it is
+    // registered anywhere else is not this caller's to learn.
     let hashes: Vec<String> = rows_of_hash.keys().cloned().collect();
     let mut existing: HashMap<String, resident::Model> = HashMap::new();
     for chunk in hashes.chunks(LOOKUP_CHUNK) {
         for m in resident::Entity::find()
+            .filter(resident::Column::CommunityId.eq(compound.community_id))
             .filter(resident::Column::IdNumberHash.is_in(chunk.iter().cloned()))
             .all(db)
             .await?
@@ -740,7 +768,7 @@ pub async fn plan_import<C: ConnectionTrait>(
                     line,
                     Column::IdNumber,
                     "conflict",
-                    "a resident with this ID number is registered elsewhere, outside your area",
+                    "a resident with this ID number is registered in this community, outside your area",
                 );
             }
         }
@@ -1165,7 +1193,8 @@ fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> AppError {
 
 /// The export as an .xlsx workbook: the template's header row, then one row per resident. Dates
 /// are date cells; phone and ID numbers are text (so that a spreadsheet never turns them into
-/// rounded numbers).
+/// rounded numbers); text a spreadsheet would run as a formula is written behind an apostrophe
+/// ([`neutralize`]), which the import takes off again.
 pub fn write_workbook(rows: &[ExportRow]) -> AppResult<Vec<u8>> {
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
@@ -1199,7 +1228,7 @@ pub fn write_workbook(rows: &[ExportRow]) -> AppResult<Vec<u8>> {
         let row = u32::try_from(i + 1).map_err(AppError::internal)?;
         let mut put = |c: Column, v: Option<&str>| -> AppResult<()> {
             if let Some(v) = v.filter(|v| !v.is_empty()) {
-                ws.write_string_with_format(row, c.index() as u16, v, &text)
+                ws.write_string_with_format(row, c.index() as u16, neutralize(v), &text)
                     .map_err(xlsx_error)?;
             }
             Ok(())

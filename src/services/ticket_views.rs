@@ -75,6 +75,15 @@ pub fn condition(user: &AuthUser, f: &Filter, now: DateTime<Utc>) -> Condition {
     }
     if let Some(v) = f.building_id {
         c = c.add(ticket::Column::BuildingId.eq(v));
+        // Filtering by building would tell a caller who may not see anonymous requesters where
+        // one lives: anonymous tickets match only for those who triage (and the requester).
+        if !policy::can_anywhere(user, Action::TicketTriage) {
+            c = c.add(
+                Condition::any()
+                    .add(ticket::Column::Anonymous.eq(false))
+                    .add(ticket::Column::RequesterUserId.eq(user.id)),
+            );
+        }
     }
     if let Some(v) = f.created_from {
         c = c.add(ticket::Column::CreatedAt.gte(v));

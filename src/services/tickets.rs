@@ -1139,7 +1139,15 @@ pub async fn auto_close_due(db: &DatabaseConnection, now: DateTime<Utc>) -> AppR
 
 /// An erased account (DELETE /me) leaves the community's ledger: its tickets stay, without the
 /// requester's name or account; its name leaves the timelines; its queued messages go.
-pub async fn forget_user<C: ConnectionTrait>(db: &C, user_id: Uuid) -> AppResult<()> {
+/// `as_staff`: the account acted in an official capacity (it held a staff role), and what it
+/// did on tickets is the office's record: timeline entries keep the name they were written
+/// with (an immutable snapshot) and lose only the link to the erased account. A resident's own
+/// entries are anonymised.
+pub async fn forget_user<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    as_staff: bool,
+) -> AppResult<()> {
     ticket::Entity::update_many()
         .col_expr(
             ticket::Column::RequesterUserId,
@@ -1152,15 +1160,17 @@ pub async fn forget_user<C: ConnectionTrait>(db: &C, user_id: Uuid) -> AppResult
         .filter(ticket::Column::RequesterUserId.eq(user_id))
         .exec(db)
         .await?;
-    ticket_event::Entity::update_many()
-        .col_expr(
-            ticket_event::Column::ActorUserId,
-            Expr::value(Option::<Uuid>::None),
-        )
-        .col_expr(
+    let mut events = ticket_event::Entity::update_many().col_expr(
+        ticket_event::Column::ActorUserId,
+        Expr::value(Option::<Uuid>::None),
+    );
+    if !as_staff {
+        events = events.col_expr(
             ticket_event::Column::ActorName,
             Expr::value(Option::<String>::None),
-        )
+        );
+    }
+    events
         .filter(ticket_event::Column::ActorUserId.eq(user_id))
         .exec(db)
         .await?;

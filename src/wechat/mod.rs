@@ -459,7 +459,7 @@ impl WeChatClient {
 
 /// Why no access token could be had, for a delivery's `last_error` (the cause chain names the
 /// API and errcode; URLs were stripped before the error was made).
-fn token_failure(e: &AppError) -> String {
+pub(crate) fn token_failure(e: &AppError) -> String {
     let mut out = format!("no access token: {e}");
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

@@ -19,13 +19,97 @@ const PNG: &[u8] = &[
     0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
 ];
 
-/// A JPEG header (SOI + APP0 JFIF) followed by filler.
+fn segment(marker: u8, payload: &[u8]) -> Vec<u8> {
+    let len = u16::try_from(payload.len() + 2).unwrap();
+    [&[0xFF, marker][..], &len.to_be_bytes(), payload].concat()
+}
+
+/// SOI, APP0 (JFIF), `extra` segments, then the frame and scan header of an 8×8 grey baseline
+/// JPEG (one-code Huffman tables), `scan` as its entropy-coded data, and EOI.
+fn jpeg_with(extra: &[Vec<u8>], scan: &[u8]) -> Vec<u8> {
+    [
+        &[0xFF, 0xD8][..],
+        &segment(0xE0, b"JFIF\0\x01\x01\x00\x00\x01\x00\x01\x00\x00"),
+        &extra.concat(),
+        &segment(0xDB, &[&[0u8][..], &[1u8; 64]].concat()),
+        &segment(0xC0, &[8, 0, 8, 0, 8, 1, 1, 0x11, 0]),
+        &segment(0xC4, &[&[0x00, 1][..], &[0u8; 15], &[0]].concat()),
+        &segment(0xC4, &[&[0x10, 1][..], &[0u8; 15], &[0]].concat()),
+        &segment(0xDA, &[1, 1, 0x00, 0, 63, 0]),
+        scan,
+        &[0xFF, 0xD9],
+    ]
+    .concat()
+}
+
+/// A well-formed JPEG of exactly `len` bytes, its scan data padded with filler.
 fn jpeg(len: usize) -> Vec<u8> {
-    let mut b = vec![
-        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01,
-    ];
-    b.resize(len, 0x5A);
-    b
+    let bare = jpeg_with(&[], &[]).len();
+    jpeg_with(&[], &vec![0x5A; len - bare])
+}
+
+/// A big-endian Exif block (TIFF) whose IFD0 holds Make and Model, Orientation and a GPS IFD
+/// (latitude and longitude).
+fn exif_tiff(make: &str, orientation: u16) -> Vec<u8> {
+    let ifd0_entries = 4u16;
+    let ifd0_end = 8 + 2 + 12 * u32::from(ifd0_entries) + 4;
+    let make_at = ifd0_end;
+    let gps_at = make_at + make.len() as u32 + 1;
+    let gps_entries = 4u16;
+    let rationals_at = gps_at + 2 + 12 * u32::from(gps_entries) + 4;
+    let mut t = b"MM\0*\0\0\0\x08".to_vec();
+    let entry = |t: &mut Vec<u8>, tag: u16, kind: u16, count: u32, value: [u8; 4]| {
+        t.extend_from_slice(&tag.to_be_bytes());
+        t.extend_from_slice(&kind.to_be_bytes());
+        t.extend_from_slice(&count.to_be_bytes());
+        t.extend_from_slice(&value);
+    };
+    t.extend_from_slice(&ifd0_entries.to_be_bytes());
+    entry(
+        &mut t,
+        0x010F,
+        2,
+        make.len() as u32 + 1,
+        make_at.to_be_bytes(),
+    );
+    entry(&mut t, 0x0110, 2, 4, *b"P30\0");
+    let o = orientation.to_be_bytes();
+    entry(&mut t, 0x0112, 3, 1, [o[0], o[1], 0, 0]);
+    entry(&mut t, 0x8825, 4, 1, gps_at.to_be_bytes());
+    t.extend_from_slice(&[0; 4]);
+    t.extend_from_slice(make.as_bytes());
+    t.push(0);
+    t.extend_from_slice(&gps_entries.to_be_bytes());
+    entry(&mut t, 0x0001, 2, 2, *b"N\0\0\0");
+    entry(&mut t, 0x0002, 5, 3, rationals_at.to_be_bytes());
+    entry(&mut t, 0x0003, 2, 2, *b"E\0\0\0");
+    entry(&mut t, 0x0004, 5, 3, (rationals_at + 24).to_be_bytes());
+    t.extend_from_slice(&[0; 4]);
+    // 39°54'27" N, 116°23'49" E.
+    for v in [39u32, 1, 54, 1, 27, 1, 116, 1, 23, 1, 49, 1] {
+        t.extend_from_slice(&v.to_be_bytes());
+    }
+    t
+}
+
+/// The Exif segment a cleaned photo keeps: Orientation alone.
+fn orientation_only(orientation: u8) -> Vec<u8> {
+    segment(
+        0xE1,
+        &[
+            &b"Exif\0\0MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0"[..],
+            &[orientation],
+            &[0; 6],
+        ]
+        .concat(),
+    )
+}
+
+fn count(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
 }
 
 /// A multipart/form-data body with one part; returns the Content-Type and the body.
@@ -446,4 +530,195 @@ async fn only_ones_own_unattached_uploads_can_be_attached_and_only_once() {
     let res = app.post("/api/v1/tickets", &w.resident, &body).await;
     let problem = assert_problem(res, 400, "validation_failed").await;
     assert_eq!(problem["errors"][0]["field"], "attachment_ids", "{problem}");
+}
+
+/// `bytes` of the photo served at `id`, with its ETag.
+async fn served(app: &TestApp, token: &str, id: &Value) -> (Vec<u8>, String) {
+    let res = download(app, token, id).await;
+    assert_eq!(res.status(), 200);
+    let etag = res.headers()["etag"].to_str().unwrap().to_string();
+    (res.bytes().await.unwrap().to_vec(), etag)
+}
+
+#[tokio::test]
+async fn a_jpeg_is_stored_and_served_without_its_metadata_but_with_its_orientation() {
+    let app = spawn_app().await;
+    let (resident, staff, _, _) = resident_and_staff(&app, "att11").await;
+    let maker = "HUAWEI owned by 张三";
+    let photo = jpeg_with(
+        &[
+            segment(
+                0xE1,
+                &[b"Exif\0\0".as_slice(), &exif_tiff(maker, 6)].concat(),
+            ),
+            segment(
+                0xE1,
+                b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta>exif:GPSLatitude</x:xmpmeta>",
+            ),
+            segment(
+                0xED,
+                &[
+                    &b"Photoshop 3.0\08BIM\x04\x04by-line "[..],
+                    "张三".as_bytes(),
+                ]
+                .concat(),
+            ),
+            segment(0xFE, b"HUAWEI comment"),
+        ],
+        &[0x3F],
+    );
+    assert_eq!(count(&photo, &[0x88, 0x25]), 1, "the GPS IFD tag is there");
+    let res = upload_as(&app, &resident, "IMG_0001.jpg", "image/jpeg", &photo).await;
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.unwrap();
+    let clean = jpeg_with(&[orientation_only(6)], &[0x3F]);
+    assert_eq!(body["size_bytes"], clean.len(), "what is stored is counted");
+
+    let (bytes, _) = served(&app, &resident, &body["id"]).await;
+    assert_eq!(bytes, clean);
+    assert_eq!(count(&bytes, b"Exif"), 1, "only the orientation's Exif");
+    assert_eq!(
+        count(&bytes, &orientation_only(6)),
+        1,
+        "orientation 6 survives"
+    );
+    assert_eq!(count(&bytes, &[0x88, 0x25]), 0, "no GPS IFD");
+    assert_eq!(count(&bytes, b"HUAWEI"), 0);
+    assert_eq!(count(&bytes, "张三".as_bytes()), 0);
+    assert_eq!(count(&bytes, b"P30"), 0);
+    assert_eq!(count(&bytes, b"xmpmeta"), 0);
+
+    // And what is stored is already clean.
+    let id: Uuid = body["id"].as_str().unwrap().parse().unwrap();
+    let row = entity::attachment::Entity::find_by_id(id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .expect("row");
+    let stored = app.state.storage.get(&row.storage_key).await.unwrap();
+    assert_eq!(stored.as_deref(), Some(clean.as_slice()));
+    assert_eq!(download_status(&app, &staff, &body["id"]).await, 404);
+}
+
+#[tokio::test]
+async fn a_png_loses_its_text_and_exif_chunks() {
+    let app = spawn_app().await;
+    let (resident, _, _, _) = resident_and_staff(&app, "att12").await;
+    fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+        // The CRC is not checked by anything that strips or shows these chunks' absence.
+        [&(data.len() as u32).to_be_bytes()[..], kind, data, &[0; 4]].concat()
+    }
+    let ihdr_end = 8 + 25;
+    let photo = [
+        &PNG[..ihdr_end],
+        &chunk(b"tEXt", "Author\0张三".as_bytes()),
+        &chunk(b"eXIf", &exif_tiff("HUAWEI P30", 1)),
+        &chunk(b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0<x:xmpmeta/>"),
+        &chunk(b"tIME", &[0x07, 0xEA, 3, 1, 8, 30, 0]),
+        &PNG[ihdr_end..],
+    ]
+    .concat();
+    let res = upload_as(&app, &resident, "shot.png", "image/png", &photo).await;
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.unwrap();
+    let (bytes, _) = served(&app, &resident, &body["id"]).await;
+    assert_eq!(bytes, PNG);
+    for gone in [
+        &b"tEXt"[..],
+        b"eXIf",
+        b"iTXt",
+        b"tIME",
+        b"HUAWEI",
+        &[0x88, 0x25],
+    ] {
+        assert_eq!(count(&bytes, gone), 0, "{gone:?}");
+    }
+}
+
+#[tokio::test]
+async fn malformed_photos_are_refused_with_415() {
+    let app = spawn_app().await;
+    let (resident, _, _, _) = resident_and_staff(&app, "att13").await;
+    let good = jpeg_with(&[], &[0x3F]);
+    // Cut short in the scan: no end marker.
+    let res = upload_as(
+        &app,
+        &resident,
+        "a.jpg",
+        "image/jpeg",
+        &good[..good.len() - 2],
+    )
+    .await;
+    assert_problem(res, 415, "unsupported_media_type").await;
+    // A segment claiming more bytes than the file has.
+    let mut lying = good.clone();
+    lying[4..6].copy_from_slice(&0xFFF0u16.to_be_bytes());
+    let res = upload_as(&app, &resident, "b.jpg", "image/jpeg", &lying).await;
+    assert_problem(res, 415, "unsupported_media_type").await;
+    // A PNG chunk running past the end.
+    let res = upload_as(&app, &resident, "c.png", "image/png", &PNG[..PNG.len() - 5]).await;
+    assert_problem(res, 415, "unsupported_media_type").await;
+    let mut webp = b"RIFF\x20\0\0\0WEBPVP8 \x40\0\0\0".to_vec();
+    webp.resize(28, 0);
+    let res = upload_as(&app, &resident, "d.webp", "image/webp", &webp).await;
+    assert_problem(res, 415, "unsupported_media_type").await;
+}
+
+#[tokio::test]
+async fn a_photo_stored_with_its_metadata_before_is_served_clean() {
+    let app = spawn_app().await;
+    let (resident, _, _, _) = resident_and_staff(&app, "att14").await;
+    let clean = jpeg_with(&[orientation_only(3)], &[0x3F]);
+    let res = upload_as(&app, &resident, "a.jpg", "image/jpeg", &clean).await;
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.unwrap();
+    let id: Uuid = body["id"].as_str().unwrap().parse().unwrap();
+    let row = entity::attachment::Entity::find_by_id(id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .expect("row");
+    // The file as an upload left it before metadata was stripped.
+    let legacy = jpeg_with(
+        &[segment(
+            0xE1,
+            &[b"Exif\0\0".as_slice(), &exif_tiff("HUAWEI", 3)].concat(),
+        )],
+        &[0x3F],
+    );
+    app.state
+        .storage
+        .put(&row.storage_key, &legacy)
+        .await
+        .unwrap();
+
+    let (bytes, etag) = served(&app, &resident, &body["id"]).await;
+    assert_eq!(bytes, clean);
+    assert_eq!(count(&bytes, b"HUAWEI"), 0);
+    // The ETag names what is served, and revalidates.
+    assert_eq!(etag, format!("\"{}\"", row.sha256));
+    let res = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/attachments/{id}"),
+            Some(&resident),
+        )
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 304);
+
+    // A stored file that is not a well-formed image is not served as it is.
+    app.state
+        .storage
+        .put(&row.storage_key, &legacy[..legacy.len() - 2])
+        .await
+        .unwrap();
+    assert_problem(
+        download(&app, &resident, &body["id"]).await,
+        404,
+        "not_found",
+    )
+    .await;
 }

@@ -6,7 +6,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use futures_util::future::join_all;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -89,9 +88,44 @@ fn valid_claims(sub: Uuid) -> Value {
     })
 }
 
+/// HMAC algorithms a forged token may claim.
+#[derive(Clone, Copy)]
+enum Algorithm {
+    HS256,
+    HS384,
+    HS512,
+}
+
+/// Builds a JWT by hand (not with the server's own library, whose process-wide provider signs
+/// HS256 only), so tests can forge what an attacker would send.
 fn sign_with(alg: Algorithm, secret: &[u8], claims: &Value) -> String {
-    jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(secret))
-        .expect("encode JWT")
+    use hmac::{Hmac, Mac};
+    let name = match alg {
+        Algorithm::HS256 => "HS256",
+        Algorithm::HS384 => "HS384",
+        Algorithm::HS512 => "HS512",
+    };
+    let header = URL_SAFE_NO_PAD.encode(json!({"alg": name, "typ": "JWT"}).to_string());
+    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let input = format!("{header}.{payload}");
+    let sig = match alg {
+        Algorithm::HS256 => {
+            let mut m = Hmac::<sha2::Sha256>::new_from_slice(secret).expect("key");
+            m.update(input.as_bytes());
+            m.finalize().into_bytes().to_vec()
+        }
+        Algorithm::HS384 => {
+            let mut m = Hmac::<sha2::Sha384>::new_from_slice(secret).expect("key");
+            m.update(input.as_bytes());
+            m.finalize().into_bytes().to_vec()
+        }
+        Algorithm::HS512 => {
+            let mut m = Hmac::<sha2::Sha512>::new_from_slice(secret).expect("key");
+            m.update(input.as_bytes());
+            m.finalize().into_bytes().to_vec()
+        }
+    };
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
 }
 
 /// Signs `claims` as the server would: HS256 with the test secret.
@@ -702,7 +736,11 @@ async fn failures_on_different_usernames_from_one_address_hit_the_per_address_li
 async fn behind_a_trusted_proxy_the_per_address_limit_uses_the_forwarded_address() {
     let app = spawn_app_with(|v| {
         v.insert("LINLI_LOGIN_MAX_FAILURES_PER_IP".into(), "2".into());
-        v.insert("LINLI_TRUST_FORWARDED_FOR".into(), "true".into());
+        // The test client connects from 127.0.0.1: that is "our proxy"; 10.x is a second tier.
+        v.insert(
+            "LINLI_TRUSTED_PROXIES".into(),
+            "127.0.0.1, ::1, 10.0.0.0/8".into(),
+        );
     })
     .await;
     let attempt = |ip: &'static str, user: &'static str, password: &'static str| {
@@ -719,6 +757,18 @@ async fn behind_a_trusted_proxy_the_per_address_limit_uses_the_forwarded_address
         .await
         .unwrap();
     assert_rate_limited(res, 900).await;
+    // 7. What the client writes to the left of the hop our proxies saw is not believed: a
+    // made-up left-most entry does not buy a fresh address.
+    for forged in ["1.1.1.1", "2.2.2.2, 3.3.3.3"] {
+        let res = attempt(
+            Box::leak(format!("{forged}, 203.0.113.7").into_boxed_str()),
+            ADMIN_USERNAME,
+            ADMIN_PASSWORD,
+        )
+        .await
+        .unwrap();
+        assert_rate_limited(res, 900).await;
+    }
     let res = attempt("198.51.100.9", ADMIN_USERNAME, ADMIN_PASSWORD)
         .await
         .unwrap();

@@ -127,6 +127,11 @@ pub async fn start(vars: HashMap<String, String>) -> TestApp {
         address,
         client: Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // The server closes a connection idle for 5 s (actix's keep-alive). A pooled
+            // connection reused at that very moment fails with "IncompleteMessage" (seen on a
+            // busy machine after a test spent seconds building a large file): never reuse one
+            // that has been idle for half of that.
+            .pool_idle_timeout(std::time::Duration::from_millis(2500))
             .build()
             .expect("client"),
         state,

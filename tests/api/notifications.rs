@@ -474,3 +474,25 @@ async fn notifications_page_with_a_cursor() {
     let all_ids: Vec<Value> = all.iter().map(|n| n["id"].clone()).collect();
     assert_eq!(seen, all_ids);
 }
+
+// Operations review: during a stall, a runner whose claim expired sent a message that a second
+// runner had claimed and sent meanwhile (12 notifications, 18 messages). The claim is renewed
+// right before sending, and a runner that finds it taken over sends nothing.
+#[tokio::test]
+async fn a_runner_that_stalls_past_its_claim_does_not_send_what_another_runner_sent() {
+    let s = setup("nt-stall", &both_templates()).await;
+    triaged(&s, "电梯异响").await;
+    // The first runner's token fetch stalls; meanwhile its claim expires (the clock moves past
+    // the lock) and a second runner claims the notification and delivers it.
+    // (Within the fake's 1 s WeChat timeout: the stalled fetch does succeed, late.)
+    s.fake.delay_token(700);
+    let state = s.app.state.clone();
+    let stalled = tokio::spawn(async move { deliver_due(&state).await.unwrap() });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    s.app.clock.advance(Duration::minutes(10));
+    let second = round(&s.app).await;
+    let first = stalled.await.unwrap();
+    assert_eq!(first.sent + second.sent, 1, "{first:?} {second:?}");
+    let messages = s.fake.messages();
+    assert_eq!(messages.len(), 1, "sent once: {messages:?}");
+}

@@ -48,9 +48,14 @@ async fn every_response_carries_a_request_id_and_echoes_a_given_one() {
     assert_ne!(res.headers()["x-request-id"], "bad id with spaces");
 }
 
+pub const METRICS_TOKEN: &str = "metrics-token-for-the-tests";
+
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_status() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|v| {
+        v.insert("LINLI_METRICS_TOKEN".into(), METRICS_TOKEN.into());
+    })
+    .await;
     for _ in 0..3 {
         app.client.get(app.url("/health")).send().await.unwrap();
     }
@@ -62,6 +67,7 @@ async fn metrics_count_requests_by_route_and_status() {
     let text = app
         .client
         .get(app.url("/metrics"))
+        .bearer_auth(METRICS_TOKEN)
         .send()
         .await
         .unwrap()

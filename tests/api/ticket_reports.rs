@@ -1,9 +1,6 @@
 //! Ticket stats (`GET /api/v1/tickets/stats`) and the ledger export (`GET /api/v1/tickets/export`):
 //! staff only, scoped exactly like the list, the filters narrowing both.
 
-use std::io::Cursor;
-
-use calamine::{Data, Reader, Xlsx};
 use chrono::{Duration, SecondsFormat, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -407,24 +404,7 @@ async fn filters_narrow_the_stats() {
 
 /// Every cell of the first worksheet, as text.
 fn read_sheet(bytes: &[u8]) -> Vec<Vec<String>> {
-    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
-    let range = wb.worksheet_range_at(0).unwrap().unwrap();
-    range
-        .rows()
-        .map(|r| {
-            r.iter()
-                .map(|c| match c {
-                    Data::Empty => String::new(),
-                    Data::String(v) => v.clone(),
-                    Data::DateTime(d) => {
-                        let (y, mo, d, h, mi, ..) = d.to_ymd_hms_milli();
-                        format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}")
-                    }
-                    other => other.to_string(),
-                })
-                .collect()
-        })
-        .collect()
+    crate::residents_io::sheet_text(bytes, "%Y-%m-%d %H:%M")
 }
 
 async fn export(app: &TestApp, token: &str, query: &str) -> Vec<Vec<String>> {

@@ -68,6 +68,10 @@ impl Fake {
     fn phone_calls(&self) -> usize {
         self.state.phone_calls.load(Ordering::SeqCst)
     }
+    /// Every access-token fetch takes `ms` milliseconds from now on.
+    pub(crate) fn delay_token(&self, ms: usize) {
+        self.state.token_delay_ms.store(ms, Ordering::SeqCst);
+    }
     /// The subscribe messages accepted so far.
     pub(crate) fn messages(&self) -> Vec<Value> {
         self.state.messages.lock().unwrap().clone()

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{clean_optional, clean_text, detail, with_etag, TicketDetail};
+use super::{clean_line, clean_optional, clean_text, detail, with_etag, TicketDetail};
 use crate::auth::policy::{self, Action};
 use crate::auth::AuthUser;
 use crate::error::AppResult;
@@ -79,7 +79,7 @@ pub async fn create_ticket(
         .map(str::to_owned);
     let input = NewTicket {
         category_id: b.category_id,
-        title: clean_text("title", &b.title, 50)?,
+        title: clean_line("title", &b.title, 50)?,
         description: clean_text("description", &b.description, 2000)?,
         compound_id: b.compound_id,
         building_id: b.building_id,
@@ -88,7 +88,9 @@ pub async fn create_ticket(
         attachment_ids: b.attachment_ids,
         channel: b.channel,
         resident_id: b.resident_id,
-        requester_name: clean_optional("requester_name", &b.requester_name, 50)?,
+        requester_name: clean_optional("requester_name", &b.requester_name, 50)?
+            .map(|n| clean_line("requester_name", &n, 50))
+            .transpose()?,
         idempotency_key,
     };
     let now = state.clock.now();

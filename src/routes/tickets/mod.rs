@@ -42,7 +42,8 @@ pub struct TicketResponse {
     /// `mini_program`, `phone`, `visit`, `patrol` or `duty_room`.
     pub channel: String,
     /// The requester asked that their name be hidden; then only they and the community's
-    /// triaging staff see `requester_name` and `requester_user_id` (others get null).
+    /// triaging staff see `requester_name`, `requester_user_id`, `building_id` and
+    /// `household_id` (others get null).
     pub anonymous: bool,
     pub requester_user_id: Option<Uuid>,
     pub requester_name: Option<String>,
@@ -121,8 +122,10 @@ fn to_response(
         street_id: t.street_id,
         community_id: t.community_id,
         compound_id: t.compound_id,
-        building_id: t.building_id,
-        household_id: t.household_id,
+        // Where an anonymous requester lives would name them to whoever may not see the name
+        // (the property company): it goes with the name.
+        building_id: t.building_id.filter(|_| shows_requester),
+        household_id: t.household_id.filter(|_| shows_requester),
         category_id: t.category_id,
         category_name,
         title: t.title,
@@ -307,16 +310,27 @@ pub fn clean_text(field: &str, value: &str, max: usize) -> AppResult<String> {
             format!("must be at most {max} characters"),
         ));
     }
-    if v.chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
+    if !v.chars().all(crate::text::multi_line_ok) {
         return Err(AppError::validation(
             field,
             "invalid",
-            "must not contain control characters",
+            crate::text::BAD_CHARACTER,
         ));
     }
     Ok(v.to_string())
+}
+
+/// [`clean_text`] for one line (titles, names): no line breaks either.
+pub fn clean_line(field: &str, value: &str, max: usize) -> AppResult<String> {
+    let v = clean_text(field, value, max)?;
+    if !v.chars().all(crate::text::single_line_ok) {
+        return Err(AppError::validation(
+            field,
+            "invalid",
+            crate::text::BAD_CHARACTER,
+        ));
+    }
+    Ok(v)
 }
 
 /// [`clean_text`] for an optional field; blank counts as absent.

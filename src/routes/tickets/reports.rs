@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::views::{parse_priority, parse_statuses};
 use crate::auth::policy::{self, Action};
 use crate::auth::AuthUser;
+use crate::cell_text::neutralize;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::routes::extract::Query;
 use crate::routes::residents_io::XLSX_CONTENT_TYPE;
@@ -286,7 +287,8 @@ fn yes_no(b: bool) -> &'static str {
 }
 
 /// The ledger as an .xlsx workbook: a header row, then one row per ticket. Times are date-time
-/// cells in China Standard Time.
+/// cells in China Standard Time. Titles, descriptions and feedback are residents' own words:
+/// any that a spreadsheet would run as a formula are written behind an apostrophe.
 pub fn write_ledger(rows: &[LedgerRow]) -> AppResult<Vec<u8>> {
     let offset = i64::from(cst()?.local_minus_utc());
     let mut wb = Workbook::new();
@@ -314,7 +316,7 @@ pub fn write_ledger(rows: &[LedgerRow]) -> AppResult<Vec<u8>> {
         let t = &r.ticket;
         let mut put = |col: u16, v: Option<&str>| -> AppResult<()> {
             if let Some(v) = v.filter(|v| !v.is_empty()) {
-                ws.write_string_with_format(row, col, v, &text)
+                ws.write_string_with_format(row, col, neutralize(v), &text)
                     .map_err(xlsx_error)?;
             }
             Ok(())
@@ -403,14 +405,21 @@ pub async fn export_tickets(
         "from": f.created_from,
         "to": f.created_to,
     });
+    // An empty ledger belongs in the caller's own street's log, whatever street the filter
+    // names.
+    let (street_id, community_id) = if count == 0 {
+        (audit::home_street(&state.db, user.id).await?, None)
+    } else {
+        (ledger.street_id, ledger.community_id)
+    };
     // Written before the file leaves: no audit record, no export.
     let event = audit::record(
         &state.db,
         audit::Event {
-            actor_id: user.id,
+            actor: (&user).into(),
             action: "tickets_export",
-            street_id: ledger.street_id,
-            community_id: ledger.community_id,
+            street_id,
+            community_id,
             resident_id: None,
             field: None,
             purpose: "ticket ledger export",
