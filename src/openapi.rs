@@ -8,7 +8,7 @@
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn, PathItem};
 use utoipa::openapi::schema::{
     AdditionalProperties, AllOfBuilder, AnyOfBuilder, ArrayItems, ObjectBuilder, OneOfBuilder,
-    Schema, SchemaFormat, Type,
+    Schema, SchemaFormat, SchemaType, Type,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::Required;
@@ -24,7 +24,8 @@ use crate::error::{FieldError, Problem};
         title = "linli API",
         description = "Backend of the linli (邻里) community-governance mini-program. \
             Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`. \
-            Lists are keyset-paginated: pass `next_cursor` back as `cursor`.",
+            Lists are keyset-paginated: pass `next_cursor` back as `cursor`. \
+            No string, in a body or a query, may contain NUL (U+0000).",
         license(name = "MIT", identifier = "MIT"),
     ),
     // Relative: the document is served by the API it describes, wherever that is deployed.
@@ -76,8 +77,9 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
     .flatten()
 }
 
-/// `limit` and `cursor` are parsed once (`routes::PageParams`) and declared once, here.
-fn page_param(param: &mut Parameter) {
+/// What one query parser (`extract::parse_query`, `routes::PageParams`) enforces for every
+/// list, declared once, here.
+fn query_param(param: &mut Parameter) {
     if param.parameter_in != ParameterIn::Query {
         return;
     }
@@ -92,6 +94,16 @@ fn page_param(param: &mut Parameter) {
             o.pattern = Some(crate::routes::CURSOR_PATTERN.to_string());
         }
         _ => {}
+    }
+    // No query value may hold a control or invisible character; free text says so here.
+    let string = match &o.schema_type {
+        SchemaType::Type(t) => *t == Type::String,
+        SchemaType::Array(ts) => ts.contains(&Type::String),
+        _ => false,
+    };
+    let free_text = string && o.pattern.is_none() && o.format.is_none() && o.enum_values.is_none();
+    if free_text {
+        o.pattern = rule_pattern("single-line", None);
     }
 }
 
@@ -113,15 +125,39 @@ fn add(op: &mut Operation, status: &str, description: &str) {
 
 /// What `str::trim` strips: Unicode White_Space.
 const WS: &str = r"[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
-/// Anything `str::trim` keeps at the ends.
-const NON_BLANK: &str = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
-/// The end of a trimmed one-line value: neither blank nor a control character.
-const EDGE: &str =
-    r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
-/// Inside a one-line value: anything but control characters (`char::is_control`).
-const LINE: &str = r"[^\u0000-\u001f\u007f-\u009f]";
-/// Inside free text: the same, plus tab and line breaks.
-const TEXT: &str = r"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]";
+/// `text::is_invisible_format`, for inside a character class. The tag characters beyond the
+/// BMP are written as themselves, one by one: Python's `re` (schemathesis) knows no `\u{...}`
+/// escape, and a range of them is out of order to an engine that reads UTF-16 code units.
+fn invisible() -> String {
+    let mut s = String::from(
+        r"\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb",
+    );
+    s.extend(
+        [0xe0001]
+            .into_iter()
+            .chain(0xe0020..=0xe007f)
+            .filter_map(char::from_u32),
+    );
+    s
+}
+/// The end of a trimmed one-line value: neither blank, nor control, nor invisible.
+fn edge() -> String {
+    format!(
+        r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000{}]",
+        invisible()
+    )
+}
+/// Inside a one-line value: `text::single_line_ok`, neither control nor invisible.
+fn line() -> String {
+    format!(r"[^\u0000-\u001f\u007f-\u009f{}]", invisible())
+}
+/// Inside free text: `text::multi_line_ok`, the same plus tab and line breaks.
+fn text() -> String {
+    format!(
+        r"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f{}]",
+        invisible()
+    )
+}
 
 /// The pattern a `format` name stands for, with the value at most `max` characters once
 /// trimmed (`max` ≥ 2). None for a format that names no rule.
@@ -130,20 +166,24 @@ pub fn rule_pattern(format: &str, max: Option<usize>) -> Option<String> {
         Some(n) => format!("{inner}{{0,{}}}", n.saturating_sub(2)),
         None => format!("{inner}*"),
     };
-    let trimmed = |inner: &str| format!("{EDGE}({}{EDGE})?", between(inner));
+    let (edge, line, text) = (edge(), line(), text());
+    let trimmed = |inner: &str| format!("{edge}({}{edge})?", between(inner));
     let value = match format {
         // `routes::clean_name`: one line, not blank, no control characters.
-        "text-line" => trimmed(LINE),
+        "text-line" => trimmed(&line),
         // The same where a blank value counts as absent.
-        "text-line-or-blank" => format!("({})?", trimmed(LINE)),
+        "text-line-or-blank" => format!("({})?", trimmed(&line)),
         // `tickets::clean_text`: tabs and line breaks allowed inside.
-        "text" => trimmed(TEXT),
+        "text" => trimmed(&text),
         // `tickets::clean_optional`: the same where a blank value counts as absent.
-        "text-or-blank" => format!("({})?", trimmed(TEXT)),
-        // A stated purpose (reveal): at least 2 characters, any characters.
-        "purpose" => format!("{NON_BLANK}{}{NON_BLANK}", between(r"[\s\S]")),
-        // Any characters, or blank (an export's purpose; checked further against `unmasked`).
-        "any-text-or-blank" => format!("({NON_BLANK}({}{NON_BLANK})?)?", between(r"[\s\S]")),
+        "text-or-blank" => format!("({})?", trimmed(&text)),
+        // `text::purpose_of`: one line of at least 2 characters (two of them letters or digits,
+        // which the spec's text says and a portable pattern cannot).
+        "purpose" => format!("{edge}{}{edge}", between(&line)),
+        // The same where a blank value counts as absent.
+        "purpose-or-blank" => format!("({edge}{}{edge})?", between(&line)),
+        // A filter or search term: any one-line text, taken as it is (`extract::parse_query`).
+        "single-line" => format!("{line}*"),
         // Property companies' `clean_phone`: digits, spaces, `+` and `-`, at most 32.
         "contact-phone-or-blank" => r"([0-9+-]([0-9 +-]{0,30}[0-9+-])?)?".into(),
         // `residents::normalize_phone`: a mainland mobile number, 11 digits starting 13–19,
@@ -156,7 +196,11 @@ pub fn rule_pattern(format: &str, max: Option<usize>) -> Option<String> {
         "id-number-or-blank" => "([0-9]{17}[0-9Xx])?".into(),
         _ => return None,
     };
-    Some(format!("^{WS}*{value}{WS}*$"))
+    Some(if format == "single-line" {
+        format!("^{value}$")
+    } else {
+        format!("^{WS}*{value}{WS}*$")
+    })
 }
 
 fn expand_rules(schema: &mut Schema) {
@@ -299,7 +343,7 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
     for item in doc.paths.paths.values_mut() {
         for op in operations(item) {
             for param in op.parameters.iter_mut().flatten() {
-                page_param(param);
+                query_param(param);
                 if let Some(schema) = param.schema.as_mut() {
                     expand_ref_or(schema);
                 }

@@ -143,8 +143,9 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for JsonOrEmpty<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = json_body::<T>(req, payload, Some(T::default));
-        Box::pin(async move { body.await.map(JsonOrEmpty) })
+        // A JSON `null` is no body too: the spec offers both (`Option<T>`).
+        let body = json_body::<Option<T>>(req, payload, Some(Option::<T>::default));
+        Box::pin(async move { body.await.map(|b| JsonOrEmpty(b.unwrap_or_default())) })
     }
 }
 

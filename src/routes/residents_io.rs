@@ -164,7 +164,7 @@ pub struct ExportResidentsQuery {
     pub unmasked: Option<bool>,
     /// Why the export is needed, 2 to 500 characters; required when `unmasked=true`. Recorded in
     /// the audit log.
-    #[param(max_length = 500, format = "any-text-or-blank")]
+    #[param(max_length = 500, format = "purpose-or-blank")]
     pub purpose: Option<String>,
 }
 

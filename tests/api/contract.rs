@@ -55,8 +55,12 @@ fn samples() -> Vec<String> {
     ]
     .map(String::from)
     .to_vec();
+    // Controls, blanks, and the invisible format characters (`text::is_invisible_format`) with
+    // their neighbours.
     let specials = (0u32..=0x20).chain(0x7f..=0xa0).chain([
-        0x1680, 0x2000, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff,
+        0xac, 0xad, 0xae, 0x61c, 0x180e, 0x1680, 0x2000, 0x200a, 0x200b, 0x200f, 0x2010, 0x2027,
+        0x2028, 0x2029, 0x202e, 0x202f, 0x205f, 0x2060, 0x2064, 0x2065, 0x2066, 0x206f, 0x3000,
+        0xfeff, 0xfff9, 0xfffb, 0xfffc, 0xe0000, 0xe0001, 0xe0020, 0xe007f, 0xe0080, 0x1f642,
     ]);
     for c in specials.filter_map(char::from_u32) {
         v.push(c.to_string());
@@ -95,6 +99,30 @@ fn text_rules_in_the_spec_are_the_rules_the_handlers_apply() {
         agree("text-or-blank", Some(max), |s| {
             clean_optional("f", &Some(s.to_string()), max).is_ok()
         });
+    }
+}
+
+#[test]
+fn purpose_and_query_text_rules_in_the_spec_are_the_rules_the_handlers_apply() {
+    // Every query value: one line, nothing invisible (`extract::parse_query`).
+    agree("single-line", None, |s| {
+        s.chars().all(linli::text::single_line_ok)
+    });
+    // A purpose also needs two letters or digits, which the pattern leaves to the text: what
+    // the server takes the pattern admits, and what the pattern refuses the server does.
+    let purpose = Regex::new(&rule_pattern("purpose", Some(500)).unwrap()).unwrap();
+    let mut samples = samples();
+    samples.extend(["..", "核对", " a1 ", "a.", "——"].map(String::from));
+    for s in samples {
+        let server = linli::text::purpose_of(&s).is_ok();
+        if server {
+            assert!(
+                purpose.is_match(&s),
+                "the pattern refuses the purpose {s:?}"
+            );
+        } else if s.trim().chars().filter(|c| c.is_alphanumeric()).count() >= 2 {
+            assert!(!purpose.is_match(&s), "the pattern admits {s:?}");
+        }
     }
 }
 
@@ -536,4 +564,35 @@ async fn the_idempotency_key_header_states_what_the_server_takes() {
     }
     // What a header value cannot carry at its ends is outside the pattern too.
     assert!(!re.is_match(" k") && !re.is_match("k ") && !re.is_match("键"));
+}
+
+#[tokio::test]
+async fn an_optional_body_may_be_null_as_declared() {
+    // Approving a binding request takes `null` (the spec's `oneOf: [null, object]`) like no body.
+    let s = spec();
+    let schema = &s["paths"]["/api/v1/binding-requests/{id}/approve"]["post"]["requestBody"]
+        ["content"]["application/json"]["schema"];
+    assert_eq!(schema["oneOf"][0]["type"], "null");
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let path = format!("/api/v1/binding-requests/{}/approve", uuid::Uuid::now_v7());
+    for body in ["null", "", "{}"] {
+        let res = app
+            .request(Method::POST, &path, Some(&token))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        // Past the body: the (unknown) request is looked up.
+        assert_problem(res, 404, "not_found").await;
+    }
+    let res = app
+        .request(Method::POST, &path, Some(&token))
+        .header("content-type", "application/json")
+        .body("0")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 400, "invalid_body").await;
 }

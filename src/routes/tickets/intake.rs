@@ -20,7 +20,7 @@ pub struct CreateTicketRequest {
     /// One of the community's categories (`GET /api/v1/ticket-categories`).
     pub category_id: Uuid,
     /// 1–50 characters.
-    #[schema(example = "楼道灯不亮", max_length = 50, format = "text")]
+    #[schema(example = "楼道灯不亮", max_length = 50, format = "text-line")]
     pub title: String,
     /// 1–2000 characters; line breaks allowed.
     #[schema(
@@ -50,7 +50,7 @@ pub struct CreateTicketRequest {
     /// it themselves; otherwise the filing staff member does on their behalf.
     pub resident_id: Option<Uuid>,
     /// Staff: the requester's name when they are not on the roster (instead of `resident_id`).
-    #[schema(max_length = 50, format = "text-or-blank")]
+    #[schema(max_length = 50, format = "text-line-or-blank")]
     pub requester_name: Option<String>,
 }
 
