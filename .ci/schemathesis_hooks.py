@@ -74,10 +74,16 @@ def _explained(case, error):
     # Tickets' cursors encode the sort they were issued for: only one the API returned works.
     if path == "/api/v1/tickets" and field == "cursor" and code == "invalid":
         return True
-    # An unmasked export needs a purpose (a rule between two query parameters).
-    if path == "/api/v1/residents/export" and field == "purpose":
-        unmasked = str(query.get("unmasked")).lower() == "true"
-        return unmasked and len(str(query.get("purpose") or "").strip()) < 2
+    # A purpose has at least two letters or digits (in any script), and an unmasked export
+    # needs one (a rule between two query parameters).
+    if field == "purpose":
+        if path == "/api/v1/residents/export":
+            purpose = str(query.get("purpose") or "").strip()
+            if code == "required":
+                return str(query.get("unmasked")).lower() == "true" and not purpose
+        else:
+            purpose = str(body.get("purpose") or "").strip()
+        return code == "invalid" and sum(c.isalnum() for c in purpose) < 2
     # A time window must not end before it starts.
     if path in ("/api/v1/tickets/stats", "/api/v1/tickets/export") and field == "from":
         start, end = _time(query.get("from")), _time(query.get("to"))
