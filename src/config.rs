@@ -126,6 +126,8 @@ pub enum ConfigError {
     SqliteInProd,
     #[error("{name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
+    #[error("{name} names a file that cannot be read: {reason}")]
+    SecretFile { name: String, reason: String },
 }
 
 /// Every problem found in the configuration, so an operator fixes them in one go instead of
@@ -189,6 +191,27 @@ impl Settings {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigErrors> {
         let problems = std::cell::RefCell::new(Vec::new());
         let fail = |e: ConfigError| problems.borrow_mut().push(e);
+        // Every variable may instead name a file holding its value (`LINLI_JWT_SECRET_FILE`,
+        // `DATABASE_URL_FILE`, …: Docker and Kubernetes secrets), so secrets need not sit in
+        // the environment. The variable itself wins when both are set.
+        let raw = get;
+        let get = |k: &str| -> Option<String> {
+            if let Some(v) = raw(k) {
+                return Some(v);
+            }
+            let name = format!("{k}_FILE");
+            let path = raw(&name)?;
+            match std::fs::read_to_string(&path) {
+                Ok(v) => Some(v.trim_end_matches(['\n', '\r']).to_string()).filter(|v| !v.is_empty()),
+                Err(e) => {
+                    fail(ConfigError::SecretFile {
+                        name,
+                        reason: e.to_string(),
+                    });
+                    None
+                }
+            }
+        };
         let env = Environment::parse(get("LINLI_ENV").as_deref()).unwrap_or_else(|e| {
             fail(e);
             Environment::Dev
@@ -666,6 +689,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("LINLI_TRUSTED_PROXIES"), "{err}");
+    }
+
+    #[test]
+    fn secrets_can_come_from_files_and_an_unreadable_file_is_named() {
+        let dir = std::env::temp_dir().join(format!("linli-secret-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("jwt");
+        std::fs::write(&file, format!("{}\n", "f".repeat(40))).unwrap();
+        let s = settings(&[("LINLI_JWT_SECRET_FILE", file.to_str().unwrap())]).unwrap();
+        assert_eq!(s.jwt_secret.expose(), &"f".repeat(40).into_bytes());
+        let missing = dir.join("nope");
+        let err = settings(&[("LINLI_PII_KEY_FILE", missing.to_str().unwrap())])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("LINLI_PII_KEY_FILE"), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
