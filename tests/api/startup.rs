@@ -37,7 +37,8 @@ async fn fresh_db() -> FreshDb {
 }
 
 async fn fresh_postgres(base: &str) -> FreshDb {
-    let name = format!("linli_startup_{}", Uuid::now_v7().simple());
+    // The `linli_test_` prefix lets CI drop what a run leaves behind.
+    let name = format!("linli_test_startup_{}", Uuid::now_v7().simple());
     let admin = Database::connect(base).await.unwrap();
     admin
         .execute_unprepared(&format!("CREATE DATABASE {name}"))
