@@ -37,7 +37,8 @@ async fn fresh_db() -> FreshDb {
 }
 
 async fn fresh_postgres(base: &str) -> FreshDb {
-    let name = format!("linli_startup_{}", Uuid::now_v7().simple());
+    // The `linli_test_` prefix lets CI drop what a run leaves behind.
+    let name = format!("linli_test_startup_{}", Uuid::now_v7().simple());
     let admin = Database::connect(base).await.unwrap();
     admin
         .execute_unprepared(&format!("CREATE DATABASE {name}"))
@@ -473,6 +474,74 @@ async fn create_admin_reads_the_password_from_standard_input() {
     let res = app
         .login_response("stdinadmin", "password-from-standard-input")
         .await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+/// `linli create-admin` run on a terminal: util-linux's `script` gives it one, and what is
+/// written to `script`'s input is typed there.
+fn create_admin_on_a_terminal(database_url: &str, username: &str, typed: &str) -> Output {
+    let mut child = Command::new("script")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", database_url)
+        .args([
+            "-qec",
+            &format!("'{BIN}' create-admin --username {username}"),
+            "/dev/null",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(typed.as_bytes()).unwrap();
+    // Input stays open until the command is done: at its end `script` would end the session.
+    let out = child.wait_with_output();
+    drop(input);
+    out.unwrap()
+}
+
+#[tokio::test]
+async fn create_admin_prompts_twice_for_the_password_on_a_terminal() {
+    if !Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("skipped: needs util-linux's `script` to provide a terminal");
+        return;
+    }
+    let db = fresh_db().await;
+    let out = create_admin_on_a_terminal(
+        &db.url,
+        "differs",
+        "typed-password-one\ntyped-password-two\n",
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stdout).contains("the passwords differ"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let out = create_admin_on_a_terminal(
+        &db.url,
+        "ttyadmin",
+        "typed-password-123\ntyped-password-123\n",
+    );
+    let printed = text(&out.stdout);
+    assert!(out.status.success(), "{printed}");
+    assert!(
+        printed.contains("password: ") && printed.contains("again: "),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("administrator \"ttyadmin\" created"),
+        "{printed}"
+    );
+    let app = app_on(&db.url).await;
+    let res = app.login_response("ttyadmin", "typed-password-123").await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
