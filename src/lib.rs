@@ -28,7 +28,6 @@ use std::sync::Arc;
 
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use migration::MigratorTrait;
 use sea_orm::DatabaseConnection;
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
@@ -290,8 +289,8 @@ impl Application {
         settings: Settings,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
+        migrate(&settings).await?;
         let db = db::connect(&settings).await?;
-        migration::Migrator::up(&db, None).await?;
         if let (Some(u), Some(p)) = (&settings.admin_username, &settings.admin_password) {
             if services::auth::ensure_bootstrap_admin(&db, u, p.expose())
                 .await
@@ -439,10 +438,20 @@ async fn wait_for_stop_signal() -> bool {
     }
 }
 
-/// `linli migrate`.
+/// How long a start waits for another process that is migrating the same database.
+const MIGRATION_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// `linli migrate`, and the first step of every command that opens the database: applies the
+/// pending migrations under a database-wide lock, so replicas started together take turns.
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let db = db::connect(settings).await?;
-    migration::Migrator::up(&db, None).await?;
+    // A pool of its own with one connection: the lock is held by a session, and the migration
+    // must run on that same session (see `migration::up_exclusive`).
+    let mut single = settings.clone();
+    single.db_max_connections = 1;
+    let db = db::connect(&single).await?;
+    let migrated = migration::up_exclusive(&db, MIGRATION_LOCK_WAIT).await;
+    db.close().await.ok();
+    migrated?;
     tracing::info!("migrations applied");
     Ok(())
 }
@@ -454,8 +463,8 @@ pub async fn create_admin(
     password: &str,
     display_name: &str,
 ) -> anyhow::Result<()> {
+    migrate(settings).await?;
     let db = db::connect(settings).await?;
-    migration::Migrator::up(&db, None).await?;
     services::auth::create_user(&db, username, password.to_string(), display_name, true)
         .await
         .map_err(|e| anyhow::anyhow!("{e}: {}", describe(&e)))?;

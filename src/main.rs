@@ -4,7 +4,7 @@ use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use linli::config::Settings;
+use linli::config::{Environment, Settings};
 
 #[derive(Parser)]
 #[command(
@@ -25,7 +25,8 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
-    /// Create a deployment administrator (password from LINLI_ADMIN_PASSWORD, stdin or a prompt).
+    /// Create a deployment administrator (password from LINLI_ADMIN_PASSWORD, stdin or a prompt;
+    /// LINLI_ADMIN_USERNAME is not needed).
     CreateAdmin {
         #[arg(long)]
         username: String,
@@ -42,7 +43,12 @@ enum Command {
 #[derive(Subcommand)]
 enum SeedWhat {
     /// 紫阳街道 with its communities, compounds, buildings, households and one user per role.
-    Demo,
+    /// Prints the generated passwords; refused with LINLI_ENV=prod unless --force.
+    Demo {
+        /// Seed even with LINLI_ENV=prod.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -51,21 +57,33 @@ fn main() -> ExitCode {
         print!("{}", linli::openapi_json());
         return ExitCode::SUCCESS;
     }
+    let serving = matches!(cli.command, None | Some(Command::Serve));
     let settings = match Settings::from_env() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("linli: configuration error: {e}");
+        Ok(s) => match s.bootstrap_admin_problem().filter(|_| serving) {
+            None => s,
+            Some(problem) => {
+                report_configuration(s.env, &[problem.to_string()]);
+                return ExitCode::from(2);
+            }
+        },
+        Err(errors) => {
+            // The environment's own value may be what is wrong; then it is not production.
+            let value = std::env::var("LINLI_ENV").ok().filter(|v| !v.is_empty());
+            let env = Environment::parse(value.as_deref()).unwrap_or(Environment::Dev);
+            let problems: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
+            report_configuration(env, &problems);
             return ExitCode::from(2);
         }
     };
-    linli::telemetry::init(settings.env);
+    let env = settings.env;
+    linli::telemetry::init(env);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("linli: cannot start the runtime: {e}");
+            report(env, &format!("cannot start the runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
@@ -87,18 +105,57 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::Seed {
-                what: SeedWhat::Demo,
-            } => linli::seed::run_demo(&settings).await,
+                what: SeedWhat::Demo { force },
+            } => linli::seed::run_demo(&settings, force).await,
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), "linli failed");
-            eprintln!("linli: {e:#}");
+            report(env, &describe(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// Tells the operator about a failure, once: in production a JSON log event (stderr is read
+/// as JSON lines there, and a plain line beside it would be a second copy that parses as
+/// nothing), otherwise a plain line.
+fn report(env: Environment, message: &str) {
+    match env {
+        Environment::Prod => tracing::error!("linli failed: {message}"),
+        Environment::Dev => eprintln!("linli: {message}"),
+    }
+}
+
+/// Every configuration problem, one per line (one JSON event each in production).
+fn report_configuration(env: Environment, problems: &[String]) {
+    if env == Environment::Prod {
+        linli::telemetry::init(env);
+    }
+    for problem in problems {
+        match env {
+            Environment::Prod => tracing::error!("configuration error: {problem}"),
+            Environment::Dev => eprintln!("linli: configuration error: {problem}"),
+        }
+    }
+}
+
+/// The error and its causes, each said once: the database errors repeat their source's text
+/// in their own, so `{:#}` would print the same words up to four times.
+fn describe(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
@@ -112,14 +169,28 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     } else {
         "in-process"
     };
+    for warning in settings.warnings() {
+        tracing::warn!("{warning}");
+    }
     let app = linli::Application::build(settings).await?;
     let base = format!("http://{}", app.state.settings.bind).replace(
         &format!(":{}", app.state.settings.bind.port()),
         &format!(":{}", app.port()),
     );
-    tracing::info!(database = backend, cache, "linli listening on {base}");
-    println!("linli is listening on {base} ({backend}, {cache} cache)");
-    println!("Swagger UI: {base}/docs/   OpenAPI: {base}/api-docs/openapi.json");
+    tracing::info!(
+        address = %base,
+        database = backend,
+        cache,
+        docs = %format!("{base}/docs/"),
+        openapi = %format!("{base}/api-docs/openapi.json"),
+        "linli listening on {base}"
+    );
+    // The banner is for a person at a terminal. In production stdout stays empty: whatever
+    // collects the logs reads JSON lines from stderr, and the event above says the same.
+    if app.state.settings.env == Environment::Dev {
+        println!("linli is listening on {base} ({backend}, {cache} cache)");
+        println!("Swagger UI: {base}/docs/   OpenAPI: {base}/api-docs/openapi.json");
+    }
     app.run_until_stopped().await?;
     tracing::info!("linli stopped");
     Ok(())

@@ -9,7 +9,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::auth::policy::Role;
-use crate::config::Settings;
+use crate::config::{Environment, Settings};
 use entity::{
     building, community, compound, grid, grid_area, household, property_company, role_assignment,
     street,
@@ -23,9 +23,17 @@ pub struct DemoUser {
 }
 
 /// Seeds into `settings`' database and prints the demo accounts.
-pub async fn run_demo(settings: &Settings) -> anyhow::Result<()> {
+///
+/// Refused with `LINLI_ENV=prod` unless `force`: it creates accounts with well-known usernames
+/// and prints their passwords, which then sit in a terminal's scrollback or a CI log.
+pub async fn run_demo(settings: &Settings, force: bool) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        settings.env != Environment::Prod || force,
+        "seed demo refused with LINLI_ENV=prod: it creates demo accounts and prints their \
+         passwords; pass --force to seed anyway"
+    );
+    crate::migrate(settings).await?;
     let db = crate::db::connect(settings).await?;
-    <migration::Migrator as migration::MigratorTrait>::up(&db, None).await?;
     let users = seed_demo(&db).await?;
     println!("Demo data created: 紫阳街道 with 4 communities.");
     println!("{:<22} {:<18} {:<16} scope", "username", "password", "role");

@@ -2,6 +2,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod lock;
 mod m20261122_000001_foundation;
 mod m20261122_000002_idempotency;
 mod m20261122_000003_residents;
@@ -10,6 +11,8 @@ mod m20261130_000005_ticket_page_indexes;
 mod m20261130_000006_security;
 mod m20261130_000007_login_failures;
 mod util;
+
+pub use lock::{up_exclusive, ADVISORY_LOCK_KEY};
 
 pub struct Migrator;
 

@@ -26,6 +26,7 @@ mod residents_io;
 mod security;
 mod spec;
 mod staff;
+mod startup;
 mod territory;
 mod ticket_reports;
 mod ticket_rules;
