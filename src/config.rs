@@ -202,7 +202,9 @@ impl Settings {
             let name = format!("{k}_FILE");
             let path = raw(&name)?;
             match std::fs::read_to_string(&path) {
-                Ok(v) => Some(v.trim_end_matches(['\n', '\r']).to_string()).filter(|v| !v.is_empty()),
+                Ok(v) => {
+                    Some(v.trim_end_matches(['\n', '\r']).to_string()).filter(|v| !v.is_empty())
+                }
                 Err(e) => {
                     fail(ConfigError::SecretFile {
                         name,
