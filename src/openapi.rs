@@ -125,6 +125,8 @@ fn add(op: &mut Operation, status: &str, description: &str) {
 
 /// What `str::trim` strips: Unicode White_Space.
 const WS: &str = r"[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+/// What `str::trim` strips that may stand in a query value: neither control nor invisible.
+const QUERY_WS: &str = r"[ \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]";
 /// `text::is_invisible_format`, for inside a character class. The tag characters beyond the
 /// BMP are written as themselves, one by one: Python's `re` (schemathesis) knows no `\u{...}`
 /// escape, and a range of them is out of order to an engine that reads UTF-16 code units.
@@ -180,7 +182,7 @@ pub fn rule_pattern(format: &str, max: Option<usize>) -> Option<String> {
         // `text::purpose_of`: one line of at least 2 characters (two of them letters or digits,
         // which the spec's text says and a portable pattern cannot).
         "purpose" => format!("{edge}{}{edge}", between(&line)),
-        // The same where a blank value counts as absent.
+        // The same where a blank value counts as absent (a query value: an export's purpose).
         "purpose-or-blank" => format!("({edge}{}{edge})?", between(&line)),
         // A filter or search term: any one-line text, taken as it is (`extract::parse_query`).
         "single-line" => format!("{line}*"),
@@ -196,10 +198,12 @@ pub fn rule_pattern(format: &str, max: Option<usize>) -> Option<String> {
         "id-number-or-blank" => "([0-9]{17}[0-9Xx])?".into(),
         _ => return None,
     };
-    Some(if format == "single-line" {
-        format!("^{value}$")
-    } else {
-        format!("^{WS}*{value}{WS}*$")
+    Some(match format {
+        "single-line" => format!("^{value}$"),
+        // A query value is one line throughout (`extract::parse_query`): of the blanks trimmed
+        // around it, only those that are no control characters.
+        "purpose-or-blank" => format!("^{QUERY_WS}*{value}{QUERY_WS}*$"),
+        _ => format!("^{WS}*{value}{WS}*$"),
     })
 }
 

@@ -113,15 +113,25 @@ fn purpose_and_query_text_rules_in_the_spec_are_the_rules_the_handlers_apply() {
     let purpose = Regex::new(&rule_pattern("purpose", Some(500)).unwrap()).unwrap();
     let mut samples = samples();
     samples.extend(["..", "核对", " a1 ", "a.", "——"].map(String::from));
+    // An export's purpose is a query value: one line throughout, blank or a purpose.
+    let query = Regex::new(&rule_pattern("purpose-or-blank", Some(500)).unwrap()).unwrap();
     for s in samples {
+        let meaningful = s.trim().chars().filter(|c| c.is_alphanumeric()).count() >= 2;
         let server = linli::text::purpose_of(&s).is_ok();
         if server {
             assert!(
                 purpose.is_match(&s),
                 "the pattern refuses the purpose {s:?}"
             );
-        } else if s.trim().chars().filter(|c| c.is_alphanumeric()).count() >= 2 {
+        } else if meaningful {
             assert!(!purpose.is_match(&s), "the pattern admits {s:?}");
+        }
+        let in_query = s.chars().all(linli::text::single_line_ok)
+            && (s.trim().is_empty() || linli::text::purpose_of(&s).is_ok());
+        if in_query {
+            assert!(query.is_match(&s), "the query pattern refuses {s:?}");
+        } else if meaningful || s.trim().is_empty() {
+            assert!(!query.is_match(&s), "the query pattern admits {s:?}");
         }
     }
 }
