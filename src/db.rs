@@ -49,5 +49,41 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, sea_orm:
                 .application_name("linli")
         });
     }
-    Database::connect(opt).await
+    if !sqlite {
+        return Database::connect(opt).await;
+    }
+    // Turning a fresh SQLite file into WAL needs an exclusive lock that SQLite does not wait for
+    // (the busy timeout does not apply), so processes opening one new file together — replicas
+    // or `linli migrate` started at once — can get SQLITE_BUSY from the connect itself. The
+    // window is the moment of the conversion, so trying again shortly is enough.
+    let deadline = tokio::time::Instant::now() + SQLITE_BUSY_PATIENCE;
+    let mut pause = Duration::from_millis(20);
+    loop {
+        match Database::connect(opt.clone()).await {
+            Err(e) if is_sqlite_busy(&e) && tokio::time::Instant::now() + pause < deadline => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(500));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// How long opening a SQLite database keeps trying while another process holds the lock that
+/// the WAL conversion needs.
+const SQLITE_BUSY_PATIENCE: Duration = Duration::from_secs(30);
+
+/// SQLITE_BUSY (5) or one of its extended codes (`5 | n << 8`).
+fn is_sqlite_busy(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    let sqlx = match e {
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    sqlx.as_database_error()
+        .and_then(|d| d.code())
+        .and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(|c| c & 0xff == 5)
 }
