@@ -51,7 +51,7 @@ pub async fn up_exclusive(db: &DatabaseConnection, wait: Duration) -> Result<(),
                     wait.as_secs()
                 ))
             })?;
-            let migrated = Migrator::up(db, None).await;
+            let migrated = up_unless_ahead(db).await;
             // Also on failure: the lock must not outlive the attempt (closing the connection
             // would release it too, but the caller may keep the pool).
             let unlocked = db
@@ -79,7 +79,7 @@ pub async fn up_exclusive(db: &DatabaseConnection, wait: Duration) -> Result<(),
             db.execute_unprepared(&format!("PRAGMA busy_timeout = {wait_ms}"))
                 .await?;
             db.execute_unprepared("BEGIN IMMEDIATE").await?;
-            match Migrator::up(db, None).await {
+            match up_unless_ahead(db).await {
                 Ok(()) => db.execute_unprepared("COMMIT").await.map(|_| ()),
                 Err(e) => {
                     // The migration's error is the one worth reporting.
@@ -88,6 +88,60 @@ pub async fn up_exclusive(db: &DatabaseConnection, wait: Duration) -> Result<(),
                 }
             }
         }
-        DbBackend::MySql => Migrator::up(db, None).await,
+        DbBackend::MySql => up_unless_ahead(db).await,
     }
+}
+
+/// Applies what is pending, unless the database is ahead of this binary: a newer release has
+/// applied migrations this one does not know, as after rolling back to the previous version.
+/// Migrations only add, so an older binary runs on a newer schema; it then migrates nothing and
+/// says so. An unknown migration *older* than this binary's newest is a different database (or
+/// a removed migration) and stops the start, as sea-orm would.
+async fn up_unless_ahead(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let known: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_string())
+        .collect();
+    let applied = applied_versions(db).await?;
+    let unknown: Vec<&String> = applied.iter().filter(|v| !known.contains(v)).collect();
+    if unknown.is_empty() {
+        return Migrator::up(db, None).await;
+    }
+    let newest_known = known.iter().max().cloned().unwrap_or_default();
+    let all_known_applied = known.iter().all(|k| applied.contains(k));
+    if all_known_applied && unknown.iter().all(|u| **u > newest_known) {
+        tracing::warn!(
+            newer = ?unknown,
+            "the database has migrations from a newer release; running on it without migrating"
+        );
+        return Ok(());
+    }
+    Err(DbErr::Custom(format!(
+        "the database has migrations this release does not know and that are not newer than          its own ({}): is DATABASE_URL the right database?",
+        unknown
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+}
+
+/// The versions recorded as applied; none when the table does not exist yet.
+async fn applied_versions(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
+    use sea_orm_migration::sea_orm::{FromQueryResult, Statement};
+
+    #[derive(FromQueryResult)]
+    struct Row {
+        version: String,
+    }
+    if !SchemaManager::new(db).has_table("seaql_migrations").await? {
+        return Ok(Vec::new());
+    }
+    let rows = Row::find_by_statement(Statement::from_string(
+        db.get_database_backend(),
+        "SELECT version FROM seaql_migrations",
+    ))
+    .all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.version).collect())
 }

@@ -97,18 +97,6 @@ fn message(event: &Value) -> &str {
     event["fields"]["message"].as_str().unwrap_or_default()
 }
 
-/// A child process that is killed if the test fails before it exits.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            self.0.kill().ok();
-            self.0.wait().ok();
-        }
-    }
-}
-
 fn wait_with_deadline(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
     let deadline = Instant::now() + limit;
     loop {
@@ -172,11 +160,7 @@ async fn assert_schema_complete(url: &str) {
 
 #[tokio::test]
 async fn three_migrations_started_together_on_one_fresh_postgres_database_all_succeed() {
-    let Some(base) = std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| u.starts_with("postgres"))
-    else {
-        eprintln!("skipped: needs TEST_DATABASE_URL (PostgreSQL)");
+    let Some(base) = postgres_base() else {
         return;
     };
     for _ in 0..2 {
@@ -576,5 +560,48 @@ fn a_failing_command_reports_its_error_once() {
         message(&events[0]).matches("pool timed out").count(),
         1,
         "{stderr}"
+    );
+}
+
+/// Rolling back to the previous release after an upgrade that added migrations: the older
+/// binary finds migrations it does not know, all newer than its own, and runs without
+/// migrating; an unknown *older* migration means another database, and stops it.
+#[tokio::test]
+async fn an_older_release_runs_on_a_database_a_newer_one_migrated() {
+    let db = fresh_db().await;
+    let migrate = || {
+        linli(&[("DATABASE_URL", db.url.as_str()), ("RUST_LOG", "warn")])
+            .arg("migrate")
+            .output()
+            .unwrap()
+    };
+    assert!(migrate().status.success());
+    let record = |version: &str| {
+        let url = db.url.clone();
+        let sql =
+            format!("INSERT INTO seaql_migrations (version, applied_at) VALUES ('{version}', 0)");
+        async move {
+            let conn = Database::connect(url.as_str()).await.unwrap();
+            conn.execute_unprepared(&sql).await.unwrap();
+            conn.close().await.ok();
+        }
+    };
+
+    record("m20991231_000001_from_a_newer_release").await;
+    let out = migrate();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("newer release"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    record("m20000101_000001_from_somewhere_else").await;
+    let out = migrate();
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("m20000101_000001_from_somewhere_else"),
+        "{}",
+        text(&out.stderr)
     );
 }
