@@ -276,6 +276,8 @@ fn path_config() -> web::PathConfig {
 pub struct Application {
     server: Server,
     port: u16,
+    /// A second handle on the listening socket, to stop it taking connections before closing.
+    gate: TcpListener,
     pub state: AppState,
 }
 
@@ -302,6 +304,7 @@ impl Application {
         let cache = cache::connect(settings.redis_url.as_deref(), &settings.cache_prefix).await?;
         let listener = TcpListener::bind(settings.bind)?;
         let port = listener.local_addr()?.port();
+        let gate = listener.try_clone()?;
         let wechat = Arc::new(wechat::WeChatClient::new(&settings, cache.clone())?);
         let storage = storage::connect(&settings.upload_dir)?;
         let state = AppState {
@@ -320,6 +323,7 @@ impl Application {
         Ok(Self {
             server,
             port,
+            gate,
             state,
         })
     }
@@ -334,8 +338,9 @@ impl Application {
 
     /// Runs until the server stops. SIGTERM (what an orchestrator sends): `/ready` answers 503
     /// for `LINLI_DRAIN_SECS` while every other request is still served, so the proxy takes the
-    /// replica out of rotation first; then the listener closes and in-flight requests finish
-    /// before this returns. SIGINT (Ctrl-C) skips the drain.
+    /// replica out of rotation first; then the listener stops taking connections (see
+    /// `shut_the_gate`), closes, and in-flight requests finish before this returns. SIGINT
+    /// (Ctrl-C) skips the drain.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let jobs = tokio::spawn(jobs::run(
             self.state.clone(),
@@ -344,6 +349,7 @@ impl Application {
         let handle = self.server.handle();
         let draining = self.state.draining.clone();
         let drain = self.state.settings.drain;
+        let gate = self.gate;
         let signals = tokio::spawn(async move {
             let stop_now = wait_for_stop_signal().await;
             if !stop_now {
@@ -355,6 +361,7 @@ impl Application {
                 tokio::time::sleep(drain).await;
             }
             tracing::info!("closing the listener; finishing requests in flight");
+            shut_the_gate(gate).await;
             handle.stop(true).await;
         });
         let result = self.server.await;
@@ -362,6 +369,76 @@ impl Application {
         // The server has finished its requests; stop the background work with it.
         jobs.abort();
         result
+    }
+}
+
+/// How long the accept loop keeps emptying the kernel's queue of completed connections after
+/// new ones stop arriving, before the listener closes.
+const ACCEPT_QUEUE_GRACE: std::time::Duration = std::time::Duration::from_millis(150);
+
+/// Stops the listener taking new connections without losing the ones the kernel has already
+/// completed. Closing a listening socket resets every connection still waiting in its accept
+/// queue, and a proxy that has already written a request on one of those sees a reset after
+/// sending: it may not pass a POST on to another replica, so the request fails (seen: one
+/// POST in a thousand during a rolling restart behind nginx). So first a socket filter drops
+/// every new SYN (the proxy's connect waits, retries after a second and is then refused by the
+/// closed socket, and goes to the next replica before anything was sent), the accept loop
+/// empties the queue for `ACCEPT_QUEUE_GRACE`, and only then does the socket close. Elsewhere
+/// than Linux the listener simply closes.
+async fn shut_the_gate(gate: TcpListener) {
+    match stop_new_connections(&gate) {
+        Ok(true) => tokio::time::sleep(ACCEPT_QUEUE_GRACE).await,
+        Ok(false) => {}
+        Err(e) => tracing::warn!(error = %e, "could not stop new connections before closing"),
+    }
+    // The accept loop's own handle closes with the server; this one must not keep the socket.
+    drop(gate);
+}
+
+/// Makes the kernel drop new connection attempts to `listener` while those it has completed
+/// stay in the accept queue. Ok(false) where that is not available (not Linux).
+fn stop_new_connections(listener: &TcpListener) -> std::io::Result<bool> {
+    #[cfg(target_os = "linux")]
+    {
+        // One classic BPF instruction: BPF_RET | BPF_K with 0, "accept no bytes", i.e. drop.
+        const DROP_ALL: [socket2::SockFilter; 1] = [socket2::SockFilter::new(0x06, 0, 0, 0)];
+        socket2::SockRef::from(listener).attach_filter(&DROP_ALL)?;
+        Ok(true)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = listener;
+        Ok(false)
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod gate_tests {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::time::Duration;
+
+    #[test]
+    fn a_shut_gate_keeps_queued_connections_and_takes_no_new_ones() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Completed by the kernel, waiting in the accept queue.
+        let mut queued = TcpStream::connect(addr).unwrap();
+        queued.write_all(b"ping").unwrap();
+
+        assert!(super::stop_new_connections(&listener).unwrap());
+
+        // A new attempt is not answered (its SYN is dropped), so it cannot complete...
+        let late = TcpStream::connect_timeout(&addr, Duration::from_millis(300));
+        assert!(late.is_err(), "a connection got through the shut gate");
+        // ...while the queued one is still there to be accepted and served.
+        let (mut accepted, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4];
+        accepted.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"ping");
+        accepted.write_all(b"pong").unwrap();
+        queued.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"pong");
     }
 }
 

@@ -40,6 +40,29 @@ impl Drop for TestApp {
     }
 }
 
+/// `TEST_DATABASE_URL` when it is PostgreSQL; otherwise says the test is skipped.
+pub fn postgres_base() -> Option<String> {
+    let base = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"));
+    if base.is_none() {
+        eprintln!("skipped: needs TEST_DATABASE_URL (PostgreSQL)");
+    }
+    base
+}
+
+/// A child process that is killed if the test ends before it exits.
+pub struct Running(pub std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            self.0.kill().ok();
+            self.0.wait().ok();
+        }
+    }
+}
+
 pub fn using_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"))
 }
@@ -52,7 +75,7 @@ pub fn redis_url() -> Option<String> {
 
 /// A fresh database URL: a new PostgreSQL database next to `TEST_DATABASE_URL`, or a new SQLite
 /// file in the temp directory.
-async fn fresh_database() -> (String, Option<std::path::PathBuf>) {
+pub async fn fresh_database() -> (String, Option<std::path::PathBuf>) {
     let name = format!("linli_test_{}", Uuid::now_v7().simple());
     match std::env::var("TEST_DATABASE_URL") {
         Ok(base) if base.starts_with("postgres") => {
