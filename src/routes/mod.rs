@@ -1,5 +1,6 @@
 //! HTTP layer: one module per resource, each with its DTOs, handlers and utoipa annotations.
 
+pub mod accounts;
 pub mod attachments;
 pub mod audit;
 pub mod auth;

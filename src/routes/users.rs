@@ -40,6 +40,9 @@ pub struct UserResponse {
     pub display_name: String,
     pub is_active: bool,
     pub is_superadmin: bool,
+    /// The account has a WeChat identity: notifications reach it, and it may sign in with
+    /// WeChat. (The identity itself is never shown.)
+    pub wechat_bound: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -48,6 +51,7 @@ impl From<user::Model> for UserResponse {
     fn from(u: user::Model) -> Self {
         Self {
             id: u.id,
+            wechat_bound: crate::services::accounts::wechat_bound(&u),
             username: u.username,
             display_name: u.display_name,
             is_active: u.is_active,
@@ -62,6 +66,9 @@ impl From<user::Model> for UserResponse {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListUsersQuery {
+    /// Part of a username or display name (at most 50 characters).
+    #[param(max_length = 50)]
+    pub q: Option<String>,
     /// Page size, 1–100 (larger is clamped to 100). Default 20.
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
@@ -125,9 +132,52 @@ pub async fn list_users(
 ) -> AppResult<HttpResponse> {
     require(&caller, Action::UserManage)?;
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
-    // Accounts with a role somewhere the caller manages, and accounts with no role yet (so they
-    // can be granted one); not the staff of other streets.
-    let scope = policy::scope(&state.db, &caller, Action::UserManage).await?;
+    let mut sel = user::Entity::find()
+        .filter(managed(&state, &caller).await?)
+        .order_by_asc(user::Column::Id);
+    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        if text.chars().count() > 50 {
+            return Err(AppError::InvalidQuery(vec![crate::error::FieldError::new(
+                "q",
+                "too_long",
+                "must be at most 50 characters",
+            )]));
+        }
+        // Lower-cased on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not.
+        use sea_orm::sea_query::{Expr, Func, LikeExpr};
+        let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
+        let like = |col: user::Column| {
+            Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(&pattern).escape('\\'))
+        };
+        sel = sel.filter(
+            Condition::any()
+                .add(like(user::Column::Username))
+                .add(like(user::Column::DisplayName)),
+        );
+    }
+    if let Some(after) = p.after {
+        sel = sel.filter(user::Column::Id.gt(after));
+    }
+    let rows = sel.limit(p.limit + 1).all(&state.db).await?;
+    Ok(HttpResponse::Ok().json(page(rows, p.limit, |u| u.id, UserResponse::from)))
+}
+
+/// `%`, `_` and the escape character itself, escaped for a LIKE pattern with `\\`.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The accounts `caller` manages: those with a role somewhere the caller manages, and accounts
+/// with no role yet (so they can be granted one); not the staff of other streets.
+async fn managed(state: &AppState, caller: &AuthUser) -> AppResult<Condition> {
+    let scope = policy::scope(&state.db, caller, Action::UserManage).await?;
     let managed = SqlQuery::select()
         .column(role_assignment::Column::UserId)
         .from(role_assignment::Entity)
@@ -146,18 +196,21 @@ pub async fn list_users(
             .add(user::Column::IsSuperadmin.eq(false))
             .add(user::Column::WechatOpenid.is_null());
     }
-    let mut sel = user::Entity::find()
-        .filter(
-            Condition::any()
-                .add(user::Column::Id.in_subquery(managed))
-                .add(unassigned),
-        )
-        .order_by_asc(user::Column::Id);
-    if let Some(after) = p.after {
-        sel = sel.filter(user::Column::Id.gt(after));
-    }
-    let rows = sel.limit(p.limit + 1).all(&state.db).await?;
-    Ok(HttpResponse::Ok().json(page(rows, p.limit, |u| u.id, UserResponse::from)))
+    Ok(Condition::any()
+        .add(user::Column::Id.in_subquery(managed))
+        .add(unassigned))
+}
+
+/// One account `caller` manages (404 for any other, so nothing is confirmed about accounts
+/// beyond the caller's reach). The deployment administrator is managed by itself only.
+pub async fn managed_user(state: &AppState, caller: &AuthUser, id: Uuid) -> AppResult<user::Model> {
+    require(caller, Action::UserManage)?;
+    user::Entity::find_by_id(id)
+        .filter(managed(state, caller).await?)
+        .one(&state.db)
+        .await?
+        .filter(|u| caller.is_superadmin || !u.is_superadmin)
+        .ok_or(AppError::NotFound)
 }
 
 /// Builds a page from `limit + 1` rows.

@@ -28,7 +28,12 @@ pub struct TokenPair {
 /// down, and never lock the owner out when they sign in from elsewhere.
 fn user_fail_key(username: &str, ip: Option<IpAddr>) -> String {
     let from = ip.map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
-    format!("login:fail:user:{}:{from}", username.to_lowercase())
+    format!("{}{from}", user_fail_key_prefix(username))
+}
+
+/// What every failure key of `username` starts with, whatever the address.
+pub fn user_fail_key_prefix(username: &str) -> String {
+    format!("login:fail:user:{}:", username.to_lowercase())
 }
 
 fn ip_fail_key(ip: IpAddr) -> String {

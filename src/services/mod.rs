@@ -1,5 +1,6 @@
 //! Domain rules, generic over `ConnectionTrait`; no HTTP types here.
 
+pub mod accounts;
 pub mod attachments;
 pub mod audit;
 pub mod auth;

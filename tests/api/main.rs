@@ -7,6 +7,7 @@
 mod helpers;
 
 mod access_matrix;
+mod accounts;
 mod attachments;
 mod auth;
 mod backup;

@@ -62,6 +62,7 @@ fn only_the_declared_public_routes_are_public() {
         "post /api/v1/auth/login",
         "post /api/v1/auth/refresh",
         "post /api/v1/auth/wechat/login",
+        "post /api/v1/auth/wechat/bind",
     ];
     for (path, method, op) in operations(&spec()) {
         let what = format!("{method} {path}");

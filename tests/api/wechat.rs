@@ -295,9 +295,9 @@ pub(crate) async fn spawn_with_fake_and(vars: &[(&str, &str)]) -> (TestApp, Fake
 
 /// A response whose body was read and checked to carry neither the session_key nor the AppSecret.
 pub(crate) struct Checked {
-    status: StatusCode,
+    pub(crate) status: StatusCode,
     retry_after: Option<String>,
-    body: Value,
+    pub(crate) body: Value,
 }
 
 /// Every WeChat response of this file passes through here: the body must never carry the
