@@ -33,6 +33,21 @@ pub async fn link<C: ConnectionTrait>(
         .await?;
     let household_id = r.household_id;
     let street_id = r.street_id;
+    // A WeChat account is called "微信用户" until it says otherwise: once bound, staff screens
+    // show the roster's name instead (a name its owner chose is kept).
+    entity::user::Entity::update_many()
+        .col_expr(
+            entity::user::Column::DisplayName,
+            Expr::value(r.name.clone()),
+        )
+        .col_expr(entity::user::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(entity::user::Column::Id.eq(user_id))
+        .filter(
+            entity::user::Column::DisplayName
+                .eq(crate::services::auth::WECHAT_DEFAULT_DISPLAY_NAME),
+        )
+        .exec(db)
+        .await?;
     let mut am = r.into_active_model();
     am.user_id = Set(Some(user_id));
     am.updated_at = Set(Utc::now());

@@ -66,6 +66,8 @@ async fn a_verified_phone_matching_one_resident_binds_the_account_to_that_househ
         .await;
 
     let (token, _) = resident_login(&w.app, "o-zhao").await;
+    let me: Value = w.app.get("/api/v1/me", &token).await.json().await.unwrap();
+    assert_eq!(me["display_name"], "微信用户");
     let res = w
         .app
         .post(
@@ -81,6 +83,10 @@ async fn a_verified_phone_matching_one_resident_binds_the_account_to_that_househ
     assert_eq!(v["resident_id"], rid.to_string());
 
     let me: Value = w.app.get("/api/v1/me", &token).await.json().await.unwrap();
+    assert_eq!(
+        me["display_name"], "赵六",
+        "the roster's name replaces 微信用户"
+    );
     assert_eq!(me["roles"][0]["role"], "resident");
     assert_eq!(me["roles"][0]["scope_id"], w.t.household.to_string());
 
