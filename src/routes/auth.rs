@@ -129,6 +129,10 @@ pub struct MeResident {
     /// Unit and room of the household.
     pub unit: String,
     pub room: String,
+    pub street_name: String,
+    pub community_name: String,
+    pub compound_name: String,
+    pub building_name: String,
 }
 
 /// The client address used for rate limiting: the peer, or, when the peer is one of
@@ -288,19 +292,29 @@ pub async fn get_me(state: web::Data<AppState>, user: AuthUser) -> AppResult<Htt
         .one(&state.db)
         .await?
     {
-        Some(r) => entity::household::Entity::find_by_id(r.household_id)
+        Some(r) => match entity::household::Entity::find_by_id(r.household_id)
             .one(&state.db)
             .await?
-            .map(|h| MeResident {
-                id: r.id,
-                name: r.name,
-                household_id: h.id,
-                building_id: h.building_id,
-                compound_id: h.compound_id,
-                community_id: h.community_id,
-                unit: h.unit,
-                room: h.room,
-            }),
+        {
+            Some(h) => {
+                let names = crate::services::directory::place_names(&state, &h).await?;
+                Some(MeResident {
+                    id: r.id,
+                    name: r.name,
+                    household_id: h.id,
+                    building_id: h.building_id,
+                    compound_id: h.compound_id,
+                    community_id: h.community_id,
+                    unit: h.unit,
+                    room: h.room,
+                    street_name: names.street_name,
+                    community_name: names.community_name,
+                    compound_name: names.compound_name,
+                    building_name: names.building_name,
+                })
+            }
+            None => None,
+        },
         None => None,
     };
     Ok(HttpResponse::Ok().json(MeResponse {

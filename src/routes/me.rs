@@ -203,6 +203,10 @@ pub struct MyHouseholdResponse {
     pub community_id: Uuid,
     pub unit: String,
     pub room: String,
+    pub street_name: String,
+    pub community_name: String,
+    pub compound_name: String,
+    pub building_name: String,
     /// Current members, personal data masked.
     pub members: Vec<ResidentResponse>,
 }
@@ -237,7 +241,12 @@ pub async fn get_my_household(state: web::Data<AppState>, me: AuthUser) -> AppRe
     let ids: Vec<Uuid> = members.iter().map(|m| m.id).collect();
     let mut tags = rsvc::tags_of(&state.db, &ids).await?;
     let view = crate::routes::residents::View::household_member(&me);
+    let names = crate::services::directory::place_names(&state, &hh).await?;
     Ok(HttpResponse::Ok().json(MyHouseholdResponse {
+        street_name: names.street_name,
+        community_name: names.community_name,
+        compound_name: names.compound_name,
+        building_name: names.building_name,
         household_id: hh.id,
         building_id: hh.building_id,
         compound_id: hh.compound_id,

@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod binding_requests;
+pub mod directory;
 pub mod extract;
 pub mod health;
 pub mod me;

@@ -143,16 +143,11 @@ pub async fn list_users(
                 "must be at most 50 characters",
             )]));
         }
-        // Lower-cased on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not.
-        use sea_orm::sea_query::{Expr, Func, LikeExpr};
-        let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
-        let like = |col: user::Column| {
-            Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(&pattern).escape('\\'))
-        };
+        use crate::text::column_contains;
         sel = sel.filter(
             Condition::any()
-                .add(like(user::Column::Username))
-                .add(like(user::Column::DisplayName)),
+                .add(column_contains(user::Column::Username, text))
+                .add(column_contains(user::Column::DisplayName, text)),
         );
     }
     if let Some(after) = p.after {
@@ -160,18 +155,6 @@ pub async fn list_users(
     }
     let rows = sel.limit(p.limit + 1).all(&state.db).await?;
     Ok(HttpResponse::Ok().json(page(rows, p.limit, |u| u.id, UserResponse::from)))
-}
-
-/// `%`, `_` and the escape character itself, escaped for a LIKE pattern with `\\`.
-fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The accounts `caller` manages: those with a role somewhere the caller manages, and accounts

@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod binding;
+pub mod directory;
 pub mod idempotency;
 pub mod notifications;
 pub mod residents;

@@ -14,6 +14,7 @@ mod backup;
 mod binding;
 mod contract;
 mod demo;
+mod directory;
 mod errors;
 mod idempotency;
 mod jobs;
