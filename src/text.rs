@@ -71,6 +71,31 @@ pub fn json_has_nul_escape(bytes: &[u8]) -> bool {
     false
 }
 
+/// A LIKE pattern matching values that contain `text` literally (`%`, `_` and `\` escaped with
+/// `\`), lower-cased: compare it with the lower-cased column, since SQLite's LIKE ignores ASCII
+/// case and PostgreSQL's does not.
+pub fn contains_pattern(text: &str) -> sea_orm::sea_query::LikeExpr {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    sea_orm::sea_query::LikeExpr::new(out).escape('\\')
+}
+
+/// `column` lower-cased contains `text` (see `contains_pattern`).
+pub fn column_contains<C: sea_orm::sea_query::IntoColumnRef>(
+    column: C,
+    text: &str,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, Func};
+    Expr::expr(Func::lower(Expr::col(column))).like(contains_pattern(text))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,29 +130,4 @@ mod tests {
         assert!(json_has_nul_escape(br#"{"q":"a\\\u0000b"}"#));
         assert!(!json_has_nul_escape(br#"{"q":"a\u0001b"}"#));
     }
-}
-
-/// A LIKE pattern matching values that contain `text` literally (`%`, `_` and `\` escaped with
-/// `\`), lower-cased: compare it with the lower-cased column, since SQLite's LIKE ignores ASCII
-/// case and PostgreSQL's does not.
-pub fn contains_pattern(text: &str) -> sea_orm::sea_query::LikeExpr {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('%');
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    sea_orm::sea_query::LikeExpr::new(out).escape('\\')
-}
-
-/// `column` lower-cased contains `text` (see `contains_pattern`).
-pub fn column_contains<C: sea_orm::sea_query::IntoColumnRef>(
-    column: C,
-    text: &str,
-) -> sea_orm::sea_query::SimpleExpr {
-    use sea_orm::sea_query::{Expr, Func};
-    Expr::expr(Func::lower(Expr::col(column))).like(contains_pattern(text))
 }
