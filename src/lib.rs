@@ -120,6 +120,8 @@ where
                 .service(attachments::upload_attachment)
                 .service(attachments::get_attachment)
                 .service(me::bind_my_phone)
+                .service(invitations::create_invitation_code)
+                .service(invitations::redeem_invitation)
                 .service(directory::directory_communities)
                 .service(directory::directory_compounds)
                 .service(directory::directory_buildings)

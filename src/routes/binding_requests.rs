@@ -241,30 +241,13 @@ pub async fn approve_binding_request(
     };
     let txn = state.db.begin().await?;
     let m = binding::approve(&txn, &state.pii, req, user.id, attach).await?;
-    if let Some(rid) = m.resident_id {
-        // Linking hands the account that roster entry's personal data: audited.
-        crate::services::audit::record(
-            &txn,
-            crate::services::audit::Event {
-                actor: (&user).into(),
-                action: "binding_link",
-                street_id: Some(m.street_id),
-                community_id: Some(m.community_id),
-                resident_id: Some(rid),
-                field: None,
-                purpose: "",
-                detail: Some(
-                    serde_json::json!({
-                        "binding_request_id": m.id,
-                        "user_id": m.user_id,
-                        "chosen": matches!(attach, binding::Attach::Chosen(_)),
-                    })
-                    .to_string(),
-                ),
-            },
-        )
-        .await?;
-    }
+    binding::audit_link(
+        &txn,
+        (&user).into(),
+        &m,
+        serde_json::json!({"chosen": matches!(attach, binding::Attach::Chosen(_))}),
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(request = %m.id, by = %user.id, "binding request approved");
     Ok(HttpResponse::Ok().json(BindingRequestResponse::from(m)))

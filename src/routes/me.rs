@@ -148,27 +148,7 @@ pub async fn create_my_binding_request(
             "a binding request of yours is already pending".into(),
         ));
     }
-    let now = Utc::now();
-    let m = binding_request::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        user_id: Set(me.id),
-        street_id: Set(hh.street_id),
-        community_id: Set(hh.community_id),
-        compound_id: Set(hh.compound_id),
-        building_id: Set(hh.building_id),
-        household_id: Set(hh.id),
-        name: Set(name),
-        relation: Set(relation),
-        status: Set(binding::PENDING.into()),
-        reason: Set(None),
-        decided_by: Set(None),
-        decided_at: Set(None),
-        resident_id: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&state.db)
-    .await?;
+    let m = binding::new_request(&state.db, me.id, &hh, name, relation).await?;
     Ok(created(
         format!("/api/v1/binding-requests/{}", m.id),
         &BindingRequestResponse::from(m),

@@ -8,6 +8,7 @@ pub mod binding_requests;
 pub mod directory;
 pub mod extract;
 pub mod health;
+pub mod invitations;
 pub mod me;
 pub mod notifications;
 pub mod residents;

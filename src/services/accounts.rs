@@ -186,19 +186,27 @@ pub async fn new_binding_code(
     if found.wechat_openid.is_some() {
         return Err(AppError::Conflict("此账号已绑定微信，请先解除绑定".into()));
     }
-    let code: String = {
-        use rand::Rng;
-        let mut rng = rand::rngs::OsRng;
-        (0..CODE_LEN)
-            .map(|_| CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())] as char)
-            .collect()
-    };
+    let code = one_time_code();
     state
         .cache
         .set(&code_key(&code), &me.id.to_string(), BINDING_CODE_TTL)
         .await?;
     let expires = Utc::now() + chrono::Duration::from_std(BINDING_CODE_TTL).unwrap_or_default();
     Ok((code, expires))
+}
+
+/// Eight characters of `CODE_ALPHABET` from the OS's random source (40 bits).
+pub fn one_time_code() -> String {
+    use rand::Rng;
+    let mut rng = rand::rngs::OsRng;
+    (0..CODE_LEN)
+        .map(|_| CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())] as char)
+        .collect()
+}
+
+/// Whether a normalised code could be one of ours at all (else no lookup is made).
+pub fn well_formed(code: &str) -> bool {
+    code.len() == CODE_LEN && code.bytes().all(|b| CODE_ALPHABET.contains(&b))
 }
 
 /// Normalises what someone typed: case and blanks do not matter.
@@ -229,7 +237,7 @@ pub async fn bind_wechat(
     }
     let code = normalise_code(binding_code);
     let wrong = || AppError::validation("binding_code", "invalid", "绑定码不正确或已过期");
-    if code.len() != CODE_LEN || !code.bytes().all(|b| CODE_ALPHABET.contains(&b)) {
+    if !well_formed(&code) {
         return Err(wrong());
     }
     let key = code_key(&code);

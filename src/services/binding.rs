@@ -81,6 +81,72 @@ pub async fn link<C: ConnectionTrait>(
     Ok(r)
 }
 
+/// A new pending request of `user_id` to join `hh` under `name` and `relation` (both cleaned).
+pub async fn new_request<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    hh: &household::Model,
+    name: String,
+    relation: String,
+) -> AppResult<binding_request::Model> {
+    let now = Utc::now();
+    Ok(binding_request::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user_id),
+        street_id: Set(hh.street_id),
+        community_id: Set(hh.community_id),
+        compound_id: Set(hh.compound_id),
+        building_id: Set(hh.building_id),
+        household_id: Set(hh.id),
+        name: Set(name),
+        relation: Set(relation),
+        status: Set(PENDING.into()),
+        reason: Set(None),
+        decided_by: Set(None),
+        decided_at: Set(None),
+        resident_id: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Records in the audit log that an approval linked the requester to a roster entry: that hands
+/// the account the entry's personal data. `how` says how it was approved.
+pub async fn audit_link<C: ConnectionTrait>(
+    db: &C,
+    actor: crate::services::audit::Actor<'_>,
+    m: &binding_request::Model,
+    how: serde_json::Value,
+) -> AppResult<()> {
+    let Some(rid) = m.resident_id else {
+        return Ok(());
+    };
+    let mut detail = serde_json::json!({
+        "binding_request_id": m.id,
+        "user_id": m.user_id,
+    });
+    if let (Some(d), serde_json::Value::Object(extra)) = (detail.as_object_mut(), how) {
+        d.extend(extra);
+    }
+    crate::services::audit::record(
+        db,
+        crate::services::audit::Event {
+            actor,
+            action: "binding_link",
+            street_id: Some(m.street_id),
+            community_id: Some(m.community_id),
+            resident_id: Some(rid),
+            field: None,
+            purpose: "",
+            detail: Some(detail.to_string()),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// After a phone is verified: the resident it identifies, if exactly one unlinked (or already
 /// ours) resident of the roster has it.
 pub async fn match_by_phone<C: ConnectionTrait>(

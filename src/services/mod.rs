@@ -7,6 +7,7 @@ pub mod auth;
 pub mod binding;
 pub mod directory;
 pub mod idempotency;
+pub mod invitations;
 pub mod notifications;
 pub mod residents;
 pub mod residents_io;

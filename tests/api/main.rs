@@ -17,6 +17,7 @@ mod demo;
 mod directory;
 mod errors;
 mod idempotency;
+mod invitations;
 mod jobs;
 mod ledger_formulas;
 mod lifecycle;
