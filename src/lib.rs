@@ -120,6 +120,8 @@ where
                 .service(attachments::upload_attachment)
                 .service(attachments::get_attachment)
                 .service(me::bind_my_phone)
+                .service(public_tags::get_public_tags)
+                .service(public_tags::put_public_tags)
                 .service(invitations::create_invitation_code)
                 .service(invitations::redeem_invitation)
                 .service(directory::directory_communities)

@@ -5,6 +5,7 @@ pub mod audit_event;
 pub mod binding_request;
 pub mod building;
 pub mod community;
+pub mod community_public_tag;
 pub mod compound;
 pub mod grid;
 pub mod grid_area;

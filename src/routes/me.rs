@@ -220,6 +220,11 @@ pub async fn get_my_household(state: web::Data<AppState>, me: AuthUser) -> AppRe
         .await?;
     let ids: Vec<Uuid> = members.iter().map(|m| m.id).collect();
     let mut tags = rsvc::tags_of(&state.db, &ids).await?;
+    let public: std::collections::HashSet<String> =
+        crate::services::public_tags::of_community(&state.db, hh.community_id)
+            .await?
+            .into_iter()
+            .collect();
     let view = crate::routes::residents::View::household_member(&me);
     let names = crate::services::directory::place_names(&state, &hh).await?;
     Ok(HttpResponse::Ok().json(MyHouseholdResponse {
@@ -237,6 +242,13 @@ pub async fn get_my_household(state: web::Data<AppState>, me: AuthUser) -> AppRe
             .into_iter()
             .map(|m| {
                 let t = tags.remove(&m.id).unwrap_or_default();
+                // The caller's own tags are its own; of the others only what the community
+                // made public.
+                let t = if m.id == r.id {
+                    t
+                } else {
+                    crate::services::public_tags::visible(t, &public)
+                };
                 respond(m, t, &view)
             })
             .collect(),

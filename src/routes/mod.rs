@@ -11,6 +11,7 @@ pub mod health;
 pub mod invitations;
 pub mod me;
 pub mod notifications;
+pub mod public_tags;
 pub mod residents;
 pub mod residents_io;
 pub mod territory;

@@ -9,6 +9,7 @@ pub mod directory;
 pub mod idempotency;
 pub mod invitations;
 pub mod notifications;
+pub mod public_tags;
 pub mod residents;
 pub mod residents_io;
 pub mod territory;

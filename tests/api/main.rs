@@ -26,6 +26,7 @@ mod notifications;
 mod operations;
 mod outages;
 mod proxy;
+mod public_tags;
 mod residents;
 mod residents_io;
 mod security;
