@@ -31,7 +31,7 @@ pub struct ImportResidentsQuery {
 /// The upload: one part named `file`.
 #[derive(ToSchema)]
 pub struct ImportResidentsForm {
-    /// The filled-in template, .xlsx or UTF-8 .csv, at most 5 MiB and 10,000 data rows. Header
+    /// The filled-in template, .xlsx or .csv (UTF-8 or GBK), at most 5 MiB and 10,000 data rows. Header
     /// row (any order): 姓名, 性别 (男/女), 出生日期 (YYYY-MM-DD), 手机号, 身份证号, 楼栋, 单元,
     /// 房号, 与户主关系, 标签 (separated by 、 , ， ; or ；). 姓名, 楼栋 and 房号 are required.
     #[schema(value_type = String, format = Binary)]
@@ -61,7 +61,7 @@ fn blocking_failed(e: actix_web::error::BlockingError) -> AppError {
 /// whole file is written in one transaction.
 #[utoipa::path(tag = "residents", security(("bearer" = [])), params(ImportResidentsQuery),
     request_body(content = ImportResidentsForm, content_type = "multipart/form-data",
-        description = "One part named `file`: the filled-in template (.xlsx or UTF-8 .csv)"),
+        description = "One part named `file`: the filled-in template (.xlsx, or .csv in UTF-8 or GBK)"),
     responses(
         (status = 200, body = ImportResidentsResponse),
         (status = 400, description = "The file is not a spreadsheet, has unknown or missing \

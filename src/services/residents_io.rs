@@ -1,7 +1,7 @@
 //! Roster import and export through spreadsheets.
 //!
 //! The template has one header row with Chinese column names ([`Column`]) in any order. An upload
-//! (.xlsx, or UTF-8 .csv) is read into a [`Table`], every row is validated against the roster's
+//! (.xlsx, or .csv in UTF-8 or GBK) is read into a [`Table`], every row is validated against the roster's
 //! rules and the compound's buildings ([`plan_import`]) and only a file without a single bad cell
 //! is written, in one transaction, with batched lookups and inserts ([`execute_import`]). Residents
 //! are matched to the roster by ID number (through its keyed hash) and updated in place.
@@ -183,7 +183,7 @@ fn file_error(code: &str, message: impl Into<String>) -> AppError {
 fn unreadable() -> AppError {
     file_error(
         "unreadable",
-        "the file is neither an .xlsx workbook nor a UTF-8 .csv file",
+        "the file is neither an .xlsx workbook nor a .csv file in UTF-8 or GBK (GB18030)",
     )
 }
 
@@ -194,7 +194,8 @@ fn too_many_rows() -> AppError {
     )
 }
 
-/// Reads an upload: an .xlsx workbook (a ZIP archive) or else a UTF-8 CSV file (a BOM is fine).
+/// Reads an upload: an .xlsx workbook (a ZIP archive) or else a CSV file in UTF-8 (a BOM is
+/// fine) or in GBK/GB18030, which is what Excel on Chinese Windows saves "CSV" as.
 pub fn read_table(bytes: &[u8]) -> AppResult<Table> {
     if bytes.starts_with(b"PK\x03\x04") {
         read_xlsx(bytes)
@@ -319,13 +320,22 @@ fn header_names(cells: &[Cell]) -> Vec<String> {
 
 fn read_csv(bytes: &[u8]) -> AppResult<Table> {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if body.contains(&0) || std::str::from_utf8(body).is_err() {
+    if body.contains(&0) {
         return Err(unreadable());
     }
+    // UTF-8 first: a file that is valid UTF-8 is taken as such (GB18030 would read most of
+    // them too, wrongly). Otherwise GB18030, the superset of GBK and GB2312; bytes that are
+    // not valid there either are refused rather than replaced.
+    let text: std::borrow::Cow<'_, str> = match std::str::from_utf8(body) {
+        Ok(t) => t.into(),
+        Err(_) => encoding_rs::GB18030
+            .decode_without_bom_handling_and_without_replacement(body)
+            .ok_or_else(unreadable)?,
+    };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(body);
+        .from_reader(text.as_bytes());
     let mut header: Option<Vec<String>> = None;
     let mut rows = Vec::new();
     // The row a spreadsheet shows a record on: one per line, blank lines included, except the
@@ -1269,6 +1279,23 @@ mod tests {
 
     fn csv_table(s: &str) -> Table {
         read_table(s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn csv_saved_by_excel_on_chinese_windows_reads_as_gbk() {
+        let utf8 = "姓名,楼栋,房号\r\n张三,1幢,101\r\n欧阳娜娜,2幢,302\r\n";
+        let (gbk, _, lossy) = encoding_rs::GBK.encode(utf8);
+        assert!(!lossy);
+        assert!(
+            std::str::from_utf8(&gbk).is_err(),
+            "the test needs non-UTF-8 bytes"
+        );
+        let (a, b) = (read_csv(&gbk).unwrap(), csv_table(utf8));
+        assert_eq!(a.header, b.header);
+        assert_eq!(format!("{:?}", a.rows), format!("{:?}", b.rows));
+        assert!(format!("{:?}", a.rows).contains("欧阳娜娜"));
+        // Bytes that are neither UTF-8 nor GB18030 are refused, not guessed at.
+        assert!(read_csv(&[0xFF, 0xFF, 0x2C, 0x41]).is_err());
     }
 
     #[test]

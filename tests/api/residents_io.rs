@@ -1617,3 +1617,41 @@ async fn imports_beyond_the_concurrent_limit_are_asked_to_come_back() {
     let both: Vec<_> = (0..2).map(|_| app.state.imports.try_take()).collect();
     assert!(both.iter().all(Result::is_ok));
 }
+
+/// Excel on Chinese Windows saves "CSV" in GBK: such a file imports with its names intact.
+#[tokio::test]
+async fn a_gbk_csv_from_chinese_excel_imports_with_its_names_intact() {
+    let app = spawn_app().await;
+    let root = app.admin_token().await;
+    let t = small_territory(&app, &root, "码").await;
+    let utf8 = csv(
+        &HEADER,
+        &[vec![
+            "欧阳娜娜",
+            "女",
+            "",
+            "",
+            "",
+            "1幢",
+            "1单元",
+            "102",
+            "户主",
+            "党员",
+        ]],
+    );
+    let text = String::from_utf8(utf8).unwrap();
+    let text = text.trim_start_matches('\u{feff}');
+    let (gbk, _, lossy) = encoding_rs::GBK.encode(text);
+    assert!(!lossy && std::str::from_utf8(&gbk).is_err());
+    assert_eq!(
+        import_ok(&app, &root, t.compound, "花名册.csv", &gbk).await,
+        (1, 0, 1),
+        "one resident, in a new household (1单元 102)"
+    );
+    let names: Vec<Value> = residents_of(&app, &root, t.compound)
+        .await
+        .into_iter()
+        .map(|r| r["name"].clone())
+        .collect();
+    assert_eq!(names, [json!("欧阳娜娜")]);
+}
