@@ -13,6 +13,7 @@ pub mod middleware;
 pub mod net;
 pub mod openapi;
 pub mod pii;
+pub mod rfc3339;
 pub mod routes;
 pub mod seed;
 pub mod services;

@@ -27,6 +27,7 @@ pub struct AttachmentResponse {
     pub size_bytes: i64,
     /// Where to download it (same authorisation as the ticket).
     pub url: String,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
 }
 

@@ -262,6 +262,7 @@ pub struct MyAccount {
     pub wechat_bound: bool,
     /// The full phone the account verified (it is the caller's own).
     pub phone: Option<String>,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -290,6 +291,7 @@ pub struct MyRole {
 
 #[derive(Serialize, ToSchema)]
 pub struct MyDataExport {
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub exported_at: DateTime<Utc>,
     pub account: MyAccount,
     pub resident: Option<MyResident>,

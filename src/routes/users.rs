@@ -40,7 +40,9 @@ pub struct UserResponse {
     pub display_name: String,
     pub is_active: bool,
     pub is_superadmin: bool,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -201,6 +203,7 @@ pub struct RoleAssignmentResponse {
     pub scope_id: Uuid,
     /// The street the scope lies in.
     pub street_id: Uuid,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
 }
 

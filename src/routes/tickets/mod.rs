@@ -51,8 +51,10 @@ pub struct TicketResponse {
     /// Set by triage.
     pub priority: Option<Priority>,
     /// Green and orange tickets: when it must be resolved.
+    #[serde(serialize_with = "crate::rfc3339::ms_opt")]
     pub due_at: Option<DateTime<Utc>>,
     /// Red tickets: when the next follow-up is due (each progress entry moves it on).
+    #[serde(serialize_with = "crate::rfc3339::ms_opt")]
     pub next_follow_up_at: Option<DateTime<Utc>>,
     /// Open and past `due_at` or `next_follow_up_at`.
     pub overdue: bool,
@@ -60,12 +62,18 @@ pub struct TicketResponse {
     pub escalation_level: i32,
     pub assigned_company_id: Option<Uuid>,
     pub handler_user_id: Option<Uuid>,
+    #[serde(serialize_with = "crate::rfc3339::ms_opt")]
     pub triaged_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::rfc3339::ms_opt")]
     pub assigned_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::rfc3339::ms_opt")]
     pub accepted_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::rfc3339::ms_opt")]
     pub resolved_at: Option<DateTime<Utc>>,
     /// A resolved ticket closes on its own then unless the requester confirms or reopens it.
+    #[serde(serialize_with = "crate::rfc3339::ms_opt")]
     pub auto_close_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::rfc3339::ms_opt")]
     pub closed_at: Option<DateTime<Utc>>,
     /// Closed by the system because the requester did not confirm in time.
     pub auto_closed: bool,
@@ -78,7 +86,9 @@ pub struct TicketResponse {
     pub reopen_count: i32,
     /// Also sent as the `ETag` header; send it back as `If-Match` to guard a transition.
     pub version: i32,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -98,6 +108,7 @@ pub struct TimelineEntry {
     pub note: Option<String>,
     /// Photos attached with this step.
     pub attachment_ids: Vec<Uuid>,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
 }
 
