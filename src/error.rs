@@ -105,6 +105,8 @@ pub enum AppError {
     WeChatCodeInvalid,
     #[error("WeChat flags this account as high-risk")]
     WeChatUserBlocked,
+    #[error("{0}")]
+    MethodOverrideInvalid(&'static str),
     #[error("an upstream service answered with something unusable")]
     BadGateway(#[source] anyhow::Error),
     #[error("internal error")]
@@ -195,6 +197,11 @@ impl AppError {
                 "Invalid WeChat code",
             ),
             WeChatUserBlocked => (StatusCode::FORBIDDEN, "wechat_user_blocked", "Forbidden"),
+            MethodOverrideInvalid(_) => (
+                StatusCode::BAD_REQUEST,
+                "method_override_invalid",
+                "Invalid method override",
+            ),
             BadGateway(_) => (StatusCode::BAD_GATEWAY, "bad_gateway", "Bad gateway"),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
