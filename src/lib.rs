@@ -17,10 +17,12 @@ pub mod rfc3339;
 pub mod routes;
 pub mod seed;
 pub mod services;
+pub mod signed_urls;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
 pub mod text;
+pub mod thumbnail;
 pub mod wechat;
 pub mod xlsx_read;
 
@@ -112,6 +114,7 @@ where
                 .service(audit::list_audit_events)
                 .service(attachments::upload_attachment)
                 .service(attachments::get_attachment)
+                .service(attachments::get_signed_attachment)
                 .service(me::bind_my_phone)
                 .service(me::create_my_binding_request)
                 .service(me::list_my_binding_requests)

@@ -31,7 +31,8 @@ use crate::error::{FieldError, Problem};
             `wx.request` cannot send PATCH: every PATCH operation is also reached by POST to the \
             same path with the header `X-HTTP-Method-Override: PATCH` (the only override honoured, \
             and only on POST; any other value, or the header on another method, is a 400 \
-            `method_override_invalid`).",
+            `method_override_invalid`). Photos carry signed URLs that need no token (see \
+            `AttachmentResponse`).",
         license(name = "MIT", identifier = "MIT"),
     ),
     // Relative: the document is served by the API it describes, wherever that is deployed.

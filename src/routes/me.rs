@@ -378,8 +378,9 @@ pub async fn export_my_data(state: web::Data<AppState>, me: AuthUser) -> AppResu
         .all(db)
         .await?;
     let mut tickets = Vec::with_capacity(mine.len());
+    let urls = crate::signed_urls::Signer::from_settings(&state.settings);
     for t in mine {
-        tickets.push(crate::routes::tickets::detail(db, &me, t, state.clock.now()).await?);
+        tickets.push(crate::routes::tickets::detail(db, &me, t, state.clock.now(), &urls).await?);
     }
     let sessions = refresh_token::Entity::find()
         .filter(refresh_token::Column::UserId.eq(me.id))

@@ -12,6 +12,7 @@ use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::routes::extract::{Json, JsonOrEmpty};
 use crate::services::tickets::{self as svc, Command, Priority, Target};
+use crate::signed_urls::Signer;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -99,7 +100,14 @@ async fn run(
     let expected = if_match(req)?;
     let now = state.clock.now();
     let t = svc::apply(&state.db, user, id, expected, cmd, now).await?;
-    let d = detail(&state.db, user, t, now).await?;
+    let d = detail(
+        &state.db,
+        user,
+        t,
+        now,
+        &Signer::from_settings(&state.settings),
+    )
+    .await?;
     Ok(with_etag(HttpResponse::Ok(), &d))
 }
 
