@@ -62,6 +62,7 @@ where
                 .service(auth::refresh)
                 .service(auth::logout)
                 .service(auth::get_me)
+                .service(client_config::get_client_config)
                 .service(users::create_user)
                 .service(users::list_users)
                 .service(users::create_role_assignment)

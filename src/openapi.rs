@@ -46,7 +46,7 @@ use crate::error::{FieldError, Problem};
         (name = "me", description = "Resident self-service: binding, own household, own data"),
         (name = "residents", description = "The roster, personal data (masked; revealed only with a purpose, audited) and the audit log"),
         (name = "tickets", description = "Residents' requests (诉求): filing, triage by colour, dispatch, the workflow verbs, timeline, photos, stats and the ledger"),
-        (name = "notifications", description = "The notification outbox: WeChat subscribe messages and their delivery state"),
+        (name = "notifications", description = "The notification outbox: WeChat subscribe messages and their delivery state; the templates the mini-program asks consent for"),
     )
 )]
 pub struct ApiDoc;

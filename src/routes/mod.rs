@@ -4,6 +4,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod binding_requests;
+pub mod client_config;
 pub mod extract;
 pub mod health;
 pub mod me;

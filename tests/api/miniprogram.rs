@@ -1,6 +1,6 @@
 //! WeChat's platform rules: the PATCH override for `wx.request`, empty bodies on verbs whose
-//! fields are all optional, signed photo URLs and thumbnails for `<image src>`, and times with
-//! milliseconds.
+//! fields are all optional, signed photo URLs and thumbnails for `<image src>`, the
+//! subscribe-message templates in `GET /api/v1/client-config`, and times with milliseconds.
 
 use std::io::Cursor;
 
@@ -581,6 +581,41 @@ async fn ticket_lists_carry_the_first_photos_thumbnail_as_a_cover() {
             200
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// client-config
+
+#[tokio::test]
+async fn client_config_lists_exactly_the_templates_the_server_sends_without_a_token() {
+    let app = spawn_app_with(|v| {
+        v.insert(
+            "LINLI_WECHAT_TEMPLATES".into(),
+            "ticket_urged=tmplUrge,ticket_status_changed=tmplStatus".into(),
+        );
+        v.insert("LINLI_WECHAT_PAGE".into(), "pages/ticket/show".into());
+    })
+    .await;
+    let res = fetch(&app, "/api/v1/client-config").await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({ "subscribe_templates": [
+            { "event": "ticket_status_changed", "audience": "requester",
+              "template_id": "tmplStatus", "page": "pages/ticket/show" },
+            { "event": "ticket_urged", "audience": "staff",
+              "template_id": "tmplUrge", "page": "pages/ticket/show" },
+        ]})
+    );
+
+    let bare = spawn_app().await;
+    let res = fetch(&bare, "/api/v1/client-config").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.json::<Value>().await.unwrap(),
+        json!({ "subscribe_templates": [] })
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
