@@ -37,7 +37,8 @@ use crate::error::{FieldError, Problem};
     ),
     // Relative: the document is served by the API it describes, wherever that is deployed.
     servers((url = "/", description = "The server this document is served from")),
-    components(schemas(Problem, FieldError)),
+    // Path parameters' schemas are not collected on their own; this one is a named enum.
+    components(schemas(Problem, FieldError, crate::signed_urls::Variant)),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "auth", description = "Sign-in, tokens and the caller"),

@@ -78,8 +78,10 @@ pub struct ClientConfig {
     pub subscribe_templates: Vec<SubscribeTemplate>,
 }
 
-/// The deployment's settings the mini-program needs: which subscribe-message templates the
-/// server sends, for which event and audience, and the page each opens. Needs no token.
+/// The subscribe-message templates this server sends (no token needed).
+///
+/// For each event it sends: who receives it, the template id to ask consent for and the page
+/// the message opens. Events without a template are never sent and not listed.
 #[utoipa::path(tag = "notifications", security(()),
     responses((status = 200, body = ClientConfig,
         headers(("Cache-Control" = String, description = "`public, max-age=300`")))))]
