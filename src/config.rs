@@ -86,6 +86,9 @@ pub struct Settings {
     pub wechat_page: String,
     pub job_interval: Duration,
     pub upload_dir: PathBuf,
+    /// How long a signed photo URL is handed out for (`LINLI_ATTACHMENT_URL_TTL_SECS`); see
+    /// `signed_urls`.
+    pub attachment_url_ttl: Duration,
     pub json_limit: usize,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
@@ -394,6 +397,14 @@ impl Settings {
             }
         };
 
+        let attachment_url_ttl = parse_num("LINLI_ATTACHMENT_URL_TTL_SECS", 600);
+        if !(60..=3600).contains(&attachment_url_ttl) {
+            fail(invalid(
+                "LINLI_ATTACHMENT_URL_TTL_SECS",
+                "expected 60 to 3600 seconds",
+            ));
+        }
+
         let db_max_connections = parse_num("LINLI_DB_MAX_CONNECTIONS", 0) as u32;
         let database_url =
             get("DATABASE_URL").unwrap_or_else(|| "sqlite://linli.db?mode=rwc".into());
@@ -455,6 +466,7 @@ impl Settings {
             upload_dir: get("LINLI_UPLOAD_DIR")
                 .unwrap_or_else(|| "./uploads".into())
                 .into(),
+            attachment_url_ttl: Duration::from_secs(attachment_url_ttl),
             json_limit: parse_num("LINLI_JSON_LIMIT_BYTES", 64 * 1024) as usize,
             workers: parse_num("LINLI_WORKERS", 0) as usize,
             trusted_proxies,

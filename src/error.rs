@@ -105,6 +105,12 @@ pub enum AppError {
     WeChatCodeInvalid,
     #[error("WeChat flags this account as high-risk")]
     WeChatUserBlocked,
+    #[error("{0}")]
+    MethodOverrideInvalid(&'static str),
+    #[error("链接无效：签名与该附件不符，请重新获取")]
+    UrlSignatureInvalid,
+    #[error("链接已过期，请重新获取")]
+    UrlExpired,
     #[error("an upstream service answered with something unusable")]
     BadGateway(#[source] anyhow::Error),
     #[error("internal error")]
@@ -195,6 +201,17 @@ impl AppError {
                 "Invalid WeChat code",
             ),
             WeChatUserBlocked => (StatusCode::FORBIDDEN, "wechat_user_blocked", "Forbidden"),
+            MethodOverrideInvalid(_) => (
+                StatusCode::BAD_REQUEST,
+                "method_override_invalid",
+                "Invalid method override",
+            ),
+            UrlSignatureInvalid => (
+                StatusCode::FORBIDDEN,
+                "url_signature_invalid",
+                "Invalid signed URL",
+            ),
+            UrlExpired => (StatusCode::FORBIDDEN, "url_expired", "Signed URL expired"),
             BadGateway(_) => (StatusCode::BAD_GATEWAY, "bad_gateway", "Bad gateway"),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -13,13 +13,16 @@ pub mod middleware;
 pub mod net;
 pub mod openapi;
 pub mod pii;
+pub mod rfc3339;
 pub mod routes;
 pub mod seed;
 pub mod services;
+pub mod signed_urls;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
 pub mod text;
+pub mod thumbnail;
 pub mod wechat;
 pub mod xlsx_read;
 
@@ -64,6 +67,7 @@ where
                 .service(accounts::create_wechat_binding_code)
                 .service(accounts::delete_wechat_binding)
                 .service(accounts::bind_wechat)
+                .service(client_config::get_client_config)
                 .service(users::create_user)
                 .service(users::list_users)
                 .service(accounts::update_user)
@@ -119,6 +123,7 @@ where
                 .service(audit::list_audit_events)
                 .service(attachments::upload_attachment)
                 .service(attachments::get_attachment)
+                .service(attachments::get_signed_attachment)
                 .service(me::bind_my_phone)
                 .service(public_tags::get_public_tags)
                 .service(public_tags::put_public_tags)

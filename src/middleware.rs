@@ -35,8 +35,41 @@ fn acceptable_request_id(v: &HeaderValue) -> Option<String> {
     ok.then(|| s.to_string())
 }
 
+pub static METHOD_OVERRIDE_HEADER: HeaderName = HeaderName::from_static("x-http-method-override");
+
+/// `wx.request` cannot send PATCH. A POST carrying `X-HTTP-Method-Override: PATCH` is turned
+/// into a PATCH here, before routing, so the route, the idempotency store (which handles POSTs
+/// only), the logs and the metrics all see the method that is in effect. Nothing else is
+/// honoured: another value, the header twice, or the header on any other method is a 400
+/// (a client that sends it expects an override, and running the request as sent would do
+/// something it did not mean). Other override headers (`X-HTTP-Method`, `X-Method-Override`)
+/// and `_method` parameters are ignored.
+fn method_override(req: &mut ServiceRequest) -> Result<(), AppError> {
+    let mut values = req.headers().get_all(&METHOD_OVERRIDE_HEADER);
+    let Some(value) = values.next() else {
+        return Ok(());
+    };
+    if values.next().is_some() {
+        return Err(AppError::MethodOverrideInvalid(
+            "X-HTTP-Method-Override 只能出现一次",
+        ));
+    }
+    if req.method() != actix_web::http::Method::POST {
+        return Err(AppError::MethodOverrideInvalid(
+            "X-HTTP-Method-Override 只能用于 POST 请求",
+        ));
+    }
+    if value.as_bytes() != b"PATCH" {
+        return Err(AppError::MethodOverrideInvalid(
+            "X-HTTP-Method-Override 只能取值 PATCH",
+        ));
+    }
+    req.head_mut().method = actix_web::http::Method::PATCH;
+    Ok(())
+}
+
 pub async fn request_context(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let request_id = req
@@ -44,6 +77,7 @@ pub async fn request_context(
         .get(&REQUEST_ID_HEADER)
         .and_then(acceptable_request_id)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let overridden = method_override(&mut req);
     let method = req.method().clone();
     let is_api = req.path().starts_with("/api/");
     let is_docs = req.path().starts_with("/docs");
@@ -61,6 +95,9 @@ pub async fn request_context(
         .scope(
             id,
             async move {
+                if let Err(e) = overridden {
+                    return Ok(req.error_response(e));
+                }
                 // Handlers and extractors turn their errors into responses themselves (inside
                 // this scope); an `Err` here could only come from a middleware further in.
                 next.call(req)

@@ -25,12 +25,20 @@ use crate::error::{FieldError, Problem};
         description = "Backend of the linli (邻里) community-governance mini-program. \
             Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`. \
             Lists are keyset-paginated: pass `next_cursor` back as `cursor`. \
-            No string, in a body or a query, may contain NUL (U+0000).",
+            No string, in a body or a query, may contain NUL (U+0000). \
+            Times are RFC 3339 in UTC with exactly three fractional digits \
+            (`2026-11-30T12:05:00.000Z`). \
+            `wx.request` cannot send PATCH: every PATCH operation is also reached by POST to the \
+            same path with the header `X-HTTP-Method-Override: PATCH` (the only override honoured, \
+            and only on POST; any other value, or the header on another method, is a 400 \
+            `method_override_invalid`). Photos carry signed URLs that need no token (see \
+            `AttachmentResponse`).",
         license(name = "MIT", identifier = "MIT"),
     ),
     // Relative: the document is served by the API it describes, wherever that is deployed.
     servers((url = "/", description = "The server this document is served from")),
-    components(schemas(Problem, FieldError)),
+    // Path parameters' schemas are not collected on their own; this one is a named enum.
+    components(schemas(Problem, FieldError, crate::signed_urls::Variant)),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "auth", description = "Sign-in, tokens and the caller"),
@@ -39,7 +47,7 @@ use crate::error::{FieldError, Problem};
         (name = "me", description = "Resident self-service: binding, own household, own data"),
         (name = "residents", description = "The roster, personal data (masked; revealed only with a purpose, audited) and the audit log"),
         (name = "tickets", description = "Residents' requests (诉求): filing, triage by colour, dispatch, the workflow verbs, timeline, photos, stats and the ledger"),
-        (name = "notifications", description = "The notification outbox: WeChat subscribe messages and their delivery state"),
+        (name = "notifications", description = "The notification outbox: WeChat subscribe messages and their delivery state; the templates the mini-program asks consent for"),
     )
 )]
 pub struct ApiDoc;
@@ -345,6 +353,15 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
         expand_ref_or(schema);
     }
     for item in doc.paths.paths.values_mut() {
+        if let Some(op) = item.patch.as_mut() {
+            // `wx.request` has no PATCH; `middleware::method_override` turns the POST into it.
+            let note = "From the mini-program (`wx.request` has no PATCH): send POST to this \
+                path with `X-HTTP-Method-Override: PATCH`; it is handled as this PATCH.";
+            op.description = Some(match op.description.take() {
+                Some(d) if !d.is_empty() => format!("{d}\n\n{note}"),
+                _ => note.to_string(),
+            });
+        }
         for op in operations(item) {
             for param in op.parameters.iter_mut().flatten() {
                 query_param(param);

@@ -15,6 +15,9 @@ pub struct Model {
     /// The timeline entry it was attached with.
     pub event_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
+    /// The smaller copy made on upload (`thumbnail::make`); null when none could be made.
+    pub thumbnail_key: Option<String>,
+    pub thumbnail_content_type: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

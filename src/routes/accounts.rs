@@ -209,6 +209,7 @@ pub struct BindingCodeResponse {
     /// Eight characters (no 0, O, 1, I or L) to type into the mini-program; works once.
     #[schema(example = "K7QX3MPA")]
     pub code: String,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub expires_at: DateTime<Utc>,
 }
 

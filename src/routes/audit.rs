@@ -35,6 +35,7 @@ pub struct AuditEventResponse {
     pub detail: Option<String>,
     pub street_id: Option<Uuid>,
     pub community_id: Option<Uuid>,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
 }
 

@@ -31,9 +31,11 @@ pub struct BindingRequestResponse {
     /// Why it was rejected.
     pub reason: Option<String>,
     pub decided_by: Option<Uuid>,
+    #[serde(serialize_with = "crate::rfc3339::ms_opt")]
     pub decided_at: Option<DateTime<Utc>>,
     /// The resident the account was linked to on approval.
     pub resident_id: Option<Uuid>,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
     /// While pending: the unlinked residents of the household an approval could attach, with
     /// what each would hand the account (its own data in `/me/export`). Approving without

@@ -25,6 +25,7 @@ pub struct InvitationCodeResponse {
     pub code: String,
     pub household_id: Uuid,
     /// Until then (seven days) it binds up to ten accounts.
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub expires_at: DateTime<Utc>,
 }
 

@@ -263,6 +263,7 @@ pub struct MyAccount {
     pub wechat_bound: bool,
     /// The full phone the account verified (it is the caller's own).
     pub phone: Option<String>,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -291,6 +292,7 @@ pub struct MyRole {
 
 #[derive(Serialize, ToSchema)]
 pub struct MyDataExport {
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub exported_at: DateTime<Utc>,
     pub account: MyAccount,
     pub resident: Option<MyResident>,
@@ -377,8 +379,9 @@ pub async fn export_my_data(state: web::Data<AppState>, me: AuthUser) -> AppResu
         .all(db)
         .await?;
     let mut tickets = Vec::with_capacity(mine.len());
+    let urls = crate::signed_urls::Signer::from_settings(&state.settings);
     for t in mine {
-        tickets.push(crate::routes::tickets::detail(db, &me, t, state.clock.now()).await?);
+        tickets.push(crate::routes::tickets::detail(db, &me, t, state.clock.now(), &urls).await?);
     }
     let sessions = refresh_token::Entity::find()
         .filter(refresh_token::Column::UserId.eq(me.id))

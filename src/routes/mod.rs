@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod binding_requests;
+pub mod client_config;
 pub mod directory;
 pub mod extract;
 pub mod health;

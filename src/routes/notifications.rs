@@ -31,10 +31,13 @@ pub struct NotificationResponse {
     /// Delivery attempts so far.
     pub attempts: i32,
     /// When a pending notification is tried next.
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub next_attempt_at: DateTime<Utc>,
     /// Why the last attempt failed, or why it was skipped.
     pub last_error: Option<String>,
+    #[serde(serialize_with = "crate::rfc3339::ms_opt")]
     pub sent_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
 }
 

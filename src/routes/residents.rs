@@ -110,7 +110,9 @@ pub struct ResidentResponse {
     pub moved_out_on: Option<NaiveDate>,
     /// Whether a WeChat account is bound to this resident.
     pub has_account: bool,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -43,7 +43,9 @@ pub struct UserResponse {
     /// The account has a WeChat identity: notifications reach it, and it may sign in with
     /// WeChat. (The identity itself is never shown.)
     pub wechat_bound: bool,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -237,6 +239,7 @@ pub struct RoleAssignmentResponse {
     pub scope_id: Uuid,
     /// The street the scope lies in.
     pub street_id: Uuid,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
 }
 

@@ -138,8 +138,9 @@ fn too_many_unattached() -> AppError {
 
 /// Keeps an upload of `uploader`: checks it is a well-formed photo (415) of at most
 /// [`MAX_BYTES`] (413) and that the uploader has room for one more unattached upload (409),
-/// writes the file without its metadata, then its row (size and hash of what is stored). The file is removed again when the row cannot be written, so no file is left without
-/// a row.
+/// writes the file without its metadata and its thumbnail (when one can be made), then its row
+/// (size and hash of what is stored). The files are removed again when the row cannot be
+/// written, so no file is left without a row.
 #[tracing::instrument(skip_all, fields(uploader = %uploader, bytes = bytes.len()))]
 pub async fn store<C: ConnectionTrait>(
     db: &C,
@@ -158,8 +159,20 @@ pub async fn store<C: ConnectionTrait>(
     if unattached_count(db, uploader).await? >= MAX_UNATTACHED_PER_USER {
         return Err(too_many_unattached());
     }
+    let thumbnail = thumbnail_of(content_type, bytes).await;
     let key = storage::new_key(now);
     storage.put(&key, bytes).await.map_err(storage_failed)?;
+    let thumbnail = match thumbnail {
+        Some((thumb, thumb_type)) => {
+            let thumb_key = storage::new_key(now);
+            if let Err(e) = storage.put(&thumb_key, &thumb).await {
+                discard_file(storage, &key).await;
+                return Err(storage_failed(e));
+            }
+            Some((thumb_key, thumb_type))
+        }
+        None => None,
+    };
     let row = attachment::ActiveModel {
         id: Set(Uuid::now_v7()),
         uploader_user_id: Set(uploader),
@@ -170,11 +183,13 @@ pub async fn store<C: ConnectionTrait>(
         ticket_id: Set(None),
         event_id: Set(None),
         created_at: Set(now),
+        thumbnail_key: Set(thumbnail.as_ref().map(|(k, _)| k.clone())),
+        thumbnail_content_type: Set(thumbnail.as_ref().map(|(_, t)| t.to_string())),
     };
     let model = match row.insert(db).await {
         Ok(m) => m,
         Err(e) => {
-            discard_file(storage, &key).await;
+            discard_files(storage, &key, thumbnail.as_ref().map(|(k, _)| k.as_str())).await;
             return Err(e.into());
         }
     };
@@ -182,10 +197,40 @@ pub async fn store<C: ConnectionTrait>(
     // can slip past the limit (at worst both are refused).
     if unattached_count(db, uploader).await? > MAX_UNATTACHED_PER_USER {
         attachment::Entity::delete_by_id(model.id).exec(db).await?;
-        discard_file(storage, &key).await;
+        discard_files(storage, &key, model.thumbnail_key.as_deref()).await;
         return Err(too_many_unattached());
     }
     Ok(model)
+}
+
+/// Thumbnails decoded at once in this process: decoding takes a core and up to
+/// `thumbnail::MAX_ALLOC` of memory, so a burst of uploads waits its turn here.
+static THUMBNAIL_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// The smaller copy of a photo (see `thumbnail`), made off the async threads; None when none
+/// can be made (WebP, a picture too large to decode, one the decoder does not understand).
+/// The photo is kept either way: it was judged well-formed already.
+async fn thumbnail_of(content_type: &'static str, bytes: &[u8]) -> Option<(Vec<u8>, &'static str)> {
+    let _slot = THUMBNAIL_SLOTS.acquire().await.ok()?;
+    let owned = bytes.to_vec();
+    match tokio::task::spawn_blocking(move || crate::thumbnail::make(content_type, &owned)).await {
+        Ok(Ok(t)) => Some(t),
+        Ok(Err(e)) => {
+            tracing::info!(reason = %e, "no thumbnail for this photo");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "making a thumbnail failed");
+            None
+        }
+    }
+}
+
+async fn discard_files(storage: &dyn Storage, key: &str, thumbnail_key: Option<&str>) {
+    discard_file(storage, key).await;
+    if let Some(t) = thumbnail_key {
+        discard_file(storage, t).await;
+    }
 }
 
 async fn discard_file(storage: &dyn Storage, key: &str) {
@@ -227,7 +272,7 @@ pub async fn purge_unattached<C: ConnectionTrait>(
                 .exec(db)
                 .await?;
             if gone.rows_affected == 1 {
-                discard_file(storage, &a.storage_key).await;
+                discard_files(storage, &a.storage_key, a.thumbnail_key.as_deref()).await;
                 purged += 1;
             }
         }

@@ -418,11 +418,71 @@ async fn scanned(path: &str, res: Response) -> Response {
             panic!("response of {path} carries full personal data {found:?}: {text}");
         }
     }
+    if is_json {
+        if let Ok(v) = serde_json::from_slice::<Value>(&bytes) {
+            if let Some(found) = time_without_milliseconds(&v) {
+                panic!(
+                    "response of {path} carries a time not as YYYY-MM-DDTHH:MM:SS.sssZ: {found:?}"
+                );
+            }
+        }
+    }
     let mut builder = http::Response::builder().status(status).version(version);
     for (k, v) in headers.iter() {
         builder = builder.header(k, v);
     }
     Response::from(builder.body(bytes).expect("rebuilt response"))
+}
+
+/// The first string in `v` that starts like a time (`YYYY-MM-DDT`) but is not RFC 3339 in UTC
+/// with exactly three fractional digits, as every time in a response must be: the whole suite
+/// checks the format too.
+pub fn time_without_milliseconds(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => {
+            let b = s.as_bytes();
+            let time_like = b.len() >= 11
+                && b[..4].iter().all(u8::is_ascii_digit)
+                && b[4] == b'-'
+                && b[7] == b'-'
+                && b[10] == b'T';
+            let ok = || {
+                let d = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+                b.len() == 24
+                    && d(0..4)
+                    && d(5..7)
+                    && d(8..10)
+                    && d(11..13)
+                    && b[13] == b':'
+                    && d(14..16)
+                    && b[16] == b':'
+                    && d(17..19)
+                    && b[19] == b'.'
+                    && d(20..23)
+                    && b[23] == b'Z'
+            };
+            (time_like && !ok()).then(|| s.clone())
+        }
+        Value::Array(items) => items.iter().find_map(time_without_milliseconds),
+        Value::Object(map) => map.values().find_map(time_without_milliseconds),
+        _ => None,
+    }
+}
+
+#[test]
+fn the_time_scanner_wants_exactly_milliseconds_in_utc() {
+    let bad = |s: &str| time_without_milliseconds(&json!({ "a": [s] }));
+    assert_eq!(bad("2026-11-30T12:05:00.123Z"), None);
+    assert_eq!(bad("紫阳街道"), None);
+    assert_eq!(bad("2026-11-30"), None);
+    for s in [
+        "2026-11-30T12:05:00Z",
+        "2026-11-30T12:05:00.123456Z",
+        "2026-11-30T12:05:00.123456789Z",
+        "2026-11-30T12:05:00.123+00:00",
+    ] {
+        assert_eq!(bad(s).as_deref(), Some(s));
+    }
 }
 
 /// The first full phone or valid ID number in `text`: a maximal run of digits (and `X`) that is

@@ -22,6 +22,7 @@ mod jobs;
 mod ledger_formulas;
 mod lifecycle;
 mod logs;
+mod miniprogram;
 mod notifications;
 mod operations;
 mod outages;

@@ -37,7 +37,9 @@ pub struct BuildingResponse {
     pub community_id: Uuid,
     pub compound_id: Uuid,
     pub name: String,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -35,7 +35,9 @@ pub struct CommunityResponse {
     pub id: Uuid,
     pub street_id: Uuid,
     pub name: String,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -51,7 +51,9 @@ pub struct CompoundResponse {
     pub property_company_id: Option<Uuid>,
     pub name: String,
     pub address: Option<String>,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -62,7 +62,9 @@ pub struct GridResponse {
     pub name: String,
     pub compound_ids: Vec<Uuid>,
     pub building_ids: Vec<Uuid>,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -48,7 +48,9 @@ pub struct HouseholdResponse {
     /// Empty when the building has no units.
     pub unit: String,
     pub room: String,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub updated_at: DateTime<Utc>,
 }
 

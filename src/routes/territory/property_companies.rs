@@ -43,7 +43,9 @@ pub struct PropertyCompanyResponse {
     pub street_id: Uuid,
     pub name: String,
     pub contact_phone: Option<String>,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -33,7 +33,9 @@ pub struct UpdateStreetRequest {
 pub struct StreetResponse {
     pub id: Uuid,
     pub name: String,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -11,6 +11,7 @@ use crate::auth::AuthUser;
 use crate::error::AppResult;
 use crate::routes::extract::Json;
 use crate::services::tickets::{self as svc, Channel, NewTicket};
+use crate::signed_urls::Signer;
 use crate::state::AppState;
 use sea_orm::TransactionTrait;
 
@@ -96,7 +97,7 @@ pub async fn create_ticket(
     let now = state.clock.now();
     let txn = state.db.begin().await?;
     let t = svc::file(&txn, &user, input, now).await?;
-    let d = detail(&txn, &user, t, now).await?;
+    let d = detail(&txn, &user, t, now, &Signer::from_settings(&state.settings)).await?;
     txn.commit().await?;
     tracing::info!(ticket = %d.ticket.id, "ticket filed");
     Ok(with_etag(
@@ -129,6 +130,13 @@ pub async fn get_ticket(
         *id,
     )
     .await?;
-    let d = detail(&state.db, &user, t, state.clock.now()).await?;
+    let d = detail(
+        &state.db,
+        &user,
+        t,
+        state.clock.now(),
+        &Signer::from_settings(&state.settings),
+    )
+    .await?;
     Ok(with_etag(HttpResponse::Ok(), &d))
 }

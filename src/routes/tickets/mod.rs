@@ -23,6 +23,7 @@ use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::routes::attachments::AttachmentResponse;
 use crate::services::tickets::{self as svc, Priority, Status};
+use crate::signed_urls::{Signer, Variant};
 use entity::{ticket, ticket_category, ticket_event};
 
 /// A ticket as lists show it.
@@ -51,8 +52,10 @@ pub struct TicketResponse {
     /// Set by triage.
     pub priority: Option<Priority>,
     /// Green and orange tickets: when it must be resolved.
+    #[serde(serialize_with = "crate::rfc3339::ms_opt")]
     pub due_at: Option<DateTime<Utc>>,
     /// Red tickets: when the next follow-up is due (each progress entry moves it on).
+    #[serde(serialize_with = "crate::rfc3339::ms_opt")]
     pub next_follow_up_at: Option<DateTime<Utc>>,
     /// Open and past `due_at` or `next_follow_up_at`.
     pub overdue: bool,
@@ -60,12 +63,18 @@ pub struct TicketResponse {
     pub escalation_level: i32,
     pub assigned_company_id: Option<Uuid>,
     pub handler_user_id: Option<Uuid>,
+    #[serde(serialize_with = "crate::rfc3339::ms_opt")]
     pub triaged_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::rfc3339::ms_opt")]
     pub assigned_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::rfc3339::ms_opt")]
     pub accepted_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::rfc3339::ms_opt")]
     pub resolved_at: Option<DateTime<Utc>>,
     /// A resolved ticket closes on its own then unless the requester confirms or reopens it.
+    #[serde(serialize_with = "crate::rfc3339::ms_opt")]
     pub auto_close_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::rfc3339::ms_opt")]
     pub closed_at: Option<DateTime<Utc>>,
     /// Closed by the system because the requester did not confirm in time.
     pub auto_closed: bool,
@@ -78,8 +87,13 @@ pub struct TicketResponse {
     pub reopen_count: i32,
     /// Also sent as the `ETag` header; send it back as `If-Match` to guard a transition.
     pub version: i32,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub updated_at: DateTime<Utc>,
+    /// The thumbnail of the ticket's first photo that has one, as a signed URL that needs no
+    /// token (see `AttachmentResponse.thumbnail_url`); null when there is none.
+    pub cover_thumbnail_url: Option<String>,
 }
 
 /// One step on a ticket's timeline.
@@ -98,6 +112,7 @@ pub struct TimelineEntry {
     pub note: Option<String>,
     /// Photos attached with this step.
     pub attachment_ids: Vec<Uuid>,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -114,6 +129,7 @@ fn to_response(
     t: ticket::Model,
     category_name: String,
     shows_requester: bool,
+    cover_thumbnail_url: Option<String>,
     now: DateTime<Utc>,
 ) -> TicketResponse {
     let overdue = svc::is_overdue(&t, now);
@@ -158,6 +174,7 @@ fn to_response(
         version: t.version,
         created_at: t.created_at,
         updated_at: t.updated_at,
+        cover_thumbnail_url,
     }
 }
 
@@ -199,23 +216,63 @@ async fn category_names<C: ConnectionTrait>(
         .collect())
 }
 
+/// Of the tickets `ids`, the first photo (lowest id) that has a thumbnail, per ticket: one
+/// query for the whole page, whatever its size.
+async fn covers<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> AppResult<HashMap<Uuid, Uuid>> {
+    use entity::attachment::{Column as A, Entity as Attachment};
+    use sea_orm::sea_query::{Alias, Expr, Order, Query};
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let (a, b) = (Alias::new("a"), Alias::new("b"));
+    let first = Query::select()
+        .column((b.clone(), A::Id))
+        .from_as(Attachment, b.clone())
+        .and_where(Expr::col((b.clone(), A::TicketId)).equals((a.clone(), A::TicketId)))
+        .and_where(Expr::col((b.clone(), A::ThumbnailKey)).is_not_null())
+        .order_by((b.clone(), A::Id), Order::Asc)
+        .limit(1)
+        .to_owned();
+    let q = Query::select()
+        .column((a.clone(), A::TicketId))
+        .column((a.clone(), A::Id))
+        .from_as(Attachment, a.clone())
+        .and_where(Expr::col((a.clone(), A::TicketId)).is_in(ids.iter().copied()))
+        .and_where(Expr::col((a.clone(), A::Id)).in_subquery(first))
+        .to_owned();
+    let rows = db.query_all(db.get_database_backend().build(&q)).await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for r in rows {
+        out.insert(
+            r.try_get::<Uuid>("", "ticket_id")?,
+            r.try_get::<Uuid>("", "id")?,
+        );
+    }
+    Ok(out)
+}
+
 /// Shapes a page of tickets for the caller.
 pub async fn responses<C: ConnectionTrait>(
     db: &C,
     user: &AuthUser,
     rows: Vec<ticket::Model>,
     now: DateTime<Utc>,
+    urls: &Signer,
 ) -> AppResult<Vec<TicketResponse>> {
     let ids: Vec<Uuid> = rows.iter().map(|t| t.id).collect();
     let triaged = triaged_by(db, user, &ids).await?;
     let names = category_names(db, rows.iter().map(|t| t.category_id)).await?;
+    let covers = covers(db, &ids).await?;
     Ok(rows
         .into_iter()
         .map(|t| {
             let shows =
                 !t.anonymous || t.requester_user_id == Some(user.id) || triaged.contains(&t.id);
             let name = names.get(&t.category_id).cloned().unwrap_or_default();
-            to_response(t, name, shows, now)
+            let cover = covers
+                .get(&t.id)
+                .map(|a| urls.sign(*a, Variant::Thumbnail, now).url);
+            to_response(t, name, shows, cover, now)
         })
         .collect())
 }
@@ -226,6 +283,7 @@ pub async fn detail<C: ConnectionTrait>(
     user: &AuthUser,
     t: ticket::Model,
     now: DateTime<Utc>,
+    urls: &Signer,
 ) -> AppResult<TicketDetail> {
     let parties = svc::parties_of(db, user, &t).await?;
     let shows = svc::shows_requester(&parties, &t);
@@ -261,9 +319,16 @@ pub async fn detail<C: ConnectionTrait>(
         .await?
         .remove(&t.category_id)
         .unwrap_or_default();
+    let cover = photos
+        .iter()
+        .find(|p| p.thumbnail_key.is_some())
+        .map(|p| urls.sign(p.id, Variant::Thumbnail, now).url);
     Ok(TicketDetail {
-        ticket: to_response(t, name, shows, now),
-        attachments: photos.into_iter().map(AttachmentResponse::from).collect(),
+        ticket: to_response(t, name, shows, cover, now),
+        attachments: photos
+            .into_iter()
+            .map(|p| AttachmentResponse::new(p, urls, now))
+            .collect(),
         timeline,
     })
 }

@@ -85,6 +85,7 @@ pub struct TicketCategoryResponse {
     #[schema(example = "环境卫生")]
     pub name: String,
     pub sort_order: i32,
+    #[serde(serialize_with = "crate::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -183,6 +184,7 @@ pub struct TicketPolicyResponse {
     pub auto_close_days: i32,
     /// True while the community uses the defaults.
     pub is_default: bool,
+    #[serde(serialize_with = "crate::rfc3339::ms_opt")]
     pub updated_at: Option<DateTime<Utc>>,
     pub updated_by: Option<Uuid>,
 }

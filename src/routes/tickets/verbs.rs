@@ -10,8 +10,9 @@ use uuid::Uuid;
 use super::{clean_optional, clean_text, detail, if_match, with_etag, TicketDetail};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
-use crate::routes::extract::Json;
+use crate::routes::extract::{Json, JsonOrEmpty};
 use crate::services::tickets::{self as svc, Command, Priority, Target};
+use crate::signed_urls::Signer;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -37,8 +38,9 @@ pub struct AssignRequest {
     pub note: Option<String>,
 }
 
-/// An optional note, at most 1000 characters. Send `{}` when there is nothing to say.
-#[derive(Debug, Deserialize, ToSchema)]
+/// An optional note, at most 1000 characters. The body may be empty (or `null`, or `{}`) when
+/// there is nothing to say.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteRequest {
     #[schema(max_length = 1000, format = "text-or-blank")]
@@ -53,7 +55,8 @@ pub struct ReasonRequest {
     pub reason: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// An optional reason; the body may be empty.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelRequest {
     #[schema(max_length = 500, format = "text-or-blank")]
@@ -97,7 +100,14 @@ async fn run(
     let expected = if_match(req)?;
     let now = state.clock.now();
     let t = svc::apply(&state.db, user, id, expected, cmd, now).await?;
-    let d = detail(&state.db, user, t, now).await?;
+    let d = detail(
+        &state.db,
+        user,
+        t,
+        now,
+        &Signer::from_settings(&state.settings),
+    )
+    .await?;
     Ok(with_etag(HttpResponse::Ok(), &d))
 }
 
@@ -171,7 +181,7 @@ pub async fn assign_ticket(
 /// The handler accepts the ticket. From `assigned`.
 #[utoipa::path(tag = "tickets", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ticket's ETag; a stale one answers 412")),
-    request_body = NoteRequest,
+    request_body(content = Option<NoteRequest>, description = "Optional; an empty body means no note"),
     responses(
         (status = 200, body = TicketDetail, headers(("ETag" = String))),
         (status = 403, description = "The caller may see the ticket but not do this to it"),
@@ -186,9 +196,9 @@ pub async fn accept_ticket(
     user: AuthUser,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: Json<NoteRequest>,
+    body: JsonOrEmpty<NoteRequest>,
 ) -> AppResult<HttpResponse> {
-    let b = body.into_inner();
+    let b = body.0;
     let cmd = Command::Accept {
         note: clean_optional("note", &b.note, NOTE_MAX)?,
     };
@@ -341,7 +351,7 @@ pub async fn reopen_ticket(
 /// The requester withdraws the ticket before it is accepted.
 #[utoipa::path(tag = "tickets", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ticket's ETag; a stale one answers 412")),
-    request_body = CancelRequest,
+    request_body(content = Option<CancelRequest>, description = "Optional; an empty body cancels without a reason"),
     responses(
         (status = 200, body = TicketDetail, headers(("ETag" = String))),
         (status = 403, description = "The caller may see the ticket but not do this to it"),
@@ -356,9 +366,9 @@ pub async fn cancel_ticket(
     user: AuthUser,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: Json<CancelRequest>,
+    body: JsonOrEmpty<CancelRequest>,
 ) -> AppResult<HttpResponse> {
-    let b = body.into_inner();
+    let b = body.0;
     let cmd = Command::Cancel {
         reason: clean_optional("reason", &b.reason, REASON_MAX)?,
     };
@@ -395,7 +405,7 @@ pub async fn reject_ticket(
 /// The requester urges (催办) an open ticket: the handlers are notified. At most once a day (else 429).
 #[utoipa::path(tag = "tickets", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ticket's ETag; a stale one answers 412")),
-    request_body = NoteRequest,
+    request_body(content = Option<NoteRequest>, description = "Optional; an empty body means no note"),
     responses(
         (status = 200, body = TicketDetail, headers(("ETag" = String))),
         (status = 403, description = "The caller may see the ticket but not do this to it"),
@@ -411,9 +421,9 @@ pub async fn urge_ticket(
     user: AuthUser,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: Json<NoteRequest>,
+    body: JsonOrEmpty<NoteRequest>,
 ) -> AppResult<HttpResponse> {
-    let b = body.into_inner();
+    let b = body.0;
     let cmd = Command::Urge {
         note: clean_optional("note", &b.note, NOTE_MAX)?,
     };

@@ -14,6 +14,7 @@ use crate::routes::extract::Query;
 use crate::routes::{page_limit, Page};
 use crate::services::ticket_views::{self, After, Filter, Sort};
 use crate::services::tickets::{Priority, Status};
+use crate::signed_urls::Signer;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -147,7 +148,14 @@ pub async fn list_tickets(
     let now = state.clock.now();
     let (rows, next) = ticket_views::list(&state.db, &user, &f, sort, after, limit, now).await?;
     Ok(HttpResponse::Ok().json(Page {
-        items: responses(&state.db, &user, rows, now).await?,
+        items: responses(
+            &state.db,
+            &user,
+            rows,
+            now,
+            &Signer::from_settings(&state.settings),
+        )
+        .await?,
         next_cursor: next.map(encode),
     }))
 }
