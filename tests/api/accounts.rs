@@ -176,6 +176,16 @@ async fn everyone_renames_itself_and_changes_its_password_keeping_this_session_o
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(me(app, &w.staff).await["display_name"], "王社工");
+    // wx.request has no PATCH: the same through POST with the override header.
+    let res = app
+        .request(reqwest::Method::POST, "/api/v1/me", Some(&w.staff))
+        .header("X-HTTP-Method-Override", "PATCH")
+        .json(&json!({"display_name": "王社工二"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(me(app, &w.staff).await["display_name"], "王社工二");
     let res = app
         .patch("/api/v1/me", &w.staff, &json!({"display_name": " "}))
         .await;
