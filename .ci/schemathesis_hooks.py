@@ -71,6 +71,15 @@ def _explained(case, error):
     body, query = _body(case), case.query or {}
     if field in REFERENCE_FIELDS and code in REFERENCE_CODES:
         return True
+    # One-time codes (a staff member's WeChat binding code, a household's invitation) exist
+    # only once the server has issued them, and a password is right only for its account: a
+    # generated one is rightly "invalid" (the spec's text says so).
+    if (path, field, code) in {
+        ("/api/v1/auth/wechat/bind", "binding_code", "invalid"),
+        ("/api/v1/me/household-invitation", "code", "invalid"),
+        ("/api/v1/me/password", "current_password", "wrong_password"),
+    }:
+        return True
     # Tickets' cursors encode the sort they were issued for: only one the API returned works.
     if path == "/api/v1/tickets" and field == "cursor" and code == "invalid":
         return True

@@ -412,6 +412,7 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
                     "Conflict (including: a request with this Idempotency-Key is still running, \
                      or the object it created has since been deleted)",
                 );
+                add(op, "400", "Invalid Idempotency-Key header");
             }
             if has_body {
                 add(

@@ -90,6 +90,15 @@ fn json_body<T: DeserializeOwned + 'static>(
                 }
             }
         }
+        // Every body of this API is an object. serde would read a struct from an array too,
+        // by position (`[null, null]` as a struct of two optional fields): refuse that.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            return Err(AppError::InvalidBody(vec![FieldError::new(
+                "",
+                "invalid",
+                "expected a JSON object, not an array",
+            )]));
+        }
         parse_json(&bytes)
     })
 }

@@ -100,6 +100,9 @@ async fn a_deactivated_account_is_signed_out_at_once_and_can_come_back() {
     let back = token_of(&app.login(&staff_name, PASSWORD).await);
     assert_eq!(app.get("/api/v1/me", &back).await.status(), StatusCode::OK);
 
+    // A body is an object: an array is not read by position.
+    let res = patch_user(app, &w.street_admin, w.staff_id, json!([null, false])).await;
+    assert_problem(res, 400, "invalid_body").await;
     // Nobody deactivates itself; staff manage nobody; another street's admin sees nothing.
     let res = patch_user(
         app,
