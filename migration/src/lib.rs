@@ -10,6 +10,7 @@ mod m20261130_000004_tickets;
 mod m20261130_000005_ticket_page_indexes;
 mod m20261130_000006_security;
 mod m20261130_000007_login_failures;
+mod m20261130_000008_list_page_indexes;
 mod util;
 
 pub use lock::{up_exclusive, ADVISORY_LOCK_KEY};
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_ticket_page_indexes::Migration),
             Box::new(m20261130_000006_security::Migration),
             Box::new(m20261130_000007_login_failures::Migration),
+            Box::new(m20261130_000008_list_page_indexes::Migration),
         ]
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::policy::{self, Action};
+use crate::auth::policy::{self, Action, Level};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::routes::extract::{Json, JsonOrEmpty, Query};
@@ -110,6 +110,7 @@ pub async fn list_binding_requests(
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
     let mut filter = Condition::all();
+    let mut within = Vec::new();
     if let Some(s) = &q.status {
         if ![binding::PENDING, binding::APPROVED, binding::REJECTED].contains(&s.as_str()) {
             return Err(AppError::InvalidQuery(vec![crate::error::FieldError::new(
@@ -121,15 +122,16 @@ pub async fn list_binding_requests(
         filter = filter.add(binding_request::Column::Status.eq(s.as_str()));
     }
     if let Some(v) = q.community_id {
-        filter = filter.add(binding_request::Column::CommunityId.eq(v));
+        within.push((Level::Community, v));
     }
     if let Some(v) = q.household_id {
-        filter = filter.add(binding_request::Column::HouseholdId.eq(v));
+        within.push((Level::Household, v));
     }
     let (rows, next_cursor) = territory::list_page::<binding_request::Entity, _>(
         &state.db,
         &user,
         Action::BindingReview,
+        &within,
         filter,
         p,
     )

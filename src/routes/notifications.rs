@@ -119,6 +119,7 @@ pub async fn list_notifications(
         &state.db,
         &user,
         Action::NotificationRead,
+        &[],
         filter,
         p,
     )

@@ -321,6 +321,7 @@ pub async fn list_role_assignments(
         &state.db,
         &caller,
         Action::RoleManage,
+        &[],
         filter,
         p,
     )

@@ -21,6 +21,7 @@ mod logs;
 mod notifications;
 mod operations;
 mod outages;
+mod plans;
 mod residents;
 mod residents_io;
 mod security;

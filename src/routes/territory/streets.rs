@@ -74,6 +74,7 @@ pub async fn list_streets(
         &state.db,
         &user,
         Action::StreetRead,
+        &[],
         Condition::all(),
         p,
     )
