@@ -8,6 +8,7 @@ pub mod idempotency;
 pub mod notifications;
 pub mod residents;
 pub mod residents_io;
+pub mod statistics;
 pub mod territory;
 pub mod ticket_settings;
 pub mod ticket_views;
