@@ -895,3 +895,78 @@ async fn a_roster_import_leaves_the_planner_statistics_current_on_postgres() {
     );
     assert!(planner_rows(&app, "resident_tags").await > 0.0);
 }
+
+/// Statements a list may run for a page of 20, the caller's identity and roles included.
+const MAX_STATEMENTS: usize = 3;
+
+#[tokio::test]
+async fn every_list_answers_a_page_of_20_in_a_fixed_number_of_statements() {
+    let w = world().await;
+    let admin = w
+        .app
+        .user_with_role(&w.root, "count_admin", "admin", "street", w.street)
+        .await;
+    let staff = w
+        .app
+        .user_with_role(
+            &w.root,
+            "count_staff",
+            "community_staff",
+            "community",
+            w.community,
+        )
+        .await;
+    let mut counts = Vec::new();
+    for (who, token) in [("admin", &admin), ("staff", &staff)] {
+        for list in [
+            "streets",
+            "communities",
+            "compounds",
+            "grids",
+            "buildings",
+            "households",
+            "property-companies",
+            "residents",
+            "users",
+            "role-assignments",
+            "audit-events",
+            "notifications",
+            "binding-requests",
+            "binding-requests?status=pending&",
+            "tickets",
+        ] {
+            let path = if list.ends_with('&') {
+                format!("/api/v1/{list}limit=20")
+            } else {
+                format!("/api/v1/{list}?limit=20")
+            };
+            // Lists a role may not read answer 403 after the same identity statement.
+            let request_id = format!("count-{}", Uuid::now_v7().simple());
+            linli::statements::watch(&request_id);
+            let res = w
+                .app
+                .request(reqwest::Method::GET, &path, Some(token))
+                .header("x-request-id", &request_id)
+                .send()
+                .await
+                .expect("request");
+            let status = res.status();
+            let body: Value = res.json().await.unwrap_or(Value::Null);
+            let stmts = linli::statements::take(&request_id);
+            let items = body["items"].as_array().map_or(0, Vec::len);
+            counts.push((who, path.clone(), status.as_u16(), items, stmts.len()));
+        }
+    }
+    // Full pages, so the counts are those of a page of 20.
+    assert!(counts
+        .iter()
+        .any(|(_, p, s, n, _)| p.contains("residents") && *s == 200 && *n == 20));
+    // The tickets list walks one index per scope term (the caller's street, and the tickets they
+    // filed themselves) and merges in memory: one statement per term, still a fixed number.
+    for (who, path, status, _, n) in &counts {
+        assert!(
+            *n <= MAX_STATEMENTS,
+            "{who} GET {path} ({status}) ran {n} statements: {counts:#?}"
+        );
+    }
+}

@@ -87,6 +87,9 @@ fn respond(m: grid::Model, areas: Areas) -> GridResponse {
 
 /// The areas of `grids`, in one query.
 async fn load_areas<C: ConnectionTrait>(db: &C, grids: &[Uuid]) -> AppResult<HashMap<Uuid, Areas>> {
+    if grids.is_empty() {
+        return Ok(HashMap::new());
+    }
     let rows = grid_area::Entity::find()
         .filter(grid_area::Column::GridId.is_in(grids.iter().copied()))
         .all(db)
