@@ -14,11 +14,11 @@ pub async fn refresh<C: ConnectionTrait>(db: &C, tables: &[&'static str]) -> Res
         return Ok(());
     }
     let list: Vec<String> = tables.iter().map(|t| format!("\"{t}\"")).collect();
-    db.execute_unprepared(
-        &format!("ANALYZE {}", list.join(", "))
-            .trim_end()
-            .to_string(),
-    )
-    .await?;
+    let sql = if list.is_empty() {
+        "ANALYZE".to_string()
+    } else {
+        format!("ANALYZE {}", list.join(", "))
+    };
+    db.execute_unprepared(&sql).await?;
     Ok(())
 }
