@@ -19,6 +19,7 @@ pub mod seed;
 pub mod services;
 pub mod signed_urls;
 pub mod state;
+pub mod statements;
 pub mod storage;
 pub mod telemetry;
 pub mod text;
@@ -313,7 +314,8 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         migrate(&settings).await?;
-        let db = db::connect(&settings).await?;
+        let mut db = db::connect(&settings).await?;
+        db.set_metric_callback(statements::observe);
         if let (Some(u), Some(p)) = (&settings.admin_username, &settings.admin_password) {
             if services::auth::ensure_bootstrap_admin(&db, u, p.expose())
                 .await

@@ -295,6 +295,8 @@ where
         demo_tickets(&txn, id, display, household, now).await?;
     }
     txn.commit().await?;
+    // Every table it filled started empty: analyze them all.
+    crate::services::statistics::refresh(db, &[]).await?;
     Ok(out)
 }
 

@@ -10,6 +10,7 @@ mod m20261130_000004_tickets;
 mod m20261130_000005_ticket_page_indexes;
 mod m20261130_000006_security;
 mod m20261130_000007_login_failures;
+mod m20261130_000008_list_page_indexes;
 mod m20261130_000009_attachment_thumbnails;
 mod m20261130_000010_public_tags;
 mod util;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_ticket_page_indexes::Migration),
             Box::new(m20261130_000006_security::Migration),
             Box::new(m20261130_000007_login_failures::Migration),
+            Box::new(m20261130_000008_list_page_indexes::Migration),
             Box::new(m20261130_000009_attachment_thumbnails::Migration),
             Box::new(m20261130_000010_public_tags::Migration),
         ]

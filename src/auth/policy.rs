@@ -389,6 +389,62 @@ impl Scope {
     }
 }
 
+impl Scope {
+    /// [`Scope::terms`] with the level of each term.
+    pub fn leveled_terms<E: Scoped>(&self) -> Option<Vec<(Level, E::Column, Uuid)>> {
+        if self.everything {
+            return None;
+        }
+        let mut out = Vec::new();
+        for (level, ids) in &self.ids {
+            if let Some(col) = E::column(*level) {
+                out.extend(ids.iter().map(|id| (*level, col, *id)));
+            }
+        }
+        Some(out)
+    }
+}
+
+impl Level {
+    /// How deep in the territory tree the level lies (street 0 … household 4); `None` for the
+    /// levels beside it (grids, property companies, owners).
+    pub fn depth(self) -> Option<u8> {
+        match self {
+            Level::Street => Some(0),
+            Level::Community => Some(1),
+            Level::Compound => Some(2),
+            Level::Building => Some(3),
+            Level::Household => Some(4),
+            Level::Grid | Level::PropertyCompany | Level::Owner => None,
+        }
+    }
+}
+
+/// Whether the territory object `lower` lies under `upper` (a shallower level), as one
+/// uncorrelated `EXISTS` over `lower`'s own row: the database answers it once per statement (a
+/// one-time filter), by primary key. `None` when `lower`'s level has no table of its own.
+pub fn lies_under(lower: (Level, Uuid), upper: (Level, Uuid)) -> Option<SimpleExpr> {
+    fn check<P: Scoped>(id: Uuid, upper: (Level, Uuid)) -> Option<SimpleExpr> {
+        let own = id_column::<P>()?;
+        let col = P::column(upper.0)?;
+        Some(Expr::exists(
+            sea_orm::sea_query::Query::select()
+                .expr(Expr::val(1))
+                .from(P::default())
+                .and_where(own.eq(id))
+                .and_where(col.eq(upper.1))
+                .to_owned(),
+        ))
+    }
+    match lower.0 {
+        Level::Community => check::<entity::community::Entity>(lower.1, upper),
+        Level::Compound => check::<entity::compound::Entity>(lower.1, upper),
+        Level::Building => check::<entity::building::Entity>(lower.1, upper),
+        Level::Household => check::<entity::household::Entity>(lower.1, upper),
+        _ => None,
+    }
+}
+
 fn never() -> SimpleExpr {
     Expr::val(1).eq(0)
 }

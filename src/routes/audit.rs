@@ -95,6 +95,7 @@ pub async fn list_audit_events(
         &state.db,
         &user,
         Action::AuditRead,
+        &[],
         filter,
         p,
     )

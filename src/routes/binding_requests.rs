@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::policy::{self, Action};
+use crate::auth::policy::{self, Action, Level};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::routes::extract::{Json, JsonOrEmpty, Query};
@@ -112,6 +112,7 @@ pub async fn list_binding_requests(
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
     let mut filter = Condition::all();
+    let mut within = Vec::new();
     if let Some(s) = &q.status {
         if ![binding::PENDING, binding::APPROVED, binding::REJECTED].contains(&s.as_str()) {
             return Err(AppError::InvalidQuery(vec![crate::error::FieldError::new(
@@ -123,79 +124,92 @@ pub async fn list_binding_requests(
         filter = filter.add(binding_request::Column::Status.eq(s.as_str()));
     }
     if let Some(v) = q.community_id {
-        filter = filter.add(binding_request::Column::CommunityId.eq(v));
+        within.push((Level::Community, v));
     }
     if let Some(v) = q.household_id {
-        filter = filter.add(binding_request::Column::HouseholdId.eq(v));
+        within.push((Level::Household, v));
     }
-    let (rows, next_cursor) = territory::list_page::<binding_request::Entity, _>(
+    // The requester's verified phone (its lookup hash) comes with each request.
+    let requester_phone = sea_orm::sea_query::Expr::cust(
+        r#"(SELECT "phone_hash" FROM "users" WHERE "users"."id" = "binding_requests"."user_id")"#,
+    );
+    let (rows, next_cursor) = territory::list_page_as::<binding_request::Entity, RequestRow, _>(
         &state.db,
         &user,
         Action::BindingReview,
+        &within,
         filter,
         p,
+        &[(requester_phone, "requester_phone_hash")],
+        |r: &RequestRow| Some(r.request.id),
     )
     .await?;
     let items = with_candidates(&state, rows).await?;
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }
 
-/// Responses for `rows`, the pending ones with their candidates (three queries per page).
+/// A binding request with the lookup hash of its requester's verified phone.
+struct RequestRow {
+    request: binding_request::Model,
+    requester_phone_hash: Option<String>,
+}
+
+impl sea_orm::FromQueryResult for RequestRow {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(RequestRow {
+            request: binding_request::Model::from_query_result(res, pre)?,
+            requester_phone_hash: res.try_get(pre, "requester_phone_hash")?,
+        })
+    }
+}
+
+/// Responses for `rows`, the pending ones with their candidates and the candidates' tags (one
+/// more statement per page).
 async fn with_candidates(
     state: &AppState,
-    rows: Vec<binding_request::Model>,
+    rows: Vec<RequestRow>,
 ) -> AppResult<Vec<BindingRequestResponse>> {
-    use sea_orm::{EntityTrait, QueryFilter};
-    let pending: Vec<&binding_request::Model> = rows
+    let households: Vec<Uuid> = rows
         .iter()
-        .filter(|r| r.status == binding::PENDING)
+        .filter(|r| r.request.status == binding::PENDING)
+        .map(|r| r.request.household_id)
         .collect();
-    let households: Vec<Uuid> = pending.iter().map(|r| r.household_id).collect();
-    let unlinked = binding::candidates(&state.db, &households).await?;
-    let ids: Vec<Uuid> = unlinked.iter().map(|r| r.id).collect();
-    let tags = crate::services::residents::tags_of(&state.db, &ids).await?;
-    let requesters: Vec<Uuid> = pending.iter().map(|r| r.user_id).collect();
-    let verified: std::collections::HashMap<Uuid, String> = if requesters.is_empty() {
-        Default::default()
-    } else {
-        entity::user::Entity::find()
-            .filter(entity::user::Column::Id.is_in(requesters))
-            .all(&state.db)
-            .await?
-            .into_iter()
-            .filter_map(|u| Some((u.id, u.phone_hash?)))
-            .collect()
-    };
+    let unlinked = binding::candidates_with_tags(&state.db, &households).await?;
     Ok(rows
         .into_iter()
-        .map(|m| {
+        .map(|row| {
+            let m = row.request;
+            let verified = row.requester_phone_hash;
             let pending = m.status == binding::PENDING;
-            let (household, name, user) = (m.household_id, m.name.clone(), m.user_id);
+            let (household, name) = (m.household_id, m.name.clone());
             let mut out = BindingRequestResponse::from(m);
             if !pending {
                 return out;
             }
-            let here: Vec<&entity::resident::Model> = unlinked
+            let here: Vec<&crate::services::residents::ResidentWithTags> = unlinked
                 .iter()
-                .filter(|r| r.household_id == household)
+                .filter(|r| r.resident.household_id == household)
                 .collect();
             let matches: Vec<Uuid> = here
                 .iter()
-                .filter(|r| r.phone_hash.is_some() && r.phone_hash.as_ref() == verified.get(&user))
-                .map(|r| r.id)
+                .filter(|r| r.resident.phone_hash.is_some() && r.resident.phone_hash == verified)
+                .map(|r| r.resident.id)
                 .collect();
             out.phone_verified_match = (matches.len() == 1).then(|| matches[0]);
             out.candidates = here
                 .into_iter()
-                .map(|r| BindingCandidate {
-                    resident_id: r.id,
-                    name: r.name.clone(),
-                    relation: r.relation.clone(),
-                    same_name: r.name == name,
-                    phone_masked: r.phone_masked.as_deref().map(crate::pii::staff_phone_mask),
-                    id_number_masked: r.id_number_masked.clone(),
-                    has_birth_date: r.birth_date.is_some(),
-                    tags: tags.get(&r.id).cloned().unwrap_or_default(),
+                .map(|c| {
+                    let r = &c.resident;
+                    BindingCandidate {
+                        resident_id: r.id,
+                        name: r.name.clone(),
+                        relation: r.relation.clone(),
+                        same_name: r.name == name,
+                        phone_masked: r.phone_masked.as_deref().map(crate::pii::staff_phone_mask),
+                        id_number_masked: r.id_number_masked.clone(),
+                        has_birth_date: r.birth_date.is_some(),
+                        tags: c.tags.clone(),
+                    }
                 })
                 .collect();
             out

@@ -122,6 +122,7 @@ pub async fn list_notifications(
         &state.db,
         &user,
         Action::NotificationRead,
+        &[],
         filter,
         p,
     )

@@ -7,14 +7,14 @@ use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, LikeExpr, Query as SqlQuery};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::policy::{self, Action};
+use crate::auth::policy::{self, Action, Level};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::routes::extract::{Json, Query};
@@ -220,17 +220,18 @@ pub async fn list_residents(
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
     let mut filter = Condition::all();
+    let mut within = Vec::new();
     if let Some(v) = q.community_id {
-        filter = filter.add(resident::Column::CommunityId.eq(v));
+        within.push((Level::Community, v));
     }
     if let Some(v) = q.compound_id {
-        filter = filter.add(resident::Column::CompoundId.eq(v));
+        within.push((Level::Compound, v));
     }
     if let Some(v) = q.building_id {
-        filter = filter.add(resident::Column::BuildingId.eq(v));
+        within.push((Level::Building, v));
     }
     if let Some(v) = q.household_id {
-        filter = filter.add(resident::Column::HouseholdId.eq(v));
+        within.push((Level::Household, v));
     }
     if let Some(tag) = q.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let tagged = SqlQuery::select()
@@ -267,26 +268,26 @@ pub async fn list_residents(
             .unwrap_or_default();
         filter = filter.add(resident::Column::PhoneHash.eq(hash));
     }
-    let (rows, next_cursor) = territory::list_page::<resident::Entity, _>(
-        &state.db,
-        &user,
-        Action::ResidentRead,
-        filter,
-        p,
-    )
-    .await?;
+    let (rows, next_cursor) =
+        territory::list_page_as::<resident::Entity, svc::ResidentWithTags, _>(
+            &state.db,
+            &user,
+            Action::ResidentRead,
+            &within,
+            filter,
+            p,
+            &[(svc::tags_column(state.db.get_database_backend()), "tags")],
+            |r: &svc::ResidentWithTags| Some(r.resident.id),
+        )
+        .await?;
     if phone_lookup {
-        audit_lookup(&state, &user, &rows).await?;
+        let found: Vec<resident::Model> = rows.iter().map(|r| r.resident.clone()).collect();
+        audit_lookup(&state, &user, &found).await?;
     }
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut tags = svc::tags_of(&state.db, &ids).await?;
     let view = View::of(&state.db, &user).await?;
     let items = rows
         .into_iter()
-        .map(|r| {
-            let t = tags.remove(&r.id).unwrap_or_default();
-            respond(r, t, &view)
-        })
+        .map(|r| respond(r.resident, r.tags, &view))
         .collect::<Vec<_>>();
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }

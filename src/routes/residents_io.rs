@@ -134,6 +134,16 @@ pub async fn import_residents(
     )
     .await?;
     txn.commit().await?;
+    // Thousands of rows in one go: the planner must not keep planning the roster as it was. The
+    // import is in; a failure here only costs plans until autovacuum catches up.
+    if let Err(e) = crate::services::statistics::refresh(
+        &state.db,
+        &["residents", "resident_tags", "households"],
+    )
+    .await
+    {
+        tracing::warn!(error = %e, "ANALYZE after the roster import failed");
+    }
     drop(slot);
     tracing::info!(
         compound_id = %q.compound_id,

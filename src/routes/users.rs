@@ -360,6 +360,7 @@ pub async fn list_role_assignments(
         &state.db,
         &caller,
         Action::RoleManage,
+        &[],
         filter,
         p,
     )

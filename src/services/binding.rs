@@ -193,6 +193,28 @@ pub async fn candidates<C: ConnectionTrait>(
         .await?)
 }
 
+/// [`candidates`] with their tags, in one statement (for the review list).
+pub async fn candidates_with_tags<C: ConnectionTrait>(
+    db: &C,
+    household_ids: &[Uuid],
+) -> AppResult<Vec<crate::services::residents::ResidentWithTags>> {
+    use sea_orm::QuerySelect;
+    if household_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(resident::Entity::find()
+        .column_as(
+            crate::services::residents::tags_column(db.get_database_backend()),
+            "tags",
+        )
+        .filter(resident::Column::HouseholdId.is_in(household_ids.iter().copied()))
+        .filter(resident::Column::UserId.is_null())
+        .filter(resident::Column::MovedOutOn.is_null())
+        .into_model()
+        .all(db)
+        .await?)
+}
+
 /// Approves a pending request. A request only *names* someone; naming an existing resident is
 /// not proof of being them, so their personal data (phone, ID number, birth date, tags) is
 /// attached only on a second factor (the requester's WeChat-verified phone equals the

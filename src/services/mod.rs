@@ -12,6 +12,7 @@ pub mod notifications;
 pub mod public_tags;
 pub mod residents;
 pub mod residents_io;
+pub mod statistics;
 pub mod territory;
 pub mod ticket_settings;
 pub mod ticket_views;

@@ -393,6 +393,44 @@ pub async fn tags_of<C: ConnectionTrait>(
     Ok(map)
 }
 
+/// Separates tags in [`tags_column`]: a control character, which no tag may hold.
+const TAG_SEPARATOR: char = '\u{1f}';
+
+/// A resident's tags as one column of the resident's own row (a correlated aggregate over
+/// `resident_tags`, by the `(resident_id, tag)` primary key), so a page of residents comes with
+/// its tags in the same statement. String aggregation is spelled differently by each backend.
+pub fn tags_column(backend: sea_orm::DbBackend) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::Expr;
+    match backend {
+        sea_orm::DbBackend::Postgres => Expr::cust(
+            r#"(SELECT string_agg("tag", chr(31)) FROM "resident_tags" WHERE "resident_tags"."resident_id" = "residents"."id")"#,
+        ),
+        sea_orm::DbBackend::Sqlite | sea_orm::DbBackend::MySql => Expr::cust(
+            r#"(SELECT group_concat("tag", char(31)) FROM "resident_tags" WHERE "resident_tags"."resident_id" = "residents"."id")"#,
+        ),
+    }
+}
+
+/// A resident read with its tags ([`tags_column`] as `tags`), tags sorted.
+#[derive(Debug, Clone)]
+pub struct ResidentWithTags {
+    pub resident: resident::Model,
+    pub tags: Vec<String>,
+}
+
+impl sea_orm::FromQueryResult for ResidentWithTags {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        let resident = resident::Model::from_query_result(res, pre)?;
+        let joined: Option<String> = res.try_get(pre, "tags")?;
+        let mut tags: Vec<String> = joined
+            .as_deref()
+            .map(|j| j.split(TAG_SEPARATOR).map(str::to_string).collect())
+            .unwrap_or_default();
+        tags.sort();
+        Ok(ResidentWithTags { resident, tags })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

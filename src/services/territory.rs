@@ -1,12 +1,13 @@
 //! Territory rules shared by its resources: uniqueness, deletion guards, scoped lookups.
 
+use sea_orm::sea_query::SimpleExpr;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    FromQueryResult, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
-use crate::auth::policy::{self, Action, ScopeType, Scoped};
+use crate::auth::policy::{self, Action, Level, ScopeType, Scoped};
 use crate::auth::AuthUser;
 use crate::error::{is_fk_violation, is_unique_violation, AppError, AppResult};
 use crate::routes::PageParams;
@@ -114,11 +115,14 @@ where
     Ok(())
 }
 
-/// One page of the rows of `E` the caller may read, matching `filter`, in id (creation) order.
+/// One page of the rows of `E` the caller may read, lying under every territory object of
+/// `within` (`(level, id)`: the list's parent filters, e.g. `compound_id`) and matching `filter`,
+/// in id (creation) order.
 pub async fn list_page<E, C>(
     db: &C,
     user: &AuthUser,
     read: Action,
+    within: &[(Level, Uuid)],
     filter: sea_orm::Condition,
     p: PageParams,
 ) -> AppResult<(Vec<E::Model>, Option<String>)>
@@ -126,26 +130,200 @@ where
     E: Scoped,
     C: ConnectionTrait,
 {
+    list_page_as::<E, E::Model, C>(db, user, read, within, filter, p, &[], |m| row_id::<E>(m)).await
+}
+
+/// [`list_page`] reading `extra` columns (`(expression, alias)`) with every row, as `M`.
+#[allow(clippy::too_many_arguments)]
+pub async fn list_page_as<E, M, C>(
+    db: &C,
+    user: &AuthUser,
+    read: Action,
+    within: &[(Level, Uuid)],
+    filter: sea_orm::Condition,
+    p: PageParams,
+    extra: &[(SimpleExpr, &str)],
+    id_of: impl Fn(&M) -> Option<Uuid>,
+) -> AppResult<(Vec<M>, Option<String>)>
+where
+    E: Scoped,
+    M: FromQueryResult + Send,
+    C: ConnectionTrait,
+{
     let scope = policy::scope(db, user, read).await?;
-    let id_col = policy::id_column::<E>().ok_or(AppError::NotFound)?;
-    let mut sel = E::find()
-        .filter(scope.condition::<E>())
-        .filter(filter)
-        .order_by_asc(id_col);
-    if let Some(after) = p.after {
-        sel = sel.filter(id_col.gt(after));
-    }
-    let mut rows = sel.limit(p.limit + 1).all(db).await?;
+    let mut rows =
+        keyset_page_as::<E, M, C>(db, &scope, within, filter, p.after, p.limit + 1, extra).await?;
     let more = rows.len() as u64 > p.limit;
     rows.truncate(p.limit as usize);
     let next = if more {
         rows.last()
-            .and_then(|m| row_id::<E>(m))
+            .and_then(id_of)
             .map(crate::routes::encode_cursor)
     } else {
         None
     };
     Ok((rows, next))
+}
+
+/// Beyond this many scope terms a page is one query over their OR (sorted by the database)
+/// rather than one index range per term.
+pub const MAX_MERGED_TERMS: usize = 32;
+
+/// At most `n` rows of `E` within `scope`, under every object of `within`, matching `filter`,
+/// with an id after `after`, by id.
+///
+/// Each branch of the page is `<filter> AND <one column> = ? AND id > after ORDER BY id LIMIT n`,
+/// which the `(column, id)` index answers as one range read in order that stops after `n` rows.
+/// The column is the deepest territory filter, else the scope term's:
+///
+/// - no filter: one branch per scope term (`street_id = …`, `community_id = …`, …);
+/// - a filter (say `compound_id = X`): one branch on `compound_id`; the scope terms at or above
+///   it (the caller's street, community) are not conditions on the rows but a check that X lies
+///   under one of them (`EXISTS` on X's own row, answered once); a scope term below it (a
+///   building leader's building) is a branch of its own, on `building_id`, checked to lie under
+///   X. Never two territory columns of one row in one condition: the planner takes them as
+///   independent, underestimates how many rows match, and sorts them all instead of reading a
+///   page in order.
+///
+/// Several branches are one statement, the `UNION` of the branches ordered and cut to `n`
+/// again, so the database sorts at most `n` rows per branch, never the whole match set.
+pub async fn keyset_page_as<E, M, C>(
+    db: &C,
+    scope: &policy::Scope,
+    within: &[(Level, Uuid)],
+    filter: sea_orm::Condition,
+    after: Option<Uuid>,
+    n: u64,
+    extra: &[(SimpleExpr, &str)],
+) -> AppResult<Vec<M>>
+where
+    E: Scoped,
+    M: FromQueryResult + Send,
+    C: ConnectionTrait,
+{
+    use sea_orm::sea_query::{Alias, Asterisk, Order, Query, UnionType};
+    use sea_orm::{Condition, IdenStatic, QueryTrait};
+
+    let id_col = policy::id_column::<E>().ok_or(AppError::NotFound)?;
+    let no_check = || AppError::internal(anyhow::anyhow!("a territory filter without a table"));
+    let mut within = within.to_vec();
+    within.sort_by_key(|(level, _)| std::cmp::Reverse(level.depth()));
+    // The deepest filter is walked; the others are checks on it.
+    let mut common = filter;
+    let walk = match within.first().copied() {
+        None => None,
+        Some(w) => {
+            let col = match (w.0.depth(), E::column(w.0)) {
+                (Some(_), Some(col)) => col,
+                _ => return Err(no_check()),
+            };
+            for other in &within[1..] {
+                if other.0.depth() == w.0.depth() {
+                    if other.1 != w.1 {
+                        return Ok(Vec::new());
+                    }
+                    continue;
+                }
+                common = common.add(policy::lies_under(w, *other).ok_or_else(no_check)?);
+            }
+            Some((w, col))
+        }
+    };
+    let on = |w: Option<((Level, Uuid), E::Column)>| {
+        let mut c = Condition::all();
+        if let Some(((_, id), col)) = w {
+            c = c.add(col.eq(id));
+        }
+        c
+    };
+    let mut branches: Vec<Condition> = Vec::new();
+    match scope.leveled_terms::<E>() {
+        None => branches.push(on(walk)),
+        Some(terms) if terms.is_empty() => return Ok(Vec::new()),
+        Some(terms) if terms.len() > MAX_MERGED_TERMS => {
+            branches.push(on(walk).add(scope.condition::<E>()))
+        }
+        Some(terms) => match walk {
+            None => branches.extend(
+                terms
+                    .iter()
+                    .map(|(_, col, id)| Condition::all().add(col.eq(*id))),
+            ),
+            Some((w, _)) => {
+                let mut above = Condition::any();
+                let (mut checked, mut covered) = (false, false);
+                let mut below = Vec::new();
+                for (level, col, id) in terms {
+                    match (level.depth(), w.0.depth()) {
+                        (Some(t), Some(d)) if t < d => {
+                            above =
+                                above.add(policy::lies_under(w, (level, id)).ok_or_else(no_check)?);
+                            checked = true;
+                        }
+                        (Some(t), Some(d)) if t == d => covered |= id == w.1,
+                        (Some(_), Some(_)) => below.push(
+                            Condition::all()
+                                .add(col.eq(id))
+                                .add(policy::lies_under((level, id), w).ok_or_else(no_check)?),
+                        ),
+                        _ => branches.push(on(walk).add(col.eq(id))),
+                    }
+                }
+                if covered {
+                    branches.push(on(walk));
+                } else {
+                    if checked {
+                        branches.push(on(walk).add(above));
+                    }
+                    branches.extend(below);
+                }
+            }
+        },
+    }
+    let branch = |cond: Condition| {
+        let mut sel = E::find();
+        for (expr, alias) in extra {
+            sel = sel.column_as(expr.clone(), *alias);
+        }
+        let mut sel = sel
+            .filter(common.clone())
+            .filter(cond)
+            .order_by_asc(id_col)
+            .limit(n);
+        if let Some(after) = after {
+            sel = sel.filter(id_col.gt(after));
+        }
+        sel
+    };
+    if branches.len() <= 1 {
+        let Some(only) = branches.pop() else {
+            return Ok(Vec::new());
+        };
+        return Ok(branch(only).into_model::<M>().all(db).await?);
+    }
+    // SQLite accepts no ORDER BY or LIMIT in a member of a compound SELECT: each branch is a
+    // subquery in FROM.
+    let mut members = branches.into_iter().enumerate().map(|(i, cond)| {
+        Query::select()
+            .column(Asterisk)
+            .from_subquery(branch(cond).into_query(), Alias::new(format!("p{i}")))
+            .to_owned()
+    });
+    let Some(mut union) = members.next() else {
+        return Ok(Vec::new());
+    };
+    for m in members {
+        union.union(UnionType::Distinct, m);
+    }
+    union
+        .order_by(Alias::new(id_col.as_str()), Order::Asc)
+        .limit(n);
+    let stmt = db.get_database_backend().build(&union);
+    Ok(E::find()
+        .from_raw_sql(stmt)
+        .into_model::<M>()
+        .all(db)
+        .await?)
 }
 
 fn row_id<E: Scoped>(m: &E::Model) -> Option<Uuid> {

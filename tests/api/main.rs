@@ -26,6 +26,7 @@ mod miniprogram;
 mod notifications;
 mod operations;
 mod outages;
+mod plans;
 mod proxy;
 mod public_tags;
 mod residents;

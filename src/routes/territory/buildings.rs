@@ -1,12 +1,12 @@
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, IntoActiveModel, Set};
+use sea_orm::{Condition, IntoActiveModel, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::NAME_MAX;
-use crate::auth::policy::{self, Action};
+use crate::auth::policy::{self, Action, Level};
 use crate::auth::AuthUser;
 use crate::error::AppResult;
 use crate::routes::extract::{Json, Query};
@@ -81,16 +81,23 @@ pub async fn list_buildings(
     q: Query<ListBuildingsQuery>,
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
-    let mut filter = Condition::all();
+    let filter = Condition::all();
+    let mut within = Vec::new();
     if let Some(c) = q.compound_id {
-        filter = filter.add(building::Column::CompoundId.eq(c));
+        within.push((Level::Compound, c));
     }
     if let Some(c) = q.community_id {
-        filter = filter.add(building::Column::CommunityId.eq(c));
+        within.push((Level::Community, c));
     }
-    let (rows, next_cursor) =
-        svc::list_page::<building::Entity, _>(&state.db, &user, Action::BuildingRead, filter, p)
-            .await?;
+    let (rows, next_cursor) = svc::list_page::<building::Entity, _>(
+        &state.db,
+        &user,
+        Action::BuildingRead,
+        &within,
+        filter,
+        p,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(Page {
         items: rows
             .into_iter()

@@ -1,12 +1,12 @@
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, IntoActiveModel, Set};
+use sea_orm::{Condition, IntoActiveModel, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::NAME_MAX;
-use crate::auth::policy::{self, Action};
+use crate::auth::policy::{self, Action, Level};
 use crate::auth::AuthUser;
 use crate::error::AppResult;
 use crate::routes::extract::{Json, Query};
@@ -76,13 +76,20 @@ pub async fn list_communities(
     q: Query<ListCommunitiesQuery>,
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
-    let mut filter = Condition::all();
+    let filter = Condition::all();
+    let mut within = Vec::new();
     if let Some(s) = q.street_id {
-        filter = filter.add(community::Column::StreetId.eq(s));
+        within.push((Level::Street, s));
     }
-    let (rows, next_cursor) =
-        svc::list_page::<community::Entity, _>(&state.db, &user, Action::CommunityRead, filter, p)
-            .await?;
+    let (rows, next_cursor) = svc::list_page::<community::Entity, _>(
+        &state.db,
+        &user,
+        Action::CommunityRead,
+        &within,
+        filter,
+        p,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(Page {
         items: rows
             .into_iter()

@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::NAME_MAX;
-use crate::auth::policy::{self, Action};
+use crate::auth::policy::{self, Action, Level};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::routes::extract::{Json, Query};
@@ -136,15 +136,22 @@ pub async fn list_compounds(
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
     let mut filter = Condition::all();
+    let mut within = Vec::new();
     if let Some(c) = q.community_id {
-        filter = filter.add(compound::Column::CommunityId.eq(c));
+        within.push((Level::Community, c));
     }
     if let Some(c) = q.property_company_id {
         filter = filter.add(compound::Column::PropertyCompanyId.eq(c));
     }
-    let (rows, next_cursor) =
-        svc::list_page::<compound::Entity, _>(&state.db, &user, Action::CompoundRead, filter, p)
-            .await?;
+    let (rows, next_cursor) = svc::list_page::<compound::Entity, _>(
+        &state.db,
+        &user,
+        Action::CompoundRead,
+        &within,
+        filter,
+        p,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(Page {
         items: rows
             .into_iter()

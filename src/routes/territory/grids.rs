@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::NAME_MAX;
-use crate::auth::policy::{self, Action};
+use crate::auth::policy::{self, Action, Level};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::routes::extract::{Json, Query};
@@ -89,6 +89,9 @@ fn respond(m: grid::Model, areas: Areas) -> GridResponse {
 
 /// The areas of `grids`, in one query.
 async fn load_areas<C: ConnectionTrait>(db: &C, grids: &[Uuid]) -> AppResult<HashMap<Uuid, Areas>> {
+    if grids.is_empty() {
+        return Ok(HashMap::new());
+    }
     let rows = grid_area::Entity::find()
         .filter(grid_area::Column::GridId.is_in(grids.iter().copied()))
         .all(db)
@@ -209,12 +212,14 @@ pub async fn list_grids(
     q: Query<ListGridsQuery>,
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
-    let mut filter = Condition::all();
+    let filter = Condition::all();
+    let mut within = Vec::new();
     if let Some(c) = q.community_id {
-        filter = filter.add(grid::Column::CommunityId.eq(c));
+        within.push((Level::Community, c));
     }
     let (rows, next_cursor) =
-        svc::list_page::<grid::Entity, _>(&state.db, &user, Action::GridRead, filter, p).await?;
+        svc::list_page::<grid::Entity, _>(&state.db, &user, Action::GridRead, &within, filter, p)
+            .await?;
     let ids: Vec<Uuid> = rows.iter().map(|g| g.id).collect();
     let mut areas = load_areas(&state.db, &ids).await?;
     let items = rows

@@ -1,11 +1,11 @@
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, IntoActiveModel, Set};
+use sea_orm::{Condition, IntoActiveModel, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::policy::{self, Action};
+use crate::auth::policy::{self, Action, Level};
 use crate::auth::AuthUser;
 use crate::error::AppResult;
 use crate::routes::extract::{Json, Query};
@@ -102,19 +102,26 @@ pub async fn list_households(
     q: Query<ListHouseholdsQuery>,
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
-    let mut filter = Condition::all();
+    let filter = Condition::all();
+    let mut within = Vec::new();
     if let Some(b) = q.building_id {
-        filter = filter.add(household::Column::BuildingId.eq(b));
+        within.push((Level::Building, b));
     }
     if let Some(c) = q.compound_id {
-        filter = filter.add(household::Column::CompoundId.eq(c));
+        within.push((Level::Compound, c));
     }
     if let Some(c) = q.community_id {
-        filter = filter.add(household::Column::CommunityId.eq(c));
+        within.push((Level::Community, c));
     }
-    let (rows, next_cursor) =
-        svc::list_page::<household::Entity, _>(&state.db, &user, Action::HouseholdRead, filter, p)
-            .await?;
+    let (rows, next_cursor) = svc::list_page::<household::Entity, _>(
+        &state.db,
+        &user,
+        Action::HouseholdRead,
+        &within,
+        filter,
+        p,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(Page {
         items: rows
             .into_iter()

@@ -1,12 +1,12 @@
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, IntoActiveModel, Set};
+use sea_orm::{Condition, IntoActiveModel, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::NAME_MAX;
-use crate::auth::policy::{self, Action};
+use crate::auth::policy::{self, Action, Level};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::routes::extract::{Json, Query};
@@ -103,14 +103,16 @@ pub async fn list_property_companies(
     q: Query<ListPropertyCompaniesQuery>,
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
-    let mut filter = Condition::all();
+    let filter = Condition::all();
+    let mut within = Vec::new();
     if let Some(s) = q.street_id {
-        filter = filter.add(property_company::Column::StreetId.eq(s));
+        within.push((Level::Street, s));
     }
     let (rows, next_cursor) = svc::list_page::<property_company::Entity, _>(
         &state.db,
         &user,
         Action::PropertyCompanyRead,
+        &within,
         filter,
         p,
     )

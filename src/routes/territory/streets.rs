@@ -76,6 +76,7 @@ pub async fn list_streets(
         &state.db,
         &user,
         Action::StreetRead,
+        &[],
         Condition::all(),
         p,
     )
