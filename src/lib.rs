@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod image_meta;
 pub mod jobs;
+pub mod lang;
 pub mod middleware;
 pub mod net;
 pub mod openapi;

@@ -14,6 +14,7 @@ use actix_web::{web, Error, HttpMessage, ResponseError};
 use tracing::Instrument;
 
 use crate::error::AppError;
+use crate::lang::{Lang, Text};
 
 pub static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -50,19 +51,22 @@ fn method_override(req: &mut ServiceRequest) -> Result<(), AppError> {
         return Ok(());
     };
     if values.next().is_some() {
-        return Err(AppError::MethodOverrideInvalid(
+        return Err(AppError::MethodOverrideInvalid(Text::new(
             "X-HTTP-Method-Override 只能出现一次",
-        ));
+            "X-HTTP-Method-Override may be sent once",
+        )));
     }
     if req.method() != actix_web::http::Method::POST {
-        return Err(AppError::MethodOverrideInvalid(
+        return Err(AppError::MethodOverrideInvalid(Text::new(
             "X-HTTP-Method-Override 只能用于 POST 请求",
-        ));
+            "X-HTTP-Method-Override is honoured on POST only",
+        )));
     }
     if value.as_bytes() != b"PATCH" {
-        return Err(AppError::MethodOverrideInvalid(
+        return Err(AppError::MethodOverrideInvalid(Text::new(
             "X-HTTP-Method-Override 只能取值 PATCH",
-        ));
+            "X-HTTP-Method-Override may only be PATCH",
+        )));
     }
     req.head_mut().method = actix_web::http::Method::PATCH;
     Ok(())
@@ -91,10 +95,15 @@ pub async fn request_context(
     let start = Instant::now();
 
     let id = request_id.clone();
+    let lang = Lang::from_accept_language(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
     let res = REQUEST_ID
         .scope(
             id,
-            async move {
+            crate::lang::scope(lang, async move {
                 if let Err(e) = overridden {
                     return Ok(req.error_response(e));
                 }
@@ -103,7 +112,7 @@ pub async fn request_context(
                 next.call(req)
                     .await
                     .map(|res| ensure_problem_body(res.map_into_boxed_body()))
-            }
+            })
             .instrument(span.clone()),
         )
         .await;

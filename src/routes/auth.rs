@@ -218,7 +218,7 @@ pub async fn wechat_login(
             .incr_window(&format!("wechat:login:ip:{ip}"), WECHAT_LOGIN_WINDOW)
             .await?;
         if n > state.settings.wechat_login_max_per_ip as u64 {
-            return Err(AppError::RateLimited { retry_after: left });
+            return Err(AppError::rate_limited(left));
         }
     }
     let code = body.into_inner().code;

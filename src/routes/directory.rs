@@ -31,7 +31,7 @@ async fn allow(state: &AppState, caller: &AuthUser) -> AppResult<()> {
         )
         .await?;
     if n > DIRECTORY_READS_PER_HOUR {
-        return Err(AppError::RateLimited { retry_after: left });
+        return Err(AppError::rate_limited(left));
     }
     Ok(())
 }

@@ -171,7 +171,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
                 for e in errors.iter_mut() {
                     if e.field.is_empty() && path != "." {
                         e.field = path.clone();
-                    } else if !e.field.is_empty() && path != "." && e.code == "unknown_field" {
+                    } else if !e.field.is_empty()
+                        && path != "."
+                        && e.code == crate::error::FieldCode::UnknownField
+                    {
                         // Nested unknown field: give its full path.
                         let parent = path.rsplit_once('.').map_or("", |(p, _)| p);
                         if !parent.is_empty() {

@@ -310,7 +310,7 @@ pub async fn limit_per_user(
         .incr_window(&format!("limit:{what}:user:{}", user.id), HOUR)
         .await?;
     if n > max {
-        return Err(AppError::RateLimited { retry_after: left });
+        return Err(AppError::rate_limited(left));
     }
     Ok(())
 }

@@ -232,7 +232,7 @@ pub async fn bind_wechat(
             .incr_window(&format!("wxbind:attempts:{ip}"), Duration::from_secs(3600))
             .await?;
         if n > BINDING_ATTEMPTS_PER_HOUR {
-            return Err(AppError::RateLimited { retry_after: left });
+            return Err(AppError::rate_limited(left));
         }
     }
     let code = normalise_code(binding_code);

@@ -54,13 +54,13 @@ async fn reserve_login_attempt(
     let user_key = user_fail_key(username, ip);
     let (n, left) = state.cache.incr_window(&user_key, window).await?;
     if n > s.login_max_failures_per_user as u64 {
-        return Err(AppError::RateLimited { retry_after: left });
+        return Err(AppError::rate_limited(left));
     }
     if let Some(ip) = ip {
         let (n, left) = state.cache.incr_window(&ip_fail_key(ip), window).await?;
         if n > s.login_max_failures_per_ip as u64 {
             state.cache.decr_window(&user_key).await?;
-            return Err(AppError::RateLimited { retry_after: left });
+            return Err(AppError::rate_limited(left));
         }
     }
     Ok(())

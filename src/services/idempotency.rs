@@ -18,7 +18,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::error::{is_unique_violation, AppError, AppResult, Problem};
+use crate::error::{is_unique_violation, AppError, AppResult, ProblemCode};
+use crate::lang::Text;
 use entity::idempotency_key::{ActiveModel, Column, Entity};
 
 pub const KEY_TTL_HOURS: i64 = 24;
@@ -147,15 +148,14 @@ pub async fn object_deleted<C: ConnectionTrait>(db: &C, location: &str) -> AppRe
 
 /// The replay of a retired key, as this request's problem (its own request id).
 fn retired() -> AppResult<Stored> {
-    let problem = Problem {
-        type_: "urn:linli:problem:conflict".into(),
-        title: "Conflict".into(),
-        status: RETIRED as u16,
-        detail: "the object created with this Idempotency-Key has since been deleted".into(),
-        code: "conflict".into(),
-        request_id: crate::middleware::current_request_id().unwrap_or_default(),
-        errors: Vec::new(),
-    };
+    let problem = AppError::conflict(
+        ProblemCode::Conflict,
+        Text::new(
+            "用这个 Idempotency-Key 创建的内容已被删除",
+            "the object created with this Idempotency-Key has since been deleted",
+        ),
+    )
+    .problem();
     Ok(Stored {
         status: problem.status,
         body: serde_json::to_string(&problem).map_err(AppError::internal)?,

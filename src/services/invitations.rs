@@ -63,7 +63,7 @@ pub async fn redeem(
         )
         .await?;
     if n > REDEEM_ATTEMPTS_PER_HOUR {
-        return Err(AppError::RateLimited { retry_after: left });
+        return Err(AppError::rate_limited(left));
     }
     let wrong = || AppError::validation("code", "invalid", "邀请码不正确或已过期");
     let code = normalise_code(typed);

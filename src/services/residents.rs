@@ -480,6 +480,6 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(err[0].field, "birth_date");
-        assert_eq!(err[0].code, "mismatch");
+        assert_eq!(err[0].code, crate::error::FieldCode::Mismatch);
     }
 }

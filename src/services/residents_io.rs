@@ -484,6 +484,11 @@ impl RowErrors {
         ));
     }
 
+    fn push_error(&mut self, line: usize, col: Column, mut error: FieldError) {
+        error.field = format!("rows[{line}].{}", col.header());
+        self.0.push((line, col, error));
+    }
+
     fn into_error(mut self) -> AppError {
         self.0.sort_by_key(|(line, col, _)| (*line, *col));
         AppError::Validation(self.0.into_iter().map(|(_, _, e)| e).collect())
@@ -717,7 +722,7 @@ pub async fn plan_import<C: ConnectionTrait>(
         match validated {
             Err(fes) => {
                 for fe in fes {
-                    errors.push(line, Column::of_field(&fe.field), &fe.code, fe.message);
+                    errors.push_error(line, Column::of_field(&fe.field), fe);
                 }
             }
             Ok(data) if errors.0.len() == before => {
@@ -1320,13 +1325,13 @@ mod tests {
     fn headers_are_checked() {
         let t = csv_table("姓名,楼栋,备注,姓名\n张三,1幢,x,y\n");
         let errs = map_header(&t).unwrap_err();
-        let codes: Vec<&str> = errs.iter().map(|e| e.code.as_str()).collect();
+        let codes: Vec<String> = errs.iter().map(|e| e.code.as_str()).collect();
         assert_eq!(
             codes,
             ["unknown_column", "duplicate_column", "missing_column"]
         );
-        assert!(errs[0].message.contains("备注"));
-        assert!(errs[2].message.contains("房号"));
+        assert!(errs[0].message.zh().contains("备注"));
+        assert!(errs[2].message.zh().contains("房号"));
     }
 
     #[test]

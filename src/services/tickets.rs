@@ -440,7 +440,7 @@ async fn limit_filings<C: ConnectionTrait>(
     }
     let oldest = recent.last().copied().unwrap_or(now);
     let wait = (oldest + FILING_WINDOW - now).to_std().unwrap_or_default();
-    Err(AppError::RateLimited { retry_after: wait })
+    Err(AppError::rate_limited(wait))
 }
 
 async fn category_of<C: ConnectionTrait>(
@@ -849,7 +849,7 @@ pub async fn apply(
                 let next = last + URGE_EVERY;
                 if next > now {
                     let wait = (next - now).to_std().unwrap_or_default();
-                    return Err(AppError::RateLimited { retry_after: wait });
+                    return Err(AppError::rate_limited(wait));
                 }
             }
             am.last_urged_at = Set(Some(now));

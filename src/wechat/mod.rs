@@ -428,9 +428,7 @@ impl WeChatClient {
             }
             45011 => {
                 tracing::warn!(api, errcode, %errmsg, "WeChat rate-limits this mini-program");
-                AppError::RateLimited {
-                    retry_after: RATE_LIMIT_RETRY,
-                }
+                AppError::rate_limited(RATE_LIMIT_RETRY)
             }
             -1 => AppError::unavailable(anyhow::anyhow!(
                 "WeChat {api}: system busy (errcode -1: {errmsg})"
