@@ -331,7 +331,7 @@ async fn audit_lookup(
             &txn,
             audit::Event {
                 actor: user.into(),
-                action: "phone_lookup",
+                action: audit::Action::PhoneLookup,
                 street_id,
                 community_id: None,
                 resident_id: None,
@@ -347,7 +347,7 @@ async fn audit_lookup(
             &txn,
             audit::Event {
                 actor: user.into(),
-                action: "phone_lookup",
+                action: audit::Action::PhoneLookup,
                 street_id: Some(r.street_id),
                 community_id: Some(r.community_id),
                 resident_id: Some(r.id),
@@ -367,7 +367,7 @@ async fn audit_lookup(
 async fn audit_write<C: sea_orm::ConnectionTrait>(
     db: &C,
     user: &AuthUser,
-    action: &str,
+    action: audit::Action,
     r: &resident::Model,
     changed: &[&str],
 ) -> AppResult<()> {
@@ -458,7 +458,7 @@ pub async fn create_resident(
     audit_write(
         &txn,
         &user,
-        "resident_create",
+        audit::Action::ResidentCreate,
         &m,
         &personal_fields(None, &data),
     )
@@ -562,7 +562,7 @@ pub async fn update_resident(
     svc::set_tags(&txn, m.id, &data.tags).await?;
     let changed = personal_fields(Some(&before), &data);
     if !changed.is_empty() {
-        audit_write(&txn, &user, "resident_update", &m, &changed).await?;
+        audit_write(&txn, &user, audit::Action::ResidentUpdate, &m, &changed).await?;
     }
     txn.commit().await?;
     Ok(HttpResponse::Ok().json(respond(m, data.tags, &View::of(&state.db, &user).await?)))
@@ -602,7 +602,7 @@ pub async fn delete_resident(
     }
     let txn = state.db.begin().await?;
     resident::Entity::delete_by_id(m.id).exec(&txn).await?;
-    audit_write(&txn, &user, "resident_delete", &m, &[]).await?;
+    audit_write(&txn, &user, audit::Action::ResidentDelete, &m, &[]).await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -674,7 +674,7 @@ pub async fn reveal_resident(
         &state.db,
         audit::Event {
             actor: (&user).into(),
-            action: "reveal",
+            action: audit::Action::Reveal,
             street_id: Some(m.street_id),
             community_id: Some(m.community_id),
             resident_id: Some(m.id),

@@ -41,7 +41,7 @@ pub struct TicketResponse {
     pub title: String,
     pub description: String,
     pub location: Option<String>,
-    /// `mini_program`, `phone`, `visit`, `patrol` or `duty_room`.
+    #[schema(value_type = crate::services::tickets::Channel)]
     pub channel: String,
     /// The requester asked that their name be hidden; then only they and the community's
     /// triaging staff see `requester_name`, `requester_user_id`, `building_id` and
@@ -97,12 +97,33 @@ pub struct TicketResponse {
     pub cover_thumbnail_url: Option<String>,
 }
 
+/// What a timeline entry records: filing, a verb, or what the system did.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineKind {
+    Filed,
+    Triage,
+    Assign,
+    Accept,
+    Return,
+    Progress,
+    Resolve,
+    Confirm,
+    Reopen,
+    Cancel,
+    Reject,
+    Urge,
+    /// The deadline passed and the ticket went up a level.
+    Escalated,
+    /// Resolved and not confirmed in time: closed by the system.
+    AutoClosed,
+}
+
 /// One step on a ticket's timeline.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TimelineEntry {
     pub id: Uuid,
-    /// `filed`, a verb (`triage`, `assign`, `accept`, `return`, `progress`, `resolve`,
-    /// `confirm`, `reopen`, `cancel`, `reject`, `urge`), `escalated` or `auto_closed`.
+    #[schema(value_type = TimelineKind)]
     pub kind: String,
     /// Null for the system, or when it is the anonymous requester and the caller may not know.
     pub actor_user_id: Option<Uuid>,
