@@ -312,7 +312,19 @@ pub async fn limit_per_user(
         .incr_window(&format!("limit:{what}:user:{}", user.id), HOUR)
         .await?;
     if n > max {
-        return Err(AppError::rate_limited(left));
+        let (code, what_zh, what_en) = match what {
+            "phone_lookup" => (ProblemCode::LookupLimit, "按手机号查找", "phone lookups"),
+            "reveal" => (ProblemCode::RateLimited, "查看完整信息", "reveals"),
+            _ => (ProblemCode::RateLimited, "这个操作", "attempts"),
+        };
+        return Err(AppError::limited(
+            left,
+            code,
+            crate::text!(
+                "{what_zh}每小时最多 {max} 次，请稍后再试",
+                "at most {max} {what_en} an hour; retry later"
+            ),
+        ));
     }
     Ok(())
 }

@@ -119,6 +119,16 @@ pub enum TimelineKind {
     AutoClosed,
 }
 
+/// Whose level an escalation raised a ticket to (`tickets::escalation_target`).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationTarget {
+    Handler,
+    GridManager,
+    CommunityStaff,
+    StreetAdmin,
+}
+
 /// One step on a ticket's timeline.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TimelineEntry {
@@ -131,7 +141,15 @@ pub struct TimelineEntry {
     pub from_status: Option<Status>,
     /// Set when the step changed the status.
     pub to_status: Option<Status>,
+    /// What the person who took the step wrote (never a decision: those are the fields below).
     pub note: Option<String>,
+    /// The priority a `triage` set.
+    pub priority: Option<crate::services::tickets::Priority>,
+    /// The rating (1–5) a `confirm` gave.
+    pub rating: Option<i32>,
+    /// Whose level an `escalated` step raised the ticket to.
+    #[schema(value_type = Option<EscalationTarget>)]
+    pub escalated_to: Option<String>,
     /// Photos attached with this step.
     pub attachment_ids: Vec<Uuid>,
     #[serde(serialize_with = "crate::rfc3339::ms")]
@@ -333,6 +351,12 @@ pub async fn detail<C: ConnectionTrait>(
                 from_status: e.from_status.as_deref().and_then(Status::parse),
                 to_status: e.to_status.as_deref().and_then(Status::parse),
                 note: e.note,
+                priority: e
+                    .priority
+                    .as_deref()
+                    .and_then(crate::services::tickets::Priority::parse),
+                rating: e.rating,
+                escalated_to: e.escalated_to,
                 created_at: e.created_at,
             }
         })
