@@ -58,8 +58,6 @@ pub enum FieldCode {
     SensitiveTag,
     /// The current password is wrong.
     WrongPassword,
-    /// The value does not match the expected pattern.
-    Pattern,
     /// An uploaded file or import is empty.
     Empty,
     /// An import column is not known.
@@ -196,7 +194,6 @@ pub enum ProblemCode {
     AccountIsWechat,
     WechatAlreadyBound,
     WechatInUse,
-    WechatNotBound,
     RoleAlreadyAssigned,
     CannotEraseAdministrator,
     BindingRequestPending,
@@ -215,7 +212,6 @@ pub enum ProblemCode {
     AlreadyUrgedToday,
     DailyFilingLimit,
     LookupLimit,
-    ImportBusy,
 }
 
 /// RFC 9457 problem details, as every error of this API is answered.
