@@ -190,6 +190,54 @@ async fn list_items_carry_names_and_status_labels() {
     }
 }
 
+/// How many statements `GET path` ran.
+async fn statements_for(app: &TestApp, token: &str, path: &str) -> usize {
+    crate::plans::statements_of(app, token, path).await.len()
+}
+
+#[tokio::test]
+async fn a_page_of_tickets_costs_the_same_statements_whatever_names_it_shows() {
+    let app = spawn_app().await;
+    let w = world(&app, "数").await;
+    let first = file(&app, &w.resident, &ticket_body(&w, "一")).await;
+    triage(&app, &w.staff, &first["id"], "green").await;
+    let one = statements_for(&app, &w.staff, "/api/v1/tickets").await;
+    // More tickets, naming a company, a handler, another household and building.
+    let (nb, _) = neighbour(&app, &w).await;
+    let b2 = app
+        .create(
+            &w.admin,
+            "buildings",
+            json!({"compound_id": w.t.compound, "name": "2幢"}),
+        )
+        .await;
+    for (i, token) in [&w.resident, &nb, &w.resident, &nb].into_iter().enumerate() {
+        let mut body = ticket_body(&w, &format!("第{i}"));
+        body["building_id"] = json!(b2);
+        let t = file(&app, token, &body).await;
+        triage(&app, &w.staff, &t["id"], "green").await;
+        let to = if i % 2 == 0 {
+            json!({"property_company_id": w.company})
+        } else {
+            json!({"handler_user_id": w.grid_manager_id})
+        };
+        act_ok(&app, &w.staff, &t["id"], "assign", to).await;
+    }
+    let five = statements_for(&app, &w.staff, "/api/v1/tickets").await;
+    assert_eq!(one, five, "a page of 1 and of 5 tickets");
+    let page = json_of(app.get("/api/v1/tickets", &w.staff).await, 200).await;
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 5);
+    assert!(
+        items.iter().any(|t| t["handler_name"].is_string()),
+        "{page}"
+    );
+    assert!(items.iter().any(|t| t["assigned_company_name"] == "数物业"));
+    assert!(items
+        .iter()
+        .any(|t| t["room"] == "102" && t["building_name"] == "2幢"));
+}
+
 #[tokio::test]
 async fn filing_rejects_a_bad_location_naming_the_field_and_code() {
     let app = spawn_app().await;
