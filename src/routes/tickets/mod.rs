@@ -22,6 +22,7 @@ use uuid::Uuid;
 use crate::auth::policy::{self, Action};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
+use crate::error::{FieldCode, FieldError};
 use crate::routes::attachments::AttachmentResponse;
 use crate::services::ticket_duplicates;
 use crate::services::ticket_names::{self, Names, Wanted};
@@ -96,7 +97,7 @@ pub struct TicketResponse {
     pub description: String,
     /// Null when the filer gave none.
     pub location: Option<TicketLocation>,
-    /// `mini_program`, `phone`, `visit`, `patrol` or `duty_room`.
+    #[schema(value_type = crate::services::tickets::Channel)]
     pub channel: String,
     /// The requester asked that their name be hidden; then only they and the community's
     /// triaging staff see `requester_name`, `requester_user_id`, `building_id` and
@@ -162,14 +163,37 @@ pub struct TicketResponse {
     pub cover_thumbnail_url: Option<String>,
 }
 
+/// What a timeline entry records: filing, a verb, or what the system did.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineKind {
+    Filed,
+    Triage,
+    Assign,
+    Accept,
+    Return,
+    Progress,
+    Resolve,
+    Confirm,
+    Reopen,
+    Cancel,
+    Reject,
+    Urge,
+    /// The deadline passed and the ticket went up a level.
+    Escalated,
+    /// Resolved and not confirmed in time: closed by the system.
+    AutoClosed,
+    /// This ticket was merged, as a duplicate, into `related_ticket_id`.
+    Merged,
+    /// The duplicate `related_ticket_id` was merged into this ticket.
+    MergedIn,
+}
+
 /// One step on a ticket's timeline.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TimelineEntry {
     pub id: Uuid,
-    /// `filed`, a verb (`triage`, `assign`, `accept`, `return`, `progress`, `resolve`,
-    /// `confirm`, `reopen`, `cancel`, `reject`, `urge`), `escalated`, `auto_closed`, `merged`
-    /// (this ticket was merged into `related_ticket_id`) or `merged_in` (the duplicate
-    /// `related_ticket_id` was merged into this one).
+    #[schema(value_type = TimelineKind)]
     pub kind: String,
     /// Null for the system, or when it is the anonymous requester and the caller may not know.
     pub actor_user_id: Option<Uuid>,
@@ -471,20 +495,16 @@ pub fn with_etag(mut res: actix_web::HttpResponseBuilder, d: &TicketDetail) -> H
 pub fn clean_text(field: &str, value: &str, max: usize) -> AppResult<String> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(AppError::validation(field, "required", "must not be empty"));
+        return Err(AppError::Validation(vec![FieldError::required(field)]));
     }
     if v.chars().count() > max {
-        return Err(AppError::validation(
-            field,
-            "too_long",
-            format!("must be at most {max} characters"),
-        ));
+        return Err(AppError::Validation(vec![FieldError::too_long(field, max)]));
     }
     if !v.chars().all(crate::text::multi_line_ok) {
-        return Err(AppError::validation(
+        return Err(AppError::invalid(
             field,
-            "invalid",
-            crate::text::BAD_CHARACTER,
+            FieldCode::Invalid,
+            crate::text::bad_character(),
         ));
     }
     Ok(v.to_string())
@@ -494,10 +514,10 @@ pub fn clean_text(field: &str, value: &str, max: usize) -> AppResult<String> {
 pub fn clean_line(field: &str, value: &str, max: usize) -> AppResult<String> {
     let v = clean_text(field, value, max)?;
     if !v.chars().all(crate::text::single_line_ok) {
-        return Err(AppError::validation(
+        return Err(AppError::invalid(
             field,
-            "invalid",
-            crate::text::BAD_CHARACTER,
+            FieldCode::Invalid,
+            crate::text::bad_character(),
         ));
     }
     Ok(v)
