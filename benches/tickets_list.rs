@@ -194,6 +194,9 @@ async fn setup(n: u64) -> anyhow::Result<Setup> {
             title: format!("诉求{i}"),
             description: "楼道灯不亮，晚上很黑".into(),
             location: None,
+            latitude: None,
+            longitude: None,
+            merged_into_id: None,
             channel: "mini_program".into(),
             anonymous: false,
             requester_user_id: Some(if i % (n / 5).max(1) == 0 {

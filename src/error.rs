@@ -212,6 +212,15 @@ pub enum ProblemCode {
     AlreadyUrgedToday,
     DailyFilingLimit,
     LookupLimit,
+    /// The ticket was already merged into another; a merged ticket takes no further step.
+    TicketAlreadyMerged,
+    /// A ticket is merged only into one still being worked on (not closed, cancelled, rejected
+    /// or merged itself).
+    MergeTargetNotOpen,
+    /// Duplicates are merged only within one category (and so one community).
+    MergeCategoryMismatch,
+    /// The ticket has no map location, so nothing can be near it.
+    TicketHasNoLocation,
 }
 
 /// RFC 9457 problem details, as every error of this API is answered.

@@ -50,8 +50,8 @@ where
 {
     use routes::territory::*;
     use routes::tickets::{
-        intake as ticket_intake, reports as ticket_reports, settings as ticket_settings,
-        verbs as ticket_verbs, views as ticket_views,
+        duplicates as ticket_duplicates, intake as ticket_intake, reports as ticket_reports,
+        settings as ticket_settings, verbs as ticket_verbs, views as ticket_views,
     };
     use routes::*;
     app.service(health::health)
@@ -163,6 +163,8 @@ where
                 .service(ticket_verbs::cancel_ticket)
                 .service(ticket_verbs::reject_ticket)
                 .service(ticket_verbs::urge_ticket)
+                .service(ticket_duplicates::list_nearby_tickets)
+                .service(ticket_duplicates::merge_ticket)
                 .service(notifications::list_notifications)
                 .service(notifications::retry_notification),
         )

@@ -366,6 +366,23 @@ fn refine(components: &mut Components) {
         );
     }
     constrain("AssignRequest", Schema::AnyOf(targets.build()));
+    // A map point has both coordinates or neither (the address may stand alone).
+    let number = || ObjectBuilder::new().schema_type(Type::Number);
+    let null = || ObjectBuilder::new().schema_type(Type::Null);
+    let point = AnyOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .property("latitude", number())
+                .property("longitude", number())
+                .required("latitude")
+                .required("longitude"),
+        )
+        .item(
+            ObjectBuilder::new()
+                .property("latitude", null())
+                .property("longitude", null()),
+        );
+    constrain("TicketLocation", Schema::AnyOf(point.build()));
     // A multipart upload has exactly the parts its form names.
     for name in ["UploadAttachmentForm", "ImportResidentsForm"] {
         if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut(name) {

@@ -329,24 +329,28 @@ async fn demo_tickets<C: ConnectionTrait>(
         }],
     );
     resident.display_name = display.into();
-    for (category, title, description, building) in [
+    // Map points in GCJ-02, as `wx.chooseLocation` gives them, in 紫阳街道 (Hangzhou).
+    for (category, title, description, building, place) in [
         (
             "设施维修",
             "楼道灯不亮",
             "1单元3楼到6楼的楼道灯坏了一周，晚上很黑。",
             true,
+            Some((30.2379, 120.1762, "1单元楼道")),
         ),
         (
             "停车",
             "消防通道被占",
             "小区东门消防通道每天晚上都停满了车。",
             false,
+            Some((30.2385, 120.1771, "小区东门消防通道")),
         ),
         (
             "建议",
             "增加健身器材",
             "希望在中心花园增加几件适合老人的健身器材。",
             false,
+            None,
         ),
     ] {
         let category_id = categories
@@ -360,7 +364,11 @@ async fn demo_tickets<C: ConnectionTrait>(
             description: description.into(),
             compound_id: hh.compound_id,
             building_id: building.then_some(hh.building_id),
-            location: None,
+            location: place.map(|(_, _, address)| address.to_string()),
+            coordinates: place.map(|(latitude, longitude, _)| tickets::GeoPoint {
+                latitude,
+                longitude,
+            }),
             anonymous: false,
             attachment_ids: Vec::new(),
             channel: None,

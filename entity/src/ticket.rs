@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "tickets")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -13,7 +13,11 @@ pub struct Model {
     pub category_id: Uuid,
     pub title: String,
     pub description: String,
+    /// The address text (from `wx.chooseLocation`, or typed).
     pub location: Option<String>,
+    /// GCJ-02, as WeChat gives it; set together with `longitude` or not at all.
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
     pub channel: String,
     pub anonymous: bool,
     pub requester_user_id: Option<Uuid>,
@@ -49,6 +53,8 @@ pub struct Model {
     pub urge_count: i32,
     pub reopen_count: i32,
     pub version: i32,
+    /// Set when this ticket was merged (status `merged`) into another as its duplicate.
+    pub merged_into_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

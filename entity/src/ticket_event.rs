@@ -15,6 +15,8 @@ pub struct Model {
     pub from_status: Option<String>,
     pub to_status: Option<String>,
     pub note: Option<String>,
+    /// The other ticket this step concerns (the two sides of a merge).
+    pub related_ticket_id: Option<Uuid>,
     /// The priority a triage set.
     pub priority: Option<String>,
     /// The rating (1–5) a confirmation gave.

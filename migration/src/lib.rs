@@ -13,6 +13,7 @@ mod m20261130_000007_login_failures;
 mod m20261130_000008_list_page_indexes;
 mod m20261130_000009_attachment_thumbnails;
 mod m20261130_000010_public_tags;
+mod m20261130_000011_ticket_location;
 mod m20261130_000014_timeline_facts;
 mod util;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_list_page_indexes::Migration),
             Box::new(m20261130_000009_attachment_thumbnails::Migration),
             Box::new(m20261130_000010_public_tags::Migration),
+            Box::new(m20261130_000011_ticket_location::Migration),
             Box::new(m20261130_000014_timeline_facts::Migration),
         ]
     }

@@ -168,6 +168,9 @@ pub enum Action {
     TicketSettings,
     /// See the notification outbox and its delivery state.
     NotificationRead,
+    /// See open tickets near a ticket and merge duplicates into one (a triage decision that
+    /// closes a resident's ticket: not for property companies, which only work what they get).
+    TicketMerge,
 }
 
 impl Action {
@@ -182,6 +185,7 @@ impl Action {
                 | Action::TicketDispatch
                 | Action::TicketFollowUp
                 | Action::TicketHandle
+                | Action::TicketMerge
         )
     }
 }
@@ -219,6 +223,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             TicketFollowUp,
             TicketSettings,
             NotificationRead,
+            TicketMerge,
         ],
         Role::CommunityStaff => &[
             CommunityRead,
@@ -242,6 +247,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             TicketFollowUp,
             TicketSettings,
             NotificationRead,
+            TicketMerge,
         ],
         Role::GridManager => &[
             GridRead,
@@ -258,6 +264,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             TicketTriage,
             TicketDispatch,
             TicketFollowUp,
+            TicketMerge,
         ],
         // Property staff see the compounds they serve and their buildings; residents' households
         // only through tickets.

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 use crate::error::AppResult;
 use crate::services::notifications::{Event, Payload, FAILED, PENDING, SENT, SKIPPED};
+use crate::services::tickets::Status;
 use crate::state::AppState;
 use crate::wechat::Delivery;
 use entity::{notification, user};
@@ -303,20 +304,18 @@ fn truncate(s: &str, max: usize) -> String {
 
 /// The status as a WeChat `phrase` (at most 5 Chinese characters).
 fn status_phrase(event: Option<Event>, status: &str) -> String {
+    // A status by its name reads as the API's `status_label` (one source for both).
+    let urged_or_escalated = matches!(event, Some(Event::TicketUrged | Event::TicketEscalated));
+    if let Some(s) = Status::parse(status).filter(|_| !urged_or_escalated) {
+        return s.label_zh().to_string();
+    }
     let phrase = match (event, status) {
         (Some(Event::TicketUrged), _) => "催办",
         (Some(Event::TicketEscalated), _) => "已升级",
-        (_, "submitted") => "已提交",
-        (_, "triaged") => "已受理",
-        (_, "assigned") => "已派单",
-        (_, "accepted") => "处理中",
         (_, "in_progress" | "progress") => "处理中",
-        (_, "resolved") => "已办结",
-        (_, "closed") => "已关闭",
         (_, "returned") => "已退回",
         (_, "reopened") => "已重办",
-        (_, "cancelled" | "canceled") => "已撤销",
-        (_, "rejected") => "不予受理",
+        (_, "canceled") => "已撤销",
         (_, "escalated") => "已升级",
         (_, "urged") => "催办",
         (_, other) if !other.is_empty() && !other.is_ascii() => return truncate(other, 5),

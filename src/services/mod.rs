@@ -14,6 +14,8 @@ pub mod residents;
 pub mod residents_io;
 pub mod statistics;
 pub mod territory;
+pub mod ticket_duplicates;
+pub mod ticket_names;
 pub mod ticket_settings;
 pub mod ticket_views;
 pub mod tickets;

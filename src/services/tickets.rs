@@ -50,10 +50,12 @@ pub enum Status {
     Closed,
     Cancelled,
     Rejected,
+    /// Merged into another ticket as its duplicate (`merged_into_id`); terminal.
+    Merged,
 }
 
 impl Status {
-    pub const ALL: [Status; 8] = [
+    pub const ALL: [Status; 9] = [
         Status::Submitted,
         Status::Triaged,
         Status::Assigned,
@@ -62,6 +64,16 @@ impl Status {
         Status::Closed,
         Status::Cancelled,
         Status::Rejected,
+        Status::Merged,
+    ];
+    /// Not finished with: what may be merged, and what a merge may be merged into. Resolved
+    /// counts, as its requester has not confirmed it yet.
+    pub const LIVE: [Status; 5] = [
+        Status::Submitted,
+        Status::Triaged,
+        Status::Assigned,
+        Status::Accepted,
+        Status::Resolved,
     ];
     /// Still being worked on: deadlines run, escalation applies.
     pub const OPEN: [Status; 4] = [
@@ -81,6 +93,7 @@ impl Status {
             Status::Closed => "closed",
             Status::Cancelled => "cancelled",
             Status::Rejected => "rejected",
+            Status::Merged => "merged",
         }
     }
 
@@ -88,7 +101,8 @@ impl Status {
         Status::ALL.into_iter().find(|x| x.as_str() == s)
     }
 
-    /// How the status reads in a WeChat message (at most 5 characters).
+    /// How the status reads to people: the API's `status_label`, the stats, the ledger export
+    /// and WeChat messages (at most 5 characters) all take it from here.
     pub fn label_zh(self) -> &'static str {
         match self {
             Status::Submitted => "已提交",
@@ -99,6 +113,7 @@ impl Status {
             Status::Closed => "已关闭",
             Status::Cancelled => "已撤销",
             Status::Rejected => "不予受理",
+            Status::Merged => "已合并",
         }
     }
 }
@@ -189,13 +204,24 @@ pub fn is_open(t: &ticket::Model) -> bool {
 // Filing
 // ---------------------------------------------------------------------------------------------
 
+/// A point on the map in GCJ-02 (the coordinates WeChat's map and `wx.chooseLocation` use in
+/// mainland China), in degrees.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GeoPoint {
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
 pub struct NewTicket {
     pub category_id: Uuid,
     pub title: String,
     pub description: String,
     pub compound_id: Uuid,
     pub building_id: Option<Uuid>,
+    /// The address text.
     pub location: Option<String>,
+    /// Where, as `wx.chooseLocation` gives it (GCJ-02).
+    pub coordinates: Option<GeoPoint>,
     pub anonymous: bool,
     pub attachment_ids: Vec<Uuid>,
     /// Set when staff file on a resident's behalf; a resident files through the mini-program.
@@ -390,6 +416,9 @@ pub async fn file<C: ConnectionTrait>(
         title: Set(input.title),
         description: Set(input.description),
         location: Set(input.location),
+        latitude: Set(input.coordinates.map(|p| p.latitude)),
+        longitude: Set(input.coordinates.map(|p| p.longitude)),
+        merged_into_id: Set(None),
         channel: Set(channel.as_str().into()),
         anonymous: Set(input.anonymous),
         requester_user_id: Set(requester_user_id),
@@ -540,6 +569,45 @@ async fn timeline_with<C: ConnectionTrait>(
     facts: Facts,
     now: DateTime<Utc>,
 ) -> AppResult<Uuid> {
+    let step = Step {
+        kind,
+        from,
+        to,
+        note,
+        facts,
+        related_ticket_id: None,
+    };
+    record_step(db, t, actor, step, now).await
+}
+
+/// One entry of a ticket's timeline.
+pub(crate) struct Step<'a> {
+    pub kind: &'a str,
+    pub from: Option<Status>,
+    pub to: Option<Status>,
+    pub note: Option<String>,
+    /// What the step decided, as fields.
+    pub facts: Facts,
+    /// The other ticket a step concerns (the two sides of a merge).
+    pub related_ticket_id: Option<Uuid>,
+}
+
+/// Appends `step` to ticket `t`'s timeline; returns the entry's id.
+pub(crate) async fn record_step<C: ConnectionTrait>(
+    db: &C,
+    t: &ticket::Model,
+    actor: Option<&AuthUser>,
+    step: Step<'_>,
+    now: DateTime<Utc>,
+) -> AppResult<Uuid> {
+    let Step {
+        kind,
+        from,
+        to,
+        note,
+        facts,
+        related_ticket_id,
+    } = step;
     let id = Uuid::now_v7();
     ticket_event::ActiveModel {
         id: Set(id),
@@ -555,6 +623,7 @@ async fn timeline_with<C: ConnectionTrait>(
         priority: Set(facts.priority.map(|p| p.as_str().to_string())),
         rating: Set(facts.rating),
         escalated_to: Set(facts.escalated_to.map(str::to_string)),
+        related_ticket_id: Set(related_ticket_id),
         created_at: Set(now),
     }
     .insert(db)
@@ -741,6 +810,9 @@ pub async fn apply(
     let from = Status::parse(&t.status).ok_or_else(|| {
         AppError::internal(anyhow::anyhow!("ticket {} has no known status", t.id))
     })?;
+    if from == Status::Merged {
+        return Err(crate::services::ticket_duplicates::already_merged());
+    }
     if !cmd.from_states().contains(&from) {
         return Err(AppError::conflict(
             ProblemCode::WrongStatus,
@@ -1044,7 +1116,11 @@ fn set_deadline(am: &mut ticket::ActiveModel, deadline: Option<DateTime<Utc>>, l
 
 /// Bumps the version if it is still the one read; otherwise someone else moved the ticket
 /// since: 412 for a caller who sent `If-Match`, 409 for one who did not.
-async fn claim<C: ConnectionTrait>(db: &C, t: &ticket::Model, had_if_match: bool) -> AppResult<()> {
+pub(crate) async fn claim<C: ConnectionTrait>(
+    db: &C,
+    t: &ticket::Model,
+    had_if_match: bool,
+) -> AppResult<()> {
     let done = ticket::Entity::update_many()
         .col_expr(ticket::Column::Version, Expr::value(t.version + 1))
         .filter(ticket::Column::Id.eq(t.id))

@@ -38,6 +38,7 @@ mod startup;
 mod territory;
 mod ticket_reports;
 mod ticket_rules;
+mod ticket_ux;
 mod ticket_world;
 mod tickets;
 mod wechat;

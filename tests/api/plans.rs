@@ -248,7 +248,7 @@ async fn world() -> World {
 }
 
 /// The statements `GET path` ran, captured by request id.
-async fn statements_of(app: &TestApp, token: &str, path: &str) -> Vec<Statement> {
+pub(crate) async fn statements_of(app: &TestApp, token: &str, path: &str) -> Vec<Statement> {
     let request_id = format!("plan-{}", Uuid::now_v7().simple());
     linli::statements::watch(&request_id);
     let res = app

@@ -163,7 +163,7 @@ async fn stats_count_tickets_by_status_colour_category_and_compound() {
     let s = stats(&app, &w.staff, "").await;
     assert_eq!(s["total"], 5);
     let by_status = &s["by_status"];
-    assert_eq!(by_status.as_array().unwrap().len(), 8, "every status: {s}");
+    assert_eq!(by_status.as_array().unwrap().len(), 9, "every status: {s}");
     assert_eq!(count(by_status, "status", json!("submitted")), 2);
     assert_eq!(count(by_status, "status", json!("triaged")), 1);
     assert_eq!(count(by_status, "status", json!("assigned")), 1);

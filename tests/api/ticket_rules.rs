@@ -672,7 +672,11 @@ async fn filing_rejects_bad_input_with_the_field_named() {
                 400,
                 "description",
             ),
-            (with("location", json!("x".repeat(201))), 400, "location"),
+            (
+                with("location", json!({"address": "x".repeat(201)})),
+                400,
+                "location.address",
+            ),
             (with("status", json!("closed")), 400, "status"),
             (
                 with("compound_id", json!(uuid::Uuid::now_v7())),

@@ -162,7 +162,7 @@ pub fn ticket_body(w: &World, title: &str) -> Value {
         "description": "楼道灯坏了，晚上很黑",
         "compound_id": w.t.compound,
         "building_id": w.t.building,
-        "location": "1幢1单元楼道",
+        "location": {"address": "1幢1单元楼道"},
     })
 }
 

@@ -5,12 +5,14 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{clean_line, clean_optional, clean_text, detail, with_etag, TicketDetail};
+use super::{
+    clean_line, clean_optional, clean_text, detail, with_etag, TicketDetail, TicketLocation,
+};
 use crate::auth::policy::{self, Action};
 use crate::auth::AuthUser;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult, FieldCode, FieldError};
 use crate::routes::extract::Json;
-use crate::services::tickets::{self as svc, Channel, NewTicket};
+use crate::services::tickets::{self as svc, Channel, GeoPoint, NewTicket};
 use crate::signed_urls::Signer;
 use crate::state::AppState;
 use sea_orm::TransactionTrait;
@@ -34,9 +36,8 @@ pub struct CreateTicketRequest {
     pub compound_id: Uuid,
     /// A building of that compound, when the matter concerns one.
     pub building_id: Option<Uuid>,
-    /// Where exactly, at most 200 characters.
-    #[schema(max_length = 200, format = "text-or-blank")]
-    pub location: Option<String>,
+    /// Where: a map point (GCJ-02, from `wx.chooseLocation`) and/or the address text.
+    pub location: Option<TicketLocation>,
     /// Hide the requester's name from everyone but the requester and the community's staff.
     #[serde(default)]
     pub anonymous: bool,
@@ -53,6 +54,58 @@ pub struct CreateTicketRequest {
     /// Staff: the requester's name when they are not on the roster (instead of `resident_id`).
     #[schema(max_length = 50, format = "text-line-or-blank")]
     pub requester_name: Option<String>,
+}
+
+const ADDRESS_MAX: usize = 200;
+
+/// The map point of a filed location: each coordinate in range, both or neither.
+fn coordinates(l: Option<&TicketLocation>) -> AppResult<Option<GeoPoint>> {
+    let Some(l) = l else {
+        return Ok(None);
+    };
+    let in_range = |field: &str, v: Option<f64>, max: f64| {
+        v.filter(|v| !(-max..=max).contains(v)).map(|_| {
+            FieldError::of(
+                field,
+                FieldCode::OutOfRange,
+                crate::text!(
+                    "须在 -{max} 到 {max} 之间",
+                    "must be between -{max} and {max}"
+                ),
+            )
+        })
+    };
+    let mut errors: Vec<FieldError> = [
+        in_range("location.latitude", l.latitude, 90.0),
+        in_range("location.longitude", l.longitude, 180.0),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let together = |field: &str| {
+        FieldError::of(
+            field,
+            FieldCode::Required,
+            crate::text!(
+                "经度和纬度须同时提供",
+                "latitude and longitude come together"
+            ),
+        )
+    };
+    match (l.latitude, l.longitude) {
+        (Some(_), None) => errors.push(together("location.longitude")),
+        (None, Some(_)) => errors.push(together("location.latitude")),
+        _ => {}
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    Ok(l.latitude
+        .zip(l.longitude)
+        .map(|(latitude, longitude)| GeoPoint {
+            latitude,
+            longitude,
+        }))
 }
 
 /// File a ticket: residents for their own compound, staff on a resident's behalf.
@@ -84,7 +137,12 @@ pub async fn create_ticket(
         description: clean_text("description", &b.description, 2000)?,
         compound_id: b.compound_id,
         building_id: b.building_id,
-        location: clean_optional("location", &b.location, 200)?,
+        location: clean_optional(
+            "location.address",
+            &b.location.as_ref().and_then(|l| l.address.clone()),
+            ADDRESS_MAX,
+        )?,
+        coordinates: coordinates(b.location.as_ref())?,
         anonymous: b.anonymous,
         attachment_ids: b.attachment_ids,
         channel: b.channel,

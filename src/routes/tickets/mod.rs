@@ -2,6 +2,7 @@
 //! per-community settings (categories, deadline policy). The rules live in
 //! `services::tickets`; this module parses, authorises through it and shapes responses.
 
+pub mod duplicates;
 pub mod intake;
 pub mod reports;
 pub mod settings;
@@ -14,7 +15,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -23,9 +24,54 @@ use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::error::{FieldCode, FieldError};
 use crate::routes::attachments::AttachmentResponse;
+use crate::services::ticket_duplicates;
+use crate::services::ticket_names::{self, Names, Wanted};
 use crate::services::tickets::{self as svc, Priority, Status};
 use crate::signed_urls::{Signer, Variant};
-use entity::{ticket, ticket_category, ticket_event};
+use entity::{ticket, ticket_event};
+
+/// Where a ticket is: the map point from `wx.chooseLocation` and the address text. Latitude and
+/// longitude are GCJ-02 (the coordinates WeChat's map uses in mainland China, as
+/// `wx.chooseLocation` and `wx.getLocation({type: 'gcj02'})` give them), in degrees, and come
+/// together or not at all. Either the point or the address may be given alone.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TicketLocation {
+    /// -90 to 90.
+    #[schema(minimum = -90, maximum = 90, example = 30.2741)]
+    pub latitude: Option<f64>,
+    /// -180 to 180.
+    #[schema(minimum = -180, maximum = 180, example = 120.1551)]
+    pub longitude: Option<f64>,
+    /// At most 200 characters, e.g. the `address` (or `name`) `wx.chooseLocation` returns.
+    #[schema(
+        max_length = 200,
+        format = "text-or-blank",
+        example = "杭州市上城区紫阳街道1幢1单元"
+    )]
+    pub address: Option<String>,
+}
+
+/// Another ticket, as far as a merge shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketSummary {
+    pub id: Uuid,
+    pub title: String,
+    pub status: Status,
+    /// The status in Chinese (已提交, 处理中, 已办结, 已合并, …).
+    pub status_label: String,
+}
+
+impl TicketSummary {
+    fn new(id: Uuid, title: String, status: Status) -> Self {
+        TicketSummary {
+            id,
+            title,
+            status,
+            status_label: status.label_zh().to_string(),
+        }
+    }
+}
 
 /// A ticket as lists show it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -38,9 +84,19 @@ pub struct TicketResponse {
     pub household_id: Option<Uuid>,
     pub category_id: Uuid,
     pub category_name: String,
+    pub community_name: String,
+    pub compound_name: String,
+    /// The ticket's building, or else the requester's household's; null with `building_id`
+    /// (anonymous tickets, for those who may not see the requester).
+    pub building_name: Option<String>,
+    /// The requester's household's unit and room; null when there is none on record, or with
+    /// `household_id`.
+    pub unit: Option<String>,
+    pub room: Option<String>,
     pub title: String,
     pub description: String,
-    pub location: Option<String>,
+    /// Null when the filer gave none.
+    pub location: Option<TicketLocation>,
     #[schema(value_type = crate::services::tickets::Channel)]
     pub channel: String,
     /// The requester asked that their name be hidden; then only they and the community's
@@ -50,6 +106,11 @@ pub struct TicketResponse {
     pub requester_user_id: Option<Uuid>,
     pub requester_name: Option<String>,
     pub status: Status,
+    /// The status in Chinese (已提交, 已受理, 已派单, 处理中, 已办结, 已关闭, 已撤销, 不予受理,
+    /// 已合并): the same words as the stats and the ledger export.
+    pub status_label: String,
+    /// Status `merged`: the ticket it was merged into as a duplicate.
+    pub merged_into_id: Option<Uuid>,
     /// Set by triage.
     pub priority: Option<Priority>,
     /// Green and orange tickets: when it must be resolved.
@@ -63,7 +124,12 @@ pub struct TicketResponse {
     /// 0 with the handler; 1 grid manager, 2 community staff, 3 street admin.
     pub escalation_level: i32,
     pub assigned_company_id: Option<Uuid>,
+    pub assigned_company_name: Option<String>,
+    /// The property company's public contact number (a business line, not personal data).
+    pub assigned_company_contact_phone: Option<String>,
     pub handler_user_id: Option<Uuid>,
+    /// The handler's display name, when the ticket is dispatched to a person.
+    pub handler_name: Option<String>,
     #[serde(serialize_with = "crate::rfc3339::ms_opt")]
     pub triaged_at: Option<DateTime<Utc>>,
     #[serde(serialize_with = "crate::rfc3339::ms_opt")]
@@ -117,6 +183,10 @@ pub enum TimelineKind {
     Escalated,
     /// Resolved and not confirmed in time: closed by the system.
     AutoClosed,
+    /// This ticket was merged, as a duplicate, into `related_ticket_id`.
+    Merged,
+    /// The duplicate `related_ticket_id` was merged into this ticket.
+    MergedIn,
 }
 
 /// Whose level an escalation raised a ticket to (`tickets::escalation_target`).
@@ -141,6 +211,10 @@ pub struct TimelineEntry {
     pub from_status: Option<Status>,
     /// Set when the step changed the status.
     pub to_status: Option<Status>,
+    /// The ticket's status after this step, in Chinese.
+    pub status_label: String,
+    /// The other ticket of a `merged` or `merged_in` step.
+    pub related_ticket_id: Option<Uuid>,
     /// What the person who took the step wrote (never a decision: those are the fields below).
     pub note: Option<String>,
     /// The priority a `triage` set.
@@ -163,42 +237,72 @@ pub struct TicketDetail {
     pub ticket: TicketResponse,
     pub attachments: Vec<AttachmentResponse>,
     pub timeline: Vec<TimelineEntry>,
+    /// Status `merged`: the ticket it was merged into, and where that one stands.
+    pub merged_into: Option<TicketSummary>,
+    /// The duplicates merged into this ticket that the caller may see (at most 100).
+    pub merged_duplicates: Vec<TicketSummary>,
 }
 
 fn to_response(
     t: ticket::Model,
-    category_name: String,
+    names: &Names,
     shows_requester: bool,
     cover_thumbnail_url: Option<String>,
     now: DateTime<Utc>,
 ) -> TicketResponse {
     let overdue = svc::is_overdue(&t, now);
+    let status = Status::parse(&t.status).unwrap_or(Status::Submitted);
+    let name = |m: &HashMap<Uuid, String>, id: Uuid| m.get(&id).cloned().unwrap_or_default();
+    // Where an anonymous requester lives would name them to whoever may not see the name
+    // (the property company): it goes with the name.
+    let household = t
+        .household_id
+        .filter(|_| shows_requester)
+        .and_then(|h| names.households.get(&h));
+    let building_name = match t.building_id.filter(|_| shows_requester) {
+        Some(b) => names.buildings.get(&b).cloned(),
+        None => household.map(|h| h.building_name.clone()),
+    };
+    let company = t.assigned_company_id.and_then(|c| names.companies.get(&c));
+    let location = (t.location.is_some() || t.latitude.is_some()).then(|| TicketLocation {
+        latitude: t.latitude,
+        longitude: t.longitude,
+        address: t.location.clone(),
+    });
     TicketResponse {
         id: t.id,
         street_id: t.street_id,
         community_id: t.community_id,
         compound_id: t.compound_id,
-        // Where an anonymous requester lives would name them to whoever may not see the name
-        // (the property company): it goes with the name.
         building_id: t.building_id.filter(|_| shows_requester),
         household_id: t.household_id.filter(|_| shows_requester),
         category_id: t.category_id,
-        category_name,
+        category_name: name(&names.categories, t.category_id),
+        community_name: name(&names.communities, t.community_id),
+        compound_name: name(&names.compounds, t.compound_id),
+        building_name,
+        unit: household.map(|h| h.unit.clone()),
+        room: household.map(|h| h.room.clone()),
         title: t.title,
         description: t.description,
-        location: t.location,
+        location,
         channel: t.channel,
         anonymous: t.anonymous,
         requester_user_id: t.requester_user_id.filter(|_| shows_requester),
         requester_name: t.requester_name.filter(|_| shows_requester),
-        status: Status::parse(&t.status).unwrap_or(Status::Submitted),
+        status,
+        status_label: status.label_zh().to_string(),
+        merged_into_id: t.merged_into_id,
         priority: t.priority.as_deref().and_then(Priority::parse),
         due_at: t.due_at,
         next_follow_up_at: t.next_follow_up_at,
         overdue,
         escalation_level: t.escalation_level,
         assigned_company_id: t.assigned_company_id,
+        assigned_company_name: company.map(|c| c.name.clone()),
+        assigned_company_contact_phone: company.and_then(|c| c.contact_phone.clone()),
         handler_user_id: t.handler_user_id,
+        handler_name: t.handler_user_id.and_then(|u| names.users.get(&u).cloned()),
         triaged_at: t.triaged_at,
         assigned_at: t.assigned_at,
         accepted_at: t.accepted_at,
@@ -237,23 +341,6 @@ async fn triaged_by<C: ConnectionTrait>(
         .all(db)
         .await?;
     Ok(found.into_iter().collect())
-}
-
-async fn category_names<C: ConnectionTrait>(
-    db: &C,
-    ids: impl Iterator<Item = Uuid>,
-) -> AppResult<HashMap<Uuid, String>> {
-    let ids: HashSet<Uuid> = ids.collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(ticket_category::Entity::find()
-        .filter(ticket_category::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect())
 }
 
 /// Of the tickets `ids`, the first photo (lowest id) that has a thumbnail, per ticket: one
@@ -301,18 +388,19 @@ pub async fn responses<C: ConnectionTrait>(
 ) -> AppResult<Vec<TicketResponse>> {
     let ids: Vec<Uuid> = rows.iter().map(|t| t.id).collect();
     let triaged = triaged_by(db, user, &ids).await?;
-    let names = category_names(db, rows.iter().map(|t| t.category_id)).await?;
+    let mut wanted = Wanted::default();
+    rows.iter().for_each(|t| wanted.add(t));
+    let names = ticket_names::lookup(db, &wanted).await?;
     let covers = covers(db, &ids).await?;
     Ok(rows
         .into_iter()
         .map(|t| {
             let shows =
                 !t.anonymous || t.requester_user_id == Some(user.id) || triaged.contains(&t.id);
-            let name = names.get(&t.category_id).cloned().unwrap_or_default();
             let cover = covers
                 .get(&t.id)
                 .map(|a| urls.sign(*a, Variant::Thumbnail, now).url);
-            to_response(t, name, shows, cover, now)
+            to_response(t, &names, shows, cover, now)
         })
         .collect())
 }
@@ -334,10 +422,14 @@ pub async fn detail<C: ConnectionTrait>(
         .all(db)
         .await?;
     let requester = t.requester_user_id;
+    // The status after each step: the last one a step moved it to.
+    let mut current = Status::Submitted;
     let timeline = events
         .into_iter()
         .map(|e| {
             let hidden = !shows && e.actor_user_id.is_some() && e.actor_user_id == requester;
+            let to_status = e.to_status.as_deref().and_then(Status::parse);
+            current = to_status.unwrap_or(current);
             TimelineEntry {
                 id: e.id,
                 attachment_ids: photos
@@ -349,7 +441,9 @@ pub async fn detail<C: ConnectionTrait>(
                 actor_user_id: e.actor_user_id.filter(|_| !hidden),
                 actor_name: e.actor_name.filter(|_| !hidden),
                 from_status: e.from_status.as_deref().and_then(Status::parse),
-                to_status: e.to_status.as_deref().and_then(Status::parse),
+                to_status,
+                status_label: current.label_zh().to_string(),
+                related_ticket_id: e.related_ticket_id,
                 note: e.note,
                 priority: e
                     .priority
@@ -361,21 +455,34 @@ pub async fn detail<C: ConnectionTrait>(
             }
         })
         .collect();
-    let name = category_names(db, std::iter::once(t.category_id))
+    let mut wanted = Wanted::default();
+    wanted.add(&t);
+    wanted.tickets.extend(t.merged_into_id);
+    let names = ticket_names::lookup(db, &wanted).await?;
+    let merged_into = t.merged_into_id.and_then(|m| {
+        let r = names.tickets.get(&m)?;
+        Some(TicketSummary::new(m, r.title.clone(), r.status))
+    });
+    let merged_duplicates = ticket_duplicates::duplicates_of(db, user, t.id)
         .await?
-        .remove(&t.category_id)
-        .unwrap_or_default();
+        .into_iter()
+        .filter_map(|(id, title, status)| {
+            Some(TicketSummary::new(id, title, Status::parse(&status)?))
+        })
+        .collect();
     let cover = photos
         .iter()
         .find(|p| p.thumbnail_key.is_some())
         .map(|p| urls.sign(p.id, Variant::Thumbnail, now).url);
     Ok(TicketDetail {
-        ticket: to_response(t, name, shows, cover, now),
+        ticket: to_response(t, &names, shows, cover, now),
         attachments: photos
             .into_iter()
             .map(|p| AttachmentResponse::new(p, urls, now))
             .collect(),
         timeline,
+        merged_into,
+        merged_duplicates,
     })
 }
 

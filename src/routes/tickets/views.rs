@@ -66,7 +66,7 @@ pub fn parse_statuses(s: Option<&str>) -> AppResult<Vec<Status>> {
             Status::parse(x.trim()).ok_or_else(|| {
                 invalid(
                     "status",
-                    "submitted, triaged, assigned, accepted, resolved, closed, cancelled or rejected",
+                    "submitted, triaged, assigned, accepted, resolved, closed, cancelled, rejected or merged",
                 )
             })
         })
