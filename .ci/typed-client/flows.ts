@@ -257,6 +257,14 @@ async function handlingFlow(
 
   const detail = ok("ticket detail", await resident.GET("/api/v1/tickets/{id}", path));
   check(detail.status === "resolved", "the resident sees it resolved", detail);
+  check(
+    detail.status_label === "已办结" &&
+      detail.assigned_company_name === "安居物业" &&
+      detail.compound_name === "阳光花园" &&
+      detail.room === "502",
+    "the resident's screen reads names and labels, not ids",
+    detail,
+  );
   const kinds = detail.timeline.map((e) => e.kind);
   check(kinds.includes("resolve"), "the timeline shows the resolution", kinds);
   const triage = detail.timeline.find((e) => e.kind === "triage");
