@@ -12,8 +12,8 @@ use sea_orm::DbErr;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::context::current_request_id;
 use crate::lang::Text;
-use crate::middleware::current_request_id;
 
 pub type AppResult<T> = Result<T, AppError>;
 

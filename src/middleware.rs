@@ -18,14 +18,7 @@ use crate::lang::{Lang, Text};
 
 pub static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
-tokio::task_local! {
-    static REQUEST_ID: String;
-}
-
-/// The id of the request being handled on this task, if any.
-pub fn current_request_id() -> Option<String> {
-    REQUEST_ID.try_with(|id| id.clone()).ok()
-}
+pub use crate::context::current_request_id;
 
 fn acceptable_request_id(v: &HeaderValue) -> Option<String> {
     let s = v.to_str().ok()?;
@@ -100,22 +93,21 @@ pub async fn request_context(
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok()),
     );
-    let res = REQUEST_ID
-        .scope(
-            id,
-            crate::lang::scope(lang, async move {
-                if let Err(e) = overridden {
-                    return Ok(req.error_response(e));
-                }
-                // Handlers and extractors turn their errors into responses themselves (inside
-                // this scope); an `Err` here could only come from a middleware further in.
-                next.call(req)
-                    .await
-                    .map(|res| ensure_problem_body(res.map_into_boxed_body()))
-            })
-            .instrument(span.clone()),
-        )
-        .await;
+    let res = crate::context::with_request_id(
+        id,
+        crate::lang::scope(lang, async move {
+            if let Err(e) = overridden {
+                return Ok(req.error_response(e));
+            }
+            // Handlers and extractors turn their errors into responses themselves (inside
+            // this scope); an `Err` here could only come from a middleware further in.
+            next.call(req)
+                .await
+                .map(|res| ensure_problem_body(res.map_into_boxed_body()))
+        })
+        .instrument(span.clone()),
+    )
+    .await;
 
     let mut res = res?;
     let elapsed = start.elapsed();

@@ -20,7 +20,7 @@ pub fn observe(info: &sea_orm::metric::Info<'_>) {
     if !WATCHING.load(Ordering::Relaxed) {
         return;
     }
-    let Some(id) = crate::middleware::current_request_id() else {
+    let Some(id) = crate::context::current_request_id() else {
         return;
     };
     if let Ok(mut watched) = WATCHED.lock() {

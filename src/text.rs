@@ -101,6 +101,29 @@ pub fn column_contains<C: sea_orm::sea_query::IntoColumnRef>(
     Expr::expr(Func::lower(Expr::col(column))).like(contains_pattern(text))
 }
 
+/// Validates a display name: trimmed, non-empty, at most `max` characters, no control characters.
+pub fn clean_name(field: &str, value: &str, max: usize) -> crate::error::AppResult<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(crate::error::AppError::Validation(vec![
+            crate::error::FieldError::required(field),
+        ]));
+    }
+    if v.chars().count() > max {
+        return Err(crate::error::AppError::Validation(vec![
+            crate::error::FieldError::too_long(field, max),
+        ]));
+    }
+    if !v.chars().all(single_line_ok) {
+        return Err(crate::error::AppError::invalid(
+            field,
+            crate::error::FieldCode::Invalid,
+            bad_character(),
+        ));
+    }
+    Ok(v.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

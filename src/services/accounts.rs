@@ -73,7 +73,7 @@ pub async fn update_account(
     let mut details = Vec::new();
     let mut row: user::ActiveModel = target.into();
     if let Some(name) = change.display_name {
-        let name = crate::routes::clean_name("display_name", &name, 100)?;
+        let name = crate::text::clean_name("display_name", &name, 100)?;
         details.push(format!("display_name={name}"));
         row.display_name = Set(name);
     }

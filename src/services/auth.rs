@@ -358,7 +358,7 @@ pub async fn create_user<C: ConnectionTrait>(
 ) -> AppResult<user::Model> {
     validate_username(username)?;
     validate_password(&password_plain)?;
-    let display_name = crate::routes::clean_name("display_name", display_name, 100)?;
+    let display_name = crate::text::clean_name("display_name", display_name, 100)?;
     let hash = password::hash(password_plain).await?;
     let now = Utc::now();
     user::ActiveModel {

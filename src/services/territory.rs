@@ -12,7 +12,7 @@ use crate::auth::AuthUser;
 use crate::error::ProblemCode;
 use crate::error::{is_fk_violation, is_unique_violation, AppError, AppResult};
 use crate::lang::Text;
-use crate::routes::PageParams;
+use crate::paging::PageParams;
 use entity::{
     building, community, compound, grid, household, property_company, role_assignment, street,
 };
@@ -187,7 +187,7 @@ where
     let next = if more {
         rows.last()
             .and_then(id_of)
-            .map(crate::routes::encode_cursor)
+            .map(crate::paging::encode_cursor)
     } else {
         None
     };
