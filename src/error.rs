@@ -74,6 +74,8 @@ pub enum FieldCode {
     MalformedMultipart,
     /// A roster file exported with masked values was fed back for import.
     MaskedValue,
+    /// The value matches more than one existing record and nothing tells them apart.
+    AmbiguousMatch,
 }
 
 impl FieldCode {
@@ -214,6 +216,10 @@ pub enum ProblemCode {
     DailyFilingLimit,
     LookupLimit,
     ImportBusy,
+    /// The resident already has a pending transfer; it must be decided or cancelled first.
+    TransferPending,
+    /// The transfer was already accepted, refused or cancelled (also when two decisions race).
+    TransferDecided,
 }
 
 /// RFC 9457 problem details, as every error of this API is answered.

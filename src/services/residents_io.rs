@@ -25,7 +25,8 @@ use uuid::Uuid;
 
 use crate::auth::policy::Scope;
 use crate::cell_text::{neutralize, unneutralize};
-use crate::error::{is_unique_violation, AppError, AppResult, FieldError};
+use crate::error::{is_unique_violation, AppError, AppResult, FieldCode, FieldError};
+use crate::lang::Text;
 use crate::pii::Pii;
 use crate::services::residents::{self as roster, Gender, ResidentData, ResidentInput};
 use crate::xlsx_read::{self, Limits, ReadError, Value, XlsxError};
@@ -484,6 +485,14 @@ impl RowErrors {
         ));
     }
 
+    fn push_of(&mut self, line: usize, col: Column, code: FieldCode, message: Text) {
+        self.0.push((
+            line,
+            col,
+            FieldError::of(format!("rows[{line}].{}", col.header()), code, message),
+        ));
+    }
+
     fn push_error(&mut self, line: usize, col: Column, mut error: FieldError) {
         error.field = format!("rows[{line}].{}", col.header());
         self.0.push((line, col, error));
@@ -557,8 +566,43 @@ struct PlannedRow {
     building_id: Uuid,
     unit: String,
     room: String,
-    /// The resident on the roster with the same ID number.
-    existing: Option<resident::Model>,
+    /// The resident on the roster this row updates, and how it was found.
+    existing: Option<(resident::Model, Matched)>,
+}
+
+/// How a row of a file was matched to a resident already on the roster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Matched {
+    /// By ID number, in the compound's community; or a row with an ID number matched by name to
+    /// a resident of its household who has none yet. The row's ID number is written.
+    IdNumber,
+    /// A row without an ID number, by name (or phone) within its household. The resident's ID
+    /// number, and the gender and birth date it encodes, are kept.
+    Household,
+}
+
+/// Whether a phone or ID number cell holds what an export writes instead of the number
+/// (`138******34`, `**************002X`): never a number, and never "leave it as it is".
+pub fn is_masked(v: &str) -> bool {
+    v.contains(['*', '＊'])
+}
+
+fn masked_cell() -> Text {
+    Text::new(
+        "这是导出时脱敏的号码，不能作为导入数据；请填写完整号码或留空",
+        "This is a number masked by an export and cannot be imported; enter the full number or leave the cell empty",
+    )
+}
+
+fn masked_file() -> AppError {
+    AppError::invalid(
+        "file",
+        FieldCode::MaskedValue,
+        Text::new(
+            "这个文件看起来是脱敏导出的名单：其中的手机号、身份证号都已打码，不能作为导入数据。请导入填写了完整号码的名单，或把打码的单元格清空后再导入",
+            "This file looks like a masked export: its phone and ID numbers are masked and cannot be imported. Import a roster with full numbers, or clear the masked cells first",
+        ),
+    )
 }
 
 /// A validated file, ready to be written by [`execute_import`].
@@ -579,6 +623,10 @@ impl ImportPlan {
 pub struct ImportSummary {
     pub created: u64,
     pub updated: u64,
+    /// Of `updated`: found by ID number.
+    pub matched_by_id_number: u64,
+    /// Of `updated`: found by name or phone within the household.
+    pub matched_in_household: u64,
     pub households_created: u64,
 }
 
@@ -620,6 +668,9 @@ pub async fn plan_import<C: ConnectionTrait>(
     let mut first_row_of: HashMap<String, usize> = HashMap::new();
     // Lookup hash → rows holding a well-formed ID number, for the roster check below.
     let mut rows_of_hash: HashMap<String, Vec<usize>> = HashMap::new();
+    // Masked phone or ID number cells, and real ones: a file with the first and none of the
+    // second is a masked export fed back, answered once for the file.
+    let (mut masked_cells, mut real_numbers) = (0usize, 0usize);
     const EMPTY: Cell = Cell::Empty;
     for row in &table.rows {
         let line = row.line;
@@ -638,8 +689,22 @@ pub async fn plan_import<C: ConnectionTrait>(
         };
         let name = text(Column::Name, &mut errors);
         let gender_text = text(Column::Gender, &mut errors);
-        let phone = text(Column::Phone, &mut errors);
-        let id_number = text(Column::IdNumber, &mut errors);
+        let mut phone = text(Column::Phone, &mut errors);
+        let mut id_number = text(Column::IdNumber, &mut errors);
+        for (col, value) in [
+            (Column::Phone, &mut phone),
+            (Column::IdNumber, &mut id_number),
+        ] {
+            match value.as_deref() {
+                Some(v) if is_masked(v) => {
+                    errors.push_of(line, col, FieldCode::MaskedValue, masked_cell());
+                    masked_cells += 1;
+                    *value = None;
+                }
+                Some(_) => real_numbers += 1,
+                None => {}
+            }
+        }
         let building_name = text(Column::Building, &mut errors);
         let unit = text(Column::Unit, &mut errors);
         let room = text(Column::Room, &mut errors);
@@ -743,6 +808,10 @@ pub async fn plan_import<C: ConnectionTrait>(
         }
     }
 
+    if masked_cells > 0 && real_numbers == 0 {
+        return Err(masked_file());
+    }
+
     // Residents already on this community's roster, matched by ID number. Other communities'
     // rosters are not consulted: an ID number is unique per community, and whether it is
     // registered anywhere else is not this caller's to learn.
@@ -773,11 +842,11 @@ pub async fn plan_import<C: ConnectionTrait>(
             .await?;
         writable.extend(reached);
     }
-    let mut match_of_line: HashMap<usize, resident::Model> = HashMap::new();
+    let mut match_of_line: HashMap<usize, (resident::Model, Matched)> = HashMap::new();
     for (hash, m) in existing {
         for line in rows_of_hash.remove(&hash).unwrap_or_default() {
             if writable.contains(&m.id) {
-                match_of_line.insert(line, m.clone());
+                match_of_line.insert(line, (m.clone(), Matched::IdNumber));
             } else {
                 errors.push(
                     line,
@@ -788,6 +857,15 @@ pub async fn plan_import<C: ConnectionTrait>(
             }
         }
     }
+    match_in_households(
+        db,
+        pii,
+        write_scope,
+        &planned,
+        &mut match_of_line,
+        &mut errors,
+    )
+    .await?;
     if !errors.0.is_empty() {
         return Err(errors.into_error());
     }
@@ -803,6 +881,217 @@ pub async fn plan_import<C: ConnectionTrait>(
         present,
         rows,
     })
+}
+
+/// Residents matched so far, with the row that matched each.
+type Claimed = HashMap<Uuid, usize>;
+
+/// Matches row `line` to `m`, unless an earlier row already has it (a row error).
+fn claim(
+    claimed: &mut Claimed,
+    line: usize,
+    m: &resident::Model,
+    how: Matched,
+    errors: &mut RowErrors,
+    match_of_line: &mut HashMap<usize, (resident::Model, Matched)>,
+) {
+    match claimed.get(&m.id) {
+        Some(first) => {
+            let name = &m.name;
+            errors.push_of(
+                line,
+                Column::Name,
+                FieldCode::Duplicate,
+                crate::text!(
+                    "与第 {first} 行对应的是名册上的同一位居民「{name}」；请填写身份证号或手机号加以区分，或删去重复的行",
+                    "row {first} matches the same resident 「{name}」 of the roster; add ID numbers or phones to tell them apart, or remove the repeated row"
+                ),
+            )
+        }
+        None => {
+            claimed.insert(m.id, line);
+            match_of_line.insert(line, (m.clone(), how));
+        }
+    }
+}
+
+/// Matches the rows no ID number matched to residents already in their household: a row
+/// without an ID number by name, else (the name differs, or several share it) by phone; a row
+/// with an ID number only by name, to a resident who has no ID number yet (the roster first
+/// imported without them). Two residents the row cannot tell apart are a row error, never a
+/// guess; so are two rows of the file that would be the same resident.
+async fn match_in_households<C: ConnectionTrait>(
+    db: &C,
+    pii: &Pii,
+    write_scope: &Scope,
+    planned: &[(usize, PlannedRow)],
+    match_of_line: &mut HashMap<usize, (resident::Model, Matched)>,
+    errors: &mut RowErrors,
+) -> AppResult<()> {
+    // Rows of one household that nothing could tell apart later: same name, same phone (or
+    // none), no ID number.
+    let mut first_alike: HashMap<(Uuid, &str, &str, Option<&str>), usize> = HashMap::new();
+    for (line, r) in planned {
+        if r.data.id_number.is_some() {
+            continue;
+        }
+        let key = (
+            r.building_id,
+            r.unit.as_str(),
+            r.room.as_str(),
+            r.data.name.as_str(),
+        );
+        let key = (key.0, key.1, key.2, r.data.phone.as_deref());
+        match first_alike.get(&key) {
+            Some(first) => errors.push_of(
+                *line,
+                Column::Name,
+                FieldCode::Duplicate,
+                crate::text!(
+                    "与第 {first} 行同户同名、手机号相同且都没有身份证号，无法区分是不是同一个人；请填写身份证号，或删去重复的行",
+                    "row {first} has the same name in the same household, the same phone and no ID number either: they cannot be told apart; add ID numbers or remove the repeated row"
+                ),
+            ),
+            None => {
+                first_alike.insert(key, *line);
+            }
+        }
+    }
+
+    let open: Vec<&(usize, PlannedRow)> = planned
+        .iter()
+        .filter(|(line, _)| !match_of_line.contains_key(line))
+        .collect();
+    if open.is_empty() {
+        return Ok(());
+    }
+    let mut building_ids: Vec<Uuid> = open.iter().map(|(_, r)| r.building_id).collect();
+    building_ids.sort_unstable();
+    building_ids.dedup();
+    let mut households: HashMap<(Uuid, String, String), Uuid> = HashMap::new();
+    for chunk in building_ids.chunks(LOOKUP_CHUNK) {
+        let found: Vec<(Uuid, Uuid, String, String)> = household::Entity::find()
+            .select_only()
+            .column(household::Column::Id)
+            .column(household::Column::BuildingId)
+            .column(household::Column::Unit)
+            .column(household::Column::Room)
+            .filter(household::Column::BuildingId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (id, b, unit, room) in found {
+            households.insert((b, unit, room), id);
+        }
+    }
+    let household_of = |r: &PlannedRow| {
+        households
+            .get(&(r.building_id, r.unit.clone(), r.room.clone()))
+            .copied()
+    };
+    let mut household_ids: Vec<Uuid> = open.iter().filter_map(|(_, r)| household_of(r)).collect();
+    household_ids.sort_unstable();
+    household_ids.dedup();
+    let mut members: HashMap<Uuid, Vec<resident::Model>> = HashMap::new();
+    for chunk in household_ids.chunks(LOOKUP_CHUNK) {
+        for m in resident::Entity::find()
+            .filter(resident::Column::HouseholdId.is_in(chunk.iter().copied()))
+            .filter(write_scope.condition::<resident::Entity>())
+            .all(db)
+            .await?
+        {
+            members.entry(m.household_id).or_default().push(m);
+        }
+    }
+
+    // Who each resident was matched to, so that no resident is matched twice.
+    let mut claimed: Claimed = match_of_line
+        .iter()
+        .map(|(line, (m, _))| (m.id, *line))
+        .collect();
+    let ambiguous = |n: usize, name: &str| {
+        crate::text!(
+            "该户已有 {n} 位居民与这一行对得上（姓名「{name}」或手机号相同），无法确定是哪一位；请填写身份证号或手机号加以区分",
+            "{n} residents of this household match this row (the name 「{name}」 or the phone), and nothing tells which one; add an ID number or a phone to tell them apart"
+        )
+    };
+    // Names first, then phones for what names left open: a new member of a household who
+    // shares a phone with one who is matched by name is not mistaken for them.
+    let mut by_phone: Vec<(usize, &PlannedRow, Uuid)> = Vec::new();
+    for (line, r) in &open {
+        let Some(hh) = household_of(r) else { continue };
+        let pool: Vec<&resident::Model> = members
+            .get(&hh)
+            .map(|ms| {
+                ms.iter()
+                    .filter(|m| r.data.id_number.is_none() || m.id_number_hash.is_none())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let how = if r.data.id_number.is_some() {
+            Matched::IdNumber
+        } else {
+            Matched::Household
+        };
+        let same_name: Vec<&resident::Model> = pool
+            .iter()
+            .copied()
+            .filter(|m| m.name == r.data.name)
+            .collect();
+        let phone_hash = r.data.phone.as_deref().map(|p| pii.lookup_hash("phone", p));
+        match same_name.as_slice() {
+            [] if how == Matched::Household => by_phone.push((*line, r, hh)),
+            [] => {}
+            [one] => claim(&mut claimed, *line, one, how, errors, match_of_line),
+            several => {
+                let same_phone: Vec<&&resident::Model> = several
+                    .iter()
+                    .filter(|m| phone_hash.is_some() && m.phone_hash == phone_hash)
+                    .collect();
+                match same_phone.as_slice() {
+                    [one] => claim(&mut claimed, *line, one, how, errors, match_of_line),
+                    _ => errors.push_of(
+                        *line,
+                        Column::Name,
+                        FieldCode::AmbiguousMatch,
+                        ambiguous(several.len(), &r.data.name),
+                    ),
+                }
+            }
+        }
+    }
+    for (line, r, hh) in by_phone {
+        let Some(hash) = r.data.phone.as_deref().map(|p| pii.lookup_hash("phone", p)) else {
+            continue;
+        };
+        let same_phone: Vec<&resident::Model> = members
+            .get(&hh)
+            .map(|ms| {
+                ms.iter()
+                    .filter(|m| m.phone_hash.as_deref() == Some(hash.as_str()))
+                    .filter(|m| !claimed.contains_key(&m.id))
+                    .collect()
+            })
+            .unwrap_or_default();
+        match same_phone.as_slice() {
+            [] => {}
+            [one] => claim(
+                &mut claimed,
+                line,
+                one,
+                Matched::Household,
+                errors,
+                match_of_line,
+            ),
+            several => errors.push_of(
+                line,
+                Column::Phone,
+                FieldCode::AmbiguousMatch,
+                ambiguous(several.len(), &r.data.name),
+            ),
+        }
+    }
+    Ok(())
 }
 
 fn changed_meanwhile(e: sea_orm::DbErr) -> AppError {
@@ -876,6 +1165,7 @@ pub async fn execute_import<C: ConnectionTrait>(
     let replace_tags = plan.present.contains(&Column::Tags);
     let mut inserts = Vec::new();
     let mut updates = Vec::new();
+    let mut household_updates = Vec::new();
     let mut retagged: Vec<Uuid> = Vec::new();
     let mut tags: Vec<resident_tag::ActiveModel> = Vec::new();
     for r in plan.rows {
@@ -902,7 +1192,41 @@ pub async fn execute_import<C: ConnectionTrait>(
                 inserts.push(am);
                 id
             }
-            Some(m) => {
+            Some((m, Matched::Household)) => {
+                let id = m.id;
+                let mut fresh = resident::ActiveModel::default();
+                roster::apply(pii, &mut fresh, &r.data)?;
+                let has_id_number = m.id_number_hash.is_some();
+                let mut am = m.into_active_model();
+                am.name = fresh.name;
+                // An ID number on the roster is kept, and with it what it encodes; else what the
+                // row gives is taken, and a blank leaves what is there.
+                if !has_id_number {
+                    if r.data.gender.is_some() {
+                        am.gender = fresh.gender;
+                    }
+                    if r.data.birth_date.is_some() {
+                        am.birth_date = fresh.birth_date;
+                    }
+                }
+                if plan.present.contains(&Column::Relation) {
+                    am.relation = fresh.relation;
+                }
+                if plan.present.contains(&Column::Phone) {
+                    am.phone_cipher = fresh.phone_cipher;
+                    am.phone_key_id = fresh.phone_key_id;
+                    am.phone_hash = fresh.phone_hash;
+                    am.phone_masked = fresh.phone_masked;
+                }
+                am.household_id = Set(household_id);
+                am.updated_at = Set(now);
+                household_updates.push(am);
+                if replace_tags {
+                    retagged.push(id);
+                }
+                id
+            }
+            Some((m, Matched::IdNumber)) => {
                 let id = m.id;
                 let mut fresh = resident::ActiveModel::default();
                 roster::apply(pii, &mut fresh, &r.data)?;
@@ -945,7 +1269,9 @@ pub async fn execute_import<C: ConnectionTrait>(
         }));
     }
     summary.created = inserts.len() as u64;
-    summary.updated = updates.len() as u64;
+    summary.matched_by_id_number = updates.len() as u64;
+    summary.matched_in_household = household_updates.len() as u64;
+    summary.updated = summary.matched_by_id_number + summary.matched_in_household;
 
     for chunk in inserts.chunks(RESIDENT_CHUNK) {
         resident::Entity::insert_many(chunk.to_vec())
@@ -980,17 +1306,23 @@ pub async fn execute_import<C: ConnectionTrait>(
             resident::Column::PhoneMasked,
         ]);
     }
-    for chunk in updates.chunks(RESIDENT_CHUNK) {
-        resident::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::column(resident::Column::Id)
-                    .update_columns(update_columns.iter().copied())
-                    .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await
-            .map_err(changed_meanwhile)?;
-    }
+    upsert(db, &updates, &update_columns).await?;
+    // Matched within their household: the same, but the ID number and what it encodes stay.
+    let kept = [
+        resident::Column::IdNumberCipher,
+        resident::Column::IdNumberKeyId,
+        resident::Column::IdNumberHash,
+        resident::Column::IdNumberMasked,
+        resident::Column::StreetId,
+        resident::Column::CommunityId,
+        resident::Column::CompoundId,
+        resident::Column::BuildingId,
+    ];
+    update_columns.retain(|c| {
+        use sea_orm::IdenStatic;
+        !kept.iter().any(|k| k.as_str() == c.as_str())
+    });
+    upsert(db, &household_updates, &update_columns).await?;
     for chunk in retagged.chunks(LOOKUP_CHUNK) {
         resident_tag::Entity::delete_many()
             .filter(resident_tag::Column::ResidentId.is_in(chunk.iter().copied()))
@@ -1003,6 +1335,27 @@ pub async fn execute_import<C: ConnectionTrait>(
             .await?;
     }
     Ok(summary)
+}
+
+/// Writes `updates` (whole rows of existing residents) by an upsert on the primary key, which
+/// every row hits, changing only `columns`; in batches.
+async fn upsert<C: ConnectionTrait>(
+    db: &C,
+    updates: &[resident::ActiveModel],
+    columns: &[resident::Column],
+) -> AppResult<()> {
+    for chunk in updates.chunks(RESIDENT_CHUNK) {
+        resident::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::column(resident::Column::Id)
+                    .update_columns(columns.iter().copied())
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await
+            .map_err(changed_meanwhile)?;
+    }
+    Ok(())
 }
 
 /// Which residents to export (all conditions together; none means all the caller may read).
