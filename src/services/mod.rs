@@ -17,3 +17,4 @@ pub mod territory;
 pub mod ticket_settings;
 pub mod ticket_views;
 pub mod tickets;
+pub mod transfers;
