@@ -883,6 +883,32 @@ pub async fn plan_import<C: ConnectionTrait>(
     })
 }
 
+/// The households of `buildings`, by (building, 单元, 房号).
+async fn households_of<C: ConnectionTrait>(
+    db: &C,
+    mut buildings: Vec<Uuid>,
+) -> AppResult<HashMap<(Uuid, String, String), Uuid>> {
+    buildings.sort_unstable();
+    buildings.dedup();
+    let mut households: HashMap<(Uuid, String, String), Uuid> = HashMap::new();
+    for chunk in buildings.chunks(LOOKUP_CHUNK) {
+        let found: Vec<(Uuid, Uuid, String, String)> = household::Entity::find()
+            .select_only()
+            .column(household::Column::Id)
+            .column(household::Column::BuildingId)
+            .column(household::Column::Unit)
+            .column(household::Column::Room)
+            .filter(household::Column::BuildingId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (id, b, unit, room) in found {
+            households.insert((b, unit, room), id);
+        }
+    }
+    Ok(households)
+}
+
 /// Residents matched so far, with the row that matched each.
 type Claimed = HashMap<Uuid, usize>;
 
@@ -965,25 +991,8 @@ async fn match_in_households<C: ConnectionTrait>(
     if open.is_empty() {
         return Ok(());
     }
-    let mut building_ids: Vec<Uuid> = open.iter().map(|(_, r)| r.building_id).collect();
-    building_ids.sort_unstable();
-    building_ids.dedup();
-    let mut households: HashMap<(Uuid, String, String), Uuid> = HashMap::new();
-    for chunk in building_ids.chunks(LOOKUP_CHUNK) {
-        let found: Vec<(Uuid, Uuid, String, String)> = household::Entity::find()
-            .select_only()
-            .column(household::Column::Id)
-            .column(household::Column::BuildingId)
-            .column(household::Column::Unit)
-            .column(household::Column::Room)
-            .filter(household::Column::BuildingId.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        for (id, b, unit, room) in found {
-            households.insert((b, unit, room), id);
-        }
-    }
+    let building_ids: Vec<Uuid> = open.iter().map(|(_, r)| r.building_id).collect();
+    let households = households_of(db, building_ids).await?;
     let household_of = |r: &PlannedRow| {
         households
             .get(&(r.building_id, r.unit.clone(), r.room.clone()))
@@ -1117,25 +1126,8 @@ pub async fn execute_import<C: ConnectionTrait>(
     let mut summary = ImportSummary::default();
 
     // Households: every one of the buildings named in the file, then the missing ones.
-    let mut building_ids: Vec<Uuid> = plan.rows.iter().map(|r| r.building_id).collect();
-    building_ids.sort_unstable();
-    building_ids.dedup();
-    let mut households: HashMap<(Uuid, String, String), Uuid> = HashMap::new();
-    for chunk in building_ids.chunks(LOOKUP_CHUNK) {
-        let found: Vec<(Uuid, Uuid, String, String)> = household::Entity::find()
-            .select_only()
-            .column(household::Column::Id)
-            .column(household::Column::BuildingId)
-            .column(household::Column::Unit)
-            .column(household::Column::Room)
-            .filter(household::Column::BuildingId.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        for (id, b, unit, room) in found {
-            households.insert((b, unit, room), id);
-        }
-    }
+    let building_ids: Vec<Uuid> = plan.rows.iter().map(|r| r.building_id).collect();
+    let mut households = households_of(db, building_ids).await?;
     let mut new_households = Vec::new();
     for r in &plan.rows {
         let key = (r.building_id, r.unit.clone(), r.room.clone());

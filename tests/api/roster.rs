@@ -338,6 +338,12 @@ impl Move {
         }
     }
 
+    /// Asserts that `verb` is refused with `status` and `code`.
+    async fn refused(&self, token: &str, t: &Value, verb: &str, status: u16, code: &str) {
+        let body = (verb == "refuse").then(|| json!({"reason": "不接收"}));
+        assert_problem(self.verb(token, t, verb, body).await, status, code).await;
+    }
+
     async fn items(&self, token: &str, query: &str) -> Vec<Value> {
         let v: Value = self
             .app
@@ -419,27 +425,11 @@ async fn an_accepted_transfer_moves_the_resident_and_their_account_to_the_receiv
     assert!(m.items(&m.staff_c, "").await.is_empty());
     let path = format!("/api/v1/resident-transfers/{}", t["id"].as_str().unwrap());
     assert_problem(m.app.get(&path, &m.staff_c).await, 404, "not_found").await;
-    assert_problem(
-        m.verb(&m.staff_c, &t, "accept", None).await,
-        404,
-        "not_found",
-    )
-    .await;
-    assert_problem(
-        m.verb(&m.staff_c, &t, "refuse", Some(json!({"reason": "x"})))
-            .await,
-        404,
-        "not_found",
-    )
-    .await;
+    m.refused(&m.staff_c, &t, "accept", 404, "not_found").await;
+    m.refused(&m.staff_c, &t, "refuse", 404, "not_found").await;
     // The sending side may not accept its own filing; the receiving side does not see the
     // resident before accepting.
-    assert_problem(
-        m.verb(&m.staff_a, &t, "accept", None).await,
-        403,
-        "forbidden",
-    )
-    .await;
+    m.refused(&m.staff_a, &t, "accept", 403, "forbidden").await;
     let resident_path = format!("/api/v1/residents/{rid}");
     assert_problem(
         m.app.get(&resident_path, &m.staff_b).await,
@@ -454,12 +444,8 @@ async fn an_accepted_transfer_moves_the_resident_and_their_account_to_the_receiv
     assert_eq!(done["status"], "accepted");
     assert_eq!(done["decided_by_name"], "staff-b");
     assert!(done["decided_at"].is_string());
-    assert_problem(
-        m.verb(&m.staff_b, &t, "accept", None).await,
-        409,
-        "transfer_decided",
-    )
-    .await;
+    m.refused(&m.staff_b, &t, "accept", 409, "transfer_decided")
+        .await;
 
     let res = m.app.get(&resident_path, &m.staff_b).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -544,28 +530,14 @@ async fn a_refused_or_cancelled_transfer_moves_nobody() {
 
     // Filed again, then withdrawn by the sending side, which alone may withdraw it.
     let t = m.file(rid).await;
-    assert_problem(
-        m.verb(&m.staff_b, &t, "cancel", None).await,
-        403,
-        "forbidden",
-    )
-    .await;
+    m.refused(&m.staff_b, &t, "cancel", 403, "forbidden").await;
     let res = m.verb(&m.staff_a, &t, "cancel", None).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "cancelled");
-    assert_problem(
-        m.verb(&m.staff_b, &t, "accept", None).await,
-        409,
-        "transfer_decided",
-    )
-    .await;
-    assert_problem(
-        m.verb(&m.staff_b, &t, "refuse", Some(json!({"reason": "迟了"})))
-            .await,
-        409,
-        "transfer_decided",
-    )
-    .await;
+    m.refused(&m.staff_b, &t, "accept", 409, "transfer_decided")
+        .await;
+    m.refused(&m.staff_b, &t, "refuse", 409, "transfer_decided")
+        .await;
     assert_eq!(m.items(&m.staff_a, "?status=cancelled").await.len(), 1);
     let r: Value = m
         .app
@@ -719,4 +691,43 @@ async fn staff_cannot_tell_an_id_number_registered_in_another_community_from_an_
         )
         .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn accepting_someone_already_on_the_receiving_roster_is_a_conflict_there_and_moves_nobody() {
+    let m = three_communities().await;
+    let id = id_number("19550505", 81);
+    let rid = m.resident("王十一", "13900000013", &id).await;
+    // Registered in the receiving community too (by its own staff, who learn nothing of A).
+    let res = m
+        .app
+        .post(
+            "/api/v1/residents",
+            &m.staff_b,
+            &json!({"household_id": m.b.household, "name": "王十一", "id_number": id}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let t = m.file(rid).await;
+    m.refused(&m.staff_b, &t, "accept", 409, "id_number_registered")
+        .await;
+    // Nothing moved and the transfer is still theirs to refuse.
+    let r: Value = m
+        .app
+        .get(&format!("/api/v1/residents/{rid}"), &m.staff_a)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["household_id"], m.a.household.to_string());
+    assert_eq!(m.items(&m.staff_b, "?status=pending").await.len(), 1);
+    let res = m
+        .verb(
+            &m.staff_b,
+            &t,
+            "refuse",
+            Some(json!({"reason": "已在本社区登记"})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
 }
