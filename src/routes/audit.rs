@@ -25,7 +25,8 @@ pub struct AuditEventResponse {
     pub actor_name: Option<String>,
     pub actor_username: Option<String>,
     /// `reveal`, `export`, `export_unmasked`, `phone_lookup`, `resident_create`,
-    /// `resident_update`, `resident_delete`, `import` or `binding_link`.
+    /// `resident_update`, `resident_delete`, `import`, `binding_link`, `transfer_file`,
+    /// `transfer_accept`, `transfer_refuse` or `transfer_cancel`.
     pub action: String,
     pub resident_id: Option<Uuid>,
     /// `phone` or `id_number` for a reveal.

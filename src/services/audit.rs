@@ -28,7 +28,8 @@ impl<'a> From<&'a crate::auth::AuthUser> for Actor<'a> {
 pub struct Event<'a> {
     pub actor: Actor<'a>,
     /// `reveal`, `export`, `export_unmasked`, `phone_lookup`, `resident_create`,
-    /// `resident_update`, `resident_delete`, `import`, `binding_link`
+    /// `resident_update`, `resident_delete`, `import`, `binding_link`, `transfer_file`,
+    /// `transfer_accept`, `transfer_refuse`, `transfer_cancel`
     pub action: &'a str,
     pub street_id: Option<Uuid>,
     pub community_id: Option<Uuid>,
