@@ -26,6 +26,9 @@ pub const XLSX_CONTENT_TYPE: &str =
 pub struct ImportResidentsQuery {
     /// The compound whose buildings the file's 楼栋 column names.
     pub compound_id: Uuid,
+    /// Check the file and count what it would create and update, writing nothing (预览).
+    /// Default false.
+    pub dry_run: Option<bool>,
 }
 
 /// The upload: one part named `file`.
@@ -53,6 +56,21 @@ pub struct ImportResidentsResponse {
     pub matched_in_household: u64,
     /// Households (building + 单元 + 房号) that did not exist and were created.
     pub households_created: u64,
+    /// A preview (`dry_run=true`): the counts are what importing would do; nothing was written.
+    pub dry_run: bool,
+}
+
+impl ImportResidentsResponse {
+    fn of(s: svc::ImportSummary, dry_run: bool) -> Self {
+        Self {
+            created: s.created,
+            updated: s.updated,
+            matched_by_id_number: s.matched_by_id_number,
+            matched_in_household: s.matched_in_household,
+            households_created: s.households_created,
+            dry_run,
+        }
+    }
 }
 
 fn blocking_failed(e: actix_web::error::BlockingError) -> AppError {
@@ -69,6 +87,7 @@ fn blocking_failed(e: actix_web::error::BlockingError) -> AppError {
 /// keeps the resident's ID number. Residents a row cannot tell apart are a row error
 /// (`ambiguous_match`), never a guess, so importing the same file twice adds nobody.
 /// Households that do not exist yet are created. The whole file is written in one transaction.
+/// With `dry_run=true` the file is checked and its counts are answered, and nothing is written.
 ///
 /// A masked export fed back is refused: a masked phone or ID number cell is a row error
 /// (`masked_value`), and a file whose every number is masked is one `file` error with that code.
@@ -121,6 +140,12 @@ pub async fn import_residents(
     let rows = plan.rows();
     let txn = state.db.begin().await?;
     let summary = svc::execute_import(&txn, &state.pii, plan).await?;
+    if q.dry_run == Some(true) {
+        // Written and rolled back, so the counts are exactly what the import would do.
+        txn.rollback().await?;
+        drop(slot);
+        return Ok(HttpResponse::Ok().json(ImportResidentsResponse::of(summary, true)));
+    }
     // A roster import writes personal data in bulk: it is audited with the write, in the
     // compound's street's log.
     audit::record(
@@ -169,13 +194,7 @@ pub async fn import_residents(
         households_created = summary.households_created,
         "residents imported"
     );
-    Ok(HttpResponse::Ok().json(ImportResidentsResponse {
-        created: summary.created,
-        updated: summary.updated,
-        matched_by_id_number: summary.matched_by_id_number,
-        matched_in_household: summary.matched_in_household,
-        households_created: summary.households_created,
-    }))
+    Ok(HttpResponse::Ok().json(ImportResidentsResponse::of(summary, false)))
 }
 
 #[derive(Deserialize, IntoParams)]

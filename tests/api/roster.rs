@@ -61,7 +61,41 @@ async fn reimporting_a_file_without_id_numbers_creates_nobody_and_updates_the_ma
             vec!["王小五", "13800000003", "1幢", "1单元", "102", "户主"],
         ],
     );
+    // A preview counts the same and writes nothing.
+    let res = app
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/residents/import?compound_id={}&dry_run=true", t.compound),
+            Some(&root),
+        )
+        .header("content-type", "multipart/form-data; boundary=b")
+        .body(
+            [
+                &b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\n\r\n"[..],
+                &edited,
+                b"\r\n--b--\r\n",
+            ]
+            .concat(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let preview: Value = res.json().await.unwrap();
+    assert_eq!(preview["dry_run"], true);
+    assert_eq!(
+        (
+            preview["created"].as_u64(),
+            preview["matched_in_household"].as_u64()
+        ),
+        (Some(0), Some(3))
+    );
+    let residents = residents_of(&app, &root, t.compound).await;
+    assert_eq!(by_name(&residents, "李四")[0]["relation"], "配偶");
+    assert_eq!(by_name(&residents, "王五").len(), 1);
+
     let s = import(&app, &root, t.compound, &edited).await;
+    assert_eq!(s["dry_run"], false);
     assert_eq!(
         (s["created"].as_u64(), s["updated"].as_u64()),
         (Some(0), Some(3))
