@@ -909,43 +909,21 @@ async fn households_of<C: ConnectionTrait>(
     Ok(households)
 }
 
-/// Residents matched so far, with the row that matched each.
-type Claimed = HashMap<Uuid, usize>;
-
-/// Matches row `line` to `m`, unless an earlier row already has it (a row error).
-fn claim(
-    claimed: &mut Claimed,
+/// A row of the file still to be matched within its (existing) household.
+struct OpenRow<'a> {
     line: usize,
-    m: &resident::Model,
+    row: &'a PlannedRow,
+    household: Uuid,
     how: Matched,
-    errors: &mut RowErrors,
-    match_of_line: &mut HashMap<usize, (resident::Model, Matched)>,
-) {
-    match claimed.get(&m.id) {
-        Some(first) => {
-            let name = &m.name;
-            errors.push_of(
-                line,
-                Column::Name,
-                FieldCode::Duplicate,
-                crate::text!(
-                    "与第 {first} 行对应的是名册上的同一位居民「{name}」；请填写身份证号或手机号加以区分，或删去重复的行",
-                    "row {first} matches the same resident 「{name}」 of the roster; add ID numbers or phones to tell them apart, or remove the repeated row"
-                ),
-            )
-        }
-        None => {
-            claimed.insert(m.id, line);
-            match_of_line.insert(line, (m.clone(), how));
-        }
-    }
+    phone_hash: Option<String>,
 }
 
-/// Matches the rows no ID number matched to residents already in their household: a row
-/// without an ID number by name, else (the name differs, or several share it) by phone; a row
-/// with an ID number only by name, to a resident who has no ID number yet (the roster first
-/// imported without them). Two residents the row cannot tell apart are a row error, never a
-/// guess; so are two rows of the file that would be the same resident.
+/// Matches the rows no ID number matched to residents already in their household, each
+/// resident to one row at most, in three rounds, so that the order of the rows does not decide:
+/// name and phone together; then name (a row with an ID number only to a member without one:
+/// the roster first imported without them); then, for rows without an ID number, phone (the
+/// name was changed). Members a row cannot tell apart are a row error, never a guess; so are two
+/// rows of the file that nothing could tell apart the next time.
 async fn match_in_households<C: ConnectionTrait>(
     db: &C,
     pii: &Pii,
@@ -954,9 +932,9 @@ async fn match_in_households<C: ConnectionTrait>(
     match_of_line: &mut HashMap<usize, (resident::Model, Matched)>,
     errors: &mut RowErrors,
 ) -> AppResult<()> {
-    // Rows of one household that nothing could tell apart later: same name, same phone (or
-    // none), no ID number.
-    let mut first_alike: HashMap<(Uuid, &str, &str, Option<&str>), usize> = HashMap::new();
+    // Rows of one household with one name and no ID number: each needs a phone of its own.
+    type Alike<'a> = HashMap<(Uuid, &'a str, &'a str, &'a str), Vec<(usize, Option<&'a str>)>>;
+    let mut alike: Alike<'_> = HashMap::new();
     for (line, r) in planned {
         if r.data.id_number.is_some() {
             continue;
@@ -967,21 +945,23 @@ async fn match_in_households<C: ConnectionTrait>(
             r.room.as_str(),
             r.data.name.as_str(),
         );
-        let key = (key.0, key.1, key.2, r.data.phone.as_deref());
-        match first_alike.get(&key) {
-            Some(first) => errors.push_of(
+        let seen = alike.entry(key).or_default();
+        let phone = r.data.phone.as_deref();
+        let twin = seen
+            .iter()
+            .find(|(_, p)| p.is_none() || phone.is_none() || *p == phone);
+        if let Some((first, _)) = twin {
+            errors.push_of(
                 *line,
                 Column::Name,
                 FieldCode::Duplicate,
                 crate::text!(
-                    "与第 {first} 行同户同名、手机号相同且都没有身份证号，无法区分是不是同一个人；请填写身份证号，或删去重复的行",
-                    "row {first} has the same name in the same household, the same phone and no ID number either: they cannot be told apart; add ID numbers or remove the repeated row"
+                    "与第 {first} 行同户同名，都没有身份证号，手机号也不能区分两人；请填写身份证号或各自的手机号，或删去重复的行",
+                    "row {first} has the same name in the same household, neither has an ID number and no phones tell them apart; add ID numbers or their own phones, or remove the repeated row"
                 ),
-            ),
-            None => {
-                first_alike.insert(key, *line);
-            }
+            );
         }
+        seen.push((*line, phone));
     }
 
     let open: Vec<&(usize, PlannedRow)> = planned
@@ -993,12 +973,24 @@ async fn match_in_households<C: ConnectionTrait>(
     }
     let building_ids: Vec<Uuid> = open.iter().map(|(_, r)| r.building_id).collect();
     let households = households_of(db, building_ids).await?;
-    let household_of = |r: &PlannedRow| {
-        households
-            .get(&(r.building_id, r.unit.clone(), r.room.clone()))
-            .copied()
-    };
-    let mut household_ids: Vec<Uuid> = open.iter().filter_map(|(_, r)| household_of(r)).collect();
+    let rows: Vec<OpenRow<'_>> = open
+        .iter()
+        .filter_map(|(line, r)| {
+            let household = *households.get(&(r.building_id, r.unit.clone(), r.room.clone()))?;
+            Some(OpenRow {
+                line: *line,
+                row: r,
+                household,
+                how: if r.data.id_number.is_some() {
+                    Matched::IdNumber
+                } else {
+                    Matched::Household
+                },
+                phone_hash: r.data.phone.as_deref().map(|p| pii.lookup_hash("phone", p)),
+            })
+        })
+        .collect();
+    let mut household_ids: Vec<Uuid> = rows.iter().map(|o| o.household).collect();
     household_ids.sort_unstable();
     household_ids.dedup();
     let mut members: HashMap<Uuid, Vec<resident::Model>> = HashMap::new();
@@ -1013,91 +1005,64 @@ async fn match_in_households<C: ConnectionTrait>(
         }
     }
 
-    // Who each resident was matched to, so that no resident is matched twice.
-    let mut claimed: Claimed = match_of_line
-        .iter()
-        .map(|(line, (m, _))| (m.id, *line))
-        .collect();
-    let ambiguous = |n: usize, name: &str| {
-        crate::text!(
-            "该户已有 {n} 位居民与这一行对得上（姓名「{name}」或手机号相同），无法确定是哪一位；请填写身份证号或手机号加以区分",
-            "{n} residents of this household match this row (the name 「{name}」 or the phone), and nothing tells which one; add an ID number or a phone to tell them apart"
-        )
+    let mut claimed: HashSet<Uuid> = match_of_line.values().map(|(m, _)| m.id).collect();
+    // The members a row may still be matched to, that `pick` accepts.
+    let candidates = |o: &OpenRow<'_>,
+                      claimed: &HashSet<Uuid>,
+                      pick: &dyn Fn(&resident::Model) -> bool|
+     -> Vec<resident::Model> {
+        members
+            .get(&o.household)
+            .into_iter()
+            .flatten()
+            .filter(|m| o.how == Matched::Household || m.id_number_hash.is_none())
+            .filter(|m| !claimed.contains(&m.id) && pick(m))
+            .cloned()
+            .collect()
     };
-    // Names first, then phones for what names left open: a new member of a household who
-    // shares a phone with one who is matched by name is not mistaken for them.
-    let mut by_phone: Vec<(usize, &PlannedRow, Uuid)> = Vec::new();
-    for (line, r) in &open {
-        let Some(hh) = household_of(r) else { continue };
-        let pool: Vec<&resident::Model> = members
-            .get(&hh)
-            .map(|ms| {
-                ms.iter()
-                    .filter(|m| r.data.id_number.is_none() || m.id_number_hash.is_none())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let how = if r.data.id_number.is_some() {
-            Matched::IdNumber
-        } else {
-            Matched::Household
-        };
-        let same_name: Vec<&resident::Model> = pool
-            .iter()
-            .copied()
-            .filter(|m| m.name == r.data.name)
-            .collect();
-        let phone_hash = r.data.phone.as_deref().map(|p| pii.lookup_hash("phone", p));
-        match same_name.as_slice() {
-            [] if how == Matched::Household => by_phone.push((*line, r, hh)),
-            [] => {}
-            [one] => claim(&mut claimed, *line, one, how, errors, match_of_line),
-            several => {
-                let same_phone: Vec<&&resident::Model> = several
-                    .iter()
-                    .filter(|m| phone_hash.is_some() && m.phone_hash == phone_hash)
-                    .collect();
-                match same_phone.as_slice() {
-                    [one] => claim(&mut claimed, *line, one, how, errors, match_of_line),
-                    _ => errors.push_of(
-                        *line,
-                        Column::Name,
-                        FieldCode::AmbiguousMatch,
-                        ambiguous(several.len(), &r.data.name),
-                    ),
-                }
-            }
+    let ambiguous = |o: &OpenRow<'_>, n: usize, col: Column, errors: &mut RowErrors| {
+        let name = &o.row.data.name;
+        errors.push_of(
+            o.line,
+            col,
+            FieldCode::AmbiguousMatch,
+            crate::text!(
+                "该户已有 {n} 位居民与这一行对得上（姓名「{name}」或手机号相同），无法确定是哪一位；请填写身份证号或手机号加以区分",
+                "{n} residents of this household match this row (the name 「{name}」 or the phone), and nothing tells which one; add an ID number or a phone to tell them apart"
+            ),
+        );
+    };
+    let mut take = |o: &OpenRow<'_>, m: resident::Model, claimed: &mut HashSet<Uuid>| {
+        claimed.insert(m.id);
+        match_of_line.insert(o.line, (m, o.how));
+    };
+
+    let mut by_name = Vec::new();
+    for o in rows {
+        let found = candidates(&o, &claimed, &|m| {
+            m.name == o.row.data.name && o.phone_hash.is_some() && m.phone_hash == o.phone_hash
+        });
+        match <[resident::Model; 1]>::try_from(found) {
+            Ok([one]) => take(&o, one, &mut claimed),
+            Err(_) => by_name.push(o),
         }
     }
-    for (line, r, hh) in by_phone {
-        let Some(hash) = r.data.phone.as_deref().map(|p| pii.lookup_hash("phone", p)) else {
-            continue;
-        };
-        let same_phone: Vec<&resident::Model> = members
-            .get(&hh)
-            .map(|ms| {
-                ms.iter()
-                    .filter(|m| m.phone_hash.as_deref() == Some(hash.as_str()))
-                    .filter(|m| !claimed.contains_key(&m.id))
-                    .collect()
-            })
-            .unwrap_or_default();
-        match same_phone.as_slice() {
-            [] => {}
-            [one] => claim(
-                &mut claimed,
-                line,
-                one,
-                Matched::Household,
-                errors,
-                match_of_line,
-            ),
-            several => errors.push_of(
-                line,
-                Column::Phone,
-                FieldCode::AmbiguousMatch,
-                ambiguous(several.len(), &r.data.name),
-            ),
+    let mut by_phone = Vec::new();
+    for o in by_name {
+        let mut found = candidates(&o, &claimed, &|m| m.name == o.row.data.name);
+        match found.len() {
+            0 if o.how == Matched::Household && o.phone_hash.is_some() => by_phone.push(o),
+            0 => {}
+            1 => take(&o, found.remove(0), &mut claimed),
+            n => ambiguous(&o, n, Column::Name, errors),
+        }
+    }
+    for o in by_phone {
+        let mut found = candidates(&o, &claimed, &|m| m.phone_hash == o.phone_hash);
+        match found.len() {
+            0 => {}
+            1 => take(&o, found.remove(0), &mut claimed),
+            n => ambiguous(&o, n, Column::Phone, errors),
         }
     }
     Ok(())

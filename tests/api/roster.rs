@@ -180,6 +180,27 @@ async fn two_residents_a_row_cannot_tell_apart_are_a_row_error_not_a_guess() {
     assert!(relations.contains(&&json!("子女")), "{relations:?}");
     assert!(relations.contains(&&Value::Null), "{relations:?}");
 
+    // A new member who shares a phone with one matched by name is added, not taken for them,
+    // whichever row comes first.
+    let shared = csv(
+        &COLUMNS,
+        &[
+            vec!["周小", "13900000002", "1幢", "1单元", "101", "孙子"],
+            vec!["赵六", "13900000002", "1幢", "1单元", "101", "子女"],
+        ],
+    );
+    let s = import(&app, &root, t.compound, &shared).await;
+    assert_eq!(
+        (s["created"].as_u64(), s["updated"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let s = import(&app, &root, t.compound, &shared).await;
+    assert_eq!(
+        (s["created"].as_u64(), s["updated"].as_u64()),
+        (Some(0), Some(2))
+    );
+    assert_eq!(residents_of(&app, &root, t.compound).await.len(), 3);
+
     // Two rows of one file that nothing could tell apart later are refused too.
     let twice = csv(
         &COLUMNS,
