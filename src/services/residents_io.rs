@@ -1155,6 +1155,7 @@ pub async fn execute_import<C: ConnectionTrait>(
                 roster::apply(pii, &mut fresh, &r.data)?;
                 let has_id_number = m.id_number_hash.is_some();
                 let mut am = m.into_active_model();
+                take_present_columns(&mut am, &fresh, &plan.present);
                 am.name = fresh.name;
                 // An ID number on the roster is kept, and with it what it encodes; else what the
                 // row gives is taken, and a blank leaves what is there.
@@ -1165,15 +1166,6 @@ pub async fn execute_import<C: ConnectionTrait>(
                     if r.data.birth_date.is_some() {
                         am.birth_date = fresh.birth_date;
                     }
-                }
-                if plan.present.contains(&Column::Relation) {
-                    am.relation = fresh.relation;
-                }
-                if plan.present.contains(&Column::Phone) {
-                    am.phone_cipher = fresh.phone_cipher;
-                    am.phone_key_id = fresh.phone_key_id;
-                    am.phone_hash = fresh.phone_hash;
-                    am.phone_masked = fresh.phone_masked;
                 }
                 am.household_id = Set(household_id);
                 am.updated_at = Set(now);
@@ -1188,19 +1180,11 @@ pub async fn execute_import<C: ConnectionTrait>(
                 let mut fresh = resident::ActiveModel::default();
                 roster::apply(pii, &mut fresh, &r.data)?;
                 let mut am = m.into_active_model();
+                take_present_columns(&mut am, &fresh, &plan.present);
                 am.name = fresh.name;
                 // With an ID number (always, for a match) gender and birth date are known.
                 am.gender = fresh.gender;
                 am.birth_date = fresh.birth_date;
-                if plan.present.contains(&Column::Relation) {
-                    am.relation = fresh.relation;
-                }
-                if plan.present.contains(&Column::Phone) {
-                    am.phone_cipher = fresh.phone_cipher;
-                    am.phone_key_id = fresh.phone_key_id;
-                    am.phone_hash = fresh.phone_hash;
-                    am.phone_masked = fresh.phone_masked;
-                }
                 // Sealed again under the current key.
                 am.id_number_cipher = fresh.id_number_cipher;
                 am.id_number_key_id = fresh.id_number_key_id;
@@ -1292,6 +1276,23 @@ pub async fn execute_import<C: ConnectionTrait>(
             .await?;
     }
     Ok(summary)
+}
+
+/// Sets on a matched resident the relation and phone of `fresh` when the file has those columns.
+fn take_present_columns(
+    am: &mut resident::ActiveModel,
+    fresh: &resident::ActiveModel,
+    present: &HashSet<Column>,
+) {
+    if present.contains(&Column::Relation) {
+        am.relation = fresh.relation.clone();
+    }
+    if present.contains(&Column::Phone) {
+        am.phone_cipher = fresh.phone_cipher.clone();
+        am.phone_key_id = fresh.phone_key_id.clone();
+        am.phone_hash = fresh.phone_hash.clone();
+        am.phone_masked = fresh.phone_masked.clone();
+    }
 }
 
 /// Writes `updates` (whole rows of existing residents) by an upsert on the primary key, which

@@ -348,15 +348,19 @@ impl Move {
         id_of(&res.json().await.unwrap())
     }
 
-    async fn file(&self, resident: Uuid) -> Value {
-        let res = self
-            .app
+    /// Files the transfer of `resident` to `household` as the sending staff.
+    async fn file_to(&self, resident: Uuid, household: Uuid) -> reqwest::Response {
+        self.app
             .post(
                 &format!("/api/v1/residents/{resident}/transfers"),
                 &self.staff_a,
-                &json!({"to_household_id": self.b.household, "note": "随子女迁居"}),
+                &json!({"to_household_id": household, "note": "随子女迁居"}),
             )
-            .await;
+            .await
+    }
+
+    async fn file(&self, resident: Uuid) -> Value {
+        let res = self.file_to(resident, self.b.household).await;
         let status = res.status();
         let location = res.headers().get("location").cloned();
         let body: Value = res.json().await.unwrap();
@@ -458,14 +462,7 @@ async fn an_accepted_transfer_moves_the_resident_and_their_account_to_the_receiv
     assert_eq!(t["note"], "随子女迁居");
     assert_eq!(t["filed_by_name"], "staff-a");
     // One pending transfer per resident.
-    let res = m
-        .app
-        .post(
-            &format!("/api/v1/residents/{rid}/transfers"),
-            &m.staff_a,
-            &json!({"to_household_id": m.b.household}),
-        )
-        .await;
+    let res = m.file_to(rid, m.b.household).await;
     assert_problem(res, 409, "transfer_pending").await;
 
     // The receiving staff see it incoming; a third community sees nothing of it.
@@ -613,14 +610,7 @@ async fn a_refused_or_cancelled_transfer_moves_nobody() {
         assert!(!events["items"].as_array().unwrap().is_empty(), "{action}");
     }
     // A transfer into the household the resident lives in is no transfer.
-    let res = m
-        .app
-        .post(
-            &format!("/api/v1/residents/{rid}/transfers"),
-            &m.staff_a,
-            &json!({"to_household_id": m.a.household}),
-        )
-        .await;
+    let res = m.file_to(rid, m.a.household).await;
     assert_problem(res, 400, "validation_failed").await;
 }
 
