@@ -1220,36 +1220,28 @@ pub async fn execute_import<C: ConnectionTrait>(
             .await
             .map_err(changed_meanwhile)?;
     }
-    // Updates in batches: an upsert on the primary key, which every row hits.
-    let mut update_columns = vec![
+    // Updates in batches: an upsert on the primary key, which every row hits. A match within
+    // the household keeps the ID number (and what it encodes) and its place.
+    let mut household_columns = vec![
         resident::Column::Name,
         resident::Column::Gender,
         resident::Column::BirthDate,
-        resident::Column::IdNumberCipher,
-        resident::Column::IdNumberKeyId,
-        resident::Column::IdNumberHash,
-        resident::Column::IdNumberMasked,
-        resident::Column::StreetId,
-        resident::Column::CommunityId,
-        resident::Column::CompoundId,
-        resident::Column::BuildingId,
         resident::Column::HouseholdId,
         resident::Column::UpdatedAt,
     ];
     if plan.present.contains(&Column::Relation) {
-        update_columns.push(resident::Column::Relation);
+        household_columns.push(resident::Column::Relation);
     }
     if plan.present.contains(&Column::Phone) {
-        update_columns.extend([
+        household_columns.extend([
             resident::Column::PhoneCipher,
             resident::Column::PhoneKeyId,
             resident::Column::PhoneHash,
             resident::Column::PhoneMasked,
         ]);
     }
-    upsert(db, &updates, &update_columns).await?;
-    // Matched within their household: the same, but the ID number and what it encodes stay.
-    let kept = [
+    let mut update_columns = household_columns.clone();
+    update_columns.extend([
         resident::Column::IdNumberCipher,
         resident::Column::IdNumberKeyId,
         resident::Column::IdNumberHash,
@@ -1258,12 +1250,9 @@ pub async fn execute_import<C: ConnectionTrait>(
         resident::Column::CommunityId,
         resident::Column::CompoundId,
         resident::Column::BuildingId,
-    ];
-    update_columns.retain(|c| {
-        use sea_orm::IdenStatic;
-        !kept.iter().any(|k| k.as_str() == c.as_str())
-    });
-    upsert(db, &household_updates, &update_columns).await?;
+    ]);
+    upsert(db, &updates, &update_columns).await?;
+    upsert(db, &household_updates, &household_columns).await?;
     for chunk in retagged.chunks(LOOKUP_CHUNK) {
         resident_tag::Entity::delete_many()
             .filter(resident_tag::Column::ResidentId.is_in(chunk.iter().copied()))

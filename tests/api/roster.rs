@@ -403,6 +403,16 @@ impl Move {
         assert_problem(self.verb(token, t, verb, body).await, status, code).await;
     }
 
+    /// The resident as `token` reads it (expects 200).
+    async fn read(&self, token: &str, resident: Uuid) -> Value {
+        let res = self
+            .app
+            .get(&format!("/api/v1/residents/{resident}"), token)
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
     async fn items(&self, token: &str, query: &str) -> Vec<Value> {
         let v: Value = self
             .app
@@ -570,13 +580,7 @@ async fn a_refused_or_cancelled_transfer_moves_nobody() {
     assert_eq!(outgoing.len(), 1);
     assert_eq!(outgoing[0]["reason"], "查无此户");
     assert!(m.items(&m.staff_b, "?status=pending").await.is_empty());
-    let r: Value = m
-        .app
-        .get(&format!("/api/v1/residents/{rid}"), &m.staff_a)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = m.read(&m.staff_a, rid).await;
     assert_eq!(r["household_id"], m.a.household.to_string());
     assert_eq!(r["moved_out_on"], "2026-11-01");
 
@@ -591,13 +595,7 @@ async fn a_refused_or_cancelled_transfer_moves_nobody() {
     m.refused(&m.staff_b, &t, "refuse", 409, "transfer_decided")
         .await;
     assert_eq!(m.items(&m.staff_a, "?status=cancelled").await.len(), 1);
-    let r: Value = m
-        .app
-        .get(&format!("/api/v1/residents/{rid}"), &m.staff_a)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = m.read(&m.staff_a, rid).await;
     assert_eq!(r["household_id"], m.a.household.to_string());
     for action in ["transfer_file", "transfer_refuse", "transfer_cancel"] {
         let events: Value = m
@@ -757,13 +755,7 @@ async fn accepting_someone_already_on_the_receiving_roster_is_a_conflict_there_a
     m.refused(&m.staff_b, &t, "accept", 409, "id_number_registered")
         .await;
     // Nothing moved and the transfer is still theirs to refuse.
-    let r: Value = m
-        .app
-        .get(&format!("/api/v1/residents/{rid}"), &m.staff_a)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = m.read(&m.staff_a, rid).await;
     assert_eq!(r["household_id"], m.a.household.to_string());
     assert_eq!(m.items(&m.staff_b, "?status=pending").await.len(), 1);
     let res = m
