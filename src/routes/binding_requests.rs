@@ -26,7 +26,7 @@ pub struct BindingRequestResponse {
     pub community_id: Uuid,
     pub name: String,
     pub relation: String,
-    /// `pending`, `approved` or `rejected`.
+    #[schema(value_type = crate::services::binding::BindingStatus)]
     pub status: String,
     /// Why it was rejected.
     pub reason: Option<String>,
@@ -90,8 +90,7 @@ impl From<binding_request::Model> for BindingRequestResponse {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListBindingRequestsQuery {
-    /// `pending`, `approved` or `rejected`.
-    #[param(pattern = "^(pending|approved|rejected)$")]
+    #[param(value_type = Option<crate::services::binding::BindingStatus>)]
     pub status: Option<String>,
     pub community_id: Option<Uuid>,
     pub household_id: Option<Uuid>,
@@ -115,10 +114,13 @@ pub async fn list_binding_requests(
     let mut within = Vec::new();
     if let Some(s) = &q.status {
         if ![binding::PENDING, binding::APPROVED, binding::REJECTED].contains(&s.as_str()) {
-            return Err(AppError::InvalidQuery(vec![crate::error::FieldError::new(
+            return Err(AppError::InvalidQuery(vec![crate::error::FieldError::of(
                 "status",
-                "invalid",
-                "pending, approved or rejected",
+                crate::error::FieldCode::Invalid,
+                crate::lang::Text::new(
+                    "取值不对，应为：pending、approved 或 rejected",
+                    "pending, approved or rejected",
+                ),
             )]));
         }
         filter = filter.add(binding_request::Column::Status.eq(s.as_str()));

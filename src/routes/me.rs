@@ -5,7 +5,7 @@ use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -13,12 +13,15 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
+use crate::error::{FieldCode, ProblemCode};
+use crate::lang::Text;
 use crate::pii::mask_phone;
 use crate::routes::audit::AuditEventResponse;
 use crate::routes::binding_requests::BindingRequestResponse;
 use crate::routes::extract::Json;
 use crate::routes::residents::{respond, ResidentResponse};
 use crate::routes::{clean_name, created};
+use crate::routes::{Page, PageParams};
 use crate::services::binding;
 use crate::services::residents as rsvc;
 use crate::state::AppState;
@@ -63,10 +66,10 @@ pub async fn bind_my_phone(
 ) -> AppResult<HttpResponse> {
     let code = body.code.trim();
     if code.is_empty() || code.len() > 128 {
-        return Err(AppError::validation(
+        return Err(AppError::invalid(
             "code",
-            "invalid",
-            "1 to 128 characters",
+            FieldCode::Invalid,
+            Text::new("code 应为 1 到 128 个字符", "1 to 128 characters"),
         ));
     }
     // Each attempt spends the mini-program's shared WeChat quota.
@@ -74,10 +77,13 @@ pub async fn bind_my_phone(
         .await?;
     let raw = state.wechat.get_phone_number(code).await?;
     let phone = rsvc::normalize_phone(&raw).ok_or_else(|| {
-        AppError::validation(
+        AppError::invalid(
             "code",
-            "not_mainland_mobile",
-            "only mainland mobile numbers can be bound",
+            FieldCode::PhoneInvalid,
+            Text::new(
+                "只能绑定中国大陆手机号",
+                "only mainland mobile numbers can be bound",
+            ),
         )
     })?;
     let sealed = state.pii.seal("phone", &phone, mask_phone(&phone))?;
@@ -144,8 +150,12 @@ pub async fn create_my_binding_request(
         .count(&state.db)
         .await?;
     if pending > 0 {
-        return Err(AppError::Conflict(
-            "a binding request of yours is already pending".into(),
+        return Err(AppError::conflict(
+            ProblemCode::BindingRequestPending,
+            Text::new(
+                "您已有一个待审核的绑定申请，请等待社区审核",
+                "a binding request of yours is already pending",
+            ),
         ));
     }
     let m = binding::new_request(&state.db, me.id, &hh, name, relation).await?;
@@ -155,24 +165,42 @@ pub async fn create_my_binding_request(
     ))
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MyBindingRequestsQuery {
+    /// Page size, 1–100 (larger is clamped to 100). Default 20.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
 /// The caller's own binding requests, newest first.
-#[utoipa::path(tag = "me", security(("bearer" = [])),
-    responses((status = 200, body = Vec<BindingRequestResponse>)))]
+#[utoipa::path(tag = "me", security(("bearer" = [])), params(MyBindingRequestsQuery),
+    responses((status = 200, body = Page<BindingRequestResponse>)))]
 #[get("/me/binding-requests")]
 pub async fn list_my_binding_requests(
     state: web::Data<AppState>,
     me: AuthUser,
+    q: crate::routes::extract::Query<MyBindingRequestsQuery>,
 ) -> AppResult<HttpResponse> {
-    let rows = binding_request::Entity::find()
+    let p = PageParams::new(q.limit, q.cursor.as_deref())?;
+    let mut sel = binding_request::Entity::find()
         .filter(binding_request::Column::UserId.eq(me.id))
         .order_by_desc(binding_request::Column::Id)
-        .all(&state.db)
-        .await?;
-    Ok(HttpResponse::Ok().json(
-        rows.into_iter()
-            .map(BindingRequestResponse::from)
-            .collect::<Vec<_>>(),
-    ))
+        .limit(p.limit + 1);
+    if let Some(after) = p.after {
+        sel = sel.filter(binding_request::Column::Id.lt(after));
+    }
+    let mut rows = sel.all(&state.db).await?;
+    let next_cursor = (rows.len() as u64 > p.limit).then(|| {
+        rows.truncate(p.limit as usize);
+        crate::routes::encode_cursor(rows[rows.len() - 1].id)
+    });
+    Ok(HttpResponse::Ok().json(Page::<BindingRequestResponse> {
+        items: rows.into_iter().map(BindingRequestResponse::from).collect(),
+        next_cursor,
+    }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -272,6 +300,7 @@ pub struct MyResident {
     pub id: Uuid,
     pub household_id: Uuid,
     pub name: String,
+    #[schema(value_type = Option<crate::services::residents::Gender>)]
     pub gender: Option<String>,
     pub birth_date: Option<chrono::NaiveDate>,
     /// Full values: the data is the caller's own.
@@ -285,7 +314,9 @@ pub struct MyResident {
 
 #[derive(Serialize, ToSchema)]
 pub struct MyRole {
+    #[schema(value_type = crate::auth::policy::Role)]
     pub role: String,
+    #[schema(value_type = crate::auth::policy::ScopeType)]
     pub scope_type: String,
     pub scope_id: Uuid,
 }
@@ -424,8 +455,12 @@ pub async fn export_my_data(state: web::Data<AppState>, me: AuthUser) -> AppResu
 #[delete("/me")]
 pub async fn erase_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
     if me.is_superadmin {
-        return Err(AppError::Conflict(
-            "the deployment administrator cannot erase itself".into(),
+        return Err(AppError::conflict(
+            ProblemCode::CannotEraseAdministrator,
+            Text::new(
+                "系统管理员账号不能注销自己",
+                "the deployment administrator cannot erase itself",
+            ),
         ));
     }
     let families: Vec<Uuid> = refresh_token::Entity::find()

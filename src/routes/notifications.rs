@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::policy::{self, Action};
 use crate::auth::AuthUser;
+use crate::error::FieldCode;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::routes::extract::Query;
 use crate::routes::{Page, PageParams};
@@ -22,11 +23,11 @@ use entity::notification;
 #[derive(Serialize, ToSchema)]
 pub struct NotificationResponse {
     pub id: Uuid,
-    /// `ticket_status_changed`, `ticket_assigned`, `ticket_urged` or `ticket_escalated`.
+    #[schema(value_type = crate::services::notifications::Event)]
     pub event_type: String,
     pub ticket_id: Option<Uuid>,
     pub recipient_user_id: Uuid,
-    /// `pending`, `sent`, `failed` or `skipped`.
+    #[schema(value_type = crate::services::notifications::DeliveryStatus)]
     pub status: String,
     /// Delivery attempts so far.
     pub attempts: i32,
@@ -62,12 +63,10 @@ impl From<notification::Model> for NotificationResponse {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListNotificationsQuery {
-    /// `pending`, `sent`, `failed` or `skipped`.
-    #[param(pattern = "^(pending|sent|failed|skipped)$")]
+    #[param(value_type = Option<crate::services::notifications::DeliveryStatus>)]
     pub status: Option<String>,
     pub ticket_id: Option<Uuid>,
-    /// `ticket_status_changed`, `ticket_assigned`, `ticket_urged` or `ticket_escalated`.
-    #[param(pattern = "^(ticket_status_changed|ticket_assigned|ticket_urged|ticket_escalated)$")]
+    #[param(value_type = Option<crate::services::notifications::Event>)]
     pub event_type: Option<String>,
     /// Page size, 1–100 (larger is clamped to 100). Default 20.
     pub limit: Option<i64>,
@@ -167,5 +166,9 @@ pub async fn retry_notification(
 }
 
 fn invalid(field: &str, expected: &str) -> AppError {
-    AppError::InvalidQuery(vec![FieldError::new(field, "invalid", expected)])
+    AppError::InvalidQuery(vec![FieldError::of(
+        field,
+        FieldCode::Invalid,
+        crate::lang::Text::new(format!("取值不对，应为：{expected}"), expected.to_string()),
+    )])
 }

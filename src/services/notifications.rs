@@ -15,8 +15,20 @@ pub const SENT: &str = "sent";
 pub const FAILED: &str = "failed";
 pub const SKIPPED: &str = "skipped";
 
+/// Where a notification's delivery stands (the spec's list of `status` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Pending,
+    Sent,
+    Failed,
+    Skipped,
+}
+
 /// What happened, as configured templates are keyed (`LINLI_WECHAT_TEMPLATES`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = NotificationEvent)]
 pub enum Event {
     /// To the requester: the ticket's status changed.
     TicketStatusChanged,
@@ -117,8 +129,12 @@ pub async fn retry<C: ConnectionTrait>(
         .exec(db)
         .await?;
     if done.rows_affected == 0 {
-        return Err(crate::error::AppError::Conflict(
-            "only a failed or skipped notification can be retried".into(),
+        return Err(crate::error::AppError::conflict(
+            crate::error::ProblemCode::NotificationNotRetryable,
+            crate::lang::Text::new(
+                "只有发送失败或被跳过的通知才能重发",
+                "only a failed or skipped notification can be retried",
+            ),
         ));
     }
     notification::Entity::find_by_id(id)

@@ -29,6 +29,8 @@ use crate::auth::extractor::load_assignments;
 use crate::auth::policy::{self, Action, Role, ScopeType};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
+use crate::error::{FieldCode, ProblemCode};
+use crate::lang::Text;
 use crate::services::attachments;
 use crate::services::notifications::{self, Event, Payload};
 use crate::services::ticket_settings;
@@ -155,6 +157,16 @@ pub const MAX_ESCALATION: i32 = 3;
 /// A requester may urge a ticket once per this period.
 pub const URGE_EVERY: Duration = Duration::hours(24);
 
+/// [`escalation_target`] as staff read it.
+pub fn escalation_label_zh(level: i32) -> &'static str {
+    match level {
+        0 => "处理人",
+        1 => "网格员",
+        2 => "社区工作人员",
+        _ => "街道管理员",
+    }
+}
+
 pub fn escalation_target(level: i32) -> &'static str {
     match level {
         0 => "handler",
@@ -235,20 +247,26 @@ pub async fn file<C: ConnectionTrait>(
                     .map(|a| a.scope_id)
                     .ok_or_else(|| {
                         if policy::can_anywhere(user, Action::TicketFile) {
-                            AppError::validation(
+                            AppError::invalid(
                                 "channel",
-                                "required",
-                                "staff filing on a resident's behalf give the channel",
+                                FieldCode::Required,
+                                Text::new(
+                                    "工作人员代居民登记时须注明来源渠道",
+                                    "staff filing on a resident's behalf give the channel",
+                                ),
                             )
                         } else {
                             AppError::Forbidden
                         }
                     })?;
                 if input.resident_id.is_some() || input.requester_name.is_some() {
-                    return Err(AppError::validation(
+                    return Err(AppError::invalid(
                         "resident_id",
-                        "not_allowed",
-                        "only staff filing on a resident's behalf name the resident",
+                        FieldCode::NotAllowed,
+                        Text::new(
+                            "只有工作人员代居民登记时才填写居民",
+                            "only staff filing on a resident's behalf name the resident",
+                        ),
                     ));
                 }
                 limit_filings(db, user, now).await?;
@@ -257,10 +275,13 @@ pub async fn file<C: ConnectionTrait>(
                     .await?
                     .ok_or(AppError::Forbidden)?;
                 if hh.compound_id != input.compound_id {
-                    return Err(AppError::validation(
+                    return Err(AppError::invalid(
                         "compound_id",
-                        "not_yours",
-                        "residents file tickets for their own compound",
+                        FieldCode::NotYours,
+                        Text::new(
+                            "居民只能为自己所在的小区提交诉求",
+                            "residents file tickets for their own compound",
+                        ),
                     ));
                 }
                 let cmp = compound::Entity::find_by_id(hh.compound_id)
@@ -303,10 +324,13 @@ pub async fn file<C: ConnectionTrait>(
                             .one(db)
                             .await?
                             .ok_or_else(|| {
-                                AppError::validation(
+                                AppError::invalid(
                                     "resident_id",
-                                    "unknown",
-                                    "no such resident in this compound",
+                                    FieldCode::NotFound,
+                                    Text::new(
+                                        "这个小区没有这位居民",
+                                        "no such resident in this compound",
+                                    ),
                                 )
                             })?;
                         // A resident with an account follows and confirms it themselves;
@@ -322,10 +346,13 @@ pub async fn file<C: ConnectionTrait>(
                     }
                     (None, Some(name)) => (cmp, None, Some(user.id), Some(name), None, channel),
                     _ => {
-                        return Err(AppError::validation(
+                        return Err(AppError::invalid(
                             "resident_id",
-                            "required",
-                            "give either resident_id or requester_name",
+                            FieldCode::Required,
+                            Text::new(
+                                "请选择居民或填写诉求人姓名",
+                                "give either resident_id or requester_name",
+                            ),
                         ))
                     }
                 }
@@ -337,7 +364,11 @@ pub async fn file<C: ConnectionTrait>(
             .one(db)
             .await?
             .ok_or_else(|| {
-                AppError::validation("building_id", "unknown", "no such building in the compound")
+                AppError::invalid(
+                    "building_id",
+                    FieldCode::NotFound,
+                    Text::new("这个小区没有这栋楼", "no such building in the compound"),
+                )
             })?;
     }
     let comm = community::Entity::find_by_id(cmp.community_id)
@@ -395,9 +426,13 @@ pub async fn file<C: ConnectionTrait>(
     .insert(db)
     .await
     .map_err(crate::services::territory::conflict_on_duplicate(
-        "a ticket with this Idempotency-Key is being filed; retry to get it",
+        &Text::new(
+            "使用这个 Idempotency-Key 的诉求正在提交，请重试以取得结果",
+            "a ticket with this Idempotency-Key is being filed; retry to get it",
+        ),
     ))?;
-    let note = (channel != Channel::MiniProgram).then(|| format!("channel: {}", channel.as_str()));
+    // The channel is the ticket's own field; the step's note is for words people write.
+    let note = None;
     let ev = timeline(
         db,
         &t,
@@ -440,7 +475,14 @@ async fn limit_filings<C: ConnectionTrait>(
     }
     let oldest = recent.last().copied().unwrap_or(now);
     let wait = (oldest + FILING_WINDOW - now).to_std().unwrap_or_default();
-    Err(AppError::rate_limited(wait))
+    Err(AppError::limited(
+        wait,
+        ProblemCode::DailyFilingLimit,
+        crate::text!(
+            "24 小时内最多提交 {MAX_FILINGS_PER_WINDOW} 件诉求，请稍后再提交",
+            "at most {MAX_FILINGS_PER_WINDOW} tickets in 24 hours; file again later"
+        ),
+    ))
 }
 
 async fn category_of<C: ConnectionTrait>(
@@ -453,12 +495,23 @@ async fn category_of<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or_else(|| {
-            AppError::validation(
+            AppError::invalid(
                 "category_id",
-                "unknown",
-                "not a ticket category of this community",
+                FieldCode::NotFound,
+                Text::new(
+                    "不是本社区的诉求类别",
+                    "not a ticket category of this community",
+                ),
             )
         })
+}
+
+/// What a timeline step decided, kept as fields rather than written into its note.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Facts {
+    pub priority: Option<Priority>,
+    pub rating: Option<i32>,
+    pub escalated_to: Option<&'static str>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -470,6 +523,21 @@ async fn timeline<C: ConnectionTrait>(
     from: Option<Status>,
     to: Option<Status>,
     note: Option<String>,
+    now: DateTime<Utc>,
+) -> AppResult<Uuid> {
+    timeline_with(db, t, actor, kind, from, to, note, Facts::default(), now).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn timeline_with<C: ConnectionTrait>(
+    db: &C,
+    t: &ticket::Model,
+    actor: Option<&AuthUser>,
+    kind: &str,
+    from: Option<Status>,
+    to: Option<Status>,
+    note: Option<String>,
+    facts: Facts,
     now: DateTime<Utc>,
 ) -> AppResult<Uuid> {
     let id = Uuid::now_v7();
@@ -484,6 +552,9 @@ async fn timeline<C: ConnectionTrait>(
         from_status: Set(from.map(|s| s.as_str().to_string())),
         to_status: Set(to.map(|s| s.as_str().to_string())),
         note: Set(note),
+        priority: Set(facts.priority.map(|p| p.as_str().to_string())),
+        rating: Set(facts.rating),
+        escalated_to: Set(facts.escalated_to.map(str::to_string)),
         created_at: Set(now),
     }
     .insert(db)
@@ -671,11 +742,21 @@ pub async fn apply(
         AppError::internal(anyhow::anyhow!("ticket {} has no known status", t.id))
     })?;
     if !cmd.from_states().contains(&from) {
-        return Err(AppError::Conflict(format!(
-            "a {} ticket cannot be {}",
-            from.as_str(),
-            past_tense(cmd.name())
-        )));
+        return Err(AppError::conflict(
+            ProblemCode::WrongStatus,
+            Text::new(
+                format!(
+                    "诉求当前为“{}”，不能{}",
+                    from.label_zh(),
+                    verb_zh(cmd.name())
+                ),
+                format!(
+                    "a {} ticket cannot be {}",
+                    from.as_str(),
+                    past_tense(cmd.name())
+                ),
+            ),
+        ));
     }
     // Claim the version first: a concurrent move of the same ticket now waits for us, then finds
     // the version gone and fails instead of overwriting.
@@ -686,6 +767,7 @@ pub async fn apply(
     am.updated_at = Set(now);
     let mut to = from;
     let note: Option<String>;
+    let mut facts = Facts::default();
     let mut photos: Vec<Uuid> = Vec::new();
     let mut notify_handlers: Option<Event> = None;
     match &cmd {
@@ -712,10 +794,8 @@ pub async fn apply(
             am.due_at = Set(due);
             am.next_follow_up_at = Set(follow_up);
             set_deadline(&mut am, due.or(follow_up), t.escalation_level);
-            note = Some(match n {
-                Some(n) => format!("{}: {n}", priority.as_str()),
-                None => priority.as_str().to_string(),
-            });
+            facts.priority = Some(*priority);
+            note = n.clone();
         }
         Command::Assign { target, note: n } => {
             let (company, handler) = match target {
@@ -725,10 +805,13 @@ pub async fn apply(
                         .one(&txn)
                         .await?
                         .ok_or_else(|| {
-                            AppError::validation(
+                            AppError::invalid(
                                 "property_company_id",
-                                "unknown",
-                                "no such property company in this street",
+                                FieldCode::NotFound,
+                                Text::new(
+                                    "本街道没有这家物业公司",
+                                    "no such property company in this street",
+                                ),
                             )
                         })?;
                     (Some(*c), None)
@@ -749,10 +832,13 @@ pub async fn apply(
                         )
                         .await?
                     {
-                        return Err(AppError::validation(
+                        return Err(AppError::invalid(
                             "handler_user_id",
-                            "not_eligible",
-                            "the handler must be staff (grid manager or community staff) whose scope covers the ticket",
+                            FieldCode::NotEligible,
+                            Text::new(
+                                "处理人须是负责该诉求所在范围的工作人员（网格员或社区工作人员）",
+                                "the handler must be staff (grid manager or community staff) whose scope covers the ticket",
+                            ),
                         ));
                     }
                     (None, Some(*u))
@@ -809,10 +895,8 @@ pub async fn apply(
             am.auto_close_at = Set(None);
             am.rating = Set(Some(*rating));
             am.feedback = Set(comment.clone());
-            note = Some(match comment {
-                Some(c) => format!("{rating}/5: {c}"),
-                None => format!("{rating}/5"),
-            });
+            facts.rating = Some(*rating);
+            note = comment.clone();
         }
         Command::Reopen { reason } => {
             to = Status::Accepted;
@@ -849,7 +933,14 @@ pub async fn apply(
                 let next = last + URGE_EVERY;
                 if next > now {
                     let wait = (next - now).to_std().unwrap_or_default();
-                    return Err(AppError::rate_limited(wait));
+                    return Err(AppError::limited(
+                        wait,
+                        ProblemCode::AlreadyUrgedToday,
+                        Text::new(
+                            "这件诉求今天已经催办过了，明天可以再催",
+                            "this ticket was already urged today; urge again tomorrow",
+                        ),
+                    ));
                 }
             }
             am.last_urged_at = Set(Some(now));
@@ -861,7 +952,7 @@ pub async fn apply(
     am.status = Set(to.as_str().into());
     let updated = am.update(&txn).await?;
     let changed = to != from;
-    let ev = timeline(
+    let ev = timeline_with(
         &txn,
         &updated,
         Some(user),
@@ -869,6 +960,7 @@ pub async fn apply(
         Some(from),
         changed.then_some(to),
         note.clone(),
+        facts,
         now,
     )
     .await?;
@@ -909,6 +1001,24 @@ pub async fn apply(
     Ok(updated)
 }
 
+/// The verb as a resident reads it, after “不能”.
+fn verb_zh(verb: &str) -> &'static str {
+    match verb {
+        "triage" => "分类研判",
+        "assign" => "派单",
+        "accept" => "受理",
+        "return" => "退回",
+        "progress" => "记录进展",
+        "resolve" => "办结",
+        "confirm" => "确认",
+        "reopen" => "重新打开",
+        "cancel" => "撤销",
+        "reject" => "驳回",
+        "urge" => "催办",
+        _ => "变更",
+    }
+}
+
 fn past_tense(verb: &str) -> &'static str {
     match verb {
         "triage" => "triaged",
@@ -946,8 +1056,12 @@ async fn claim<C: ConnectionTrait>(db: &C, t: &ticket::Model, had_if_match: bool
     } else if had_if_match {
         Err(AppError::PreconditionFailed)
     } else {
-        Err(AppError::Conflict(
-            "the ticket was changed at the same time; reload and retry".into(),
+        Err(AppError::conflict(
+            ProblemCode::ConcurrentChange,
+            Text::new(
+                "诉求刚被他人修改，请刷新后重试",
+                "the ticket was changed at the same time; reload and retry",
+            ),
         ))
     }
 }
@@ -1048,15 +1162,19 @@ pub async fn escalate_due(db: &DatabaseConnection, now: DateTime<Utc>) -> AppRes
             txn.rollback().await?;
             continue;
         }
-        let note = format!("overdue; escalated to {}", escalation_target(level));
-        timeline(
+        let note = format!("已超期，升级至{}", escalation_label_zh(level));
+        timeline_with(
             &txn,
             &t,
             None,
             "escalated",
             None,
             None,
-            Some(note.clone()),
+            None,
+            Facts {
+                escalated_to: Some(escalation_target(level)),
+                ..Facts::default()
+            },
             now,
         )
         .await?;

@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use crate::error::{is_unique_violation, AppError, AppResult, FieldCode, ProblemCode};
 use crate::lang::Text;
-use crate::services::audit::{self, Actor};
+use crate::services::audit::{self, Action, Actor};
 use crate::services::binding;
 use entity::{building, community, compound, household, resident, resident_transfer};
 
@@ -106,7 +106,7 @@ pub async fn file<C: ConnectionTrait>(
             e.into()
         }
     })?;
-    record(db, actor, "transfer_file", &t).await?;
+    record(db, actor, Action::TransferFile, &t).await?;
     Ok(t)
 }
 
@@ -210,7 +210,7 @@ pub async fn accept<C: ConnectionTrait>(
     if let Some(user_id) = user_id {
         binding::link(db, user_id, r).await?;
     }
-    record(db, actor, "transfer_accept", &t).await?;
+    record(db, actor, Action::TransferAccept, &t).await?;
     Ok(t)
 }
 
@@ -223,7 +223,7 @@ pub async fn refuse<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<resident_transfer::Model> {
     let t = claim(db, actor, t, REFUSED, Some(reason), now).await?;
-    record(db, actor, "transfer_refuse", &t).await?;
+    record(db, actor, Action::TransferRefuse, &t).await?;
     Ok(t)
 }
 
@@ -235,7 +235,7 @@ pub async fn cancel<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<resident_transfer::Model> {
     let t = claim(db, actor, t, CANCELLED, None, now).await?;
-    record(db, actor, "transfer_cancel", &t).await?;
+    record(db, actor, Action::TransferCancel, &t).await?;
     Ok(t)
 }
 
@@ -244,7 +244,7 @@ pub async fn cancel<C: ConnectionTrait>(
 async fn record<C: ConnectionTrait>(
     db: &C,
     actor: Actor<'_>,
-    action: &str,
+    action: Action,
     t: &resident_transfer::Model,
 ) -> AppResult<()> {
     let detail = serde_json::json!({

@@ -154,7 +154,7 @@ async fn an_unmatched_phone_leads_to_a_request_that_staff_in_scope_approve() {
         .app
         .post("/api/v1/me/binding-requests", &token, &body)
         .await;
-    assert_problem(res, 409, "conflict").await;
+    assert_problem(res, 409, "binding_request_pending").await;
     let res = w
         .app
         .post(
@@ -237,7 +237,7 @@ async fn an_unmatched_phone_leads_to_a_request_that_staff_in_scope_approve() {
             &json!({}),
         )
         .await;
-    assert_problem(res, 409, "conflict").await;
+    assert_problem(res, 409, "binding_request_decided").await;
 }
 
 #[tokio::test]
@@ -315,8 +315,9 @@ async fn a_rejected_request_grants_nothing_and_tells_the_reason() {
         .json()
         .await
         .unwrap();
-    assert_eq!(mine[0]["status"], "rejected");
-    assert_eq!(mine[0]["reason"], "户主不认识此人");
+    assert_eq!(mine["items"][0]["status"], "rejected");
+    assert_eq!(mine["items"][0]["reason"], "户主不认识此人");
+    assert_eq!(mine["next_cursor"], Value::Null);
     let res = w.app.get("/api/v1/me/household", &token).await;
     assert_problem(res, 404, "not_found").await;
     let me: Value = w.app.get("/api/v1/me", &token).await.json().await.unwrap();
@@ -329,7 +330,7 @@ async fn a_rejected_request_grants_nothing_and_tells_the_reason() {
             &json!({}),
         )
         .await;
-    assert_problem(res, 409, "conflict").await;
+    assert_problem(res, 409, "binding_request_decided").await;
     // A new request may follow the rejection.
     let res = w
         .app
@@ -340,6 +341,28 @@ async fn a_rejected_request_grants_nothing_and_tells_the_reason() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
+    // The caller's requests page like every list: newest first, one at a time here.
+    let first: Value = w
+        .app
+        .get("/api/v1/me/binding-requests?limit=1", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["items"][0]["status"], "pending");
+    let cursor = first["next_cursor"].as_str().expect("a second page");
+    let second: Value = w
+        .app
+        .get(
+            &format!("/api/v1/me/binding-requests?limit=1&cursor={cursor}"),
+            &token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["items"][0]["status"], "rejected");
+    assert_eq!(second["next_cursor"], Value::Null);
 }
 
 #[tokio::test]
@@ -447,5 +470,5 @@ async fn a_resident_exports_their_data_and_erasing_the_account_stops_its_tokens(
 async fn the_deployment_administrator_cannot_erase_itself() {
     let w = world().await;
     let res = w.app.delete("/api/v1/me", &w.root).await;
-    assert_problem(res, 409, "conflict").await;
+    assert_problem(res, 409, "cannot_erase_administrator").await;
 }

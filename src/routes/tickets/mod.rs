@@ -21,6 +21,7 @@ use uuid::Uuid;
 use crate::auth::policy::{self, Action};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
+use crate::error::{FieldCode, FieldError};
 use crate::routes::attachments::AttachmentResponse;
 use crate::services::tickets::{self as svc, Priority, Status};
 use crate::signed_urls::{Signer, Variant};
@@ -40,7 +41,7 @@ pub struct TicketResponse {
     pub title: String,
     pub description: String,
     pub location: Option<String>,
-    /// `mini_program`, `phone`, `visit`, `patrol` or `duty_room`.
+    #[schema(value_type = crate::services::tickets::Channel)]
     pub channel: String,
     /// The requester asked that their name be hidden; then only they and the community's
     /// triaging staff see `requester_name`, `requester_user_id`, `building_id` and
@@ -96,12 +97,43 @@ pub struct TicketResponse {
     pub cover_thumbnail_url: Option<String>,
 }
 
+/// What a timeline entry records: filing, a verb, or what the system did.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineKind {
+    Filed,
+    Triage,
+    Assign,
+    Accept,
+    Return,
+    Progress,
+    Resolve,
+    Confirm,
+    Reopen,
+    Cancel,
+    Reject,
+    Urge,
+    /// The deadline passed and the ticket went up a level.
+    Escalated,
+    /// Resolved and not confirmed in time: closed by the system.
+    AutoClosed,
+}
+
+/// Whose level an escalation raised a ticket to (`tickets::escalation_target`).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationTarget {
+    Handler,
+    GridManager,
+    CommunityStaff,
+    StreetAdmin,
+}
+
 /// One step on a ticket's timeline.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TimelineEntry {
     pub id: Uuid,
-    /// `filed`, a verb (`triage`, `assign`, `accept`, `return`, `progress`, `resolve`,
-    /// `confirm`, `reopen`, `cancel`, `reject`, `urge`), `escalated` or `auto_closed`.
+    #[schema(value_type = TimelineKind)]
     pub kind: String,
     /// Null for the system, or when it is the anonymous requester and the caller may not know.
     pub actor_user_id: Option<Uuid>,
@@ -109,7 +141,15 @@ pub struct TimelineEntry {
     pub from_status: Option<Status>,
     /// Set when the step changed the status.
     pub to_status: Option<Status>,
+    /// What the person who took the step wrote (never a decision: those are the fields below).
     pub note: Option<String>,
+    /// The priority a `triage` set.
+    pub priority: Option<crate::services::tickets::Priority>,
+    /// The rating (1–5) a `confirm` gave.
+    pub rating: Option<i32>,
+    /// Whose level an `escalated` step raised the ticket to.
+    #[schema(value_type = Option<EscalationTarget>)]
+    pub escalated_to: Option<String>,
     /// Photos attached with this step.
     pub attachment_ids: Vec<Uuid>,
     #[serde(serialize_with = "crate::rfc3339::ms")]
@@ -311,6 +351,12 @@ pub async fn detail<C: ConnectionTrait>(
                 from_status: e.from_status.as_deref().and_then(Status::parse),
                 to_status: e.to_status.as_deref().and_then(Status::parse),
                 note: e.note,
+                priority: e
+                    .priority
+                    .as_deref()
+                    .and_then(crate::services::tickets::Priority::parse),
+                rating: e.rating,
+                escalated_to: e.escalated_to,
                 created_at: e.created_at,
             }
         })
@@ -366,20 +412,16 @@ pub fn with_etag(mut res: actix_web::HttpResponseBuilder, d: &TicketDetail) -> H
 pub fn clean_text(field: &str, value: &str, max: usize) -> AppResult<String> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(AppError::validation(field, "required", "must not be empty"));
+        return Err(AppError::Validation(vec![FieldError::required(field)]));
     }
     if v.chars().count() > max {
-        return Err(AppError::validation(
-            field,
-            "too_long",
-            format!("must be at most {max} characters"),
-        ));
+        return Err(AppError::Validation(vec![FieldError::too_long(field, max)]));
     }
     if !v.chars().all(crate::text::multi_line_ok) {
-        return Err(AppError::validation(
+        return Err(AppError::invalid(
             field,
-            "invalid",
-            crate::text::BAD_CHARACTER,
+            FieldCode::Invalid,
+            crate::text::bad_character(),
         ));
     }
     Ok(v.to_string())
@@ -389,10 +431,10 @@ pub fn clean_text(field: &str, value: &str, max: usize) -> AppResult<String> {
 pub fn clean_line(field: &str, value: &str, max: usize) -> AppResult<String> {
     let v = clean_text(field, value, max)?;
     if !v.chars().all(crate::text::single_line_ok) {
-        return Err(AppError::validation(
+        return Err(AppError::invalid(
             field,
-            "invalid",
-            crate::text::BAD_CHARACTER,
+            FieldCode::Invalid,
+            crate::text::bad_character(),
         ));
     }
     Ok(v)
