@@ -82,6 +82,8 @@ pub enum FieldCode {
     TooWide,
     /// An import row names a building the compound does not have.
     UnknownBuilding,
+    /// The value matches more than one existing record and nothing tells them apart.
+    AmbiguousMatch,
 }
 
 impl FieldCode {
@@ -221,6 +223,10 @@ pub enum ProblemCode {
     MergeCategoryMismatch,
     /// The ticket has no map location, so nothing can be near it.
     TicketHasNoLocation,
+    /// The resident already has a pending transfer; it must be decided or cancelled first.
+    TransferPending,
+    /// The transfer was already accepted, refused or cancelled (also when two decisions race).
+    TransferDecided,
 }
 
 /// RFC 9457 problem details, as every error of this API is answered.

@@ -17,6 +17,7 @@ pub mod property_company;
 pub mod refresh_token;
 pub mod resident;
 pub mod resident_tag;
+pub mod resident_transfer;
 pub mod role_assignment;
 pub mod street;
 pub mod ticket;

@@ -17,6 +17,7 @@ pub mod residents;
 pub mod residents_io;
 pub mod territory;
 pub mod tickets;
+pub mod transfers;
 pub mod upload;
 pub mod users;
 

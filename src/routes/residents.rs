@@ -502,8 +502,8 @@ pub async fn get_resident(
     Ok(HttpResponse::Ok().json(respond(m, tags, &View::of(&state.db, &user).await?)))
 }
 
-/// Update a resident. The household is fixed; move someone out (`moved_out_on`) and register
-/// them again in the new household.
+/// Update a resident. The household is fixed; a move to another household, in this community
+/// or another, is a transfer (`POST /residents/{id}/transfers`) the receiving side accepts.
 #[utoipa::path(tag = "residents", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = UpdateResidentRequest,
     responses(

@@ -28,6 +28,9 @@ pub const XLSX_CONTENT_TYPE: &str =
 pub struct ImportResidentsQuery {
     /// The compound whose buildings the file's 楼栋 column names.
     pub compound_id: Uuid,
+    /// Check the file and count what it would create and update, writing nothing (预览).
+    /// Default false.
+    pub dry_run: Option<bool>,
 }
 
 /// The upload: one part named `file`.
@@ -44,10 +47,32 @@ pub struct ImportResidentsForm {
 pub struct ImportResidentsResponse {
     /// Residents added to the roster.
     pub created: u64,
-    /// Residents already on the roster (matched by ID number) whose data was updated.
+    /// Residents already on the roster whose data was updated: `matched_by_id_number` +
+    /// `matched_in_household`.
     pub updated: u64,
+    /// Of `updated`: matched by ID number (within the compound's community).
+    pub matched_by_id_number: u64,
+    /// Of `updated`: rows matched within their household by name, or by phone when the name
+    /// differs or several members share it (rows without an ID number; and rows with one, by
+    /// name, to a member who has none yet).
+    pub matched_in_household: u64,
     /// Households (building + 单元 + 房号) that did not exist and were created.
     pub households_created: u64,
+    /// A preview (`dry_run=true`): the counts are what importing would do; nothing was written.
+    pub dry_run: bool,
+}
+
+impl ImportResidentsResponse {
+    fn of(s: svc::ImportSummary, dry_run: bool) -> Self {
+        Self {
+            created: s.created,
+            updated: s.updated,
+            matched_by_id_number: s.matched_by_id_number,
+            matched_in_household: s.matched_in_household,
+            households_created: s.households_created,
+            dry_run,
+        }
+    }
 }
 
 fn blocking_failed(e: actix_web::error::BlockingError) -> AppError {
@@ -59,8 +84,15 @@ fn blocking_failed(e: actix_web::error::BlockingError) -> AppError {
 /// Every row is checked first; one bad cell anywhere and nothing is imported. Rows are matched
 /// to the roster by ID number: a match is updated in place (name, gender, birth date, phone,
 /// relation, tags and household; columns the file does not have are left as they are), anyone
-/// else is added. Households named by 楼栋 + 单元 + 房号 that do not exist yet are created. The
-/// whole file is written in one transaction.
+/// else is added. A row without an ID number is matched within its household (楼栋 + 单元 +
+/// 房号) by name, or by phone when the name differs or several members share it; such a match
+/// keeps the resident's ID number. Residents a row cannot tell apart are a row error
+/// (`ambiguous_match`), never a guess, so importing the same file twice adds nobody.
+/// Households that do not exist yet are created. The whole file is written in one transaction.
+/// With `dry_run=true` the file is checked and its counts are answered, and nothing is written.
+///
+/// A masked export fed back is refused: a masked phone or ID number cell is a row error
+/// (`masked_value`), and a file whose every number is masked is one `file` error with that code.
 #[utoipa::path(tag = "residents", security(("bearer" = [])), params(ImportResidentsQuery),
     request_body(content = ImportResidentsForm, content_type = "multipart/form-data",
         description = "One part named `file`: the filled-in template (.xlsx, or .csv in UTF-8 or GBK)"),
@@ -110,6 +142,12 @@ pub async fn import_residents(
     let rows = plan.rows();
     let txn = state.db.begin().await?;
     let summary = svc::execute_import(&txn, &state.pii, plan).await?;
+    if q.dry_run == Some(true) {
+        // Written and rolled back, so the counts are exactly what the import would do.
+        txn.rollback().await?;
+        drop(slot);
+        return Ok(HttpResponse::Ok().json(ImportResidentsResponse::of(summary, true)));
+    }
     // A roster import writes personal data in bulk: it is audited with the write, in the
     // compound's street's log.
     audit::record(
@@ -128,6 +166,7 @@ pub async fn import_residents(
                     "rows": rows,
                     "created": summary.created,
                     "updated": summary.updated,
+                    "matched_in_household": summary.matched_in_household,
                     "households_created": summary.households_created,
                 })
                 .to_string(),
@@ -157,11 +196,7 @@ pub async fn import_residents(
         households_created = summary.households_created,
         "residents imported"
     );
-    Ok(HttpResponse::Ok().json(ImportResidentsResponse {
-        created: summary.created,
-        updated: summary.updated,
-        households_created: summary.households_created,
-    }))
+    Ok(HttpResponse::Ok().json(ImportResidentsResponse::of(summary, false)))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -54,6 +54,12 @@ pub enum Action {
     AccountUnlock,
     WechatBind,
     WechatUnbind,
+    /// A resident's transfer to another household filed (迁出).
+    TransferFile,
+    /// A transfer accepted: the resident moved (迁入).
+    TransferAccept,
+    TransferRefuse,
+    TransferCancel,
 }
 
 impl Action {

@@ -19,3 +19,4 @@ pub mod ticket_names;
 pub mod ticket_settings;
 pub mod ticket_views;
 pub mod tickets;
+pub mod transfers;

@@ -535,6 +535,14 @@ impl RowErrors {
         ));
     }
 
+    fn push_of(&mut self, line: usize, col: Column, code: FieldCode, message: Text) {
+        self.0.push((
+            line,
+            col,
+            FieldError::of(format!("rows[{line}].{}", col.header()), code, message),
+        ));
+    }
+
     fn push_error(&mut self, line: usize, col: Column, mut error: FieldError) {
         error.field = format!("rows[{line}].{}", col.header());
         self.0.push((line, col, error));
@@ -609,8 +617,43 @@ struct PlannedRow {
     building_id: Uuid,
     unit: String,
     room: String,
-    /// The resident on the roster with the same ID number.
-    existing: Option<resident::Model>,
+    /// The resident on the roster this row updates, and how it was found.
+    existing: Option<(resident::Model, Matched)>,
+}
+
+/// How a row of a file was matched to a resident already on the roster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Matched {
+    /// By ID number, in the compound's community; or a row with an ID number matched by name to
+    /// a resident of its household who has none yet. The row's ID number is written.
+    IdNumber,
+    /// A row without an ID number, by name (or phone) within its household. The resident's ID
+    /// number, and the gender and birth date it encodes, are kept.
+    Household,
+}
+
+/// Whether a phone or ID number cell holds what an export writes instead of the number
+/// (`138******34`, `**************002X`): never a number, and never "leave it as it is".
+pub fn is_masked(v: &str) -> bool {
+    v.contains(['*', '＊'])
+}
+
+fn masked_cell() -> Text {
+    Text::new(
+        "这是导出时脱敏的号码，不能作为导入数据；请填写完整号码或留空",
+        "This is a number masked by an export and cannot be imported; enter the full number or leave the cell empty",
+    )
+}
+
+fn masked_file() -> AppError {
+    AppError::invalid(
+        "file",
+        FieldCode::MaskedValue,
+        Text::new(
+            "这个文件看起来是脱敏导出的名单：其中的手机号、身份证号都已打码，不能作为导入数据。请导入填写了完整号码的名单，或把打码的单元格清空后再导入",
+            "This file looks like a masked export: its phone and ID numbers are masked and cannot be imported. Import a roster with full numbers, or clear the masked cells first",
+        ),
+    )
 }
 
 /// A validated file, ready to be written by [`execute_import`].
@@ -631,6 +674,10 @@ impl ImportPlan {
 pub struct ImportSummary {
     pub created: u64,
     pub updated: u64,
+    /// Of `updated`: found by ID number.
+    pub matched_by_id_number: u64,
+    /// Of `updated`: found by name or phone within the household.
+    pub matched_in_household: u64,
     pub households_created: u64,
 }
 
@@ -675,6 +722,9 @@ pub async fn plan_import<C: ConnectionTrait>(
     let mut first_row_of: HashMap<String, usize> = HashMap::new();
     // Lookup hash → rows holding a well-formed ID number, for the roster check below.
     let mut rows_of_hash: HashMap<String, Vec<usize>> = HashMap::new();
+    // Masked phone or ID number cells, and real ones: a file with the first and none of the
+    // second is a masked export fed back, answered once for the file.
+    let (mut masked_cells, mut real_numbers) = (0usize, 0usize);
     const EMPTY: Cell = Cell::Empty;
     for row in &table.rows {
         let line = row.line;
@@ -693,8 +743,22 @@ pub async fn plan_import<C: ConnectionTrait>(
         };
         let name = text(Column::Name, &mut errors);
         let gender_text = text(Column::Gender, &mut errors);
-        let phone = text(Column::Phone, &mut errors);
-        let id_number = text(Column::IdNumber, &mut errors);
+        let mut phone = text(Column::Phone, &mut errors);
+        let mut id_number = text(Column::IdNumber, &mut errors);
+        for (col, value) in [
+            (Column::Phone, &mut phone),
+            (Column::IdNumber, &mut id_number),
+        ] {
+            match value.as_deref() {
+                Some(v) if is_masked(v) => {
+                    errors.push_of(line, col, FieldCode::MaskedValue, masked_cell());
+                    masked_cells += 1;
+                    *value = None;
+                }
+                Some(_) => real_numbers += 1,
+                None => {}
+            }
+        }
         let building_name = text(Column::Building, &mut errors);
         let unit = text(Column::Unit, &mut errors);
         let room = text(Column::Room, &mut errors);
@@ -809,6 +873,10 @@ pub async fn plan_import<C: ConnectionTrait>(
         }
     }
 
+    if masked_cells > 0 && real_numbers == 0 {
+        return Err(masked_file());
+    }
+
     // Residents already on this community's roster, matched by ID number. Other communities'
     // rosters are not consulted: an ID number is unique per community, and whether it is
     // registered anywhere else is not this caller's to learn.
@@ -839,11 +907,11 @@ pub async fn plan_import<C: ConnectionTrait>(
             .await?;
         writable.extend(reached);
     }
-    let mut match_of_line: HashMap<usize, resident::Model> = HashMap::new();
+    let mut match_of_line: HashMap<usize, (resident::Model, Matched)> = HashMap::new();
     for (hash, m) in existing {
         for line in rows_of_hash.remove(&hash).unwrap_or_default() {
             if writable.contains(&m.id) {
-                match_of_line.insert(line, m.clone());
+                match_of_line.insert(line, (m.clone(), Matched::IdNumber));
             } else {
                 errors.push(
                     line,
@@ -857,6 +925,15 @@ pub async fn plan_import<C: ConnectionTrait>(
             }
         }
     }
+    match_in_households(
+        db,
+        pii,
+        write_scope,
+        &planned,
+        &mut match_of_line,
+        &mut errors,
+    )
+    .await?;
     if !errors.0.is_empty() {
         return Err(errors.into_error());
     }
@@ -872,6 +949,191 @@ pub async fn plan_import<C: ConnectionTrait>(
         present,
         rows,
     })
+}
+
+/// The households of `buildings`, by (building, 单元, 房号).
+async fn households_of<C: ConnectionTrait>(
+    db: &C,
+    mut buildings: Vec<Uuid>,
+) -> AppResult<HashMap<(Uuid, String, String), Uuid>> {
+    buildings.sort_unstable();
+    buildings.dedup();
+    let mut households: HashMap<(Uuid, String, String), Uuid> = HashMap::new();
+    for chunk in buildings.chunks(LOOKUP_CHUNK) {
+        let found: Vec<(Uuid, Uuid, String, String)> = household::Entity::find()
+            .select_only()
+            .column(household::Column::Id)
+            .column(household::Column::BuildingId)
+            .column(household::Column::Unit)
+            .column(household::Column::Room)
+            .filter(household::Column::BuildingId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (id, b, unit, room) in found {
+            households.insert((b, unit, room), id);
+        }
+    }
+    Ok(households)
+}
+
+/// A row of the file still to be matched within its (existing) household.
+struct OpenRow<'a> {
+    line: usize,
+    row: &'a PlannedRow,
+    household: Uuid,
+    how: Matched,
+    phone_hash: Option<String>,
+}
+
+/// Matches the rows no ID number matched to residents already in their household, each
+/// resident to one row at most, in three rounds, so that the order of the rows does not decide:
+/// name and phone together; then name (a row with an ID number only to a member without one:
+/// the roster first imported without them); then, for rows without an ID number, phone (the
+/// name was changed). Members a row cannot tell apart are a row error, never a guess; so are two
+/// rows of the file that nothing could tell apart the next time.
+async fn match_in_households<C: ConnectionTrait>(
+    db: &C,
+    pii: &Pii,
+    write_scope: &Scope,
+    planned: &[(usize, PlannedRow)],
+    match_of_line: &mut HashMap<usize, (resident::Model, Matched)>,
+    errors: &mut RowErrors,
+) -> AppResult<()> {
+    // Rows of one household with one name and no ID number: each needs a phone of its own.
+    type Alike<'a> = HashMap<(Uuid, &'a str, &'a str, &'a str), Vec<(usize, Option<&'a str>)>>;
+    let mut alike: Alike<'_> = HashMap::new();
+    for (line, r) in planned {
+        if r.data.id_number.is_some() {
+            continue;
+        }
+        let key = (
+            r.building_id,
+            r.unit.as_str(),
+            r.room.as_str(),
+            r.data.name.as_str(),
+        );
+        let seen = alike.entry(key).or_default();
+        let phone = r.data.phone.as_deref();
+        let twin = seen
+            .iter()
+            .find(|(_, p)| p.is_none() || phone.is_none() || *p == phone);
+        if let Some((first, _)) = twin {
+            errors.push_of(
+                *line,
+                Column::Name,
+                FieldCode::Duplicate,
+                crate::text!(
+                    "与第 {first} 行同户同名，都没有身份证号，手机号也不能区分两人；请填写身份证号或各自的手机号，或删去重复的行",
+                    "row {first} has the same name in the same household, neither has an ID number and no phones tell them apart; add ID numbers or their own phones, or remove the repeated row"
+                ),
+            );
+        }
+        seen.push((*line, phone));
+    }
+
+    let open: Vec<&(usize, PlannedRow)> = planned
+        .iter()
+        .filter(|(line, _)| !match_of_line.contains_key(line))
+        .collect();
+    if open.is_empty() {
+        return Ok(());
+    }
+    let building_ids: Vec<Uuid> = open.iter().map(|(_, r)| r.building_id).collect();
+    let households = households_of(db, building_ids).await?;
+    let rows: Vec<OpenRow<'_>> = open
+        .iter()
+        .filter_map(|(line, r)| {
+            let household = *households.get(&(r.building_id, r.unit.clone(), r.room.clone()))?;
+            Some(OpenRow {
+                line: *line,
+                row: r,
+                household,
+                how: if r.data.id_number.is_some() {
+                    Matched::IdNumber
+                } else {
+                    Matched::Household
+                },
+                phone_hash: r.data.phone.as_deref().map(|p| pii.lookup_hash("phone", p)),
+            })
+        })
+        .collect();
+    let mut household_ids: Vec<Uuid> = rows.iter().map(|o| o.household).collect();
+    household_ids.sort_unstable();
+    household_ids.dedup();
+    let mut members: HashMap<Uuid, Vec<resident::Model>> = HashMap::new();
+    for chunk in household_ids.chunks(LOOKUP_CHUNK) {
+        for m in resident::Entity::find()
+            .filter(resident::Column::HouseholdId.is_in(chunk.iter().copied()))
+            .filter(write_scope.condition::<resident::Entity>())
+            .all(db)
+            .await?
+        {
+            members.entry(m.household_id).or_default().push(m);
+        }
+    }
+
+    let mut claimed: HashSet<Uuid> = match_of_line.values().map(|(m, _)| m.id).collect();
+    // The members a row may still be matched to, that `pick` accepts.
+    let candidates = |o: &OpenRow<'_>,
+                      claimed: &HashSet<Uuid>,
+                      pick: &dyn Fn(&resident::Model) -> bool|
+     -> Vec<resident::Model> {
+        members
+            .get(&o.household)
+            .into_iter()
+            .flatten()
+            .filter(|m| o.how == Matched::Household || m.id_number_hash.is_none())
+            .filter(|m| !claimed.contains(&m.id) && pick(m))
+            .cloned()
+            .collect()
+    };
+    let ambiguous = |o: &OpenRow<'_>, n: usize, col: Column, errors: &mut RowErrors| {
+        let name = &o.row.data.name;
+        errors.push_of(
+            o.line,
+            col,
+            FieldCode::AmbiguousMatch,
+            crate::text!(
+                "该户已有 {n} 位居民与这一行对得上（姓名「{name}」或手机号相同），无法确定是哪一位；请填写身份证号或手机号加以区分",
+                "{n} residents of this household match this row (the name 「{name}」 or the phone), and nothing tells which one; add an ID number or a phone to tell them apart"
+            ),
+        );
+    };
+    let mut take = |o: &OpenRow<'_>, m: resident::Model, claimed: &mut HashSet<Uuid>| {
+        claimed.insert(m.id);
+        match_of_line.insert(o.line, (m, o.how));
+    };
+
+    let mut by_name = Vec::new();
+    for o in rows {
+        let found = candidates(&o, &claimed, &|m| {
+            m.name == o.row.data.name && o.phone_hash.is_some() && m.phone_hash == o.phone_hash
+        });
+        match <[resident::Model; 1]>::try_from(found) {
+            Ok([one]) => take(&o, one, &mut claimed),
+            Err(_) => by_name.push(o),
+        }
+    }
+    let mut by_phone = Vec::new();
+    for o in by_name {
+        let mut found = candidates(&o, &claimed, &|m| m.name == o.row.data.name);
+        match found.len() {
+            0 if o.how == Matched::Household && o.phone_hash.is_some() => by_phone.push(o),
+            0 => {}
+            1 => take(&o, found.remove(0), &mut claimed),
+            n => ambiguous(&o, n, Column::Name, errors),
+        }
+    }
+    for o in by_phone {
+        let mut found = candidates(&o, &claimed, &|m| m.phone_hash == o.phone_hash);
+        match found.len() {
+            0 => {}
+            1 => take(&o, found.remove(0), &mut claimed),
+            n => ambiguous(&o, n, Column::Phone, errors),
+        }
+    }
+    Ok(())
 }
 
 fn changed_meanwhile(e: sea_orm::DbErr) -> AppError {
@@ -901,25 +1163,8 @@ pub async fn execute_import<C: ConnectionTrait>(
     let mut summary = ImportSummary::default();
 
     // Households: every one of the buildings named in the file, then the missing ones.
-    let mut building_ids: Vec<Uuid> = plan.rows.iter().map(|r| r.building_id).collect();
-    building_ids.sort_unstable();
-    building_ids.dedup();
-    let mut households: HashMap<(Uuid, String, String), Uuid> = HashMap::new();
-    for chunk in building_ids.chunks(LOOKUP_CHUNK) {
-        let found: Vec<(Uuid, Uuid, String, String)> = household::Entity::find()
-            .select_only()
-            .column(household::Column::Id)
-            .column(household::Column::BuildingId)
-            .column(household::Column::Unit)
-            .column(household::Column::Room)
-            .filter(household::Column::BuildingId.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        for (id, b, unit, room) in found {
-            households.insert((b, unit, room), id);
-        }
-    }
+    let building_ids: Vec<Uuid> = plan.rows.iter().map(|r| r.building_id).collect();
+    let mut households = households_of(db, building_ids).await?;
     let mut new_households = Vec::new();
     for r in &plan.rows {
         let key = (r.building_id, r.unit.clone(), r.room.clone());
@@ -949,6 +1194,7 @@ pub async fn execute_import<C: ConnectionTrait>(
     let replace_tags = plan.present.contains(&Column::Tags);
     let mut inserts = Vec::new();
     let mut updates = Vec::new();
+    let mut household_updates = Vec::new();
     let mut retagged: Vec<Uuid> = Vec::new();
     let mut tags: Vec<resident_tag::ActiveModel> = Vec::new();
     for r in plan.rows {
@@ -975,24 +1221,42 @@ pub async fn execute_import<C: ConnectionTrait>(
                 inserts.push(am);
                 id
             }
-            Some(m) => {
+            Some((m, Matched::Household)) => {
+                let id = m.id;
+                let mut fresh = resident::ActiveModel::default();
+                roster::apply(pii, &mut fresh, &r.data)?;
+                let has_id_number = m.id_number_hash.is_some();
+                let mut am = m.into_active_model();
+                take_present_columns(&mut am, &fresh, &plan.present);
+                am.name = fresh.name;
+                // An ID number on the roster is kept, and with it what it encodes; else what the
+                // row gives is taken, and a blank leaves what is there.
+                if !has_id_number {
+                    if r.data.gender.is_some() {
+                        am.gender = fresh.gender;
+                    }
+                    if r.data.birth_date.is_some() {
+                        am.birth_date = fresh.birth_date;
+                    }
+                }
+                am.household_id = Set(household_id);
+                am.updated_at = Set(now);
+                household_updates.push(am);
+                if replace_tags {
+                    retagged.push(id);
+                }
+                id
+            }
+            Some((m, Matched::IdNumber)) => {
                 let id = m.id;
                 let mut fresh = resident::ActiveModel::default();
                 roster::apply(pii, &mut fresh, &r.data)?;
                 let mut am = m.into_active_model();
+                take_present_columns(&mut am, &fresh, &plan.present);
                 am.name = fresh.name;
                 // With an ID number (always, for a match) gender and birth date are known.
                 am.gender = fresh.gender;
                 am.birth_date = fresh.birth_date;
-                if plan.present.contains(&Column::Relation) {
-                    am.relation = fresh.relation;
-                }
-                if plan.present.contains(&Column::Phone) {
-                    am.phone_cipher = fresh.phone_cipher;
-                    am.phone_key_id = fresh.phone_key_id;
-                    am.phone_hash = fresh.phone_hash;
-                    am.phone_masked = fresh.phone_masked;
-                }
                 // Sealed again under the current key.
                 am.id_number_cipher = fresh.id_number_cipher;
                 am.id_number_key_id = fresh.id_number_key_id;
@@ -1018,7 +1282,9 @@ pub async fn execute_import<C: ConnectionTrait>(
         }));
     }
     summary.created = inserts.len() as u64;
-    summary.updated = updates.len() as u64;
+    summary.matched_by_id_number = updates.len() as u64;
+    summary.matched_in_household = household_updates.len() as u64;
+    summary.updated = summary.matched_by_id_number + summary.matched_in_household;
 
     for chunk in inserts.chunks(RESIDENT_CHUNK) {
         resident::Entity::insert_many(chunk.to_vec())
@@ -1026,11 +1292,28 @@ pub async fn execute_import<C: ConnectionTrait>(
             .await
             .map_err(changed_meanwhile)?;
     }
-    // Updates in batches: an upsert on the primary key, which every row hits.
-    let mut update_columns = vec![
+    // Updates in batches: an upsert on the primary key, which every row hits. A match within
+    // the household keeps the ID number (and what it encodes) and its place.
+    let mut household_columns = vec![
         resident::Column::Name,
         resident::Column::Gender,
         resident::Column::BirthDate,
+        resident::Column::HouseholdId,
+        resident::Column::UpdatedAt,
+    ];
+    if plan.present.contains(&Column::Relation) {
+        household_columns.push(resident::Column::Relation);
+    }
+    if plan.present.contains(&Column::Phone) {
+        household_columns.extend([
+            resident::Column::PhoneCipher,
+            resident::Column::PhoneKeyId,
+            resident::Column::PhoneHash,
+            resident::Column::PhoneMasked,
+        ]);
+    }
+    let mut update_columns = household_columns.clone();
+    update_columns.extend([
         resident::Column::IdNumberCipher,
         resident::Column::IdNumberKeyId,
         resident::Column::IdNumberHash,
@@ -1039,31 +1322,9 @@ pub async fn execute_import<C: ConnectionTrait>(
         resident::Column::CommunityId,
         resident::Column::CompoundId,
         resident::Column::BuildingId,
-        resident::Column::HouseholdId,
-        resident::Column::UpdatedAt,
-    ];
-    if plan.present.contains(&Column::Relation) {
-        update_columns.push(resident::Column::Relation);
-    }
-    if plan.present.contains(&Column::Phone) {
-        update_columns.extend([
-            resident::Column::PhoneCipher,
-            resident::Column::PhoneKeyId,
-            resident::Column::PhoneHash,
-            resident::Column::PhoneMasked,
-        ]);
-    }
-    for chunk in updates.chunks(RESIDENT_CHUNK) {
-        resident::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::column(resident::Column::Id)
-                    .update_columns(update_columns.iter().copied())
-                    .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await
-            .map_err(changed_meanwhile)?;
-    }
+    ]);
+    upsert(db, &updates, &update_columns).await?;
+    upsert(db, &household_updates, &household_columns).await?;
     for chunk in retagged.chunks(LOOKUP_CHUNK) {
         resident_tag::Entity::delete_many()
             .filter(resident_tag::Column::ResidentId.is_in(chunk.iter().copied()))
@@ -1076,6 +1337,44 @@ pub async fn execute_import<C: ConnectionTrait>(
             .await?;
     }
     Ok(summary)
+}
+
+/// Sets on a matched resident the relation and phone of `fresh` when the file has those columns.
+fn take_present_columns(
+    am: &mut resident::ActiveModel,
+    fresh: &resident::ActiveModel,
+    present: &HashSet<Column>,
+) {
+    if present.contains(&Column::Relation) {
+        am.relation = fresh.relation.clone();
+    }
+    if present.contains(&Column::Phone) {
+        am.phone_cipher = fresh.phone_cipher.clone();
+        am.phone_key_id = fresh.phone_key_id.clone();
+        am.phone_hash = fresh.phone_hash.clone();
+        am.phone_masked = fresh.phone_masked.clone();
+    }
+}
+
+/// Writes `updates` (whole rows of existing residents) by an upsert on the primary key, which
+/// every row hits, changing only `columns`; in batches.
+async fn upsert<C: ConnectionTrait>(
+    db: &C,
+    updates: &[resident::ActiveModel],
+    columns: &[resident::Column],
+) -> AppResult<()> {
+    for chunk in updates.chunks(RESIDENT_CHUNK) {
+        resident::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::column(resident::Column::Id)
+                    .update_columns(columns.iter().copied())
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await
+            .map_err(changed_meanwhile)?;
+    }
+    Ok(())
 }
 
 /// Which residents to export (all conditions together; none means all the caller may read).

@@ -31,6 +31,7 @@ mod proxy;
 mod public_tags;
 mod residents;
 mod residents_io;
+mod roster;
 mod security;
 mod spec;
 mod staff;
