@@ -13,6 +13,7 @@ mod m20261130_000007_login_failures;
 mod m20261130_000008_list_page_indexes;
 mod m20261130_000009_attachment_thumbnails;
 mod m20261130_000010_public_tags;
+mod m20261130_000012_inbox;
 mod util;
 
 pub use lock::{up_exclusive, ADVISORY_LOCK_KEY};
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_list_page_indexes::Migration),
             Box::new(m20261130_000009_attachment_thumbnails::Migration),
             Box::new(m20261130_000010_public_tags::Migration),
+            Box::new(m20261130_000012_inbox::Migration),
         ]
     }
 }

@@ -449,6 +449,8 @@ pub async fn erase_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<Htt
         .iter()
         .any(|a| a.role != crate::auth::Role::Resident);
     crate::services::tickets::forget_user(&txn, me.id, as_staff).await?;
+    crate::services::ticket_messages::forget_user(&txn, me.id, as_staff).await?;
+    crate::services::inbox::forget_user(&txn, me.id).await?;
     // Refresh tokens, role assignments, binding requests and idempotency records go with the
     // row (ON DELETE CASCADE).
     user::Entity::delete_by_id(me.id).exec(&txn).await?;

@@ -22,7 +22,8 @@ use entity::notification;
 #[derive(Serialize, ToSchema)]
 pub struct NotificationResponse {
     pub id: Uuid,
-    /// `ticket_status_changed`, `ticket_assigned`, `ticket_urged` or `ticket_escalated`.
+    /// `ticket_status_changed`, `ticket_assigned`, `ticket_urged`, `ticket_escalated` or
+    /// `ticket_message`.
     pub event_type: String,
     pub ticket_id: Option<Uuid>,
     pub recipient_user_id: Uuid,
@@ -66,8 +67,11 @@ pub struct ListNotificationsQuery {
     #[param(pattern = "^(pending|sent|failed|skipped)$")]
     pub status: Option<String>,
     pub ticket_id: Option<Uuid>,
-    /// `ticket_status_changed`, `ticket_assigned`, `ticket_urged` or `ticket_escalated`.
-    #[param(pattern = "^(ticket_status_changed|ticket_assigned|ticket_urged|ticket_escalated)$")]
+    /// `ticket_status_changed`, `ticket_assigned`, `ticket_urged`, `ticket_escalated` or
+    /// `ticket_message`.
+    #[param(
+        pattern = "^(ticket_status_changed|ticket_assigned|ticket_urged|ticket_escalated|ticket_message)$"
+    )]
     pub event_type: Option<String>,
     /// Page size, 1–100 (larger is clamped to 100). Default 20.
     pub limit: Option<i64>,
@@ -110,7 +114,7 @@ pub async fn list_notifications(
         if Event::parse(e).is_none() {
             return Err(invalid(
                 "event_type",
-                "ticket_status_changed, ticket_assigned, ticket_urged or ticket_escalated",
+                "ticket_status_changed, ticket_assigned, ticket_urged, ticket_escalated or ticket_message",
             ));
         }
         filter = filter.add(notification::Column::EventType.eq(e.as_str()));

@@ -963,7 +963,12 @@ pub async fn handlers_of<C: ConnectionTrait>(db: &C, t: &ticket::Model) -> AppRe
     }
 }
 
-async fn holders<C: ConnectionTrait>(db: &C, role: Role, scopes: &[Uuid]) -> AppResult<Vec<Uuid>> {
+/// The users holding `role` on any of `scopes`.
+pub async fn holders<C: ConnectionTrait>(
+    db: &C,
+    role: Role,
+    scopes: &[Uuid],
+) -> AppResult<Vec<Uuid>> {
     if scopes.is_empty() {
         return Ok(Vec::new());
     }
