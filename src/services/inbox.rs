@@ -112,6 +112,18 @@ pub async fn list<C: ConnectionTrait>(
     Ok((rows, next))
 }
 
+/// Every message of the caller, newest first (their data export).
+pub async fn all_of<C: ConnectionTrait>(
+    db: &C,
+    user: &AuthUser,
+) -> AppResult<Vec<inbox_message::Model>> {
+    Ok(inbox_message::Entity::find()
+        .filter(policy::own_inbox(user))
+        .order_by_desc(inbox_message::Column::Id)
+        .all(db)
+        .await?)
+}
+
 /// How many of the caller's messages are unread.
 pub async fn unread_count<C: ConnectionTrait>(db: &C, user: &AuthUser) -> AppResult<u64> {
     Ok(inbox_message::Entity::find()

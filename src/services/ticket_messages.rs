@@ -279,6 +279,18 @@ pub async fn post(
     Ok(show(m, user, shows))
 }
 
+/// Every message the caller wrote, on any ticket, oldest first (their data export).
+pub async fn written_by<C: ConnectionTrait>(db: &C, user: &AuthUser) -> AppResult<Vec<Shown>> {
+    Ok(ticket_message::Entity::find()
+        .filter(ticket_message::Column::AuthorUserId.eq(user.id))
+        .order_by_asc(ticket_message::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| show(m, user, true))
+        .collect())
+}
+
 /// An erased account leaves the conversations: its messages stay with the ticket, without the
 /// link to the account; a resident's also lose the name (shown as 居民). Staff acted in an
 /// official capacity and keep the name written (like the timeline).

@@ -495,3 +495,46 @@ async fn messages_are_limited_in_length_and_rate_and_end_with_the_ticket() {
     let (_, items) = conversation(app, &w.resident, &t).await;
     assert_eq!(items.len(), 33);
 }
+
+#[tokio::test]
+async fn the_export_carries_the_message_centre_and_an_erased_resident_leaves_the_conversation() {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let app = &spawn_app().await;
+    let w = world(app, "删").await;
+    let name = me_name(app, &w.resident).await;
+    let t = accepted_ticket(app, &w, "外墙脱落").await;
+    say_ok(app, &w.resident, &t, "很危险，请尽快处理").await;
+    say_ok(app, &w.property, &t, "已拉警戒线").await;
+
+    let res = app.get("/api/v1/me/export", &w.resident).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let export: Value = res.json().await.unwrap();
+    let inbox_events: Vec<&str> = export["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(inbox_events.len(), 4, "{inbox_events:?}");
+    assert_eq!(inbox_events[0], "ticket_message");
+    let written = export["ticket_messages"].as_array().unwrap();
+    assert_eq!(written.len(), 1);
+    assert_eq!(written[0]["body"], "很危险，请尽快处理");
+
+    let res = app.delete("/api/v1/me", &w.resident).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let left = entity::inbox_message::Entity::find()
+        .filter(entity::inbox_message::Column::RecipientUserId.eq(w.resident_id))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the erased account's message centre goes with it");
+    // The conversation stays with the ticket, without the resident's account or name.
+    let (text, items) = conversation(app, &w.staff, &t).await;
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["side"], "requester");
+    assert_eq!(items[0]["author_name"], "居民");
+    assert_eq!(items[0]["author_user_id"], Value::Null);
+    assert!(!text.contains(&name) && !text.contains(&w.resident_id.to_string()));
+    assert_eq!(items[1]["author_user_id"], w.property_id.to_string());
+}
