@@ -538,3 +538,31 @@ async fn the_export_carries_the_message_centre_and_an_erased_resident_leaves_the
     assert!(!text.contains(&name) && !text.contains(&w.resident_id.to_string()));
     assert_eq!(items[1]["author_user_id"], w.property_id.to_string());
 }
+
+#[tokio::test]
+async fn a_conversation_page_has_the_bounds_of_every_list() {
+    let app = &spawn_app().await;
+    let w = world(app, "页").await;
+    let t = accepted_ticket(app, &w, "门禁坏了").await;
+    say_ok(app, &w.resident, &t, "门禁刷不开").await;
+    let path = format!("/api/v1/tickets/{}/messages?", t["id"].as_str().unwrap());
+    let res = app.get(&format!("{path}limit=0"), &w.resident).await;
+    assert_problem(res, 400, "invalid_query").await;
+    let res = app.get(&format!("{path}limit=1"), &w.resident).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    for cursor in ["AAAAAAAAAAAAAAAAAAAAAA", "zzzzzzzzzzzzzzzzzzzzzw"] {
+        let res = app
+            .get(&format!("{path}cursor={cursor}"), &w.resident)
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{cursor}");
+    }
+    for cursor in ["", "AAAAAAAAAAAAAAAAAAAAAB", "AAAA"] {
+        let res = app
+            .get(&format!("{path}cursor={cursor}"), &w.resident)
+            .await;
+        assert_problem(res, 400, "invalid_query").await;
+    }
+    // Above 100 is clamped, as everywhere.
+    let res = app.get(&format!("{path}limit=1000"), &w.resident).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
