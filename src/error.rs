@@ -74,6 +74,16 @@ pub enum FieldCode {
     MalformedMultipart,
     /// A roster file exported with masked values was fed back for import.
     MaskedValue,
+    /// An uploaded file cannot be read as any accepted format.
+    Unreadable,
+    /// An uploaded file is of a format that is not accepted (e.g. legacy .xls).
+    UnsupportedFormat,
+    /// An uploaded file unpacks to more than is accepted.
+    TooLarge,
+    /// An uploaded table has values beyond the template's columns.
+    TooWide,
+    /// An import row names a building the compound does not have.
+    UnknownBuilding,
 }
 
 impl FieldCode {
@@ -138,14 +148,6 @@ impl FieldError {
             crate::text!("最多 {max} 项", "at most {max} items"),
         )
         .with_limit(max)
-    }
-
-    /// Transitional: the field code named as a string, English message only.
-    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
-        let code = serde_json::from_value(serde_json::Value::String(code.into()))
-            .unwrap_or(FieldCode::Invalid);
-        let message: String = message.into();
-        Self::of(field, code, Text::new(message.clone(), message))
     }
 }
 
@@ -260,8 +262,6 @@ pub enum AppError {
         code: ProblemCode,
         message: Text,
     },
-    #[error("{0}")]
-    BadRequest(String),
     #[error("authentication required")]
     Unauthorized,
     #[error("the access token is invalid or expired")]
@@ -276,10 +276,6 @@ pub enum AppError {
     NotFound,
     #[error("method not allowed")]
     MethodNotAllowed(Vec<String>),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("{0}")]
-    HasChildren(String),
     #[error("the resource has changed since it was read")]
     PreconditionFailed,
     #[error("{}", match .0 { Some(n) => format!("request body is larger than {n} bytes"), None => "request body is too large".to_string() })]
@@ -349,7 +345,6 @@ impl AppError {
             InvalidPath(_) => (StatusCode::BAD_REQUEST, C::InvalidPath),
             Validation(_) => (StatusCode::BAD_REQUEST, C::ValidationFailed),
             Refused { status, code, .. } => (*status, *code),
-            BadRequest(_) => (StatusCode::BAD_REQUEST, C::BadRequest),
             Unauthorized => (StatusCode::UNAUTHORIZED, C::Unauthorized),
             InvalidToken => (StatusCode::UNAUTHORIZED, C::InvalidToken),
             InvalidCredentials => (StatusCode::UNAUTHORIZED, C::InvalidCredentials),
@@ -357,8 +352,6 @@ impl AppError {
             Forbidden => (StatusCode::FORBIDDEN, C::Forbidden),
             NotFound => (StatusCode::NOT_FOUND, C::NotFound),
             MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, C::MethodNotAllowed),
-            Conflict(_) => (StatusCode::CONFLICT, C::Conflict),
-            HasChildren(_) => (StatusCode::CONFLICT, C::HasChildren),
             PreconditionFailed => (StatusCode::PRECONDITION_FAILED, C::PreconditionFailed),
             PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, C::PayloadTooLarge),
             UnsupportedMediaType(_) => {
@@ -421,11 +414,6 @@ impl AppError {
         AppError::Validation(vec![FieldError::of(field, code, message)])
     }
 
-    /// Transitional: English only.
-    pub fn validation(field: &str, code: &str, message: impl Into<String>) -> Self {
-        AppError::Validation(vec![FieldError::new(field, code, message)])
-    }
-
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
         AppError::Internal(err.into())
     }
@@ -466,7 +454,6 @@ impl AppError {
             InvalidPath(_) => Text::new("路径参数有误，详见 errors", "invalid path parameter"),
             Validation(_) => Text::new("填写的内容有误，详见 errors", "validation failed"),
             Refused { message, .. } | RateLimited { message, .. } => message.clone(),
-            BadRequest(m) | Conflict(m) | HasChildren(m) => Text::new(m.clone(), m.clone()),
             Unauthorized => Text::new("请先登录", "authentication required"),
             InvalidToken => Text::new(
                 "登录已失效，请重新登录",
@@ -673,25 +660,21 @@ pub fn json_error(err: &serde_json::Error) -> AppError {
         Category::Data => {
             let field = if let Some(rest) = msg.strip_prefix("unknown field `") {
                 let name = rest.split('`').next().unwrap_or_default().to_string();
-                return AppError::InvalidBody(vec![FieldError::new(
+                return AppError::InvalidBody(vec![FieldError::of(
                     name,
-                    "unknown_field",
-                    "this field is not accepted",
+                    FieldCode::UnknownField,
+                    Text::new("不接受这个字段", "this field is not accepted"),
                 )]);
             } else if let Some(rest) = msg.strip_prefix("missing field `") {
                 let name = rest.split('`').next().unwrap_or_default().to_string();
-                return AppError::InvalidBody(vec![FieldError::new(
-                    name,
-                    "required",
-                    "this field is required",
-                )]);
+                return AppError::InvalidBody(vec![FieldError::required(name)]);
             } else {
                 String::new()
             };
-            AppError::InvalidBody(vec![FieldError::new(
+            AppError::InvalidBody(vec![FieldError::of(
                 field,
-                "invalid",
-                strip_position(&msg),
+                FieldCode::Invalid,
+                Text::new("字段的类型或取值不对", strip_position(&msg)),
             )])
         }
     }

@@ -114,6 +114,14 @@ impl Text {
         }
     }
 
+    /// A fixed text, usable in a `const`.
+    pub const fn fixed(zh: &'static str, en: &'static str) -> Self {
+        Self {
+            zh: Cow::Borrowed(zh),
+            en: Cow::Borrowed(en),
+        }
+    }
+
     pub fn zh(&self) -> &str {
         &self.zh
     }
@@ -153,6 +161,9 @@ impl Serialize for Text {
 macro_rules! text {
     ($zh:literal, $en:literal $(,)?) => {
         $crate::lang::Text::new(format!($zh), format!($en))
+    };
+    ($zh:literal, $en:literal, $($arg:expr),+ $(,)?) => {
+        $crate::lang::Text::new(format!($zh, $($arg),+), format!($en, $($arg),+))
     };
 }
 

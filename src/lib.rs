@@ -40,7 +40,7 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 use crate::auth::tokens::JwtKeys;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, FieldCode, FieldError};
 use crate::middleware::Metrics;
 use crate::state::AppState;
 
@@ -297,7 +297,12 @@ fn path_config() -> web::PathConfig {
         if !allowed.is_empty() && !allowed.iter().any(|m| m == req.method().as_str()) {
             return AppError::MethodNotAllowed(allowed).into();
         }
-        AppError::InvalidPath(vec![FieldError::new("id", "invalid", err.to_string())]).into()
+        AppError::InvalidPath(vec![FieldError::of(
+            "id",
+            FieldCode::Invalid,
+            crate::lang::Text::new("路径中的编号格式不对", err.to_string()),
+        )])
+        .into()
     })
 }
 

@@ -13,7 +13,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, ResponseError};
 use tracing::Instrument;
 
-use crate::error::AppError;
+use crate::error::{AppError, FieldCode, ProblemCode};
 use crate::lang::{Lang, Text};
 
 pub static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -196,7 +196,10 @@ fn ensure_problem_body(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody
             source: None,
         },
         s if s.is_server_error() => AppError::Internal(anyhow::anyhow!("{s} from the framework")),
-        _ => AppError::BadRequest("The request could not be processed.".into()),
+        _ => AppError::bad_request(
+            ProblemCode::BadRequest,
+            Text::new("无法处理这个请求", "The request could not be processed."),
+        ),
     };
     res.into_response(err.error_response())
 }
@@ -321,10 +324,13 @@ pub async fn idempotency(
     let key = match key.to_str() {
         Ok(k) if !k.is_empty() && k.len() <= 255 => k.to_string(),
         _ => {
-            let err = AppError::validation(
+            let err = AppError::invalid(
                 "Idempotency-Key",
-                "invalid",
-                "1 to 255 visible ASCII characters",
+                FieldCode::Invalid,
+                Text::new(
+                    "Idempotency-Key 应为 1 到 255 个可见 ASCII 字符",
+                    "1 to 255 visible ASCII characters",
+                ),
             );
             return Ok(req.error_response(err));
         }
@@ -392,8 +398,12 @@ pub async fn idempotency(
         }
         Claim::Mismatch => return Ok(req.error_response(AppError::IdempotencyKeyReused)),
         Claim::InProgress => {
-            return Ok(req.error_response(AppError::Conflict(
-                "a request with this Idempotency-Key is still being processed; retry later".into(),
+            return Ok(req.error_response(AppError::conflict(
+                ProblemCode::IdempotencyKeyInProgress,
+                Text::new(
+                    "使用这个 Idempotency-Key 的请求仍在处理中，请稍后重试",
+                    "a request with this Idempotency-Key is still being processed; retry later",
+                ),
             )))
         }
     };

@@ -28,23 +28,28 @@ pub fn multi_line_ok(c: char) -> bool {
 }
 
 /// The message for a field holding a character it may not.
-pub const BAD_CHARACTER: &str =
-    "must not contain control characters or invisible formatting characters";
+pub fn bad_character() -> crate::lang::Text {
+    crate::lang::Text::new(
+        "不能包含控制字符或不可见的格式字符",
+        "must not contain control characters or invisible formatting characters",
+    )
+}
 
 /// A stated purpose (of a reveal or an unmasked export): 2 to 500 characters of which at least
 /// two are letters or digits (in any script), so `..` or a run of invisible characters is not a
 /// purpose.
-pub fn purpose_of(raw: &str) -> Result<&str, &'static str> {
+pub fn purpose_of(raw: &str) -> Result<&str, crate::lang::Text> {
     let p = raw.trim();
     if !p.chars().all(single_line_ok) {
-        return Err(BAD_CHARACTER);
+        return Err(bad_character());
     }
     let n = p.chars().count();
     let meaningful = p.chars().filter(|c| c.is_alphanumeric()).count();
     if !(2..=500).contains(&n) || meaningful < 2 {
-        return Err(
+        return Err(crate::lang::Text::new(
+            "请用 2 到 500 个字说明用途，其中至少两个是文字或数字",
             "state the purpose in 2 to 500 characters, at least two of them letters or digits",
-        );
+        ));
     }
     Ok(p)
 }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
+use crate::error::{FieldCode, FieldError};
 use crate::routes::auth::{client_ip, TokenPairResponse};
 use crate::routes::extract::Json;
 use crate::routes::users::{managed_user, UserResponse};
@@ -286,18 +287,17 @@ pub async fn bind_wechat(
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner();
     if body.code.is_empty() || body.code.chars().count() > 128 {
-        return Err(AppError::validation(
+        return Err(AppError::invalid(
             "code",
-            "invalid",
-            "must be 1 to 128 characters",
+            FieldCode::Invalid,
+            crate::lang::Text::new("code 应为 1 到 128 个字符", "must be 1 to 128 characters"),
         ));
     }
     if body.binding_code.chars().count() > 32 {
-        return Err(AppError::validation(
+        return Err(AppError::Validation(vec![FieldError::too_long(
             "binding_code",
-            "too_long",
-            "must be at most 32 characters",
-        ));
+            32,
+        )]));
     }
     let ip = client_ip(&req, &state);
     let (pair, _) = svc::bind_wechat(&state, &body.code, &body.binding_code, ip).await?;

@@ -244,10 +244,13 @@ pub async fn get_signed_attachment(
         "original" => Variant::Original,
         "thumbnail" => Variant::Thumbnail,
         _ => {
-            return Err(AppError::InvalidPath(vec![FieldError::new(
+            return Err(AppError::InvalidPath(vec![FieldError::of(
                 "variant",
-                "invalid",
-                "original 或 thumbnail",
+                crate::error::FieldCode::Invalid,
+                crate::lang::Text::new(
+                    "取值不对，应为：original 或 thumbnail",
+                    "original or thumbnail",
+                ),
             )]))
         }
     };

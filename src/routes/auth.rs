@@ -10,6 +10,8 @@ use uuid::Uuid;
 use crate::auth::policy::{Role, ScopeType};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
+use crate::error::{FieldCode, FieldError};
+use crate::lang::Text;
 use crate::routes::extract::Json;
 use crate::services::auth as svc;
 use crate::state::AppState;
@@ -171,17 +173,17 @@ pub async fn login(
         || body.username.len() > 64
         || !body.username.chars().all(crate::text::single_line_ok)
     {
-        return Err(AppError::validation(
+        return Err(AppError::invalid(
             "username",
-            "invalid",
-            "1 to 64 characters",
+            FieldCode::Invalid,
+            Text::new("用户名应为 1 到 64 个字符", "1 to 64 characters"),
         ));
     }
     if body.password.is_empty() || body.password.len() > 512 {
-        return Err(AppError::validation(
+        return Err(AppError::invalid(
             "password",
-            "invalid",
-            "1 to 512 bytes",
+            FieldCode::Invalid,
+            Text::new("密码应为 1 到 512 字节", "1 to 512 bytes"),
         ));
     }
     let ip = client_ip(&req, &state);
@@ -223,18 +225,12 @@ pub async fn wechat_login(
     }
     let code = body.into_inner().code;
     if code.is_empty() {
-        return Err(AppError::validation(
-            "code",
-            "required",
-            "must not be empty",
-        ));
+        return Err(AppError::Validation(vec![FieldError::required("code")]));
     }
     if code.chars().count() > 128 {
-        return Err(AppError::validation(
-            "code",
-            "too_long",
-            "must be at most 128 characters",
-        ));
+        return Err(AppError::Validation(vec![FieldError::too_long(
+            "code", 128,
+        )]));
     }
     let (pair, is_new_user) = svc::wechat_login(&state, &code).await?;
     Ok(HttpResponse::Ok().json(WeChatLoginResponse::new(pair, is_new_user)))

@@ -115,10 +115,13 @@ pub async fn list_binding_requests(
     let mut within = Vec::new();
     if let Some(s) = &q.status {
         if ![binding::PENDING, binding::APPROVED, binding::REJECTED].contains(&s.as_str()) {
-            return Err(AppError::InvalidQuery(vec![crate::error::FieldError::new(
+            return Err(AppError::InvalidQuery(vec![crate::error::FieldError::of(
                 "status",
-                "invalid",
-                "pending, approved or rejected",
+                crate::error::FieldCode::Invalid,
+                crate::lang::Text::new(
+                    "取值不对，应为：pending、approved 或 rejected",
+                    "pending, approved or rejected",
+                ),
             )]));
         }
         filter = filter.add(binding_request::Column::Status.eq(s.as_str()));

@@ -88,11 +88,7 @@ pub async fn directory_communities(
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
     let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
     if text.is_some_and(|t| t.chars().count() > 50) {
-        return Err(AppError::InvalidQuery(vec![FieldError::new(
-            "q",
-            "too_long",
-            "must be at most 50 characters",
-        )]));
+        return Err(AppError::InvalidQuery(vec![FieldError::too_long("q", 50)]));
     }
     allow(&state, &caller).await?;
     let rows = svc::communities(&state, q.street_id, text, p.after, p.limit).await?;

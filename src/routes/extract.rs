@@ -9,7 +9,8 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use serde::de::DeserializeOwned;
 
-use crate::error::{json_error, AppError, FieldError};
+use crate::error::{json_error, AppError, FieldCode, FieldError};
+use crate::lang::Text;
 use crate::state::AppState;
 
 /// A JSON request body, at most `LINLI_JSON_LIMIT_BYTES`, `Content-Type: application/json`.
@@ -84,7 +85,9 @@ fn json_body<T: DeserializeOwned + 'static>(
                     return Err(AppError::Validation(
                         fields
                             .into_iter()
-                            .map(|f| FieldError::new(f, "invalid", crate::text::BAD_CHARACTER))
+                            .map(|f| {
+                                FieldError::of(f, FieldCode::Invalid, crate::text::bad_character())
+                            })
                             .collect(),
                     ));
                 }
@@ -93,10 +96,13 @@ fn json_body<T: DeserializeOwned + 'static>(
         // Every body of this API is an object. serde would read a struct from an array too,
         // by position (`[null, null]` as a struct of two optional fields): refuse that.
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-            return Err(AppError::InvalidBody(vec![FieldError::new(
+            return Err(AppError::InvalidBody(vec![FieldError::of(
                 "",
-                "invalid",
-                "expected a JSON object, not an array",
+                FieldCode::Invalid,
+                Text::new(
+                    "请求内容应是一个 JSON 对象，而不是数组",
+                    "expected a JSON object, not an array",
+                ),
             )]));
         }
         parse_json(&bytes)
@@ -212,7 +218,7 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
     // (PostgreSQL refuses NUL in text with an error, not a miss).
     let bad: Vec<FieldError> = form_urlencoded_parse(query)
         .filter(|(_, v)| !v.chars().all(crate::text::single_line_ok))
-        .map(|(k, _)| FieldError::new(k, "invalid", crate::text::BAD_CHARACTER))
+        .map(|(k, _)| FieldError::of(k, FieldCode::Invalid, crate::text::bad_character()))
         .collect();
     if !bad.is_empty() {
         return Err(AppError::InvalidQuery(bad));
@@ -228,12 +234,20 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
         } else {
             path
         };
-        let code = if inner.starts_with("unknown field") {
-            "unknown_field"
+        let error = if inner.starts_with("unknown field") {
+            FieldError::of(
+                field,
+                FieldCode::UnknownField,
+                Text::new("不支持这个查询参数", inner),
+            )
         } else {
-            "invalid"
+            FieldError::of(
+                field,
+                FieldCode::Invalid,
+                Text::new("查询参数的取值不对", inner),
+            )
         };
-        AppError::InvalidQuery(vec![FieldError::new(field, code, inner)])
+        AppError::InvalidQuery(vec![error])
     })
 }
 

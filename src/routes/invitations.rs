@@ -90,11 +90,9 @@ pub async fn redeem_invitation(
     let name = clean_name("name", &body.name, rsvc::NAME_MAX)?;
     let relation = clean_name("relation", &body.relation, rsvc::RELATION_MAX)?;
     if body.code.chars().count() > 32 {
-        return Err(crate::error::AppError::validation(
-            "code",
-            "too_long",
-            "must be at most 32 characters",
-        ));
+        return Err(crate::error::AppError::Validation(vec![
+            crate::error::FieldError::too_long("code", 32),
+        ]));
     }
     let m = svc::redeem(&state, &me, &body.code, name, relation).await?;
     tracing::info!(request = %m.id, user_id = %me.id, "joined a household by invitation");

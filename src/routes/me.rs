@@ -13,6 +13,8 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
+use crate::error::{FieldCode, ProblemCode};
+use crate::lang::Text;
 use crate::pii::mask_phone;
 use crate::routes::audit::AuditEventResponse;
 use crate::routes::binding_requests::BindingRequestResponse;
@@ -63,10 +65,10 @@ pub async fn bind_my_phone(
 ) -> AppResult<HttpResponse> {
     let code = body.code.trim();
     if code.is_empty() || code.len() > 128 {
-        return Err(AppError::validation(
+        return Err(AppError::invalid(
             "code",
-            "invalid",
-            "1 to 128 characters",
+            FieldCode::Invalid,
+            Text::new("code 应为 1 到 128 个字符", "1 to 128 characters"),
         ));
     }
     // Each attempt spends the mini-program's shared WeChat quota.
@@ -74,10 +76,13 @@ pub async fn bind_my_phone(
         .await?;
     let raw = state.wechat.get_phone_number(code).await?;
     let phone = rsvc::normalize_phone(&raw).ok_or_else(|| {
-        AppError::validation(
+        AppError::invalid(
             "code",
-            "not_mainland_mobile",
-            "only mainland mobile numbers can be bound",
+            FieldCode::PhoneInvalid,
+            Text::new(
+                "只能绑定中国大陆手机号",
+                "only mainland mobile numbers can be bound",
+            ),
         )
     })?;
     let sealed = state.pii.seal("phone", &phone, mask_phone(&phone))?;
@@ -144,8 +149,12 @@ pub async fn create_my_binding_request(
         .count(&state.db)
         .await?;
     if pending > 0 {
-        return Err(AppError::Conflict(
-            "a binding request of yours is already pending".into(),
+        return Err(AppError::conflict(
+            ProblemCode::BindingRequestPending,
+            Text::new(
+                "您已有一个待审核的绑定申请，请等待社区审核",
+                "a binding request of yours is already pending",
+            ),
         ));
     }
     let m = binding::new_request(&state.db, me.id, &hh, name, relation).await?;
@@ -440,8 +449,12 @@ pub async fn export_my_data(state: web::Data<AppState>, me: AuthUser) -> AppResu
 #[delete("/me")]
 pub async fn erase_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
     if me.is_superadmin {
-        return Err(AppError::Conflict(
-            "the deployment administrator cannot erase itself".into(),
+        return Err(AppError::conflict(
+            ProblemCode::CannotEraseAdministrator,
+            Text::new(
+                "系统管理员账号不能注销自己",
+                "the deployment administrator cannot erase itself",
+            ),
         ));
     }
     let families: Vec<Uuid> = refresh_token::Entity::find()

@@ -28,7 +28,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldCode, FieldError};
+use crate::lang::Text;
 
 pub const DEFAULT_LIMIT: u64 = 20;
 pub const MAX_LIMIT: u64 = 100;
@@ -60,10 +61,10 @@ impl PageParams {
 pub fn page_limit(limit: Option<i64>) -> AppResult<u64> {
     match limit {
         None => Ok(DEFAULT_LIMIT),
-        Some(n) if n < 1 => Err(AppError::InvalidQuery(vec![FieldError::new(
+        Some(n) if n < 1 => Err(AppError::InvalidQuery(vec![FieldError::of(
             "limit",
-            "out_of_range",
-            "limit must be at least 1",
+            FieldCode::OutOfRange,
+            Text::new("limit 至少为 1", "limit must be at least 1"),
         )])),
         Some(n) => Ok((n as u64).min(MAX_LIMIT)),
     }
@@ -83,10 +84,13 @@ fn decode_cursor(s: &str) -> AppResult<Uuid> {
         .ok()
         .and_then(|b| Uuid::from_slice(&b).ok())
         .ok_or_else(|| {
-            AppError::InvalidQuery(vec![FieldError::new(
+            AppError::InvalidQuery(vec![FieldError::of(
                 "cursor",
-                "invalid",
-                "cursor is not one this API returned",
+                FieldCode::Invalid,
+                Text::new(
+                    "cursor 不是本接口返回的翻页标记",
+                    "cursor is not one this API returned",
+                ),
             )])
         })
 }
@@ -144,20 +148,16 @@ where
 pub fn clean_name(field: &str, value: &str, max: usize) -> AppResult<String> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(AppError::validation(field, "required", "must not be empty"));
+        return Err(AppError::Validation(vec![FieldError::required(field)]));
     }
     if v.chars().count() > max {
-        return Err(AppError::validation(
-            field,
-            "too_long",
-            format!("must be at most {max} characters"),
-        ));
+        return Err(AppError::Validation(vec![FieldError::too_long(field, max)]));
     }
     if !v.chars().all(crate::text::single_line_ok) {
-        return Err(AppError::validation(
+        return Err(AppError::invalid(
             field,
-            "invalid",
-            crate::text::BAD_CHARACTER,
+            FieldCode::Invalid,
+            crate::text::bad_character(),
         ));
     }
     Ok(v.to_string())

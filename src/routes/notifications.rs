@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::policy::{self, Action};
 use crate::auth::AuthUser;
+use crate::error::FieldCode;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::routes::extract::Query;
 use crate::routes::{Page, PageParams};
@@ -171,5 +172,9 @@ pub async fn retry_notification(
 }
 
 fn invalid(field: &str, expected: &str) -> AppError {
-    AppError::InvalidQuery(vec![FieldError::new(field, "invalid", expected)])
+    AppError::InvalidQuery(vec![FieldError::of(
+        field,
+        FieldCode::Invalid,
+        crate::lang::Text::new(format!("取值不对，应为：{expected}"), expected.to_string()),
+    )])
 }

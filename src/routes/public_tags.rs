@@ -68,7 +68,9 @@ pub async fn put_public_tags(
         return Err(AppError::Forbidden);
     }
     if body.tags.len() > svc::PUBLIC_TAGS_MAX {
-        return Err(AppError::validation("tags", "too_many", "最多 30 个"));
+        return Err(AppError::Validation(vec![
+            crate::error::FieldError::too_many("tags", 30),
+        ]));
     }
     let tags = svc::replace(&state.db, c.id, &body.tags).await?;
     tracing::info!(community = %c.id, by = %user.id, n = tags.len(), "public tags changed");

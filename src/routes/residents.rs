@@ -17,6 +17,8 @@ use uuid::Uuid;
 use crate::auth::policy::{self, Action, Level};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
+use crate::error::{FieldCode, ProblemCode};
+use crate::lang::Text;
 use crate::routes::extract::{Json, Query};
 use crate::routes::{created, double_option, Page, PageParams};
 use crate::services::residents::{self as svc, Gender, ResidentInput};
@@ -590,8 +592,12 @@ pub async fn delete_resident(
     )
     .await?;
     if m.user_id.is_some() {
-        return Err(AppError::HasChildren(
-            "a WeChat account is bound to this resident".into(),
+        return Err(AppError::conflict(
+            ProblemCode::ResidentBoundToWechat,
+            Text::new(
+                "这位居民已绑定微信账号，请先解除绑定再删除",
+                "a WeChat account is bound to this resident; unbind it first",
+            ),
         ));
     }
     let txn = state.db.begin().await?;
@@ -652,7 +658,7 @@ pub async fn reveal_resident(
     body: Json<RevealRequest>,
 ) -> AppResult<HttpResponse> {
     let purpose = crate::text::purpose_of(&body.purpose)
-        .map_err(|m| AppError::validation("purpose", "invalid", m))?;
+        .map_err(|m| AppError::invalid("purpose", FieldCode::Invalid, m))?;
     limit_per_user(&state, &user, "reveal", REVEALS_PER_HOUR).await?;
     let m = policy::authorize_object::<resident::Entity, _>(
         &state.db,

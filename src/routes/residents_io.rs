@@ -10,7 +10,9 @@ use uuid::Uuid;
 
 use crate::auth::policy::{self, Action};
 use crate::auth::AuthUser;
+use crate::error::FieldCode;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::lang::Text;
 use crate::routes::extract::Query;
 use crate::services::audit;
 use crate::services::residents_io::{self as svc, ExportFilter, MAX_FILE_BYTES};
@@ -212,15 +214,19 @@ pub async fn export_residents(
         .filter(|p| !p.is_empty())
     {
         None if unmasked => {
-            return Err(AppError::InvalidQuery(vec![FieldError::new(
+            return Err(AppError::InvalidQuery(vec![FieldError::of(
                 "purpose",
-                "required",
-                "state the purpose of an unmasked export in 2 to 500 characters",
+                FieldCode::Required,
+                Text::new(
+                    "导出不脱敏的名册须用 2 到 500 个字说明用途",
+                    "state the purpose of an unmasked export in 2 to 500 characters",
+                ),
             )]))
         }
         None => "",
-        Some(p) => crate::text::purpose_of(p)
-            .map_err(|m| AppError::InvalidQuery(vec![FieldError::new("purpose", "invalid", m)]))?,
+        Some(p) => crate::text::purpose_of(p).map_err(|m| {
+            AppError::InvalidQuery(vec![FieldError::of("purpose", FieldCode::Invalid, m)])
+        })?,
     };
     if !policy::can_anywhere(&user, Action::ResidentRead) {
         return Err(AppError::Forbidden);

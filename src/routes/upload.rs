@@ -6,16 +6,20 @@ use actix_web::http::header;
 use actix_web::{web, HttpMessage, HttpRequest};
 use futures_util::StreamExt as _;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldCode};
+use crate::lang::Text;
 
 /// Allowance for the multipart framing around the file when judging `Content-Length`.
 const FRAMING_BYTES: usize = 64 * 1024;
 
 fn multipart_error(e: actix_multipart::MultipartError) -> AppError {
-    AppError::validation(
+    AppError::invalid(
         "file",
-        "malformed_multipart",
-        format!("the multipart/form-data body could not be read: {e}"),
+        FieldCode::MalformedMultipart,
+        Text::new(
+            "无法读取上传的 multipart/form-data 内容",
+            format!("the multipart/form-data body could not be read: {e}"),
+        ),
     )
 }
 
@@ -65,17 +69,17 @@ pub async fn read_file_part(
             continue;
         }
         if name != "file" {
-            return Err(AppError::validation(
+            return Err(AppError::invalid(
                 if name.is_empty() { "file" } else { &name },
-                "unknown_field",
-                "the only part accepted is `file`",
+                FieldCode::UnknownField,
+                Text::new("只接受名为 file 的部分", "the only part accepted is `file`"),
             ));
         }
         if file.is_some() {
-            return Err(AppError::validation(
+            return Err(AppError::invalid(
                 "file",
-                "duplicate",
-                "send exactly one `file` part",
+                FieldCode::Duplicate,
+                Text::new("只能上传一个文件", "send exactly one `file` part"),
             ));
         }
         let mut buf = Vec::new();
@@ -104,11 +108,18 @@ pub async fn read_file_part(
     }
     match file {
         Some(f) if !f.is_empty() => Ok(f),
-        Some(_) => Err(AppError::validation("file", "empty", "the file is empty")),
-        None => Err(AppError::validation(
+        Some(_) => Err(AppError::invalid(
             "file",
-            "required",
-            format!("attach the {what} as a part named `file`"),
+            FieldCode::Empty,
+            Text::new("文件是空的", "the file is empty"),
+        )),
+        None => Err(AppError::invalid(
+            "file",
+            FieldCode::Required,
+            Text::new(
+                "请以名为 file 的部分上传文件",
+                format!("attach the {what} as a part named `file`"),
+            ),
         )),
     }
 }

@@ -139,11 +139,9 @@ pub async fn list_users(
         .order_by_asc(user::Column::Id);
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         if text.chars().count() > 50 {
-            return Err(AppError::InvalidQuery(vec![crate::error::FieldError::new(
-                "q",
-                "too_long",
-                "must be at most 50 characters",
-            )]));
+            return Err(AppError::InvalidQuery(vec![
+                crate::error::FieldError::too_long("q", 50),
+            ]));
         }
         use crate::text::column_contains;
         sel = sel.filter(
@@ -292,13 +290,20 @@ pub async fn create_role_assignment(
     let body = body.into_inner();
     require(&caller, Action::RoleManage)?;
     if body.role.scope_type() != body.scope_type {
-        return Err(AppError::validation(
+        return Err(AppError::invalid(
             "scope_type",
-            "mismatch",
-            format!(
-                "the role {} is assigned on a {}",
-                body.role.as_str(),
-                body.role.scope_type().as_str()
+            crate::error::FieldCode::Mismatch,
+            crate::lang::Text::new(
+                format!(
+                    "角色 {} 只能授予在 {} 上",
+                    body.role.as_str(),
+                    body.role.scope_type().as_str()
+                ),
+                format!(
+                    "the role {} is assigned on a {}",
+                    body.role.as_str(),
+                    body.role.scope_type().as_str()
+                ),
             ),
         ));
     }
@@ -321,7 +326,13 @@ pub async fn create_role_assignment(
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            AppError::Conflict("the user already has this role on this scope".into())
+            AppError::conflict(
+                crate::error::ProblemCode::RoleAlreadyAssigned,
+                crate::lang::Text::new(
+                    "该账号在这个范围内已有这个角色",
+                    "the user already has this role on this scope",
+                ),
+            )
         } else {
             e.into()
         }

@@ -13,6 +13,8 @@ use uuid::Uuid;
 
 use crate::auth::password;
 use crate::error::{is_unique_violation, AppError, AppResult};
+use crate::error::{FieldCode, ProblemCode};
+use crate::lang::Text;
 use crate::services::audit::{self, Actor};
 use crate::services::auth::{self as auth_svc, TokenPair};
 use crate::state::AppState;
@@ -59,7 +61,13 @@ pub async fn update_account(
     change: AccountChange,
 ) -> AppResult<user::Model> {
     if change.is_active == Some(false) && target.id == actor.id {
-        return Err(AppError::Conflict("不能停用自己的账号".into()));
+        return Err(AppError::conflict(
+            ProblemCode::CannotDeactivateSelf,
+            Text::new(
+                "不能停用自己的账号",
+                "you cannot deactivate your own account",
+            ),
+        ));
     }
     let deactivating = change.is_active == Some(false) && target.is_active;
     let mut details = Vec::new();
@@ -97,7 +105,13 @@ pub async fn reset_password(
     new_password: String,
 ) -> AppResult<()> {
     if target.username.is_none() {
-        return Err(AppError::Conflict("微信账号没有密码，无法重置".into()));
+        return Err(AppError::conflict(
+            ProblemCode::AccountHasNoPassword,
+            Text::new(
+                "微信账号没有密码，无法重置",
+                "a WeChat account has no password to reset",
+            ),
+        ));
     }
     auth_svc::validate_password(&new_password)?;
     let hash = password::hash(new_password).await?;
@@ -119,13 +133,19 @@ pub async fn change_own_password(
 ) -> AppResult<()> {
     let found = own_row(state, me.id).await?;
     let Some(stored) = found.password_hash.clone() else {
-        return Err(AppError::Conflict("此账号通过微信登录，没有密码".into()));
+        return Err(AppError::conflict(
+            ProblemCode::AccountHasNoPassword,
+            Text::new(
+                "此账号通过微信登录，没有密码",
+                "this account signs in with WeChat and has no password",
+            ),
+        ));
     };
     if !password::verify(current, Some(stored)).await? {
-        return Err(AppError::validation(
+        return Err(AppError::invalid(
             "current_password",
-            "wrong_password",
-            "当前密码不正确",
+            FieldCode::WrongPassword,
+            Text::new("当前密码不正确", "the current password is wrong"),
         ));
     }
     auth_svc::validate_password(&new_password)?;
@@ -181,10 +201,19 @@ pub async fn new_binding_code(
 ) -> AppResult<(String, chrono::DateTime<Utc>)> {
     let found = own_row(state, me.id).await?;
     if found.username.is_none() {
-        return Err(AppError::Conflict("此账号本身就是微信账号".into()));
+        return Err(AppError::conflict(
+            ProblemCode::AccountIsWechat,
+            Text::new("此账号本身就是微信账号", "this account is a WeChat account"),
+        ));
     }
     if found.wechat_openid.is_some() {
-        return Err(AppError::Conflict("此账号已绑定微信，请先解除绑定".into()));
+        return Err(AppError::conflict(
+            ProblemCode::WechatAlreadyBound,
+            Text::new(
+                "此账号已绑定微信，请先解除绑定",
+                "this account is already bound to a WeChat; unbind it first",
+            ),
+        ));
     }
     let code = one_time_code();
     state
@@ -236,7 +265,16 @@ pub async fn bind_wechat(
         }
     }
     let code = normalise_code(binding_code);
-    let wrong = || AppError::validation("binding_code", "invalid", "绑定码不正确或已过期");
+    let wrong = || {
+        AppError::invalid(
+            "binding_code",
+            FieldCode::Invalid,
+            Text::new(
+                "绑定码不正确或已过期",
+                "the binding code is wrong or has expired",
+            ),
+        )
+    };
     if !well_formed(&code) {
         return Err(wrong());
     }
@@ -261,8 +299,12 @@ pub async fn bind_wechat(
         .await?
         .is_some()
     {
-        return Err(AppError::Conflict(
-            "这个微信已登录过另一个账号（例如居民账号），不能再绑定工作人员账号".into(),
+        return Err(AppError::conflict(
+            ProblemCode::WechatInUse,
+            Text::new(
+                "这个微信已登录过另一个账号（例如居民账号），不能再绑定工作人员账号",
+                "this WeChat already has another account (a resident's, say); it cannot bind a staff account",
+            ),
         ));
     }
     let found = user::Entity::find_by_id(user_id)
@@ -279,7 +321,13 @@ pub async fn bind_wechat(
     let bound = match row.update(&state.db).await {
         Ok(u) => u,
         Err(e) if is_unique_violation(&e) => {
-            return Err(AppError::Conflict("这个微信已绑定另一个账号".into()))
+            return Err(AppError::conflict(
+                ProblemCode::WechatInUse,
+                Text::new(
+                    "这个微信已绑定另一个账号",
+                    "this WeChat is bound to another account",
+                ),
+            ))
         }
         Err(e) => return Err(e.into()),
     };
@@ -298,7 +346,13 @@ pub async fn bind_wechat(
 pub async fn unbind_wechat(state: &AppState, me: &crate::auth::AuthUser) -> AppResult<()> {
     let found = own_row(state, me.id).await?;
     if found.username.is_none() {
-        return Err(AppError::Conflict("微信账号不能解除微信绑定".into()));
+        return Err(AppError::conflict(
+            ProblemCode::AccountIsWechat,
+            Text::new(
+                "微信账号不能解除微信绑定",
+                "a WeChat account cannot unbind its WeChat",
+            ),
+        ));
     }
     if found.wechat_openid.is_none() {
         return Ok(());

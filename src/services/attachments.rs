@@ -11,7 +11,9 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
+use crate::error::{FieldCode, FieldError, ProblemCode};
 use crate::image_meta;
+use crate::lang::Text;
 use crate::storage::{self, Storage};
 use entity::attachment;
 
@@ -32,20 +34,19 @@ pub async fn link<C: ConnectionTrait>(
         return Ok(());
     }
     if ids.len() > MAX_PER_ENTRY {
-        return Err(AppError::validation(
+        return Err(AppError::Validation(vec![FieldError::too_many(
             "attachment_ids",
-            "too_many",
-            format!("at most {MAX_PER_ENTRY} photos"),
-        ));
+            MAX_PER_ENTRY,
+        )]));
     }
     let mut unique = ids.to_vec();
     unique.sort();
     unique.dedup();
     if unique.len() != ids.len() {
-        return Err(AppError::validation(
+        return Err(AppError::invalid(
             "attachment_ids",
-            "duplicate",
-            "an attachment is listed twice",
+            FieldCode::Duplicate,
+            Text::new("同一张照片不能重复添加", "an attachment is listed twice"),
         ));
     }
     let done = attachment::Entity::update_many()
@@ -58,10 +59,13 @@ pub async fn link<C: ConnectionTrait>(
         .await?;
     if done.rows_affected != unique.len() as u64 {
         // The caller's transaction is rolled back by the error: nothing stays attached.
-        return Err(AppError::validation(
+        return Err(AppError::invalid(
             "attachment_ids",
-            "unknown",
-            "every attachment must be an unattached upload of yours",
+            FieldCode::NotFound,
+            Text::new(
+                "照片须是您本人上传、尚未使用的照片",
+                "every attachment must be an unattached upload of yours",
+            ),
         ));
     }
     Ok(())
@@ -130,10 +134,14 @@ async fn unattached_count<C: ConnectionTrait>(db: &C, uploader: Uuid) -> AppResu
 }
 
 fn too_many_unattached() -> AppError {
-    AppError::Conflict(format!(
-        "you already have {MAX_UNATTACHED_PER_USER} photos not yet attached to a ticket; \
-         attach them (or wait a day for them to expire) before uploading more"
-    ))
+    AppError::conflict(
+        ProblemCode::TooManyUnattachedPhotos,
+        crate::text!(
+            "您已有 {MAX_UNATTACHED_PER_USER} 张照片尚未用于诉求；请先使用它们（或等一天后自动清理）再上传",
+            "you already have {MAX_UNATTACHED_PER_USER} photos not yet attached to a ticket; \
+             attach them (or wait a day for them to expire) before uploading more"
+        ),
+    )
 }
 
 /// Keeps an upload of `uploader`: checks it is a well-formed photo (415) of at most

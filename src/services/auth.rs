@@ -15,6 +15,8 @@ use crate::auth::password;
 use crate::auth::tokens::{hash_refresh_token, new_refresh_token, unix_now};
 use crate::auth::AuthUser;
 use crate::error::{is_unique_violation, AppError, AppResult};
+use crate::error::{FieldCode, FieldError, ProblemCode};
+use crate::lang::Text;
 use crate::state::AppState;
 use entity::{refresh_token, role_assignment, user};
 
@@ -300,10 +302,13 @@ pub fn validate_username(username: &str) -> AppResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(AppError::validation(
+        Err(AppError::invalid(
             "username",
-            "invalid",
-            "3 to 64 characters: letters, digits, '_', '.', '-'",
+            FieldCode::Invalid,
+            Text::new(
+                "用户名应为 3 到 64 个字符，只能包含字母、数字、_、. 和 -",
+                "3 to 64 characters: letters, digits, '_', '.', '-'",
+            ),
         ))
     }
 }
@@ -311,18 +316,22 @@ pub fn validate_username(username: &str) -> AppResult<()> {
 pub fn validate_password(password: &str) -> AppResult<()> {
     let n = password.chars().count();
     if n < password::MIN_PASSWORD_LEN {
-        return Err(AppError::validation(
+        return Err(AppError::Validation(vec![FieldError::of(
             "password",
-            "too_short",
-            format!("must be at least {} characters", password::MIN_PASSWORD_LEN),
-        ));
+            FieldCode::TooShort,
+            crate::text!(
+                "密码至少 {} 个字符",
+                "must be at least {} characters",
+                password::MIN_PASSWORD_LEN
+            ),
+        )
+        .with_limit(password::MIN_PASSWORD_LEN)]));
     }
     if n > password::MAX_PASSWORD_LEN {
-        return Err(AppError::validation(
+        return Err(AppError::Validation(vec![FieldError::too_long(
             "password",
-            "too_long",
-            format!("must be at most {} characters", password::MAX_PASSWORD_LEN),
-        ));
+            password::MAX_PASSWORD_LEN,
+        )]));
     }
     Ok(())
 }
@@ -355,7 +364,13 @@ pub async fn create_user<C: ConnectionTrait>(
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            AppError::Conflict(format!("the username {username:?} is taken"))
+            AppError::conflict(
+                ProblemCode::UsernameTaken,
+                crate::text!(
+                    "用户名 {username} 已被使用",
+                    "the username {username:?} is taken"
+                ),
+            )
         } else {
             e.into()
         }

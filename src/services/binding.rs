@@ -10,6 +10,8 @@ use uuid::Uuid;
 
 use crate::auth::policy::{Role, ScopeType};
 use crate::error::{AppError, AppResult};
+use crate::error::{FieldCode, ProblemCode};
+use crate::lang::Text;
 use crate::pii::Pii;
 use crate::services::residents::{self, ResidentInput};
 use entity::{binding_request, household, resident, role_assignment};
@@ -236,10 +238,13 @@ pub async fn approve<C: ConnectionTrait>(
     let unlinked = candidates(db, &[hh.id]).await?;
     let chosen = match attach {
         Attach::Chosen(id) => Some(unlinked.into_iter().find(|r| r.id == id).ok_or_else(|| {
-            AppError::validation(
+            AppError::invalid(
                 "resident_id",
-                "invalid",
-                "not an unlinked, current resident of the requested household",
+                FieldCode::Invalid,
+                Text::new(
+                    "须是申请的这户中、尚未绑定账号的在册居民",
+                    "not an unlinked, current resident of the requested household",
+                ),
             )
         })?),
         Attach::Default => {
@@ -316,7 +321,10 @@ async fn claim<C: ConnectionTrait>(db: &C, req: &binding_request::Model) -> AppR
         .exec(db)
         .await?;
     if done.rows_affected != 1 || req.status != PENDING {
-        return Err(AppError::Conflict("the request is already decided".into()));
+        return Err(AppError::conflict(
+            ProblemCode::BindingRequestDecided,
+            Text::new("这个申请已经审核过了", "the request is already decided"),
+        ));
     }
     Ok(())
 }

@@ -13,6 +13,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
+use crate::error::{FieldCode, ProblemCode};
+use crate::lang::Text;
 use crate::services::accounts::{normalise_code, one_time_code, well_formed};
 use crate::services::binding;
 use crate::state::AppState;
@@ -65,7 +67,16 @@ pub async fn redeem(
     if n > REDEEM_ATTEMPTS_PER_HOUR {
         return Err(AppError::rate_limited(left));
     }
-    let wrong = || AppError::validation("code", "invalid", "邀请码不正确或已过期");
+    let wrong = || {
+        AppError::invalid(
+            "code",
+            FieldCode::Invalid,
+            Text::new(
+                "邀请码不正确或已过期",
+                "the invitation code is wrong or has expired",
+            ),
+        )
+    };
     let code = normalise_code(typed);
     if !well_formed(&code) {
         return Err(wrong());
@@ -82,8 +93,12 @@ pub async fn redeem(
         .incr_window(&format!("{k}:uses"), INVITATION_TTL)
         .await?;
     if uses > INVITATION_USES {
-        return Err(AppError::Conflict(
-            "这个邀请码的使用次数已满，请向社区工作人员索取新的邀请码".into(),
+        return Err(AppError::conflict(
+            ProblemCode::InvitationUsedUp,
+            Text::new(
+                "这个邀请码的使用次数已满，请向社区工作人员索取新的邀请码",
+                "this invitation code has been used up; ask the community staff for a new one",
+            ),
         ));
     }
     let hh = household::Entity::find_by_id(hh)

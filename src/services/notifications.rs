@@ -167,8 +167,12 @@ pub async fn retry<C: ConnectionTrait>(
         .exec(db)
         .await?;
     if done.rows_affected == 0 {
-        return Err(crate::error::AppError::Conflict(
-            "only a failed or skipped notification can be retried".into(),
+        return Err(crate::error::AppError::conflict(
+            crate::error::ProblemCode::NotificationNotRetryable,
+            crate::lang::Text::new(
+                "只有发送失败或被跳过的通知才能重发",
+                "only a failed or skipped notification can be retried",
+            ),
         ));
     }
     notification::Entity::find_by_id(id)

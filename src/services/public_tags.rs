@@ -11,6 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::error::FieldCode;
 use crate::error::{AppError, AppResult, FieldError};
 use entity::community_public_tag;
 
@@ -70,31 +71,33 @@ pub async fn replace<C: ConnectionTrait + TransactionTrait>(
         let t = t.trim();
         let field = format!("tags.{i}");
         if t.is_empty() {
-            errors.push(FieldError::new(&field, "required", "不能为空"));
+            errors.push(FieldError::required(&field));
         } else if t.chars().count() > crate::services::residents::TAG_MAX {
-            errors.push(FieldError::new(
+            errors.push(FieldError::too_long(
                 &field,
-                "too_long",
-                format!("最多 {} 个字符", crate::services::residents::TAG_MAX),
+                crate::services::residents::TAG_MAX,
             ));
         } else if !t.chars().all(crate::text::single_line_ok) {
-            errors.push(FieldError::new(&field, "invalid", "含有不可见或控制字符"));
-        } else if is_never_public(t) {
-            errors.push(FieldError::new(
+            errors.push(FieldError::of(
                 &field,
-                "sensitive_tag",
-                format!("“{t}”涉及居民隐私，不能对居民公开"),
+                FieldCode::Invalid,
+                crate::text::bad_character(),
+            ));
+        } else if is_never_public(t) {
+            errors.push(FieldError::of(
+                &field,
+                FieldCode::SensitiveTag,
+                crate::text!(
+                    "“{t}”涉及居民隐私，不能对居民公开",
+                    "\"{t}\" is private to the resident and is never shown to residents"
+                ),
             ));
         } else if !clean.iter().any(|c| c == t) {
             clean.push(t.to_string());
         }
     }
     if clean.len() > PUBLIC_TAGS_MAX {
-        errors.push(FieldError::new(
-            "tags",
-            "too_many",
-            format!("最多 {PUBLIC_TAGS_MAX} 个"),
-        ));
+        errors.push(FieldError::too_many("tags", PUBLIC_TAGS_MAX));
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));

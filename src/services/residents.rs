@@ -8,6 +8,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{is_unique_violation, AppError, AppResult, FieldError};
+use crate::error::{FieldCode, ProblemCode};
+use crate::lang::Text;
 use crate::pii::{mask_id_number, mask_phone, Pii};
 use entity::{household, resident, resident_tag};
 
@@ -67,14 +69,17 @@ const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
 
 /// Validates an ID number (GB 11643): 17 digits and a check character (a digit or X).
-pub fn parse_id_number(raw: &str) -> Result<IdNumber, &'static str> {
+pub fn parse_id_number(raw: &str) -> Result<IdNumber, Text> {
     let id = raw.trim().to_ascii_uppercase();
     if id.len() != 18 || !id.is_ascii() {
-        return Err("must be 18 characters");
+        return Err(Text::new("身份证号应为 18 位", "must be 18 characters"));
     }
     let (body, check) = id.split_at(17);
     if !body.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("the first 17 characters must be digits");
+        return Err(Text::new(
+            "身份证号前 17 位应为数字",
+            "the first 17 characters must be digits",
+        ));
     }
     let sum: u32 = body
         .bytes()
@@ -83,12 +88,22 @@ pub fn parse_id_number(raw: &str) -> Result<IdNumber, &'static str> {
         .sum();
     let expected = CHECK[(sum % 11) as usize];
     if !check.starts_with(expected) {
-        return Err("the check digit does not match");
+        return Err(Text::new(
+            "身份证号校验位不对，请核对",
+            "the check digit does not match",
+        ));
     }
-    let birth = NaiveDate::parse_from_str(&body[6..14], "%Y%m%d")
-        .map_err(|_| "the birth date it encodes is not a date")?;
+    let birth = NaiveDate::parse_from_str(&body[6..14], "%Y%m%d").map_err(|_| {
+        Text::new(
+            "身份证号中的出生日期不是有效日期",
+            "the birth date it encodes is not a date",
+        )
+    })?;
     if birth > Utc::now().date_naive() || birth.year() < 1890 {
-        return Err("the birth date it encodes is not plausible");
+        return Err(Text::new(
+            "身份证号中的出生日期不合理",
+            "the birth date it encodes is not plausible",
+        ));
     }
     let gender = if (body.as_bytes()[16] - b'0') % 2 == 1 {
         Gender::Male
@@ -105,20 +120,16 @@ pub fn parse_id_number(raw: &str) -> Result<IdNumber, &'static str> {
 fn clean_text(errors: &mut Vec<FieldError>, field: &str, v: &str, max: usize) -> Option<String> {
     let v = v.trim();
     if v.is_empty() {
-        errors.push(FieldError::new(field, "required", "must not be empty"));
+        errors.push(FieldError::required(field));
         None
     } else if v.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            "too_long",
-            format!("must be at most {max} characters"),
-        ));
+        errors.push(FieldError::too_long(field, max));
         None
     } else if !v.chars().all(crate::text::single_line_ok) {
-        errors.push(FieldError::new(
+        errors.push(FieldError::of(
             field,
-            "invalid",
-            crate::text::BAD_CHARACTER,
+            FieldCode::Invalid,
+            crate::text::bad_character(),
         ));
         None
     } else {
@@ -168,10 +179,13 @@ pub fn validate(input: ResidentInput) -> Result<ResidentData, Vec<FieldError>> {
         Some(p) => match normalize_phone(p) {
             Some(p) => Some(p),
             None => {
-                errors.push(FieldError::new(
+                errors.push(FieldError::of(
                     "phone",
-                    "invalid",
-                    "must be a mainland mobile number of 11 digits",
+                    FieldCode::PhoneInvalid,
+                    Text::new(
+                        "手机号应为 11 位中国大陆手机号",
+                        "must be a mainland mobile number of 11 digits",
+                    ),
                 ));
                 None
             }
@@ -189,10 +203,14 @@ pub fn validate(input: ResidentInput) -> Result<ResidentData, Vec<FieldError>> {
         Some(raw) => match parse_id_number(raw) {
             Ok(id) => {
                 match birth_date {
-                    Some(b) if b != id.birth_date => errors.push(FieldError::new(
+                    Some(b) if b != id.birth_date => errors.push(FieldError::of(
                         "birth_date",
-                        "mismatch",
-                        format!("the ID number encodes the birth date {}", id.birth_date),
+                        FieldCode::Mismatch,
+                        crate::text!(
+                            "与身份证号中的出生日期 {} 不一致",
+                            "the ID number encodes the birth date {}",
+                            id.birth_date
+                        ),
                     )),
                     _ => birth_date = Some(id.birth_date),
                 }
@@ -200,14 +218,18 @@ pub fn validate(input: ResidentInput) -> Result<ResidentData, Vec<FieldError>> {
                 Some(id.normalized)
             }
             Err(msg) => {
-                errors.push(FieldError::new("id_number", "invalid", msg));
+                errors.push(FieldError::of("id_number", FieldCode::IdNumberInvalid, msg));
                 None
             }
         },
     };
     if let Some(b) = birth_date {
         if b > Utc::now().date_naive() {
-            errors.push(FieldError::new("birth_date", "invalid", "is in the future"));
+            errors.push(FieldError::of(
+                "birth_date",
+                FieldCode::Invalid,
+                Text::new("出生日期不能晚于今天", "is in the future"),
+            ));
         }
     }
     let relation = input
@@ -224,18 +246,14 @@ pub fn validate(input: ResidentInput) -> Result<ResidentData, Vec<FieldError>> {
         }
     }
     if tags.len() > TAGS_MAX {
-        errors.push(FieldError::new(
-            "tags",
-            "too_many",
-            format!("at most {TAGS_MAX} tags"),
-        ));
+        errors.push(FieldError::too_many("tags", TAGS_MAX));
     }
     if let (Some(i), Some(o)) = (input.moved_in_on, input.moved_out_on) {
         if o < i {
-            errors.push(FieldError::new(
+            errors.push(FieldError::of(
                 "moved_out_on",
-                "invalid",
-                "is before moved_in_on",
+                FieldCode::Invalid,
+                Text::new("迁出日期不能早于迁入日期", "is before moved_in_on"),
             ));
         }
     }
@@ -322,7 +340,13 @@ pub fn to_input(pii: &Pii, r: &resident::Model, tags: Vec<String>) -> AppResult<
 
 pub fn duplicate_id_number(e: sea_orm::DbErr) -> AppError {
     if is_unique_violation(&e) {
-        AppError::Conflict("a resident with this ID number is already registered".into())
+        AppError::conflict(
+            ProblemCode::IdNumberRegistered,
+            Text::new(
+                "这个身份证号已登记",
+                "a resident with this ID number is already registered",
+            ),
+        )
     } else {
         e.into()
     }

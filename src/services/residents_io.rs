@@ -25,7 +25,10 @@ use uuid::Uuid;
 
 use crate::auth::policy::Scope;
 use crate::cell_text::{neutralize, unneutralize};
+use crate::error::FieldCode;
+use crate::error::ProblemCode;
 use crate::error::{is_unique_violation, AppError, AppResult, FieldError};
+use crate::lang::Text;
 use crate::pii::Pii;
 use crate::services::residents::{self as roster, Gender, ResidentData, ResidentInput};
 use crate::xlsx_read::{self, Limits, ReadError, Value, XlsxError};
@@ -135,7 +138,7 @@ pub enum Cell {
     /// A real date cell of a workbook.
     Date(NaiveDate),
     /// Something no column accepts (an error value, a duration), described.
-    Invalid(String),
+    Invalid(Text),
 }
 
 /// A data row: its number as a spreadsheet shows it (the header is usually row 1) and its cells
@@ -176,22 +179,30 @@ impl ImportSlots {
     }
 }
 
-fn file_error(code: &str, message: impl Into<String>) -> AppError {
-    AppError::validation("file", code, message)
+fn file_error(code: FieldCode, message: Text) -> AppError {
+    AppError::invalid("file", code, message)
 }
 
 fn unreadable() -> AppError {
     file_error(
-        "unreadable",
-        "the file is neither an .xlsx workbook nor a .csv file in UTF-8 or GBK (GB18030)",
+        FieldCode::Unreadable,
+        Text::new(
+            "无法读取文件：它既不是 .xlsx 工作簿，也不是 UTF-8 或 GBK（GB18030）编码的 .csv 文件",
+            "the file is neither an .xlsx workbook nor a .csv file in UTF-8 or GBK (GB18030)",
+        ),
     )
 }
 
 fn too_many_rows() -> AppError {
-    file_error(
-        "too_many_rows",
-        format!("at most {MAX_ROWS} data rows per file; split it into several files"),
+    AppError::Validation(vec![FieldError::of(
+        "file",
+        FieldCode::TooManyRows,
+        crate::text!(
+            "每个文件最多 {MAX_ROWS} 行数据，请拆分成几个文件",
+            "at most {MAX_ROWS} data rows per file; split it into several files"
+        ),
     )
+    .with_limit(MAX_ROWS)])
 }
 
 /// Reads an upload: an .xlsx workbook (a ZIP archive) or else a CSV file in UTF-8 (a BOM is
@@ -201,8 +212,11 @@ pub fn read_table(bytes: &[u8]) -> AppResult<Table> {
         read_xlsx(bytes)
     } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         Err(file_error(
-            "unsupported_format",
-            "legacy .xls workbooks are not supported; save the file as .xlsx",
+            FieldCode::UnsupportedFormat,
+            Text::new(
+                "不支持旧版 .xls 工作簿，请另存为 .xlsx",
+                "legacy .xls workbooks are not supported; save the file as .xlsx",
+            ),
         ))
     } else {
         read_csv(bytes)
@@ -211,15 +225,19 @@ pub fn read_table(bytes: &[u8]) -> AppResult<Table> {
 
 fn too_large() -> AppError {
     file_error(
-        "too_large",
-        "the workbook unpacks to more than a roster can hold",
+        FieldCode::TooLarge,
+        Text::new(
+            "工作簿解压后超过名册能容纳的大小",
+            "the workbook unpacks to more than a roster can hold",
+        ),
     )
 }
 
 fn too_wide() -> AppError {
     file_error(
-        "too_wide",
-        format!(
+        FieldCode::TooWide,
+        crate::text!(
+            "第 {} 列之后还有内容；模板只有 {} 列",
             "values beyond column {}; the template has {} columns",
             column_letter(MAX_COLUMNS - 1),
             Column::ALL.len()
@@ -246,13 +264,20 @@ fn cell_of(v: Value<'_>) -> Cell {
         Value::Number(f) => Cell::Text(f.to_string()),
         Value::Bool(b) => Cell::Text(if b { "TRUE" } else { "FALSE" }.into()),
         Value::DateTime(Some(d)) => Cell::Date(d.date()),
-        Value::DateTime(None) => Cell::Invalid("not a valid date".into()),
-        Value::Duration(_) => Cell::Invalid("holds a duration, not a value".into()),
+        Value::DateTime(None) => Cell::Invalid(Text::new("不是有效的日期", "not a valid date")),
+        Value::Duration(_) => Cell::Invalid(Text::new(
+            "这是一个时长，不是数值",
+            "holds a duration, not a value",
+        )),
         Value::Iso(s) => s
             .get(..10)
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
             .map_or_else(|| text_cell(&s), Cell::Date),
-        Value::Error(e) => Cell::Invalid(format!("holds the error value {}", e.trim())),
+        Value::Error(e) => Cell::Invalid(crate::text!(
+            "单元格是错误值 {}",
+            "holds the error value {}",
+            e.trim()
+        )),
     }
 }
 
@@ -287,7 +312,10 @@ fn read_xlsx(bytes: &[u8]) -> AppResult<Table> {
                     tracing::debug!(%reason, "unreadable workbook");
                     unreadable()
                 }
-                XlsxError::NoWorksheet => file_error("empty", "the workbook has no worksheet"),
+                XlsxError::NoWorksheet => file_error(
+                    FieldCode::Empty,
+                    Text::new("工作簿里没有工作表", "the workbook has no worksheet"),
+                ),
                 XlsxError::TooLarge | XlsxError::TooMuchText => too_large(),
                 // A sheet with that many cells or strings has far more rows than allowed.
                 XlsxError::TooManyCells | XlsxError::TooManyStrings => too_many_rows(),
@@ -298,9 +326,12 @@ fn read_xlsx(bytes: &[u8]) -> AppResult<Table> {
         line: r as usize + 1,
         cells,
     });
-    let header = rows
-        .next()
-        .ok_or_else(|| file_error("empty", "the worksheet is empty"))?;
+    let header = rows.next().ok_or_else(|| {
+        file_error(
+            FieldCode::Empty,
+            Text::new("工作表是空的", "the worksheet is empty"),
+        )
+    })?;
     Ok(Table {
         header: header_names(&header.cells),
         rows: rows.collect(),
@@ -345,8 +376,11 @@ fn read_csv(bytes: &[u8]) -> AppResult<Table> {
     for record in reader.records() {
         let record = record.map_err(|e| {
             file_error(
-                "unreadable",
-                format!("not a valid CSV file: {}", e.to_string().replace('\n', " ")),
+                FieldCode::Unreadable,
+                Text::new(
+                    "不是有效的 CSV 文件",
+                    format!("not a valid CSV file: {}", e.to_string().replace('\n', " ")),
+                ),
             )
         })?;
         let mut start = record
@@ -386,7 +420,12 @@ fn read_csv(bytes: &[u8]) -> AppResult<Table> {
         }
         rows.push(Row { line, cells });
     }
-    let header = header.ok_or_else(|| file_error("empty", "the file is empty"))?;
+    let header = header.ok_or_else(|| {
+        file_error(
+            FieldCode::Empty,
+            Text::new("文件是空的", "the file is empty"),
+        )
+    })?;
     Ok(Table { header, rows })
 }
 
@@ -418,19 +457,23 @@ fn map_header(table: &Table) -> Result<Vec<Option<Column>>, Vec<FieldError>> {
         }
         match Column::from_header(h) {
             Some(c) if !seen.insert(c) => {
-                errors.push(FieldError::new(
+                errors.push(FieldError::of(
                     "header",
-                    "duplicate_column",
-                    format!("the column 「{h}」 appears more than once"),
+                    FieldCode::DuplicateColumn,
+                    crate::text!(
+                        "「{h}」列出现了不止一次",
+                        "the column 「{h}」 appears more than once"
+                    ),
                 ));
                 positions.push(None);
             }
             Some(c) => positions.push(Some(c)),
             None => {
-                errors.push(FieldError::new(
+                errors.push(FieldError::of(
                     "header",
-                    "unknown_column",
-                    format!(
+                    FieldCode::UnknownColumn,
+                    crate::text!(
+                        "「{h}」（第 {} 列）不是模板中的列；模板的列为：{template}",
                         "「{h}」 (column {}) is not a column of the template: {template}",
                         column_letter(i)
                     ),
@@ -441,10 +484,14 @@ fn map_header(table: &Table) -> Result<Vec<Option<Column>>, Vec<FieldError>> {
     }
     for c in Column::ALL {
         if c.required() && !seen.contains(&c) {
-            errors.push(FieldError::new(
+            errors.push(FieldError::of(
                 "header",
-                "missing_column",
-                format!("the required column 「{}」 is missing", c.header()),
+                FieldCode::MissingColumn,
+                crate::text!(
+                    "缺少必需的「{}」列",
+                    "the required column 「{}」 is missing",
+                    c.header()
+                ),
             ));
         }
     }
@@ -459,10 +506,14 @@ fn map_header(table: &Table) -> Result<Vec<Option<Column>>, Vec<FieldError>> {
     }
     unnamed.sort_unstable();
     for i in unnamed {
-        errors.push(FieldError::new(
+        errors.push(FieldError::of(
             "header",
-            "unknown_column",
-            format!("column {} has values but no header", column_letter(i)),
+            FieldCode::UnknownColumn,
+            crate::text!(
+                "第 {} 列有内容但没有表头",
+                "column {} has values but no header",
+                column_letter(i)
+            ),
         ));
     }
     if errors.is_empty() {
@@ -476,11 +527,11 @@ fn map_header(table: &Table) -> Result<Vec<Option<Column>>, Vec<FieldError>> {
 struct RowErrors(Vec<(usize, Column, FieldError)>);
 
 impl RowErrors {
-    fn push(&mut self, line: usize, col: Column, code: &str, message: impl Into<String>) {
+    fn push(&mut self, line: usize, col: Column, code: FieldCode, message: Text) {
         self.0.push((
             line,
             col,
-            FieldError::new(format!("rows[{line}].{}", col.header()), code, message),
+            FieldError::of(format!("rows[{line}].{}", col.header()), code, message),
         ));
     }
 
@@ -496,7 +547,7 @@ impl RowErrors {
 }
 
 /// A value of a text column; `Err` describes a cell no text column takes.
-fn text_of(cell: &Cell) -> Result<Option<String>, String> {
+fn text_of(cell: &Cell) -> Result<Option<String>, Text> {
     match cell {
         Cell::Empty => Ok(None),
         Cell::Text(s) => Ok(Some(s.clone())),
@@ -505,8 +556,11 @@ fn text_of(cell: &Cell) -> Result<Option<String>, String> {
     }
 }
 
-fn date_of(cell: &Cell) -> Result<Option<NaiveDate>, String> {
-    const BAD: &str = "must be a date written YYYY-MM-DD";
+fn date_of(cell: &Cell) -> Result<Option<NaiveDate>, Text> {
+    const BAD: Text = Text::fixed(
+        "应为日期，写作 YYYY-MM-DD",
+        "must be a date written YYYY-MM-DD",
+    );
     match cell {
         Cell::Empty => Ok(None),
         Cell::Date(d) => Ok(Some(*d)),
@@ -514,8 +568,11 @@ fn date_of(cell: &Cell) -> Result<Option<NaiveDate>, String> {
             .iter()
             .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
             .map(Some)
-            .ok_or_else(|| BAD.to_string()),
-        Cell::Invalid(m) => Err(format!("{m}; {BAD}")),
+            .ok_or(BAD),
+        Cell::Invalid(m) => Err(Text::new(
+            format!("{}；{}", m.zh(), BAD.zh()),
+            format!("{}; {}", m.en(), BAD.en()),
+        )),
     }
 }
 
@@ -536,15 +593,10 @@ fn clean_part(
 ) -> Option<String> {
     let v = v.unwrap_or_default();
     if v.chars().count() > PART_MAX {
-        errors.push(
-            line,
-            col,
-            "too_long",
-            format!("must be at most {PART_MAX} characters"),
-        );
+        errors.push_error(line, col, FieldError::too_long("", PART_MAX));
         None
     } else if v.chars().any(char::is_control) {
-        errors.push(line, col, "invalid", "must not contain control characters");
+        errors.push(line, col, FieldCode::Invalid, crate::text::bad_character());
         None
     } else {
         Some(v)
@@ -595,8 +647,11 @@ pub async fn plan_import<C: ConnectionTrait>(
     let positions = map_header(&table).map_err(AppError::Validation)?;
     if table.rows.is_empty() {
         return Err(file_error(
-            "empty",
-            "the file has a header row but no residents",
+            FieldCode::Empty,
+            Text::new(
+                "文件只有表头，没有居民",
+                "the file has a header row but no residents",
+            ),
         ));
     }
     let mut at = [None::<usize>; 10];
@@ -632,7 +687,7 @@ pub async fn plan_import<C: ConnectionTrait>(
         let text = |c: Column, errors: &mut RowErrors| match text_of(cell(c)) {
             Ok(v) => v,
             Err(m) => {
-                errors.push(line, c, "invalid", m);
+                errors.push(line, c, FieldCode::Invalid, m);
                 None
             }
         };
@@ -650,7 +705,12 @@ pub async fn plan_import<C: ConnectionTrait>(
             Some(g) => match Gender::parse(g) {
                 Some(g) => Some(g),
                 None => {
-                    errors.push(line, Column::Gender, "invalid", "must be 男 or 女");
+                    errors.push(
+                        line,
+                        Column::Gender,
+                        FieldCode::Invalid,
+                        Text::new("应填“男”或“女”", "must be 男 or 女"),
+                    );
                     None
                 }
             },
@@ -658,13 +718,13 @@ pub async fn plan_import<C: ConnectionTrait>(
         let birth_date = match date_of(cell(Column::BirthDate)) {
             Ok(d) => d,
             Err(m) => {
-                errors.push(line, Column::BirthDate, "invalid", m);
+                errors.push(line, Column::BirthDate, FieldCode::Invalid, m);
                 None
             }
         };
         let building_id = match building_name.as_deref() {
             None => {
-                errors.push(line, Column::Building, "required", "must not be empty");
+                errors.push_error(line, Column::Building, FieldError::required(""));
                 None
             }
             Some(b) => match buildings.get(b) {
@@ -673,8 +733,11 @@ pub async fn plan_import<C: ConnectionTrait>(
                     errors.push(
                         line,
                         Column::Building,
-                        "unknown_building",
-                        format!("this compound has no building named 「{b}」"),
+                        FieldCode::UnknownBuilding,
+                        crate::text!(
+                            "这个小区没有名为「{b}」的楼栋",
+                            "this compound has no building named 「{b}」"
+                        ),
                     );
                     None
                 }
@@ -683,7 +746,7 @@ pub async fn plan_import<C: ConnectionTrait>(
         let unit = clean_part(&mut errors, line, Column::Unit, unit);
         let room = match room {
             None => {
-                errors.push(line, Column::Room, "required", "must not be empty");
+                errors.push_error(line, Column::Room, FieldError::required(""));
                 None
             }
             r => clean_part(&mut errors, line, Column::Room, r),
@@ -696,8 +759,11 @@ pub async fn plan_import<C: ConnectionTrait>(
                 Some(first) => errors.push(
                     line,
                     Column::IdNumber,
-                    "duplicate",
-                    format!("the same ID number is on row {first}"),
+                    FieldCode::Duplicate,
+                    crate::text!(
+                        "与第 {first} 行的身份证号相同",
+                        "the same ID number is on row {first}"
+                    ),
                 ),
                 None => {
                     first_row_of.insert(id.normalized.clone(), line);
@@ -782,8 +848,11 @@ pub async fn plan_import<C: ConnectionTrait>(
                 errors.push(
                     line,
                     Column::IdNumber,
-                    "conflict",
-                    "a resident with this ID number is registered in this community, outside your area",
+                    FieldCode::NotAllowed,
+                    Text::new(
+                        "本社区已登记这个身份证号的居民，但不在您负责的范围内",
+                        "a resident with this ID number is registered in this community, outside your area",
+                    ),
                 );
             }
         }
@@ -807,8 +876,12 @@ pub async fn plan_import<C: ConnectionTrait>(
 
 fn changed_meanwhile(e: sea_orm::DbErr) -> AppError {
     if is_unique_violation(&e) {
-        AppError::Conflict(
-            "the roster changed while the file was being imported; import it again".into(),
+        AppError::conflict(
+            ProblemCode::RosterChanged,
+            Text::new(
+                "导入期间名册被修改了，请重新导入",
+                "the roster changed while the file was being imported; import it again",
+            ),
         )
     } else {
         e.into()
@@ -1092,13 +1165,15 @@ pub async fn load_export<C: ConnectionTrait>(
         .all(db)
         .await?;
     if models.len() > MAX_EXPORT_ROWS {
-        return Err(AppError::validation(
+        return Err(AppError::Validation(vec![FieldError::of(
             "rows",
-            "too_many_rows",
-            format!(
+            FieldCode::TooManyRows,
+            crate::text!(
+                "超过 {MAX_EXPORT_ROWS} 位居民；请按社区、小区或楼栋分别导出",
                 "more than {MAX_EXPORT_ROWS} residents; export one community, compound or building at a time"
             ),
-        ));
+        )
+        .with_limit(MAX_EXPORT_ROWS)]));
     }
     let (mut street_id, mut community_id) = (
         only(models.iter().map(|m| m.street_id)),

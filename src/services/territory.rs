@@ -9,17 +9,19 @@ use uuid::Uuid;
 
 use crate::auth::policy::{self, Action, Level, ScopeType, Scoped};
 use crate::auth::AuthUser;
+use crate::error::ProblemCode;
 use crate::error::{is_fk_violation, is_unique_violation, AppError, AppResult};
+use crate::lang::Text;
 use crate::routes::PageParams;
 use entity::{
     building, community, compound, grid, household, property_company, role_assignment, street,
 };
 
-/// Maps a unique-constraint violation to 409 with `what` as the detail.
-pub fn conflict_on_duplicate(what: &str) -> impl FnOnce(sea_orm::DbErr) -> AppError + '_ {
+/// Maps a unique-constraint violation to 409 `already_exists` with `what` as the detail.
+pub fn conflict_on_duplicate(what: &Text) -> impl FnOnce(sea_orm::DbErr) -> AppError + '_ {
     move |e| {
         if is_unique_violation(&e) {
-            AppError::Conflict(what.to_string())
+            AppError::conflict(ProblemCode::AlreadyExists, what.clone())
         } else {
             e.into()
         }
@@ -29,7 +31,7 @@ pub fn conflict_on_duplicate(what: &str) -> impl FnOnce(sea_orm::DbErr) -> AppEr
 pub async fn insert<A, C>(
     db: &C,
     am: A,
-    duplicate: &str,
+    duplicate: &Text,
 ) -> AppResult<<A::Entity as EntityTrait>::Model>
 where
     A: ActiveModelTrait + ActiveModelBehavior + Send,
@@ -44,7 +46,7 @@ where
 pub async fn update<A, C>(
     db: &C,
     am: A,
-    duplicate: &str,
+    duplicate: &Text,
 ) -> AppResult<<A::Entity as EntityTrait>::Model>
 where
     A: ActiveModelTrait + ActiveModelBehavior + Send,
@@ -54,6 +56,23 @@ where
     am.update(db)
         .await
         .map_err(conflict_on_duplicate(duplicate))
+}
+
+/// The Chinese name of what may hang off a territory object.
+fn children_zh(what: &str) -> &str {
+    match what {
+        "binding requests" => "个绑定申请",
+        "buildings" => "个楼栋",
+        "communities" => "个社区",
+        "compounds" => "个小区",
+        "grid areas" => "个网格范围",
+        "grids" => "个网格",
+        "households" => "户",
+        "property companies" => "家物业公司",
+        "residents" => "位居民",
+        "role assignments" => "个角色授权",
+        other => other,
+    }
 }
 
 /// How many rows of `E` have `col = id`.
@@ -84,19 +103,23 @@ where
     policy::authorize_object::<E, C>(db, user, read, write, id).await?;
     let assignments =
         count::<role_assignment::Entity, C>(db, role_assignment::Column::ScopeId, id).await?;
-    let mut left: Vec<String> = children
-        .iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(what, n)| format!("{n} {what}"))
-        .collect();
+    let mut left: Vec<(&str, u64)> = children.iter().copied().filter(|(_, n)| *n > 0).collect();
     if assignments > 0 {
-        left.push(format!("{assignments} role assignments"));
+        left.push(("role assignments", assignments));
     }
     if !left.is_empty() {
-        return Err(AppError::HasChildren(format!(
-            "still has {}; remove them first",
-            left.join(", ")
-        )));
+        let zh: Vec<String> = left
+            .iter()
+            .map(|(what, n)| format!("{n} {}", children_zh(what)))
+            .collect();
+        let en: Vec<String> = left.iter().map(|(what, n)| format!("{n} {what}")).collect();
+        return Err(AppError::conflict(
+            ProblemCode::HasChildren,
+            Text::new(
+                format!("下面还有{}，请先删除它们", zh.join("、")),
+                format!("still has {}; remove them first", en.join(", ")),
+            ),
+        ));
     }
     let res = E::delete_many()
         .filter(policy::id_column::<E>().ok_or(AppError::NotFound)?.eq(id))
@@ -104,7 +127,13 @@ where
         .await
         .map_err(|e| {
             if is_fk_violation(&e) {
-                AppError::HasChildren("still has dependent records".into())
+                AppError::conflict(
+                    ProblemCode::HasChildren,
+                    Text::new(
+                        "还有其他记录依赖它，不能删除",
+                        "still has dependent records",
+                    ),
+                )
             } else {
                 e.into()
             }

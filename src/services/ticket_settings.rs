@@ -9,6 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::error::ProblemCode;
 use crate::error::{AppError, AppResult};
 use crate::services::territory::conflict_on_duplicate;
 use entity::{community, ticket_category, ticket_policy};
@@ -89,9 +90,13 @@ pub async fn add_category<C: ConnectionTrait>(
 ) -> AppResult<ticket_category::Model> {
     let existing = list_categories(db, c).await?;
     if existing.len() as u64 >= MAX_CATEGORIES {
-        return Err(AppError::Conflict(format!(
-            "a community has at most {MAX_CATEGORIES} categories"
-        )));
+        return Err(AppError::conflict(
+            ProblemCode::TooManyCategories,
+            crate::text!(
+                "一个社区最多 {MAX_CATEGORIES} 个诉求类别",
+                "a community has at most {MAX_CATEGORIES} categories"
+            ),
+        ));
     }
     let next = existing.iter().map(|c| c.sort_order).max().unwrap_or(0) + 10;
     let now = Utc::now();
@@ -106,7 +111,10 @@ pub async fn add_category<C: ConnectionTrait>(
     }
     .insert(db)
     .await
-    .map_err(conflict_on_duplicate("a category with this name"))
+    .map_err(conflict_on_duplicate(&crate::lang::Text::new(
+        "本社区已有同名诉求类别",
+        "a category with this name already exists",
+    )))
 }
 
 /// The deadline policy of a community, in days and hours.
@@ -150,18 +158,21 @@ impl Policy {
             ("auto_close_days", self.auto_close_days, DAYS_RANGE),
         ] {
             if v < lo || v > hi {
-                errors.push(crate::error::FieldError::new(
+                errors.push(crate::error::FieldError::of(
                     field,
-                    "out_of_range",
-                    format!("must be between {lo} and {hi}"),
+                    crate::error::FieldCode::OutOfRange,
+                    crate::text!("应在 {lo} 到 {hi} 之间", "must be between {lo} and {hi}"),
                 ));
             }
         }
         if errors.is_empty() && self.green_days > self.orange_days {
-            errors.push(crate::error::FieldError::new(
+            errors.push(crate::error::FieldError::of(
                 "green_days",
-                "out_of_range",
-                "green (urgent) tickets cannot have a longer deadline than orange ones",
+                crate::error::FieldCode::OutOfRange,
+                crate::lang::Text::new(
+                    "绿色（紧急）诉求的时限不能长于橙色",
+                    "green (urgent) tickets cannot have a longer deadline than orange ones",
+                ),
             ));
         }
         if errors.is_empty() {

@@ -609,14 +609,16 @@ pub async fn export_rows<C: ConnectionTrait>(
     let base = scoped(db, user, f, now).await?;
     let n = base.clone().count(db).await?;
     if n > max {
-        return Err(AppError::validation(
+        return Err(AppError::Validation(vec![crate::error::FieldError::of(
             "rows",
-            "too_many_rows",
-            format!(
+            crate::error::FieldCode::TooManyRows,
+            crate::text!(
+                "符合条件的诉求有 {n} 条，一次台账最多 {max} 条；请缩小范围（某个社区、小区或更短的时间段）",
                 "{n} tickets match, more than {max} in one ledger; narrow the filter (a community, \
                  a compound, or a shorter from/to period)"
             ),
-        ));
+        )
+        .with_limit(max)]));
     }
     let tickets: Vec<LedgerTicket> = base
         .select_only()

@@ -29,6 +29,8 @@ use crate::auth::extractor::load_assignments;
 use crate::auth::policy::{self, Action, Role, ScopeType};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
+use crate::error::{FieldCode, ProblemCode};
+use crate::lang::Text;
 use crate::services::attachments;
 use crate::services::notifications::{self, Event, Payload};
 use crate::services::ticket_settings;
@@ -235,20 +237,26 @@ pub async fn file<C: ConnectionTrait>(
                     .map(|a| a.scope_id)
                     .ok_or_else(|| {
                         if policy::can_anywhere(user, Action::TicketFile) {
-                            AppError::validation(
+                            AppError::invalid(
                                 "channel",
-                                "required",
-                                "staff filing on a resident's behalf give the channel",
+                                FieldCode::Required,
+                                Text::new(
+                                    "工作人员代居民登记时须注明来源渠道",
+                                    "staff filing on a resident's behalf give the channel",
+                                ),
                             )
                         } else {
                             AppError::Forbidden
                         }
                     })?;
                 if input.resident_id.is_some() || input.requester_name.is_some() {
-                    return Err(AppError::validation(
+                    return Err(AppError::invalid(
                         "resident_id",
-                        "not_allowed",
-                        "only staff filing on a resident's behalf name the resident",
+                        FieldCode::NotAllowed,
+                        Text::new(
+                            "只有工作人员代居民登记时才填写居民",
+                            "only staff filing on a resident's behalf name the resident",
+                        ),
                     ));
                 }
                 limit_filings(db, user, now).await?;
@@ -257,10 +265,13 @@ pub async fn file<C: ConnectionTrait>(
                     .await?
                     .ok_or(AppError::Forbidden)?;
                 if hh.compound_id != input.compound_id {
-                    return Err(AppError::validation(
+                    return Err(AppError::invalid(
                         "compound_id",
-                        "not_yours",
-                        "residents file tickets for their own compound",
+                        FieldCode::NotYours,
+                        Text::new(
+                            "居民只能为自己所在的小区提交诉求",
+                            "residents file tickets for their own compound",
+                        ),
                     ));
                 }
                 let cmp = compound::Entity::find_by_id(hh.compound_id)
@@ -303,10 +314,13 @@ pub async fn file<C: ConnectionTrait>(
                             .one(db)
                             .await?
                             .ok_or_else(|| {
-                                AppError::validation(
+                                AppError::invalid(
                                     "resident_id",
-                                    "unknown",
-                                    "no such resident in this compound",
+                                    FieldCode::NotFound,
+                                    Text::new(
+                                        "这个小区没有这位居民",
+                                        "no such resident in this compound",
+                                    ),
                                 )
                             })?;
                         // A resident with an account follows and confirms it themselves;
@@ -322,10 +336,13 @@ pub async fn file<C: ConnectionTrait>(
                     }
                     (None, Some(name)) => (cmp, None, Some(user.id), Some(name), None, channel),
                     _ => {
-                        return Err(AppError::validation(
+                        return Err(AppError::invalid(
                             "resident_id",
-                            "required",
-                            "give either resident_id or requester_name",
+                            FieldCode::Required,
+                            Text::new(
+                                "请选择居民或填写诉求人姓名",
+                                "give either resident_id or requester_name",
+                            ),
                         ))
                     }
                 }
@@ -337,7 +354,11 @@ pub async fn file<C: ConnectionTrait>(
             .one(db)
             .await?
             .ok_or_else(|| {
-                AppError::validation("building_id", "unknown", "no such building in the compound")
+                AppError::invalid(
+                    "building_id",
+                    FieldCode::NotFound,
+                    Text::new("这个小区没有这栋楼", "no such building in the compound"),
+                )
             })?;
     }
     let comm = community::Entity::find_by_id(cmp.community_id)
@@ -395,7 +416,10 @@ pub async fn file<C: ConnectionTrait>(
     .insert(db)
     .await
     .map_err(crate::services::territory::conflict_on_duplicate(
-        "a ticket with this Idempotency-Key is being filed; retry to get it",
+        &Text::new(
+            "使用这个 Idempotency-Key 的诉求正在提交，请重试以取得结果",
+            "a ticket with this Idempotency-Key is being filed; retry to get it",
+        ),
     ))?;
     let note = (channel != Channel::MiniProgram).then(|| format!("channel: {}", channel.as_str()));
     let ev = timeline(
@@ -453,10 +477,13 @@ async fn category_of<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or_else(|| {
-            AppError::validation(
+            AppError::invalid(
                 "category_id",
-                "unknown",
-                "not a ticket category of this community",
+                FieldCode::NotFound,
+                Text::new(
+                    "不是本社区的诉求类别",
+                    "not a ticket category of this community",
+                ),
             )
         })
 }
@@ -671,11 +698,21 @@ pub async fn apply(
         AppError::internal(anyhow::anyhow!("ticket {} has no known status", t.id))
     })?;
     if !cmd.from_states().contains(&from) {
-        return Err(AppError::Conflict(format!(
-            "a {} ticket cannot be {}",
-            from.as_str(),
-            past_tense(cmd.name())
-        )));
+        return Err(AppError::conflict(
+            ProblemCode::WrongStatus,
+            Text::new(
+                format!(
+                    "诉求当前为“{}”，不能{}",
+                    from.label_zh(),
+                    verb_zh(cmd.name())
+                ),
+                format!(
+                    "a {} ticket cannot be {}",
+                    from.as_str(),
+                    past_tense(cmd.name())
+                ),
+            ),
+        ));
     }
     // Claim the version first: a concurrent move of the same ticket now waits for us, then finds
     // the version gone and fails instead of overwriting.
@@ -725,10 +762,13 @@ pub async fn apply(
                         .one(&txn)
                         .await?
                         .ok_or_else(|| {
-                            AppError::validation(
+                            AppError::invalid(
                                 "property_company_id",
-                                "unknown",
-                                "no such property company in this street",
+                                FieldCode::NotFound,
+                                Text::new(
+                                    "本街道没有这家物业公司",
+                                    "no such property company in this street",
+                                ),
                             )
                         })?;
                     (Some(*c), None)
@@ -749,10 +789,13 @@ pub async fn apply(
                         )
                         .await?
                     {
-                        return Err(AppError::validation(
+                        return Err(AppError::invalid(
                             "handler_user_id",
-                            "not_eligible",
-                            "the handler must be staff (grid manager or community staff) whose scope covers the ticket",
+                            FieldCode::NotEligible,
+                            Text::new(
+                                "处理人须是负责该诉求所在范围的工作人员（网格员或社区工作人员）",
+                                "the handler must be staff (grid manager or community staff) whose scope covers the ticket",
+                            ),
                         ));
                     }
                     (None, Some(*u))
@@ -909,6 +952,24 @@ pub async fn apply(
     Ok(updated)
 }
 
+/// The verb as a resident reads it, after “不能”.
+fn verb_zh(verb: &str) -> &'static str {
+    match verb {
+        "triage" => "分类研判",
+        "assign" => "派单",
+        "accept" => "受理",
+        "return" => "退回",
+        "progress" => "记录进展",
+        "resolve" => "办结",
+        "confirm" => "确认",
+        "reopen" => "重新打开",
+        "cancel" => "撤销",
+        "reject" => "驳回",
+        "urge" => "催办",
+        _ => "变更",
+    }
+}
+
 fn past_tense(verb: &str) -> &'static str {
     match verb {
         "triage" => "triaged",
@@ -946,8 +1007,12 @@ async fn claim<C: ConnectionTrait>(db: &C, t: &ticket::Model, had_if_match: bool
     } else if had_if_match {
         Err(AppError::PreconditionFailed)
     } else {
-        Err(AppError::Conflict(
-            "the ticket was changed at the same time; reload and retry".into(),
+        Err(AppError::conflict(
+            ProblemCode::ConcurrentChange,
+            Text::new(
+                "诉求刚被他人修改，请刷新后重试",
+                "the ticket was changed at the same time; reload and retry",
+            ),
         ))
     }
 }

@@ -111,7 +111,7 @@ async fn a_deactivated_account_is_signed_out_at_once_and_can_come_back() {
         json!({"is_active": false}),
     )
     .await;
-    assert_problem(res, 409, "conflict").await;
+    assert_problem(res, 409, "cannot_deactivate_self").await;
     let res = patch_user(app, &back, w.grid_manager_id, json!({"display_name": "x"})).await;
     assert_problem(res, 403, "forbidden").await;
     let other = small_territory(app, &w.admin, "别").await;

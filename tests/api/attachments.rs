@@ -398,7 +398,7 @@ async fn a_user_may_hold_at_most_20_unattached_uploads() {
         upload_png(&app, &resident).await;
     }
     let res = upload_as(&app, &resident, "photo.png", "image/png", PNG).await;
-    let body = assert_problem(res, 409, "conflict").await;
+    let body = assert_problem(res, 409, "too_many_unattached_photos").await;
     assert!(body["detail"].as_str().unwrap().contains("20"), "{body}");
     // The limit is per user.
     upload_png(&app, &staff).await;

@@ -154,7 +154,7 @@ async fn an_unmatched_phone_leads_to_a_request_that_staff_in_scope_approve() {
         .app
         .post("/api/v1/me/binding-requests", &token, &body)
         .await;
-    assert_problem(res, 409, "conflict").await;
+    assert_problem(res, 409, "binding_request_pending").await;
     let res = w
         .app
         .post(
@@ -237,7 +237,7 @@ async fn an_unmatched_phone_leads_to_a_request_that_staff_in_scope_approve() {
             &json!({}),
         )
         .await;
-    assert_problem(res, 409, "conflict").await;
+    assert_problem(res, 409, "binding_request_decided").await;
 }
 
 #[tokio::test]
@@ -329,7 +329,7 @@ async fn a_rejected_request_grants_nothing_and_tells_the_reason() {
             &json!({}),
         )
         .await;
-    assert_problem(res, 409, "conflict").await;
+    assert_problem(res, 409, "binding_request_decided").await;
     // A new request may follow the rejection.
     let res = w
         .app
@@ -447,5 +447,5 @@ async fn a_resident_exports_their_data_and_erasing_the_account_stops_its_tokens(
 async fn the_deployment_administrator_cannot_erase_itself() {
     let w = world().await;
     let res = w.app.delete("/api/v1/me", &w.root).await;
-    assert_problem(res, 409, "conflict").await;
+    assert_problem(res, 409, "cannot_erase_administrator").await;
 }

@@ -272,3 +272,48 @@ async fn a_lost_database_connection_answers_503_then_recovers() {
     let res = app.get("/api/v1/streets", &token).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn problems_are_chinese_by_default_and_english_on_request() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let path = format!("/api/v1/streets/{}", uuid::Uuid::now_v7());
+    let zh = app.get(&path, &token).await;
+    assert_eq!(zh.headers()["content-language"], "zh-CN");
+    assert!(zh.headers()["vary"]
+        .to_str()
+        .unwrap()
+        .contains("Accept-Language"));
+    let zh = assert_problem(zh, 404, "not_found").await;
+    assert_eq!(zh["detail"], "没有找到，或您无权查看");
+
+    for header in ["en", "en-US,en;q=0.9", "zh;q=0.1, en;q=0.8"] {
+        let en = app
+            .request(Method::GET, &path, Some(&token))
+            .header("accept-language", header)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(en.headers()["content-language"], "en", "{header}");
+        let en = assert_problem(en, 404, "not_found").await;
+        assert_eq!(en["detail"], "not found", "{header}");
+        assert_eq!(en["title"], "Not found", "{header}");
+    }
+
+    // Field messages follow the same choice; the codes do not change with the language.
+    let long = "长".repeat(51);
+    let path = format!("/api/v1/users?q={long}");
+    let zh = assert_problem(app.get(&path, &token).await, 400, "invalid_query").await;
+    assert_eq!(zh["errors"][0]["code"], "too_long");
+    assert_eq!(zh["errors"][0]["limit"], 50);
+    assert_eq!(zh["errors"][0]["message"], "不能超过 50 个字");
+    let en = app
+        .request(Method::GET, &path, Some(&token))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    let en = assert_problem(en, 400, "invalid_query").await;
+    assert_eq!(en["errors"][0]["code"], "too_long");
+    assert_eq!(en["errors"][0]["message"], "at most 50 characters");
+}

@@ -330,7 +330,15 @@ pub async fn assert_problem(res: Response, status: u16, code: &str) -> Value {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
+    let english = res
+        .headers()
+        .get("content-language")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("en"));
     let body: Value = res.json().await.expect("problem body is JSON");
+    if let Err(why) = problem_is_readable(&body, !english) {
+        panic!("problem {why}: {body}");
+    }
     assert_eq!(body["status"], status, "{body}");
     assert_eq!(body["code"], code, "{body}");
     assert!(body["type"].is_string() && body["title"].is_string() && body["detail"].is_string());
@@ -418,6 +426,20 @@ async fn scanned(path: &str, res: Response) -> Response {
             panic!("response of {path} carries full personal data {found:?}: {text}");
         }
     }
+    let is_problem = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json"));
+    if is_problem {
+        let english = headers
+            .get("content-language")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("en"));
+        let v: Value = serde_json::from_slice(&bytes).expect("a problem body is JSON");
+        if let Err(why) = problem_is_readable(&v, !english) {
+            panic!("problem answered by {path} {why}: {v}");
+        }
+    }
     if is_json {
         if let Ok(v) = serde_json::from_slice::<Value>(&bytes) {
             if let Some(found) = time_without_milliseconds(&v) {
@@ -432,6 +454,70 @@ async fn scanned(path: &str, res: Response) -> Response {
         builder = builder.header(k, v);
     }
     Response::from(builder.body(bytes).expect("rebuilt response"))
+}
+
+/// The codes the committed spec lists for `schema` (`ProblemCode` or `FieldCode`).
+fn spec_codes(schema: &str) -> &'static [String] {
+    static SPEC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let spec = SPEC.get_or_init(|| {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+        serde_json::from_str(&std::fs::read_to_string(path).expect("openapi/openapi.json"))
+            .expect("the spec is JSON")
+    });
+    static PROBLEM: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    static FIELD: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let cell = if schema == "ProblemCode" {
+        &PROBLEM
+    } else {
+        &FIELD
+    };
+    cell.get_or_init(|| {
+        spec["components"]["schemas"][schema]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("the spec lists {schema} as an enum"))
+            .iter()
+            .map(|c| c.as_str().expect("codes are strings").to_string())
+            .collect()
+    })
+}
+
+fn has_chinese(s: &str) -> bool {
+    s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+/// Every problem the suite sees is checked: its `code` and every field error's `code` are ones
+/// the spec lists, and — unless the response says it is in English — its `title`, `detail` and
+/// every field `message` are written in Chinese. The whole suite doubles as the check that no
+/// English or unlisted code reaches a resident.
+pub fn problem_is_readable(v: &Value, chinese: bool) -> Result<(), String> {
+    let code = v["code"].as_str().ok_or("without a code")?;
+    if !spec_codes("ProblemCode").iter().any(|c| c == code) {
+        return Err(format!("with code {code:?}, which the spec does not list"));
+    }
+    let mut texts = vec![
+        ("title", v["title"].as_str()),
+        ("detail", v["detail"].as_str()),
+    ];
+    for e in v["errors"].as_array().into_iter().flatten() {
+        let fc = e["code"]
+            .as_str()
+            .ok_or("with a field error without a code")?;
+        if !spec_codes("FieldCode").iter().any(|c| c == fc) {
+            return Err(format!(
+                "with field code {fc:?}, which the spec does not list"
+            ));
+        }
+        texts.push(("errors[].message", e["message"].as_str()));
+    }
+    if chinese {
+        for (name, text) in texts {
+            let text = text.ok_or(format!("without {name}"))?;
+            if !has_chinese(text) {
+                return Err(format!("with a {name} not in Chinese ({text:?})"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The first string in `v` that starts like a time (`YYYY-MM-DDT`) but is not RFC 3339 in UTC
@@ -467,6 +553,32 @@ pub fn time_without_milliseconds(v: &Value) -> Option<String> {
         Value::Object(map) => map.values().find_map(time_without_milliseconds),
         _ => None,
     }
+}
+
+#[test]
+fn the_problem_scanner_wants_listed_codes_and_chinese_words() {
+    let ok = json!({"code": "not_found", "title": "未找到", "detail": "没有找到，或您无权查看",
+        "errors": [{"field": "q", "code": "too_long", "message": "不能超过 50 个字"}]});
+    assert_eq!(problem_is_readable(&ok, true), Ok(()));
+    let english = json!({"code": "not_found", "title": "未找到", "detail": "not found"});
+    assert!(problem_is_readable(&english, true)
+        .unwrap_err()
+        .contains("detail"));
+    assert_eq!(problem_is_readable(&english, false), Ok(()));
+    let unlisted = json!({"code": "oops", "title": "未找到", "detail": "没有"});
+    assert!(problem_is_readable(&unlisted, false)
+        .unwrap_err()
+        .contains("oops"));
+    let field = json!({"code": "validation_failed", "title": "请求有误", "detail": "有误",
+        "errors": [{"field": "q", "code": "unknown_building", "message": "too long"}]});
+    assert!(problem_is_readable(&field, true)
+        .unwrap_err()
+        .contains("message"));
+    let bad_field = json!({"code": "validation_failed", "title": "请求有误", "detail": "有误",
+        "errors": [{"field": "q", "code": "weird", "message": "太长"}]});
+    assert!(problem_is_readable(&bad_field, true)
+        .unwrap_err()
+        .contains("weird"));
 }
 
 #[test]

@@ -224,7 +224,7 @@ async fn a_retry_after_the_object_was_deleted_is_409_not_a_replay_of_it() {
     assert!(again.headers().get("location").is_none());
     let problem = assert_problem(again, 409, "conflict").await;
     assert!(
-        problem["detail"].as_str().unwrap().contains("deleted"),
+        problem["detail"].as_str().unwrap().contains("已被删除"),
         "{problem}"
     );
     assert_eq!(count_streets(&app, &token).await, 0);

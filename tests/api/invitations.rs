@@ -106,5 +106,5 @@ async fn a_resident_joins_a_household_with_the_code_staff_gave_and_gets_no_one_e
             &json!({"code": code, "name": "成员11", "relation": "其他"}),
         )
         .await;
-    assert_problem(res, 409, "conflict").await;
+    assert_problem(res, 409, "invitation_used_up").await;
 }

@@ -154,7 +154,7 @@ async fn a_status_change_is_queued_with_it_and_delivered_once_to_the_requesters_
             &json!({}),
         )
         .await;
-    assert_problem(res, 409, "conflict").await;
+    assert_problem(res, 409, "notification_not_retryable").await;
 }
 
 #[tokio::test]

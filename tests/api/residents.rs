@@ -100,7 +100,7 @@ async fn one_id_number_registers_one_resident() {
         StatusCode::CREATED
     );
     let res = register(&app, &root, t.household, body).await;
-    assert_problem(res, 409, "conflict").await;
+    assert_problem(res, 409, "id_number_registered").await;
 }
 
 #[tokio::test]

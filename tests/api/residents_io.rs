@@ -367,9 +367,9 @@ async fn a_file_with_bad_rows_imports_nothing_and_names_every_bad_cell() {
     assert!(!text.contains(&good), "no full ID number in the report");
     let got = field_codes(&problem);
     let expected: Vec<(String, String)> = [
-        ("rows[3].身份证号", "invalid"),
+        ("rows[3].身份证号", "id_number_invalid"),
         ("rows[4].出生日期", "mismatch"),
-        ("rows[5].手机号", "invalid"),
+        ("rows[5].手机号", "phone_invalid"),
         ("rows[6].楼栋", "unknown_building"),
         ("rows[7].姓名", "required"),
         ("rows[8].身份证号", "duplicate"),
@@ -381,7 +381,7 @@ async fn a_file_with_bad_rows_imports_nothing_and_names_every_bad_cell() {
     .collect();
     assert_eq!(got, expected, "{problem}");
     let dup = &problem["errors"][5]["message"];
-    assert!(dup.as_str().unwrap().contains("row 2"), "{dup}");
+    assert!(dup.as_str().unwrap().contains("第 2 行"), "{dup}");
 
     // Nothing was written: no resident, no household.
     assert!(residents_of(&app, &root, t.compound).await.is_empty());
@@ -795,7 +795,7 @@ async fn export_is_a_workbook_with_masked_values_and_is_audited() {
     // A masked export cannot be imported back by mistake: masks are not numbers.
     let res = upload(&app, &root, t.compound, "back.xlsx", &bytes).await;
     let problem = assert_problem(res, 400, "validation_failed").await;
-    assert!(field_codes(&problem).contains(&("rows[2].手机号".into(), "invalid".into())));
+    assert!(field_codes(&problem).contains(&("rows[2].手机号".into(), "phone_invalid".into())));
 }
 
 #[tokio::test]

@@ -311,7 +311,7 @@ async fn an_id_number_registered_in_another_community_is_no_conflict_here() {
             &json!({"household_id": b.household, "name": "王五", "id_number": ID_NUMBER}),
         )
         .await;
-    assert_problem(res, 409, "conflict").await;
+    assert_problem(res, 409, "id_number_registered").await;
 }
 
 // Low: a stated purpose must say something.

@@ -1238,18 +1238,26 @@ async fn a_duplicate_name_under_the_same_parent_conflicts_on_create_and_on_renam
         let a = create_ok(&app, &admin, collection, body_a.clone()).await;
         let b = create_ok(&app, &admin, collection, body_b).await;
 
-        let p = create_fails(&app, &admin, collection, body_a.clone(), 409, "conflict").await;
+        let p = create_fails(
+            &app,
+            &admin,
+            collection,
+            body_a.clone(),
+            409,
+            "already_exists",
+        )
+        .await;
         assert!(p["detail"].as_str().is_some_and(|d| !d.is_empty()), "{p}");
         // Surrounding spaces do not make a new name.
         let mut padded = body_a.clone();
         padded["name"] = json!("  同名 ");
-        create_fails(&app, &admin, collection, padded, 409, "conflict").await;
+        create_fails(&app, &admin, collection, padded, 409, "already_exists").await;
 
         let b_path = format!("/api/v1/{collection}/{}", id_of(&b));
         assert_problem(
             app.patch(&b_path, &admin, &json!({"name": "同名"})).await,
             409,
-            "conflict",
+            "already_exists",
         )
         .await;
         assert_eq!(
@@ -1334,7 +1342,7 @@ async fn a_household_with_the_same_unit_and_room_in_a_building_conflicts() {
         "households",
         json!({"building_id": t.building, "unit": "1单元", "room": "101"}),
         409,
-        "conflict",
+        "already_exists",
     )
     .await;
     create_fails(
@@ -1343,7 +1351,7 @@ async fn a_household_with_the_same_unit_and_room_in_a_building_conflicts() {
         "households",
         json!({"building_id": t.building, "unit": " 1单元 ", "room": " 101 "}),
         409,
-        "conflict",
+        "already_exists",
     )
     .await;
     // Another unit, another room, or another building is fine.
@@ -1380,7 +1388,7 @@ async fn a_household_with_the_same_unit_and_room_in_a_building_conflicts() {
         "households",
         json!({"building_id": t.building, "room": "501"}),
         409,
-        "conflict",
+        "already_exists",
     )
     .await;
     create_fails(
@@ -1389,7 +1397,7 @@ async fn a_household_with_the_same_unit_and_room_in_a_building_conflicts() {
         "households",
         json!({"building_id": t.building, "unit": "", "room": "501"}),
         409,
-        "conflict",
+        "already_exists",
     )
     .await;
 
@@ -1398,14 +1406,14 @@ async fn a_household_with_the_same_unit_and_room_in_a_building_conflicts() {
     assert_problem(
         app.patch(&path, &admin, &json!({"unit": "1单元"})).await,
         409,
-        "conflict",
+        "already_exists",
     )
     .await;
     assert_problem(
         app.patch(&path, &admin, &json!({"unit": "1单元", "room": "102"}))
             .await,
         409,
-        "conflict",
+        "already_exists",
     )
     .await;
     let h = body_of(app.get(&path, &admin).await, StatusCode::OK).await;
@@ -2609,7 +2617,7 @@ async fn a_grid_name_clash_leaves_no_coverage_behind() {
         "grids",
         json!({"community_id": t.community, "name": "第一网格", "compound_ids": [t.compound]}),
         409,
-        "conflict",
+        "already_exists",
     )
     .await;
     // The compound is covered by nothing, so it can go once its building is gone.

@@ -335,7 +335,7 @@ async fn a_red_ticket_needs_a_follow_up_every_seven_days_and_auto_closes_when_un
     assert_eq!(t["rating"], Value::Null);
     assert_eq!(kinds(&t).last().unwrap(), "auto_closed");
     let res = act(&app, &w.resident, &id, "confirm", json!({"rating": 4})).await;
-    assert_problem(res, 409, "conflict").await;
+    assert_problem(res, 409, "wrong_status").await;
 }
 
 #[tokio::test]
@@ -437,7 +437,7 @@ async fn the_requester_may_cancel_before_acceptance_and_staff_may_reject() {
     assert_eq!(t["reason"], "属于市政，已告知12345");
     let c = accepted_ticket(&app, &w, "已受理不可撤").await;
     let res = act(&app, &w.resident, &c["id"], "cancel", json!({})).await;
-    assert_problem(res, 409, "conflict").await;
+    assert_problem(res, 409, "wrong_status").await;
 }
 
 #[tokio::test]
@@ -575,7 +575,7 @@ async fn categories_start_with_the_defaults_and_staff_add_more() {
     let res = app.post("/api/v1/ticket-categories", &w.staff, &body).await;
     assert_eq!(res.status(), 201);
     let res = app.post("/api/v1/ticket-categories", &w.staff, &body).await;
-    assert_problem(res, 409, "conflict").await;
+    assert_problem(res, 409, "already_exists").await;
     let list: Value = app.get(&path, &w.property).await.json().await.unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 9);
     assert_eq!(list["items"][8]["name"], "垃圾分类");

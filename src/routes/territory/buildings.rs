@@ -69,7 +69,10 @@ pub struct ListBuildingsQuery {
     pub cursor: Option<String>,
 }
 
-const DUPLICATE: &str = "a building with this name already exists in the compound";
+const DUPLICATE: crate::lang::Text = crate::lang::Text::fixed(
+    "这个小区里已有同名楼栋",
+    "a building with this name already exists in the compound",
+);
 
 /// List the buildings the caller can see.
 #[utoipa::path(tag = "territory", security(("bearer" = [])), params(ListBuildingsQuery),
@@ -142,7 +145,7 @@ pub async fn create_building(
             created_at: Set(now),
             updated_at: Set(now),
         },
-        DUPLICATE,
+        &DUPLICATE,
     )
     .await?;
     Ok(created(
@@ -195,7 +198,7 @@ pub async fn update_building(
         am.name = Set(clean_name("name", name, NAME_MAX)?);
     }
     am.updated_at = Set(Utc::now());
-    let m = svc::update(&state.db, am, DUPLICATE).await?;
+    let m = svc::update(&state.db, am, &DUPLICATE).await?;
     Ok(HttpResponse::Ok().json(BuildingResponse::from(m)))
 }
 

@@ -64,7 +64,10 @@ pub struct ListCommunitiesQuery {
     pub cursor: Option<String>,
 }
 
-const DUPLICATE: &str = "a community with this name already exists in the street";
+const DUPLICATE: crate::lang::Text = crate::lang::Text::fixed(
+    "这个街道里已有同名社区",
+    "a community with this name already exists in the street",
+);
 
 /// List the communities the caller can see.
 #[utoipa::path(tag = "territory", security(("bearer" = [])), params(ListCommunitiesQuery),
@@ -132,7 +135,7 @@ pub async fn create_community(
             created_at: Set(now),
             updated_at: Set(now),
         },
-        DUPLICATE,
+        &DUPLICATE,
     )
     .await?;
     Ok(created(
@@ -185,7 +188,7 @@ pub async fn update_community(
         am.name = Set(clean_name("name", name, NAME_MAX)?);
     }
     am.updated_at = Set(Utc::now());
-    let m = svc::update(&state.db, am, DUPLICATE).await?;
+    let m = svc::update(&state.db, am, &DUPLICATE).await?;
     Ok(HttpResponse::Ok().json(CommunityResponse::from(m)))
 }
 

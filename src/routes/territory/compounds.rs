@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::NAME_MAX;
 use crate::auth::policy::{self, Action, Level};
 use crate::auth::AuthUser;
+use crate::error::FieldCode;
 use crate::error::{AppError, AppResult};
 use crate::routes::extract::{Json, Query};
 use crate::routes::{clean_name, created, double_option, Page, PageParams};
@@ -84,7 +85,10 @@ pub struct ListCompoundsQuery {
     pub cursor: Option<String>,
 }
 
-const DUPLICATE: &str = "a compound with this name already exists in the community";
+const DUPLICATE: crate::lang::Text = crate::lang::Text::fixed(
+    "这个社区里已有同名小区",
+    "a compound with this name already exists in the community",
+);
 
 fn clean_address(v: Option<&str>) -> AppResult<Option<String>> {
     match v.map(str::trim).filter(|v| !v.is_empty()) {
@@ -117,10 +121,13 @@ async fn check_company<C: ConnectionTrait>(
     if found {
         Ok(())
     } else {
-        Err(AppError::validation(
+        Err(AppError::invalid(
             "property_company_id",
-            "not_found",
-            "no such property company in this street",
+            FieldCode::NotFound,
+            crate::lang::Text::new(
+                "本街道没有这家物业公司",
+                "no such property company in this street",
+            ),
         ))
     }
 }
@@ -199,7 +206,7 @@ pub async fn create_compound(
             created_at: Set(now),
             updated_at: Set(now),
         },
-        DUPLICATE,
+        &DUPLICATE,
     )
     .await?;
     Ok(created(
@@ -260,7 +267,7 @@ pub async fn update_compound(
         am.property_company_id = Set(company);
     }
     am.updated_at = Set(Utc::now());
-    let m = svc::update(&state.db, am, DUPLICATE).await?;
+    let m = svc::update(&state.db, am, &DUPLICATE).await?;
     Ok(HttpResponse::Ok().json(CompoundResponse::from(m)))
 }
 

@@ -14,6 +14,7 @@ use super::NAME_MAX;
 use crate::auth::policy::{self, Action, Level};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
+use crate::error::{FieldCode, FieldError};
 use crate::routes::extract::{Json, Query};
 use crate::routes::{clean_name, created, Page, PageParams};
 use crate::services::territory as svc;
@@ -119,11 +120,15 @@ async fn set_areas<C: ConnectionTrait>(
 ) -> AppResult<()> {
     let total = compounds.map_or(0, <[Uuid]>::len) + buildings.map_or(0, <[Uuid]>::len);
     if total > MAX_AREAS {
-        return Err(AppError::validation(
+        return Err(AppError::Validation(vec![FieldError::of(
             "compound_ids",
-            "too_many",
-            format!("a grid covers at most {MAX_AREAS} compounds and buildings"),
-        ));
+            FieldCode::TooMany,
+            crate::text!(
+                "一个网格最多覆盖 {MAX_AREAS} 个小区和楼栋",
+                "a grid covers at most {MAX_AREAS} compounds and buildings"
+            ),
+        )
+        .with_limit(MAX_AREAS)]));
     }
     if let Some(ids) = compounds {
         let ids: BTreeSet<Uuid> = ids.iter().copied().collect();
@@ -133,10 +138,13 @@ async fn set_areas<C: ConnectionTrait>(
             .count(db)
             .await?;
         if found as usize != ids.len() {
-            return Err(AppError::validation(
+            return Err(AppError::invalid(
                 "compound_ids",
-                "not_found",
-                "every compound must exist in the grid's community",
+                FieldCode::NotFound,
+                crate::lang::Text::new(
+                    "有小区不存在，或不属于该网格所在的社区",
+                    "every compound must exist in the grid's community",
+                ),
             ));
         }
         grid_area::Entity::delete_many()
@@ -154,10 +162,13 @@ async fn set_areas<C: ConnectionTrait>(
             .count(db)
             .await?;
         if found as usize != ids.len() {
-            return Err(AppError::validation(
+            return Err(AppError::invalid(
                 "building_ids",
-                "not_found",
-                "every building must exist in the grid's community",
+                FieldCode::NotFound,
+                crate::lang::Text::new(
+                    "有楼栋不存在，或不属于该网格所在的社区",
+                    "every building must exist in the grid's community",
+                ),
             ));
         }
         grid_area::Entity::delete_many()
@@ -200,7 +211,10 @@ pub struct ListGridsQuery {
     pub cursor: Option<String>,
 }
 
-const DUPLICATE: &str = "a grid with this name already exists in the community";
+const DUPLICATE: crate::lang::Text = crate::lang::Text::fixed(
+    "这个社区里已有同名网格",
+    "a grid with this name already exists in the community",
+);
 
 /// List the grids the caller can see, with the compounds and buildings they cover.
 #[utoipa::path(tag = "territory", security(("bearer" = [])), params(ListGridsQuery),
@@ -267,7 +281,7 @@ pub async fn create_grid(
             created_at: Set(now),
             updated_at: Set(now),
         },
-        DUPLICATE,
+        &DUPLICATE,
     )
     .await?;
     set_areas(
@@ -338,7 +352,7 @@ pub async fn update_grid(
     }
     am.updated_at = Set(Utc::now());
     let txn = state.db.begin().await?;
-    let m = svc::update(&txn, am, DUPLICATE).await?;
+    let m = svc::update(&txn, am, &DUPLICATE).await?;
     set_areas(
         &txn,
         m.id,

@@ -83,7 +83,10 @@ pub struct ListHouseholdsQuery {
     pub cursor: Option<String>,
 }
 
-const DUPLICATE: &str = "a household with this unit and room already exists in the building";
+const DUPLICATE: crate::lang::Text = crate::lang::Text::fixed(
+    "这栋楼里已有相同单元和房号的住户",
+    "a household with this unit and room already exists in the building",
+);
 
 fn clean_unit(v: Option<&str>) -> AppResult<String> {
     match v.map(str::trim).filter(|v| !v.is_empty()) {
@@ -169,7 +172,7 @@ pub async fn create_household(
             created_at: Set(now),
             updated_at: Set(now),
         },
-        DUPLICATE,
+        &DUPLICATE,
     )
     .await?;
     Ok(created(
@@ -225,7 +228,7 @@ pub async fn update_household(
         am.room = Set(clean_name("room", room, PART_MAX)?);
     }
     am.updated_at = Set(Utc::now());
-    let m = svc::update(&state.db, am, DUPLICATE).await?;
+    let m = svc::update(&state.db, am, &DUPLICATE).await?;
     Ok(HttpResponse::Ok().json(HouseholdResponse::from(m)))
 }
 

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::NAME_MAX;
 use crate::auth::policy::{self, Action, Level};
 use crate::auth::AuthUser;
+use crate::error::FieldCode;
 use crate::error::{AppError, AppResult};
 use crate::routes::extract::{Json, Query};
 use crate::routes::{clean_name, created, double_option, Page, PageParams};
@@ -73,7 +74,10 @@ pub struct ListPropertyCompaniesQuery {
     pub cursor: Option<String>,
 }
 
-const DUPLICATE: &str = "a property company with this name already exists in the street";
+const DUPLICATE: crate::lang::Text = crate::lang::Text::fixed(
+    "这个街道里已有同名物业公司",
+    "a property company with this name already exists in the street",
+);
 
 fn clean_phone(v: Option<&str>) -> AppResult<Option<String>> {
     let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else {
@@ -85,10 +89,13 @@ fn clean_phone(v: Option<&str>) -> AppResult<Option<String>> {
     if ok {
         Ok(Some(v.to_string()))
     } else {
-        Err(AppError::validation(
+        Err(AppError::invalid(
             "contact_phone",
-            "invalid",
-            "digits, spaces, '+' and '-', at most 32 characters",
+            FieldCode::Invalid,
+            crate::lang::Text::new(
+                "联系电话只能包含数字、空格、+ 和 -，最多 32 个字符",
+                "digits, spaces, '+' and '-', at most 32 characters",
+            ),
         ))
     }
 }
@@ -161,7 +168,7 @@ pub async fn create_property_company(
             created_at: Set(now),
             updated_at: Set(now),
         },
-        DUPLICATE,
+        &DUPLICATE,
     )
     .await?;
     Ok(created(
@@ -221,7 +228,7 @@ pub async fn update_property_company(
         am.contact_phone = Set(clean_phone(phone.as_deref())?);
     }
     am.updated_at = Set(Utc::now());
-    let m = svc::update(&state.db, am, DUPLICATE).await?;
+    let m = svc::update(&state.db, am, &DUPLICATE).await?;
     Ok(HttpResponse::Ok().json(PropertyCompanyResponse::from(m)))
 }
 

@@ -60,7 +60,8 @@ pub struct ListStreetsQuery {
     pub cursor: Option<String>,
 }
 
-const DUPLICATE: &str = "a street with this name already exists";
+const DUPLICATE: crate::lang::Text =
+    crate::lang::Text::fixed("已有同名街道", "a street with this name already exists");
 
 /// List the streets the caller can see.
 #[utoipa::path(tag = "territory", security(("bearer" = [])), params(ListStreetsQuery),
@@ -116,7 +117,7 @@ pub async fn create_street(
             created_at: Set(now),
             updated_at: Set(now),
         },
-        DUPLICATE,
+        &DUPLICATE,
     )
     .await?;
     Ok(created(
@@ -168,7 +169,7 @@ pub async fn update_street(
         am.name = Set(clean_name("name", name, NAME_MAX)?);
     }
     am.updated_at = Set(Utc::now());
-    let m = svc::update(&state.db, am, DUPLICATE).await?;
+    let m = svc::update(&state.db, am, &DUPLICATE).await?;
     Ok(HttpResponse::Ok().json(StreetResponse::from(m)))
 }
 

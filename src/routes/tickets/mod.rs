@@ -22,6 +22,7 @@ use uuid::Uuid;
 use crate::auth::policy::{self, Action};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
+use crate::error::{FieldCode, FieldError};
 use crate::routes::attachments::AttachmentResponse;
 use crate::services::tickets::{self as svc, Priority, Status};
 use crate::signed_urls::{Signer, Variant};
@@ -367,20 +368,16 @@ pub fn with_etag(mut res: actix_web::HttpResponseBuilder, d: &TicketDetail) -> H
 pub fn clean_text(field: &str, value: &str, max: usize) -> AppResult<String> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(AppError::validation(field, "required", "must not be empty"));
+        return Err(AppError::Validation(vec![FieldError::required(field)]));
     }
     if v.chars().count() > max {
-        return Err(AppError::validation(
-            field,
-            "too_long",
-            format!("must be at most {max} characters"),
-        ));
+        return Err(AppError::Validation(vec![FieldError::too_long(field, max)]));
     }
     if !v.chars().all(crate::text::multi_line_ok) {
-        return Err(AppError::validation(
+        return Err(AppError::invalid(
             field,
-            "invalid",
-            crate::text::BAD_CHARACTER,
+            FieldCode::Invalid,
+            crate::text::bad_character(),
         ));
     }
     Ok(v.to_string())
@@ -390,10 +387,10 @@ pub fn clean_text(field: &str, value: &str, max: usize) -> AppResult<String> {
 pub fn clean_line(field: &str, value: &str, max: usize) -> AppResult<String> {
     let v = clean_text(field, value, max)?;
     if !v.chars().all(crate::text::single_line_ok) {
-        return Err(AppError::validation(
+        return Err(AppError::invalid(
             field,
-            "invalid",
-            crate::text::BAD_CHARACTER,
+            FieldCode::Invalid,
+            crate::text::bad_character(),
         ));
     }
     Ok(v)

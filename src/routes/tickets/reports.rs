@@ -13,6 +13,7 @@ use super::views::{parse_priority, parse_statuses};
 use crate::auth::policy::{self, Action};
 use crate::auth::AuthUser;
 use crate::cell_text::neutralize;
+use crate::error::FieldCode;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::routes::extract::Query;
 use crate::routes::residents_io::XLSX_CONTENT_TYPE;
@@ -54,10 +55,13 @@ fn parse_time(field: &str, v: Option<&str>) -> AppResult<Option<DateTime<Utc>>> 
         DateTime::parse_from_rfc3339(s.trim())
             .map(|d| d.with_timezone(&Utc))
             .map_err(|_| {
-                AppError::InvalidQuery(vec![FieldError::new(
+                AppError::InvalidQuery(vec![FieldError::of(
                     field,
-                    "invalid",
-                    "an RFC 3339 time with offset, e.g. 2026-01-01T00:00:00+08:00 (encode + as %2B)",
+                    FieldCode::Invalid,
+                    crate::lang::Text::new(
+                        "应为带时区的 RFC 3339 时间，例如 2026-01-01T00:00:00+08:00（+ 须编码为 %2B）",
+                        "an RFC 3339 time with offset, e.g. 2026-01-01T00:00:00+08:00 (encode + as %2B)",
+                    ),
                 )])
             })
     })
@@ -70,10 +74,10 @@ impl TicketReportQuery {
         let to = parse_time("to", self.to.as_deref())?;
         if let (Some(f), Some(t)) = (from, to) {
             if f > t {
-                return Err(AppError::InvalidQuery(vec![FieldError::new(
+                return Err(AppError::InvalidQuery(vec![FieldError::of(
                     "from",
-                    "invalid",
-                    "from must not be after to",
+                    FieldCode::Invalid,
+                    crate::lang::Text::new("开始时间不能晚于结束时间", "from must not be after to"),
                 )]));
             }
         }

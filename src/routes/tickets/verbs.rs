@@ -9,7 +9,9 @@ use uuid::Uuid;
 
 use super::{clean_optional, clean_text, detail, if_match, with_etag, TicketDetail};
 use crate::auth::AuthUser;
+use crate::error::FieldCode;
 use crate::error::{AppError, AppResult};
+use crate::lang::Text;
 use crate::routes::extract::{Json, JsonOrEmpty};
 use crate::services::tickets::{self as svc, Command, Priority, Target};
 use crate::signed_urls::Signer;
@@ -166,10 +168,13 @@ pub async fn assign_ticket(
             (Some(c), None) => Target::Company(c),
             (None, Some(u)) => Target::User(u),
             _ => {
-                return Err(AppError::validation(
+                return Err(AppError::invalid(
                     "property_company_id",
-                    "exactly_one",
-                    "give exactly one of property_company_id and handler_user_id",
+                    FieldCode::ExactlyOne,
+                    Text::new(
+                        "请在物业公司和处理人中二选一",
+                        "give exactly one of property_company_id and handler_user_id",
+                    ),
                 ))
             }
         },
@@ -311,7 +316,11 @@ pub async fn confirm_ticket(
     let b = body.into_inner();
     let cmd = {
         if !(1..=5).contains(&b.rating) {
-            return Err(AppError::validation("rating", "out_of_range", "1 to 5"));
+            return Err(AppError::invalid(
+                "rating",
+                FieldCode::OutOfRange,
+                Text::new("评分应为 1 到 5 分", "1 to 5"),
+            ));
         }
         Command::Confirm {
             rating: b.rating,

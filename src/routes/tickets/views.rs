@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::{responses, TicketResponse};
 use crate::auth::AuthUser;
+use crate::error::FieldCode;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::routes::extract::Query;
 use crate::routes::{page_limit, Page};
@@ -47,8 +48,13 @@ pub struct ListTicketsQuery {
     pub cursor: Option<String>,
 }
 
-fn invalid(field: &str, message: &str) -> AppError {
-    AppError::InvalidQuery(vec![FieldError::new(field, "invalid", message)])
+/// `expected` names the accepted values, or says what the value should be.
+fn invalid(field: &str, expected: &str) -> AppError {
+    AppError::InvalidQuery(vec![FieldError::of(
+        field,
+        FieldCode::Invalid,
+        crate::lang::Text::new(format!("取值不对，应为：{expected}"), expected.to_string()),
+    )])
 }
 
 pub fn parse_statuses(s: Option<&str>) -> AppResult<Vec<Status>> {
