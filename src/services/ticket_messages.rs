@@ -22,6 +22,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::auth::extractor::load_assignments;
 use crate::auth::policy::{self, Action, Role};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, ProblemCode};
@@ -29,7 +30,7 @@ use crate::lang::Text;
 use crate::routes::{encode_cursor, PageParams};
 use crate::services::notifications::{self, Event, Payload};
 use crate::services::tickets::{self, Party, Status};
-use entity::{ticket, ticket_message};
+use entity::{ticket, ticket_message, user};
 
 /// Characters of one message, once trimmed.
 pub const BODY_MAX: usize = 500;
@@ -174,8 +175,28 @@ async fn limit_rate<C: ConnectionTrait>(
     ))
 }
 
+/// Whether staff member `user_id`, who wrote on `t` earlier, is still active and may still read
+/// it (the ticket may have gone to another company since, or their role may be gone): a
+/// message names the ticket and quotes the requester, so it goes only to those who may.
+async fn still_reads<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    t: &ticket::Model,
+) -> AppResult<bool> {
+    let Some(u) = user::Entity::find_by_id(user_id).one(db).await? else {
+        return Ok(false);
+    };
+    if !u.is_active {
+        return Ok(false);
+    }
+    let mut them = AuthUser::for_policy(user_id, load_assignments(db, user_id).await?);
+    them.is_superadmin = u.is_superadmin;
+    policy::reaches::<ticket::Entity, _>(db, &them, Action::TicketRead, t.id).await
+}
+
 /// Who hears of a message: the requester of a staff message; of a requester's message, the
-/// handlers and staff who already took part, or the community's staff while there are none.
+/// handlers and the staff who already took part and may still read it, or the community's
+/// staff while there are none.
 async fn other_side<C: ConnectionTrait>(
     db: &C,
     user: &AuthUser,
@@ -196,7 +217,11 @@ async fn other_side<C: ConnectionTrait>(
                 .into_tuple()
                 .all(db)
                 .await?;
-            to.extend(earlier.into_iter().flatten());
+            for u in earlier.into_iter().flatten() {
+                if !to.contains(&u) && still_reads(db, u, t).await? {
+                    to.push(u);
+                }
+            }
             if to.is_empty() {
                 to = tickets::holders(db, Role::CommunityStaff, &[t.community_id]).await?;
             }

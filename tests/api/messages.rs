@@ -566,3 +566,62 @@ async fn a_conversation_page_has_the_bounds_of_every_list() {
     let res = app.get(&format!("{path}limit=1000"), &w.resident).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+/// The `ticket_message` entries of the caller's message centre.
+async fn told_of_messages(app: &TestApp, token: &str) -> usize {
+    inbox(app, token)
+        .await
+        .iter()
+        .filter(|m| m["event"] == "ticket_message")
+        .count()
+}
+
+#[tokio::test]
+async fn a_requesters_message_reaches_the_staff_who_may_still_read_the_ticket() {
+    let app = &spawn_app().await;
+    let w = world(app, "达").await;
+    // No handler yet: the community's staff hear of it.
+    let t = file(app, &w.resident, &ticket_body(&w, "垃圾没人收")).await;
+    say_ok(app, &w.resident, &t, "三天没收了").await;
+    assert_eq!(told_of_messages(app, &w.staff).await, 1);
+    assert_eq!(told_of_messages(app, &w.property).await, 0);
+    assert_eq!(
+        told_of_messages(app, &w.resident).await,
+        0,
+        "not of their own"
+    );
+
+    // The property company takes it, writes, and hands it back; it goes to the grid manager.
+    let t = accepted_ticket(app, &w, "楼道堆物").await;
+    say_ok(app, &w.property, &t, "明天上门").await;
+    say_ok(app, &w.staff, &t, "请尽快处理").await;
+    assert_eq!(told_of_messages(app, &w.resident).await, 2);
+    act_ok(
+        app,
+        &w.property,
+        &t["id"],
+        "return",
+        json!({"reason": "不属于物业范围"}),
+    )
+    .await;
+    act_ok(
+        app,
+        &w.staff,
+        &t["id"],
+        "assign",
+        json!({"handler_user_id": w.grid_manager_id}),
+    )
+    .await;
+    let before = told_of_messages(app, &w.staff).await;
+    say_ok(app, &w.resident, &t, "还没人来").await;
+    // The new handler and the community staff who took part hear of it; the property company,
+    // which may no longer read the ticket, does not.
+    assert_eq!(told_of_messages(app, &w.grid_manager).await, 1);
+    assert_eq!(told_of_messages(app, &w.staff).await, before + 1);
+    assert_eq!(told_of_messages(app, &w.property).await, 0);
+    let id = t["id"].as_str().unwrap();
+    let res = app
+        .get(&format!("/api/v1/tickets/{id}/messages"), &w.property)
+        .await;
+    assert_problem(res, 404, "not_found").await;
+}
