@@ -625,3 +625,53 @@ async fn a_requesters_message_reaches_the_staff_who_may_still_read_the_ticket() 
         .await;
     assert_problem(res, 404, "not_found").await;
 }
+
+#[tokio::test]
+async fn a_message_reaches_the_requesters_wechat_where_a_ticket_message_template_is_configured() {
+    use crate::wechat::{me, spawn_with_fake_and, wechat_login_ok};
+    let (app, fake) =
+        spawn_with_fake_and(&[("LINLI_WECHAT_TEMPLATES", "ticket_message=tmpl-message")]).await;
+    let app = &app;
+    let w = world(app, "微").await;
+    let wx = token_of(&wechat_login_ok(app, "user:openid-talker").await);
+    let wx_id: Uuid = me(app, &wx).await["id"].as_str().unwrap().parse().unwrap();
+    app.grant(&w.admin, wx_id, "resident", "household", w.t.household)
+        .await;
+    let t = file(app, &wx, &ticket_body(&w, "电梯困人")).await;
+    triage(app, &w.staff, &t["id"], "red").await;
+    say_ok(app, &w.staff, &t, "维保人员十分钟内到").await;
+
+    let round = linli::jobs::outbox::deliver_due(&app.state).await.unwrap();
+    assert_eq!(round.sent, 1, "{round:?}");
+    let sent = fake.messages();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["touser"], "openid-talker");
+    assert_eq!(sent[0]["template_id"], "tmpl-message");
+    assert_eq!(sent[0]["data"]["phrase2"]["value"], "新留言");
+    let note = sent[0]["data"]["thing4"]["value"].as_str().unwrap();
+    assert!(note.contains("维保人员"), "{note}");
+
+    // The app asks consent for it from everyone: both sides receive it.
+    let res = app
+        .request(reqwest::Method::GET, "/api/v1/client-config", None)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        body["subscribe_templates"],
+        json!([{ "event": "ticket_message", "audience": "both",
+                 "template_id": "tmpl-message", "page": "pages/tickets/detail" }])
+    );
+    // Staff see it in the outbox under its own event.
+    let id = t["id"].as_str().unwrap();
+    let res = app
+        .get(
+            &format!("/api/v1/notifications?event_type=ticket_message&ticket_id={id}"),
+            &w.staff,
+        )
+        .await;
+    let page: Value = res.json().await.unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+    assert_eq!(page["items"][0]["status"], "sent");
+}
