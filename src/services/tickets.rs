@@ -1195,7 +1195,9 @@ pub async fn auto_close_due(db: &DatabaseConnection, now: DateTime<Utc>) -> AppR
             let payload = Payload {
                 title: t.title.clone(),
                 status: Status::Closed.label_zh().into(),
-                note: Some(note),
+                // What the requester reads (WeChat, message centre); the timeline keeps the
+                // log's words.
+                note: Some("超时未确认，已自动关闭".into()),
                 at: now,
             };
             notifications::enqueue(&txn, Event::TicketStatusChanged, &t, &[r], &payload, now)

@@ -675,3 +675,24 @@ async fn a_message_reaches_the_requesters_wechat_where_a_ticket_message_template
     assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
     assert_eq!(page["items"][0]["status"], "sent");
 }
+
+#[tokio::test]
+async fn an_automatic_closing_is_told_to_the_requester_in_chinese() {
+    let app = &spawn_app().await;
+    let w = world(app, "自").await;
+    let t = accepted_ticket(app, &w, "下水道堵了").await;
+    act_ok(
+        app,
+        &w.property,
+        &t["id"],
+        "resolve",
+        json!({"note": "已疏通"}),
+    )
+    .await;
+    app.clock.advance(Duration::days(30));
+    let done = linli::jobs::tickets(&app.state).await.unwrap();
+    assert_eq!(done.auto_closed, 1);
+    let newest = &inbox(app, &w.resident).await[0];
+    assert_eq!(newest["title"], "诉求已关闭");
+    assert_eq!(newest["body"], "「下水道堵了」：超时未确认，已自动关闭");
+}
