@@ -5,6 +5,7 @@
 //! of fields. Whatever the document admits the server accepts, and the contract fuzzer
 //! (`.ci/fuzz`) holds it to that.
 
+use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn, PathItem};
 use utoipa::openapi::schema::{
     AdditionalProperties, AllOfBuilder, AnyOfBuilder, ArrayItems, ObjectBuilder, OneOfBuilder,
@@ -68,6 +69,63 @@ fn problem_response(description: &str) -> Response {
                 .build(),
         )
         .build()
+}
+
+fn header(schema: ObjectBuilder, description: &str) -> Header {
+    HeaderBuilder::new()
+        .schema(schema)
+        .description(Some(description))
+        .build()
+}
+
+/// The headers the middleware and the error type send, declared on every response they may be
+/// on, so a generated client can read them without a cast.
+fn declare_headers(r: &mut Response, status: &str, is_error: bool, creates: bool) {
+    let string = || ObjectBuilder::new().schema_type(Type::String);
+    r.headers.entry("X-Request-Id".into()).or_insert_with(|| {
+        header(
+            string(),
+            "The request's id (the client's own `X-Request-Id` when it sent a valid one); \
+             also `request_id` in a problem body. Quote it when reporting a problem.",
+        )
+    });
+    if status == "429" || status == "503" {
+        r.headers.entry("Retry-After".into()).or_insert_with(|| {
+            header(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1)),
+                "Seconds to wait before retrying.",
+            )
+        });
+    }
+    if is_error {
+        r.headers
+            .entry("Content-Language".into())
+            .or_insert_with(|| {
+                header(
+                    string().enum_values(Some(["zh-CN", "en"])),
+                    "The language of `title`, `detail` and field `message`s: Simplified Chinese \
+                 unless the request's `Accept-Language` prefers English.",
+                )
+            });
+    }
+    if status == "401" {
+        r.headers
+            .entry("WWW-Authenticate".into())
+            .or_insert_with(|| header(string(), "`Bearer` when a token is missing or invalid."));
+    }
+    if creates && status == "201" {
+        r.headers
+            .entry("Idempotent-Replayed".into())
+            .or_insert_with(|| {
+                header(
+                    string().enum_values(Some(["true"])),
+                    "Present (`true`) when this is the stored response of an earlier request with \
+                 the same `Idempotency-Key`; nothing was created this time.",
+                )
+            });
+    }
 }
 
 fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
@@ -448,6 +506,7 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
                         let description = r.description.clone();
                         *r = problem_response(&description);
                     }
+                    declare_headers(r, status, is_error, creates);
                 }
             }
         }

@@ -15,6 +15,12 @@ pub struct Model {
     pub from_status: Option<String>,
     pub to_status: Option<String>,
     pub note: Option<String>,
+    /// The priority a triage set.
+    pub priority: Option<String>,
+    /// The rating (1–5) a confirmation gave.
+    pub rating: Option<i32>,
+    /// Who an escalation went to (`tickets::escalation_target`).
+    pub escalated_to: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -14,6 +14,7 @@ mod m20261130_000008_list_page_indexes;
 mod m20261130_000009_attachment_thumbnails;
 mod m20261130_000010_public_tags;
 mod m20261130_000012_inbox;
+mod m20261130_000014_timeline_facts;
 mod util;
 
 pub use lock::{up_exclusive, ADVISORY_LOCK_KEY};
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_attachment_thumbnails::Migration),
             Box::new(m20261130_000010_public_tags::Migration),
             Box::new(m20261130_000012_inbox::Migration),
+            Box::new(m20261130_000014_timeline_facts::Migration),
         ]
     }
 }

@@ -24,8 +24,7 @@ pub struct AuditEventResponse {
     /// The actor's display name when they acted (kept after the account is erased).
     pub actor_name: Option<String>,
     pub actor_username: Option<String>,
-    /// `reveal`, `export`, `export_unmasked`, `phone_lookup`, `resident_create`,
-    /// `resident_update`, `resident_delete`, `import` or `binding_link`.
+    #[schema(value_type = crate::services::audit::Action)]
     pub action: String,
     pub resident_id: Option<Uuid>,
     /// `phone` or `id_number` for a reveal.
@@ -64,6 +63,7 @@ impl From<audit_event::Model> for AuditEventResponse {
 pub struct ListAuditEventsQuery {
     pub resident_id: Option<Uuid>,
     pub actor_id: Option<Uuid>,
+    #[param(value_type = Option<crate::services::audit::Action>)]
     pub action: Option<String>,
     /// Page size, 1–100 (larger is clamped to 100). Default 20.
     pub limit: Option<i64>,
@@ -89,7 +89,16 @@ pub async fn list_audit_events(
         filter = filter.add(audit_event::Column::ActorId.eq(v));
     }
     if let Some(v) = &q.action {
-        filter = filter.add(audit_event::Column::Action.eq(v.as_str()));
+        let Some(action) = crate::services::audit::Action::parse(v) else {
+            return Err(crate::error::AppError::InvalidQuery(vec![
+                crate::error::FieldError::of(
+                    "action",
+                    crate::error::FieldCode::Invalid,
+                    crate::lang::Text::new("不是已知的审计动作", "not a known audit action"),
+                ),
+            ]));
+        };
+        filter = filter.add(audit_event::Column::Action.eq(action.as_str()));
     }
     let (rows, next_cursor) = territory::list_page::<audit_event::Entity, _>(
         &state.db,

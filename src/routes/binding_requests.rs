@@ -26,7 +26,7 @@ pub struct BindingRequestResponse {
     pub community_id: Uuid,
     pub name: String,
     pub relation: String,
-    /// `pending`, `approved` or `rejected`.
+    #[schema(value_type = crate::services::binding::Status)]
     pub status: String,
     /// Why it was rejected.
     pub reason: Option<String>,
@@ -90,8 +90,7 @@ impl From<binding_request::Model> for BindingRequestResponse {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListBindingRequestsQuery {
-    /// `pending`, `approved` or `rejected`.
-    #[param(pattern = "^(pending|approved|rejected)$")]
+    #[param(value_type = Option<crate::services::binding::Status>)]
     pub status: Option<String>,
     pub community_id: Option<Uuid>,
     pub household_id: Option<Uuid>,

@@ -5,7 +5,7 @@ use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -21,6 +21,7 @@ use crate::routes::binding_requests::BindingRequestResponse;
 use crate::routes::extract::Json;
 use crate::routes::residents::{respond, ResidentResponse};
 use crate::routes::{clean_name, created};
+use crate::routes::{Page, PageParams};
 use crate::services::binding;
 use crate::services::residents as rsvc;
 use crate::state::AppState;
@@ -164,24 +165,42 @@ pub async fn create_my_binding_request(
     ))
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MyBindingRequestsQuery {
+    /// Page size, 1–100 (larger is clamped to 100). Default 20.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
 /// The caller's own binding requests, newest first.
-#[utoipa::path(tag = "me", security(("bearer" = [])),
-    responses((status = 200, body = Vec<BindingRequestResponse>)))]
+#[utoipa::path(tag = "me", security(("bearer" = [])), params(MyBindingRequestsQuery),
+    responses((status = 200, body = Page<BindingRequestResponse>)))]
 #[get("/me/binding-requests")]
 pub async fn list_my_binding_requests(
     state: web::Data<AppState>,
     me: AuthUser,
+    q: crate::routes::extract::Query<MyBindingRequestsQuery>,
 ) -> AppResult<HttpResponse> {
-    let rows = binding_request::Entity::find()
+    let p = PageParams::new(q.limit, q.cursor.as_deref())?;
+    let mut sel = binding_request::Entity::find()
         .filter(binding_request::Column::UserId.eq(me.id))
         .order_by_desc(binding_request::Column::Id)
-        .all(&state.db)
-        .await?;
-    Ok(HttpResponse::Ok().json(
-        rows.into_iter()
-            .map(BindingRequestResponse::from)
-            .collect::<Vec<_>>(),
-    ))
+        .limit(p.limit + 1);
+    if let Some(after) = p.after {
+        sel = sel.filter(binding_request::Column::Id.lt(after));
+    }
+    let mut rows = sel.all(&state.db).await?;
+    let next_cursor = (rows.len() as u64 > p.limit).then(|| {
+        rows.truncate(p.limit as usize);
+        crate::routes::encode_cursor(rows[rows.len() - 1].id)
+    });
+    Ok(HttpResponse::Ok().json(Page::<BindingRequestResponse> {
+        items: rows.into_iter().map(BindingRequestResponse::from).collect(),
+        next_cursor,
+    }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -281,6 +300,7 @@ pub struct MyResident {
     pub id: Uuid,
     pub household_id: Uuid,
     pub name: String,
+    #[schema(value_type = Option<crate::services::residents::Gender>)]
     pub gender: Option<String>,
     pub birth_date: Option<chrono::NaiveDate>,
     /// Full values: the data is the caller's own.
@@ -294,7 +314,9 @@ pub struct MyResident {
 
 #[derive(Serialize, ToSchema)]
 pub struct MyRole {
+    #[schema(value_type = crate::auth::policy::Role)]
     pub role: String,
+    #[schema(value_type = crate::auth::policy::ScopeType)]
     pub scope_type: String,
     pub scope_id: Uuid,
 }

@@ -23,12 +23,11 @@ use entity::notification;
 #[derive(Serialize, ToSchema)]
 pub struct NotificationResponse {
     pub id: Uuid,
-    /// `ticket_status_changed`, `ticket_assigned`, `ticket_urged`, `ticket_escalated` or
-    /// `ticket_message`.
+    #[schema(value_type = crate::services::notifications::Event)]
     pub event_type: String,
     pub ticket_id: Option<Uuid>,
     pub recipient_user_id: Uuid,
-    /// `pending`, `sent`, `failed` or `skipped`.
+    #[schema(value_type = crate::services::notifications::Delivery)]
     pub status: String,
     /// Delivery attempts so far.
     pub attempts: i32,
@@ -64,15 +63,10 @@ impl From<notification::Model> for NotificationResponse {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListNotificationsQuery {
-    /// `pending`, `sent`, `failed` or `skipped`.
-    #[param(pattern = "^(pending|sent|failed|skipped)$")]
+    #[param(value_type = Option<crate::services::notifications::Delivery>)]
     pub status: Option<String>,
     pub ticket_id: Option<Uuid>,
-    /// `ticket_status_changed`, `ticket_assigned`, `ticket_urged`, `ticket_escalated` or
-    /// `ticket_message`.
-    #[param(
-        pattern = "^(ticket_status_changed|ticket_assigned|ticket_urged|ticket_escalated|ticket_message)$"
-    )]
+    #[param(value_type = Option<crate::services::notifications::Event>)]
     pub event_type: Option<String>,
     /// Page size, 1–100 (larger is clamped to 100). Default 20.
     pub limit: Option<i64>,

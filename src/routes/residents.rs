@@ -312,7 +312,19 @@ pub async fn limit_per_user(
         .incr_window(&format!("limit:{what}:user:{}", user.id), HOUR)
         .await?;
     if n > max {
-        return Err(AppError::rate_limited(left));
+        let (code, what_zh, what_en) = match what {
+            "phone_lookup" => (ProblemCode::LookupLimit, "按手机号查找", "phone lookups"),
+            "reveal" => (ProblemCode::RateLimited, "查看完整信息", "reveals"),
+            _ => (ProblemCode::RateLimited, "这个操作", "attempts"),
+        };
+        return Err(AppError::limited(
+            left,
+            code,
+            crate::text!(
+                "{what_zh}每小时最多 {max} 次，请稍后再试",
+                "at most {max} {what_en} an hour; retry later"
+            ),
+        ));
     }
     Ok(())
 }
@@ -331,7 +343,7 @@ async fn audit_lookup(
             &txn,
             audit::Event {
                 actor: user.into(),
-                action: "phone_lookup",
+                action: audit::Action::PhoneLookup,
                 street_id,
                 community_id: None,
                 resident_id: None,
@@ -347,7 +359,7 @@ async fn audit_lookup(
             &txn,
             audit::Event {
                 actor: user.into(),
-                action: "phone_lookup",
+                action: audit::Action::PhoneLookup,
                 street_id: Some(r.street_id),
                 community_id: Some(r.community_id),
                 resident_id: Some(r.id),
@@ -367,7 +379,7 @@ async fn audit_lookup(
 async fn audit_write<C: sea_orm::ConnectionTrait>(
     db: &C,
     user: &AuthUser,
-    action: &str,
+    action: audit::Action,
     r: &resident::Model,
     changed: &[&str],
 ) -> AppResult<()> {
@@ -458,7 +470,7 @@ pub async fn create_resident(
     audit_write(
         &txn,
         &user,
-        "resident_create",
+        audit::Action::ResidentCreate,
         &m,
         &personal_fields(None, &data),
     )
@@ -562,7 +574,7 @@ pub async fn update_resident(
     svc::set_tags(&txn, m.id, &data.tags).await?;
     let changed = personal_fields(Some(&before), &data);
     if !changed.is_empty() {
-        audit_write(&txn, &user, "resident_update", &m, &changed).await?;
+        audit_write(&txn, &user, audit::Action::ResidentUpdate, &m, &changed).await?;
     }
     txn.commit().await?;
     Ok(HttpResponse::Ok().json(respond(m, data.tags, &View::of(&state.db, &user).await?)))
@@ -602,7 +614,7 @@ pub async fn delete_resident(
     }
     let txn = state.db.begin().await?;
     resident::Entity::delete_by_id(m.id).exec(&txn).await?;
-    audit_write(&txn, &user, "resident_delete", &m, &[]).await?;
+    audit_write(&txn, &user, audit::Action::ResidentDelete, &m, &[]).await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -674,7 +686,7 @@ pub async fn reveal_resident(
         &state.db,
         audit::Event {
             actor: (&user).into(),
-            action: "reveal",
+            action: audit::Action::Reveal,
             street_id: Some(m.street_id),
             community_id: Some(m.community_id),
             resident_id: Some(m.id),

@@ -116,7 +116,7 @@ pub async fn import_residents(
         &txn,
         audit::Event {
             actor: (&user).into(),
-            action: "import",
+            action: audit::Action::Import,
             street_id: Some(street_id),
             community_id: Some(community_id),
             resident_id: None,
@@ -290,9 +290,9 @@ pub async fn export_residents(
         audit::Event {
             actor: (&user).into(),
             action: if unmasked {
-                "export_unmasked"
+                audit::Action::ExportUnmasked
             } else {
-                "export"
+                audit::Action::Export
             },
             street_id,
             community_id,

@@ -89,7 +89,7 @@ pub async fn update_account(
     record(
         state,
         actor,
-        "account_update",
+        audit::Action::AccountUpdate,
         updated.id,
         details.join(", "),
     )
@@ -121,7 +121,14 @@ pub async fn reset_password(
     row.updated_at = Set(Utc::now());
     row.update(&state.db).await?;
     end_sessions(state, id, None).await?;
-    record(state, actor, "password_reset", id, String::new()).await
+    record(
+        state,
+        actor,
+        audit::Action::PasswordReset,
+        id,
+        String::new(),
+    )
+    .await
 }
 
 /// The owner changes its own password, proving the current one; its other sessions end.
@@ -181,7 +188,7 @@ pub async fn unlock(state: &AppState, actor: Actor<'_>, target: &user::Model) ->
     record(
         state,
         actor,
-        "account_unlock",
+        audit::Action::AccountUnlock,
         target.id,
         format!("addresses={}", keys.len()),
     )
@@ -336,7 +343,14 @@ pub async fn bind_wechat(
         name: &bound.display_name,
         username: bound.username.as_deref(),
     };
-    record(state, actor, "wechat_bind", bound.id, String::new()).await?;
+    record(
+        state,
+        actor,
+        audit::Action::WechatBind,
+        bound.id,
+        String::new(),
+    )
+    .await?;
     let pair = auth_svc::issue_pair(&state.db, state, bound.id, Uuid::now_v7()).await?;
     Ok((pair, bound))
 }
@@ -362,7 +376,14 @@ pub async fn unbind_wechat(state: &AppState, me: &crate::auth::AuthUser) -> AppR
     row.wechat_unionid = Set(None);
     row.updated_at = Set(Utc::now());
     row.update(&state.db).await?;
-    record(state, me.into(), "wechat_unbind", me.id, String::new()).await
+    record(
+        state,
+        me.into(),
+        audit::Action::WechatUnbind,
+        me.id,
+        String::new(),
+    )
+    .await
 }
 
 /// The caller's own account row (gone: its token no longer stands for anyone).
@@ -376,7 +397,7 @@ async fn own_row(state: &AppState, id: Uuid) -> AppResult<user::Model> {
 async fn record(
     state: &AppState,
     actor: Actor<'_>,
-    action: &str,
+    action: audit::Action,
     account: Uuid,
     detail: String,
 ) -> AppResult<()> {

@@ -42,6 +42,18 @@ fn ip_fail_key(ip: IpAddr) -> String {
     format!("login:fail:ip:{ip}")
 }
 
+fn login_locked(left: std::time::Duration) -> AppError {
+    let minutes = left.as_secs().div_ceil(60).max(1);
+    AppError::limited(
+        left,
+        ProblemCode::LoginLocked,
+        crate::text!(
+            "密码错误次数过多，请 {minutes} 分钟后再试，或请管理员解除锁定",
+            "too many wrong passwords; retry in {minutes} minutes or ask an administrator to unlock"
+        ),
+    )
+}
+
 /// Counts this attempt against the username and the client address *before* the password is
 /// checked, so a burst of concurrent attempts cannot slip past the limit while the (slow) hash is
 /// being verified. Over the limit, the attempt is refused without looking at the password.
@@ -56,13 +68,13 @@ async fn reserve_login_attempt(
     let user_key = user_fail_key(username, ip);
     let (n, left) = state.cache.incr_window(&user_key, window).await?;
     if n > s.login_max_failures_per_user as u64 {
-        return Err(AppError::rate_limited(left));
+        return Err(login_locked(left));
     }
     if let Some(ip) = ip {
         let (n, left) = state.cache.incr_window(&ip_fail_key(ip), window).await?;
         if n > s.login_max_failures_per_ip as u64 {
             state.cache.decr_window(&user_key).await?;
-            return Err(AppError::rate_limited(left));
+            return Err(login_locked(left));
         }
     }
     Ok(())

@@ -136,7 +136,7 @@ pub async fn audit_link<C: ConnectionTrait>(
         db,
         crate::services::audit::Event {
             actor,
-            action: "binding_link",
+            action: crate::services::audit::Action::BindingLink,
             street_id: Some(m.street_id),
             community_id: Some(m.community_id),
             resident_id: Some(rid),
@@ -327,6 +327,15 @@ async fn claim<C: ConnectionTrait>(db: &C, req: &binding_request::Model) -> AppR
         ));
     }
     Ok(())
+}
+
+/// Where a binding request stands (the spec's list of `status` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pending,
+    Approved,
+    Rejected,
 }
 
 pub async fn reject<C: ConnectionTrait>(

@@ -16,10 +16,19 @@ pub const SENT: &str = "sent";
 pub const FAILED: &str = "failed";
 pub const SKIPPED: &str = "skipped";
 
+/// Where a notification's delivery stands (the spec's list of `status` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    Pending,
+    Sent,
+    Failed,
+    Skipped,
+}
+
 /// What happened, as configured templates are keyed (`LINLI_WECHAT_TEMPLATES`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
-#[schema(as = NotificationEvent)]
 pub enum Event {
     /// To the requester: the ticket's status changed.
     TicketStatusChanged,

@@ -157,6 +157,16 @@ pub const MAX_ESCALATION: i32 = 3;
 /// A requester may urge a ticket once per this period.
 pub const URGE_EVERY: Duration = Duration::hours(24);
 
+/// [`escalation_target`] as staff read it.
+pub fn escalation_label_zh(level: i32) -> &'static str {
+    match level {
+        0 => "处理人",
+        1 => "网格员",
+        2 => "社区工作人员",
+        _ => "街道管理员",
+    }
+}
+
 pub fn escalation_target(level: i32) -> &'static str {
     match level {
         0 => "handler",
@@ -421,7 +431,8 @@ pub async fn file<C: ConnectionTrait>(
             "a ticket with this Idempotency-Key is being filed; retry to get it",
         ),
     ))?;
-    let note = (channel != Channel::MiniProgram).then(|| format!("channel: {}", channel.as_str()));
+    // The channel is the ticket's own field; the step's note is for words people write.
+    let note = None;
     let ev = timeline(
         db,
         &t,
@@ -464,7 +475,14 @@ async fn limit_filings<C: ConnectionTrait>(
     }
     let oldest = recent.last().copied().unwrap_or(now);
     let wait = (oldest + FILING_WINDOW - now).to_std().unwrap_or_default();
-    Err(AppError::rate_limited(wait))
+    Err(AppError::limited(
+        wait,
+        ProblemCode::DailyFilingLimit,
+        crate::text!(
+            "24 小时内最多提交 {MAX_FILINGS_PER_WINDOW} 件诉求，请稍后再提交",
+            "at most {MAX_FILINGS_PER_WINDOW} tickets in 24 hours; file again later"
+        ),
+    ))
 }
 
 async fn category_of<C: ConnectionTrait>(
@@ -488,6 +506,14 @@ async fn category_of<C: ConnectionTrait>(
         })
 }
 
+/// What a timeline step decided, kept as fields rather than written into its note.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Facts {
+    pub priority: Option<Priority>,
+    pub rating: Option<i32>,
+    pub escalated_to: Option<&'static str>,
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn timeline<C: ConnectionTrait>(
     db: &C,
@@ -497,6 +523,21 @@ async fn timeline<C: ConnectionTrait>(
     from: Option<Status>,
     to: Option<Status>,
     note: Option<String>,
+    now: DateTime<Utc>,
+) -> AppResult<Uuid> {
+    timeline_with(db, t, actor, kind, from, to, note, Facts::default(), now).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn timeline_with<C: ConnectionTrait>(
+    db: &C,
+    t: &ticket::Model,
+    actor: Option<&AuthUser>,
+    kind: &str,
+    from: Option<Status>,
+    to: Option<Status>,
+    note: Option<String>,
+    facts: Facts,
     now: DateTime<Utc>,
 ) -> AppResult<Uuid> {
     let id = Uuid::now_v7();
@@ -511,6 +552,9 @@ async fn timeline<C: ConnectionTrait>(
         from_status: Set(from.map(|s| s.as_str().to_string())),
         to_status: Set(to.map(|s| s.as_str().to_string())),
         note: Set(note),
+        priority: Set(facts.priority.map(|p| p.as_str().to_string())),
+        rating: Set(facts.rating),
+        escalated_to: Set(facts.escalated_to.map(str::to_string)),
         created_at: Set(now),
     }
     .insert(db)
@@ -723,6 +767,7 @@ pub async fn apply(
     am.updated_at = Set(now);
     let mut to = from;
     let note: Option<String>;
+    let mut facts = Facts::default();
     let mut photos: Vec<Uuid> = Vec::new();
     let mut notify_handlers: Option<Event> = None;
     match &cmd {
@@ -749,10 +794,8 @@ pub async fn apply(
             am.due_at = Set(due);
             am.next_follow_up_at = Set(follow_up);
             set_deadline(&mut am, due.or(follow_up), t.escalation_level);
-            note = Some(match n {
-                Some(n) => format!("{}: {n}", priority.as_str()),
-                None => priority.as_str().to_string(),
-            });
+            facts.priority = Some(*priority);
+            note = n.clone();
         }
         Command::Assign { target, note: n } => {
             let (company, handler) = match target {
@@ -852,10 +895,8 @@ pub async fn apply(
             am.auto_close_at = Set(None);
             am.rating = Set(Some(*rating));
             am.feedback = Set(comment.clone());
-            note = Some(match comment {
-                Some(c) => format!("{rating}/5: {c}"),
-                None => format!("{rating}/5"),
-            });
+            facts.rating = Some(*rating);
+            note = comment.clone();
         }
         Command::Reopen { reason } => {
             to = Status::Accepted;
@@ -892,7 +933,14 @@ pub async fn apply(
                 let next = last + URGE_EVERY;
                 if next > now {
                     let wait = (next - now).to_std().unwrap_or_default();
-                    return Err(AppError::rate_limited(wait));
+                    return Err(AppError::limited(
+                        wait,
+                        ProblemCode::AlreadyUrgedToday,
+                        Text::new(
+                            "这件诉求今天已经催办过了，明天可以再催",
+                            "this ticket was already urged today; urge again tomorrow",
+                        ),
+                    ));
                 }
             }
             am.last_urged_at = Set(Some(now));
@@ -904,7 +952,7 @@ pub async fn apply(
     am.status = Set(to.as_str().into());
     let updated = am.update(&txn).await?;
     let changed = to != from;
-    let ev = timeline(
+    let ev = timeline_with(
         &txn,
         &updated,
         Some(user),
@@ -912,6 +960,7 @@ pub async fn apply(
         Some(from),
         changed.then_some(to),
         note.clone(),
+        facts,
         now,
     )
     .await?;
@@ -1118,15 +1167,19 @@ pub async fn escalate_due(db: &DatabaseConnection, now: DateTime<Utc>) -> AppRes
             txn.rollback().await?;
             continue;
         }
-        let note = format!("overdue; escalated to {}", escalation_target(level));
-        timeline(
+        let note = format!("已超期，升级至{}", escalation_label_zh(level));
+        timeline_with(
             &txn,
             &t,
             None,
             "escalated",
             None,
             None,
-            Some(note.clone()),
+            None,
+            Facts {
+                escalated_to: Some(escalation_target(level)),
+                ..Facts::default()
+            },
             now,
         )
         .await?;

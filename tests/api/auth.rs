@@ -185,7 +185,7 @@ async fn assert_rate_limited(res: Response, window_secs: u64) {
         secs > 0 && secs <= window_secs,
         "Retry-After {secs} within (0, {window_secs}]"
     );
-    assert_problem(res, 429, "rate_limited").await;
+    assert_problem(res, 429, "login_locked").await;
 }
 
 async fn fail_login(app: &TestApp, username: &str) {

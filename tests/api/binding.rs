@@ -315,8 +315,9 @@ async fn a_rejected_request_grants_nothing_and_tells_the_reason() {
         .json()
         .await
         .unwrap();
-    assert_eq!(mine[0]["status"], "rejected");
-    assert_eq!(mine[0]["reason"], "户主不认识此人");
+    assert_eq!(mine["items"][0]["status"], "rejected");
+    assert_eq!(mine["items"][0]["reason"], "户主不认识此人");
+    assert_eq!(mine["next_cursor"], Value::Null);
     let res = w.app.get("/api/v1/me/household", &token).await;
     assert_problem(res, 404, "not_found").await;
     let me: Value = w.app.get("/api/v1/me", &token).await.json().await.unwrap();
@@ -340,6 +341,28 @@ async fn a_rejected_request_grants_nothing_and_tells_the_reason() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
+    // The caller's requests page like every list: newest first, one at a time here.
+    let first: Value = w
+        .app
+        .get("/api/v1/me/binding-requests?limit=1", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["items"][0]["status"], "pending");
+    let cursor = first["next_cursor"].as_str().expect("a second page");
+    let second: Value = w
+        .app
+        .get(
+            &format!("/api/v1/me/binding-requests?limit=1&cursor={cursor}"),
+            &token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["items"][0]["status"], "rejected");
+    assert_eq!(second["next_cursor"], Value::Null);
 }
 
 #[tokio::test]

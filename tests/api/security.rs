@@ -252,7 +252,7 @@ async fn phone_lookups_are_audited_and_a_burst_meets_429() {
         .parse()
         .unwrap();
     assert!(retry > 0 && retry <= 3600, "{retry}");
-    assert_problem(res, 429, "rate_limited").await;
+    assert_problem(res, 429, "lookup_limit").await;
 }
 
 // 5. Staff who may not reveal see an age band, not the birth date; nobody but the owner sees
@@ -645,7 +645,7 @@ async fn failed_logins_from_one_address_do_not_lock_the_owner_out_elsewhere() {
         assert_problem(res, 401, "invalid_credentials").await;
     }
     let res = from("203.0.113.66", ADMIN_PASSWORD).await.unwrap();
-    assert_problem(res, 429, "rate_limited").await;
+    assert_problem(res, 429, "login_locked").await;
     let res = from("198.51.100.20", ADMIN_PASSWORD).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK, "the owner, elsewhere");
 }

@@ -614,7 +614,8 @@ async fn staff_file_on_a_residents_behalf_with_the_channel_recorded() {
         w.staff_id.to_string(),
         "staff confirm on her behalf"
     );
-    assert_eq!(t["timeline"][0]["note"], "channel: phone");
+    // The channel is the ticket's field, not written again into the filing step's note.
+    assert_eq!(t["timeline"][0]["note"], Value::Null);
     // On behalf of a roster resident whose account is linked: they become the requester.
     let roster = app
         .create(

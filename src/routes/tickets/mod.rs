@@ -42,7 +42,7 @@ pub struct TicketResponse {
     pub title: String,
     pub description: String,
     pub location: Option<String>,
-    /// `mini_program`, `phone`, `visit`, `patrol` or `duty_room`.
+    #[schema(value_type = crate::services::tickets::Channel)]
     pub channel: String,
     /// The requester asked that their name be hidden; then only they and the community's
     /// triaging staff see `requester_name`, `requester_user_id`, `building_id` and
@@ -98,12 +98,43 @@ pub struct TicketResponse {
     pub cover_thumbnail_url: Option<String>,
 }
 
+/// What a timeline entry records: filing, a verb, or what the system did.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineKind {
+    Filed,
+    Triage,
+    Assign,
+    Accept,
+    Return,
+    Progress,
+    Resolve,
+    Confirm,
+    Reopen,
+    Cancel,
+    Reject,
+    Urge,
+    /// The deadline passed and the ticket went up a level.
+    Escalated,
+    /// Resolved and not confirmed in time: closed by the system.
+    AutoClosed,
+}
+
+/// Whose level an escalation raised a ticket to (`tickets::escalation_target`).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationTarget {
+    Handler,
+    GridManager,
+    CommunityStaff,
+    StreetAdmin,
+}
+
 /// One step on a ticket's timeline.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TimelineEntry {
     pub id: Uuid,
-    /// `filed`, a verb (`triage`, `assign`, `accept`, `return`, `progress`, `resolve`,
-    /// `confirm`, `reopen`, `cancel`, `reject`, `urge`), `escalated` or `auto_closed`.
+    #[schema(value_type = TimelineKind)]
     pub kind: String,
     /// Null for the system, or when it is the anonymous requester and the caller may not know.
     pub actor_user_id: Option<Uuid>,
@@ -111,7 +142,15 @@ pub struct TimelineEntry {
     pub from_status: Option<Status>,
     /// Set when the step changed the status.
     pub to_status: Option<Status>,
+    /// What the person who took the step wrote (never a decision: those are the fields below).
     pub note: Option<String>,
+    /// The priority a `triage` set.
+    pub priority: Option<crate::services::tickets::Priority>,
+    /// The rating (1–5) a `confirm` gave.
+    pub rating: Option<i32>,
+    /// Whose level an `escalated` step raised the ticket to.
+    #[schema(value_type = Option<EscalationTarget>)]
+    pub escalated_to: Option<String>,
     /// Photos attached with this step.
     pub attachment_ids: Vec<Uuid>,
     #[serde(serialize_with = "crate::rfc3339::ms")]
@@ -313,6 +352,12 @@ pub async fn detail<C: ConnectionTrait>(
                 from_status: e.from_status.as_deref().and_then(Status::parse),
                 to_status: e.to_status.as_deref().and_then(Status::parse),
                 note: e.note,
+                priority: e
+                    .priority
+                    .as_deref()
+                    .and_then(crate::services::tickets::Priority::parse),
+                rating: e.rating,
+                escalated_to: e.escalated_to,
                 created_at: e.created_at,
             }
         })

@@ -421,7 +421,7 @@ pub async fn export_tickets(
         &state.db,
         audit::Event {
             actor: (&user).into(),
-            action: "tickets_export",
+            action: audit::Action::TicketsExport,
             street_id,
             community_id,
             resident_id: None,

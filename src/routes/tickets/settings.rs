@@ -11,6 +11,7 @@ use crate::auth::policy::{self, Action, Role, ScopeType};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::routes::extract::{Json, Query};
+use crate::routes::Page;
 use crate::routes::{clean_name, created};
 use crate::services::ticket_settings::{self, Policy};
 use crate::state::AppState;
@@ -102,11 +103,6 @@ impl From<ticket_category::Model> for TicketCategoryResponse {
 }
 
 /// All categories of a community (at most 50), in display order.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TicketCategoryList {
-    pub items: Vec<TicketCategoryResponse>,
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -115,10 +111,11 @@ pub struct ListTicketCategoriesQuery {
 }
 
 /// The ticket categories of a community (a community starts with 环境卫生, 停车, 物业服务,
-/// 邻里纠纷, 设施维修, 安全隐患, 建议, 其他).
+/// 邻里纠纷, 设施维修, 安全隐患, 建议, 其他). A community has at most 50, all on one page
+/// (`next_cursor` is always null), in the shape of every other list.
 #[utoipa::path(tag = "tickets", security(("bearer" = [])), params(ListTicketCategoriesQuery),
     responses(
-        (status = 200, body = TicketCategoryList),
+        (status = 200, body = Page<TicketCategoryResponse>),
         (status = 404, description = "Not a community the caller files or sees tickets in"),
     ))]
 #[get("/ticket-categories")]
@@ -129,8 +126,9 @@ pub async fn list_ticket_categories(
 ) -> AppResult<HttpResponse> {
     let c = ticket_community(&state.db, &user, q.community_id).await?;
     let items = ticket_settings::list_categories(&state.db, &c).await?;
-    Ok(HttpResponse::Ok().json(TicketCategoryList {
+    Ok(HttpResponse::Ok().json(Page::<TicketCategoryResponse> {
         items: items.into_iter().map(Into::into).collect(),
+        next_cursor: None,
     }))
 }
 
