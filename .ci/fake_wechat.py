@@ -8,6 +8,7 @@ Usage: python3 fake_wechat.py PORT_FILE  (binds 127.0.0.1 on a free port and wri
 import json
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 INVALID_CODE = {"errcode": 40029, "errmsg": "invalid code"}
 ANSWERS = {
@@ -23,7 +24,13 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length") or 0)
         if length:
             self.rfile.read(length)
-        body = ANSWERS.get((method, self.path.split("?", 1)[0]))
+        url = urlsplit(self.path)
+        body = ANSWERS.get((method, url.path))
+        # The typed-client flows (.ci/typed-client) sign in with codes `flow-…`: a session for
+        # them, one openid per code. Every other code is refused, as the fuzzer's should be.
+        code = parse_qs(url.query).get("js_code", [""])[0]
+        if url.path == "/sns/jscode2session" and code.startswith("flow-"):
+            body = {"openid": "o" + code, "session_key": "flow-session-key"}
         if body is None:
             self.send_response(404)
             self.end_headers()

@@ -58,8 +58,6 @@ pub enum FieldCode {
     SensitiveTag,
     /// The current password is wrong.
     WrongPassword,
-    /// The value does not match the expected pattern.
-    Pattern,
     /// An uploaded file or import is empty.
     Empty,
     /// An import column is not known.
@@ -196,7 +194,6 @@ pub enum ProblemCode {
     AccountIsWechat,
     WechatAlreadyBound,
     WechatInUse,
-    WechatNotBound,
     RoleAlreadyAssigned,
     CannotEraseAdministrator,
     BindingRequestPending,
@@ -215,7 +212,6 @@ pub enum ProblemCode {
     AlreadyUrgedToday,
     DailyFilingLimit,
     LookupLimit,
-    ImportBusy,
     /// The ticket is closed, cancelled or rejected: its conversation takes no more messages.
     TicketConversationClosed,
     /// Too many messages on one ticket in the last hour (see Retry-After).

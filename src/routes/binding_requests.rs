@@ -26,7 +26,7 @@ pub struct BindingRequestResponse {
     pub community_id: Uuid,
     pub name: String,
     pub relation: String,
-    #[schema(value_type = crate::services::binding::Status)]
+    #[schema(value_type = crate::services::binding::BindingStatus)]
     pub status: String,
     /// Why it was rejected.
     pub reason: Option<String>,
@@ -90,7 +90,7 @@ impl From<binding_request::Model> for BindingRequestResponse {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListBindingRequestsQuery {
-    #[param(value_type = Option<crate::services::binding::Status>)]
+    #[param(value_type = Option<crate::services::binding::BindingStatus>)]
     pub status: Option<String>,
     pub community_id: Option<Uuid>,
     pub household_id: Option<Uuid>,

@@ -27,7 +27,7 @@ pub struct NotificationResponse {
     pub event_type: String,
     pub ticket_id: Option<Uuid>,
     pub recipient_user_id: Uuid,
-    #[schema(value_type = crate::services::notifications::Delivery)]
+    #[schema(value_type = crate::services::notifications::DeliveryStatus)]
     pub status: String,
     /// Delivery attempts so far.
     pub attempts: i32,
@@ -63,7 +63,7 @@ impl From<notification::Model> for NotificationResponse {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListNotificationsQuery {
-    #[param(value_type = Option<crate::services::notifications::Delivery>)]
+    #[param(value_type = Option<crate::services::notifications::DeliveryStatus>)]
     pub status: Option<String>,
     pub ticket_id: Option<Uuid>,
     #[param(value_type = Option<crate::services::notifications::Event>)]

@@ -30,6 +30,7 @@ impl<'a> From<&'a crate::auth::AuthUser> for Actor<'a> {
     Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
+#[schema(as = AuditAction)]
 pub enum Action {
     /// A personal-data field shown in full, with a purpose.
     Reveal,

@@ -332,7 +332,7 @@ async fn claim<C: ConnectionTrait>(db: &C, req: &binding_request::Model) -> AppR
 /// Where a binding request stands (the spec's list of `status` values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub enum BindingStatus {
     Pending,
     Approved,
     Rejected,

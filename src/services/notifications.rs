@@ -19,7 +19,7 @@ pub const SKIPPED: &str = "skipped";
 /// Where a notification's delivery stands (the spec's list of `status` values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Delivery {
+pub enum DeliveryStatus {
     Pending,
     Sent,
     Failed,
@@ -29,6 +29,7 @@ pub enum Delivery {
 /// What happened, as configured templates are keyed (`LINLI_WECHAT_TEMPLATES`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = NotificationEvent)]
 pub enum Event {
     /// To the requester: the ticket's status changed.
     TicketStatusChanged,

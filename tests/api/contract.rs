@@ -363,8 +363,8 @@ async fn query_values_the_server_parses_are_declared() {
     );
     let notifications = &s["paths"]["/api/v1/notifications"]["get"];
     let n_status = &query_param(notifications, "status").unwrap()["schema"];
-    assert_eq!(n_status["$ref"], "#/components/schemas/Delivery");
-    let deliveries: Vec<&str> = s["components"]["schemas"]["Delivery"]["enum"]
+    assert_eq!(n_status["$ref"], "#/components/schemas/DeliveryStatus");
+    let deliveries: Vec<&str> = s["components"]["schemas"]["DeliveryStatus"]["enum"]
         .as_array()
         .unwrap()
         .iter()

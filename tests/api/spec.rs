@@ -117,3 +117,28 @@ fn every_error_response_is_a_problem_and_the_common_ones_are_declared() {
         }
     }
 }
+
+/// Every code a client may switch on is explained in the README's error table, so a new code
+/// cannot ship without words for the teams who handle it.
+#[test]
+fn the_readme_explains_every_code() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let start = readme
+        .find("### Errors: codes to switch on")
+        .expect("the README has the error section");
+    let section = &readme[start..];
+    let s = spec();
+    for schema in ["ProblemCode", "FieldCode"] {
+        for code in s["components"]["schemas"][schema]["enum"]
+            .as_array()
+            .unwrap()
+        {
+            let code = code.as_str().unwrap();
+            assert!(
+                section.contains(&format!("`{code}`")),
+                "the README's error table does not mention {schema} `{code}`"
+            );
+        }
+    }
+}
