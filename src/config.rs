@@ -85,6 +85,9 @@ pub struct Settings {
     /// Mini-program page a subscribe message opens; `?id=<ticket id>` is appended.
     pub wechat_page: String,
     pub job_interval: Duration,
+    /// How long a message of the in-app message centre is kept once read
+    /// (`LINLI_INBOX_RETENTION_DAYS`, default 90); unread ones are kept.
+    pub inbox_retention: chrono::Duration,
     pub upload_dir: PathBuf,
     /// How long a signed photo URL is handed out for (`LINLI_ATTACHMENT_URL_TTL_SECS`); see
     /// `signed_urls`.
@@ -405,6 +408,14 @@ impl Settings {
             ));
         }
 
+        let inbox_retention_days = parse_num("LINLI_INBOX_RETENTION_DAYS", 90);
+        if !(1..=3650).contains(&inbox_retention_days) {
+            fail(invalid(
+                "LINLI_INBOX_RETENTION_DAYS",
+                "expected 1 to 3650 days",
+            ));
+        }
+
         let db_max_connections = parse_num("LINLI_DB_MAX_CONNECTIONS", 0) as u32;
         let database_url =
             get("DATABASE_URL").unwrap_or_else(|| "sqlite://linli.db?mode=rwc".into());
@@ -463,6 +474,7 @@ impl Settings {
             wechat_templates,
             wechat_page,
             job_interval: Duration::from_secs(parse_num("LINLI_JOB_INTERVAL_SECS", 60).max(1)),
+            inbox_retention: chrono::Duration::days(inbox_retention_days.min(3650) as i64),
             upload_dir: get("LINLI_UPLOAD_DIR")
                 .unwrap_or_else(|| "./uploads".into())
                 .into(),

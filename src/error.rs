@@ -227,6 +227,10 @@ pub enum ProblemCode {
     TransferPending,
     /// The transfer was already accepted, refused or cancelled (also when two decisions race).
     TransferDecided,
+    /// The ticket is closed, cancelled or rejected: its conversation takes no more messages.
+    TicketConversationClosed,
+    /// Too many messages on one ticket in the last hour (see Retry-After).
+    TicketMessageLimit,
 }
 
 /// RFC 9457 problem details, as every error of this API is answered.

@@ -52,8 +52,9 @@ where
 {
     use routes::territory::*;
     use routes::tickets::{
-        duplicates as ticket_duplicates, intake as ticket_intake, reports as ticket_reports,
-        settings as ticket_settings, verbs as ticket_verbs, views as ticket_views,
+        conversation as ticket_conversation, duplicates as ticket_duplicates,
+        intake as ticket_intake, reports as ticket_reports, settings as ticket_settings,
+        verbs as ticket_verbs, views as ticket_views,
     };
     use routes::*;
     app.service(health::health)
@@ -173,6 +174,12 @@ where
                 .service(ticket_verbs::urge_ticket)
                 .service(ticket_duplicates::list_nearby_tickets)
                 .service(ticket_duplicates::merge_ticket)
+                .service(ticket_conversation::list_ticket_messages)
+                .service(ticket_conversation::post_ticket_message)
+                .service(messages::list_my_messages)
+                .service(messages::count_my_unread_messages)
+                .service(messages::read_my_message)
+                .service(messages::read_all_my_messages)
                 .service(notifications::list_notifications)
                 .service(notifications::retry_notification),
         )

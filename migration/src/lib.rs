@@ -14,6 +14,7 @@ mod m20261130_000008_list_page_indexes;
 mod m20261130_000009_attachment_thumbnails;
 mod m20261130_000010_public_tags;
 mod m20261130_000011_ticket_location;
+mod m20261130_000012_inbox;
 mod m20261130_000013_resident_transfers;
 mod m20261130_000014_timeline_facts;
 mod util;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_attachment_thumbnails::Migration),
             Box::new(m20261130_000010_public_tags::Migration),
             Box::new(m20261130_000011_ticket_location::Migration),
+            Box::new(m20261130_000012_inbox::Migration),
             Box::new(m20261130_000013_resident_transfers::Migration),
             Box::new(m20261130_000014_timeline_facts::Migration),
         ]

@@ -522,6 +522,13 @@ pub fn can_anywhere(user: &AuthUser, action: Action) -> bool {
     user.is_superadmin || user.roles.iter().any(|a| allowed(a.role, action))
 }
 
+/// The caller's own message centre: the messages addressed to the caller, whatever their roles
+/// (a superadmin reads nobody else's either). The list, the count, and reading one or all
+/// filter with this one condition, so another user's message is simply not found (404).
+pub fn own_inbox(user: &AuthUser) -> Condition {
+    Condition::all().add(entity::inbox_message::Column::RecipientUserId.eq(user.id))
+}
+
 /// Loads the object `id` of `E` if `read` reaches it, else 404.
 pub async fn find_visible<E, C>(
     db: &C,

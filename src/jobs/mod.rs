@@ -23,10 +23,12 @@ pub struct Housekeeping {
     pub refresh_tokens: u64,
     /// Failed sign-ins older than the failure window.
     pub login_failures: u64,
+    /// Message-centre messages read longer ago than `LINLI_INBOX_RETENTION_DAYS`.
+    pub inbox_messages: u64,
 }
 
-/// Deletes expired idempotency records, refresh tokens that can no longer be used, and failed
-/// sign-ins that no longer count.
+/// Deletes expired idempotency records, refresh tokens that can no longer be used, failed
+/// sign-ins that no longer count, and read messages past their retention.
 pub async fn housekeeping(state: &AppState) -> AppResult<Housekeeping> {
     let now = state.clock.now();
     let keys = idempotency_key::Entity::delete_many()
@@ -54,6 +56,11 @@ pub async fn housekeeping(state: &AppState) -> AppResult<Housekeeping> {
         idempotency_keys: keys,
         refresh_tokens: tokens,
         login_failures: crate::auth::durable::forget_old_failures(state).await?,
+        inbox_messages: crate::services::inbox::purge_read(
+            &state.db,
+            now - state.settings.inbox_retention,
+        )
+        .await?,
     })
 }
 
@@ -87,6 +94,7 @@ pub async fn round(state: &AppState) {
             tracing::info!(
                 idempotency_keys = done.idempotency_keys,
                 refresh_tokens = done.refresh_tokens,
+                inbox_messages = done.inbox_messages,
                 took_ms = (Utc::now() - started).num_milliseconds(),
                 "housekeeping removed expired records"
             );

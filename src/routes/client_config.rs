@@ -27,6 +27,8 @@ pub enum SubscribeEvent {
     TicketUrged,
     /// To the staff of the level a ticket was escalated to.
     TicketEscalated,
+    /// To the other side of a ticket's conversation: a new message.
+    TicketMessage,
 }
 
 /// Who receives an event, so the app asks each user only for what may reach them.
@@ -37,6 +39,8 @@ pub enum SubscribeAudience {
     Requester,
     /// Staff who handle or supervise tickets.
     Staff,
+    /// Both: the requester and the staff on the ticket.
+    Both,
 }
 
 impl From<Event> for SubscribeEvent {
@@ -46,6 +50,7 @@ impl From<Event> for SubscribeEvent {
             Event::TicketAssigned => SubscribeEvent::TicketAssigned,
             Event::TicketUrged => SubscribeEvent::TicketUrged,
             Event::TicketEscalated => SubscribeEvent::TicketEscalated,
+            Event::TicketMessage => SubscribeEvent::TicketMessage,
         }
     }
 }
@@ -56,6 +61,7 @@ fn audience(e: Event) -> SubscribeAudience {
         Event::TicketAssigned | Event::TicketUrged | Event::TicketEscalated => {
             SubscribeAudience::Staff
         }
+        Event::TicketMessage => SubscribeAudience::Both,
     }
 }
 

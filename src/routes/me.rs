@@ -335,6 +335,10 @@ pub struct MyDataExport {
     pub sessions: u64,
     /// The tickets the caller filed (or that were filed for them), each with its timeline.
     pub tickets: Vec<crate::routes::tickets::TicketDetail>,
+    /// The caller's message centre, newest first.
+    pub messages: Vec<crate::routes::messages::InboxMessageResponse>,
+    /// What the caller wrote on tickets' conversations, oldest first.
+    pub ticket_messages: Vec<crate::routes::tickets::conversation::TicketMessageResponse>,
 }
 
 /// Everything the system holds about the caller, as JSON.
@@ -414,6 +418,16 @@ pub async fn export_my_data(state: web::Data<AppState>, me: AuthUser) -> AppResu
     for t in mine {
         tickets.push(crate::routes::tickets::detail(db, &me, t, state.clock.now(), &urls).await?);
     }
+    let messages = crate::services::inbox::all_of(db, &me)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    let ticket_messages = crate::services::ticket_messages::written_by(db, &me)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
     let sessions = refresh_token::Entity::find()
         .filter(refresh_token::Column::UserId.eq(me.id))
         .count(db)
@@ -440,6 +454,8 @@ pub async fn export_my_data(state: web::Data<AppState>, me: AuthUser) -> AppResu
             access_log,
             sessions,
             tickets,
+            messages,
+            ticket_messages,
         }))
 }
 
@@ -484,6 +500,8 @@ pub async fn erase_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<Htt
         .iter()
         .any(|a| a.role != crate::auth::Role::Resident);
     crate::services::tickets::forget_user(&txn, me.id, as_staff).await?;
+    crate::services::ticket_messages::forget_user(&txn, me.id, as_staff).await?;
+    crate::services::inbox::forget_user(&txn, me.id).await?;
     // Refresh tokens, role assignments, binding requests and idempotency records go with the
     // row (ON DELETE CASCADE).
     user::Entity::delete_by_id(me.id).exec(&txn).await?;

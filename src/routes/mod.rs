@@ -11,6 +11,7 @@ pub mod extract;
 pub mod health;
 pub mod invitations;
 pub mod me;
+pub mod messages;
 pub mod notifications;
 pub mod public_tags;
 pub mod residents;

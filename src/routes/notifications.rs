@@ -109,7 +109,7 @@ pub async fn list_notifications(
         if Event::parse(e).is_none() {
             return Err(invalid(
                 "event_type",
-                "ticket_status_changed, ticket_assigned, ticket_urged or ticket_escalated",
+                "ticket_status_changed, ticket_assigned, ticket_urged, ticket_escalated or ticket_message",
             ));
         }
         filter = filter.add(notification::Column::EventType.eq(e.as_str()));

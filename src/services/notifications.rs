@@ -8,6 +8,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::AppResult;
+use crate::services::inbox;
 use entity::{notification, ticket};
 
 pub const PENDING: &str = "pending";
@@ -38,6 +39,9 @@ pub enum Event {
     TicketUrged,
     /// To the staff of the level a ticket was escalated to.
     TicketEscalated,
+    /// To the other side of a ticket's conversation: a new message (the requester's go to the
+    /// handlers, staff's to the requester).
+    TicketMessage,
 }
 
 impl Event {
@@ -47,15 +51,17 @@ impl Event {
             Event::TicketAssigned => "ticket_assigned",
             Event::TicketUrged => "ticket_urged",
             Event::TicketEscalated => "ticket_escalated",
+            Event::TicketMessage => "ticket_message",
         }
     }
 
     /// Every event, for validating configuration and filters.
-    pub const ALL: [Event; 4] = [
+    pub const ALL: [Event; 5] = [
         Event::TicketStatusChanged,
         Event::TicketAssigned,
         Event::TicketUrged,
         Event::TicketEscalated,
+        Event::TicketMessage,
     ];
 
     pub fn parse(s: &str) -> Option<Event> {
@@ -72,7 +78,33 @@ pub struct Payload {
     pub at: DateTime<Utc>,
 }
 
-/// Queues one notification per recipient, on `db` (the caller's transaction).
+/// What the message centre shows for `event`: a Chinese title and a short body naming the
+/// ticket. System notes (escalation, auto-close) are left out: they are written for the log.
+fn inbox_text(event: Event, p: &Payload) -> (String, String) {
+    let subject = format!("「{}」", p.title.trim());
+    let with_note = |lead: &str| match p.note.as_deref().map(str::trim) {
+        Some(n) if !n.is_empty() => format!("{subject}{lead}：{n}"),
+        _ => format!("{subject}{lead}"),
+    };
+    let (title, body) = match event {
+        Event::TicketStatusChanged => (format!("诉求{}", p.status), with_note("")),
+        Event::TicketAssigned => ("新的派单".to_string(), with_note("已派给您处理")),
+        Event::TicketUrged => ("居民催办".to_string(), with_note("被催办")),
+        Event::TicketEscalated => (
+            "诉求超期升级".to_string(),
+            format!("{subject}超期未办结，已升级"),
+        ),
+        Event::TicketMessage => ("诉求有新留言".to_string(), with_note("")),
+    };
+    (
+        inbox::truncate(&title, inbox::TITLE_MAX),
+        inbox::truncate(&body, inbox::BODY_MAX),
+    )
+}
+
+/// Queues one notification per recipient, on `db` (the caller's transaction), and puts the same
+/// event in each recipient's message centre: that needs no consent and no WeChat, so it is
+/// written for every recipient, whether or not the subscribe message can be sent.
 pub async fn enqueue<C: ConnectionTrait>(
     db: &C,
     event: Event,
@@ -83,7 +115,23 @@ pub async fn enqueue<C: ConnectionTrait>(
 ) -> AppResult<()> {
     let body = serde_json::to_string(payload).map_err(crate::error::AppError::internal)?;
     let mut seen = std::collections::BTreeSet::new();
-    for r in recipients.iter().filter(|r| seen.insert(**r)) {
+    let recipients: Vec<Uuid> = recipients
+        .iter()
+        .copied()
+        .filter(|r| seen.insert(*r))
+        .collect();
+    let (title, text) = inbox_text(event, payload);
+    inbox::deliver(
+        db,
+        &recipients,
+        event.as_str(),
+        inbox::Subject::Ticket(t.id),
+        &title,
+        &text,
+        now,
+    )
+    .await?;
+    for r in &recipients {
         notification::ActiveModel {
             id: Set(Uuid::now_v7()),
             event_type: Set(event.as_str().into()),

@@ -1153,7 +1153,12 @@ pub async fn handlers_of<C: ConnectionTrait>(db: &C, t: &ticket::Model) -> AppRe
     }
 }
 
-async fn holders<C: ConnectionTrait>(db: &C, role: Role, scopes: &[Uuid]) -> AppResult<Vec<Uuid>> {
+/// The users holding `role` on any of `scopes`.
+pub async fn holders<C: ConnectionTrait>(
+    db: &C,
+    role: Role,
+    scopes: &[Uuid],
+) -> AppResult<Vec<Uuid>> {
     if scopes.is_empty() {
         return Ok(Vec::new());
     }
@@ -1319,7 +1324,9 @@ pub async fn auto_close_due(db: &DatabaseConnection, now: DateTime<Utc>) -> AppR
             let payload = Payload {
                 title: t.title.clone(),
                 status: Status::Closed.label_zh().into(),
-                note: Some(note),
+                // What the requester reads (WeChat, message centre); the timeline keeps the
+                // log's words.
+                note: Some("超时未确认，已自动关闭".into()),
                 at: now,
             };
             notifications::enqueue(&txn, Event::TicketStatusChanged, &t, &[r], &payload, now)

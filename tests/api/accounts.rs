@@ -262,6 +262,25 @@ async fn bind(app: &TestApp, binding_code: &str, wx: &str) -> Checked {
     .await
 }
 
+/// A fresh one-time binding code shown to the signed-in staff member of `token`.
+async fn binding_code(app: &TestApp, token: &str) -> String {
+    let res = app
+        .post("/api/v1/me/wechat-binding-code", token, &json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    res.json::<Value>().await.unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Binds the WeChat identity `openid` to the staff account of `token`, as the binding flow does.
+async fn bind_staff_wechat(app: &TestApp, token: &str, openid: &str) {
+    let code = binding_code(app, token).await;
+    let res = bind(app, &code, &format!("user:{openid}")).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+}
+
 #[tokio::test]
 async fn staff_bind_their_wechat_with_a_one_time_code_and_their_notifications_are_sent() {
     let (app, fake) =
@@ -269,14 +288,7 @@ async fn staff_bind_their_wechat_with_a_one_time_code_and_their_notifications_ar
     let app = &app;
     let w = world(app, "绑").await;
 
-    let res = app
-        .post("/api/v1/me/wechat-binding-code", &w.property, &json!({}))
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let code = res.json::<Value>().await.unwrap()["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let code = binding_code(app, &w.property).await;
     assert_eq!(code.len(), 8);
 
     // A wrong code binds nothing.
@@ -328,13 +340,7 @@ async fn staff_bind_their_wechat_with_a_one_time_code_and_their_notifications_ar
 
     // A WeChat that already has an account (a resident's) cannot be bound to a staff account.
     wechat_login_ok(app, "user:openid-a-resident").await;
-    let res = app
-        .post("/api/v1/me/wechat-binding-code", &w.staff, &json!({}))
-        .await;
-    let code = res.json::<Value>().await.unwrap()["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let code = binding_code(app, &w.staff).await;
     let res = bind(app, &code, "user:openid-a-resident").await;
     assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.body);
 
@@ -346,4 +352,51 @@ async fn staff_bind_their_wechat_with_a_one_time_code_and_their_notifications_ar
         me(app, &token_of(&login)).await["id"],
         w.property_id.to_string()
     );
+}
+
+#[tokio::test]
+async fn bound_staff_are_reached_on_wechat_when_a_ticket_is_urged_and_when_it_escalates() {
+    let (app, fake) = spawn_with_fake_and(&[(
+        "LINLI_WECHAT_TEMPLATES",
+        "ticket_urged=tmpl-urged,ticket_escalated=tmpl-escalated",
+    )])
+    .await;
+    let app = &app;
+    let w = world(app, "催").await;
+    bind_staff_wechat(app, &w.property, "openid-handler").await;
+    bind_staff_wechat(app, &w.grid_manager, "openid-grid").await;
+    let t = accepted_ticket(app, &w, "电梯停运").await;
+
+    // The requester urges: the property company's staff (the handlers) hear of it on WeChat.
+    act_ok(
+        app,
+        &w.resident,
+        &t["id"],
+        "urge",
+        json!({"note": "请尽快"}),
+    )
+    .await;
+    let round = deliver_due(&app.state).await.unwrap();
+    assert_eq!(round.sent, 1, "{round:?}");
+    let sent = fake.messages();
+    assert!(
+        sent.iter()
+            .any(|m| m["touser"] == "openid-handler" && m["template_id"] == "tmpl-urged"),
+        "{sent:?}"
+    );
+    assert!(!sent.iter().any(|m| m["touser"] == "openid-grid"));
+
+    // Past its 7 days the green ticket escalates to the grid manager, who hears of it too.
+    app.clock.advance(chrono::Duration::days(8));
+    let jobs = linli::jobs::tickets(&app.state).await.unwrap();
+    assert_eq!(jobs.escalated, 1);
+    let round = deliver_due(&app.state).await.unwrap();
+    assert_eq!(round.sent, 1, "{round:?}");
+    let sent = fake.messages();
+    assert!(
+        sent.iter()
+            .any(|m| m["touser"] == "openid-grid" && m["template_id"] == "tmpl-escalated"),
+        "{sent:?}"
+    );
+    assert_eq!(sent.len(), 2, "{sent:?}");
 }

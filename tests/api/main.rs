@@ -22,6 +22,7 @@ mod jobs;
 mod ledger_formulas;
 mod lifecycle;
 mod logs;
+mod messages;
 mod miniprogram;
 mod notifications;
 mod operations;

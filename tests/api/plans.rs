@@ -934,6 +934,8 @@ async fn every_list_answers_a_page_of_20_in_a_fixed_number_of_statements() {
             "binding-requests",
             "binding-requests?status=pending&",
             "tickets",
+            "me/messages",
+            "me/messages?unread=true&",
         ] {
             let path = if list.ends_with('&') {
                 format!("/api/v1/{list}limit=20")
@@ -968,5 +970,55 @@ async fn every_list_answers_a_page_of_20_in_a_fixed_number_of_statements() {
             *n <= MAX_STATEMENTS,
             "{who} GET {path} ({status}) ran {n} statements: {counts:#?}"
         );
+    }
+}
+
+#[tokio::test]
+async fn message_centre_pages_read_one_index_range() {
+    let w = world().await;
+    let password = "a-long-password-1";
+    let reader = w.app.create_user(&w.root, "plan_reader", password).await;
+    let token = token_of(&w.app.login("plan_reader", password).await);
+    let pg = backend(&w.app) == DbBackend::Postgres;
+    let (new_id, me) = if pg {
+        ("gen_random_uuid()".to_string(), format!("'{reader}'"))
+    } else {
+        (
+            "randomblob(16)".to_string(),
+            format!("x'{}'", reader.simple()),
+        )
+    };
+    let ts = "'2026-11-30T00:00:00+00:00'";
+    // Three messages for every household's user, two of them read; 3,000 for the reader, 30 of
+    // them unread (most of an inbox is read: walking it all to find the unread would not be a
+    // page). (Read and unread in separate statements: PostgreSQL will not take a
+    // text literal for a time inside a CASE.)
+    let insert = |to: &str, from: &str, n: u32, read_at: &str| {
+        format!(
+            "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < {n}) \
+             INSERT INTO inbox_messages (id, recipient_user_id, event, subject_type, subject_id, title, body, read_at, created_at) \
+             SELECT {new_id}, {to}, 'ticket_status_changed', 'ticket', {to}, '诉求已受理', '「灯」', {read_at}, {ts} FROM {from}"
+        )
+    };
+    for sql in [
+        insert("h.id", "households h, k", 1, ts),
+        insert("h.id", "households h, k", 0, "NULL"),
+        insert(&me, "k", 2969, ts),
+        insert(&me, "k", 29, "NULL"),
+        "ANALYZE inbox_messages".to_string(),
+    ] {
+        exec(&w.app, &sql).await;
+    }
+    for (path, index) in [
+        (
+            "/api/v1/me/messages",
+            "ix_inbox_messages_recipient_user_id_id",
+        ),
+        (
+            "/api/v1/me/messages?unread=true",
+            "ix_inbox_messages_unread_recipient_user_id_id",
+        ),
+    ] {
+        assert_page_walks(&w, &token, path, "inbox_messages", index, Sort::Never).await;
     }
 }

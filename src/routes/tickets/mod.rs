@@ -2,6 +2,7 @@
 //! per-community settings (categories, deadline policy). The rules live in
 //! `services::tickets`; this module parses, authorises through it and shapes responses.
 
+pub mod conversation;
 pub mod duplicates;
 pub mod intake;
 pub mod reports;
