@@ -39,7 +39,12 @@ use crate::error::{FieldError, Problem};
     // Relative: the document is served by the API it describes, wherever that is deployed.
     servers((url = "/", description = "The server this document is served from")),
     // Path parameters' schemas are not collected on their own; this one is a named enum.
-    components(schemas(Problem, FieldError, crate::signed_urls::Variant)),
+    components(schemas(
+        Problem,
+        FieldError,
+        crate::signed_urls::Variant,
+        crate::routes::transfers::TransferDirection
+    )),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "auth", description = "Sign-in, tokens and the caller"),

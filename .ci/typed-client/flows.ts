@@ -253,6 +253,24 @@ async function handlingFlow(
   const theirs = ok("property list", await world.fixer.GET("/api/v1/tickets", { params: { query: { status: ["assigned"] } } }));
   check(theirs.items.some((t) => t.id === id), "the company sees its ticket", theirs);
   ok("accept", await world.fixer.POST("/api/v1/tickets/{id}/accept", path));
+  // A word between the handler and the requester, on the ticket.
+  ok(
+    "staff message",
+    await world.fixer.POST("/api/v1/tickets/{id}/messages", { ...path, body: { body: "师傅下午两点上门" } }),
+  );
+  ok("resident reply", await resident.POST("/api/v1/tickets/{id}/messages", { ...path, body: { body: "好的，家里有人" } }));
+  const talk = ok("conversation", await resident.GET("/api/v1/tickets/{id}/messages", path));
+  const fromStaff = talk.items.find((m) => m.side === "staff") ?? fail("the staff message is there", talk);
+  check(fromStaff.author_name === "物业老王" && !fromStaff.mine, "names on the conversation", fromStaff);
+
+  // The in-app message centre has what the subscribe messages said (and the reply of staff).
+  const badge = ok("unread count", await resident.GET("/api/v1/me/messages/unread-count"));
+  check(badge.unread > 0, "the resident has unread messages", badge);
+  const inbox = ok("inbox", await resident.GET("/api/v1/me/messages", { params: { query: { unread: true } } }));
+  const first = inbox.items[0] ?? fail("an unread message", inbox);
+  check(CHINESE.test(first.title) && first.subject_id === id, "a message names its ticket, in Chinese", first);
+  const marked = ok("read all", await resident.POST("/api/v1/me/messages/read-all"));
+  check(marked.marked === badge.unread, "read-all marks what was unread", { marked, badge });
   ok("resolve", await world.fixer.POST("/api/v1/tickets/{id}/resolve", { ...path, body: { note: "已更换灯泡" } }));
 
   const detail = ok("ticket detail", await resident.GET("/api/v1/tickets/{id}", path));
