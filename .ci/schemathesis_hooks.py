@@ -60,7 +60,7 @@ REFERENCE_FIELDS = {
     "property_company_id",
     "resident_id",
 }
-REFERENCE_CODES = {"not_found", "unknown"}
+REFERENCE_CODES = {"not_found"}
 
 
 def _explained(case, error):
@@ -80,6 +80,10 @@ def _explained(case, error):
         ("/api/v1/me/password", "current_password", "wrong_password"),
     }:
         return True
+    # A ticket is not merged into itself (a rule between the path and the body).
+    if path == "/api/v1/tickets/{id}/merge" and field == "into_ticket_id" and code == "invalid":
+        ticket = (case.path_parameters or {}).get("id")
+        return str(body.get("into_ticket_id")) == str(ticket)
     # Tickets' cursors encode the sort they were issued for: only one the API returned works.
     if path == "/api/v1/tickets" and field == "cursor" and code == "invalid":
         return True
@@ -105,7 +109,7 @@ def _explained(case, error):
         return body.get("green_days", 0) > body.get("orange_days", 0)
     if path.startswith("/api/v1/residents") and method in ("POST", "PATCH"):
         # The ID number's check digit and the birth date it encodes.
-        if field == "id_number" and code == "invalid":
+        if field == "id_number" and code == "id_number_invalid":
             return True
         # A birth date not in the future, and agreeing with the ID number.
         if field == "birth_date" and code == "mismatch":

@@ -99,6 +99,7 @@ async fn a_dump_restored_into_a_fresh_database_serves_the_same_residents_decrypt
         .unwrap();
     admin.close().await.ok();
     let restored = format!("{prefix}/{new_name}");
+    let _restored = TestDatabase::adopt(&restored);
     run(Command::new("pg_restore")
         .args(["--no-owner", "--no-privileges", "--exit-on-error"])
         .arg("--dbname")

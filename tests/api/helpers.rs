@@ -23,7 +23,8 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     /// The environment the app was built from (reuse it to start a second replica).
     pub vars: HashMap<String, String>,
-    sqlite_file: Option<std::path::PathBuf>,
+    /// The database this app created (a replica started from its variables has none).
+    database: Option<TestDatabase>,
 }
 
 impl Drop for TestApp {
@@ -32,10 +33,67 @@ impl Drop for TestApp {
             .vars
             .get("LINLI_UPLOAD_DIR")
             .map(std::fs::remove_dir_all);
+    }
+}
+
+/// A database made for one test, removed when dropped: the SQLite file (and its WAL), or the
+/// PostgreSQL database (`DROP … WITH (FORCE)`, which also ends the connections of a server still
+/// running). A test run leaves nothing behind on either.
+pub struct TestDatabase {
+    pub url: String,
+    sqlite_file: Option<std::path::PathBuf>,
+}
+
+impl TestDatabase {
+    /// Takes charge of a database made elsewhere (`url` names it).
+    pub fn adopt(url: &str) -> Self {
+        let sqlite_file = url
+            .strip_prefix("sqlite://")
+            .map(|p| std::path::PathBuf::from(p.split('?').next().unwrap_or(p)));
+        Self {
+            url: url.to_string(),
+            sqlite_file,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
         if let Some(f) = &self.sqlite_file {
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", f.display()));
             }
+            return;
+        }
+        let (Ok(admin), Some((_, name))) = (
+            std::env::var("TEST_DATABASE_URL"),
+            self.url.rsplit_once('/'),
+        ) else {
+            return;
+        };
+        // Only what the tests made (CI's sweep uses the same prefix).
+        if !name.starts_with("linli_test_")
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return;
+        }
+        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        // Drop runs inside the test's runtime, which cannot be blocked on: a thread of its own.
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                let db = Database::connect(admin.as_str()).await.ok()?;
+                let done = db.execute_unprepared(&sql).await.ok();
+                db.close().await.ok();
+                done
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(_))) {
+            eprintln!("could not drop the test database {name}");
         }
     }
 }
@@ -73,9 +131,14 @@ pub fn redis_url() -> Option<String> {
         .filter(|u| !u.is_empty())
 }
 
-/// A fresh database URL: a new PostgreSQL database next to `TEST_DATABASE_URL`, or a new SQLite
-/// file in the temp directory.
-pub async fn fresh_database() -> (String, Option<std::path::PathBuf>) {
+/// A fresh database: a new PostgreSQL database next to `TEST_DATABASE_URL`, or a new SQLite file
+/// in the temp directory; removed when the returned guard is dropped.
+pub async fn fresh_database() -> (String, TestDatabase) {
+    let url = fresh_database_url().await;
+    (url.clone(), TestDatabase::adopt(&url))
+}
+
+async fn fresh_database_url() -> String {
     let name = format!("linli_test_{}", Uuid::now_v7().simple());
     match std::env::var("TEST_DATABASE_URL") {
         Ok(base) if base.starts_with("postgres") => {
@@ -88,11 +151,11 @@ pub async fn fresh_database() -> (String, Option<std::path::PathBuf>) {
                 .expect("create test database");
             admin.close().await.ok();
             let (prefix, _) = base.rsplit_once('/').expect("database URL has a path");
-            (format!("{prefix}/{name}"), None)
+            format!("{prefix}/{name}")
         }
         _ => {
             let path = std::env::temp_dir().join(format!("{name}.db"));
-            (format!("sqlite://{}?mode=rwc", path.display()), Some(path))
+            format!("sqlite://{}?mode=rwc", path.display())
         }
     }
 }
@@ -103,7 +166,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns an app; `configure` may change the environment it is built from.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
-    let (db_url, sqlite_file) = fresh_database().await;
+    let (db_url, database) = fresh_database().await;
     let mut vars: HashMap<String, String> = [
         ("DATABASE_URL", db_url.as_str()),
         ("LINLI_BIND", "127.0.0.1:0"),
@@ -131,7 +194,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut HashMap<String, String>)
     );
     configure(&mut vars);
     let mut app = start(vars).await;
-    app.sqlite_file = sqlite_file;
+    app.database = Some(database);
     app
 }
 
@@ -160,7 +223,7 @@ pub async fn start(vars: HashMap<String, String>) -> TestApp {
         state,
         clock,
         vars,
-        sqlite_file: None,
+        database: None,
     }
 }
 

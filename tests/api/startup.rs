@@ -27,6 +27,8 @@ const UNREACHABLE_DATABASE: &str = "postgres://postgres@127.0.0.1:1/x";
 struct FreshDb {
     url: String,
     _dir: Option<tempfile::TempDir>,
+    /// Drops the PostgreSQL database with the value.
+    _database: Option<TestDatabase>,
 }
 
 async fn fresh_db() -> FreshDb {
@@ -46,8 +48,10 @@ async fn fresh_postgres(base: &str) -> FreshDb {
         .unwrap();
     admin.close().await.ok();
     let (prefix, _) = base.rsplit_once('/').unwrap();
+    let url = format!("{prefix}/{name}");
     FreshDb {
-        url: format!("{prefix}/{name}"),
+        _database: Some(TestDatabase::adopt(&url)),
+        url,
         _dir: None,
     }
 }
@@ -57,6 +61,7 @@ fn fresh_sqlite() -> FreshDb {
     FreshDb {
         url: format!("sqlite://{}/linli.db?mode=rwc", dir.path().display()),
         _dir: Some(dir),
+        _database: None,
     }
 }
 
@@ -604,4 +609,46 @@ async fn an_older_release_runs_on_a_database_a_newer_one_migrated() {
         "{}",
         text(&out.stderr)
     );
+}
+
+/// A test's database goes with it: the PostgreSQL database is dropped (connections of the server
+/// still running included), the SQLite file and its WAL removed.
+#[tokio::test]
+async fn a_test_app_leaves_no_database_behind() {
+    let app = spawn_app().await;
+    let url = app.vars["DATABASE_URL"].clone();
+    let token = app.admin_token().await;
+    let res = app.get("/api/v1/streets", &token).await;
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+    drop(app);
+    let postgres = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"));
+    match postgres {
+        Some(base) => {
+            let (_, name) = url.rsplit_once('/').unwrap();
+            let admin = Database::connect(base.as_str()).await.unwrap();
+            let row = admin
+                .query_one(sea_orm::Statement::from_string(
+                    admin.get_database_backend(),
+                    format!("SELECT count(*) AS n FROM pg_database WHERE datname = '{name}'"),
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            let n: i64 = row.try_get("", "n").unwrap();
+            admin.close().await.ok();
+            assert_eq!(n, 0, "{name} is still there");
+        }
+        None => {
+            let path = url
+                .strip_prefix("sqlite://")
+                .and_then(|p| p.split('?').next())
+                .unwrap();
+            assert!(
+                !std::path::Path::new(path).exists(),
+                "{path} is still there"
+            );
+        }
+    }
 }
