@@ -22,15 +22,56 @@ use entity::inbox_message;
 pub enum SubjectType {
     /// A ticket (诉求): `GET /api/v1/tickets/{subject_id}`.
     Ticket,
+    /// A resident's transfer between communities (迁入/迁出):
+    /// `GET /api/v1/resident-transfers/{subject_id}`.
+    ResidentTransfer,
+}
+
+/// What a message reports: the WeChat subscribe events, and those told in the message centre
+/// only.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InboxEvent {
+    TicketStatusChanged,
+    TicketAssigned,
+    TicketUrged,
+    TicketEscalated,
+    TicketMessage,
+    /// To the receiving community's staff: a resident's transfer waits for them.
+    TransferFiled,
+    /// To who filed it: the receiving community accepted the transfer.
+    TransferAccepted,
+    /// To who filed it: the receiving community refused the transfer (the body says why).
+    TransferRefused,
+}
+
+impl InboxEvent {
+    fn parse(s: &str) -> Option<InboxEvent> {
+        if let Some(e) = Event::parse(s) {
+            return Some(match e {
+                Event::TicketStatusChanged => InboxEvent::TicketStatusChanged,
+                Event::TicketAssigned => InboxEvent::TicketAssigned,
+                Event::TicketUrged => InboxEvent::TicketUrged,
+                Event::TicketEscalated => InboxEvent::TicketEscalated,
+                Event::TicketMessage => InboxEvent::TicketMessage,
+            });
+        }
+        match s {
+            inbox::TRANSFER_FILED => Some(InboxEvent::TransferFiled),
+            inbox::TRANSFER_ACCEPTED => Some(InboxEvent::TransferAccepted),
+            inbox::TRANSFER_REFUSED => Some(InboxEvent::TransferRefused),
+            _ => None,
+        }
+    }
 }
 
 /// One message of the caller's message centre, enough for the list screen.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InboxMessageResponse {
     pub id: Uuid,
-    /// What happened (the same events as the WeChat subscribe messages). Null only for an
+    /// What happened (the WeChat subscribe events, and transfers told here only). Null only for an
     /// event this server version does not know (written by a newer replica during an upgrade).
-    pub event: Option<Event>,
+    pub event: Option<InboxEvent>,
     pub subject_type: SubjectType,
     pub subject_id: Uuid,
     /// A short Chinese title (at most 60 characters), e.g. `诉求已受理`.
@@ -48,8 +89,13 @@ impl From<inbox_message::Model> for InboxMessageResponse {
     fn from(m: inbox_message::Model) -> Self {
         Self {
             id: m.id,
-            event: Event::parse(&m.event),
-            subject_type: SubjectType::Ticket,
+            event: InboxEvent::parse(&m.event),
+            subject_type: if m.subject_type == inbox::Subject::ResidentTransfer(m.subject_id).kind()
+            {
+                SubjectType::ResidentTransfer
+            } else {
+                SubjectType::Ticket
+            },
             subject_id: m.subject_id,
             title: m.title,
             body: m.body,

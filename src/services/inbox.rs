@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::auth::policy;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
-use crate::routes::{encode_cursor, PageParams};
+use crate::paging::{encode_cursor, PageParams};
 use entity::inbox_message;
 
 /// Characters of a message's title and body (the columns' widths).
@@ -30,21 +30,28 @@ pub const BODY_MAX: usize = 200;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subject {
     Ticket(Uuid),
+    ResidentTransfer(Uuid),
 }
 
 impl Subject {
     pub fn kind(self) -> &'static str {
         match self {
             Subject::Ticket(_) => "ticket",
+            Subject::ResidentTransfer(_) => "resident_transfer",
         }
     }
 
     pub fn id(self) -> Uuid {
         match self {
-            Subject::Ticket(id) => id,
+            Subject::Ticket(id) | Subject::ResidentTransfer(id) => id,
         }
     }
 }
+
+/// What a message reports that is no WeChat subscribe event: the message centre only.
+pub const TRANSFER_FILED: &str = "transfer_filed";
+pub const TRANSFER_ACCEPTED: &str = "transfer_accepted";
+pub const TRANSFER_REFUSED: &str = "transfer_refused";
 
 /// `s` cut to at most `max` characters, the cut marked with an ellipsis.
 pub fn truncate(s: &str, max: usize) -> String {

@@ -19,10 +19,12 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::auth::policy::Role;
 use crate::error::{is_unique_violation, AppError, AppResult, FieldCode, ProblemCode};
 use crate::lang::Text;
 use crate::services::audit::{self, Action, Actor};
 use crate::services::binding;
+use crate::services::inbox::{self, Subject};
 use entity::{building, community, compound, household, resident, resident_transfer};
 
 pub const PENDING: &str = "pending";
@@ -107,7 +109,44 @@ pub async fn file<C: ConnectionTrait>(
         }
     })?;
     record(db, actor, Action::TransferFile, &t).await?;
+    // The receiving community's staff are told in their message centre.
+    let staff =
+        crate::services::tickets::holders(db, Role::CommunityStaff, &[t.to_community_id]).await?;
+    inbox::deliver(
+        db,
+        &staff,
+        inbox::TRANSFER_FILED,
+        Subject::ResidentTransfer(t.id),
+        "有居民迁入待接收",
+        &inbox::truncate(
+            &format!("「{}」申请迁入本社区，请核对后接收或退回", t.resident_name),
+            inbox::BODY_MAX,
+        ),
+        now,
+    )
+    .await?;
     Ok(t)
+}
+
+/// Tells who filed `t` how the receiving community decided.
+async fn tell_filer<C: ConnectionTrait>(
+    db: &C,
+    t: &resident_transfer::Model,
+    event: &str,
+    title: &str,
+    body: String,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    inbox::deliver(
+        db,
+        &[t.filed_by],
+        event,
+        Subject::ResidentTransfer(t.id),
+        title,
+        &inbox::truncate(&body, inbox::BODY_MAX),
+        now,
+    )
+    .await
 }
 
 /// Moves a pending transfer to `status` for this decision, or 409 when another decision got
@@ -211,6 +250,8 @@ pub async fn accept<C: ConnectionTrait>(
         binding::link(db, user_id, r).await?;
     }
     record(db, actor, Action::TransferAccept, &t).await?;
+    let body = format!("「{}」的迁入已被对方社区接收", t.resident_name);
+    tell_filer(db, &t, inbox::TRANSFER_ACCEPTED, "迁入已接收", body, now).await?;
     Ok(t)
 }
 
@@ -224,6 +265,12 @@ pub async fn refuse<C: ConnectionTrait>(
 ) -> AppResult<resident_transfer::Model> {
     let t = claim(db, actor, t, REFUSED, Some(reason), now).await?;
     record(db, actor, Action::TransferRefuse, &t).await?;
+    let body = format!(
+        "「{}」的迁入被对方社区退回：{}",
+        t.resident_name,
+        t.reason.as_deref().unwrap_or_default()
+    );
+    tell_filer(db, &t, inbox::TRANSFER_REFUSED, "迁入被退回", body, now).await?;
     Ok(t)
 }
 

@@ -334,6 +334,18 @@ async fn three_communities() -> Move {
 }
 
 impl Move {
+    /// The caller's message centre, newest first.
+    async fn messages(&self, token: &str) -> Vec<Value> {
+        let page: Value = self
+            .app
+            .get("/api/v1/me/messages", token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        page["items"].as_array().unwrap().clone()
+    }
+
     async fn resident(&self, name: &str, phone: &str, id_number: &str) -> Uuid {
         let res = self
             .app
@@ -481,6 +493,15 @@ async fn an_accepted_transfer_moves_the_resident_and_their_account_to_the_receiv
         .await;
     assert_eq!(incoming.len(), 1);
     assert_eq!(incoming[0]["id"], t["id"]);
+    // …and are told in their message centre; the third community is told nothing.
+    let told = m.messages(&m.staff_b).await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0]["event"], "transfer_filed");
+    assert_eq!(told[0]["subject_type"], "resident_transfer");
+    assert_eq!(told[0]["subject_id"], t["id"]);
+    assert_eq!(told[0]["title"], "有居民迁入待接收");
+    assert!(m.messages(&m.staff_c).await.is_empty());
+    assert!(m.messages(&m.staff_a).await.is_empty());
     assert!(m.items(&m.staff_b, "?direction=outgoing").await.is_empty());
     assert_eq!(m.items(&m.staff_a, "?direction=outgoing").await.len(), 1);
     assert!(m.items(&m.staff_a, "?direction=incoming").await.is_empty());
@@ -508,6 +529,10 @@ async fn an_accepted_transfer_moves_the_resident_and_their_account_to_the_receiv
     assert!(done["decided_at"].is_string());
     m.refused(&m.staff_b, &t, "accept", 409, "transfer_decided")
         .await;
+    let told = m.messages(&m.staff_a).await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0]["event"], "transfer_accepted");
+    assert_eq!(told[0]["subject_id"], t["id"]);
 
     let res = m.app.get(&resident_path, &m.staff_b).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -574,6 +599,12 @@ async fn a_refused_or_cancelled_transfer_moves_nobody() {
     let refused: Value = res.json().await.unwrap();
     assert_eq!(refused["status"], "refused");
     assert_eq!(refused["reason"], "查无此户");
+    let told = m.messages(&m.staff_a).await;
+    assert_eq!(told[0]["event"], "transfer_refused");
+    assert!(
+        told[0]["body"].as_str().unwrap().contains("查无此户"),
+        "{told:?}"
+    );
     let outgoing = m
         .items(&m.staff_a, "?direction=outgoing&status=refused")
         .await;
