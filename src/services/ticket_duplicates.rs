@@ -153,8 +153,7 @@ pub async fn nearby<C: ConnectionTrait>(
 }
 
 fn parse_status(t: &ticket::Model) -> AppResult<Status> {
-    Status::parse(&t.status)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("ticket {} has no known status", t.id)))
+    tickets::status_of(t)
 }
 
 /// Merges ticket `id` (the duplicate) into `into_id` (the one that stays). 400 into itself; 404

@@ -244,8 +244,8 @@ pub async fn post(
     let txn = db.begin().await?;
     let (t, parties) = open(&txn, user, id).await?;
     if matches!(
-        Status::parse(&t.status),
-        Some(Status::Closed | Status::Cancelled | Status::Rejected)
+        crate::services::tickets::status_of(&t)?,
+        Status::Closed | Status::Cancelled | Status::Rejected
     ) {
         return Err(AppError::conflict(
             ProblemCode::TicketConversationClosed,

@@ -443,6 +443,12 @@ pub async fn stats<C: ConnectionTrait>(
         .await?
         .into_iter()
         .collect();
+    // Counted under no status, such tickets would vanish from the figures: an error instead.
+    if let Some(unknown) = statuses.keys().find(|s| Status::parse(s).is_none()) {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "tickets with the unknown status {unknown:?}"
+        )));
+    }
     let priorities: HashMap<Option<String>, i64> = base
         .clone()
         .select_only()

@@ -782,3 +782,56 @@ async fn tickets_reached_twice_by_the_scope_are_listed_once() {
     assert_eq!(ids_in(&app, &w.staff, "&sort=due").await, expected);
     assert_eq!(ids_in(&app, &w.staff, "&mine=true").await.len(), 5);
 }
+
+/// A status this version does not know (written by a newer release, or by hand) is an error
+/// wherever the ticket is read or counted: never shown as another status, never left out of
+/// the figures, never moved by a verb.
+#[tokio::test]
+async fn an_unknown_stored_status_is_an_error_everywhere_not_another_status() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let w = world(&app, "怪").await;
+    let t = file(&app, &w.resident, &ticket_body(&w, "状态未知")).await;
+    let id = t["id"].as_str().unwrap().to_string();
+    let key = if using_postgres() {
+        format!("'{id}'")
+    } else {
+        // SQLite keeps a uuid as its 16 bytes.
+        let bytes = uuid::Uuid::parse_str(&id).unwrap();
+        let hex: String = bytes
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect();
+        format!("X'{hex}'")
+    };
+    let done = app
+        .state
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE tickets SET status = 'on_hold' WHERE id = {key}"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(done.rows_affected(), 1);
+    let detail = app.get(&format!("/api/v1/tickets/{id}"), &w.staff).await;
+    assert_problem(detail, 500, "internal_error").await;
+    let list = app.get("/api/v1/tickets", &w.staff).await;
+    assert_problem(list, 500, "internal_error").await;
+    let stats = app
+        .get(
+            &format!("/api/v1/tickets/stats?community_id={}", w.t.community),
+            &w.staff,
+        )
+        .await;
+    assert_problem(stats, 500, "internal_error").await;
+    let res = act(
+        &app,
+        &w.staff,
+        &Value::String(id),
+        "triage",
+        json!({"priority": "green"}),
+    )
+    .await;
+    assert_problem(res, 500, "internal_error").await;
+}

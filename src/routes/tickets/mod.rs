@@ -250,9 +250,9 @@ fn to_response(
     shows_requester: bool,
     cover_thumbnail_url: Option<String>,
     now: DateTime<Utc>,
-) -> TicketResponse {
+) -> AppResult<TicketResponse> {
     let overdue = svc::is_overdue(&t, now);
-    let status = Status::parse(&t.status).unwrap_or(Status::Submitted);
+    let status = svc::status_of(&t)?;
     let name = |m: &HashMap<Uuid, String>, id: Uuid| m.get(&id).cloned().unwrap_or_default();
     // Where an anonymous requester lives would name them to whoever may not see the name
     // (the property company): it goes with the name.
@@ -270,7 +270,7 @@ fn to_response(
         longitude: t.longitude,
         address: t.location.clone(),
     });
-    TicketResponse {
+    Ok(TicketResponse {
         id: t.id,
         street_id: t.street_id,
         community_id: t.community_id,
@@ -320,7 +320,7 @@ fn to_response(
         created_at: t.created_at,
         updated_at: t.updated_at,
         cover_thumbnail_url,
-    }
+    })
 }
 
 /// Of `ids`, the tickets the caller triages (who therefore sees anonymous requesters).
@@ -403,7 +403,7 @@ pub async fn responses<C: ConnectionTrait>(
                 .map(|a| urls.sign(*a, Variant::Thumbnail, now).url);
             to_response(t, &names, shows, cover, now)
         })
-        .collect())
+        .collect::<AppResult<Vec<_>>>()?)
 }
 
 /// One ticket with its photos and timeline, as the caller may see it.
@@ -476,7 +476,7 @@ pub async fn detail<C: ConnectionTrait>(
         .find(|p| p.thumbnail_key.is_some())
         .map(|p| urls.sign(p.id, Variant::Thumbnail, now).url);
     Ok(TicketDetail {
-        ticket: to_response(t, &names, shows, cover, now),
+        ticket: to_response(t, &names, shows, cover, now)?,
         attachments: photos
             .into_iter()
             .map(|p| AttachmentResponse::new(p, urls, now))

@@ -337,8 +337,14 @@ pub fn write_ledger(rows: &[LedgerRow]) -> AppResult<Vec<u8>> {
             8,
             Some(
                 Status::parse(&t.status)
-                    .map(Status::label_zh)
-                    .unwrap_or(t.status.as_str()),
+                    .ok_or_else(|| {
+                        AppError::internal(anyhow::anyhow!(
+                            "ticket {} has the unknown status {:?}",
+                            t.id,
+                            t.status
+                        ))
+                    })?
+                    .label_zh(),
             ),
         )?;
         put(12, t.on_time().map(yes_no))?;
