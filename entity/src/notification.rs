@@ -6,7 +6,12 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub event_type: String,
+    /// Set for a ticket's notifications (also as `subject_id`).
     pub ticket_id: Option<Uuid>,
+    /// What the notification is about (`ticket`, …) and its id; null only on rows written
+    /// before subjects existed and not about a ticket (none are).
+    pub subject_type: Option<String>,
+    pub subject_id: Option<Uuid>,
     pub recipient_user_id: Uuid,
     pub street_id: Option<Uuid>,
     pub community_id: Option<Uuid>,

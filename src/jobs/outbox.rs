@@ -188,9 +188,14 @@ async fn deliver(state: &AppState, row: &notification::Model, attempts: i32) -> 
     let Ok(payload) = serde_json::from_str::<Payload>(&row.payload) else {
         return Ok(Outcome::Failed("the stored payload is unreadable".into()));
     };
-    let page = match row.ticket_id {
-        Some(id) => format!("{}?id={id}", state.settings.wechat_page),
-        None => state.settings.wechat_page.clone(),
+    // The configured page shows a ticket; what is about something else opens it bare until
+    // that subject has a page of its own.
+    let page = match (
+        row.subject_type.as_deref(),
+        row.subject_id.or(row.ticket_id),
+    ) {
+        (Some("ticket") | None, Some(id)) => format!("{}?id={id}", state.settings.wechat_page),
+        _ => state.settings.wechat_page.clone(),
     };
     let data = template_data(Event::parse(&row.event_type), &payload);
     // The access token first (it may take a while, or wait on another replica's fetch), then

@@ -102,13 +102,44 @@ fn inbox_text(event: Event, p: &Payload) -> (String, String) {
     )
 }
 
-/// Queues one notification per recipient, on `db` (the caller's transaction), and puts the same
-/// event in each recipient's message centre: that needs no consent and no WeChat, so it is
-/// written for every recipient, whether or not the subscribe message can be sent.
+/// What a notification is about, and where (the street and community whose staff may see the
+/// outbox row).
+#[derive(Debug, Clone, Copy)]
+pub struct About {
+    pub subject: inbox::Subject,
+    pub street_id: Uuid,
+    pub community_id: Option<Uuid>,
+}
+
+impl About {
+    pub fn ticket(t: &ticket::Model) -> Self {
+        Self {
+            subject: inbox::Subject::Ticket(t.id),
+            street_id: t.street_id,
+            community_id: Some(t.community_id),
+        }
+    }
+}
+
+/// [`enqueue_about`] a ticket.
 pub async fn enqueue<C: ConnectionTrait>(
     db: &C,
     event: Event,
     t: &ticket::Model,
+    recipients: &[Uuid],
+    payload: &Payload,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    enqueue_about(db, event, About::ticket(t), recipients, payload, now).await
+}
+
+/// Queues one notification per recipient, on `db` (the caller's transaction), and puts the same
+/// event in each recipient's message centre: that needs no consent and no WeChat, so it is
+/// written for every recipient, whether or not the subscribe message can be sent.
+pub async fn enqueue_about<C: ConnectionTrait>(
+    db: &C,
+    event: Event,
+    about: About,
     recipients: &[Uuid],
     payload: &Payload,
     now: DateTime<Utc>,
@@ -125,7 +156,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         db,
         &recipients,
         event.as_str(),
-        inbox::Subject::Ticket(t.id),
+        about.subject,
         &title,
         &text,
         now,
@@ -135,10 +166,15 @@ pub async fn enqueue<C: ConnectionTrait>(
         notification::ActiveModel {
             id: Set(Uuid::now_v7()),
             event_type: Set(event.as_str().into()),
-            ticket_id: Set(Some(t.id)),
+            ticket_id: Set(match about.subject {
+                inbox::Subject::Ticket(id) => Some(id),
+                _ => None,
+            }),
+            subject_type: Set(Some(about.subject.kind().to_string())),
+            subject_id: Set(Some(about.subject.id())),
             recipient_user_id: Set(*r),
-            street_id: Set(Some(t.street_id)),
-            community_id: Set(Some(t.community_id)),
+            street_id: Set(Some(about.street_id)),
+            community_id: Set(about.community_id),
             payload: Set(body.clone()),
             status: Set(PENDING.into()),
             attempts: Set(0),

@@ -496,3 +496,56 @@ async fn a_runner_that_stalls_past_its_claim_does_not_send_what_another_runner_s
     let messages = s.fake.messages();
     assert_eq!(messages.len(), 1, "sent once: {messages:?}");
 }
+
+/// The outbox is not only tickets': a notification about another subject is queued with that
+/// subject, reaches the message centre with it, and is sent to WeChat opening the configured page
+/// bare (that page shows tickets).
+#[tokio::test]
+async fn a_notification_about_another_subject_is_sent_and_kept_with_its_subject() {
+    use linli::services::inbox::Subject;
+    use linli::services::notifications::{enqueue_about, About, Event, Payload};
+    use sea_orm::TransactionTrait;
+
+    let s = setup("nt-subject", &both_templates()).await;
+    let subject = Uuid::now_v7();
+    let now = s.app.state.clock.now();
+    let txn = s.app.state.db.begin().await.unwrap();
+    enqueue_about(
+        &txn,
+        Event::TicketStatusChanged,
+        About {
+            subject: Subject::ResidentTransfer(subject),
+            street_id: s.w.t.street,
+            community_id: Some(s.w.t.community),
+        },
+        &[s.wx_id],
+        &Payload {
+            title: "迁入申请".into(),
+            status: "已接收".into(),
+            note: None,
+            at: now,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    txn.commit().await.unwrap();
+
+    let queued = list(&s.app, &s.w.admin, "").await;
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0]["ticket_id"], Value::Null);
+    let done = round(&s.app).await;
+    assert_eq!(done.sent, 1, "{done:?}");
+    let messages = s.fake.messages();
+    assert_eq!(messages[0]["page"], "pages/tickets/detail");
+    let inbox: Value = s
+        .app
+        .get("/api/v1/me/messages", &s.wx)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let item = &inbox["items"][0];
+    assert_eq!(item["subject_type"], "resident_transfer");
+    assert_eq!(item["subject_id"], subject.to_string());
+}
