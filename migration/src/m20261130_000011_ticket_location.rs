@@ -9,7 +9,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::util::index;
+use crate::util::{add_columns, drop_columns, index, nullable};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -19,32 +19,20 @@ const TABLE: &str = "tickets";
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        // One column per statement: SQLite's ALTER TABLE adds one at a time.
-        for col in ["latitude", "longitude"] {
-            m.alter_table(
-                Table::alter()
-                    .table(Alias::new(TABLE))
-                    .add_column(ColumnDef::new(Alias::new(col)).double().null())
-                    .to_owned(),
-            )
-            .await?;
-        }
-        m.alter_table(
-            Table::alter()
-                .table(Alias::new(TABLE))
-                .add_column(ColumnDef::new(Alias::new("merged_into_id")).uuid().null())
-                .to_owned(),
+        add_columns(
+            m,
+            TABLE,
+            [
+                nullable("latitude", ColumnDef::double),
+                nullable("longitude", ColumnDef::double),
+                nullable("merged_into_id", ColumnDef::uuid),
+            ],
         )
         .await?;
-        m.alter_table(
-            Table::alter()
-                .table(Alias::new("ticket_events"))
-                .add_column(
-                    ColumnDef::new(Alias::new("related_ticket_id"))
-                        .uuid()
-                        .null(),
-                )
-                .to_owned(),
+        add_columns(
+            m,
+            "ticket_events",
+            [nullable("related_ticket_id", ColumnDef::uuid)],
         )
         .await?;
         m.create_index(index(
@@ -65,22 +53,7 @@ impl MigrationTrait for Migration {
             m.drop_index(Index::drop().name(ix).table(Alias::new(TABLE)).to_owned())
                 .await?;
         }
-        m.alter_table(
-            Table::alter()
-                .table(Alias::new("ticket_events"))
-                .drop_column(Alias::new("related_ticket_id"))
-                .to_owned(),
-        )
-        .await?;
-        for col in ["merged_into_id", "longitude", "latitude"] {
-            m.alter_table(
-                Table::alter()
-                    .table(Alias::new(TABLE))
-                    .drop_column(Alias::new(col))
-                    .to_owned(),
-            )
-            .await?;
-        }
-        Ok(())
+        drop_columns(m, "ticket_events", &["related_ticket_id"]).await?;
+        drop_columns(m, TABLE, &["merged_into_id", "longitude", "latitude"]).await
     }
 }

@@ -4,43 +4,27 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::util::{add_columns, drop_columns, nullable};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-const COLUMNS: [&str; 3] = ["priority", "rating", "escalated_to"];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        // One column per statement: SQLite's ALTER TABLE adds one at a time.
-        for col in COLUMNS {
-            let mut def = ColumnDef::new(Alias::new(col));
-            if col == "rating" {
-                def.integer();
-            } else {
-                def.string();
-            }
-            m.alter_table(
-                Table::alter()
-                    .table(Alias::new("ticket_events"))
-                    .add_column(def.null())
-                    .to_owned(),
-            )
-            .await?;
-        }
-        Ok(())
+        add_columns(
+            m,
+            "ticket_events",
+            [
+                nullable("priority", ColumnDef::string),
+                nullable("rating", ColumnDef::integer),
+                nullable("escalated_to", ColumnDef::string),
+            ],
+        )
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for col in COLUMNS.into_iter().rev() {
-            m.alter_table(
-                Table::alter()
-                    .table(Alias::new("ticket_events"))
-                    .drop_column(Alias::new(col))
-                    .to_owned(),
-            )
-            .await?;
-        }
-        Ok(())
+        drop_columns(m, "ticket_events", &["escalated_to", "rating", "priority"]).await
     }
 }

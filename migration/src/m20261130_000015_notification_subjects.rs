@@ -4,25 +4,21 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::util::{add_columns, drop_columns, nullable};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        // One column per statement: SQLite's ALTER TABLE adds one at a time.
-        m.alter_table(
-            Table::alter()
-                .table(Alias::new("notifications"))
-                .add_column(ColumnDef::new(Alias::new("subject_type")).string().null())
-                .to_owned(),
-        )
-        .await?;
-        m.alter_table(
-            Table::alter()
-                .table(Alias::new("notifications"))
-                .add_column(ColumnDef::new(Alias::new("subject_id")).uuid().null())
-                .to_owned(),
+        add_columns(
+            m,
+            "notifications",
+            [
+                nullable("subject_type", ColumnDef::string),
+                nullable("subject_id", ColumnDef::uuid),
+            ],
         )
         .await?;
         m.exec_stmt(
@@ -37,15 +33,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for col in ["subject_id", "subject_type"] {
-            m.alter_table(
-                Table::alter()
-                    .table(Alias::new("notifications"))
-                    .drop_column(Alias::new(col))
-                    .to_owned(),
-            )
-            .await?;
-        }
-        Ok(())
+        drop_columns(m, "notifications", &["subject_id", "subject_type"]).await
     }
 }

@@ -30,3 +30,46 @@ pub fn index(table: &str, cols: &[&str], unique: bool) -> IndexCreateStatement {
     }
     i
 }
+
+/// Adds `columns` to `table`, one statement each: SQLite's ALTER TABLE adds one at a time.
+pub async fn add_columns(
+    m: &SchemaManager<'_>,
+    table: &str,
+    columns: impl IntoIterator<Item = ColumnDef>,
+) -> Result<(), DbErr> {
+    for mut col in columns {
+        m.alter_table(
+            Table::alter()
+                .table(Alias::new(table))
+                .add_column(&mut col)
+                .to_owned(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Drops `columns` of `table`, one statement each (the reverse of [`add_columns`]).
+pub async fn drop_columns(
+    m: &SchemaManager<'_>,
+    table: &str,
+    columns: &[&str],
+) -> Result<(), DbErr> {
+    for col in columns {
+        m.alter_table(
+            Table::alter()
+                .table(Alias::new(table))
+                .drop_column(Alias::new(*col))
+                .to_owned(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A nullable column of `table`'s new columns.
+pub fn nullable(name: &str, kind: fn(&mut ColumnDef) -> &mut ColumnDef) -> ColumnDef {
+    let mut c = ColumnDef::new(Alias::new(name));
+    kind(&mut c).null();
+    c
+}
