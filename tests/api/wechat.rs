@@ -582,17 +582,12 @@ async fn wechat_login_answers_503_when_wechat_is_too_slow() {
 
 #[tokio::test]
 async fn wechat_login_answers_503_when_wechat_is_unreachable() {
-    let closed = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    // Nothing listens on port 1: the connection is refused. (A port bound and released here
+    // could be taken meanwhile by another test's server, which then answers something else.)
     let app = spawn_app_with(|v| {
         v.insert("LINLI_WECHAT_APPID".into(), APPID.into());
         v.insert("LINLI_WECHAT_SECRET".into(), SECRET.into());
-        v.insert(
-            "LINLI_WECHAT_API_BASE".into(),
-            format!("http://127.0.0.1:{closed}"),
-        );
+        v.insert("LINLI_WECHAT_API_BASE".into(), "http://127.0.0.1:1".into());
     })
     .await;
     let res = wechat_login(&app, "user:openid-x").await;
