@@ -1,36 +1,18 @@
 //! linli: the backend of a WeChat mini-program for community governance.
 
-pub mod auth;
-pub mod cache;
-pub mod cell_text;
-pub mod clock;
-pub mod config;
-pub mod context;
-pub mod db;
-pub mod error;
-pub mod image_meta;
-pub mod jobs;
-pub mod lang;
-pub mod middleware;
-pub mod net;
-pub mod openapi;
-pub mod paging;
-pub mod pii;
-pub mod rfc3339;
-pub mod routes;
-pub mod seed;
-pub mod services;
-pub mod signed_urls;
-pub mod state;
-pub mod statements;
-pub mod storage;
-pub mod telemetry;
-pub mod text;
-pub mod thumbnail;
-pub mod wechat;
-pub mod xlsx_read;
+pub mod access;
+pub mod activity;
+pub mod app;
+pub mod identity;
+pub mod platform;
+pub mod residents;
+pub mod territory;
+pub mod tickets;
 
 use std::net::TcpListener;
+
+use crate::app::{jobs, openapi};
+use crate::platform::{cache, db, middleware, pii, statements, storage, wechat};
 use std::sync::Arc;
 
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest};
@@ -39,149 +21,29 @@ use sea_orm::DatabaseConnection;
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
-use crate::auth::tokens::JwtKeys;
-use crate::clock::{Clock, SystemClock};
-use crate::config::Settings;
-use crate::error::{AppError, FieldCode, FieldError};
-use crate::middleware::Metrics;
-use crate::state::AppState;
+use crate::access::tokens::JwtKeys;
+use crate::app::state::AppState;
+use crate::platform::clock::{Clock, SystemClock};
+use crate::platform::config::Settings;
+use crate::platform::error::{AppError, FieldCode, FieldError};
+use crate::platform::middleware::Metrics;
 
 fn register<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
 where
     T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
 {
-    use routes::territory::*;
-    use routes::tickets::{
-        conversation as ticket_conversation, duplicates as ticket_duplicates,
-        intake as ticket_intake, reports as ticket_reports, settings as ticket_settings,
-        verbs as ticket_verbs, views as ticket_views,
-    };
-    use routes::*;
+    use app::{client_config, health};
     app.service(health::health)
         .service(health::ready)
         .service(health::metrics)
         .service(
             scope::scope("/api/v1")
-                .service(auth::login)
-                .service(auth::wechat_login)
-                .service(auth::refresh)
-                .service(auth::logout)
-                .service(auth::get_me)
-                .service(accounts::update_me)
-                .service(accounts::change_my_password)
-                .service(accounts::create_wechat_binding_code)
-                .service(accounts::delete_wechat_binding)
-                .service(accounts::bind_wechat)
                 .service(client_config::get_client_config)
-                .service(users::create_user)
-                .service(users::list_users)
-                .service(accounts::update_user)
-                .service(accounts::reset_user_password)
-                .service(accounts::unlock_user)
-                .service(users::create_role_assignment)
-                .service(users::list_role_assignments)
-                .service(users::delete_role_assignment)
-                .service(streets::list_streets)
-                .service(streets::create_street)
-                .service(streets::get_street)
-                .service(streets::update_street)
-                .service(streets::delete_street)
-                .service(communities::list_communities)
-                .service(communities::create_community)
-                .service(communities::get_community)
-                .service(communities::update_community)
-                .service(communities::delete_community)
-                .service(property_companies::list_property_companies)
-                .service(property_companies::create_property_company)
-                .service(property_companies::get_property_company)
-                .service(property_companies::update_property_company)
-                .service(property_companies::delete_property_company)
-                .service(compounds::list_compounds)
-                .service(compounds::create_compound)
-                .service(compounds::get_compound)
-                .service(compounds::update_compound)
-                .service(compounds::delete_compound)
-                .service(grids::list_grids)
-                .service(grids::create_grid)
-                .service(grids::get_grid)
-                .service(grids::update_grid)
-                .service(grids::delete_grid)
-                .service(buildings::list_buildings)
-                .service(buildings::create_building)
-                .service(buildings::get_building)
-                .service(buildings::update_building)
-                .service(buildings::delete_building)
-                .service(households::list_households)
-                .service(households::create_household)
-                .service(households::get_household)
-                .service(households::update_household)
-                .service(households::delete_household)
-                .service(residents::list_residents)
-                .service(residents::get_resident_stats)
-                .service(residents_io::import_residents)
-                .service(residents_io::export_residents)
-                .service(residents::create_resident)
-                .service(residents::get_resident)
-                .service(residents::update_resident)
-                .service(residents::delete_resident)
-                .service(residents::reveal_resident)
-                .service(transfers::file_resident_transfer)
-                .service(transfers::list_resident_transfers)
-                .service(transfers::get_resident_transfer)
-                .service(transfers::accept_resident_transfer)
-                .service(transfers::refuse_resident_transfer)
-                .service(transfers::cancel_resident_transfer)
-                .service(audit::list_audit_events)
-                .service(attachments::upload_attachment)
-                .service(attachments::get_attachment)
-                .service(attachments::get_signed_attachment)
-                .service(me::bind_my_phone)
-                .service(public_tags::get_public_tags)
-                .service(public_tags::put_public_tags)
-                .service(invitations::create_invitation_code)
-                .service(invitations::redeem_invitation)
-                .service(directory::directory_communities)
-                .service(directory::directory_compounds)
-                .service(directory::directory_buildings)
-                .service(directory::directory_households)
-                .service(me::create_my_binding_request)
-                .service(me::list_my_binding_requests)
-                .service(me::get_my_household)
-                .service(me::export_my_data)
-                .service(me::erase_me)
-                .service(binding_requests::list_binding_requests)
-                .service(binding_requests::approve_binding_request)
-                .service(binding_requests::reject_binding_request)
-                .service(ticket_settings::list_ticket_categories)
-                .service(ticket_settings::create_ticket_category)
-                .service(ticket_settings::get_ticket_policy)
-                .service(ticket_settings::update_ticket_policy)
-                .service(ticket_views::list_tickets)
-                .service(ticket_intake::create_ticket)
-                .service(ticket_reports::get_ticket_stats)
-                .service(ticket_reports::export_tickets)
-                .service(ticket_intake::get_ticket)
-                .service(ticket_verbs::triage_ticket)
-                .service(ticket_verbs::assign_ticket)
-                .service(ticket_verbs::accept_ticket)
-                .service(ticket_verbs::return_ticket)
-                .service(ticket_verbs::progress_ticket)
-                .service(ticket_verbs::resolve_ticket)
-                .service(ticket_verbs::confirm_ticket)
-                .service(ticket_verbs::reopen_ticket)
-                .service(ticket_verbs::cancel_ticket)
-                .service(ticket_verbs::reject_ticket)
-                .service(ticket_verbs::urge_ticket)
-                .service(ticket_duplicates::list_nearby_tickets)
-                .service(ticket_duplicates::merge_ticket)
-                .service(ticket_conversation::list_ticket_messages)
-                .service(ticket_conversation::post_ticket_message)
-                .service(messages::list_my_messages)
-                .service(messages::count_my_unread_messages)
-                .service(messages::read_my_message)
-                .service(messages::read_all_my_messages)
-                .service(notifications::list_notifications)
-                .service(notifications::retry_notification),
+                .configure(identity::http::configure)
+                .configure(territory::http::configure)
+                .configure(residents::http::configure)
+                .configure(tickets::http::configure)
+                .configure(activity::http::configure),
         )
 }
 
@@ -270,7 +132,7 @@ async fn fallback(
 }
 
 /// After a successful DELETE, creates that answered with the deleted object stop replaying it
-/// (`services::idempotency::object_deleted`).
+/// (`platform::idempotency::object_deleted`).
 async fn forget_deleted(
     req: ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
@@ -281,7 +143,7 @@ async fn forget_deleted(
     let res = next.call(req).await?;
     if let (true, true, Some(state)) = (delete, res.status().is_success(), state) {
         // The object is gone either way; a failure here only leaves a stale replay behind.
-        if let Err(e) = services::idempotency::object_deleted(&state.db, &path).await {
+        if let Err(e) = platform::idempotency::object_deleted(&state.db, &path).await {
             tracing::warn!(error = %e, "could not retire the idempotency keys of a deleted object");
         }
     }
@@ -311,7 +173,7 @@ fn path_config() -> web::PathConfig {
         AppError::InvalidPath(vec![FieldError::of(
             "id",
             FieldCode::Invalid,
-            crate::lang::Text::new("路径中的编号格式不对", err.to_string()),
+            crate::platform::lang::Text::new("路径中的编号格式不对", err.to_string()),
         )])
         .into()
     })
@@ -340,7 +202,7 @@ impl Application {
         let mut db = db::connect(&settings).await?;
         db.set_metric_callback(statements::observe);
         if let (Some(u), Some(p)) = (&settings.admin_username, &settings.admin_password) {
-            if services::auth::ensure_bootstrap_admin(&db, u, p.expose())
+            if identity::service::auth::ensure_bootstrap_admin(&db, u, p.expose())
                 .await
                 .map_err(|e| anyhow::anyhow!("creating the bootstrap admin failed: {e}"))?
             {
@@ -588,7 +450,7 @@ pub async fn create_admin(
 ) -> anyhow::Result<()> {
     migrate(settings).await?;
     let db = db::connect(settings).await?;
-    services::auth::create_user(&db, username, password.to_string(), display_name, true)
+    identity::service::auth::create_user(&db, username, password.to_string(), display_name, true)
         .await
         .map_err(|e| anyhow::anyhow!("{e}: {}", describe(&e)))?;
     Ok(())

@@ -4,7 +4,7 @@ use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use linli::config::{Environment, Settings};
+use linli::platform::config::{Environment, Settings};
 
 #[derive(Parser)]
 #[command(
@@ -76,7 +76,7 @@ fn main() -> ExitCode {
         }
     };
     let env = settings.env;
-    linli::telemetry::init(env);
+    linli::platform::telemetry::init(env);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -106,7 +106,7 @@ fn main() -> ExitCode {
             }
             Command::Seed {
                 what: SeedWhat::Demo { force },
-            } => linli::seed::run_demo(&settings, force).await,
+            } => linli::app::seed::run_demo(&settings, force).await,
         }
     });
     match result {
@@ -131,7 +131,7 @@ fn report(env: Environment, message: &str) {
 /// Every configuration problem, one per line (one JSON event each in production).
 fn report_configuration(env: Environment, problems: &[String]) {
     if env == Environment::Prod {
-        linli::telemetry::init(env);
+        linli::platform::telemetry::init(env);
     }
     for problem in problems {
         match env {

@@ -2,7 +2,7 @@
 //! and change, lifting a sign-in slow-down, and staff binding their WeChat so that their
 //! notifications are really sent.
 
-use linli::jobs::outbox::deliver_due;
+use linli::app::jobs::outbox::deliver_due;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -388,7 +388,7 @@ async fn bound_staff_are_reached_on_wechat_when_a_ticket_is_urged_and_when_it_es
 
     // Past its 7 days the green ticket escalates to the grid manager, who hears of it too.
     app.clock.advance(chrono::Duration::days(8));
-    let jobs = linli::jobs::tickets(&app.state).await.unwrap();
+    let jobs = linli::app::jobs::tickets(&app.state).await.unwrap();
     assert_eq!(jobs.escalated, 1);
     let round = deliver_due(&app.state).await.unwrap();
     assert_eq!(round.sent, 1, "{round:?}");

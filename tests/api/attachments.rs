@@ -1,7 +1,7 @@
 //! Photo attachments: `POST /api/v1/attachments` and `GET /api/v1/attachments/{id}`.
 
-use linli::clock::Clock;
-use linli::services::attachments::{purge_unattached, unattached_lifetime, MAX_BYTES};
+use linli::platform::clock::Clock;
+use linli::tickets::service::attachments::{purge_unattached, unattached_lifetime, MAX_BYTES};
 use reqwest::{Method, Response};
 use sea_orm::EntityTrait;
 use serde_json::{json, Value};

@@ -2,10 +2,11 @@
 //! (`.ci/fuzz`) found the server enforcing unstated, and checks both directions: what the
 //! document admits the server accepts, and what it rules out the server refuses.
 
-use linli::openapi::rule_pattern;
-use linli::routes::clean_name;
-use linli::routes::tickets::{clean_optional, clean_text};
-use linli::services::residents::{normalize_phone, parse_id_number};
+use linli::app::openapi::rule_pattern;
+use linli::platform::http::clean_name;
+use linli::residents::service::roster::{normalize_phone, parse_id_number};
+use linli::tickets::http::clean_optional;
+use linli::tickets::http::clean_text;
 use regex::Regex;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -106,7 +107,7 @@ fn text_rules_in_the_spec_are_the_rules_the_handlers_apply() {
 fn purpose_and_query_text_rules_in_the_spec_are_the_rules_the_handlers_apply() {
     // Every query value: one line, nothing invisible (`extract::parse_query`).
     agree("single-line", None, |s| {
-        s.chars().all(linli::text::single_line_ok)
+        s.chars().all(linli::platform::text::single_line_ok)
     });
     // A purpose also needs two letters or digits, which the pattern leaves to the text: what
     // the server takes the pattern admits, and what the pattern refuses the server does.
@@ -117,7 +118,7 @@ fn purpose_and_query_text_rules_in_the_spec_are_the_rules_the_handlers_apply() {
     let query = Regex::new(&rule_pattern("purpose-or-blank", Some(500)).unwrap()).unwrap();
     for s in samples {
         let meaningful = s.trim().chars().filter(|c| c.is_alphanumeric()).count() >= 2;
-        let server = linli::text::purpose_of(&s).is_ok();
+        let server = linli::platform::text::purpose_of(&s).is_ok();
         if server {
             assert!(
                 purpose.is_match(&s),
@@ -126,8 +127,8 @@ fn purpose_and_query_text_rules_in_the_spec_are_the_rules_the_handlers_apply() {
         } else if meaningful {
             assert!(!purpose.is_match(&s), "the pattern admits {s:?}");
         }
-        let in_query = s.chars().all(linli::text::single_line_ok)
-            && (s.trim().is_empty() || linli::text::purpose_of(&s).is_ok());
+        let in_query = s.chars().all(linli::platform::text::single_line_ok)
+            && (s.trim().is_empty() || linli::platform::text::purpose_of(&s).is_ok());
         if in_query {
             assert!(query.is_match(&s), "the query pattern refuses {s:?}");
         } else if meaningful || s.trim().is_empty() {
@@ -284,7 +285,7 @@ fn every_format_in_the_spec_is_a_standard_one() {
 #[tokio::test]
 async fn page_parameters_state_the_bounds_the_server_enforces() {
     let s = spec();
-    let plain_cursor = regex(&Value::from(linli::routes::CURSOR_PATTERN));
+    let plain_cursor = regex(&Value::from(linli::platform::http::CURSOR_PATTERN));
     let mut lists = Vec::new();
     for (what, op) in operations(&s) {
         if let Some(limit) = query_param(&op, "limit") {
@@ -295,7 +296,7 @@ async fn page_parameters_state_the_bounds_the_server_enforces() {
             assert!(pattern.is_string(), "{what}: cursor pattern");
             // A list under an object in the path (a ticket's conversation) needs that object:
             // its own tests check its bounds (`messages::a_conversation_page_...`).
-            if pattern == linli::routes::CURSOR_PATTERN && !what.contains('{') {
+            if pattern == linli::platform::http::CURSOR_PATTERN && !what.contains('{') {
                 // A list under a required parent (the household picker) gets an id of the
                 // declared shape: no such parent, so an empty page.
                 let required: String = op["parameters"]
@@ -468,7 +469,7 @@ async fn combinations_of_fields_the_server_accepts_are_declared() {
     let s = spec();
     // Role and scope type: one combination per scope type, as `Role::scope_type` has it.
     let grants = &s["components"]["schemas"]["CreateRoleAssignmentRequest"]["allOf"][1]["oneOf"];
-    for role in linli::auth::policy::Role::ALL {
+    for role in linli::access::policy::Role::ALL {
         let branches: Vec<&Value> = grants
             .as_array()
             .unwrap()

@@ -8,7 +8,7 @@ use crate::helpers::*;
 #[tokio::test]
 async fn demo_seed_creates_the_street_its_communities_and_a_working_account_per_role() {
     let app = spawn_app().await;
-    let users = linli::seed::seed_demo(&app.state.db).await.unwrap();
+    let users = linli::app::seed::seed_demo(&app.state.db).await.unwrap();
     assert_eq!(users.len(), 8, "one account per role");
 
     let admin = users.iter().find(|u| u.role.as_str() == "admin").unwrap();
@@ -107,5 +107,5 @@ async fn demo_seed_refuses_a_database_that_has_territory() {
     let admin = app.admin_token().await;
     app.create(&admin, "streets", serde_json::json!({"name": "别的街道"}))
         .await;
-    assert!(linli::seed::seed_demo(&app.state.db).await.is_err());
+    assert!(linli::app::seed::seed_demo(&app.state.db).await.is_err());
 }

@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use linli::clock::ManualClock;
-use linli::config::Settings;
-use linli::state::AppState;
+use linli::app::state::AppState;
+use linli::platform::clock::ManualClock;
+use linli::platform::config::Settings;
 use linli::Application;
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database};
@@ -683,8 +683,8 @@ pub fn full_pii_in(text: &str) -> Option<String> {
                     && run.bytes().all(|b| b.is_ascii_digit())
                     && run.starts_with('1')
                     && (b'3'..=b'9').contains(&run.as_bytes()[1]);
-                let id =
-                    run.len() == 18 && linli::services::residents::parse_id_number(run).is_ok();
+                let id = run.len() == 18
+                    && linli::residents::service::roster::parse_id_number(run).is_ok();
                 if phone || id {
                     return Some(run.to_string());
                 }

@@ -42,12 +42,12 @@ async fn housekeeping_removes_expired_idempotency_keys_and_dead_refresh_tokens_o
     let tokens_before = count_tokens().await.unwrap();
 
     // Nothing has expired yet.
-    let done = linli::jobs::housekeeping(&app.state).await.unwrap();
-    assert_eq!(done, linli::jobs::Housekeeping::default());
+    let done = linli::app::jobs::housekeeping(&app.state).await.unwrap();
+    assert_eq!(done, linli::app::jobs::Housekeeping::default());
 
     // A day and more later: the key has expired, the revoked family is old enough to go.
     app.clock.advance(Duration::hours(49));
-    let done = linli::jobs::housekeeping(&app.state).await.unwrap();
+    let done = linli::app::jobs::housekeeping(&app.state).await.unwrap();
     assert_eq!(done.idempotency_keys, 1);
     assert_eq!(count_keys().await.unwrap(), 0);
     assert!(done.refresh_tokens >= 1);

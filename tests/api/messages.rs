@@ -252,7 +252,7 @@ async fn marking_read_is_idempotent_private_and_counted_once() {
 
     // Read messages are kept for the retention period (90 days by default), unread ones for good.
     app.clock.advance(Duration::days(91));
-    let done = linli::jobs::housekeeping(&app.state).await.unwrap();
+    let done = linli::app::jobs::housekeeping(&app.state).await.unwrap();
     assert_eq!(done.inbox_messages, 3);
     assert!(inbox(app, &w.resident).await.is_empty());
     assert_eq!(inbox(app, &w.property).await.len(), 1);
@@ -641,7 +641,9 @@ async fn a_message_reaches_the_requesters_wechat_where_a_ticket_message_template
     triage(app, &w.staff, &t["id"], "red").await;
     say_ok(app, &w.staff, &t, "维保人员十分钟内到").await;
 
-    let round = linli::jobs::outbox::deliver_due(&app.state).await.unwrap();
+    let round = linli::app::jobs::outbox::deliver_due(&app.state)
+        .await
+        .unwrap();
     assert_eq!(round.sent, 1, "{round:?}");
     let sent = fake.messages();
     assert_eq!(sent.len(), 1, "{sent:?}");
@@ -690,7 +692,7 @@ async fn an_automatic_closing_is_told_to_the_requester_in_chinese() {
     )
     .await;
     app.clock.advance(Duration::days(30));
-    let done = linli::jobs::tickets(&app.state).await.unwrap();
+    let done = linli::app::jobs::tickets(&app.state).await.unwrap();
     assert_eq!(done.auto_closed, 1);
     let newest = &inbox(app, &w.resident).await[0];
     assert_eq!(newest["title"], "诉求已关闭");

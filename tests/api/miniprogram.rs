@@ -4,7 +4,7 @@
 
 use std::io::Cursor;
 
-use linli::clock::Clock;
+use linli::platform::clock::Clock;
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
 

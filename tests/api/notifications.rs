@@ -3,7 +3,7 @@
 //! server, with retries, and staff in scope see the delivery state.
 
 use chrono::Duration;
-use linli::jobs::outbox::{deliver_due, OutboxRound};
+use linli::app::jobs::outbox::{deliver_due, OutboxRound};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -502,8 +502,8 @@ async fn a_runner_that_stalls_past_its_claim_does_not_send_what_another_runner_s
 /// bare (that page shows tickets).
 #[tokio::test]
 async fn a_notification_about_another_subject_is_sent_and_kept_with_its_subject() {
-    use linli::services::inbox::Subject;
-    use linli::services::notifications::{enqueue_about, About, Event, Payload};
+    use linli::platform::inbox::Subject;
+    use linli::platform::notifications::{enqueue_about, About, Event, Payload};
     use sea_orm::TransactionTrait;
 
     let s = setup("nt-subject", &both_templates()).await;

@@ -250,7 +250,7 @@ async fn world() -> World {
 /// The statements `GET path` ran, captured by request id.
 pub(crate) async fn statements_of(app: &TestApp, token: &str, path: &str) -> Vec<Statement> {
     let request_id = format!("plan-{}", Uuid::now_v7().simple());
-    linli::statements::watch(&request_id);
+    linli::platform::statements::watch(&request_id);
     let res = app
         .request(reqwest::Method::GET, path, Some(token))
         .header("x-request-id", &request_id)
@@ -259,7 +259,7 @@ pub(crate) async fn statements_of(app: &TestApp, token: &str, path: &str) -> Vec
         .expect("request");
     let status = res.status();
     let text = res.text().await.expect("body");
-    let stmts = linli::statements::take(&request_id);
+    let stmts = linli::platform::statements::take(&request_id);
     assert_eq!(status, StatusCode::OK, "GET {path}: {text}");
     stmts
 }
@@ -944,7 +944,7 @@ async fn every_list_answers_a_page_of_20_in_a_fixed_number_of_statements() {
             };
             // Lists a role may not read answer 403 after the same identity statement.
             let request_id = format!("count-{}", Uuid::now_v7().simple());
-            linli::statements::watch(&request_id);
+            linli::platform::statements::watch(&request_id);
             let res = w
                 .app
                 .request(reqwest::Method::GET, &path, Some(token))
@@ -954,7 +954,7 @@ async fn every_list_answers_a_page_of_20_in_a_fixed_number_of_statements() {
                 .expect("request");
             let status = res.status();
             let body: Value = res.json().await.unwrap_or(Value::Null);
-            let stmts = linli::statements::take(&request_id);
+            let stmts = linli::platform::statements::take(&request_id);
             let items = body["items"].as_array().map_or(0, Vec::len);
             counts.push((who, path.clone(), status.as_u16(), items, stmts.len()));
         }

@@ -172,7 +172,7 @@ pub async fn import_ok(
 /// The first worksheet of an .xlsx as a rectangle of text from A1, date cells written with
 /// `date_format` (chrono's), numbers as Rust prints them.
 pub fn sheet_text(bytes: &[u8], date_format: &str) -> Vec<Vec<String>> {
-    use linli::xlsx_read::{read_first_worksheet, Limits, ReadError, Value};
+    use linli::platform::xlsx_read::{read_first_worksheet, Limits, ReadError, Value};
     let mut cells: Vec<(u32, u32, String)> = Vec::new();
     read_first_worksheet(bytes, &Limits::default(), |pos, v| {
         let text = match v {
@@ -1599,7 +1599,7 @@ async fn imports_beyond_the_concurrent_limit_are_asked_to_come_back() {
     let (app, root, t) = setup().await;
     let file = csv(&["姓名", "楼栋", "房号"], &[vec!["甲", "1幢", "101"]]);
     // Two imports hold the server's slots.
-    let held: Vec<_> = (0..linli::services::residents_io::CONCURRENT_IMPORTS)
+    let held: Vec<_> = (0..linli::residents::service::io::CONCURRENT_IMPORTS)
         .map(|_| app.state.imports.try_take().expect("a free slot"))
         .collect();
     let res = upload(&app, &root, t.compound, "a.csv", &file).await;

@@ -35,8 +35,10 @@ async fn get_ticket(app: &TestApp, token: &str, id: &Value) -> Value {
     res.json().await.unwrap()
 }
 
-async fn run_ticket_jobs(app: &TestApp) -> linli::jobs::TicketRound {
-    linli::jobs::tickets(&app.state).await.expect("ticket jobs")
+async fn run_ticket_jobs(app: &TestApp) -> linli::app::jobs::TicketRound {
+    linli::app::jobs::tickets(&app.state)
+        .await
+        .expect("ticket jobs")
 }
 
 #[tokio::test]
@@ -722,10 +724,10 @@ async fn escalation_happens_once_per_level_with_two_replicas() {
         }
         let second = other.as_ref().unwrap_or(&app);
         let rounds = join_all([
-            linli::jobs::tickets(&app.state),
-            linli::jobs::tickets(&second.state),
-            linli::jobs::tickets(&app.state),
-            linli::jobs::tickets(&second.state),
+            linli::app::jobs::tickets(&app.state),
+            linli::app::jobs::tickets(&second.state),
+            linli::app::jobs::tickets(&app.state),
+            linli::app::jobs::tickets(&second.state),
         ])
         .await;
         let raised: u64 = rounds.into_iter().map(|r| r.unwrap().escalated).sum();

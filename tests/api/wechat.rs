@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 use futures_util::future::join_all;
-use linli::error::AppError;
-use linli::wechat::WeChatClient;
+use linli::platform::error::AppError;
+use linli::platform::wechat::WeChatClient;
 use reqwest::{Method, Response, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};

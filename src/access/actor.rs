@@ -1,0 +1,148 @@
+//! `Actor`: who acts, as services and the policy see them: the account and its role
+//! assignments. Built from the access token by the HTTP extractor, or for someone other than the
+//! caller (the recipient of a notification, the resident a seed acts for) with [`Actor::new`].
+//! Services take `&Actor` and know nothing of tokens or requests.
+
+use sea_orm::sea_query::Alias;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::access::policy::{Role, ScopeType};
+use crate::platform::error::AppError;
+
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: Uuid,
+    pub display_name: String,
+    pub username: Option<String>,
+    pub is_superadmin: bool,
+    pub roles: Vec<Assignment>,
+}
+
+impl Actor {
+    /// Someone other than the caller, as the policy sees them (to ask what *they* may reach).
+    pub fn new(id: Uuid, roles: Vec<Assignment>) -> Self {
+        Actor {
+            id,
+            display_name: String::new(),
+            username: None,
+            is_superadmin: false,
+            roles,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Assignment {
+    pub id: Uuid,
+    pub role: Role,
+    pub scope_type: ScopeType,
+    pub scope_id: Uuid,
+}
+
+/// The role assignments of `user_id` the policy understands.
+pub async fn load_assignments<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+) -> Result<Vec<Assignment>, AppError> {
+    Ok(entity::role_assignment::Entity::find()
+        .filter(entity::role_assignment::Column::UserId.eq(user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|a| {
+            Some(Assignment {
+                id: a.id,
+                role: Role::parse(&a.role)?,
+                scope_type: ScopeType::parse(&a.scope_type)?,
+                scope_id: a.scope_id,
+            })
+        })
+        .collect())
+}
+
+/// The active account `user_id` and its role assignments, in one statement (the account left
+/// joined to its assignments, one row per assignment); `None` when there is no such active
+/// account. Read on every request: nothing here is cached, so a revoked role or a deactivated
+/// account stops working with the next request.
+pub async fn load_caller<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+) -> Result<Option<Actor>, AppError> {
+    use entity::{role_assignment as ra, user};
+    use sea_orm::sea_query::{Expr, Order, Query};
+
+    let q = Query::select()
+        .expr_as(
+            Expr::col((user::Entity, user::Column::Id)),
+            Alias::new("u_id"),
+        )
+        .expr_as(
+            Expr::col((user::Entity, user::Column::DisplayName)),
+            Alias::new("u_display_name"),
+        )
+        .expr_as(
+            Expr::col((user::Entity, user::Column::Username)),
+            Alias::new("u_username"),
+        )
+        .expr_as(
+            Expr::col((user::Entity, user::Column::IsSuperadmin)),
+            Alias::new("u_is_superadmin"),
+        )
+        .expr_as(Expr::col((ra::Entity, ra::Column::Id)), Alias::new("a_id"))
+        .expr_as(
+            Expr::col((ra::Entity, ra::Column::Role)),
+            Alias::new("a_role"),
+        )
+        .expr_as(
+            Expr::col((ra::Entity, ra::Column::ScopeType)),
+            Alias::new("a_scope_type"),
+        )
+        .expr_as(
+            Expr::col((ra::Entity, ra::Column::ScopeId)),
+            Alias::new("a_scope_id"),
+        )
+        .from(user::Entity)
+        .left_join(
+            ra::Entity,
+            Expr::col((ra::Entity, ra::Column::UserId)).equals((user::Entity, user::Column::Id)),
+        )
+        .and_where(Expr::col((user::Entity, user::Column::Id)).eq(user_id))
+        .and_where(Expr::col((user::Entity, user::Column::IsActive)).eq(true))
+        .order_by((ra::Entity, ra::Column::Id), Order::Asc)
+        .to_owned();
+    let rows = db.query_all(db.get_database_backend().build(&q)).await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let mut caller = Actor {
+        id: first.try_get("", "u_id")?,
+        display_name: first.try_get("", "u_display_name")?,
+        username: first.try_get("", "u_username")?,
+        is_superadmin: first.try_get("", "u_is_superadmin")?,
+        roles: Vec::new(),
+    };
+    let mut roles = Vec::new();
+    for row in &rows {
+        let id: Option<Uuid> = row.try_get("", "a_id")?;
+        let role: Option<String> = row.try_get("", "a_role")?;
+        let scope_type: Option<String> = row.try_get("", "a_scope_type")?;
+        let scope_id: Option<Uuid> = row.try_get("", "a_scope_id")?;
+        if let (Some(id), Some(role), Some(scope_type), Some(scope_id)) =
+            (id, role, scope_type, scope_id)
+        {
+            if let (Some(role), Some(scope_type)) =
+                (Role::parse(&role), ScopeType::parse(&scope_type))
+            {
+                roles.push(Assignment {
+                    id,
+                    role,
+                    scope_type,
+                    scope_id,
+                });
+            }
+        }
+    }
+    caller.roles = roles;
+    Ok(Some(caller))
+}

@@ -1,0 +1,14 @@
+//! Access: who acts (`Actor`), tokens and passwords, the one bearer parser, the HTTP extractor of
+//! the caller, and the policy (the permission table and the generic scope-to-SQL).
+
+pub mod actor;
+pub mod bearer;
+pub mod durable;
+pub mod extractor;
+pub mod password;
+pub mod policy;
+pub mod tokens;
+
+pub use actor::Actor;
+pub use extractor::AuthUser;
+pub use policy::{Action, Role, ScopeType};

@@ -1,0 +1,776 @@
+//! The one place that decides who may do what, where.
+//!
+//! - [`allowed`] is the permission table: `(role, action) -> allowed`. Deny by default.
+//! - [`Scope`] is the scope filter: what the caller's assignments reach, for one action, as one
+//!   SQL condition on any [`Scoped`] table. Lists filter with it; single objects are looked up
+//!   with `id = ? AND <the same condition>`, so the per-object check and the list filter cannot
+//!   disagree.
+//! - Outside the caller's reach is 404; inside the reach of some role but not of one allowed
+//!   the action is 403 ([`authorize_object`]).
+
+use std::collections::BTreeSet;
+
+use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::access::Actor;
+use crate::platform::error::{AppError, AppResult};
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    CommunityStaff,
+    GridManager,
+    PropertyStaff,
+    CouncilMember,
+    BuildingLeader,
+    StreetLeader,
+    Resident,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeType {
+    Street,
+    Community,
+    Grid,
+    Compound,
+    Building,
+    Household,
+    PropertyCompany,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::Admin,
+        Role::CommunityStaff,
+        Role::GridManager,
+        Role::PropertyStaff,
+        Role::CouncilMember,
+        Role::BuildingLeader,
+        Role::StreetLeader,
+        Role::Resident,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::CommunityStaff => "community_staff",
+            Role::GridManager => "grid_manager",
+            Role::PropertyStaff => "property_staff",
+            Role::CouncilMember => "council_member",
+            Role::BuildingLeader => "building_leader",
+            Role::StreetLeader => "street_leader",
+            Role::Resident => "resident",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The one scope type each role is assigned on.
+    pub fn scope_type(self) -> ScopeType {
+        match self {
+            Role::Admin => ScopeType::Street,
+            Role::CommunityStaff | Role::CouncilMember => ScopeType::Community,
+            Role::GridManager => ScopeType::Grid,
+            Role::PropertyStaff => ScopeType::PropertyCompany,
+            Role::BuildingLeader => ScopeType::Building,
+            Role::StreetLeader => ScopeType::Compound,
+            Role::Resident => ScopeType::Household,
+        }
+    }
+}
+
+impl ScopeType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScopeType::Street => "street",
+            ScopeType::Community => "community",
+            ScopeType::Grid => "grid",
+            ScopeType::Compound => "compound",
+            ScopeType::Building => "building",
+            ScopeType::Household => "household",
+            ScopeType::PropertyCompany => "property_company",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ScopeType> {
+        [
+            ScopeType::Street,
+            ScopeType::Community,
+            ScopeType::Grid,
+            ScopeType::Compound,
+            ScopeType::Building,
+            ScopeType::Household,
+            ScopeType::PropertyCompany,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    StreetRead,
+    StreetWrite,
+    CommunityRead,
+    CommunityWrite,
+    CompoundRead,
+    CompoundWrite,
+    GridRead,
+    GridWrite,
+    BuildingRead,
+    BuildingWrite,
+    HouseholdRead,
+    HouseholdWrite,
+    PropertyCompanyRead,
+    PropertyCompanyWrite,
+    /// The roster, with personal data masked.
+    ResidentRead,
+    ResidentWrite,
+    /// See one full phone or ID number (audited), or export the roster unmasked.
+    ResidentReveal,
+    /// Read the audit log of personal-data access.
+    AuditRead,
+    /// Approve or reject residents' requests to join a household.
+    BindingReview,
+    /// Create and list staff accounts.
+    UserManage,
+    /// Grant, list and revoke role assignments.
+    RoleManage,
+    /// See tickets (everyone also sees the tickets they filed).
+    TicketRead,
+    /// File a ticket for one's own household's compound (residents).
+    TicketFileOwn,
+    /// File a ticket on a resident's behalf (phone, visit, patrol, duty room).
+    TicketFile,
+    /// Give a ticket its colour, or reject it.
+    TicketTriage,
+    /// Dispatch a ticket to a property company or a staff member.
+    TicketDispatch,
+    /// Follow a ticket up (progress entries) without being its handler; be assigned as handler.
+    TicketFollowUp,
+    /// Work tickets dispatched to one's property company.
+    TicketHandle,
+    /// Change a community's ticket categories and deadline policy.
+    TicketSettings,
+    /// See the notification outbox and its delivery state.
+    NotificationRead,
+    /// See open tickets near a ticket and merge duplicates into one (a triage decision that
+    /// closes a resident's ticket: not for property companies, which only work what they get).
+    TicketMerge,
+}
+
+impl Action {
+    /// Ticket actions reach a property company's tickets by assignment only, not through the
+    /// compounds the company serves.
+    fn by_assignment_only(self) -> bool {
+        matches!(
+            self,
+            Action::TicketRead
+                | Action::TicketFile
+                | Action::TicketTriage
+                | Action::TicketDispatch
+                | Action::TicketFollowUp
+                | Action::TicketHandle
+                | Action::TicketMerge
+        )
+    }
+}
+
+/// The permission table. Anything not listed is denied.
+pub fn allowed(role: Role, action: Action) -> bool {
+    use Action::*;
+    let actions: &[Action] = match role {
+        Role::Admin => &[
+            StreetRead,
+            StreetWrite,
+            CommunityRead,
+            CommunityWrite,
+            CompoundRead,
+            CompoundWrite,
+            GridRead,
+            GridWrite,
+            BuildingRead,
+            BuildingWrite,
+            HouseholdRead,
+            HouseholdWrite,
+            PropertyCompanyRead,
+            PropertyCompanyWrite,
+            ResidentRead,
+            ResidentWrite,
+            ResidentReveal,
+            AuditRead,
+            BindingReview,
+            UserManage,
+            RoleManage,
+            TicketRead,
+            TicketFile,
+            TicketTriage,
+            TicketDispatch,
+            TicketFollowUp,
+            TicketSettings,
+            NotificationRead,
+            TicketMerge,
+        ],
+        Role::CommunityStaff => &[
+            CommunityRead,
+            CompoundRead,
+            CompoundWrite,
+            GridRead,
+            GridWrite,
+            BuildingRead,
+            BuildingWrite,
+            HouseholdRead,
+            HouseholdWrite,
+            ResidentRead,
+            ResidentWrite,
+            ResidentReveal,
+            AuditRead,
+            BindingReview,
+            TicketRead,
+            TicketFile,
+            TicketTriage,
+            TicketDispatch,
+            TicketFollowUp,
+            TicketSettings,
+            NotificationRead,
+            TicketMerge,
+        ],
+        Role::GridManager => &[
+            GridRead,
+            CompoundRead,
+            BuildingRead,
+            HouseholdRead,
+            HouseholdWrite,
+            ResidentRead,
+            ResidentWrite,
+            ResidentReveal,
+            BindingReview,
+            TicketRead,
+            TicketFile,
+            TicketTriage,
+            TicketDispatch,
+            TicketFollowUp,
+            TicketMerge,
+        ],
+        // Property staff see the compounds they serve and their buildings; residents' households
+        // only through tickets.
+        Role::PropertyStaff => &[
+            PropertyCompanyRead,
+            CompoundRead,
+            BuildingRead,
+            TicketRead,
+            TicketHandle,
+        ],
+        Role::CouncilMember => &[
+            CommunityRead,
+            CompoundRead,
+            GridRead,
+            BuildingRead,
+            TicketRead,
+            TicketTriage,
+        ],
+        // Resident leaders help their neighbours: the roster of their patch, masked.
+        Role::BuildingLeader => &[BuildingRead, HouseholdRead, ResidentRead],
+        Role::StreetLeader => &[CompoundRead, BuildingRead, HouseholdRead, ResidentRead],
+        Role::Resident => &[HouseholdRead, TicketFileOwn],
+    };
+    actions.contains(&action)
+}
+
+/// Levels of the territory a scoped table can be filtered on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Street,
+    Community,
+    Grid,
+    Compound,
+    Building,
+    Household,
+    PropertyCompany,
+    /// Rows a user owns (the tickets they filed): the caller's own id.
+    Owner,
+}
+
+/// A table whose rows lie somewhere in the territory. `column(level)` names the column holding
+/// the id at that level (the row's own id at its own level), or `None` when the table has none.
+pub trait Scoped: EntityTrait {
+    fn column(level: Level) -> Option<Self::Column>;
+}
+
+/// What a caller reaches for one action: sets of ids per level, or everything.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    everything: bool,
+    ids: std::collections::BTreeMap<Level, BTreeSet<Uuid>>,
+}
+
+impl Scope {
+    pub fn everything() -> Self {
+        Scope {
+            everything: true,
+            ids: Default::default(),
+        }
+    }
+
+    fn add(&mut self, level: Level, ids: impl IntoIterator<Item = Uuid>) {
+        self.ids.entry(level).or_default().extend(ids);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        !self.everything && self.ids.values().all(|s| s.is_empty())
+    }
+
+    /// Whether a row lying at these `(level, id)` places is reached: the in-memory twin of
+    /// [`Scope::condition`], for deciding per row what a page may show.
+    pub fn contains(&self, at: &[(Level, Uuid)]) -> bool {
+        self.everything
+            || at
+                .iter()
+                .any(|(level, id)| self.ids.get(level).is_some_and(|s| s.contains(id)))
+    }
+
+    /// [`Scope::contains`] for a resident of the roster.
+    pub fn contains_resident(&self, r: &entity::resident::Model) -> bool {
+        self.contains(&[
+            (Level::Street, r.street_id),
+            (Level::Community, r.community_id),
+            (Level::Compound, r.compound_id),
+            (Level::Building, r.building_id),
+            (Level::Household, r.household_id),
+        ])
+    }
+
+    /// The condition selecting exactly the rows of `E` this scope reaches.
+    pub fn condition<E: Scoped>(&self) -> Condition {
+        self.condition_on(E::column)
+    }
+
+    /// [`Scope::condition`] for a table whose columns at each level `column` names: one of
+    /// several places a row lies (the two ends of a transfer).
+    pub fn condition_on<C: ColumnTrait>(&self, column: impl Fn(Level) -> Option<C>) -> Condition {
+        if self.everything {
+            return Condition::all();
+        }
+        let mut any = Condition::any();
+        let mut terms = 0;
+        for (level, ids) in &self.ids {
+            if ids.is_empty() {
+                continue;
+            }
+            if let Some(col) = column(*level) {
+                any = any.add(col.is_in(ids.iter().copied()));
+                terms += 1;
+            }
+        }
+        if terms == 0 {
+            Condition::all().add(never())
+        } else {
+            any
+        }
+    }
+}
+
+impl Scope {
+    /// The same reach as [`Scope::condition`], as separate `column = id` terms whose union it
+    /// is: None when the scope is everything. A keyset page can then walk one index per term
+    /// (`(column, sort key)`) and merge, instead of sorting every row an OR of terms matches.
+    pub fn terms<E: Scoped>(&self) -> Option<Vec<(E::Column, Uuid)>> {
+        if self.everything {
+            return None;
+        }
+        let mut out = Vec::new();
+        for (level, ids) in &self.ids {
+            if let Some(col) = E::column(*level) {
+                out.extend(ids.iter().map(|id| (col, *id)));
+            }
+        }
+        Some(out)
+    }
+}
+
+impl Scope {
+    /// [`Scope::terms`] with the level of each term.
+    pub fn leveled_terms<E: Scoped>(&self) -> Option<Vec<(Level, E::Column, Uuid)>> {
+        if self.everything {
+            return None;
+        }
+        let mut out = Vec::new();
+        for (level, ids) in &self.ids {
+            if let Some(col) = E::column(*level) {
+                out.extend(ids.iter().map(|id| (*level, col, *id)));
+            }
+        }
+        Some(out)
+    }
+}
+
+impl Level {
+    /// How deep in the territory tree the level lies (street 0 … household 4); `None` for the
+    /// levels beside it (grids, property companies, owners).
+    pub fn depth(self) -> Option<u8> {
+        match self {
+            Level::Street => Some(0),
+            Level::Community => Some(1),
+            Level::Compound => Some(2),
+            Level::Building => Some(3),
+            Level::Household => Some(4),
+            Level::Grid | Level::PropertyCompany | Level::Owner => None,
+        }
+    }
+}
+
+/// Whether the territory object `lower` lies under `upper` (a shallower level), as one
+/// uncorrelated `EXISTS` over `lower`'s own row: the database answers it once per statement (a
+/// one-time filter), by primary key. `None` when `lower`'s level has no table of its own.
+pub fn lies_under(lower: (Level, Uuid), upper: (Level, Uuid)) -> Option<SimpleExpr> {
+    fn check<P: Scoped>(id: Uuid, upper: (Level, Uuid)) -> Option<SimpleExpr> {
+        let own = id_column::<P>()?;
+        let col = P::column(upper.0)?;
+        Some(Expr::exists(
+            sea_orm::sea_query::Query::select()
+                .expr(Expr::val(1))
+                .from(P::default())
+                .and_where(own.eq(id))
+                .and_where(col.eq(upper.1))
+                .to_owned(),
+        ))
+    }
+    match lower.0 {
+        Level::Community => check::<entity::community::Entity>(lower.1, upper),
+        Level::Compound => check::<entity::compound::Entity>(lower.1, upper),
+        Level::Building => check::<entity::building::Entity>(lower.1, upper),
+        Level::Household => check::<entity::household::Entity>(lower.1, upper),
+        _ => None,
+    }
+}
+
+fn never() -> SimpleExpr {
+    Expr::val(1).eq(0)
+}
+
+/// Resolves what `user` reaches for `action`: the union over the assignments whose role allows
+/// it. Grids and property companies expand to the compounds and buildings they cover.
+pub async fn scope<C: ConnectionTrait>(db: &C, user: &Actor, action: Action) -> AppResult<Scope> {
+    if user.is_superadmin {
+        return Ok(Scope::everything());
+    }
+    let mut s = Scope::default();
+    if action == Action::TicketRead {
+        s.add(Level::Owner, [user.id]);
+    }
+    for a in user.roles.iter().filter(|a| allowed(a.role, action)) {
+        match a.scope_type {
+            ScopeType::Street => s.add(Level::Street, [a.scope_id]),
+            ScopeType::Community => s.add(Level::Community, [a.scope_id]),
+            ScopeType::Compound => s.add(Level::Compound, [a.scope_id]),
+            ScopeType::Building => s.add(Level::Building, [a.scope_id]),
+            ScopeType::Household => s.add(Level::Household, [a.scope_id]),
+            ScopeType::Grid => {
+                use entity::grid_area::{Column, Entity};
+                s.add(Level::Grid, [a.scope_id]);
+                let areas: Vec<(Option<Uuid>, Option<Uuid>)> = Entity::find()
+                    .select_only()
+                    .column(Column::CompoundId)
+                    .column(Column::BuildingId)
+                    .filter(Column::GridId.eq(a.scope_id))
+                    .into_tuple()
+                    .all(db)
+                    .await?;
+                s.add(Level::Compound, areas.iter().filter_map(|(c, _)| *c));
+                s.add(Level::Building, areas.iter().filter_map(|(_, b)| *b));
+            }
+            ScopeType::PropertyCompany => {
+                use entity::compound::{Column, Entity};
+                s.add(Level::PropertyCompany, [a.scope_id]);
+                if action.by_assignment_only() {
+                    continue;
+                }
+                let compounds: Vec<Uuid> = Entity::find()
+                    .select_only()
+                    .column(Column::Id)
+                    .filter(Column::PropertyCompanyId.eq(a.scope_id))
+                    .into_tuple()
+                    .all(db)
+                    .await?;
+                s.add(Level::Compound, compounds);
+            }
+        }
+    }
+    Ok(s)
+}
+
+/// Whether the caller may do `action` at all, anywhere (for actions not tied to an object).
+pub fn can_anywhere(user: &Actor, action: Action) -> bool {
+    user.is_superadmin || user.roles.iter().any(|a| allowed(a.role, action))
+}
+
+/// The caller's own message centre: the messages addressed to the caller, whatever their roles
+/// (a superadmin reads nobody else's either). The list, the count, and reading one or all
+/// filter with this one condition, so another user's message is simply not found (404).
+pub fn own_inbox(user: &Actor) -> Condition {
+    Condition::all().add(entity::inbox_message::Column::RecipientUserId.eq(user.id))
+}
+
+/// Loads the object `id` of `E` if `read` reaches it, else 404.
+pub async fn find_visible<E, C>(db: &C, user: &Actor, read: Action, id: Uuid) -> AppResult<E::Model>
+where
+    E: Scoped,
+    C: ConnectionTrait,
+{
+    let s = scope(db, user, read).await?;
+    find_in::<E, C>(db, &s, id).await?.ok_or(AppError::NotFound)
+}
+
+async fn find_in<E, C>(db: &C, s: &Scope, id: Uuid) -> AppResult<Option<E::Model>>
+where
+    E: Scoped,
+    C: ConnectionTrait,
+{
+    let Some(id_col) = id_column::<E>() else {
+        return Ok(None);
+    };
+    Ok(E::find()
+        .filter(id_col.eq(id))
+        .filter(s.condition::<E>())
+        .one(db)
+        .await?)
+}
+
+/// The column holding a table's own id: its (single-column) primary key.
+pub fn id_column<E: Scoped>() -> Option<E::Column> {
+    use sea_orm::{Iterable, PrimaryKeyToColumn};
+    E::PrimaryKey::iter().next().map(|k| k.into_column())
+}
+
+/// Whether `action` reaches the object `id` of `E` for `user` (no 404/403 distinction).
+pub async fn reaches<E, C>(db: &C, user: &Actor, action: Action, id: Uuid) -> AppResult<bool>
+where
+    E: Scoped,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    if !can_anywhere(user, action) && action != Action::TicketRead {
+        return Ok(false);
+    }
+    let s = scope(db, user, action).await?;
+    Ok(match id_column::<E>() {
+        Some(id_col) => {
+            E::find()
+                .filter(id_col.eq(id))
+                .filter(s.condition::<E>())
+                .count(db)
+                .await?
+                > 0
+        }
+        None => false,
+    })
+}
+
+/// For an action on one existing object: 404 unless `read` reaches it, 403 unless `action` does.
+pub async fn authorize_object<E, C>(
+    db: &C,
+    user: &Actor,
+    read: Action,
+    action: Action,
+    id: Uuid,
+) -> AppResult<E::Model>
+where
+    E: Scoped,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    let model = find_visible::<E, C>(db, user, read, id).await?;
+    let s = scope(db, user, action).await?;
+    let reached = match id_column::<E>() {
+        Some(id_col) => {
+            E::find()
+                .filter(id_col.eq(id))
+                .filter(s.condition::<E>())
+                .count(db)
+                .await?
+                > 0
+        }
+        None => false,
+    };
+    if reached {
+        Ok(model)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// For creating a child under `parent_id` of table `P`: the parent must be visible to the caller
+/// (`parent_read`, else 404) and reached by `action` (else 403).
+pub async fn authorize_parent<P, C>(
+    db: &C,
+    user: &Actor,
+    parent_read: Action,
+    action: Action,
+    parent_id: Uuid,
+) -> AppResult<P::Model>
+where
+    P: Scoped,
+    P::Model: Sync,
+    C: ConnectionTrait,
+{
+    authorize_object::<P, C>(db, user, parent_read, action, parent_id).await
+}
+
+/// The two ends of a resident's transfer: where the resident lives (迁出) and the household
+/// that is to take them in (迁入).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferEnd {
+    From,
+    To,
+}
+
+impl TransferEnd {
+    /// The column of `resident_transfers` holding this end's id at `level`.
+    pub fn column(self, level: Level) -> Option<entity::resident_transfer::Column> {
+        use entity::resident_transfer::Column as C;
+        Some(match (self, level) {
+            (TransferEnd::From, Level::Street) => C::FromStreetId,
+            (TransferEnd::From, Level::Community) => C::FromCommunityId,
+            (TransferEnd::From, Level::Compound) => C::FromCompoundId,
+            (TransferEnd::From, Level::Building) => C::FromBuildingId,
+            (TransferEnd::From, Level::Household) => C::FromHouseholdId,
+            (TransferEnd::To, Level::Street) => C::ToStreetId,
+            (TransferEnd::To, Level::Community) => C::ToCommunityId,
+            (TransferEnd::To, Level::Compound) => C::ToCompoundId,
+            (TransferEnd::To, Level::Building) => C::ToBuildingId,
+            (TransferEnd::To, Level::Household) => C::ToHouseholdId,
+            _ => return None,
+        })
+    }
+}
+
+/// Transfers are staff work on the roster: a caller sees a transfer when their
+/// [`Action::ResidentWrite`] reaches either end (or, with `end`, that end); lists and single
+/// reads both use this condition. Staff of a third community reach neither end and see nothing.
+pub async fn transfer_scope<C: ConnectionTrait>(
+    db: &C,
+    user: &Actor,
+    end: Option<TransferEnd>,
+) -> AppResult<Condition> {
+    let s = scope(db, user, Action::ResidentWrite).await?;
+    Ok(match end {
+        Some(end) => s.condition_on(|l| end.column(l)),
+        None => Condition::any()
+            .add(s.condition_on(|l| TransferEnd::From.column(l)))
+            .add(s.condition_on(|l| TransferEnd::To.column(l))),
+    })
+}
+
+/// A transfer for a verb of one end (the receiving end accepts or refuses, the sending end
+/// cancels): 404 unless the caller sees it, 403 unless they reach that end.
+pub async fn authorize_transfer<C: ConnectionTrait>(
+    db: &C,
+    user: &Actor,
+    id: Uuid,
+    end: TransferEnd,
+) -> AppResult<entity::resident_transfer::Model> {
+    use entity::resident_transfer::{Column, Entity};
+    let visible = transfer_scope(db, user, None).await?;
+    let t = Entity::find()
+        .filter(Column::Id.eq(id))
+        .filter(visible)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let reached = Entity::find()
+        .filter(Column::Id.eq(id))
+        .filter(transfer_scope(db, user, Some(end)).await?)
+        .count(db)
+        .await?
+        > 0;
+    if reached {
+        Ok(t)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+macro_rules! scoped {
+    ($entity:path, $($level:ident => $col:ident),+ $(,)?) => {
+        impl Scoped for $entity {
+            fn column(level: Level) -> Option<Self::Column> {
+                #[allow(unused_imports)]
+                use sea_orm::EntityTrait as _;
+                type Col = <$entity as EntityTrait>::Column;
+                match level {
+                    $(Level::$level => Some(Col::$col),)+
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+scoped!(entity::street::Entity, Street => Id);
+scoped!(entity::community::Entity, Street => StreetId, Community => Id);
+scoped!(entity::property_company::Entity, Street => StreetId, PropertyCompany => Id);
+scoped!(entity::compound::Entity,
+    Street => StreetId, Community => CommunityId, PropertyCompany => PropertyCompanyId, Compound => Id);
+scoped!(entity::grid::Entity, Street => StreetId, Community => CommunityId, Grid => Id);
+scoped!(entity::building::Entity,
+    Street => StreetId, Community => CommunityId, Compound => CompoundId, Building => Id);
+scoped!(entity::household::Entity,
+    Street => StreetId, Community => CommunityId, Compound => CompoundId, Building => BuildingId,
+    Household => Id);
+scoped!(entity::role_assignment::Entity, Street => StreetId);
+scoped!(entity::resident::Entity,
+    Street => StreetId, Community => CommunityId, Compound => CompoundId, Building => BuildingId,
+    Household => HouseholdId);
+scoped!(entity::audit_event::Entity, Street => StreetId, Community => CommunityId);
+scoped!(entity::ticket::Entity,
+    Street => StreetId, Community => CommunityId, Compound => CompoundId, Building => BuildingId,
+    PropertyCompany => AssignedCompanyId, Owner => RequesterUserId);
+scoped!(entity::notification::Entity, Street => StreetId, Community => CommunityId);
+scoped!(entity::binding_request::Entity,
+    Street => StreetId, Community => CommunityId, Compound => CompoundId, Building => BuildingId,
+    Household => HouseholdId);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_role_parses_back_from_its_name() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+            assert_eq!(
+                ScopeType::parse(r.scope_type().as_str()),
+                Some(r.scope_type())
+            );
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn only_admins_manage_staff_and_roles() {
+        for r in Role::ALL {
+            assert_eq!(allowed(r, Action::RoleManage), r == Role::Admin);
+            assert_eq!(allowed(r, Action::UserManage), r == Role::Admin);
+        }
+    }
+
+    #[test]
+    fn property_staff_never_read_households() {
+        assert!(!allowed(Role::PropertyStaff, Action::HouseholdRead));
+    }
+}

@@ -1,0 +1,114 @@
+//! `GET /api/v1/client-config`: what the mini-program needs to know about this deployment
+//! before it asks the user anything.
+//!
+//! Public, deliberately: nothing in it is secret or personal (WeChat shows a template's id to
+//! anyone who inspects the mini-program, which carries the ids anyway), it is the same for every
+//! caller, and the app needs it where no one is signed in yet (the first screen, the sign-in
+//! page). Answering it without a token also keeps it out of the revocation check, so it works
+//! while Redis is down.
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::state::AppState;
+use crate::platform::notifications::Event;
+
+/// A notification event that may be sent as a WeChat subscribe message.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubscribeEvent {
+    /// To the requester: their ticket's status changed.
+    TicketStatusChanged,
+    /// To the handlers: a ticket was dispatched to them.
+    TicketAssigned,
+    /// To the handlers: the requester urged a ticket.
+    TicketUrged,
+    /// To the staff of the level a ticket was escalated to.
+    TicketEscalated,
+    /// To the other side of a ticket's conversation: a new message.
+    TicketMessage,
+}
+
+/// Who receives an event, so the app asks each user only for what may reach them.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubscribeAudience {
+    /// Whoever filed the ticket (a resident).
+    Requester,
+    /// Staff who handle or supervise tickets.
+    Staff,
+    /// Both: the requester and the staff on the ticket.
+    Both,
+}
+
+impl From<Event> for SubscribeEvent {
+    fn from(e: Event) -> Self {
+        match e {
+            Event::TicketStatusChanged => SubscribeEvent::TicketStatusChanged,
+            Event::TicketAssigned => SubscribeEvent::TicketAssigned,
+            Event::TicketUrged => SubscribeEvent::TicketUrged,
+            Event::TicketEscalated => SubscribeEvent::TicketEscalated,
+            Event::TicketMessage => SubscribeEvent::TicketMessage,
+        }
+    }
+}
+
+fn audience(e: Event) -> SubscribeAudience {
+    match e {
+        Event::TicketStatusChanged => SubscribeAudience::Requester,
+        Event::TicketAssigned | Event::TicketUrged | Event::TicketEscalated => {
+            SubscribeAudience::Staff
+        }
+        Event::TicketMessage => SubscribeAudience::Both,
+    }
+}
+
+/// One subscribe-message template the server sends.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubscribeTemplate {
+    pub event: SubscribeEvent,
+    pub audience: SubscribeAudience,
+    /// The template id to pass to `wx.requestSubscribeMessage` (`tmplIds`).
+    pub template_id: String,
+    /// The mini-program page the message opens; the server appends `?id=<ticket id>`.
+    pub page: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientConfig {
+    /// Exactly the events this server sends as subscribe messages (`LINLI_WECHAT_TEMPLATES`),
+    /// in a fixed order; an event without a template is never sent and is not listed, so the
+    /// app never asks consent for a message that will not come. Empty when none are configured.
+    pub subscribe_templates: Vec<SubscribeTemplate>,
+}
+
+/// The subscribe-message templates this server sends (no token needed).
+///
+/// For each event it sends: who receives it, the template id to ask consent for and the page
+/// the message opens. Events without a template are never sent and not listed.
+#[utoipa::path(tag = "notifications", security(()),
+    responses((status = 200, body = ClientConfig,
+        headers(("Cache-Control" = String, description = "`public, max-age=300`")))))]
+#[get("/client-config")]
+pub async fn get_client_config(state: web::Data<AppState>) -> HttpResponse {
+    let page = &state.settings.wechat_page;
+    let subscribe_templates = Event::ALL
+        .into_iter()
+        .filter_map(|e| {
+            let template_id = state.settings.wechat_templates.get(e.as_str())?;
+            Some(SubscribeTemplate {
+                event: e.into(),
+                audience: audience(e),
+                template_id: template_id.clone(),
+                page: page.clone(),
+            })
+        })
+        .collect();
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(ClientConfig {
+            subscribe_templates,
+        })
+}

@@ -1,0 +1,31 @@
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::access::tokens::JwtKeys;
+use crate::platform::cache::SharedCache;
+use crate::platform::clock::Clock;
+use crate::platform::config::Settings;
+use crate::platform::pii::Pii;
+use crate::platform::storage::Storage;
+use crate::platform::wechat::WeChatClient;
+use crate::residents::service::io::ImportSlots;
+
+/// Everything a handler needs, shared by all workers.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub cache: SharedCache,
+    pub settings: Arc<Settings>,
+    pub jwt: Arc<JwtKeys>,
+    pub clock: Arc<dyn Clock>,
+    pub wechat: Arc<WeChatClient>,
+    pub pii: Arc<Pii>,
+    pub storage: Arc<dyn Storage>,
+    /// Set when SIGTERM arrives: `/ready` answers 503 so the proxy takes this replica out of
+    /// rotation while it still serves what reaches it (see `Application::run_until_stopped`).
+    pub draining: Arc<AtomicBool>,
+    /// Roster imports that may run at once in this process.
+    pub imports: ImportSlots,
+}

@@ -1,0 +1,356 @@
+//! Linking a WeChat account to a resident of the roster: by a verified phone that matches exactly
+//! one resident, or by a request that staff in scope approve or reject.
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+};
+use uuid::Uuid;
+
+use crate::access::policy::{Role, ScopeType};
+use crate::platform::error::{AppError, AppResult};
+use crate::platform::error::{FieldCode, ProblemCode};
+use crate::platform::lang::Text;
+use crate::platform::pii::Pii;
+use crate::residents::service::roster::{self as residents, ResidentInput};
+use entity::{binding_request, household, resident, role_assignment};
+
+pub const PENDING: &str = "pending";
+pub const APPROVED: &str = "approved";
+pub const REJECTED: &str = "rejected";
+
+/// Links `user_id` to `r` and grants the `resident` role on its household (idempotent).
+pub async fn link<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    r: resident::Model,
+) -> AppResult<resident::Model> {
+    // Only one resident per account: unlink any earlier one.
+    resident::Entity::update_many()
+        .col_expr(resident::Column::UserId, Expr::value(Option::<Uuid>::None))
+        .filter(resident::Column::UserId.eq(user_id))
+        .filter(resident::Column::Id.ne(r.id))
+        .exec(db)
+        .await?;
+    let household_id = r.household_id;
+    let street_id = r.street_id;
+    // A WeChat account is called "微信用户" until it says otherwise: once bound, staff screens
+    // show the roster's name instead (a name its owner chose is kept).
+    entity::user::Entity::update_many()
+        .col_expr(
+            entity::user::Column::DisplayName,
+            Expr::value(r.name.clone()),
+        )
+        .col_expr(entity::user::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(entity::user::Column::Id.eq(user_id))
+        .filter(
+            entity::user::Column::DisplayName
+                .eq(crate::identity::service::auth::WECHAT_DEFAULT_DISPLAY_NAME),
+        )
+        .exec(db)
+        .await?;
+    let mut am = r.into_active_model();
+    am.user_id = Set(Some(user_id));
+    am.updated_at = Set(Utc::now());
+    let r = am.update(db).await?;
+    let has_role = role_assignment::Entity::find()
+        .filter(role_assignment::Column::UserId.eq(user_id))
+        .filter(role_assignment::Column::Role.eq(Role::Resident.as_str()))
+        .filter(role_assignment::Column::ScopeId.eq(household_id))
+        .one(db)
+        .await?
+        .is_some();
+    if !has_role {
+        // A resident belongs to one household: drop resident roles elsewhere.
+        role_assignment::Entity::delete_many()
+            .filter(role_assignment::Column::UserId.eq(user_id))
+            .filter(role_assignment::Column::Role.eq(Role::Resident.as_str()))
+            .exec(db)
+            .await?;
+        role_assignment::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(user_id),
+            role: Set(Role::Resident.as_str().into()),
+            scope_type: Set(ScopeType::Household.as_str().into()),
+            scope_id: Set(household_id),
+            street_id: Set(street_id),
+            created_at: Set(Utc::now()),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(r)
+}
+
+/// A new pending request of `user_id` to join `hh` under `name` and `relation` (both cleaned).
+pub async fn new_request<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    hh: &household::Model,
+    name: String,
+    relation: String,
+) -> AppResult<binding_request::Model> {
+    let now = Utc::now();
+    Ok(binding_request::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user_id),
+        street_id: Set(hh.street_id),
+        community_id: Set(hh.community_id),
+        compound_id: Set(hh.compound_id),
+        building_id: Set(hh.building_id),
+        household_id: Set(hh.id),
+        name: Set(name),
+        relation: Set(relation),
+        status: Set(PENDING.into()),
+        reason: Set(None),
+        decided_by: Set(None),
+        decided_at: Set(None),
+        resident_id: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Records in the audit log that an approval linked the requester to a roster entry: that hands
+/// the account the entry's personal data. `how` says how it was approved.
+pub async fn audit_link<C: ConnectionTrait>(
+    db: &C,
+    actor: crate::platform::audit::Who<'_>,
+    m: &binding_request::Model,
+    how: serde_json::Value,
+) -> AppResult<()> {
+    let Some(rid) = m.resident_id else {
+        return Ok(());
+    };
+    let mut detail = serde_json::json!({
+        "binding_request_id": m.id,
+        "user_id": m.user_id,
+    });
+    if let (Some(d), serde_json::Value::Object(extra)) = (detail.as_object_mut(), how) {
+        d.extend(extra);
+    }
+    crate::platform::audit::record(
+        db,
+        crate::platform::audit::Event {
+            actor,
+            action: crate::platform::audit::Action::BindingLink,
+            street_id: Some(m.street_id),
+            community_id: Some(m.community_id),
+            resident_id: Some(rid),
+            field: None,
+            purpose: "",
+            detail: Some(detail.to_string()),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// After a phone is verified: the resident it identifies, if exactly one unlinked (or already
+/// ours) resident of the roster has it.
+pub async fn match_by_phone<C: ConnectionTrait>(
+    db: &C,
+    pii: &Pii,
+    user_id: Uuid,
+    phone: &str,
+) -> AppResult<Option<resident::Model>> {
+    let hash = pii.lookup_hash("phone", phone);
+    let found = resident::Entity::find()
+        .filter(resident::Column::PhoneHash.eq(hash))
+        .filter(resident::Column::MovedOutOn.is_null())
+        .all(db)
+        .await?;
+    Ok(match found.as_slice() {
+        [one] if one.user_id.is_none() || one.user_id == Some(user_id) => found.into_iter().next(),
+        _ => None,
+    })
+}
+
+/// How an approval attaches the account to the roster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attach {
+    /// Staff chose this unlinked resident of the household, having seen what it holds.
+    Chosen(Uuid),
+    /// No choice: the resident whose phone is the one WeChat verified for the requester (a
+    /// second factor), else a new roster entry with only the requested name and relation.
+    Default,
+}
+
+/// Unlinked residents of `household_id`: what an approval could attach.
+pub async fn candidates<C: ConnectionTrait>(
+    db: &C,
+    household_ids: &[Uuid],
+) -> AppResult<Vec<resident::Model>> {
+    if household_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(resident::Entity::find()
+        .filter(resident::Column::HouseholdId.is_in(household_ids.iter().copied()))
+        .filter(resident::Column::UserId.is_null())
+        .filter(resident::Column::MovedOutOn.is_null())
+        .all(db)
+        .await?)
+}
+
+/// [`candidates`] with their tags, in one statement (for the review list).
+pub async fn candidates_with_tags<C: ConnectionTrait>(
+    db: &C,
+    household_ids: &[Uuid],
+) -> AppResult<Vec<crate::residents::service::roster::ResidentWithTags>> {
+    use sea_orm::QuerySelect;
+    if household_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(resident::Entity::find()
+        .column_as(
+            crate::residents::service::roster::tags_column(db.get_database_backend()),
+            "tags",
+        )
+        .filter(resident::Column::HouseholdId.is_in(household_ids.iter().copied()))
+        .filter(resident::Column::UserId.is_null())
+        .filter(resident::Column::MovedOutOn.is_null())
+        .into_model()
+        .all(db)
+        .await?)
+}
+
+/// Approves a pending request. A request only *names* someone; naming an existing resident is
+/// not proof of being them, so their personal data (phone, ID number, birth date, tags) is
+/// attached only on a second factor (the requester's WeChat-verified phone equals the
+/// resident's) or by an explicit staff choice. Otherwise a new roster entry is registered.
+/// The status is claimed by a conditional update first, so of two concurrent approvals (or an
+/// approval racing a rejection) exactly one wins and the other is a 409.
+pub async fn approve<C: ConnectionTrait>(
+    db: &C,
+    pii: &Pii,
+    req: binding_request::Model,
+    by: Uuid,
+    attach: Attach,
+) -> AppResult<binding_request::Model> {
+    claim(db, &req).await?;
+    let hh = household::Entity::find_by_id(req.household_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let unlinked = candidates(db, &[hh.id]).await?;
+    let chosen = match attach {
+        Attach::Chosen(id) => Some(unlinked.into_iter().find(|r| r.id == id).ok_or_else(|| {
+            AppError::invalid(
+                "resident_id",
+                FieldCode::Invalid,
+                Text::new(
+                    "须是申请的这户中、尚未绑定账号的在册居民",
+                    "not an unlinked, current resident of the requested household",
+                ),
+            )
+        })?),
+        Attach::Default => {
+            let verified = entity::user::Entity::find_by_id(req.user_id)
+                .one(db)
+                .await?
+                .and_then(|u| u.phone_hash);
+            let by_phone: Vec<&resident::Model> = match &verified {
+                Some(h) => unlinked
+                    .iter()
+                    .filter(|r| r.phone_hash.as_deref() == Some(h.as_str()))
+                    .collect(),
+                None => Vec::new(),
+            };
+            // A same-name entry that holds nothing personal can be linked without a second
+            // factor: it hands the account nothing but the name it asked for.
+            let bare: Vec<&resident::Model> = unlinked
+                .iter()
+                .filter(|r| r.name == req.name && holds_nothing_personal(r))
+                .collect();
+            let bare = match bare.as_slice() {
+                [one] if !has_tags(db, one.id).await? => Some((*one).clone()),
+                _ => None,
+            };
+            match by_phone.as_slice() {
+                [one] => Some((*one).clone()),
+                _ => bare,
+            }
+        }
+    };
+    let r = match chosen {
+        Some(r) => r,
+        None => {
+            let data = residents::validate(ResidentInput {
+                name: req.name.clone(),
+                relation: Some(req.relation.clone()),
+                ..Default::default()
+            })
+            .map_err(AppError::Validation)?;
+            residents::insert(db, pii, &hh, &data).await?
+        }
+    };
+    let r = link(db, req.user_id, r).await?;
+    let now = Utc::now();
+    let mut am = req.into_active_model();
+    am.status = Set(APPROVED.into());
+    am.decided_by = Set(Some(by));
+    am.decided_at = Set(Some(now));
+    am.resident_id = Set(Some(r.id));
+    am.updated_at = Set(now);
+    Ok(am.update(db).await?)
+}
+
+fn holds_nothing_personal(r: &resident::Model) -> bool {
+    r.phone_cipher.is_none() && r.id_number_cipher.is_none() && r.birth_date.is_none()
+}
+
+async fn has_tags<C: ConnectionTrait>(db: &C, resident_id: Uuid) -> AppResult<bool> {
+    use sea_orm::PaginatorTrait;
+    Ok(entity::resident_tag::Entity::find()
+        .filter(entity::resident_tag::Column::ResidentId.eq(resident_id))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// Moves a pending request out of `pending` for this decision, or 409 when another decision
+/// got there first.
+async fn claim<C: ConnectionTrait>(db: &C, req: &binding_request::Model) -> AppResult<()> {
+    let done = binding_request::Entity::update_many()
+        .col_expr(binding_request::Column::Status, Expr::value("deciding"))
+        .filter(binding_request::Column::Id.eq(req.id))
+        .filter(binding_request::Column::Status.eq(PENDING))
+        .exec(db)
+        .await?;
+    if done.rows_affected != 1 || req.status != PENDING {
+        return Err(AppError::conflict(
+            ProblemCode::BindingRequestDecided,
+            Text::new("这个申请已经审核过了", "the request is already decided"),
+        ));
+    }
+    Ok(())
+}
+
+/// Where a binding request stands (the spec's list of `status` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BindingStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+pub async fn reject<C: ConnectionTrait>(
+    db: &C,
+    req: binding_request::Model,
+    by: Uuid,
+    reason: String,
+) -> AppResult<binding_request::Model> {
+    claim(db, &req).await?;
+    let now = Utc::now();
+    let mut am = req.into_active_model();
+    am.status = Set(REJECTED.into());
+    am.reason = Set(Some(reason));
+    am.decided_by = Set(Some(by));
+    am.decided_at = Set(Some(now));
+    am.updated_at = Set(now);
+    Ok(am.update(db).await?)
+}

@@ -1,0 +1,129 @@
+//! The append-only audit log of personal-data access. The application only ever inserts.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use uuid::Uuid;
+
+use crate::platform::error::AppResult;
+use entity::audit_event;
+
+/// Who acted, copied into the event: the log keeps saying who it was after the account is gone.
+#[derive(Clone, Copy)]
+pub struct Who<'a> {
+    pub id: Uuid,
+    pub name: &'a str,
+    pub username: Option<&'a str>,
+}
+
+impl<'a> From<&'a crate::access::Actor> for Who<'a> {
+    fn from(u: &'a crate::access::Actor) -> Self {
+        Who {
+            id: u.id,
+            name: &u.display_name,
+            username: u.username.as_deref(),
+        }
+    }
+}
+
+/// What an audit event records; the one list of them.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = AuditAction)]
+pub enum Action {
+    /// A personal-data field shown in full, with a purpose.
+    Reveal,
+    /// A masked roster export.
+    Export,
+    /// An unmasked roster export, with a purpose.
+    ExportUnmasked,
+    /// A search by full phone number.
+    PhoneLookup,
+    ResidentCreate,
+    ResidentUpdate,
+    ResidentDelete,
+    /// A roster import.
+    Import,
+    /// A WeChat account linked to a resident.
+    BindingLink,
+    /// A ticket ledger export.
+    TicketsExport,
+    AccountUpdate,
+    PasswordReset,
+    AccountUnlock,
+    WechatBind,
+    WechatUnbind,
+    /// A resident's transfer to another household filed (迁出).
+    TransferFile,
+    /// A transfer accepted: the resident moved (迁入).
+    TransferAccept,
+    TransferRefuse,
+    TransferCancel,
+}
+
+impl Action {
+    /// The stored and answered name.
+    pub fn as_str(self) -> String {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(s)) => s,
+            _ => String::new(),
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+    }
+}
+
+pub struct Event<'a> {
+    pub actor: Who<'a>,
+    pub action: Action,
+    pub street_id: Option<Uuid>,
+    pub community_id: Option<Uuid>,
+    pub resident_id: Option<Uuid>,
+    pub field: Option<&'a str>,
+    pub purpose: &'a str,
+    pub detail: Option<String>,
+}
+
+pub async fn record<C: ConnectionTrait>(db: &C, e: Event<'_>) -> AppResult<Uuid> {
+    let id = Uuid::now_v7();
+    audit_event::ActiveModel {
+        id: Set(id),
+        street_id: Set(e.street_id),
+        community_id: Set(e.community_id),
+        actor_id: Set(e.actor.id),
+        actor_name: Set(Some(e.actor.name.to_string())),
+        actor_username: Set(e.actor.username.map(str::to_string)),
+        action: Set(e.action.as_str()),
+        resident_id: Set(e.resident_id),
+        field: Set(e.field.map(str::to_string)),
+        purpose: Set(e.purpose.to_string()),
+        detail: Set(e.detail),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(id)
+}
+
+/// The street an actor works in, for events about no one in particular (an export or a lookup
+/// that found nobody): the street of their role assignments when that is a single one. Never a
+/// street taken from the request, which the caller may not reach.
+pub async fn home_street<C: ConnectionTrait>(db: &C, actor_id: Uuid) -> AppResult<Option<Uuid>> {
+    use entity::role_assignment::{Column, Entity};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    let streets: Vec<Uuid> = Entity::find()
+        .select_only()
+        .column(Column::StreetId)
+        .filter(Column::UserId.eq(actor_id))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(match streets.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    })
+}

@@ -1,0 +1,229 @@
+//! The notification outbox. A notification is written in the same transaction as the change it
+//! reports; `jobs::outbox` delivers it later, so nothing is lost when WeChat is down.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::platform::error::AppResult;
+use crate::platform::inbox;
+use entity::{notification, ticket};
+
+pub const PENDING: &str = "pending";
+pub const SENT: &str = "sent";
+pub const FAILED: &str = "failed";
+pub const SKIPPED: &str = "skipped";
+
+/// Where a notification's delivery stands (the spec's list of `status` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Pending,
+    Sent,
+    Failed,
+    Skipped,
+}
+
+/// What happened, as configured templates are keyed (`LINLI_WECHAT_TEMPLATES`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = NotificationEvent)]
+pub enum Event {
+    /// To the requester: the ticket's status changed.
+    TicketStatusChanged,
+    /// To the handler(s): a ticket was dispatched to them.
+    TicketAssigned,
+    /// To the handler(s): the requester urged the ticket.
+    TicketUrged,
+    /// To the staff of the level a ticket was escalated to.
+    TicketEscalated,
+    /// To the other side of a ticket's conversation: a new message (the requester's go to the
+    /// handlers, staff's to the requester).
+    TicketMessage,
+}
+
+impl Event {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::TicketStatusChanged => "ticket_status_changed",
+            Event::TicketAssigned => "ticket_assigned",
+            Event::TicketUrged => "ticket_urged",
+            Event::TicketEscalated => "ticket_escalated",
+            Event::TicketMessage => "ticket_message",
+        }
+    }
+
+    /// Every event, for validating configuration and filters.
+    pub const ALL: [Event; 5] = [
+        Event::TicketStatusChanged,
+        Event::TicketAssigned,
+        Event::TicketUrged,
+        Event::TicketEscalated,
+        Event::TicketMessage,
+    ];
+
+    pub fn parse(s: &str) -> Option<Event> {
+        Event::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+/// The message content; the worker maps it onto the template's fields.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Payload {
+    pub title: String,
+    pub status: String,
+    pub note: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// What the message centre shows for `event`: a Chinese title and a short body naming the
+/// ticket. System notes (escalation, auto-close) are left out: they are written for the log.
+fn inbox_text(event: Event, p: &Payload) -> (String, String) {
+    let subject = format!("「{}」", p.title.trim());
+    let with_note = |lead: &str| match p.note.as_deref().map(str::trim) {
+        Some(n) if !n.is_empty() => format!("{subject}{lead}：{n}"),
+        _ => format!("{subject}{lead}"),
+    };
+    let (title, body) = match event {
+        Event::TicketStatusChanged => (format!("诉求{}", p.status), with_note("")),
+        Event::TicketAssigned => ("新的派单".to_string(), with_note("已派给您处理")),
+        Event::TicketUrged => ("居民催办".to_string(), with_note("被催办")),
+        Event::TicketEscalated => (
+            "诉求超期升级".to_string(),
+            format!("{subject}超期未办结，已升级"),
+        ),
+        Event::TicketMessage => ("诉求有新留言".to_string(), with_note("")),
+    };
+    (
+        inbox::truncate(&title, inbox::TITLE_MAX),
+        inbox::truncate(&body, inbox::BODY_MAX),
+    )
+}
+
+/// What a notification is about, and where (the street and community whose staff may see the
+/// outbox row).
+#[derive(Debug, Clone, Copy)]
+pub struct About {
+    pub subject: inbox::Subject,
+    pub street_id: Uuid,
+    pub community_id: Option<Uuid>,
+}
+
+impl About {
+    pub fn ticket(t: &ticket::Model) -> Self {
+        Self {
+            subject: inbox::Subject::Ticket(t.id),
+            street_id: t.street_id,
+            community_id: Some(t.community_id),
+        }
+    }
+}
+
+/// [`enqueue_about`] a ticket.
+pub async fn enqueue<C: ConnectionTrait>(
+    db: &C,
+    event: Event,
+    t: &ticket::Model,
+    recipients: &[Uuid],
+    payload: &Payload,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    enqueue_about(db, event, About::ticket(t), recipients, payload, now).await
+}
+
+/// Queues one notification per recipient, on `db` (the caller's transaction), and puts the same
+/// event in each recipient's message centre: that needs no consent and no WeChat, so it is
+/// written for every recipient, whether or not the subscribe message can be sent.
+pub async fn enqueue_about<C: ConnectionTrait>(
+    db: &C,
+    event: Event,
+    about: About,
+    recipients: &[Uuid],
+    payload: &Payload,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let body =
+        serde_json::to_string(payload).map_err(crate::platform::error::AppError::internal)?;
+    let mut seen = std::collections::BTreeSet::new();
+    let recipients: Vec<Uuid> = recipients
+        .iter()
+        .copied()
+        .filter(|r| seen.insert(*r))
+        .collect();
+    let (title, text) = inbox_text(event, payload);
+    inbox::deliver(
+        db,
+        &recipients,
+        event.as_str(),
+        about.subject,
+        &title,
+        &text,
+        now,
+    )
+    .await?;
+    for r in &recipients {
+        notification::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            event_type: Set(event.as_str().into()),
+            ticket_id: Set(match about.subject {
+                inbox::Subject::Ticket(id) => Some(id),
+                _ => None,
+            }),
+            subject_type: Set(Some(about.subject.kind().to_string())),
+            subject_id: Set(Some(about.subject.id())),
+            recipient_user_id: Set(*r),
+            street_id: Set(Some(about.street_id)),
+            community_id: Set(about.community_id),
+            payload: Set(body.clone()),
+            status: Set(PENDING.into()),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            locked_until: Set(None),
+            last_error: Set(None),
+            sent_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Puts a `failed` or `skipped` notification back in the queue, due now, with a fresh allowance of
+/// attempts. Conflict when it is pending or already sent.
+pub async fn retry<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<notification::Model> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let done = notification::Entity::update_many()
+        .col_expr(notification::Column::Status, Expr::value(PENDING))
+        .col_expr(notification::Column::Attempts, Expr::value(0))
+        .col_expr(notification::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(
+            notification::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(notification::Column::UpdatedAt, Expr::value(now))
+        .filter(notification::Column::Id.eq(id))
+        .filter(notification::Column::Status.is_in([FAILED, SKIPPED]))
+        .exec(db)
+        .await?;
+    if done.rows_affected == 0 {
+        return Err(crate::platform::error::AppError::conflict(
+            crate::platform::error::ProblemCode::NotificationNotRetryable,
+            crate::platform::lang::Text::new(
+                "只有发送失败或被跳过的通知才能重发",
+                "only a failed or skipped notification can be retried",
+            ),
+        ));
+    }
+    notification::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(crate::platform::error::AppError::NotFound)
+}

@@ -1,0 +1,4 @@
+//! The roster: residents, their tags, import and export, transfers between households.
+
+pub mod http;
+pub mod service;

@@ -1,0 +1,6 @@
+//! Roster rules and transactions; no HTTP types.
+
+pub mod io;
+pub mod public_tags;
+pub mod roster;
+pub mod transfers;

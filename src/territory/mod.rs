@@ -1,0 +1,6 @@
+//! The territory of a sub-district: streets, communities, property companies, compounds, grids,
+//! buildings and households, and the household picker residents bind through.
+
+pub mod http;
+pub mod query;
+pub mod service;

@@ -1,0 +1,3 @@
+//! Territory read models.
+
+pub mod directory;

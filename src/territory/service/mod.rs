@@ -1,0 +1,3 @@
+//! Territory rules; no HTTP types.
+
+pub mod tree;

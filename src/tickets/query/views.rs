@@ -1,0 +1,703 @@
+//! Read-side queries over tickets: the filtered, scoped, keyset-paginated list (and the stats
+//! and the ledger export built on the same filter).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, Func, IntoCondition, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+use uuid::Uuid;
+
+use crate::access::policy::{self, Action, ScopeType};
+use crate::access::Actor;
+use crate::platform::error::{AppError, AppResult};
+use crate::tickets::service::workflow::{Priority, Status};
+use entity::{building, community, compound, ticket, ticket_category};
+
+/// What a list (or stats, or export) is narrowed to, on top of the caller's scope.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub statuses: Vec<Status>,
+    pub priority: Option<String>,
+    pub overdue: Option<bool>,
+    pub category_id: Option<Uuid>,
+    pub community_id: Option<Uuid>,
+    pub compound_id: Option<Uuid>,
+    pub building_id: Option<Uuid>,
+    /// Only tickets the caller filed (is the requester of).
+    pub mine: bool,
+    /// Only tickets the caller handles (assigned to them or to their property company).
+    pub assigned_to_me: bool,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+}
+
+fn open_statuses() -> Vec<&'static str> {
+    Status::OPEN.iter().map(|s| s.as_str()).collect()
+}
+
+/// The filter as one condition (scope not included).
+pub fn condition(user: &Actor, f: &Filter, now: DateTime<Utc>) -> Condition {
+    let mut c = Condition::all();
+    if !f.statuses.is_empty() {
+        c = c.add(ticket::Column::Status.is_in(f.statuses.iter().map(|s| s.as_str())));
+    }
+    if let Some(p) = &f.priority {
+        c = c.add(ticket::Column::Priority.eq(p.as_str()));
+    }
+    match f.overdue {
+        Some(true) => {
+            c = c
+                .add(ticket::Column::Status.is_in(open_statuses()))
+                .add(ticket::Column::DeadlineAt.lt(now));
+        }
+        Some(false) => {
+            c = c.add(
+                Condition::any()
+                    .add(ticket::Column::Status.is_not_in(open_statuses()))
+                    .add(ticket::Column::DeadlineAt.is_null())
+                    .add(ticket::Column::DeadlineAt.gte(now)),
+            );
+        }
+        None => {}
+    }
+    if let Some(v) = f.category_id {
+        c = c.add(ticket::Column::CategoryId.eq(v));
+    }
+    if let Some(v) = f.community_id {
+        c = c.add(ticket::Column::CommunityId.eq(v));
+    }
+    if let Some(v) = f.compound_id {
+        c = c.add(ticket::Column::CompoundId.eq(v));
+    }
+    if let Some(v) = f.building_id {
+        c = c.add(ticket::Column::BuildingId.eq(v));
+        // Filtering by building would tell a caller who may not see anonymous requesters where
+        // one lives: anonymous tickets match only for those who triage (and the requester).
+        if !policy::can_anywhere(user, Action::TicketTriage) {
+            c = c.add(
+                Condition::any()
+                    .add(ticket::Column::Anonymous.eq(false))
+                    .add(ticket::Column::RequesterUserId.eq(user.id)),
+            );
+        }
+    }
+    if let Some(v) = f.created_from {
+        c = c.add(ticket::Column::CreatedAt.gte(v));
+    }
+    if let Some(v) = f.created_to {
+        c = c.add(ticket::Column::CreatedAt.lt(v));
+    }
+    if f.mine {
+        c = c.add(ticket::Column::RequesterUserId.eq(user.id));
+    }
+    if f.assigned_to_me {
+        let companies: Vec<Uuid> = user
+            .roles
+            .iter()
+            .filter(|a| {
+                a.scope_type == ScopeType::PropertyCompany
+                    && policy::allowed(a.role, Action::TicketHandle)
+            })
+            .map(|a| a.scope_id)
+            .collect();
+        let mut any = Condition::any().add(ticket::Column::HandlerUserId.eq(user.id));
+        if !companies.is_empty() {
+            any = any.add(ticket::Column::AssignedCompanyId.is_in(companies));
+        }
+        c = c.add(any);
+    }
+    c
+}
+
+/// How a list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// Newest first.
+    Created,
+    /// Soonest deadline (due date or follow-up) first; tickets without one last.
+    Due,
+}
+
+/// Where the previous page ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    Created(Uuid),
+    Due(Option<DateTime<Utc>>, Uuid),
+}
+
+/// Beyond this many scope terms a page is one query over their OR (sorted by the database)
+/// rather than one index walk per term.
+const MAX_MERGED_TERMS: usize = 32;
+
+/// One page of the caller's tickets. The caller's scope is a union of terms (`community_id = …`,
+/// `requester_user_id = …`, …); each term is walked along its own `(column, sort key)` index for
+/// at most one page and the results merged, so the cost of a page depends on the page size and
+/// the number of terms, not on the size of the table.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    user: &Actor,
+    f: &Filter,
+    sort: Sort,
+    after: Option<After>,
+    limit: u64,
+    now: DateTime<Utc>,
+) -> AppResult<(Vec<ticket::Model>, Option<After>)> {
+    let scope = policy::scope(db, user, Action::TicketRead).await?;
+    let base = ticket::Entity::find().filter(condition(user, f, now));
+    let selects: Vec<Select<ticket::Entity>> = match scope.terms::<ticket::Entity>() {
+        None => vec![base],
+        Some(terms) if terms.len() <= MAX_MERGED_TERMS => terms
+            .into_iter()
+            .map(|(col, id)| base.clone().filter(col.eq(id)))
+            .collect(),
+        Some(_) => vec![base.filter(scope.condition::<ticket::Entity>())],
+    };
+    let mut rows: Vec<ticket::Model> = Vec::new();
+    for sel in selects {
+        rows.extend(page(db, sel, sort, after, limit + 1).await?);
+    }
+    rows.sort_by(|a, b| match sort {
+        Sort::Created => b.id.cmp(&a.id),
+        Sort::Due => (a.deadline_at.is_none(), a.deadline_at, a.id).cmp(&(
+            b.deadline_at.is_none(),
+            b.deadline_at,
+            b.id,
+        )),
+    });
+    rows.dedup_by_key(|t| t.id);
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let next = match rows.last() {
+        Some(t) if more => Some(match sort {
+            Sort::Created => After::Created(t.id),
+            Sort::Due => After::Due(t.deadline_at, t.id),
+        }),
+        _ => None,
+    };
+    Ok((rows, next))
+}
+
+/// At most `n` rows of `base` after `after`, in `sort` order.
+async fn page<C: ConnectionTrait>(
+    db: &C,
+    base: Select<ticket::Entity>,
+    sort: Sort,
+    after: Option<After>,
+    n: u64,
+) -> AppResult<Vec<ticket::Model>> {
+    Ok(match (sort, after) {
+        (Sort::Created, after) => {
+            let mut sel = base.order_by_desc(ticket::Column::Id);
+            if let Some(After::Created(id)) = after {
+                sel = sel.filter(ticket::Column::Id.lt(id));
+            }
+            sel.limit(n).all(db).await?
+        }
+        // Two index ranges one after the other, (deadline_at, id) then the undated by id, rather
+        // than one ORDER BY over an expression that would sort every matching row per page.
+        (Sort::Due, Some(After::Due(None, id))) => undated(base, Some(id), n, db).await?,
+        (Sort::Due, after) => {
+            let mut sel = base
+                .clone()
+                .filter(ticket::Column::DeadlineAt.is_not_null())
+                .order_by_asc(ticket::Column::DeadlineAt)
+                .order_by_asc(ticket::Column::Id);
+            if let Some(After::Due(Some(d), id)) = after {
+                // `deadline_at >= d` bounds the index range; the OR only trims its first key.
+                sel = sel.filter(ticket::Column::DeadlineAt.gte(d)).filter(
+                    Condition::any()
+                        .add(ticket::Column::DeadlineAt.gt(d))
+                        .add(ticket::Column::Id.gt(id)),
+                );
+            }
+            let mut rows = sel.limit(n).all(db).await?;
+            let missing = n - rows.len() as u64;
+            if missing > 0 {
+                rows.extend(undated(base, None, missing, db).await?);
+            }
+            rows
+        }
+    })
+}
+
+/// Tickets without a deadline, by id, after `after`.
+async fn undated<C: ConnectionTrait>(
+    base: Select<ticket::Entity>,
+    after: Option<Uuid>,
+    limit: u64,
+    db: &C,
+) -> AppResult<Vec<ticket::Model>> {
+    let mut sel = base
+        .filter(ticket::Column::DeadlineAt.is_null())
+        .order_by_asc(ticket::Column::Id);
+    if let Some(id) = after {
+        sel = sel.filter(ticket::Column::Id.gt(id));
+    }
+    Ok(sel.limit(limit).all(db).await?)
+}
+
+/// Tickets per value of one dimension.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedCount {
+    pub id: Uuid,
+    pub name: String,
+    pub count: u64,
+}
+
+/// Aggregates over the tickets a filter selects within the caller's scope.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TicketStats {
+    pub total: u64,
+    /// Every status, in workflow order, zeros included.
+    pub by_status: Vec<(Status, u64)>,
+    /// Green, orange, red, then untriaged (`None`), zeros included.
+    pub by_priority: Vec<(Option<Priority>, u64)>,
+    /// Categories with at least one ticket, most tickets first.
+    pub by_category: Vec<NamedCount>,
+    /// Compounds with at least one ticket, most tickets first.
+    pub by_compound: Vec<NamedCount>,
+    /// Status `closed` (confirmed by the requester or closed automatically).
+    pub closed: u64,
+    /// Closed tickets that had a due date.
+    pub closed_with_due: u64,
+    /// Closed tickets whose `closed_at` is not after their `due_at`.
+    pub closed_on_time: u64,
+    pub rated: u64,
+    pub average_rating: Option<f64>,
+    pub average_hours_to_close: Option<f64>,
+    /// Open and past the deadline (due date, or a red ticket's follow-up).
+    pub overdue_open: u64,
+}
+
+impl TicketStats {
+    /// Share of the closed tickets with a due date that closed by it; None when there are none.
+    pub fn on_time_rate(&self) -> Option<f64> {
+        (self.closed_with_due > 0).then(|| self.closed_on_time as f64 / self.closed_with_due as f64)
+    }
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Totals {
+    total: i64,
+    closed: i64,
+    closed_with_due: i64,
+    closed_on_time: i64,
+    rated: i64,
+    average_rating: Option<f64>,
+    average_seconds_to_close: Option<f64>,
+    overdue_open: i64,
+}
+
+/// Seconds from filing to closing, as SQL. Subtracting timestamps is backend-specific, so this is
+/// the one place that branches on the backend; it keeps the average a single aggregate in the
+/// database instead of loading every closed ticket.
+fn seconds_to_close(backend: DbBackend) -> SimpleExpr {
+    match backend {
+        DbBackend::Postgres => Expr::cust("EXTRACT(EPOCH FROM (closed_at - created_at))"),
+        // Stored as RFC 3339 text with an offset, which julianday() reads (to the millisecond).
+        DbBackend::Sqlite | DbBackend::MySql => {
+            Expr::cust("((julianday(closed_at) - julianday(created_at)) * 86400.0)")
+        }
+    }
+}
+
+fn count_when(c: impl IntoCondition) -> SimpleExpr {
+    Func::count(Expr::case(c, 1)).into()
+}
+
+fn as_double(e: impl Into<SimpleExpr>) -> SimpleExpr {
+    // AVG is numeric on PostgreSQL; a double reads the same on both backends.
+    Func::cast_as(e, Alias::new("DOUBLE PRECISION")).into()
+}
+
+fn to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or_default()
+}
+
+/// The caller's tickets that `f` selects, as one query to build on.
+async fn scoped<C: ConnectionTrait>(
+    db: &C,
+    user: &Actor,
+    f: &Filter,
+    now: DateTime<Utc>,
+) -> AppResult<Select<ticket::Entity>> {
+    let scope = policy::scope(db, user, Action::TicketRead).await?;
+    Ok(ticket::Entity::find()
+        .filter(scope.condition::<ticket::Entity>())
+        .filter(condition(user, f, now)))
+}
+
+/// Counts per value of `col` (a uuid column), with names from `names`, most tickets first.
+async fn named_counts<C, E>(
+    db: &C,
+    base: &Select<ticket::Entity>,
+    col: ticket::Column,
+    name_id: E::Column,
+    name_col: E::Column,
+) -> AppResult<Vec<NamedCount>>
+where
+    C: ConnectionTrait,
+    E: EntityTrait,
+{
+    let counts: Vec<(Uuid, i64)> = base
+        .clone()
+        .select_only()
+        .column(col)
+        .column_as(ticket::Column::Id.count(), "n")
+        .group_by(col)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut names: HashMap<Uuid, String> = HashMap::new();
+    let ids: Vec<Uuid> = counts.iter().map(|(id, _)| *id).collect();
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
+        let found: Vec<(Uuid, String)> = E::find()
+            .select_only()
+            .column(name_id)
+            .column(name_col)
+            .filter(name_id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        names.extend(found);
+    }
+    let mut out: Vec<NamedCount> = counts
+        .into_iter()
+        .map(|(id, n)| NamedCount {
+            id,
+            name: names.remove(&id).unwrap_or_default(),
+            count: to_u64(n),
+        })
+        .collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+    Ok(out)
+}
+
+/// Stats over the caller's tickets that `f` selects: a handful of GROUP BY and aggregate
+/// queries, so the cost does not depend on loading the tickets.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn stats<C: ConnectionTrait>(
+    db: &C,
+    user: &Actor,
+    f: &Filter,
+    now: DateTime<Utc>,
+) -> AppResult<TicketStats> {
+    let base = scoped(db, user, f, now).await?;
+    let closed = || ticket::Column::Status.eq(Status::Closed.as_str());
+    let totals =
+        base.clone()
+            .select_only()
+            .column_as(ticket::Column::Id.count(), "total")
+            .column_as(count_when(closed()), "closed")
+            .column_as(
+                count_when(
+                    Condition::all()
+                        .add(closed())
+                        .add(ticket::Column::DueAt.is_not_null()),
+                ),
+                "closed_with_due",
+            )
+            .column_as(
+                count_when(Condition::all().add(closed()).add(
+                    Expr::col(ticket::Column::ClosedAt).lte(Expr::col(ticket::Column::DueAt)),
+                )),
+                "closed_on_time",
+            )
+            .column_as(ticket::Column::Rating.count(), "rated")
+            .column_as(
+                as_double(Func::avg(Expr::col(ticket::Column::Rating))),
+                "average_rating",
+            )
+            .column_as(
+                as_double(Func::avg(Expr::case(
+                    closed(),
+                    seconds_to_close(db.get_database_backend()),
+                ))),
+                "average_seconds_to_close",
+            )
+            .column_as(
+                count_when(
+                    Condition::all()
+                        .add(ticket::Column::Status.is_in(open_statuses()))
+                        .add(ticket::Column::DeadlineAt.lt(now)),
+                ),
+                "overdue_open",
+            )
+            .into_model::<Totals>()
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("an aggregate returned no row")))?;
+
+    let statuses: HashMap<String, i64> = base
+        .clone()
+        .select_only()
+        .column(ticket::Column::Status)
+        .column_as(ticket::Column::Id.count(), "n")
+        .group_by(ticket::Column::Status)
+        .into_tuple::<(String, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    // Counted under no status, such tickets would vanish from the figures: an error instead.
+    if let Some(unknown) = statuses.keys().find(|s| Status::parse(s).is_none()) {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "tickets with the unknown status {unknown:?}"
+        )));
+    }
+    let priorities: HashMap<Option<String>, i64> = base
+        .clone()
+        .select_only()
+        .column(ticket::Column::Priority)
+        .column_as(ticket::Column::Id.count(), "n")
+        .group_by(ticket::Column::Priority)
+        .into_tuple::<(Option<String>, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let by_category = named_counts::<_, ticket_category::Entity>(
+        db,
+        &base,
+        ticket::Column::CategoryId,
+        ticket_category::Column::Id,
+        ticket_category::Column::Name,
+    )
+    .await?;
+    let by_compound = named_counts::<_, compound::Entity>(
+        db,
+        &base,
+        ticket::Column::CompoundId,
+        compound::Column::Id,
+        compound::Column::Name,
+    )
+    .await?;
+
+    let by_priority = [
+        Some(Priority::Green),
+        Some(Priority::Orange),
+        Some(Priority::Red),
+        None,
+    ]
+    .into_iter()
+    .map(|p| {
+        let key = p.map(|p| p.as_str().to_string());
+        (p, to_u64(priorities.get(&key).copied().unwrap_or(0)))
+    })
+    .collect();
+    Ok(TicketStats {
+        total: to_u64(totals.total),
+        by_status: Status::ALL
+            .into_iter()
+            .map(|s| (s, to_u64(statuses.get(s.as_str()).copied().unwrap_or(0))))
+            .collect(),
+        by_priority,
+        by_category,
+        by_compound,
+        closed: to_u64(totals.closed),
+        closed_with_due: to_u64(totals.closed_with_due),
+        closed_on_time: to_u64(totals.closed_on_time),
+        rated: to_u64(totals.rated),
+        average_rating: totals.average_rating,
+        average_hours_to_close: totals.average_seconds_to_close.map(|s| s / 3600.0),
+        overdue_open: to_u64(totals.overdue_open),
+    })
+}
+
+/// How many ids go into one `IN (…)` list.
+const LOOKUP_CHUNK: usize = 1000;
+
+/// The most tickets one ledger export holds.
+pub const MAX_EXPORT_ROWS: u64 = 50_000;
+
+/// A ticket as the ledger shows it. Requester fields are not even selected: the ledger carries
+/// no personal data about who asked.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct LedgerTicket {
+    pub id: Uuid,
+    pub street_id: Uuid,
+    pub community_id: Uuid,
+    pub compound_id: Uuid,
+    pub building_id: Option<Uuid>,
+    pub category_id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub status: String,
+    pub priority: Option<String>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub auto_closed: bool,
+    pub rating: Option<i32>,
+    pub feedback: Option<String>,
+    pub urge_count: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+impl LedgerTicket {
+    /// For closed tickets with a due date: whether they closed by it (as the stats count it).
+    pub fn on_time(&self) -> Option<bool> {
+        if self.status != Status::Closed.as_str() {
+            return None;
+        }
+        match (self.closed_at, self.due_at) {
+            (Some(c), Some(d)) => Some(c <= d),
+            _ => None,
+        }
+    }
+}
+
+/// One line of the ledger: the ticket and the names of where and what it is.
+#[derive(Debug, Clone)]
+pub struct LedgerRow {
+    pub ticket: LedgerTicket,
+    pub compound: String,
+    pub building: Option<String>,
+    pub category: String,
+}
+
+/// The ledger's tickets and where they are (for the audit log).
+#[derive(Debug, Default)]
+pub struct Ledger {
+    pub rows: Vec<LedgerRow>,
+    /// The street and community of the tickets when they all share one (else of the filter).
+    pub street_id: Option<Uuid>,
+    pub community_id: Option<Uuid>,
+}
+
+fn only<T: Copy + Eq>(mut it: impl Iterator<Item = T>) -> Option<T> {
+    let first = it.next()?;
+    it.all(|x| x == first).then_some(first)
+}
+
+async fn names_of<C, E>(
+    db: &C,
+    ids: impl Iterator<Item = Uuid>,
+    id_col: E::Column,
+    name_col: E::Column,
+) -> AppResult<HashMap<Uuid, String>>
+where
+    C: ConnectionTrait,
+    E: EntityTrait,
+{
+    let mut ids: Vec<Uuid> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
+        let found: Vec<(Uuid, String)> = E::find()
+            .select_only()
+            .column(id_col)
+            .column(name_col)
+            .filter(id_col.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+/// The caller's tickets that `f` selects, oldest first, for the ledger. Counted first: more than
+/// `max` is a 400 asking for a narrower filter rather than a truncated ledger.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn export_rows<C: ConnectionTrait>(
+    db: &C,
+    user: &Actor,
+    f: &Filter,
+    now: DateTime<Utc>,
+    max: u64,
+) -> AppResult<Ledger> {
+    let base = scoped(db, user, f, now).await?;
+    let n = base.clone().count(db).await?;
+    if n > max {
+        return Err(AppError::Validation(vec![crate::platform::error::FieldError::of(
+            "rows",
+            crate::platform::error::FieldCode::TooManyRows,
+            crate::text!(
+                "符合条件的诉求有 {n} 条，一次台账最多 {max} 条；请缩小范围（某个社区、小区或更短的时间段）",
+                "{n} tickets match, more than {max} in one ledger; narrow the filter (a community, \
+                 a compound, or a shorter from/to period)"
+            ),
+        )
+        .with_limit(max)]));
+    }
+    let tickets: Vec<LedgerTicket> = base
+        .select_only()
+        .columns([
+            ticket::Column::Id,
+            ticket::Column::StreetId,
+            ticket::Column::CommunityId,
+            ticket::Column::CompoundId,
+            ticket::Column::BuildingId,
+            ticket::Column::CategoryId,
+            ticket::Column::Title,
+            ticket::Column::Description,
+            ticket::Column::Status,
+            ticket::Column::Priority,
+            ticket::Column::DueAt,
+            ticket::Column::ResolvedAt,
+            ticket::Column::ClosedAt,
+            ticket::Column::AutoClosed,
+            ticket::Column::Rating,
+            ticket::Column::Feedback,
+            ticket::Column::UrgeCount,
+            ticket::Column::CreatedAt,
+        ])
+        .order_by_asc(ticket::Column::CreatedAt)
+        .order_by_asc(ticket::Column::Id)
+        .limit(max)
+        .into_model::<LedgerTicket>()
+        .all(db)
+        .await?;
+
+    let compounds = names_of::<_, compound::Entity>(
+        db,
+        tickets.iter().map(|t| t.compound_id),
+        compound::Column::Id,
+        compound::Column::Name,
+    )
+    .await?;
+    let buildings = names_of::<_, building::Entity>(
+        db,
+        tickets.iter().filter_map(|t| t.building_id),
+        building::Column::Id,
+        building::Column::Name,
+    )
+    .await?;
+    let categories = names_of::<_, ticket_category::Entity>(
+        db,
+        tickets.iter().map(|t| t.category_id),
+        ticket_category::Column::Id,
+        ticket_category::Column::Name,
+    )
+    .await?;
+
+    let mut street_id = only(tickets.iter().map(|t| t.street_id));
+    let mut community_id = only(tickets.iter().map(|t| t.community_id));
+    if tickets.is_empty() {
+        if let Some(c) = f.community_id {
+            if let Some(c) = community::Entity::find_by_id(c).one(db).await? {
+                (street_id, community_id) = (Some(c.street_id), Some(c.id));
+            }
+        }
+    }
+    let rows = tickets
+        .into_iter()
+        .map(|t| LedgerRow {
+            compound: compounds.get(&t.compound_id).cloned().unwrap_or_default(),
+            building: t.building_id.and_then(|b| buildings.get(&b).cloned()),
+            category: categories.get(&t.category_id).cloned().unwrap_or_default(),
+            ticket: t,
+        })
+        .collect();
+    Ok(Ledger {
+        rows,
+        street_id,
+        community_id,
+    })
+}

@@ -1,0 +1,7 @@
+//! Ticket rules and transactions; no HTTP types.
+
+pub mod attachments;
+pub mod duplicates;
+pub mod messages;
+pub mod settings;
+pub mod workflow;
