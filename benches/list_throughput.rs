@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use linli::config::Settings;
+use linli::platform::config::Settings;
 use linli::Application;
 
 #[path = "common/mod.rs"]

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::{Datelike, NaiveDate};
-use linli::config::Settings;
+use linli::platform::config::Settings;
 use linli::Application;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 

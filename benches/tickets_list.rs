@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use chrono::Utc;
-use linli::config::Settings;
+use linli::platform::config::Settings;
 use linli::Application;
 use sea_orm::{Database, EntityTrait};
 use serde_json::{json, Value};

@@ -11,8 +11,9 @@ pub mod tickets;
 
 use std::net::TcpListener;
 
+use crate::app::middleware;
 use crate::app::{jobs, openapi};
-use crate::platform::{cache, db, middleware, pii, statements, storage, wechat};
+use crate::platform::{cache, db, pii, statements, storage, wechat};
 use std::sync::Arc;
 
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest};
@@ -21,12 +22,12 @@ use sea_orm::DatabaseConnection;
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
-use crate::access::tokens::JwtKeys;
-use crate::app::state::AppState;
+use crate::app::middleware::Metrics;
 use crate::platform::clock::{Clock, SystemClock};
 use crate::platform::config::Settings;
 use crate::platform::error::{AppError, FieldCode, FieldError};
-use crate::platform::middleware::Metrics;
+use crate::platform::state::AppState;
+use crate::platform::tokens::JwtKeys;
 
 fn register<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
 where
@@ -225,7 +226,9 @@ impl Application {
             settings: Arc::new(settings),
             clock,
             draining: Arc::new(std::sync::atomic::AtomicBool::new(false)),
-            imports: Default::default(),
+            imports: crate::platform::slots::Slots::new(
+                crate::residents::service::io::CONCURRENT_IMPORTS,
+            ),
         };
         let server = run(listener, state.clone())?;
         Ok(Self {

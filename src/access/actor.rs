@@ -146,3 +146,13 @@ pub async fn load_caller<C: sea_orm::ConnectionTrait>(
     caller.roles = roles;
     Ok(Some(caller))
 }
+
+impl<'a> From<&'a Actor> for crate::platform::audit::Who<'a> {
+    fn from(u: &'a Actor) -> Self {
+        crate::platform::audit::Who {
+            id: u.id,
+            name: &u.display_name,
+            username: u.username.as_deref(),
+        }
+    }
+}

@@ -17,8 +17,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::access::bearer::{revoked_family_key, revoked_jti_key};
-use crate::app::state::AppState;
 use crate::platform::error::AppResult;
+use crate::platform::state::AppState;
 use entity::{login_failure, refresh_token};
 
 const LOADED: &str = "durable:loaded";

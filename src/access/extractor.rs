@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use crate::access::actor::{load_caller, Actor};
 use crate::access::bearer::bearer;
-use crate::app::state::AppState;
 use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 
 /// The authenticated caller. Dereferences to its [`Actor`], so a handler passes `&user` to a
 /// service that takes `&Actor`.

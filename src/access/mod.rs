@@ -7,7 +7,6 @@ pub mod durable;
 pub mod extractor;
 pub mod password;
 pub mod policy;
-pub mod tokens;
 
 pub use actor::Actor;
 pub use extractor::AuthUser;

@@ -343,17 +343,6 @@ impl Scope {
                 .any(|(level, id)| self.ids.get(level).is_some_and(|s| s.contains(id)))
     }
 
-    /// [`Scope::contains`] for a resident of the roster.
-    pub fn contains_resident(&self, r: &entity::resident::Model) -> bool {
-        self.contains(&[
-            (Level::Street, r.street_id),
-            (Level::Community, r.community_id),
-            (Level::Compound, r.compound_id),
-            (Level::Building, r.building_id),
-            (Level::Household, r.household_id),
-        ])
-    }
-
     /// The condition selecting exactly the rows of `E` this scope reaches.
     pub fn condition<E: Scoped>(&self) -> Condition {
         self.condition_on(E::column)
@@ -518,13 +507,6 @@ pub fn can_anywhere(user: &Actor, action: Action) -> bool {
     user.is_superadmin || user.roles.iter().any(|a| allowed(a.role, action))
 }
 
-/// The caller's own message centre: the messages addressed to the caller, whatever their roles
-/// (a superadmin reads nobody else's either). The list, the count, and reading one or all
-/// filter with this one condition, so another user's message is simply not found (404).
-pub fn own_inbox(user: &Actor) -> Condition {
-    Condition::all().add(entity::inbox_message::Column::RecipientUserId.eq(user.id))
-}
-
 /// Loads the object `id` of `E` if `read` reaches it, else 404.
 pub async fn find_visible<E, C>(db: &C, user: &Actor, read: Action, id: Uuid) -> AppResult<E::Model>
 where
@@ -630,80 +612,8 @@ where
     authorize_object::<P, C>(db, user, parent_read, action, parent_id).await
 }
 
-/// The two ends of a resident's transfer: where the resident lives (迁出) and the household
-/// that is to take them in (迁入).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransferEnd {
-    From,
-    To,
-}
-
-impl TransferEnd {
-    /// The column of `resident_transfers` holding this end's id at `level`.
-    pub fn column(self, level: Level) -> Option<entity::resident_transfer::Column> {
-        use entity::resident_transfer::Column as C;
-        Some(match (self, level) {
-            (TransferEnd::From, Level::Street) => C::FromStreetId,
-            (TransferEnd::From, Level::Community) => C::FromCommunityId,
-            (TransferEnd::From, Level::Compound) => C::FromCompoundId,
-            (TransferEnd::From, Level::Building) => C::FromBuildingId,
-            (TransferEnd::From, Level::Household) => C::FromHouseholdId,
-            (TransferEnd::To, Level::Street) => C::ToStreetId,
-            (TransferEnd::To, Level::Community) => C::ToCommunityId,
-            (TransferEnd::To, Level::Compound) => C::ToCompoundId,
-            (TransferEnd::To, Level::Building) => C::ToBuildingId,
-            (TransferEnd::To, Level::Household) => C::ToHouseholdId,
-            _ => return None,
-        })
-    }
-}
-
-/// Transfers are staff work on the roster: a caller sees a transfer when their
-/// [`Action::ResidentWrite`] reaches either end (or, with `end`, that end); lists and single
-/// reads both use this condition. Staff of a third community reach neither end and see nothing.
-pub async fn transfer_scope<C: ConnectionTrait>(
-    db: &C,
-    user: &Actor,
-    end: Option<TransferEnd>,
-) -> AppResult<Condition> {
-    let s = scope(db, user, Action::ResidentWrite).await?;
-    Ok(match end {
-        Some(end) => s.condition_on(|l| end.column(l)),
-        None => Condition::any()
-            .add(s.condition_on(|l| TransferEnd::From.column(l)))
-            .add(s.condition_on(|l| TransferEnd::To.column(l))),
-    })
-}
-
-/// A transfer for a verb of one end (the receiving end accepts or refuses, the sending end
-/// cancels): 404 unless the caller sees it, 403 unless they reach that end.
-pub async fn authorize_transfer<C: ConnectionTrait>(
-    db: &C,
-    user: &Actor,
-    id: Uuid,
-    end: TransferEnd,
-) -> AppResult<entity::resident_transfer::Model> {
-    use entity::resident_transfer::{Column, Entity};
-    let visible = transfer_scope(db, user, None).await?;
-    let t = Entity::find()
-        .filter(Column::Id.eq(id))
-        .filter(visible)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let reached = Entity::find()
-        .filter(Column::Id.eq(id))
-        .filter(transfer_scope(db, user, Some(end)).await?)
-        .count(db)
-        .await?
-        > 0;
-    if reached {
-        Ok(t)
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
-
+/// Declares which column of a table holds its place at each level (`Scoped`); each domain's
+/// `policy` declares its own tables.
 macro_rules! scoped {
     ($entity:path, $($level:ident => $col:ident),+ $(,)?) => {
         impl Scoped for $entity {
@@ -721,29 +631,10 @@ macro_rules! scoped {
     };
 }
 
-scoped!(entity::street::Entity, Street => Id);
-scoped!(entity::community::Entity, Street => StreetId, Community => Id);
-scoped!(entity::property_company::Entity, Street => StreetId, PropertyCompany => Id);
-scoped!(entity::compound::Entity,
-    Street => StreetId, Community => CommunityId, PropertyCompany => PropertyCompanyId, Compound => Id);
-scoped!(entity::grid::Entity, Street => StreetId, Community => CommunityId, Grid => Id);
-scoped!(entity::building::Entity,
-    Street => StreetId, Community => CommunityId, Compound => CompoundId, Building => Id);
-scoped!(entity::household::Entity,
-    Street => StreetId, Community => CommunityId, Compound => CompoundId, Building => BuildingId,
-    Household => Id);
-scoped!(entity::role_assignment::Entity, Street => StreetId);
-scoped!(entity::resident::Entity,
-    Street => StreetId, Community => CommunityId, Compound => CompoundId, Building => BuildingId,
-    Household => HouseholdId);
+pub(crate) use scoped;
+
 scoped!(entity::audit_event::Entity, Street => StreetId, Community => CommunityId);
-scoped!(entity::ticket::Entity,
-    Street => StreetId, Community => CommunityId, Compound => CompoundId, Building => BuildingId,
-    PropertyCompany => AssignedCompanyId, Owner => RequesterUserId);
 scoped!(entity::notification::Entity, Street => StreetId, Community => CommunityId);
-scoped!(entity::binding_request::Entity,
-    Street => StreetId, Community => CommunityId, Compound => CompoundId, Building => BuildingId,
-    Household => HouseholdId);
 
 #[cfg(test)]
 mod tests {

@@ -12,8 +12,8 @@ use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::state::AppState;
 use crate::platform::notifications::Event;
+use crate::platform::state::AppState;
 
 /// A notification event that may be sent as a WeChat subscribe message.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]

@@ -2,9 +2,9 @@ use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::state::AppState;
+use crate::app::middleware::Metrics;
 use crate::platform::error::{AppError, AppResult};
-use crate::platform::middleware::Metrics;
+use crate::platform::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct HealthResponse {

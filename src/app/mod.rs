@@ -4,6 +4,6 @@
 pub mod client_config;
 pub mod health;
 pub mod jobs;
+pub mod middleware;
 pub mod openapi;
 pub mod seed;
-pub mod state;

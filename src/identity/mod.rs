@@ -2,4 +2,5 @@
 //! a resident account to the roster, invitation codes, and what a person may see of themselves.
 
 pub mod http;
+pub mod policy;
 pub mod service;

@@ -15,16 +15,6 @@ pub struct Who<'a> {
     pub username: Option<&'a str>,
 }
 
-impl<'a> From<&'a crate::access::Actor> for Who<'a> {
-    fn from(u: &'a crate::access::Actor) -> Self {
-        Who {
-            id: u.id,
-            name: &u.display_name,
-            username: u.username.as_deref(),
-        }
-    }
-}
-
 /// What an audit event records; the one list of them.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
@@ -106,24 +96,4 @@ pub async fn record<C: ConnectionTrait>(db: &C, e: Event<'_>) -> AppResult<Uuid>
     .insert(db)
     .await?;
     Ok(id)
-}
-
-/// The street an actor works in, for events about no one in particular (an export or a lookup
-/// that found nobody): the street of their role assignments when that is a single one. Never a
-/// street taken from the request, which the caller may not reach.
-pub async fn home_street<C: ConnectionTrait>(db: &C, actor_id: Uuid) -> AppResult<Option<Uuid>> {
-    use entity::role_assignment::{Column, Entity};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-    let streets: Vec<Uuid> = Entity::find()
-        .select_only()
-        .column(Column::StreetId)
-        .filter(Column::UserId.eq(actor_id))
-        .distinct()
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(match streets.as_slice() {
-        [one] => Some(*one),
-        _ => None,
-    })
 }

@@ -3,7 +3,7 @@
 //! template; the message centre needs neither, so every recipient of every notification event
 //! gets a row here (written by `notifications::enqueue`, in the same transaction as the change).
 //!
-//! A user sees only their own messages (`policy::own_inbox`), whatever their roles. Reading a
+//! A user sees only their own messages ([`own_inbox`]), whatever their roles. Reading a
 //! list or a count never marks anything read; `mark_read` and `mark_all_read` do, once: the
 //! first time is kept. Read messages older than `LINLI_INBOX_RETENTION_DAYS` are deleted by the
 //! housekeeping job; unread ones are kept.
@@ -16,8 +16,6 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::access::policy;
-use crate::access::Actor;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::paging::{encode_cursor, PageParams};
 use entity::inbox_message;
@@ -91,14 +89,21 @@ pub async fn deliver<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The messages addressed to `user`, whatever their roles (a superadmin reads nobody else's
+/// either). The list, the count, and reading one or all filter with this one condition, so
+/// another user's message is simply not found (404).
+fn own_inbox(user: Uuid) -> sea_orm::Condition {
+    sea_orm::Condition::all().add(inbox_message::Column::RecipientUserId.eq(user))
+}
+
 /// A page of the caller's messages, newest first; only unread ones when `unread_only`.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
-    user: &Actor,
+    user: Uuid,
     unread_only: bool,
     p: PageParams,
 ) -> AppResult<(Vec<inbox_message::Model>, Option<String>)> {
-    let mut q = inbox_message::Entity::find().filter(policy::own_inbox(user));
+    let mut q = inbox_message::Entity::find().filter(own_inbox(user));
     if unread_only {
         q = q.filter(inbox_message::Column::ReadAt.is_null());
     }
@@ -122,19 +127,19 @@ pub async fn list<C: ConnectionTrait>(
 /// Every message of the caller, newest first (their data export).
 pub async fn all_of<C: ConnectionTrait>(
     db: &C,
-    user: &Actor,
+    user: Uuid,
 ) -> AppResult<Vec<inbox_message::Model>> {
     Ok(inbox_message::Entity::find()
-        .filter(policy::own_inbox(user))
+        .filter(own_inbox(user))
         .order_by_desc(inbox_message::Column::Id)
         .all(db)
         .await?)
 }
 
 /// How many of the caller's messages are unread.
-pub async fn unread_count<C: ConnectionTrait>(db: &C, user: &Actor) -> AppResult<u64> {
+pub async fn unread_count<C: ConnectionTrait>(db: &C, user: Uuid) -> AppResult<u64> {
     Ok(inbox_message::Entity::find()
-        .filter(policy::own_inbox(user))
+        .filter(own_inbox(user))
         .filter(inbox_message::Column::ReadAt.is_null())
         .count(db)
         .await?)
@@ -144,19 +149,19 @@ pub async fn unread_count<C: ConnectionTrait>(db: &C, user: &Actor) -> AppResult
 /// message that is not the caller's.
 pub async fn mark_read<C: ConnectionTrait>(
     db: &C,
-    user: &Actor,
+    user: Uuid,
     id: Uuid,
     now: DateTime<Utc>,
 ) -> AppResult<inbox_message::Model> {
     inbox_message::Entity::update_many()
         .col_expr(inbox_message::Column::ReadAt, Expr::value(Some(now)))
         .filter(inbox_message::Column::Id.eq(id))
-        .filter(policy::own_inbox(user))
+        .filter(own_inbox(user))
         .filter(inbox_message::Column::ReadAt.is_null())
         .exec(db)
         .await?;
     inbox_message::Entity::find_by_id(id)
-        .filter(policy::own_inbox(user))
+        .filter(own_inbox(user))
         .one(db)
         .await?
         .ok_or(AppError::NotFound)
@@ -165,12 +170,12 @@ pub async fn mark_read<C: ConnectionTrait>(
 /// Marks every unread message of the caller read; how many were.
 pub async fn mark_all_read<C: ConnectionTrait>(
     db: &C,
-    user: &Actor,
+    user: Uuid,
     now: DateTime<Utc>,
 ) -> AppResult<u64> {
     Ok(inbox_message::Entity::update_many()
         .col_expr(inbox_message::Column::ReadAt, Expr::value(Some(now)))
-        .filter(policy::own_inbox(user))
+        .filter(own_inbox(user))
         .filter(inbox_message::Column::ReadAt.is_null())
         .exec(db)
         .await?

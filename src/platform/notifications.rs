@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::platform::error::AppResult;
 use crate::platform::inbox;
-use entity::{notification, ticket};
+use entity::notification;
 
 pub const PENDING: &str = "pending";
 pub const SENT: &str = "sent";
@@ -111,28 +111,6 @@ pub struct About {
     pub community_id: Option<Uuid>,
 }
 
-impl About {
-    pub fn ticket(t: &ticket::Model) -> Self {
-        Self {
-            subject: inbox::Subject::Ticket(t.id),
-            street_id: t.street_id,
-            community_id: Some(t.community_id),
-        }
-    }
-}
-
-/// [`enqueue_about`] a ticket.
-pub async fn enqueue<C: ConnectionTrait>(
-    db: &C,
-    event: Event,
-    t: &ticket::Model,
-    recipients: &[Uuid],
-    payload: &Payload,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    enqueue_about(db, event, About::ticket(t), recipients, payload, now).await
-}
-
 /// Queues one notification per recipient, on `db` (the caller's transaction), and puts the same
 /// event in each recipient's message centre: that needs no consent and no WeChat, so it is
 /// written for every recipient, whether or not the subscribe message can be sent.
@@ -226,4 +204,14 @@ pub async fn retry<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or(crate::platform::error::AppError::NotFound)
+}
+
+/// Deletes every notification addressed to `user_id` (erasure of the account).
+pub async fn forget_recipient<C: ConnectionTrait>(db: &C, user_id: Uuid) -> AppResult<()> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    notification::Entity::delete_many()
+        .filter(notification::Column::RecipientUserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }

@@ -1,4 +1,5 @@
 //! The roster: residents, their tags, import and export, transfers between households.
 
 pub mod http;
+pub mod policy;
 pub mod service;

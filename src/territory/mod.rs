@@ -2,5 +2,6 @@
 //! buildings and households, and the household picker residents bind through.
 
 pub mod http;
+pub mod policy;
 pub mod query;
 pub mod service;

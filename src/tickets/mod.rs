@@ -3,5 +3,6 @@
 //! the ledger.
 
 pub mod http;
+pub mod policy;
 pub mod query;
 pub mod service;

@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use linli::app::state::AppState;
 use linli::platform::clock::ManualClock;
 use linli::platform::config::Settings;
+use linli::platform::state::AppState;
 use linli::Application;
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database};

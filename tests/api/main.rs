@@ -8,6 +8,7 @@ mod helpers;
 
 mod access_matrix;
 mod accounts;
+mod architecture;
 mod attachments;
 mod auth;
 mod backup;

@@ -9,11 +9,11 @@ use uuid::Uuid;
 
 use crate::access::policy::Action;
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::platform::error::AppResult;
 use crate::platform::http::extract::Query;
 use crate::platform::http::Page;
 use crate::platform::http::PageParams;
+use crate::platform::state::AppState;
 use crate::territory::service::tree as territory;
 use entity::audit_event;
 

@@ -8,13 +8,13 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::platform::error::AppResult;
 use crate::platform::http::extract::Query;
 use crate::platform::http::Page;
 use crate::platform::http::PageParams;
 use crate::platform::inbox;
 use crate::platform::notifications::Event;
+use crate::platform::state::AppState;
 use entity::inbox_message;
 
 /// What a message is about: the page the mini-program opens with `subject_id`.
@@ -130,7 +130,7 @@ pub async fn list_my_messages(
     q: Query<ListMessagesQuery>,
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
-    let (rows, next_cursor) = inbox::list(&state.db, &user, q.unread.unwrap_or(false), p).await?;
+    let (rows, next_cursor) = inbox::list(&state.db, user.id, q.unread.unwrap_or(false), p).await?;
     Ok(HttpResponse::Ok().json(Page {
         items: rows
             .into_iter()
@@ -155,7 +155,7 @@ pub async fn count_my_unread_messages(
     state: web::Data<AppState>,
     user: AuthUser,
 ) -> AppResult<HttpResponse> {
-    let unread = inbox::unread_count(&state.db, &user).await?;
+    let unread = inbox::unread_count(&state.db, user.id).await?;
     Ok(HttpResponse::Ok().json(UnreadCount { unread }))
 }
 
@@ -172,7 +172,7 @@ pub async fn read_my_message(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let m = inbox::mark_read(&state.db, &user, *id, state.clock.now()).await?;
+    let m = inbox::mark_read(&state.db, user.id, *id, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(InboxMessageResponse::from(m)))
 }
 
@@ -191,6 +191,6 @@ pub async fn read_all_my_messages(
     state: web::Data<AppState>,
     user: AuthUser,
 ) -> AppResult<HttpResponse> {
-    let marked = inbox::mark_all_read(&state.db, &user, state.clock.now()).await?;
+    let marked = inbox::mark_all_read(&state.db, user.id, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(MarkedRead { marked }))
 }

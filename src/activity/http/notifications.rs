@@ -10,13 +10,13 @@ use uuid::Uuid;
 
 use crate::access::policy::{self, Action};
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::platform::error::FieldCode;
 use crate::platform::error::{AppError, AppResult, FieldError};
 use crate::platform::http::extract::Query;
 use crate::platform::http::Page;
 use crate::platform::http::PageParams;
 use crate::platform::notifications::{self, Event};
+use crate::platform::state::AppState;
 use crate::territory::service::tree as territory;
 use entity::notification;
 

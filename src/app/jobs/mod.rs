@@ -8,8 +8,8 @@ use std::time::Duration;
 use chrono::Utc;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
-use crate::app::state::AppState;
 use crate::platform::error::AppResult;
+use crate::platform::state::AppState;
 use entity::{idempotency_key, refresh_token};
 
 /// How long spent, revoked or expired refresh tokens are kept (reuse detection needs spent ones

@@ -12,9 +12,9 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{json, Value};
 
-use crate::app::state::AppState;
 use crate::platform::error::AppResult;
 use crate::platform::notifications::{Event, Payload, FAILED, PENDING, SENT, SKIPPED};
+use crate::platform::state::AppState;
 use crate::platform::wechat::Delivery;
 use crate::tickets::service::workflow::Status;
 use entity::{notification, user};

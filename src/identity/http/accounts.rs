@@ -9,7 +9,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::identity::http::auth::{client_ip, TokenPairResponse};
 use crate::identity::http::users::{managed_user, UserResponse};
 use crate::identity::service::accounts::{self as svc, AccountChange};
@@ -17,6 +16,7 @@ use crate::platform::audit::Who;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::error::{FieldCode, FieldError};
 use crate::platform::http::extract::Json;
+use crate::platform::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

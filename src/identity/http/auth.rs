@@ -9,12 +9,12 @@ use uuid::Uuid;
 
 use crate::access::policy::{Role, ScopeType};
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::identity::service::auth as svc;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::error::{FieldCode, FieldError};
 use crate::platform::http::extract::Json;
 use crate::platform::lang::Text;
+use crate::platform::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

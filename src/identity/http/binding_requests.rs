@@ -9,12 +9,12 @@ use uuid::Uuid;
 
 use crate::access::policy::{self, Action, Level};
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::identity::service::binding;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::http::extract::{Json, JsonOrEmpty, Query};
 use crate::platform::http::Page;
 use crate::platform::http::PageParams;
+use crate::platform::state::AppState;
 use crate::territory::service::tree as territory;
 use entity::binding_request;
 

@@ -9,12 +9,12 @@ use uuid::Uuid;
 
 use crate::access::policy::{self, Action};
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::identity::http::binding_requests::BindingRequestResponse;
 use crate::identity::service::invitations as svc;
 use crate::platform::error::AppResult;
 use crate::platform::http::clean_name;
 use crate::platform::http::extract::Json;
+use crate::platform::state::AppState;
 use crate::residents::service::roster as rsvc;
 use entity::household;
 

@@ -13,7 +13,6 @@ use uuid::Uuid;
 
 use crate::access::AuthUser;
 use crate::activity::http::audit::AuditEventResponse;
-use crate::app::state::AppState;
 use crate::identity::http::binding_requests::BindingRequestResponse;
 use crate::identity::service::binding;
 use crate::platform::error::{AppError, AppResult};
@@ -25,6 +24,7 @@ use crate::platform::http::Page;
 use crate::platform::http::PageParams;
 use crate::platform::lang::Text;
 use crate::platform::pii::mask_phone;
+use crate::platform::state::AppState;
 use crate::residents::http::residents::{respond, ResidentResponse};
 use crate::residents::service::roster as rsvc;
 use entity::{
@@ -425,7 +425,7 @@ pub async fn export_my_data(state: web::Data<AppState>, me: AuthUser) -> AppResu
     for t in mine {
         tickets.push(crate::tickets::http::detail(db, &me, t, state.clock.now(), &urls).await?);
     }
-    let messages = crate::platform::inbox::all_of(db, &me)
+    let messages = crate::platform::inbox::all_of(db, me.id)
         .await?
         .into_iter()
         .map(Into::into)

@@ -13,7 +13,6 @@ use uuid::Uuid;
 
 use crate::access::policy::{self, Action, Role, ScopeType};
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::identity::service::auth as auth_svc;
 use crate::platform::error::{is_unique_violation, AppError, AppResult};
 use crate::platform::http::created;
@@ -21,6 +20,7 @@ use crate::platform::http::encode_cursor;
 use crate::platform::http::extract::{Json, Query};
 use crate::platform::http::Page;
 use crate::platform::http::PageParams;
+use crate::platform::state::AppState;
 use crate::territory::service::tree as territory;
 use entity::{role_assignment, user};
 

@@ -12,12 +12,12 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::access::password;
-use crate::app::state::AppState;
 use crate::identity::service::auth::{self as auth_svc, TokenPair};
 use crate::platform::audit::{self, Who};
 use crate::platform::error::{is_unique_violation, AppError, AppResult};
 use crate::platform::error::{FieldCode, ProblemCode};
 use crate::platform::lang::Text;
+use crate::platform::state::AppState;
 use entity::{login_failure, refresh_token, user};
 
 /// How long a WeChat binding code shown to a staff member stays usable.
@@ -403,7 +403,7 @@ async fn record(
     account: Uuid,
     detail: String,
 ) -> AppResult<()> {
-    let street = audit::home_street(&state.db, actor.id).await?;
+    let street = crate::identity::service::accounts::home_street(&state.db, actor.id).await?;
     audit::record(
         &state.db,
         audit::Event {
@@ -429,4 +429,27 @@ async fn record(
 /// openid itself never leaves the server.
 pub fn wechat_bound(u: &user::Model) -> bool {
     u.wechat_openid.is_some()
+}
+
+/// The street an actor works in, for events about no one in particular (an export or a lookup
+/// that found nobody): the street of their role assignments when that is a single one. Never a
+/// street taken from the request, which the caller may not reach.
+pub async fn home_street<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    actor_id: Uuid,
+) -> AppResult<Option<Uuid>> {
+    use entity::role_assignment::{Column, Entity};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    let streets: Vec<Uuid> = Entity::find()
+        .select_only()
+        .column(Column::StreetId)
+        .filter(Column::UserId.eq(actor_id))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(match streets.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    })
 }

@@ -12,12 +12,12 @@ use uuid::Uuid;
 
 use crate::access::bearer::{revoked_family_key, revoked_jti_key};
 use crate::access::password;
-use crate::access::tokens::{hash_refresh_token, new_refresh_token, unix_now};
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::platform::error::{is_unique_violation, AppError, AppResult};
 use crate::platform::error::{FieldCode, FieldError, ProblemCode};
 use crate::platform::lang::Text;
+use crate::platform::state::AppState;
+use crate::platform::tokens::{hash_refresh_token, new_refresh_token, unix_now};
 use entity::{refresh_token, role_assignment, user};
 
 pub struct TokenPair {

@@ -12,12 +12,12 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::app::state::AppState;
 use crate::identity::service::accounts::{normalise_code, one_time_code, well_formed};
 use crate::identity::service::binding;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::error::{FieldCode, ProblemCode};
 use crate::platform::lang::Text;
+use crate::platform::state::AppState;
 use entity::{binding_request, household, user};
 
 /// How long an invitation code works.

@@ -9,9 +9,9 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use serde::de::DeserializeOwned;
 
-use crate::app::state::AppState;
 use crate::platform::error::{json_error, AppError, FieldCode, FieldError};
 use crate::platform::lang::Text;
+use crate::platform::state::AppState;
 
 /// A JSON request body, at most `LINLI_JSON_LIMIT_BYTES`, `Content-Type: application/json`.
 pub struct Json<T>(pub T);

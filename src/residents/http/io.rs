@@ -10,12 +10,12 @@ use uuid::Uuid;
 
 use crate::access::policy::{self, Action};
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::platform::audit;
 use crate::platform::error::FieldCode;
 use crate::platform::error::{AppError, AppResult, FieldError};
 use crate::platform::http::extract::Query;
 use crate::platform::lang::Text;
+use crate::platform::state::AppState;
 use crate::residents::service::io::{self as svc, ExportFilter, MAX_FILE_BYTES};
 use entity::compound;
 
@@ -309,7 +309,10 @@ pub async fn export_residents(
     let (street_id, community_id) = if count == 0 {
         // Nobody was exported: the event belongs to the caller's own street, not to whatever
         // street the (possibly foreign) filter names.
-        (audit::home_street(&state.db, user.id).await?, None)
+        (
+            crate::identity::service::accounts::home_street(&state.db, user.id).await?,
+            None,
+        )
     } else {
         (export.street_id, export.community_id)
     };

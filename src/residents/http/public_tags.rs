@@ -7,9 +7,9 @@ use uuid::Uuid;
 
 use crate::access::policy::{self, Action};
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::http::extract::Json;
+use crate::platform::state::AppState;
 use crate::residents::service::public_tags as svc;
 use entity::community;
 

@@ -16,7 +16,6 @@ use uuid::Uuid;
 
 use crate::access::policy::{self, Action, Level};
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::platform::audit;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::error::{FieldCode, ProblemCode};
@@ -26,6 +25,7 @@ use crate::platform::http::extract::{Json, Query};
 use crate::platform::http::Page;
 use crate::platform::http::PageParams;
 use crate::platform::lang::Text;
+use crate::platform::state::AppState;
 use crate::residents::service::roster::{self as svc, Gender, ResidentInput};
 use crate::territory::service::tree as territory;
 use entity::{household, resident, resident_tag};
@@ -157,7 +157,7 @@ impl View {
 
 pub fn respond(m: resident::Model, tags: Vec<String>, view: &View) -> ResidentResponse {
     let own = m.user_id.is_some() && m.user_id == view.own_user;
-    let full = own || view.reveal.contains_resident(&m);
+    let full = own || crate::residents::policy::contains_resident(&view.reveal, &m);
     ResidentResponse {
         id: m.id,
         street_id: m.street_id,
@@ -346,7 +346,7 @@ async fn audit_lookup(
 ) -> AppResult<()> {
     let txn = state.db.begin().await?;
     if found.is_empty() {
-        let street_id = audit::home_street(&txn, user.id).await?;
+        let street_id = crate::identity::service::accounts::home_street(&txn, user.id).await?;
         audit::record(
             &txn,
             audit::Event {

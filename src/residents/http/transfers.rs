@@ -8,9 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::access::policy::{self, Action, TransferEnd};
+use crate::access::policy::{self, Action};
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::platform::error::{AppError, AppResult, FieldCode};
 use crate::platform::http::created;
 use crate::platform::http::encode_cursor;
@@ -18,6 +17,8 @@ use crate::platform::http::extract::{Json, Query};
 use crate::platform::http::Page;
 use crate::platform::http::PageParams;
 use crate::platform::lang::Text;
+use crate::platform::state::AppState;
+use crate::residents::policy::{authorize_transfer, transfer_scope, TransferEnd};
 use crate::residents::service::transfers as svc;
 use entity::{household, resident, resident_transfer};
 
@@ -279,7 +280,7 @@ pub async fn list_resident_transfers(
         TransferDirection::Outgoing => TransferEnd::From,
     });
     let mut sel = resident_transfer::Entity::find()
-        .filter(policy::transfer_scope(&state.db, &user, end).await?)
+        .filter(transfer_scope(&state.db, &user, end).await?)
         .order_by_asc(resident_transfer::Column::Id)
         .limit(p.limit + 1);
     if let Some(s) = q.status {
@@ -314,7 +315,7 @@ pub async fn get_resident_transfer(
 ) -> AppResult<HttpResponse> {
     let t = resident_transfer::Entity::find()
         .filter(resident_transfer::Column::Id.eq(*id))
-        .filter(policy::transfer_scope(&state.db, &user, None).await?)
+        .filter(transfer_scope(&state.db, &user, None).await?)
         .one(&state.db)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -338,7 +339,7 @@ pub async fn accept_resident_transfer(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let t = policy::authorize_transfer(&state.db, &user, *id, TransferEnd::To).await?;
+    let t = authorize_transfer(&state.db, &user, *id, TransferEnd::To).await?;
     let now = state.clock.now();
     let txn = state.db.begin().await?;
     let t = svc::accept(&txn, (&user).into(), &t, now.date_naive(), now).await?;
@@ -365,7 +366,7 @@ pub async fn refuse_resident_transfer(
     body: Json<RefuseTransferRequest>,
 ) -> AppResult<HttpResponse> {
     let reason = crate::platform::http::clean_name("reason", &body.reason, svc::TEXT_MAX)?;
-    let t = policy::authorize_transfer(&state.db, &user, *id, TransferEnd::To).await?;
+    let t = authorize_transfer(&state.db, &user, *id, TransferEnd::To).await?;
     let txn = state.db.begin().await?;
     let t = svc::refuse(&txn, (&user).into(), &t, reason, state.clock.now()).await?;
     txn.commit().await?;
@@ -387,7 +388,7 @@ pub async fn cancel_resident_transfer(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let t = policy::authorize_transfer(&state.db, &user, *id, TransferEnd::From).await?;
+    let t = authorize_transfer(&state.db, &user, *id, TransferEnd::From).await?;
     let txn = state.db.begin().await?;
     let t = svc::cancel(&txn, (&user).into(), &t, state.clock.now()).await?;
     txn.commit().await?;

@@ -10,8 +10,6 @@
 //! be edited and imported again.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
@@ -20,7 +18,6 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
 use crate::access::policy::Scope;
@@ -154,29 +151,6 @@ pub struct Row {
 pub struct Table {
     pub header: Vec<String>,
     pub rows: Vec<Row>,
-}
-
-/// The import slots of one process ([`CONCURRENT_IMPORTS`]); clones share them.
-#[derive(Clone)]
-pub struct ImportSlots(Arc<Semaphore>);
-
-impl Default for ImportSlots {
-    fn default() -> Self {
-        Self(Arc::new(Semaphore::new(CONCURRENT_IMPORTS)))
-    }
-}
-
-impl ImportSlots {
-    /// A slot, held until the permit is dropped; none free is a 503 (an import of 10,000 rows
-    /// takes seconds, so the client is asked to come back shortly, not to queue here).
-    pub fn try_take(&self) -> AppResult<OwnedSemaphorePermit> {
-        Arc::clone(&self.0)
-            .try_acquire_owned()
-            .map_err(|_| AppError::Unavailable {
-                retry_after: Duration::from_secs(10),
-                source: None,
-            })
-    }
 }
 
 fn file_error(code: FieldCode, message: Text) -> AppError {

@@ -8,13 +8,13 @@ use uuid::Uuid;
 use super::NAME_MAX;
 use crate::access::policy::{self, Action, Level};
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::platform::error::AppResult;
 use crate::platform::http::clean_name;
 use crate::platform::http::created;
 use crate::platform::http::extract::{Json, Query};
 use crate::platform::http::Page;
 use crate::platform::http::PageParams;
+use crate::platform::state::AppState;
 use crate::territory::service::tree as svc;
 use entity::{community, compound, grid, street};
 

@@ -8,7 +8,6 @@ use uuid::Uuid;
 use super::NAME_MAX;
 use crate::access::policy::{self, Action, Level};
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::platform::error::FieldCode;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::http::clean_name;
@@ -17,6 +16,7 @@ use crate::platform::http::double_option;
 use crate::platform::http::extract::{Json, Query};
 use crate::platform::http::Page;
 use crate::platform::http::PageParams;
+use crate::platform::state::AppState;
 use crate::territory::service::tree as svc;
 use entity::{building, community, compound, grid_area, property_company};
 

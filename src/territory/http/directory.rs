@@ -11,12 +11,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::identity::http::users::page;
 use crate::platform::error::{AppError, AppResult, FieldError};
 use crate::platform::http::extract::Query;
 use crate::platform::http::Page;
 use crate::platform::http::PageParams;
+use crate::platform::state::AppState;
 use crate::territory::query::directory as svc;
 
 /// Reads of the picker per account per hour: a person choosing a home needs a few dozen; a

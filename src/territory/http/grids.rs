@@ -13,7 +13,6 @@ use uuid::Uuid;
 use super::NAME_MAX;
 use crate::access::policy::{self, Action, Level};
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::error::{FieldCode, FieldError};
 use crate::platform::http::clean_name;
@@ -21,6 +20,7 @@ use crate::platform::http::created;
 use crate::platform::http::extract::{Json, Query};
 use crate::platform::http::Page;
 use crate::platform::http::PageParams;
+use crate::platform::state::AppState;
 use crate::territory::service::tree as svc;
 use entity::{building, community, compound, grid, grid_area};
 

@@ -5,8 +5,8 @@
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use crate::app::state::AppState;
 use crate::platform::error::AppResult;
+use crate::platform::state::AppState;
 use entity::{building, community, compound, household, street};
 
 /// Names of the places above a household, for screens that show where someone lives.

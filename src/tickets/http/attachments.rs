@@ -12,11 +12,11 @@ use uuid::Uuid;
 
 use crate::access::policy::{self, Action};
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::platform::error::{AppError, AppResult, FieldError};
 use crate::platform::http::created;
 use crate::platform::http::extract::Query;
 use crate::platform::signed_urls::{Refused, Signer, Variant};
+use crate::platform::state::AppState;
 use crate::tickets::service::attachments::{self as svc, MAX_BYTES};
 use entity::{attachment, ticket};
 

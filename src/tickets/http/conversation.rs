@@ -9,12 +9,12 @@ use uuid::Uuid;
 
 use super::clean_text;
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::platform::error::AppResult;
 use crate::platform::http::created;
 use crate::platform::http::extract::{Json, Query};
 use crate::platform::http::Page;
 use crate::platform::http::PageParams;
+use crate::platform::state::AppState;
 use crate::tickets::service::messages::{self as svc, Shown, Side, BODY_MAX};
 
 /// One message of a ticket's conversation.

@@ -7,11 +7,11 @@ use uuid::Uuid;
 
 use super::{detail, if_match, responses, with_etag, TicketDetail, TicketResponse};
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::platform::error::{AppError, AppResult, FieldCode, FieldError};
 use crate::platform::http::extract::{Json, Query};
 use crate::platform::http::Page;
 use crate::platform::signed_urls::Signer;
+use crate::platform::state::AppState;
 use crate::tickets::service::duplicates::{self as dup, DEFAULT_RADIUS_M, MAX_RADIUS_M};
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -10,10 +10,10 @@ use super::{
 };
 use crate::access::policy::{self, Action};
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::platform::error::{AppError, AppResult, FieldCode, FieldError};
 use crate::platform::http::extract::Json;
 use crate::platform::signed_urls::Signer;
+use crate::platform::state::AppState;
 use crate::tickets::service::workflow::{self as svc, Channel, GeoPoint, NewTicket};
 use sea_orm::TransactionTrait;
 

@@ -12,12 +12,12 @@ use uuid::Uuid;
 use super::views::{parse_priority, parse_statuses};
 use crate::access::policy::{self, Action};
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::platform::audit;
 use crate::platform::cell_text::neutralize;
 use crate::platform::error::FieldCode;
 use crate::platform::error::{AppError, AppResult, FieldError};
 use crate::platform::http::extract::Query;
+use crate::platform::state::AppState;
 use crate::residents::http::io::XLSX_CONTENT_TYPE;
 use crate::tickets::query::views::{
     self as ticket_views, Filter, LedgerRow, NamedCount, MAX_EXPORT_ROWS,
@@ -423,7 +423,10 @@ pub async fn export_tickets(
     // An empty ledger belongs in the caller's own street's log, whatever street the filter
     // names.
     let (street_id, community_id) = if count == 0 {
-        (audit::home_street(&state.db, user.id).await?, None)
+        (
+            crate::identity::service::accounts::home_street(&state.db, user.id).await?,
+            None,
+        )
     } else {
         (ledger.street_id, ledger.community_id)
     };

@@ -9,12 +9,12 @@ use uuid::Uuid;
 
 use crate::access::policy::{self, Action, Role, ScopeType};
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::http::clean_name;
 use crate::platform::http::created;
 use crate::platform::http::extract::{Json, Query};
 use crate::platform::http::Page;
+use crate::platform::state::AppState;
 use crate::tickets::service::settings::{self as ticket_settings, Policy};
 use entity::{community, compound, household, ticket_category};
 

@@ -9,12 +9,12 @@ use uuid::Uuid;
 
 use super::{clean_optional, clean_text, detail, if_match, with_etag, TicketDetail};
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::platform::error::FieldCode;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::http::extract::{Json, JsonOrEmpty};
 use crate::platform::lang::Text;
 use crate::platform::signed_urls::Signer;
+use crate::platform::state::AppState;
 use crate::tickets::service::workflow::{self as svc, Command, Priority, Target};
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -9,13 +9,13 @@ use uuid::Uuid;
 
 use super::{responses, TicketResponse};
 use crate::access::AuthUser;
-use crate::app::state::AppState;
 use crate::platform::error::FieldCode;
 use crate::platform::error::{AppError, AppResult, FieldError};
 use crate::platform::http::extract::Query;
 use crate::platform::http::page_limit;
 use crate::platform::http::Page;
 use crate::platform::signed_urls::Signer;
+use crate::platform::state::AppState;
 use crate::tickets::query::views::{self as ticket_views, After, Filter, Sort};
 use crate::tickets::service::workflow::{Priority, Status};
 

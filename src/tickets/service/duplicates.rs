@@ -23,7 +23,7 @@ use crate::access::policy::{self, Action};
 use crate::access::Actor;
 use crate::platform::error::{AppError, AppResult, FieldCode, ProblemCode};
 use crate::platform::lang::Text;
-use crate::platform::notifications::{self, Event, Payload};
+use crate::platform::notifications::{Event, Payload};
 use crate::tickets::service::workflow::{self as tickets, GeoPoint, Status, Step};
 use entity::ticket;
 
@@ -188,7 +188,7 @@ pub async fn merge(
     }
     let from = parse_status(&dup)?;
     if from == Status::Merged {
-        return Err(already_merged());
+        return Err(tickets::already_merged());
     }
     if !Status::LIVE.contains(&from) {
         let (label, status) = (from.label_zh(), from.as_str());
@@ -290,7 +290,7 @@ pub async fn merge(
             note: Some(format!("已与「{}」合并办理", survivor.title)),
             at: now,
         };
-        notifications::enqueue(
+        crate::tickets::service::notify::enqueue(
             &txn,
             Event::TicketStatusChanged,
             &merged,
@@ -307,7 +307,7 @@ pub async fn merge(
             note: Some("相同的诉求已并入本诉求，将一并办理".into()),
             at: now,
         };
-        notifications::enqueue(
+        crate::tickets::service::notify::enqueue(
             &txn,
             Event::TicketStatusChanged,
             &survivor,
@@ -320,17 +320,6 @@ pub async fn merge(
     txn.commit().await?;
     tracing::info!(ticket = %merged.id, into = %survivor.id, by = %user.id, "ticket merged");
     Ok(merged)
-}
-
-/// A merged ticket takes no further step.
-pub fn already_merged() -> AppError {
-    AppError::conflict(
-        ProblemCode::TicketAlreadyMerged,
-        Text::new(
-            "该诉求已合并到另一诉求，不能再操作",
-            "the ticket was merged into another and takes no further step",
-        ),
-    )
 }
 
 /// The merged duplicates of ticket `id` the caller may see (the same scope as every read of

@@ -29,7 +29,7 @@ use crate::platform::error::{AppError, AppResult, ProblemCode};
 use crate::platform::http::encode_cursor;
 use crate::platform::http::PageParams;
 use crate::platform::lang::Text;
-use crate::platform::notifications::{self, Event, Payload};
+use crate::platform::notifications::{Event, Payload};
 use crate::tickets::service::workflow::{self as tickets, Party, Status};
 use entity::{ticket, ticket_message, user};
 
@@ -298,7 +298,8 @@ pub async fn post(
         )),
         at: now,
     };
-    notifications::enqueue(&txn, Event::TicketMessage, &t, &to, &payload, now).await?;
+    crate::tickets::service::notify::enqueue(&txn, Event::TicketMessage, &t, &to, &payload, now)
+        .await?;
     txn.commit().await?;
     tracing::info!(ticket = %t.id, side = side.as_str(), "ticket message posted");
     let shows = tickets::shows_requester(&parties, &t);

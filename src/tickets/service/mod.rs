@@ -3,5 +3,6 @@
 pub mod attachments;
 pub mod duplicates;
 pub mod messages;
+pub mod notify;
 pub mod settings;
 pub mod workflow;

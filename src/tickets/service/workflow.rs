@@ -31,7 +31,7 @@ use crate::access::Actor;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::error::{FieldCode, ProblemCode};
 use crate::platform::lang::Text;
-use crate::platform::notifications::{self, Event, Payload};
+use crate::platform::notifications::{Event, Payload};
 use crate::tickets::service::attachments;
 use crate::tickets::service::settings as ticket_settings;
 use entity::{
@@ -821,7 +821,7 @@ pub async fn apply(
     }
     let from = status_of(&t)?;
     if from == Status::Merged {
-        return Err(crate::tickets::service::duplicates::already_merged());
+        return Err(already_merged());
     }
     if !cmd.from_states().contains(&from) {
         return Err(AppError::conflict(
@@ -1055,7 +1055,7 @@ pub async fn apply(
     };
     if changed {
         if let Some(r) = updated.requester_user_id.filter(|r| *r != user.id) {
-            notifications::enqueue(
+            crate::tickets::service::notify::enqueue(
                 &txn,
                 Event::TicketStatusChanged,
                 &updated,
@@ -1076,7 +1076,8 @@ pub async fn apply(
             },
             ..payload
         };
-        notifications::enqueue(&txn, event, &updated, &to_notify, &payload, now).await?;
+        crate::tickets::service::notify::enqueue(&txn, event, &updated, &to_notify, &payload, now)
+            .await?;
     }
     txn.commit().await?;
     tracing::info!(ticket = %updated.id, verb = cmd.name(), from = from.as_str(), to = to.as_str(), by = %user.id, "ticket moved");
@@ -1276,7 +1277,15 @@ pub async fn escalate_due(db: &DatabaseConnection, now: DateTime<Utc>) -> AppRes
             note: Some(note),
             at: now,
         };
-        notifications::enqueue(&txn, Event::TicketEscalated, &t, &to, &payload, now).await?;
+        crate::tickets::service::notify::enqueue(
+            &txn,
+            Event::TicketEscalated,
+            &t,
+            &to,
+            &payload,
+            now,
+        )
+        .await?;
         txn.commit().await?;
         tracing::info!(ticket = %t.id, level, "ticket escalated");
         raised += 1;
@@ -1339,8 +1348,15 @@ pub async fn auto_close_due(db: &DatabaseConnection, now: DateTime<Utc>) -> AppR
                 note: Some("超时未确认，已自动关闭".into()),
                 at: now,
             };
-            notifications::enqueue(&txn, Event::TicketStatusChanged, &t, &[r], &payload, now)
-                .await?;
+            crate::tickets::service::notify::enqueue(
+                &txn,
+                Event::TicketStatusChanged,
+                &t,
+                &[r],
+                &payload,
+                now,
+            )
+            .await?;
         }
         txn.commit().await?;
         closed += 1;
@@ -1385,9 +1401,16 @@ pub async fn forget_user<C: ConnectionTrait>(
         .filter(ticket_event::Column::ActorUserId.eq(user_id))
         .exec(db)
         .await?;
-    entity::notification::Entity::delete_many()
-        .filter(entity::notification::Column::RecipientUserId.eq(user_id))
-        .exec(db)
-        .await?;
-    Ok(())
+    crate::platform::notifications::forget_recipient(db, user_id).await
+}
+
+/// A merged ticket takes no further step.
+pub fn already_merged() -> AppError {
+    AppError::conflict(
+        ProblemCode::TicketAlreadyMerged,
+        Text::new(
+            "该诉求已合并到另一诉求，不能再操作",
+            "the ticket was merged into another and takes no further step",
+        ),
+    )
 }

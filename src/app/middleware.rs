@@ -328,7 +328,7 @@ pub async fn idempotency(
         }
     };
     let Some(state) = req
-        .app_data::<web::Data<crate::app::state::AppState>>()
+        .app_data::<web::Data<crate::platform::state::AppState>>()
         .cloned()
     else {
         return Ok(next.call(req).await?.map_into_boxed_body());

@@ -3,14 +3,14 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::access::tokens::JwtKeys;
 use crate::platform::cache::SharedCache;
 use crate::platform::clock::Clock;
 use crate::platform::config::Settings;
 use crate::platform::pii::Pii;
+use crate::platform::slots::Slots;
 use crate::platform::storage::Storage;
+use crate::platform::tokens::JwtKeys;
 use crate::platform::wechat::WeChatClient;
-use crate::residents::service::io::ImportSlots;
 
 /// Everything a handler needs, shared by all workers.
 #[derive(Clone)]
@@ -27,5 +27,5 @@ pub struct AppState {
     /// rotation while it still serves what reaches it (see `Application::run_until_stopped`).
     pub draining: Arc<AtomicBool>,
     /// Roster imports that may run at once in this process.
-    pub imports: ImportSlots,
+    pub imports: Slots,
 }
