@@ -195,304 +195,105 @@ impl Settings {
     /// Every problem is collected and reported together: a production start that fails lists
     /// all that must be fixed, not the first of them.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigErrors> {
-        let problems = std::cell::RefCell::new(Vec::new());
-        let fail = |e: ConfigError| problems.borrow_mut().push(e);
-        // Every variable may instead name a file holding its value (`LINLI_JWT_SECRET_FILE`,
-        // `DATABASE_URL_FILE`, …: Docker and Kubernetes secrets), so secrets need not sit in
-        // the environment. The variable itself wins when both are set.
-        let raw = get;
-        let get = |k: &str| -> Option<String> {
-            if let Some(v) = raw(k) {
-                return Some(v);
-            }
-            let name = format!("{k}_FILE");
-            let path = raw(&name)?;
-            match std::fs::read_to_string(&path) {
-                Ok(v) => {
-                    Some(v.trim_end_matches(['\n', '\r']).to_string()).filter(|v| !v.is_empty())
-                }
-                Err(e) => {
-                    fail(ConfigError::SecretFile {
-                        name,
-                        reason: e.to_string(),
-                    });
-                    None
-                }
-            }
+        let mut r = Reader {
+            raw: &get,
+            problems: std::cell::RefCell::new(Vec::new()),
+            prod: false,
         };
-        let env = Environment::parse(get("LINLI_ENV").as_deref()).unwrap_or_else(|e| {
-            fail(e);
+        let env = Environment::parse(r.get("LINLI_ENV").as_deref()).unwrap_or_else(|e| {
+            r.fail(e);
             Environment::Dev
         });
-        let prod = env == Environment::Prod;
-        // A secret that still holds the .env.example placeholder.
-        let placeholder_in_prod = |name: &'static str, value: Option<&str>| {
-            if prod && value.is_some_and(is_placeholder) {
-                fail(ConfigError::PlaceholderPasswordInProd(name));
-            }
-        };
-
-        let parse_num = |name: &'static str, default: u64| -> u64 {
-            match get(name) {
-                None => default,
-                Some(v) => v.parse::<u64>().unwrap_or_else(|_| {
-                    fail(invalid(name, "expected a whole number"));
-                    default
-                }),
-            }
-        };
+        r.prod = env == Environment::Prod;
 
         let default_bind = SocketAddr::from(([127, 0, 0, 1], 8080));
-        let bind = match get("LINLI_BIND") {
+        let bind = match r.get("LINLI_BIND") {
             None => default_bind,
             Some(b) => b.parse().unwrap_or_else(|_| {
-                fail(invalid("LINLI_BIND", "expected host:port"));
+                r.fail(invalid("LINLI_BIND", "expected host:port"));
                 default_bind
             }),
         };
-
-        let random_key = || {
-            use rand::RngCore;
-            let mut key = vec![0u8; 32];
-            rand::rngs::OsRng.fill_bytes(&mut key);
-            key
-        };
-        let jwt_secret = match get("LINLI_JWT_SECRET") {
-            Some(s) if prod && is_placeholder(&s) => {
-                fail(ConfigError::DefaultInProd("LINLI_JWT_SECRET"));
-                random_key()
-            }
-            Some(s) if s.len() < 32 => {
-                fail(invalid("LINLI_JWT_SECRET", "must be at least 32 bytes"));
-                random_key()
-            }
-            Some(s) => s.into_bytes(),
-            None if prod => {
-                fail(ConfigError::MissingInProd("LINLI_JWT_SECRET"));
-                random_key()
-            }
-            None => random_key(),
-        };
-
-        let pii_key = match get("LINLI_PII_KEY") {
-            Some(s) if prod && is_placeholder(&s) => {
-                fail(ConfigError::DefaultInProd("LINLI_PII_KEY"));
-                DEV_PII_KEY
-            }
-            Some(s) => match decode_key(&s) {
-                Some(key) if prod && key == DEV_PII_KEY => {
-                    fail(ConfigError::DefaultInProd("LINLI_PII_KEY"));
-                    key
-                }
-                Some(key) => key,
-                None => {
-                    fail(invalid(
-                        "LINLI_PII_KEY",
-                        "expected 32 bytes as hex or base64",
-                    ));
-                    DEV_PII_KEY
-                }
-            },
-            None if prod => {
-                fail(ConfigError::MissingInProd("LINLI_PII_KEY"));
-                DEV_PII_KEY
-            }
-            None => DEV_PII_KEY,
-        };
-
-        let pii_previous_keys = match get("LINLI_PII_PREVIOUS_KEYS") {
-            None => Vec::new(),
-            Some(list) => list
-                .split(',')
-                .map(str::trim)
-                .filter(|k| !k.is_empty())
-                .filter_map(|k| {
-                    let key = decode_key(k).map(Secret::new);
-                    if key.is_none() {
-                        fail(invalid(
-                            "LINLI_PII_PREVIOUS_KEYS",
-                            "each key: 32 bytes as hex or base64",
-                        ));
-                    }
-                    key
-                })
-                .collect(),
-        };
-        let pii_index_key = get("LINLI_PII_INDEX_KEY").and_then(|k| {
-            let key = decode_key(&k).map(Secret::new);
-            if key.is_none() {
-                fail(invalid(
-                    "LINLI_PII_INDEX_KEY",
-                    "expected 32 bytes as hex or base64",
-                ));
-            }
-            key
-        });
-
+        let jwt_secret = r.jwt_secret();
+        let (pii_key, pii_previous_keys, pii_index_key) = r.pii_keys();
         // Either may be set alone: `create-admin` takes the password without the username;
         // `serve` checks the pair (see `bootstrap_admin_problem`).
-        let admin_username = get("LINLI_ADMIN_USERNAME");
-        let admin_password = get("LINLI_ADMIN_PASSWORD").map(Secret::new);
-        placeholder_in_prod(
+        let admin_username = r.get("LINLI_ADMIN_USERNAME");
+        let admin_password = r.get("LINLI_ADMIN_PASSWORD").map(Secret::new);
+        r.placeholder_in_prod(
             "LINLI_ADMIN_PASSWORD",
             admin_password.as_ref().map(|p| p.expose().as_str()),
         );
-        let wechat_secret = get("LINLI_WECHAT_SECRET");
-        placeholder_in_prod("LINLI_WECHAT_SECRET", wechat_secret.as_deref());
-
-        let wechat_templates = parse_templates(get("LINLI_WECHAT_TEMPLATES").as_deref())
+        let wechat_secret = r.get("LINLI_WECHAT_SECRET");
+        r.placeholder_in_prod("LINLI_WECHAT_SECRET", wechat_secret.as_deref());
+        let wechat_templates = parse_templates(r.get("LINLI_WECHAT_TEMPLATES").as_deref())
             .unwrap_or_else(|e| {
-                fail(e);
+                r.fail(e);
                 BTreeMap::new()
             });
-        let wechat_page = get("LINLI_WECHAT_PAGE")
-            .map(|p| p.trim().trim_start_matches('/').to_string())
-            .unwrap_or_else(|| "pages/tickets/detail".into());
-        if wechat_page.is_empty()
-            || wechat_page.contains('?')
-            || wechat_page
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control())
-        {
-            fail(invalid(
-                "LINLI_WECHAT_PAGE",
-                "expected a mini-program page path such as pages/tickets/detail (no query string)",
-            ));
-        }
-
-        if get("LINLI_TRUST_FORWARDED_FOR").is_some() {
-            fail(invalid(
-                "LINLI_TRUST_FORWARDED_FOR",
-                "replaced by LINLI_TRUSTED_PROXIES (the addresses or ranges of your reverse \
-                 proxies, e.g. 10.0.0.0/8): trusting every X-Forwarded-For let clients choose \
-                 their own address",
-            ));
-        }
-        let trusted_proxies = match get("LINLI_TRUSTED_PROXIES") {
-            None => Vec::new(),
-            Some(list) => list
-                .split(',')
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .filter_map(|p| {
-                    let net = crate::platform::net::IpNet::parse(p);
-                    if net.is_none() {
-                        fail(invalid(
-                            "LINLI_TRUSTED_PROXIES",
-                            format!("{p:?} is not an address or a range such as 10.0.0.0/8"),
-                        ));
-                    }
-                    net
-                })
-                .collect(),
-        };
-        let metrics_token = match get("LINLI_METRICS_TOKEN") {
-            Some(t) if t.len() < 16 || t.chars().any(|c| c.is_whitespace() || c.is_control()) => {
-                fail(invalid(
-                    "LINLI_METRICS_TOKEN",
-                    "at least 16 visible characters",
-                ));
-                None
-            }
-            t => {
-                placeholder_in_prod("LINLI_METRICS_TOKEN", t.as_deref());
-                t.map(Secret::new)
-            }
-        };
-
-        let attachment_url_ttl = parse_num("LINLI_ATTACHMENT_URL_TTL_SECS", 600);
-        if !(60..=3600).contains(&attachment_url_ttl) {
-            fail(invalid(
-                "LINLI_ATTACHMENT_URL_TTL_SECS",
-                "expected 60 to 3600 seconds",
-            ));
-        }
-
-        let inbox_retention_days = parse_num("LINLI_INBOX_RETENTION_DAYS", 90);
-        if !(1..=3650).contains(&inbox_retention_days) {
-            fail(invalid(
-                "LINLI_INBOX_RETENTION_DAYS",
-                "expected 1 to 3650 days",
-            ));
-        }
-
-        let db_max_connections = parse_num("LINLI_DB_MAX_CONNECTIONS", 0) as u32;
-        let database_url =
-            get("DATABASE_URL").unwrap_or_else(|| "sqlite://linli.db?mode=rwc".into());
-        let sqlite = database_url.starts_with("sqlite:");
-        if !(sqlite || database_url.starts_with("postgres")) {
-            fail(invalid(
-                "DATABASE_URL",
-                "expected a sqlite:// or postgres:// URL",
-            ));
-        }
-        // SQLite is one file on one machine with one writer: several replicas cannot share it,
-        // and a container's filesystem is easily lost. A deliberate single-process deployment
-        // may still say so.
-        if prod && sqlite && !flag(get("LINLI_ALLOW_SQLITE_IN_PROD").as_deref()) {
-            fail(ConfigError::SqliteInProd);
-        }
-        placeholder_in_prod("DATABASE_URL", url_password(&database_url));
-        let redis_url = get("REDIS_URL");
-        placeholder_in_prod("REDIS_URL", redis_url.as_deref().and_then(url_password));
+        let wechat_page = r.wechat_page();
+        let trusted_proxies = r.trusted_proxies();
+        let metrics_token = r.metrics_token();
+        let attachment_url_ttl =
+            r.num_in("LINLI_ATTACHMENT_URL_TTL_SECS", 600, 60..=3600, "seconds");
+        let inbox_retention_days = r.num_in("LINLI_INBOX_RETENTION_DAYS", 90, 1..=3650, "days");
+        let db_max_connections = r.num("LINLI_DB_MAX_CONNECTIONS", 0) as u32;
+        let (database_url, redis_url) = r.stores();
 
         let settings = Settings {
             env,
             bind,
             db_max_connections,
             database_url,
-            db_acquire_timeout: Duration::from_millis(parse_num(
-                "LINLI_DB_ACQUIRE_TIMEOUT_MS",
-                3000,
-            )),
-            db_statement_timeout: Duration::from_millis(parse_num(
-                "LINLI_DB_STATEMENT_TIMEOUT_MS",
-                10_000,
-            )),
-            db_ping_before_acquire: flag(get("LINLI_DB_PING_BEFORE_ACQUIRE").as_deref()),
+            db_acquire_timeout: Duration::from_millis(r.num("LINLI_DB_ACQUIRE_TIMEOUT_MS", 3000)),
+            db_statement_timeout: Duration::from_millis(
+                r.num("LINLI_DB_STATEMENT_TIMEOUT_MS", 10_000),
+            ),
+            db_ping_before_acquire: flag(r.get("LINLI_DB_PING_BEFORE_ACQUIRE").as_deref()),
             redis_url,
-            cache_prefix: get("LINLI_CACHE_PREFIX").unwrap_or_else(|| "linli:".into()),
+            cache_prefix: r
+                .get("LINLI_CACHE_PREFIX")
+                .unwrap_or_else(|| "linli:".into()),
             jwt_secret: Secret::new(jwt_secret),
             jwt_issuer: "linli".into(),
             jwt_audience: "linli-api".into(),
-            access_token_ttl: Duration::from_secs(parse_num("LINLI_ACCESS_TOKEN_TTL_SECS", 900)),
+            access_token_ttl: Duration::from_secs(r.num("LINLI_ACCESS_TOKEN_TTL_SECS", 900)),
             refresh_token_ttl: Duration::from_secs(
-                parse_num("LINLI_REFRESH_TOKEN_TTL_DAYS", 30) * 86_400,
+                r.num("LINLI_REFRESH_TOKEN_TTL_DAYS", 30) * 86_400,
             ),
             pii_key: Secret::new(pii_key),
             pii_previous_keys,
             pii_index_key,
             admin_username,
             admin_password,
-            wechat_appid: get("LINLI_WECHAT_APPID"),
+            wechat_appid: r.get("LINLI_WECHAT_APPID"),
             wechat_secret: wechat_secret.map(Secret::new),
-            wechat_api_base: get("LINLI_WECHAT_API_BASE")
+            wechat_api_base: r
+                .get("LINLI_WECHAT_API_BASE")
                 .unwrap_or_else(|| "https://api.weixin.qq.com".into()),
-            wechat_timeout: Duration::from_millis(
-                parse_num("LINLI_WECHAT_TIMEOUT_MS", 5000).max(1),
-            ),
+            wechat_timeout: Duration::from_millis(r.num("LINLI_WECHAT_TIMEOUT_MS", 5000).max(1)),
             wechat_templates,
             wechat_page,
-            job_interval: Duration::from_secs(parse_num("LINLI_JOB_INTERVAL_SECS", 60).max(1)),
+            job_interval: Duration::from_secs(r.num("LINLI_JOB_INTERVAL_SECS", 60).max(1)),
             inbox_retention: chrono::Duration::days(inbox_retention_days.min(3650) as i64),
-            upload_dir: get("LINLI_UPLOAD_DIR")
+            upload_dir: r
+                .get("LINLI_UPLOAD_DIR")
                 .unwrap_or_else(|| "./uploads".into())
                 .into(),
             attachment_url_ttl: Duration::from_secs(attachment_url_ttl),
-            json_limit: parse_num("LINLI_JSON_LIMIT_BYTES", 64 * 1024) as usize,
-            workers: parse_num("LINLI_WORKERS", 0) as usize,
+            json_limit: r.num("LINLI_JSON_LIMIT_BYTES", 64 * 1024) as usize,
+            workers: r.num("LINLI_WORKERS", 0) as usize,
             trusted_proxies,
             metrics_token,
-            drain: Duration::from_secs(parse_num("LINLI_DRAIN_SECS", 5).min(300)),
-            login_max_failures_per_user: parse_num("LINLI_LOGIN_MAX_FAILURES_PER_USER", 5) as u32,
-            login_max_failures_per_ip: parse_num("LINLI_LOGIN_MAX_FAILURES_PER_IP", 20) as u32,
-            wechat_login_max_per_ip: parse_num("LINLI_WECHAT_LOGIN_MAX_PER_IP", 60) as u32,
-            login_failure_window: Duration::from_secs(parse_num(
-                "LINLI_LOGIN_FAILURE_WINDOW_SECS",
-                900,
-            )),
+            drain: Duration::from_secs(r.num("LINLI_DRAIN_SECS", 5).min(300)),
+            login_max_failures_per_user: r.num("LINLI_LOGIN_MAX_FAILURES_PER_USER", 5) as u32,
+            login_max_failures_per_ip: r.num("LINLI_LOGIN_MAX_FAILURES_PER_IP", 20) as u32,
+            wechat_login_max_per_ip: r.num("LINLI_WECHAT_LOGIN_MAX_PER_IP", 60) as u32,
+            login_failure_window: Duration::from_secs(
+                r.num("LINLI_LOGIN_FAILURE_WINDOW_SECS", 900),
+            ),
         };
-        let problems = problems.into_inner();
+        let problems = r.problems.into_inner();
         if problems.is_empty() {
             Ok(settings)
         } else {
@@ -537,6 +338,250 @@ impl Settings {
 }
 
 /// A boolean switch: `true` or `1` (anything else, or unset, is off).
+/// Reads the variables of one start, collecting every problem instead of stopping at the first.
+struct Reader<'a> {
+    raw: &'a dyn Fn(&str) -> Option<String>,
+    problems: std::cell::RefCell<Vec<ConfigError>>,
+    prod: bool,
+}
+
+impl Reader<'_> {
+    fn fail(&self, e: ConfigError) {
+        self.problems.borrow_mut().push(e);
+    }
+
+    /// The variable, or the contents of the file its `_FILE` twin names (`LINLI_JWT_SECRET_FILE`,
+    /// `DATABASE_URL_FILE`, …: Docker and Kubernetes secrets), so secrets need not sit in the
+    /// environment. The variable itself wins when both are set.
+    fn get(&self, k: &str) -> Option<String> {
+        if let Some(v) = (self.raw)(k) {
+            return Some(v);
+        }
+        let name = format!("{k}_FILE");
+        let path = (self.raw)(&name)?;
+        match std::fs::read_to_string(&path) {
+            Ok(v) => Some(v.trim_end_matches(['\n', '\r']).to_string()).filter(|v| !v.is_empty()),
+            Err(e) => {
+                self.fail(ConfigError::SecretFile {
+                    name,
+                    reason: e.to_string(),
+                });
+                None
+            }
+        }
+    }
+
+    /// A secret that still holds the .env.example placeholder, in production.
+    fn placeholder_in_prod(&self, name: &'static str, value: Option<&str>) {
+        if self.prod && value.is_some_and(is_placeholder) {
+            self.fail(ConfigError::PlaceholderPasswordInProd(name));
+        }
+    }
+
+    fn num(&self, name: &'static str, default: u64) -> u64 {
+        match self.get(name) {
+            None => default,
+            Some(v) => v.parse::<u64>().unwrap_or_else(|_| {
+                self.fail(invalid(name, "expected a whole number"));
+                default
+            }),
+        }
+    }
+
+    /// [`Reader::num`] that must lie in `range` (in `unit`).
+    fn num_in(
+        &self,
+        name: &'static str,
+        default: u64,
+        range: std::ops::RangeInclusive<u64>,
+        unit: &str,
+    ) -> u64 {
+        let n = self.num(name, default);
+        if !range.contains(&n) {
+            self.fail(invalid(
+                name,
+                format!("expected {} to {} {unit}", range.start(), range.end()),
+            ));
+        }
+        n
+    }
+
+    fn jwt_secret(&self) -> Vec<u8> {
+        let random_key = || {
+            use rand::RngCore;
+            let mut key = vec![0u8; 32];
+            rand::rngs::OsRng.fill_bytes(&mut key);
+            key
+        };
+        match self.get("LINLI_JWT_SECRET") {
+            Some(s) if self.prod && is_placeholder(&s) => {
+                self.fail(ConfigError::DefaultInProd("LINLI_JWT_SECRET"));
+                random_key()
+            }
+            Some(s) if s.len() < 32 => {
+                self.fail(invalid("LINLI_JWT_SECRET", "must be at least 32 bytes"));
+                random_key()
+            }
+            Some(s) => s.into_bytes(),
+            None if self.prod => {
+                self.fail(ConfigError::MissingInProd("LINLI_JWT_SECRET"));
+                random_key()
+            }
+            None => random_key(),
+        }
+    }
+
+    /// The current PII key, the previous ones still readable, and the lookup-hash key.
+    #[allow(clippy::type_complexity)]
+    fn pii_keys(&self) -> ([u8; 32], Vec<Secret<[u8; 32]>>, Option<Secret<[u8; 32]>>) {
+        let prod = self.prod;
+        let current = match self.get("LINLI_PII_KEY") {
+            Some(s) if prod && is_placeholder(&s) => {
+                self.fail(ConfigError::DefaultInProd("LINLI_PII_KEY"));
+                DEV_PII_KEY
+            }
+            Some(s) => match decode_key(&s) {
+                Some(key) if prod && key == DEV_PII_KEY => {
+                    self.fail(ConfigError::DefaultInProd("LINLI_PII_KEY"));
+                    key
+                }
+                Some(key) => key,
+                None => {
+                    self.fail(invalid(
+                        "LINLI_PII_KEY",
+                        "expected 32 bytes as hex or base64",
+                    ));
+                    DEV_PII_KEY
+                }
+            },
+            None if prod => {
+                self.fail(ConfigError::MissingInProd("LINLI_PII_KEY"));
+                DEV_PII_KEY
+            }
+            None => DEV_PII_KEY,
+        };
+        let previous = self
+            .list("LINLI_PII_PREVIOUS_KEYS")
+            .into_iter()
+            .filter_map(|k| {
+                let key = decode_key(&k).map(Secret::new);
+                if key.is_none() {
+                    self.fail(invalid(
+                        "LINLI_PII_PREVIOUS_KEYS",
+                        "each key: 32 bytes as hex or base64",
+                    ));
+                }
+                key
+            })
+            .collect();
+        let index = self.get("LINLI_PII_INDEX_KEY").and_then(|k| {
+            let key = decode_key(&k).map(Secret::new);
+            if key.is_none() {
+                self.fail(invalid(
+                    "LINLI_PII_INDEX_KEY",
+                    "expected 32 bytes as hex or base64",
+                ));
+            }
+            key
+        });
+        (current, previous, index)
+    }
+
+    /// The comma-separated items of a variable, trimmed, empty ones dropped.
+    fn list(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn wechat_page(&self) -> String {
+        let page = self
+            .get("LINLI_WECHAT_PAGE")
+            .map(|p| p.trim().trim_start_matches('/').to_string())
+            .unwrap_or_else(|| "pages/tickets/detail".into());
+        if page.is_empty()
+            || page.contains('?')
+            || page.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            self.fail(invalid(
+                "LINLI_WECHAT_PAGE",
+                "expected a mini-program page path such as pages/tickets/detail (no query string)",
+            ));
+        }
+        page
+    }
+
+    fn trusted_proxies(&self) -> Vec<crate::platform::net::IpNet> {
+        if self.get("LINLI_TRUST_FORWARDED_FOR").is_some() {
+            self.fail(invalid(
+                "LINLI_TRUST_FORWARDED_FOR",
+                "replaced by LINLI_TRUSTED_PROXIES (the addresses or ranges of your reverse \
+                 proxies, e.g. 10.0.0.0/8): trusting every X-Forwarded-For let clients choose \
+                 their own address",
+            ));
+        }
+        self.list("LINLI_TRUSTED_PROXIES")
+            .into_iter()
+            .filter_map(|p| {
+                let net = crate::platform::net::IpNet::parse(&p);
+                if net.is_none() {
+                    self.fail(invalid(
+                        "LINLI_TRUSTED_PROXIES",
+                        format!("{p:?} is not an address or a range such as 10.0.0.0/8"),
+                    ));
+                }
+                net
+            })
+            .collect()
+    }
+
+    fn metrics_token(&self) -> Option<Secret<String>> {
+        match self.get("LINLI_METRICS_TOKEN") {
+            Some(t) if t.len() < 16 || t.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+                self.fail(invalid(
+                    "LINLI_METRICS_TOKEN",
+                    "at least 16 visible characters",
+                ));
+                None
+            }
+            t => {
+                self.placeholder_in_prod("LINLI_METRICS_TOKEN", t.as_deref());
+                t.map(Secret::new)
+            }
+        }
+    }
+
+    /// `DATABASE_URL` (SQLite by default) and `REDIS_URL`.
+    fn stores(&self) -> (String, Option<String>) {
+        let database_url = self
+            .get("DATABASE_URL")
+            .unwrap_or_else(|| "sqlite://linli.db?mode=rwc".into());
+        let sqlite = database_url.starts_with("sqlite:");
+        if !(sqlite || database_url.starts_with("postgres")) {
+            self.fail(invalid(
+                "DATABASE_URL",
+                "expected a sqlite:// or postgres:// URL",
+            ));
+        }
+        // SQLite is one file on one machine with one writer: several replicas cannot share it,
+        // and a container's filesystem is easily lost. A deliberate single-process deployment
+        // may still say so.
+        if self.prod && sqlite && !flag(self.get("LINLI_ALLOW_SQLITE_IN_PROD").as_deref()) {
+            self.fail(ConfigError::SqliteInProd);
+        }
+        self.placeholder_in_prod("DATABASE_URL", url_password(&database_url));
+        let redis_url = self.get("REDIS_URL");
+        self.placeholder_in_prod("REDIS_URL", redis_url.as_deref().and_then(url_password));
+        (database_url, redis_url)
+    }
+}
+
 fn flag(value: Option<&str>) -> bool {
     matches!(value, Some("1") | Some("true"))
 }
