@@ -29,7 +29,10 @@ use crate::platform::lang::Text;
 use crate::platform::pii::Pii;
 use crate::platform::xlsx_read::{self, Limits, ReadError, Value, XlsxError};
 use crate::residents::service::roster::{self as roster, Gender, ResidentData, ResidentInput};
-use entity::{building, community, compound, household, resident, resident_tag};
+use crate::territory::model::{Compound, Household};
+use crate::territory::query::places;
+use crate::territory::service::households as territory_households;
+use entity::{resident, resident_tag};
 
 /// Largest accepted upload.
 pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
@@ -50,7 +53,6 @@ const LOOKUP_CHUNK: usize = 500;
 /// Rows per multi-row INSERT: 24 resident columns × 400 stays well under the bind-parameter
 /// limits of SQLite (32,766) and PostgreSQL (65,535).
 const RESIDENT_CHUNK: usize = 400;
-const HOUSEHOLD_CHUNK: usize = 1_000;
 const TAG_CHUNK: usize = 2_000;
 /// Separators accepted between tags in the 标签 column; the export joins with the first.
 pub const TAG_SEPARATORS: [char; 5] = ['、', ',', '，', ';', '；'];
@@ -637,7 +639,7 @@ fn masked_file() -> AppError {
 
 /// A validated file, ready to be written by [`execute_import`].
 pub struct ImportPlan {
-    compound: compound::Model,
+    compound: Compound,
     present: HashSet<Column>,
     rows: Vec<PlannedRow>,
 }
@@ -666,7 +668,7 @@ pub struct ImportSummary {
 pub async fn plan_import<C: ConnectionTrait>(
     db: &C,
     pii: &Pii,
-    compound: compound::Model,
+    compound: Compound,
     write_scope: &Scope,
     table: Table,
 ) -> AppResult<ImportPlan> {
@@ -687,13 +689,7 @@ pub async fn plan_import<C: ConnectionTrait>(
         }
     }
     let present: HashSet<Column> = positions.iter().flatten().copied().collect();
-    let buildings: HashMap<String, Uuid> = building::Entity::find()
-        .filter(building::Column::CompoundId.eq(compound.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|b| (b.name.trim().to_string(), b.id))
-        .collect();
+    let buildings = places::buildings_by_name(db, compound.id).await?;
 
     let mut errors = RowErrors(Vec::new());
     let mut planned: Vec<(usize, PlannedRow)> = Vec::with_capacity(table.rows.len());
@@ -930,32 +926,6 @@ pub async fn plan_import<C: ConnectionTrait>(
     })
 }
 
-/// The households of `buildings`, by (building, 单元, 房号).
-async fn households_of<C: ConnectionTrait>(
-    db: &C,
-    mut buildings: Vec<Uuid>,
-) -> AppResult<HashMap<(Uuid, String, String), Uuid>> {
-    buildings.sort_unstable();
-    buildings.dedup();
-    let mut households: HashMap<(Uuid, String, String), Uuid> = HashMap::new();
-    for chunk in buildings.chunks(LOOKUP_CHUNK) {
-        let found: Vec<(Uuid, Uuid, String, String)> = household::Entity::find()
-            .select_only()
-            .column(household::Column::Id)
-            .column(household::Column::BuildingId)
-            .column(household::Column::Unit)
-            .column(household::Column::Room)
-            .filter(household::Column::BuildingId.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        for (id, b, unit, room) in found {
-            households.insert((b, unit, room), id);
-        }
-    }
-    Ok(households)
-}
-
 /// A row of the file still to be matched within its (existing) household.
 struct OpenRow<'a> {
     line: usize,
@@ -1019,7 +989,7 @@ async fn match_in_households<C: ConnectionTrait>(
         return Ok(());
     }
     let building_ids: Vec<Uuid> = open.iter().map(|(_, r)| r.building_id).collect();
-    let households = households_of(db, building_ids).await?;
+    let households = places::households_of_buildings(db, building_ids).await?;
     let rows: Vec<OpenRow<'_>> = open
         .iter()
         .filter_map(|(line, r)| {
@@ -1143,32 +1113,27 @@ pub async fn execute_import<C: ConnectionTrait>(
 
     // Households: every one of the buildings named in the file, then the missing ones.
     let building_ids: Vec<Uuid> = plan.rows.iter().map(|r| r.building_id).collect();
-    let mut households = households_of(db, building_ids).await?;
+    let mut households = places::households_of_buildings(db, building_ids).await?;
     let mut new_households = Vec::new();
     for r in &plan.rows {
         let key = (r.building_id, r.unit.clone(), r.room.clone());
         if let std::collections::hash_map::Entry::Vacant(slot) = households.entry(key) {
             let id = *slot.insert(Uuid::now_v7());
-            new_households.push(household::ActiveModel {
-                id: Set(id),
-                street_id: Set(c.street_id),
-                community_id: Set(c.community_id),
-                compound_id: Set(c.id),
-                building_id: Set(r.building_id),
-                unit: Set(r.unit.clone()),
-                room: Set(r.room.clone()),
-                created_at: Set(now),
-                updated_at: Set(now),
+            new_households.push(Household {
+                id,
+                street_id: c.street_id,
+                community_id: c.community_id,
+                compound_id: c.id,
+                building_id: r.building_id,
+                unit: r.unit.clone(),
+                room: r.room.clone(),
             });
         }
     }
     summary.households_created = new_households.len() as u64;
-    for chunk in new_households.chunks(HOUSEHOLD_CHUNK) {
-        household::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await
-            .map_err(changed_meanwhile)?;
-    }
+    territory_households::insert_many(db, &new_households, now)
+        .await
+        .map_err(changed_meanwhile)?;
 
     let replace_tags = plan.present.contains(&Column::Tags);
     let mut inserts = Vec::new();
@@ -1458,40 +1423,19 @@ pub async fn load_export<C: ConnectionTrait>(
         only(models.iter().map(|m| m.community_id)),
     );
     if models.is_empty() {
-        (street_id, community_id) = territory_of(db, filter).await?;
+        (street_id, community_id) = places::street_and_community(
+            db,
+            filter.building_id,
+            filter.compound_id,
+            filter.community_id,
+        )
+        .await?;
     }
 
-    let mut household_ids: Vec<Uuid> = models.iter().map(|m| m.household_id).collect();
-    household_ids.sort_unstable();
-    household_ids.dedup();
-    let mut households: HashMap<Uuid, (String, String)> = HashMap::new();
-    for chunk in household_ids.chunks(LOOKUP_CHUNK) {
-        let found: Vec<(Uuid, String, String)> = household::Entity::find()
-            .select_only()
-            .column(household::Column::Id)
-            .column(household::Column::Unit)
-            .column(household::Column::Room)
-            .filter(household::Column::Id.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        households.extend(found.into_iter().map(|(id, u, r)| (id, (u, r))));
-    }
-    let mut building_ids: Vec<Uuid> = models.iter().map(|m| m.building_id).collect();
-    building_ids.sort_unstable();
-    building_ids.dedup();
-    let mut buildings: HashMap<Uuid, String> = HashMap::new();
-    for chunk in building_ids.chunks(LOOKUP_CHUNK) {
-        let found: Vec<(Uuid, String)> = building::Entity::find()
-            .select_only()
-            .column(building::Column::Id)
-            .column(building::Column::Name)
-            .filter(building::Column::Id.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        buildings.extend(found);
-    }
+    let households =
+        places::units_and_rooms(db, models.iter().map(|m| m.household_id).collect()).await?;
+    let buildings =
+        places::building_names(db, models.iter().map(|m| m.building_id).collect()).await?;
     let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
     let mut tags: HashMap<Uuid, Vec<String>> = HashMap::new();
     for chunk in ids.chunks(LOOKUP_CHUNK) {
@@ -1530,29 +1474,6 @@ pub async fn load_export<C: ConnectionTrait>(
         street_id,
         community_id,
     })
-}
-
-/// The street and community the filter names, for an export that found nobody.
-async fn territory_of<C: ConnectionTrait>(
-    db: &C,
-    filter: &ExportFilter,
-) -> AppResult<(Option<Uuid>, Option<Uuid>)> {
-    if let Some(id) = filter.building_id {
-        if let Some(b) = building::Entity::find_by_id(id).one(db).await? {
-            return Ok((Some(b.street_id), Some(b.community_id)));
-        }
-    }
-    if let Some(id) = filter.compound_id {
-        if let Some(c) = compound::Entity::find_by_id(id).one(db).await? {
-            return Ok((Some(c.street_id), Some(c.community_id)));
-        }
-    }
-    if let Some(id) = filter.community_id {
-        if let Some(c) = community::Entity::find_by_id(id).one(db).await? {
-            return Ok((Some(c.street_id), Some(c.id)));
-        }
-    }
-    Ok((None, None))
 }
 
 fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> AppError {

@@ -1,3 +1,4 @@
 //! Territory rules; no HTTP types.
 
+pub mod households;
 pub mod tree;
