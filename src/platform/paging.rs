@@ -48,6 +48,27 @@ pub fn page_limit(limit: Option<i64>) -> AppResult<u64> {
     }
 }
 
+/// The page of `rows` read as `limit` + 1 (the extra row only says there is more), each
+/// mapped with `map`; the cursor is the `id` of its last row.
+pub fn page_of<M, T: ToSchema>(
+    mut rows: Vec<M>,
+    limit: u64,
+    id: impl Fn(&M) -> Uuid,
+    map: impl FnMut(M) -> T,
+) -> Page<T> {
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last().map(|m| encode_cursor(id(m)))
+    } else {
+        None
+    };
+    Page {
+        items: rows.into_iter().map(map).collect(),
+        next_cursor,
+    }
+}
+
 /// What [`encode_cursor`] produces: 16 bytes in unpadded base64url, whose last character carries
 /// 2 bits and 4 zero bits. Every string of this shape decodes, so the spec can promise it.
 pub const CURSOR_PATTERN: &str = "^[A-Za-z0-9_-]{21}[AQgw]$";
