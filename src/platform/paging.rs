@@ -48,14 +48,13 @@ pub fn page_limit(limit: Option<i64>) -> AppResult<u64> {
     }
 }
 
-/// The page of `rows` read as `limit` + 1 (the extra row only says there is more), each
-/// mapped with `map`; the cursor is the `id` of its last row.
-pub fn page_of<M, T: ToSchema>(
+/// The rows of a page read as `limit` + 1 (the extra row only says there is more), and the
+/// cursor of the next page: the `id` of the last row kept, when there is more.
+pub fn cut_page<M>(
     mut rows: Vec<M>,
     limit: u64,
     id: impl Fn(&M) -> Uuid,
-    map: impl FnMut(M) -> T,
-) -> Page<T> {
+) -> (Vec<M>, Option<String>) {
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = if more {
@@ -63,6 +62,17 @@ pub fn page_of<M, T: ToSchema>(
     } else {
         None
     };
+    (rows, next_cursor)
+}
+
+/// [`cut_page`] with each row mapped with `map`.
+pub fn page_of<M, T: ToSchema>(
+    rows: Vec<M>,
+    limit: u64,
+    id: impl Fn(&M) -> Uuid,
+    map: impl FnMut(M) -> T,
+) -> Page<T> {
+    let (rows, next_cursor) = cut_page(rows, limit, id);
     Page {
         items: rows.into_iter().map(map).collect(),
         next_cursor,

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::access::Actor;
 use crate::platform::error::{AppError, AppResult};
-use crate::platform::paging::{encode_cursor, Page, PageParams};
+use crate::platform::paging::{cut_page, Page, PageParams};
 use crate::residents::model::TransferStatus;
 use crate::residents::policy::{transfer_scope, TransferEnd};
 use crate::territory::query::places;
@@ -147,14 +147,7 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(after) = p.after {
         sel = sel.filter(resident_transfer::Column::Id.gt(after));
     }
-    let mut rows = sel.all(db).await?;
-    let more = rows.len() as u64 > p.limit;
-    rows.truncate(p.limit as usize);
-    let next_cursor = if more {
-        rows.last().map(|t| encode_cursor(t.id))
-    } else {
-        None
-    };
+    let (rows, next_cursor) = cut_page(sel.all(db).await?, p.limit, |t| t.id);
     let items = respond(db, rows).await?;
     Ok(Page { items, next_cursor })
 }
