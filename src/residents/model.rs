@@ -3,36 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TransferStatus {
-    Pending,
-    Accepted,
-    Refused,
-    Cancelled,
-}
-
-impl TransferStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TransferStatus::Pending => "pending",
-            TransferStatus::Accepted => "accepted",
-            TransferStatus::Refused => "refused",
-            TransferStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> TransferStatus {
-        [
-            TransferStatus::Accepted,
-            TransferStatus::Refused,
-            TransferStatus::Cancelled,
-        ]
-        .into_iter()
-        .find(|t| t.as_str() == s)
-        .unwrap_or(TransferStatus::Pending)
-    }
-}
+pub use entity::resident_transfer::TransferStatus;
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]

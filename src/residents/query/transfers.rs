@@ -89,7 +89,7 @@ pub async fn respond<C: ConnectionTrait>(
         .into_iter()
         .map(|t| ResidentTransferResponse {
             id: t.id,
-            status: TransferStatus::parse(&t.status),
+            status: t.status,
             resident_id: t.resident_id,
             resident_name: t.resident_name,
             phone_masked: t.phone_masked,
@@ -142,7 +142,7 @@ pub async fn list<C: ConnectionTrait>(
         .order_by_asc(resident_transfer::Column::Id)
         .limit(p.limit + 1);
     if let Some(s) = status {
-        sel = sel.filter(resident_transfer::Column::Status.eq(s.as_str()));
+        sel = sel.filter(resident_transfer::Column::Status.eq(s));
     }
     if let Some(after) = p.after {
         sel = sel.filter(resident_transfer::Column::Id.gt(after));

@@ -24,16 +24,13 @@ use crate::platform::audit::{self, Action, Who};
 use crate::platform::error::{is_unique_violation, AppError, AppResult, FieldCode, ProblemCode};
 use crate::platform::inbox::{self, Subject};
 use crate::platform::lang::Text;
+use crate::residents::model::TransferStatus;
 use crate::residents::policy::{authorize_transfer, TransferEnd};
 use crate::residents::query::transfers::{respond_one, ResidentTransferResponse};
 use crate::territory::model::Household;
 use crate::territory::query::places;
 use entity::{resident, resident_transfer};
 
-pub const PENDING: &str = "pending";
-pub const ACCEPTED: &str = "accepted";
-pub const REFUSED: &str = "refused";
-pub const CANCELLED: &str = "cancelled";
 /// Longest note or reason.
 pub const TEXT_MAX: usize = 500;
 
@@ -77,7 +74,7 @@ pub async fn file<C: ConnectionTrait>(
         id: Set(Uuid::now_v7()),
         resident_id: Set(r.id),
         pending_resident_id: Set(Some(r.id)),
-        status: Set(PENDING.into()),
+        status: Set(TransferStatus::Pending),
         from_street_id: Set(r.street_id),
         from_community_id: Set(r.community_id),
         from_compound_id: Set(r.compound_id),
@@ -162,7 +159,7 @@ async fn claim<C: ConnectionTrait>(
     db: &C,
     actor: Who<'_>,
     t: &resident_transfer::Model,
-    status: &str,
+    status: TransferStatus,
     reason: Option<String>,
     now: DateTime<Utc>,
 ) -> AppResult<resident_transfer::Model> {
@@ -176,7 +173,7 @@ async fn claim<C: ConnectionTrait>(
         .col_expr(C::DecidedAt, Expr::value(Some(now)))
         .col_expr(C::UpdatedAt, Expr::value(now))
         .filter(C::Id.eq(t.id))
-        .filter(C::Status.eq(PENDING))
+        .filter(C::Status.eq(TransferStatus::Pending))
         .exec(db)
         .await?;
     if done.rows_affected != 1 {
@@ -214,7 +211,7 @@ pub async fn accept<C: ConnectionTrait>(
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> AppResult<resident_transfer::Model> {
-    let t = claim(db, actor, t, ACCEPTED, None, now).await?;
+    let t = claim(db, actor, t, TransferStatus::Accepted, None, now).await?;
     let r = resident::Entity::find_by_id(t.resident_id)
         .one(db)
         .await?
@@ -269,7 +266,7 @@ pub async fn refuse<C: ConnectionTrait>(
     reason: String,
     now: DateTime<Utc>,
 ) -> AppResult<resident_transfer::Model> {
-    let t = claim(db, actor, t, REFUSED, Some(reason), now).await?;
+    let t = claim(db, actor, t, TransferStatus::Refused, Some(reason), now).await?;
     record(db, actor, Action::TransferRefuse, &t).await?;
     let body = format!(
         "「{}」的迁入被对方社区退回：{}",
@@ -287,7 +284,7 @@ pub async fn cancel<C: ConnectionTrait>(
     t: &resident_transfer::Model,
     now: DateTime<Utc>,
 ) -> AppResult<resident_transfer::Model> {
-    let t = claim(db, actor, t, CANCELLED, None, now).await?;
+    let t = claim(db, actor, t, TransferStatus::Cancelled, None, now).await?;
     record(db, actor, Action::TransferCancel, &t).await?;
     Ok(t)
 }
