@@ -11,7 +11,7 @@ pub struct Model {
     pub resident_id: Uuid,
     /// The resident's id while pending, else NULL (one pending transfer per resident).
     pub pending_resident_id: Option<Uuid>,
-    pub status: String,
+    pub status: TransferStatus,
     pub from_street_id: Uuid,
     pub from_community_id: Uuid,
     pub from_compound_id: Uuid,
@@ -40,3 +40,32 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+// Where a transfer stands. Stored as its snake_case name; a stored value not listed here fails
+// the read loudly instead of being taken for another. (No doc comment: the API's schema of the
+// same name has no description.)
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum TransferStatus {
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    #[sea_orm(string_value = "accepted")]
+    Accepted,
+    #[sea_orm(string_value = "refused")]
+    Refused,
+    #[sea_orm(string_value = "cancelled")]
+    Cancelled,
+}

@@ -7,6 +7,7 @@ pub mod durable;
 pub mod extractor;
 pub mod password;
 pub mod policy;
+pub mod visible;
 
 pub use actor::Actor;
 pub use extractor::AuthUser;

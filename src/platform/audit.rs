@@ -1,11 +1,18 @@
 //! The append-only audit log of personal-data access. The application only ever inserts.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use crate::platform::error::AppResult;
+use crate::platform::paging::PageParams;
 use entity::audit_event;
+
+/// One event of the log, as stored.
+pub type Record = audit_event::Model;
 
 /// Who acted, copied into the event: the log keeps saying who it was after the account is gone.
 #[derive(Clone, Copy)]
@@ -96,4 +103,35 @@ pub async fn record<C: ConnectionTrait>(db: &C, e: Event<'_>) -> AppResult<Uuid>
     .insert(db)
     .await?;
     Ok(id)
+}
+
+/// A page of the events `visible` selects (the caller's reach), of a resident, by an actor, of
+/// an action when given, oldest first.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    visible: Condition,
+    resident_id: Option<Uuid>,
+    actor_id: Option<Uuid>,
+    action: Option<Action>,
+    p: PageParams,
+) -> AppResult<(Vec<Record>, Option<String>)> {
+    let mut q = audit_event::Entity::find().filter(visible);
+    if let Some(v) = resident_id {
+        q = q.filter(audit_event::Column::ResidentId.eq(v));
+    }
+    if let Some(v) = actor_id {
+        q = q.filter(audit_event::Column::ActorId.eq(v));
+    }
+    if let Some(a) = action {
+        q = q.filter(audit_event::Column::Action.eq(a.as_str()));
+    }
+    if let Some(after) = p.after {
+        q = q.filter(audit_event::Column::Id.gt(after));
+    }
+    let rows = q
+        .order_by_asc(audit_event::Column::Id)
+        .limit(p.limit + 1)
+        .all(db)
+        .await?;
+    Ok(crate::platform::paging::cut_page(rows, p.limit, |m| m.id))
 }

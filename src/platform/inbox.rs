@@ -92,6 +92,9 @@ pub async fn deliver<C: ConnectionTrait>(
 /// The messages addressed to `user`, whatever their roles (a superadmin reads nobody else's
 /// either). The list, the count, and reading one or all filter with this one condition, so
 /// another user's message is simply not found (404).
+/// One message of a message centre, as stored.
+pub type Message = inbox_message::Model;
+
 fn own_inbox(user: Uuid) -> sea_orm::Condition {
     sea_orm::Condition::all().add(inbox_message::Column::RecipientUserId.eq(user))
 }

@@ -11,6 +11,9 @@ use crate::platform::error::AppResult;
 use crate::platform::inbox;
 use entity::notification;
 
+/// One notification of the outbox, as stored.
+pub type Queued = notification::Model;
+
 pub const PENDING: &str = "pending";
 pub const SENT: &str = "sent";
 pub const FAILED: &str = "failed";
@@ -214,4 +217,36 @@ pub async fn forget_recipient<C: ConnectionTrait>(db: &C, user_id: Uuid) -> AppR
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// A page of the notifications `visible` selects (the caller's reach), of a status, a ticket
+/// and an event type when given, oldest first.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    visible: sea_orm::Condition,
+    status: Option<&str>,
+    ticket_id: Option<Uuid>,
+    event_type: Option<&str>,
+    p: crate::platform::paging::PageParams,
+) -> AppResult<(Vec<Queued>, Option<String>)> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    let mut q = notification::Entity::find().filter(visible);
+    if let Some(s) = status {
+        q = q.filter(notification::Column::Status.eq(s));
+    }
+    if let Some(e) = event_type {
+        q = q.filter(notification::Column::EventType.eq(e));
+    }
+    if let Some(t) = ticket_id {
+        q = q.filter(notification::Column::TicketId.eq(t));
+    }
+    if let Some(after) = p.after {
+        q = q.filter(notification::Column::Id.gt(after));
+    }
+    let rows = q
+        .order_by_asc(notification::Column::Id)
+        .limit(p.limit + 1)
+        .all(db)
+        .await?;
+    Ok(crate::platform::paging::cut_page(rows, p.limit, |m| m.id))
 }

@@ -48,6 +48,37 @@ pub fn page_limit(limit: Option<i64>) -> AppResult<u64> {
     }
 }
 
+/// The rows of a page read as `limit` + 1 (the extra row only says there is more), and the
+/// cursor of the next page: the `id` of the last row kept, when there is more.
+pub fn cut_page<M>(
+    mut rows: Vec<M>,
+    limit: u64,
+    id: impl Fn(&M) -> Uuid,
+) -> (Vec<M>, Option<String>) {
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last().map(|m| encode_cursor(id(m)))
+    } else {
+        None
+    };
+    (rows, next_cursor)
+}
+
+/// [`cut_page`] with each row mapped with `map`.
+pub fn page_of<M, T: ToSchema>(
+    rows: Vec<M>,
+    limit: u64,
+    id: impl Fn(&M) -> Uuid,
+    map: impl FnMut(M) -> T,
+) -> Page<T> {
+    let (rows, next_cursor) = cut_page(rows, limit, id);
+    Page {
+        items: rows.into_iter().map(map).collect(),
+        next_cursor,
+    }
+}
+
 /// What [`encode_cursor`] produces: 16 bytes in unpadded base64url, whose last character carries
 /// 2 bits and 4 zero bits. Every string of this shape decodes, so the spec can promise it.
 pub const CURSOR_PATTERN: &str = "^[A-Za-z0-9_-]{21}[AQgw]$";

@@ -2,6 +2,7 @@
 //! buildings and households, and the household picker residents bind through.
 
 pub mod http;
+pub mod model;
 pub mod policy;
 pub mod query;
 pub mod service;

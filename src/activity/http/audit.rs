@@ -1,76 +1,14 @@
 //! The audit log of personal-data access (read-only: nothing changes or deletes it).
 
 use actix_web::{get, web, HttpResponse};
-use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
-use crate::access::policy::Action;
 use crate::access::AuthUser;
+use crate::activity::query::audit as query;
+pub use crate::activity::query::audit::{AuditEventResponse, ListAuditEventsQuery};
 use crate::platform::error::AppResult;
 use crate::platform::http::extract::Query;
 use crate::platform::http::Page;
-use crate::platform::http::PageParams;
 use crate::platform::state::AppState;
-use crate::territory::service::tree as territory;
-use entity::audit_event;
-
-#[derive(Serialize, ToSchema)]
-pub struct AuditEventResponse {
-    pub id: Uuid,
-    /// Who read, wrote, looked up or exported.
-    pub actor_id: Uuid,
-    /// The actor's display name when they acted (kept after the account is erased).
-    pub actor_name: Option<String>,
-    pub actor_username: Option<String>,
-    #[schema(value_type = crate::platform::audit::Action)]
-    pub action: String,
-    pub resident_id: Option<Uuid>,
-    /// `phone` or `id_number` for a reveal.
-    pub field: Option<String>,
-    /// Why, as the actor stated it.
-    pub purpose: String,
-    pub detail: Option<String>,
-    pub street_id: Option<Uuid>,
-    pub community_id: Option<Uuid>,
-    #[serde(serialize_with = "crate::platform::rfc3339::ms")]
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<audit_event::Model> for AuditEventResponse {
-    fn from(m: audit_event::Model) -> Self {
-        Self {
-            id: m.id,
-            actor_id: m.actor_id,
-            actor_name: m.actor_name,
-            actor_username: m.actor_username,
-            action: m.action,
-            resident_id: m.resident_id,
-            field: m.field,
-            purpose: m.purpose,
-            detail: m.detail,
-            street_id: m.street_id,
-            community_id: m.community_id,
-            created_at: m.created_at,
-        }
-    }
-}
-
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListAuditEventsQuery {
-    pub resident_id: Option<Uuid>,
-    pub actor_id: Option<Uuid>,
-    #[param(value_type = Option<crate::platform::audit::Action>)]
-    pub action: Option<String>,
-    /// Page size, 1–100 (larger is clamped to 100). Default 20.
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
 
 /// Who read or exported which personal data, when and why (oldest first).
 #[utoipa::path(tag = "residents", security(("bearer" = [])), params(ListAuditEventsQuery),
@@ -81,43 +19,5 @@ pub async fn list_audit_events(
     user: AuthUser,
     q: Query<ListAuditEventsQuery>,
 ) -> AppResult<HttpResponse> {
-    let p = PageParams::new(q.limit, q.cursor.as_deref())?;
-    let mut filter = Condition::all();
-    if let Some(v) = q.resident_id {
-        filter = filter.add(audit_event::Column::ResidentId.eq(v));
-    }
-    if let Some(v) = q.actor_id {
-        filter = filter.add(audit_event::Column::ActorId.eq(v));
-    }
-    if let Some(v) = &q.action {
-        let Some(action) = crate::platform::audit::Action::parse(v) else {
-            return Err(crate::platform::error::AppError::InvalidQuery(vec![
-                crate::platform::error::FieldError::of(
-                    "action",
-                    crate::platform::error::FieldCode::Invalid,
-                    crate::platform::lang::Text::new(
-                        "不是已知的审计动作",
-                        "not a known audit action",
-                    ),
-                ),
-            ]));
-        };
-        filter = filter.add(audit_event::Column::Action.eq(action.as_str()));
-    }
-    let (rows, next_cursor) = territory::list_page::<audit_event::Entity, _>(
-        &state.db,
-        &user,
-        Action::AuditRead,
-        &[],
-        filter,
-        p,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(Page {
-        items: rows
-            .into_iter()
-            .map(AuditEventResponse::from)
-            .collect::<Vec<_>>(),
-        next_cursor,
-    }))
+    Ok(HttpResponse::Ok().json(query::list(&state.db, &user, &q).await?))
 }

@@ -3,21 +3,16 @@
 
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::access::policy::{self, Action};
 use crate::access::AuthUser;
-use crate::platform::audit;
-use crate::platform::error::FieldCode;
-use crate::platform::error::{AppError, AppResult, FieldError};
+use crate::platform::error::{AppError, AppResult};
 use crate::platform::http::extract::Query;
-use crate::platform::lang::Text;
 use crate::platform::state::AppState;
 use crate::residents::service::io::{self as svc, ExportFilter, MAX_FILE_BYTES};
-use entity::compound;
+use crate::residents::service::roster_files;
 
 pub const XLSX_CONTENT_TYPE: &str =
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -117,14 +112,7 @@ pub async fn import_residents(
     req: HttpRequest,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
-    let compound = policy::authorize_parent::<compound::Entity, _>(
-        &state.db,
-        &user,
-        Action::CompoundRead,
-        Action::ResidentWrite,
-        q.compound_id,
-    )
-    .await?;
+    let compound = roster_files::authorize_import(&state.db, &user, q.compound_id).await?;
     let bytes =
         crate::platform::http::upload::read_file_part(&req, payload, MAX_FILE_BYTES, "spreadsheet")
             .await?;
@@ -137,56 +125,13 @@ pub async fn import_residents(
         .await
         .map_err(blocking_failed)?;
     let table = table?;
-    let write_scope = policy::scope(&state.db, &user, Action::ResidentWrite).await?;
-    let (street_id, community_id) = (compound.street_id, compound.community_id);
-    let plan = svc::plan_import(&state.db, &state.pii, compound, &write_scope, table).await?;
-    let rows = plan.rows();
-    let txn = state.db.begin().await?;
-    let summary = svc::execute_import(&txn, &state.pii, plan).await?;
-    if q.dry_run == Some(true) {
-        // Written and rolled back, so the counts are exactly what the import would do.
-        txn.rollback().await?;
-        drop(slot);
+    let dry_run = q.dry_run == Some(true);
+    let (summary, rows) =
+        roster_files::import(&state.db, &state.pii, &user, compound, table, dry_run).await?;
+    drop(slot);
+    if dry_run {
         return Ok(HttpResponse::Ok().json(ImportResidentsResponse::of(summary, true)));
     }
-    // A roster import writes personal data in bulk: it is audited with the write, in the
-    // compound's street's log.
-    audit::record(
-        &txn,
-        audit::Event {
-            actor: (&user).into(),
-            action: audit::Action::Import,
-            street_id: Some(street_id),
-            community_id: Some(community_id),
-            resident_id: None,
-            field: None,
-            purpose: "",
-            detail: Some(
-                serde_json::json!({
-                    "compound_id": q.compound_id,
-                    "rows": rows,
-                    "created": summary.created,
-                    "updated": summary.updated,
-                    "matched_in_household": summary.matched_in_household,
-                    "households_created": summary.households_created,
-                })
-                .to_string(),
-            ),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    // Thousands of rows in one go: the planner must not keep planning the roster as it was. The
-    // import is in; a failure here only costs plans until autovacuum catches up.
-    if let Err(e) = crate::platform::statistics::refresh(
-        &state.db,
-        &["residents", "resident_tags", "households"],
-    )
-    .await
-    {
-        tracing::warn!(error = %e, "ANALYZE after the roster import failed");
-    }
-    drop(slot);
     tracing::info!(
         compound_id = %q.compound_id,
         by = %user.id,
@@ -243,108 +188,26 @@ pub async fn export_residents(
     q: Query<ExportResidentsQuery>,
 ) -> AppResult<HttpResponse> {
     let unmasked = q.unmasked.unwrap_or(false);
-    let purpose = match q
-        .purpose
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        None if unmasked => {
-            return Err(AppError::InvalidQuery(vec![FieldError::of(
-                "purpose",
-                FieldCode::Required,
-                Text::new(
-                    "导出不脱敏的名册须用 2 到 500 个字说明用途",
-                    "state the purpose of an unmasked export in 2 to 500 characters",
-                ),
-            )]))
-        }
-        None => "",
-        Some(p) => crate::platform::text::purpose_of(p).map_err(|m| {
-            AppError::InvalidQuery(vec![FieldError::of("purpose", FieldCode::Invalid, m)])
-        })?,
-    };
-    if !policy::can_anywhere(&user, Action::ResidentRead) {
-        return Err(AppError::Forbidden);
-    }
     let filter = ExportFilter {
         community_id: q.community_id,
         compound_id: q.compound_id,
         building_id: q.building_id,
     };
-    let read = policy::scope(&state.db, &user, Action::ResidentRead).await?;
-    let reveal = if policy::can_anywhere(&user, Action::ResidentReveal) {
-        Some(policy::scope(&state.db, &user, Action::ResidentReveal).await?)
-    } else {
-        None
-    };
-    // Whether the caller may reveal every selected resident: required for an unmasked export,
-    // and what lets a masked one carry birth dates (else ten-year age bands stand in for them).
-    let may_reveal_all = match &reveal {
-        Some(reveal) => svc::all_within(&state.db, &filter, &read, reveal).await?,
-        None => false,
-    };
-    if unmasked && !may_reveal_all {
-        return Err(AppError::Forbidden);
-    }
-    let mut export = svc::load_export(
+    let mut export = roster_files::prepare_export(
         &state.db,
-        unmasked.then_some(state.pii.as_ref()),
-        &read,
-        &filter,
+        &state.pii,
+        &user,
+        filter,
+        unmasked,
+        q.purpose.as_deref(),
     )
     .await?;
-    if !unmasked {
-        for r in export.rows.iter_mut() {
-            r.phone = r
-                .phone
-                .as_deref()
-                .map(crate::platform::pii::staff_phone_mask);
-            if !may_reveal_all {
-                r.birth_date = None;
-            }
-        }
-    }
     let count = export.rows.len();
-    let (street_id, community_id) = if count == 0 {
-        // Nobody was exported: the event belongs to the caller's own street, not to whatever
-        // street the (possibly foreign) filter names.
-        (
-            crate::identity::service::accounts::home_street(&state.db, user.id).await?,
-            None,
-        )
-    } else {
-        (export.street_id, export.community_id)
-    };
-    let rows = export.rows;
+    let rows = std::mem::take(&mut export.rows);
     let bytes = web::block(move || svc::write_workbook(&rows))
         .await
         .map_err(blocking_failed)??;
-    let detail = serde_json::json!({
-        "rows": count,
-        "community_id": q.community_id,
-        "compound_id": q.compound_id,
-        "building_id": q.building_id,
-    });
-    // Written before the file leaves: no audit record, no export.
-    let event = audit::record(
-        &state.db,
-        audit::Event {
-            actor: (&user).into(),
-            action: if unmasked {
-                audit::Action::ExportUnmasked
-            } else {
-                audit::Action::Export
-            },
-            street_id,
-            community_id,
-            resident_id: None,
-            field: None,
-            purpose,
-            detail: Some(detail.to_string()),
-        },
-    )
-    .await?;
+    let event = roster_files::record_export(&state.db, &user, &export, count).await?;
     tracing::info!(by = %user.id, rows = count, unmasked, audit_event = %event, "residents exported");
     Ok(HttpResponse::Ok()
         .content_type(XLSX_CONTENT_TYPE)

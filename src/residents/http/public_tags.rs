@@ -5,13 +5,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::access::policy::{self, Action};
 use crate::access::AuthUser;
-use crate::platform::error::{AppError, AppResult};
+use crate::platform::error::AppResult;
 use crate::platform::http::extract::Json;
 use crate::platform::state::AppState;
 use crate::residents::service::public_tags as svc;
-use entity::community;
 
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -35,11 +33,8 @@ pub async fn get_public_tags(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let c =
-        policy::find_visible::<community::Entity, _>(&state.db, &user, Action::ResidentRead, *id)
-            .await?;
     Ok(HttpResponse::Ok().json(PublicTags {
-        tags: svc::of_community(&state.db, c.id).await?,
+        tags: svc::of_community_for(&state.db, &user, *id).await?,
     }))
 }
 
@@ -59,20 +54,6 @@ pub async fn put_public_tags(
     id: web::Path<Uuid>,
     body: Json<PublicTags>,
 ) -> AppResult<HttpResponse> {
-    let c =
-        policy::find_visible::<community::Entity, _>(&state.db, &user, Action::ResidentRead, *id)
-            .await?;
-    if !policy::reaches::<community::Entity, _>(&state.db, &user, Action::ResidentWrite, c.id)
-        .await?
-    {
-        return Err(AppError::Forbidden);
-    }
-    if body.tags.len() > svc::PUBLIC_TAGS_MAX {
-        return Err(AppError::Validation(vec![
-            crate::platform::error::FieldError::too_many("tags", 30),
-        ]));
-    }
-    let tags = svc::replace(&state.db, c.id, &body.tags).await?;
-    tracing::info!(community = %c.id, by = %user.id, n = tags.len(), "public tags changed");
+    let tags = svc::replace_for(&state.db, &user, *id, &body.tags).await?;
     Ok(HttpResponse::Ok().json(PublicTags { tags }))
 }

@@ -1,6 +1,9 @@
 //! Roster rules and transactions; no HTTP types.
 
+pub mod entries;
 pub mod io;
+pub mod limits;
 pub mod public_tags;
 pub mod roster;
+pub mod roster_files;
 pub mod transfers;

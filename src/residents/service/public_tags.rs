@@ -11,8 +11,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::access::policy::Action;
+use crate::access::Actor;
 use crate::platform::error::FieldCode;
 use crate::platform::error::{AppError, AppResult, FieldError};
+use crate::territory::query::places;
 use entity::community_public_tag;
 
 /// Tags that never show to residents. A tag *containing* one of these is refused too (e.g.
@@ -57,6 +60,36 @@ pub async fn of_community<C: ConnectionTrait>(db: &C, community: Uuid) -> AppRes
         .into_iter()
         .map(|t| t.tag)
         .collect())
+}
+
+/// The public tags of the community `id`, for staff who read its roster (else 404).
+pub async fn of_community_for<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<Vec<String>> {
+    let c = places::visible_community(db, actor, Action::ResidentRead, id).await?;
+    of_community(db, c).await
+}
+
+/// Replaces the public tags of the community `id` for staff who maintain its roster (404 unless
+/// they read it, 403 unless they maintain it); answers them as kept.
+pub async fn replace_for<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+    tags: &[String],
+) -> AppResult<Vec<String>> {
+    let c = places::visible_community(db, actor, Action::ResidentRead, id).await?;
+    if !places::reaches_community(db, actor, Action::ResidentWrite, c).await? {
+        return Err(AppError::Forbidden);
+    }
+    if tags.len() > PUBLIC_TAGS_MAX {
+        return Err(AppError::Validation(vec![FieldError::too_many("tags", 30)]));
+    }
+    let tags = replace(db, c, tags).await?;
+    tracing::info!(community = %c, by = %actor.id, n = tags.len(), "public tags changed");
+    Ok(tags)
 }
 
 /// Replaces the community's public tags with `tags` (cleaned, deduplicated).

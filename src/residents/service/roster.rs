@@ -11,7 +11,8 @@ use crate::platform::error::{is_unique_violation, AppError, AppResult, FieldErro
 use crate::platform::error::{FieldCode, ProblemCode};
 use crate::platform::lang::Text;
 use crate::platform::pii::{mask_id_number, mask_phone, Pii};
-use entity::{household, resident, resident_tag};
+use crate::territory::model::Household;
+use entity::{resident, resident_tag};
 
 pub const NAME_MAX: usize = 50;
 pub const RELATION_MAX: usize = 20;
@@ -352,13 +353,14 @@ pub fn duplicate_id_number(e: sea_orm::DbErr) -> AppError {
     }
 }
 
-/// Inserts a new resident of `hh`.
+/// Inserts a new resident of the household `hh`.
 pub async fn insert<C: ConnectionTrait>(
     db: &C,
     pii: &Pii,
-    hh: &household::Model,
+    hh: impl Into<Household>,
     data: &ResidentData,
 ) -> AppResult<resident::Model> {
+    let hh = hh.into();
     let now = Utc::now();
     let mut am = resident::ActiveModel {
         id: Set(Uuid::now_v7()),

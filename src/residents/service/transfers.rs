@@ -9,28 +9,28 @@
 //! never looks at it. Only the receiving staff, accepting, learn that their own roster already
 //! holds the same ID number.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QuerySelect, Set,
+    QueryFilter, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
-use crate::access::policy::Role;
+use crate::access::policy::{self as access, Role};
+use crate::access::Actor;
 use crate::identity::service::binding;
 use crate::platform::audit::{self, Action, Who};
 use crate::platform::error::{is_unique_violation, AppError, AppResult, FieldCode, ProblemCode};
 use crate::platform::inbox::{self, Subject};
 use crate::platform::lang::Text;
-use entity::{building, community, compound, household, resident, resident_transfer};
+use crate::residents::model::TransferStatus;
+use crate::residents::policy::{authorize_transfer, TransferEnd};
+use crate::residents::query::transfers::{respond_one, ResidentTransferResponse};
+use crate::territory::model::Household;
+use crate::territory::query::places;
+use entity::{resident, resident_transfer};
 
-pub const PENDING: &str = "pending";
-pub const ACCEPTED: &str = "accepted";
-pub const REFUSED: &str = "refused";
-pub const CANCELLED: &str = "cancelled";
 /// Longest note or reason.
 pub const TEXT_MAX: usize = 500;
 
@@ -49,7 +49,7 @@ pub async fn file<C: ConnectionTrait>(
     db: &C,
     actor: Who<'_>,
     r: &resident::Model,
-    to: &household::Model,
+    to: &Household,
     note: Option<String>,
     now: DateTime<Utc>,
 ) -> AppResult<resident_transfer::Model> {
@@ -74,7 +74,7 @@ pub async fn file<C: ConnectionTrait>(
         id: Set(Uuid::now_v7()),
         resident_id: Set(r.id),
         pending_resident_id: Set(Some(r.id)),
-        status: Set(PENDING.into()),
+        status: Set(TransferStatus::Pending),
         from_street_id: Set(r.street_id),
         from_community_id: Set(r.community_id),
         from_compound_id: Set(r.compound_id),
@@ -159,7 +159,7 @@ async fn claim<C: ConnectionTrait>(
     db: &C,
     actor: Who<'_>,
     t: &resident_transfer::Model,
-    status: &str,
+    status: TransferStatus,
     reason: Option<String>,
     now: DateTime<Utc>,
 ) -> AppResult<resident_transfer::Model> {
@@ -173,7 +173,7 @@ async fn claim<C: ConnectionTrait>(
         .col_expr(C::DecidedAt, Expr::value(Some(now)))
         .col_expr(C::UpdatedAt, Expr::value(now))
         .filter(C::Id.eq(t.id))
-        .filter(C::Status.eq(PENDING))
+        .filter(C::Status.eq(TransferStatus::Pending))
         .exec(db)
         .await?;
     if done.rows_affected != 1 {
@@ -211,13 +211,12 @@ pub async fn accept<C: ConnectionTrait>(
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> AppResult<resident_transfer::Model> {
-    let t = claim(db, actor, t, ACCEPTED, None, now).await?;
+    let t = claim(db, actor, t, TransferStatus::Accepted, None, now).await?;
     let r = resident::Entity::find_by_id(t.resident_id)
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let hh = household::Entity::find_by_id(t.to_household_id)
-        .one(db)
+    let hh = places::household(db, t.to_household_id)
         .await?
         .ok_or(AppError::NotFound)?;
     // The receiving community's own roster, which the accepting staff keep: an ID number is
@@ -267,7 +266,7 @@ pub async fn refuse<C: ConnectionTrait>(
     reason: String,
     now: DateTime<Utc>,
 ) -> AppResult<resident_transfer::Model> {
-    let t = claim(db, actor, t, REFUSED, Some(reason), now).await?;
+    let t = claim(db, actor, t, TransferStatus::Refused, Some(reason), now).await?;
     record(db, actor, Action::TransferRefuse, &t).await?;
     let body = format!(
         "「{}」的迁入被对方社区退回：{}",
@@ -285,7 +284,7 @@ pub async fn cancel<C: ConnectionTrait>(
     t: &resident_transfer::Model,
     now: DateTime<Utc>,
 ) -> AppResult<resident_transfer::Model> {
-    let t = claim(db, actor, t, CANCELLED, None, now).await?;
+    let t = claim(db, actor, t, TransferStatus::Cancelled, None, now).await?;
     record(db, actor, Action::TransferCancel, &t).await?;
     Ok(t)
 }
@@ -327,75 +326,72 @@ async fn record<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Where one end of a transfer lies, by name.
-#[derive(Debug, Clone, Default)]
-pub struct Place {
-    pub community_name: String,
-    pub compound_name: String,
-    pub building_name: String,
-    pub unit: String,
-    pub room: String,
+/// Files the transfer of the resident `resident_id` to the household `to_household_id` for
+/// `actor`, who must keep the resident's roster, in one transaction; answers it as staff read it.
+pub async fn file_for<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    resident_id: Uuid,
+    to_household_id: Uuid,
+    note: Option<String>,
+    now: DateTime<Utc>,
+) -> AppResult<ResidentTransferResponse> {
+    let r = access::authorize_object::<resident::Entity, _>(
+        db,
+        actor,
+        access::Action::ResidentRead,
+        access::Action::ResidentWrite,
+        resident_id,
+    )
+    .await?;
+    // Any household may be named: the picker shows every one, and filing reads nothing of the
+    // receiving community's roster.
+    let to = places::household(db, to_household_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::invalid(
+                "to_household_id",
+                FieldCode::NotFound,
+                Text::new("没有这一户", "No such household"),
+            )
+        })?;
+    let txn = db.begin().await?;
+    let t = file(&txn, actor.into(), &r, &to, note, now).await?;
+    txn.commit().await?;
+    respond_one(db, t).await
 }
 
-/// The places of the households `ids`, by household id: four statements, whatever the count.
-pub async fn places<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> AppResult<HashMap<Uuid, Place>> {
-    let households: Vec<(Uuid, Uuid, Uuid, Uuid, String, String)> = household::Entity::find()
-        .select_only()
-        .column(household::Column::Id)
-        .column(household::Column::CommunityId)
-        .column(household::Column::CompoundId)
-        .column(household::Column::BuildingId)
-        .column(household::Column::Unit)
-        .column(household::Column::Room)
-        .filter(household::Column::Id.is_in(ids.iter().copied()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let names = |rows: Vec<(Uuid, String)>| rows.into_iter().collect::<HashMap<Uuid, String>>();
-    let communities = names(
-        community::Entity::find()
-            .select_only()
-            .column(community::Column::Id)
-            .column(community::Column::Name)
-            .filter(community::Column::Id.is_in(households.iter().map(|h| h.1)))
-            .into_tuple()
-            .all(db)
-            .await?,
-    );
-    let compounds = names(
-        compound::Entity::find()
-            .select_only()
-            .column(compound::Column::Id)
-            .column(compound::Column::Name)
-            .filter(compound::Column::Id.is_in(households.iter().map(|h| h.2)))
-            .into_tuple()
-            .all(db)
-            .await?,
-    );
-    let buildings = names(
-        building::Entity::find()
-            .select_only()
-            .column(building::Column::Id)
-            .column(building::Column::Name)
-            .filter(building::Column::Id.is_in(households.iter().map(|h| h.3)))
-            .into_tuple()
-            .all(db)
-            .await?,
-    );
-    Ok(households
-        .into_iter()
-        .map(|(id, community, compound, building, unit, room)| {
-            let name = |m: &HashMap<Uuid, String>, k: Uuid| m.get(&k).cloned().unwrap_or_default();
-            (
-                id,
-                Place {
-                    community_name: name(&communities, community),
-                    compound_name: name(&compounds, compound),
-                    building_name: name(&buildings, building),
-                    unit,
-                    room,
-                },
-            )
-        })
-        .collect())
+/// A decision on the transfer `id` by `actor`, who must reach the transfer's `end`.
+#[derive(Debug, Clone)]
+pub enum Decision {
+    /// The receiving end takes the resident in, moved in on `now`'s date.
+    Accept,
+    /// The receiving end sends it back, with a reason.
+    Refuse(String),
+    /// The sending end withdraws it.
+    Cancel,
+}
+
+/// Decides the transfer `id` for `actor`, in one transaction: accepting and refusing are the
+/// receiving end's, cancelling the sending end's.
+pub async fn decide<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+    decision: Decision,
+    now: DateTime<Utc>,
+) -> AppResult<ResidentTransferResponse> {
+    let end = match decision {
+        Decision::Accept | Decision::Refuse(_) => TransferEnd::To,
+        Decision::Cancel => TransferEnd::From,
+    };
+    let t = authorize_transfer(db, actor, id, end).await?;
+    let txn = db.begin().await?;
+    let t = match decision {
+        Decision::Accept => accept(&txn, actor.into(), &t, now.date_naive(), now).await?,
+        Decision::Refuse(reason) => refuse(&txn, actor.into(), &t, reason, now).await?,
+        Decision::Cancel => cancel(&txn, actor.into(), &t, now).await?,
+    };
+    txn.commit().await?;
+    respond_one(db, t).await
 }

@@ -1,22 +1,18 @@
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use chrono::{DateTime, Utc};
-use sea_orm::{Condition, IntoActiveModel, Set};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::NAME_MAX;
-use crate::access::policy::{self, Action, Level};
+use crate::access::policy::Level;
 use crate::access::AuthUser;
 use crate::platform::error::AppResult;
-use crate::platform::http::clean_name;
 use crate::platform::http::created;
 use crate::platform::http::extract::{Json, Query};
 use crate::platform::http::Page;
 use crate::platform::http::PageParams;
 use crate::platform::state::AppState;
-use crate::territory::service::tree as svc;
-use entity::{building, compound, grid_area, household};
+use crate::territory::query::objects::{self as query, BuildingResponse};
+use crate::territory::service::objects as svc;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -33,33 +29,6 @@ pub struct UpdateBuildingRequest {
     pub name: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct BuildingResponse {
-    pub id: Uuid,
-    pub street_id: Uuid,
-    pub community_id: Uuid,
-    pub compound_id: Uuid,
-    pub name: String,
-    #[serde(serialize_with = "crate::platform::rfc3339::ms")]
-    pub created_at: DateTime<Utc>,
-    #[serde(serialize_with = "crate::platform::rfc3339::ms")]
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<building::Model> for BuildingResponse {
-    fn from(m: building::Model) -> Self {
-        Self {
-            id: m.id,
-            street_id: m.street_id,
-            community_id: m.community_id,
-            compound_id: m.compound_id,
-            name: m.name,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
-}
-
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -72,11 +41,6 @@ pub struct ListBuildingsQuery {
     pub cursor: Option<String>,
 }
 
-const DUPLICATE: crate::platform::lang::Text = crate::platform::lang::Text::fixed(
-    "这个小区里已有同名楼栋",
-    "a building with this name already exists in the compound",
-);
-
 /// List the buildings the caller can see.
 #[utoipa::path(tag = "territory", security(("bearer" = [])), params(ListBuildingsQuery),
     responses((status = 200, body = Page<BuildingResponse>)))]
@@ -87,30 +51,15 @@ pub async fn list_buildings(
     q: Query<ListBuildingsQuery>,
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
-    let filter = Condition::all();
     let mut within = Vec::new();
-    if let Some(c) = q.compound_id {
-        within.push((Level::Compound, c));
+    if let Some(v) = q.compound_id {
+        within.push((Level::Compound, v));
     }
-    if let Some(c) = q.community_id {
-        within.push((Level::Community, c));
+    if let Some(v) = q.community_id {
+        within.push((Level::Community, v));
     }
-    let (rows, next_cursor) = svc::list_page::<building::Entity, _>(
-        &state.db,
-        &user,
-        Action::BuildingRead,
-        &within,
-        filter,
-        p,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(Page {
-        items: rows
-            .into_iter()
-            .map(BuildingResponse::from)
-            .collect::<Vec<_>>(),
-        next_cursor,
-    }))
+    let page = query::list::<BuildingResponse, _>(&state.db, &user, &within, p).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Create a building in a compound.
@@ -127,34 +76,8 @@ pub async fn create_building(
     user: AuthUser,
     body: Json<CreateBuildingRequest>,
 ) -> AppResult<HttpResponse> {
-    let name = clean_name("name", &body.name, NAME_MAX)?;
-    let parent = policy::authorize_parent::<compound::Entity, _>(
-        &state.db,
-        &user,
-        Action::CompoundRead,
-        Action::BuildingWrite,
-        body.compound_id,
-    )
-    .await?;
-    let now = Utc::now();
-    let m = svc::insert(
-        &state.db,
-        building::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            street_id: Set(parent.street_id),
-            community_id: Set(parent.community_id),
-            compound_id: Set(parent.id),
-            name: Set(name),
-            created_at: Set(now),
-            updated_at: Set(now),
-        },
-        &DUPLICATE,
-    )
-    .await?;
-    Ok(created(
-        format!("/api/v1/buildings/{}", m.id),
-        &BuildingResponse::from(m),
-    ))
+    let r = svc::create_building(&state.db, &user, body.compound_id, &body.name).await?;
+    Ok(created(format!("/api/v1/buildings/{}", r.id), &r))
 }
 
 /// Get a building.
@@ -166,10 +89,8 @@ pub async fn get_building(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let m =
-        policy::find_visible::<building::Entity, _>(&state.db, &user, Action::BuildingRead, *id)
-            .await?;
-    Ok(HttpResponse::Ok().json(BuildingResponse::from(m)))
+    let r = query::get::<BuildingResponse, _>(&state.db, &user, *id).await?;
+    Ok(HttpResponse::Ok().json(r))
 }
 
 /// Rename a building.
@@ -188,21 +109,8 @@ pub async fn update_building(
     id: web::Path<Uuid>,
     body: Json<UpdateBuildingRequest>,
 ) -> AppResult<HttpResponse> {
-    let m = policy::authorize_object::<building::Entity, _>(
-        &state.db,
-        &user,
-        Action::BuildingRead,
-        Action::BuildingWrite,
-        *id,
-    )
-    .await?;
-    let mut am = m.into_active_model();
-    if let Some(name) = &body.name {
-        am.name = Set(clean_name("name", name, NAME_MAX)?);
-    }
-    am.updated_at = Set(Utc::now());
-    let m = svc::update(&state.db, am, &DUPLICATE).await?;
-    Ok(HttpResponse::Ok().json(BuildingResponse::from(m)))
+    let r = svc::update_building(&state.db, &user, *id, body.name.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(r))
 }
 
 /// Delete a building that has no households, grid coverage or role assignments left.
@@ -219,25 +127,6 @@ pub async fn delete_building(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let db = &state.db;
-    let children = [
-        (
-            "households",
-            svc::count::<household::Entity, _>(db, household::Column::BuildingId, *id).await?,
-        ),
-        (
-            "grid areas",
-            svc::count::<grid_area::Entity, _>(db, grid_area::Column::BuildingId, *id).await?,
-        ),
-    ];
-    svc::delete_checked::<building::Entity, _>(
-        db,
-        &user,
-        Action::BuildingRead,
-        Action::BuildingWrite,
-        *id,
-        &children,
-    )
-    .await?;
+    svc::delete::<BuildingResponse, _>(&state.db, &user, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -6,18 +6,20 @@
 use std::time::Duration;
 
 use actix_web::{get, web, HttpResponse};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::access::AuthUser;
-use crate::identity::http::users::page;
 use crate::platform::error::{AppError, AppResult, FieldError};
 use crate::platform::http::extract::Query;
 use crate::platform::http::Page;
 use crate::platform::http::PageParams;
 use crate::platform::state::AppState;
 use crate::territory::query::directory as svc;
+pub use crate::territory::query::directory::{
+    DirectoryCommunity, DirectoryHousehold, DirectoryPlace,
+};
 
 /// Reads of the picker per account per hour: a person choosing a home needs a few dozen; a
 /// script mapping the territory is slowed down.
@@ -35,29 +37,6 @@ async fn allow(state: &AppState, caller: &AuthUser) -> AppResult<()> {
         return Err(AppError::rate_limited(left));
     }
     Ok(())
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct DirectoryCommunity {
-    pub id: Uuid,
-    pub name: String,
-    pub street_id: Uuid,
-    pub street_name: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct DirectoryPlace {
-    pub id: Uuid,
-    pub name: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct DirectoryHousehold {
-    pub id: Uuid,
-    /// 单元, e.g. `2`.
-    pub unit: String,
-    /// 房号, e.g. `301`.
-    pub room: String,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -92,18 +71,7 @@ pub async fn directory_communities(
         return Err(AppError::InvalidQuery(vec![FieldError::too_long("q", 50)]));
     }
     allow(&state, &caller).await?;
-    let rows = svc::communities(&state, q.street_id, text, p.after, p.limit).await?;
-    Ok(HttpResponse::Ok().json(page(
-        rows,
-        p.limit,
-        |(c, _)| c.id,
-        |(c, street_name)| DirectoryCommunity {
-            id: c.id,
-            name: c.name,
-            street_id: c.street_id,
-            street_name,
-        },
-    )))
+    Ok(HttpResponse::Ok().json(svc::communities(&state.db, q.street_id, text, p).await?))
 }
 
 macro_rules! child_query {
@@ -139,16 +107,7 @@ pub async fn directory_compounds(
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
     allow(&state, &caller).await?;
-    let rows = svc::compounds(&state, q.community_id, p.after, p.limit).await?;
-    Ok(HttpResponse::Ok().json(page(
-        rows,
-        p.limit,
-        |c| c.id,
-        |c| DirectoryPlace {
-            id: c.id,
-            name: c.name,
-        },
-    )))
+    Ok(HttpResponse::Ok().json(svc::compounds(&state.db, q.community_id, p).await?))
 }
 
 /// The buildings (楼栋) of a compound.
@@ -165,16 +124,7 @@ pub async fn directory_buildings(
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
     allow(&state, &caller).await?;
-    let rows = svc::buildings(&state, q.compound_id, p.after, p.limit).await?;
-    Ok(HttpResponse::Ok().json(page(
-        rows,
-        p.limit,
-        |b| b.id,
-        |b| DirectoryPlace {
-            id: b.id,
-            name: b.name,
-        },
-    )))
+    Ok(HttpResponse::Ok().json(svc::buildings(&state.db, q.compound_id, p).await?))
 }
 
 /// The households (单元, 房号) of a building: where to ask to join, never who lives there.
@@ -191,15 +141,5 @@ pub async fn directory_households(
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
     allow(&state, &caller).await?;
-    let rows = svc::households(&state, q.building_id, p.after, p.limit).await?;
-    Ok(HttpResponse::Ok().json(page(
-        rows,
-        p.limit,
-        |h| h.id,
-        |h| DirectoryHousehold {
-            id: h.id,
-            unit: h.unit,
-            room: h.room,
-        },
-    )))
+    Ok(HttpResponse::Ok().json(svc::households(&state.db, q.building_id, p).await?))
 }

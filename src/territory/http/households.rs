@@ -1,23 +1,18 @@
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use chrono::{DateTime, Utc};
-use sea_orm::{Condition, IntoActiveModel, Set};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::access::policy::{self, Action, Level};
+use crate::access::policy::Level;
 use crate::access::AuthUser;
 use crate::platform::error::AppResult;
-use crate::platform::http::clean_name;
 use crate::platform::http::created;
 use crate::platform::http::extract::{Json, Query};
 use crate::platform::http::Page;
 use crate::platform::http::PageParams;
 use crate::platform::state::AppState;
-use crate::territory::service::tree as svc;
-use entity::{binding_request, building, household, resident};
-
-const PART_MAX: usize = 20;
+use crate::territory::query::objects::{self as query, HouseholdResponse};
+use crate::territory::service::objects as svc;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -41,38 +36,6 @@ pub struct UpdateHouseholdRequest {
     pub room: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct HouseholdResponse {
-    pub id: Uuid,
-    pub street_id: Uuid,
-    pub community_id: Uuid,
-    pub compound_id: Uuid,
-    pub building_id: Uuid,
-    /// Empty when the building has no units.
-    pub unit: String,
-    pub room: String,
-    #[serde(serialize_with = "crate::platform::rfc3339::ms")]
-    pub created_at: DateTime<Utc>,
-    #[serde(serialize_with = "crate::platform::rfc3339::ms")]
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<household::Model> for HouseholdResponse {
-    fn from(m: household::Model) -> Self {
-        Self {
-            id: m.id,
-            street_id: m.street_id,
-            community_id: m.community_id,
-            compound_id: m.compound_id,
-            building_id: m.building_id,
-            unit: m.unit,
-            room: m.room,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
-}
-
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -86,18 +49,6 @@ pub struct ListHouseholdsQuery {
     pub cursor: Option<String>,
 }
 
-const DUPLICATE: crate::platform::lang::Text = crate::platform::lang::Text::fixed(
-    "这栋楼里已有相同单元和房号的住户",
-    "a household with this unit and room already exists in the building",
-);
-
-fn clean_unit(v: Option<&str>) -> AppResult<String> {
-    match v.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(String::new()),
-        Some(v) => clean_name("unit", v, PART_MAX),
-    }
-}
-
 /// List the households the caller can see.
 #[utoipa::path(tag = "territory", security(("bearer" = [])), params(ListHouseholdsQuery),
     responses((status = 200, body = Page<HouseholdResponse>)))]
@@ -108,33 +59,18 @@ pub async fn list_households(
     q: Query<ListHouseholdsQuery>,
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
-    let filter = Condition::all();
     let mut within = Vec::new();
-    if let Some(b) = q.building_id {
-        within.push((Level::Building, b));
+    if let Some(v) = q.building_id {
+        within.push((Level::Building, v));
     }
-    if let Some(c) = q.compound_id {
-        within.push((Level::Compound, c));
+    if let Some(v) = q.compound_id {
+        within.push((Level::Compound, v));
     }
-    if let Some(c) = q.community_id {
-        within.push((Level::Community, c));
+    if let Some(v) = q.community_id {
+        within.push((Level::Community, v));
     }
-    let (rows, next_cursor) = svc::list_page::<household::Entity, _>(
-        &state.db,
-        &user,
-        Action::HouseholdRead,
-        &within,
-        filter,
-        p,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(Page {
-        items: rows
-            .into_iter()
-            .map(HouseholdResponse::from)
-            .collect::<Vec<_>>(),
-        next_cursor,
-    }))
+    let page = query::list::<HouseholdResponse, _>(&state.db, &user, &within, p).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Create a household (unit and room) in a building.
@@ -151,37 +87,15 @@ pub async fn create_household(
     user: AuthUser,
     body: Json<CreateHouseholdRequest>,
 ) -> AppResult<HttpResponse> {
-    let unit = clean_unit(body.unit.as_deref())?;
-    let room = clean_name("room", &body.room, PART_MAX)?;
-    let parent = policy::authorize_parent::<building::Entity, _>(
+    let r = svc::create_household(
         &state.db,
         &user,
-        Action::BuildingRead,
-        Action::HouseholdWrite,
         body.building_id,
+        body.unit.as_deref(),
+        &body.room,
     )
     .await?;
-    let now = Utc::now();
-    let m = svc::insert(
-        &state.db,
-        household::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            street_id: Set(parent.street_id),
-            community_id: Set(parent.community_id),
-            compound_id: Set(parent.compound_id),
-            building_id: Set(parent.id),
-            unit: Set(unit),
-            room: Set(room),
-            created_at: Set(now),
-            updated_at: Set(now),
-        },
-        &DUPLICATE,
-    )
-    .await?;
-    Ok(created(
-        format!("/api/v1/households/{}", m.id),
-        &HouseholdResponse::from(m),
-    ))
+    Ok(created(format!("/api/v1/households/{}", r.id), &r))
 }
 
 /// Get a household.
@@ -193,10 +107,8 @@ pub async fn get_household(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let m =
-        policy::find_visible::<household::Entity, _>(&state.db, &user, Action::HouseholdRead, *id)
-            .await?;
-    Ok(HttpResponse::Ok().json(HouseholdResponse::from(m)))
+    let r = query::get::<HouseholdResponse, _>(&state.db, &user, *id).await?;
+    Ok(HttpResponse::Ok().json(r))
 }
 
 /// Change a household's unit or room.
@@ -215,24 +127,15 @@ pub async fn update_household(
     id: web::Path<Uuid>,
     body: Json<UpdateHouseholdRequest>,
 ) -> AppResult<HttpResponse> {
-    let m = policy::authorize_object::<household::Entity, _>(
+    let r = svc::update_household(
         &state.db,
         &user,
-        Action::HouseholdRead,
-        Action::HouseholdWrite,
         *id,
+        body.unit.as_deref(),
+        body.room.as_deref(),
     )
     .await?;
-    let mut am = m.into_active_model();
-    if let Some(unit) = &body.unit {
-        am.unit = Set(clean_unit(Some(unit))?);
-    }
-    if let Some(room) = &body.room {
-        am.room = Set(clean_name("room", room, PART_MAX)?);
-    }
-    am.updated_at = Set(Utc::now());
-    let m = svc::update(&state.db, am, &DUPLICATE).await?;
-    Ok(HttpResponse::Ok().json(HouseholdResponse::from(m)))
+    Ok(HttpResponse::Ok().json(r))
 }
 
 /// Delete a household that has no residents, binding requests or role assignments left.
@@ -249,26 +152,6 @@ pub async fn delete_household(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let db = &state.db;
-    let children = [
-        (
-            "residents",
-            svc::count::<resident::Entity, _>(db, resident::Column::HouseholdId, *id).await?,
-        ),
-        (
-            "binding requests",
-            svc::count::<binding_request::Entity, _>(db, binding_request::Column::HouseholdId, *id)
-                .await?,
-        ),
-    ];
-    svc::delete_checked::<household::Entity, _>(
-        db,
-        &user,
-        Action::HouseholdRead,
-        Action::HouseholdWrite,
-        *id,
-        &children,
-    )
-    .await?;
+    svc::delete::<HouseholdResponse, _>(&state.db, &user, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

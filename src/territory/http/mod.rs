@@ -12,8 +12,6 @@ pub mod households;
 pub mod property_companies;
 pub mod streets;
 
-pub const NAME_MAX: usize = 100;
-
 /// Registers this domain's handlers, in an order where a literal path comes before a template
 /// that would also match it.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

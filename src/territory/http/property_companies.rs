@@ -1,24 +1,19 @@
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use chrono::{DateTime, Utc};
-use sea_orm::{Condition, IntoActiveModel, Set};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::NAME_MAX;
-use crate::access::policy::{self, Action, Level};
+use crate::access::policy::Level;
 use crate::access::AuthUser;
-use crate::platform::error::FieldCode;
-use crate::platform::error::{AppError, AppResult};
-use crate::platform::http::clean_name;
+use crate::platform::error::AppResult;
 use crate::platform::http::created;
 use crate::platform::http::double_option;
 use crate::platform::http::extract::{Json, Query};
 use crate::platform::http::Page;
 use crate::platform::http::PageParams;
 use crate::platform::state::AppState;
-use crate::territory::service::tree as svc;
-use entity::{compound, property_company, street};
+use crate::territory::query::objects::{self as query, PropertyCompanyResponse};
+use crate::territory::service::objects as svc;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -42,31 +37,6 @@ pub struct UpdatePropertyCompanyRequest {
     pub contact_phone: Option<Option<String>>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct PropertyCompanyResponse {
-    pub id: Uuid,
-    pub street_id: Uuid,
-    pub name: String,
-    pub contact_phone: Option<String>,
-    #[serde(serialize_with = "crate::platform::rfc3339::ms")]
-    pub created_at: DateTime<Utc>,
-    #[serde(serialize_with = "crate::platform::rfc3339::ms")]
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<property_company::Model> for PropertyCompanyResponse {
-    fn from(m: property_company::Model) -> Self {
-        Self {
-            id: m.id,
-            street_id: m.street_id,
-            name: m.name,
-            contact_phone: m.contact_phone,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
-}
-
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -76,32 +46,6 @@ pub struct ListPropertyCompaniesQuery {
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-}
-
-const DUPLICATE: crate::platform::lang::Text = crate::platform::lang::Text::fixed(
-    "这个街道里已有同名物业公司",
-    "a property company with this name already exists in the street",
-);
-
-fn clean_phone(v: Option<&str>) -> AppResult<Option<String>> {
-    let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    let ok = v.len() <= 32
-        && v.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-'));
-    if ok {
-        Ok(Some(v.to_string()))
-    } else {
-        Err(AppError::invalid(
-            "contact_phone",
-            FieldCode::Invalid,
-            crate::platform::lang::Text::new(
-                "联系电话只能包含数字、空格、+ 和 -，最多 32 个字符",
-                "digits, spaces, '+' and '-', at most 32 characters",
-            ),
-        ))
-    }
 }
 
 /// List the property companies the caller can see.
@@ -114,27 +58,12 @@ pub async fn list_property_companies(
     q: Query<ListPropertyCompaniesQuery>,
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
-    let filter = Condition::all();
     let mut within = Vec::new();
-    if let Some(s) = q.street_id {
-        within.push((Level::Street, s));
+    if let Some(v) = q.street_id {
+        within.push((Level::Street, v));
     }
-    let (rows, next_cursor) = svc::list_page::<property_company::Entity, _>(
-        &state.db,
-        &user,
-        Action::PropertyCompanyRead,
-        &within,
-        filter,
-        p,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(Page {
-        items: rows
-            .into_iter()
-            .map(PropertyCompanyResponse::from)
-            .collect::<Vec<_>>(),
-        next_cursor,
-    }))
+    let page = query::list::<PropertyCompanyResponse, _>(&state.db, &user, &within, p).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Register a property company in a street.
@@ -151,34 +80,15 @@ pub async fn create_property_company(
     user: AuthUser,
     body: Json<CreatePropertyCompanyRequest>,
 ) -> AppResult<HttpResponse> {
-    let name = clean_name("name", &body.name, NAME_MAX)?;
-    let phone = clean_phone(body.contact_phone.as_deref())?;
-    let parent = policy::authorize_parent::<street::Entity, _>(
+    let r = svc::create_property_company(
         &state.db,
         &user,
-        Action::StreetRead,
-        Action::PropertyCompanyWrite,
         body.street_id,
+        &body.name,
+        body.contact_phone.as_deref(),
     )
     .await?;
-    let now = Utc::now();
-    let m = svc::insert(
-        &state.db,
-        property_company::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            street_id: Set(parent.id),
-            name: Set(name),
-            contact_phone: Set(phone),
-            created_at: Set(now),
-            updated_at: Set(now),
-        },
-        &DUPLICATE,
-    )
-    .await?;
-    Ok(created(
-        format!("/api/v1/property-companies/{}", m.id),
-        &PropertyCompanyResponse::from(m),
-    ))
+    Ok(created(format!("/api/v1/property-companies/{}", r.id), &r))
 }
 
 /// Get a property company.
@@ -190,14 +100,8 @@ pub async fn get_property_company(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let m = policy::find_visible::<property_company::Entity, _>(
-        &state.db,
-        &user,
-        Action::PropertyCompanyRead,
-        *id,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(PropertyCompanyResponse::from(m)))
+    let r = query::get::<PropertyCompanyResponse, _>(&state.db, &user, *id).await?;
+    Ok(HttpResponse::Ok().json(r))
 }
 
 /// Update a property company.
@@ -216,24 +120,15 @@ pub async fn update_property_company(
     id: web::Path<Uuid>,
     body: Json<UpdatePropertyCompanyRequest>,
 ) -> AppResult<HttpResponse> {
-    let m = policy::authorize_object::<property_company::Entity, _>(
+    let r = svc::update_property_company(
         &state.db,
         &user,
-        Action::PropertyCompanyRead,
-        Action::PropertyCompanyWrite,
         *id,
+        body.name.as_deref(),
+        body.contact_phone.as_ref().map(Option::as_deref),
     )
     .await?;
-    let mut am = m.into_active_model();
-    if let Some(name) = &body.name {
-        am.name = Set(clean_name("name", name, NAME_MAX)?);
-    }
-    if let Some(phone) = &body.contact_phone {
-        am.contact_phone = Set(clean_phone(phone.as_deref())?);
-    }
-    am.updated_at = Set(Utc::now());
-    let m = svc::update(&state.db, am, &DUPLICATE).await?;
-    Ok(HttpResponse::Ok().json(PropertyCompanyResponse::from(m)))
+    Ok(HttpResponse::Ok().json(r))
 }
 
 /// Delete a property company that serves no compounds and has no role assignments left.
@@ -250,19 +145,6 @@ pub async fn delete_property_company(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let db = &state.db;
-    let children = [(
-        "compounds served",
-        svc::count::<compound::Entity, _>(db, compound::Column::PropertyCompanyId, *id).await?,
-    )];
-    svc::delete_checked::<property_company::Entity, _>(
-        db,
-        &user,
-        Action::PropertyCompanyRead,
-        Action::PropertyCompanyWrite,
-        *id,
-        &children,
-    )
-    .await?;
+    svc::delete::<PropertyCompanyResponse, _>(&state.db, &user, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

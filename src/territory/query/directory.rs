@@ -2,12 +2,38 @@
 //! communities, compounds and buildings, and the unit and room of households. Never who lives
 //! anywhere, and never anything else of a household.
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::platform::error::AppResult;
+use crate::platform::paging::{page_of as page, Page, PageParams};
 use crate::platform::state::AppState;
 use entity::{building, community, compound, household, street};
+
+#[derive(Serialize, ToSchema)]
+pub struct DirectoryCommunity {
+    pub id: Uuid,
+    pub name: String,
+    pub street_id: Uuid,
+    pub street_name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DirectoryPlace {
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DirectoryHousehold {
+    pub id: Uuid,
+    /// 单元, e.g. `2`.
+    pub unit: String,
+    /// 房号, e.g. `301`.
+    pub room: String,
+}
 
 /// Names of the places above a household, for screens that show where someone lives.
 #[derive(Debug, Clone, Default)]
@@ -18,9 +44,17 @@ pub struct PlaceNames {
     pub building_name: String,
 }
 
+/// [`names_above`], for callers holding the application state.
+pub async fn place_names(state: &AppState, h: &household::Model) -> AppResult<PlaceNames> {
+    names_above(&state.db, h).await
+}
+
 /// The names of a household's street, community, compound and building (empty where a row is
 /// missing, which the foreign keys forbid).
-pub async fn place_names(state: &AppState, h: &household::Model) -> AppResult<PlaceNames> {
+pub async fn names_above<C: ConnectionTrait>(
+    db: &C,
+    h: &household::Model,
+) -> AppResult<PlaceNames> {
     let name = |o: Option<String>| o.unwrap_or_default();
     Ok(PlaceNames {
         street_name: name(
@@ -28,7 +62,7 @@ pub async fn place_names(state: &AppState, h: &household::Model) -> AppResult<Pl
                 .select_only()
                 .column(street::Column::Name)
                 .into_tuple()
-                .one(&state.db)
+                .one(db)
                 .await?,
         ),
         community_name: name(
@@ -36,7 +70,7 @@ pub async fn place_names(state: &AppState, h: &household::Model) -> AppResult<Pl
                 .select_only()
                 .column(community::Column::Name)
                 .into_tuple()
-                .one(&state.db)
+                .one(db)
                 .await?,
         ),
         compound_name: name(
@@ -44,7 +78,7 @@ pub async fn place_names(state: &AppState, h: &household::Model) -> AppResult<Pl
                 .select_only()
                 .column(compound::Column::Name)
                 .into_tuple()
-                .one(&state.db)
+                .one(db)
                 .await?,
         ),
         building_name: name(
@@ -52,21 +86,20 @@ pub async fn place_names(state: &AppState, h: &household::Model) -> AppResult<Pl
                 .select_only()
                 .column(building::Column::Name)
                 .into_tuple()
-                .one(&state.db)
+                .one(db)
                 .await?,
         ),
     })
 }
 
-/// One page (`limit` + 1 rows, after `after`) of communities, optionally of one street and
-/// with `q` in the name; with each its street's name.
-pub async fn communities(
-    state: &AppState,
+/// One page of communities, optionally of one street and with `q` in the name; with each its
+/// street's name.
+pub async fn communities<C: ConnectionTrait>(
+    db: &C,
     street_id: Option<Uuid>,
     q: Option<&str>,
-    after: Option<Uuid>,
-    limit: u64,
-) -> AppResult<Vec<(community::Model, String)>> {
+    p: PageParams,
+) -> AppResult<Page<DirectoryCommunity>> {
     let mut sel = community::Entity::find().order_by_asc(community::Column::Id);
     if let Some(s) = street_id {
         sel = sel.filter(community::Column::StreetId.eq(s));
@@ -77,68 +110,100 @@ pub async fn communities(
             q,
         ));
     }
-    if let Some(a) = after {
+    if let Some(a) = p.after {
         sel = sel.filter(community::Column::Id.gt(a));
     }
-    let rows = sel.limit(limit + 1).all(&state.db).await?;
+    let rows = sel.limit(p.limit + 1).all(db).await?;
     let street_ids: Vec<Uuid> = rows.iter().map(|c| c.street_id).collect();
     let streets: std::collections::HashMap<Uuid, String> = street::Entity::find()
         .filter(street::Column::Id.is_in(street_ids))
-        .all(&state.db)
+        .all(db)
         .await?
         .into_iter()
         .map(|s| (s.id, s.name))
         .collect();
-    Ok(rows
-        .into_iter()
-        .map(|c| {
-            let s = streets.get(&c.street_id).cloned().unwrap_or_default();
-            (c, s)
-        })
-        .collect())
+    Ok(page(
+        rows,
+        p.limit,
+        |c| c.id,
+        |c| DirectoryCommunity {
+            id: c.id,
+            name: c.name,
+            street_id: c.street_id,
+            street_name: streets.get(&c.street_id).cloned().unwrap_or_default(),
+        },
+    ))
 }
 
-pub async fn compounds(
-    state: &AppState,
+/// One page of the compounds of a community.
+pub async fn compounds<C: ConnectionTrait>(
+    db: &C,
     community_id: Uuid,
-    after: Option<Uuid>,
-    limit: u64,
-) -> AppResult<Vec<compound::Model>> {
+    p: PageParams,
+) -> AppResult<Page<DirectoryPlace>> {
     let mut sel = compound::Entity::find()
         .filter(compound::Column::CommunityId.eq(community_id))
         .order_by_asc(compound::Column::Id);
-    if let Some(a) = after {
+    if let Some(a) = p.after {
         sel = sel.filter(compound::Column::Id.gt(a));
     }
-    Ok(sel.limit(limit + 1).all(&state.db).await?)
+    let rows = sel.limit(p.limit + 1).all(db).await?;
+    Ok(page(
+        rows,
+        p.limit,
+        |c| c.id,
+        |c| DirectoryPlace {
+            id: c.id,
+            name: c.name,
+        },
+    ))
 }
 
-pub async fn buildings(
-    state: &AppState,
+/// One page of the buildings of a compound.
+pub async fn buildings<C: ConnectionTrait>(
+    db: &C,
     compound_id: Uuid,
-    after: Option<Uuid>,
-    limit: u64,
-) -> AppResult<Vec<building::Model>> {
+    p: PageParams,
+) -> AppResult<Page<DirectoryPlace>> {
     let mut sel = building::Entity::find()
         .filter(building::Column::CompoundId.eq(compound_id))
         .order_by_asc(building::Column::Id);
-    if let Some(a) = after {
+    if let Some(a) = p.after {
         sel = sel.filter(building::Column::Id.gt(a));
     }
-    Ok(sel.limit(limit + 1).all(&state.db).await?)
+    let rows = sel.limit(p.limit + 1).all(db).await?;
+    Ok(page(
+        rows,
+        p.limit,
+        |b| b.id,
+        |b| DirectoryPlace {
+            id: b.id,
+            name: b.name,
+        },
+    ))
 }
 
-pub async fn households(
-    state: &AppState,
+/// One page of the households of a building: unit and room, never who lives there.
+pub async fn households<C: ConnectionTrait>(
+    db: &C,
     building_id: Uuid,
-    after: Option<Uuid>,
-    limit: u64,
-) -> AppResult<Vec<household::Model>> {
+    p: PageParams,
+) -> AppResult<Page<DirectoryHousehold>> {
     let mut sel = household::Entity::find()
         .filter(household::Column::BuildingId.eq(building_id))
         .order_by_asc(household::Column::Id);
-    if let Some(a) = after {
+    if let Some(a) = p.after {
         sel = sel.filter(household::Column::Id.gt(a));
     }
-    Ok(sel.limit(limit + 1).all(&state.db).await?)
+    let rows = sel.limit(p.limit + 1).all(db).await?;
+    Ok(page(
+        rows,
+        p.limit,
+        |h| h.id,
+        |h| DirectoryHousehold {
+            id: h.id,
+            unit: h.unit,
+            room: h.room,
+        },
+    ))
 }

@@ -13,9 +13,7 @@ use crate::platform::error::ProblemCode;
 use crate::platform::error::{is_fk_violation, is_unique_violation, AppError, AppResult};
 use crate::platform::lang::Text;
 use crate::platform::paging::PageParams;
-use entity::{
-    building, community, compound, grid, household, property_company, role_assignment, street,
-};
+use entity::{building, community, compound, grid, household, property_company, street};
 
 /// Maps a unique-constraint violation to 409 `already_exists` with `what` as the detail.
 pub fn conflict_on_duplicate(what: &Text) -> impl FnOnce(sea_orm::DbErr) -> AppError + '_ {
@@ -101,8 +99,7 @@ where
     C: ConnectionTrait,
 {
     policy::authorize_object::<E, C>(db, user, read, write, id).await?;
-    let assignments =
-        count::<role_assignment::Entity, C>(db, role_assignment::Column::ScopeId, id).await?;
+    let assignments = crate::identity::query::counts::role_assignments_on(db, id).await?;
     let mut left: Vec<(&str, u64)> = children.iter().copied().filter(|(_, n)| *n > 0).collect();
     if assignments > 0 {
         left.push(("role assignments", assignments));

@@ -1,0 +1,3 @@
+//! Identity read models other domains count by.
+
+pub mod counts;
