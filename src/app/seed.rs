@@ -316,8 +316,7 @@ async fn demo_tickets<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or_else(|| anyhow::anyhow!("demo household missing"))?;
-    let community = entity::community::Entity::find_by_id(hh.community_id)
-        .one(db)
+    let community = crate::territory::query::place_lookup::community(db, hh.community_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("demo community missing"))?;
     let categories = ticket_settings::list_categories(db, &community).await?;

@@ -17,8 +17,8 @@ use crate::platform::cell_text::neutralize;
 use crate::platform::error::FieldCode;
 use crate::platform::error::{AppError, AppResult, FieldError};
 use crate::platform::http::extract::Query;
+use crate::platform::http::XLSX_CONTENT_TYPE;
 use crate::platform::state::AppState;
-use crate::residents::http::io::XLSX_CONTENT_TYPE;
 use crate::tickets::query::views::{
     self as ticket_views, Filter, LedgerRow, NamedCount, MAX_EXPORT_ROWS,
 };
@@ -420,16 +420,7 @@ pub async fn export_tickets(
         "from": f.created_from,
         "to": f.created_to,
     });
-    // An empty ledger belongs in the caller's own street's log, whatever street the filter
-    // names.
-    let (street_id, community_id) = if count == 0 {
-        (
-            crate::identity::service::accounts::home_street(&state.db, user.id).await?,
-            None,
-        )
-    } else {
-        (ledger.street_id, ledger.community_id)
-    };
+    let (street_id, community_id) = (ledger.street_id, ledger.community_id);
     // Written before the file leaves: no audit record, no export.
     let event = audit::record(
         &state.db,

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::{responses, TicketResponse};
+use super::TicketResponse;
 use crate::access::AuthUser;
 use crate::platform::error::FieldCode;
 use crate::platform::error::{AppError, AppResult, FieldError};
@@ -16,7 +16,8 @@ use crate::platform::http::page_limit;
 use crate::platform::http::Page;
 use crate::platform::signed_urls::Signer;
 use crate::platform::state::AppState;
-use crate::tickets::query::views::{self as ticket_views, After, Filter, Sort};
+use crate::tickets::query::detail as ticket_detail;
+use crate::tickets::query::views::{After, Filter, Sort};
 use crate::tickets::service::workflow::{Priority, Status};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -156,16 +157,19 @@ pub async fn list_tickets(
         ..Default::default()
     };
     let now = state.clock.now();
-    let (rows, next) = ticket_views::list(&state.db, &user, &f, sort, after, limit, now).await?;
+    let (items, next) = ticket_detail::page(
+        &state.db,
+        &user,
+        &f,
+        sort,
+        after,
+        limit,
+        now,
+        &Signer::from_settings(&state.settings),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(Page {
-        items: responses(
-            &state.db,
-            &user,
-            rows,
-            now,
-            &Signer::from_settings(&state.settings),
-        )
-        .await?,
+        items,
         next_cursor: next.map(encode),
     }))
 }

@@ -13,9 +13,11 @@ use uuid::Uuid;
 
 use crate::access::policy::{self, Action, ScopeType};
 use crate::access::Actor;
+use crate::identity::service::accounts;
 use crate::platform::error::{AppError, AppResult};
+use crate::territory::query::place_lookup;
 use crate::tickets::service::workflow::{Priority, Status};
-use entity::{building, community, compound, ticket, ticket_category};
+use entity::{ticket, ticket_category};
 
 /// What a list (or stats, or export) is narrowed to, on top of the caller's scope.
 #[derive(Debug, Clone, Default)]
@@ -331,19 +333,13 @@ async fn scoped<C: ConnectionTrait>(
         .filter(condition(user, f, now)))
 }
 
-/// Counts per value of `col` (a uuid column), with names from `names`, most tickets first.
-async fn named_counts<C, E>(
+/// How many of the tickets `base` selects have each value of `col`.
+async fn counts_by<C: ConnectionTrait>(
     db: &C,
     base: &Select<ticket::Entity>,
     col: ticket::Column,
-    name_id: E::Column,
-    name_col: E::Column,
-) -> AppResult<Vec<NamedCount>>
-where
-    C: ConnectionTrait,
-    E: EntityTrait,
-{
-    let counts: Vec<(Uuid, i64)> = base
+) -> AppResult<Vec<(Uuid, i64)>> {
+    Ok(base
         .clone()
         .select_only()
         .column(col)
@@ -351,20 +347,11 @@ where
         .group_by(col)
         .into_tuple()
         .all(db)
-        .await?;
-    let mut names: HashMap<Uuid, String> = HashMap::new();
-    let ids: Vec<Uuid> = counts.iter().map(|(id, _)| *id).collect();
-    for chunk in ids.chunks(LOOKUP_CHUNK) {
-        let found: Vec<(Uuid, String)> = E::find()
-            .select_only()
-            .column(name_id)
-            .column(name_col)
-            .filter(name_id.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        names.extend(found);
-    }
+        .await?)
+}
+
+/// The counts with their names, most first (then by name).
+fn named(counts: Vec<(Uuid, i64)>, mut names: HashMap<Uuid, String>) -> Vec<NamedCount> {
     let mut out: Vec<NamedCount> = counts
         .into_iter()
         .map(|(id, n)| NamedCount {
@@ -374,7 +361,7 @@ where
         })
         .collect();
     out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
-    Ok(out)
+    out
 }
 
 /// Stats over the caller's tickets that `f` selects: a handful of GROUP BY and aggregate
@@ -460,22 +447,13 @@ pub async fn stats<C: ConnectionTrait>(
         .await?
         .into_iter()
         .collect();
-    let by_category = named_counts::<_, ticket_category::Entity>(
-        db,
-        &base,
-        ticket::Column::CategoryId,
-        ticket_category::Column::Id,
-        ticket_category::Column::Name,
-    )
-    .await?;
-    let by_compound = named_counts::<_, compound::Entity>(
-        db,
-        &base,
-        ticket::Column::CompoundId,
-        compound::Column::Id,
-        compound::Column::Name,
-    )
-    .await?;
+    let categories = counts_by(db, &base, ticket::Column::CategoryId).await?;
+    let names = category_names(db, categories.iter().map(|(id, _)| *id)).await?;
+    let by_category = named(categories, names);
+    let compounds = counts_by(db, &base, ticket::Column::CompoundId).await?;
+    let compound_names =
+        place_lookup::compound_names(db, compounds.iter().map(|(id, _)| *id)).await?;
+    let by_compound = named(compounds, compound_names);
 
     let by_priority = [
         Some(Priority::Green),
@@ -564,7 +542,8 @@ pub struct LedgerRow {
 #[derive(Debug, Default)]
 pub struct Ledger {
     pub rows: Vec<LedgerRow>,
-    /// The street and community of the tickets when they all share one (else of the filter).
+    /// The street and community of the tickets when they all share one; for an empty ledger,
+    /// the caller's own street (see `identity::service::accounts::home_street`) and no community.
     pub street_id: Option<Uuid>,
     pub community_id: Option<Uuid>,
 }
@@ -574,26 +553,21 @@ fn only<T: Copy + Eq>(mut it: impl Iterator<Item = T>) -> Option<T> {
     it.all(|x| x == first).then_some(first)
 }
 
-async fn names_of<C, E>(
+/// The names of the categories `ids`.
+async fn category_names<C: ConnectionTrait>(
     db: &C,
     ids: impl Iterator<Item = Uuid>,
-    id_col: E::Column,
-    name_col: E::Column,
-) -> AppResult<HashMap<Uuid, String>>
-where
-    C: ConnectionTrait,
-    E: EntityTrait,
-{
+) -> AppResult<HashMap<Uuid, String>> {
     let mut ids: Vec<Uuid> = ids.collect();
     ids.sort_unstable();
     ids.dedup();
     let mut out = HashMap::new();
     for chunk in ids.chunks(LOOKUP_CHUNK) {
-        let found: Vec<(Uuid, String)> = E::find()
+        let found: Vec<(Uuid, String)> = ticket_category::Entity::find()
             .select_only()
-            .column(id_col)
-            .column(name_col)
-            .filter(id_col.is_in(chunk.iter().copied()))
+            .column(ticket_category::Column::Id)
+            .column(ticket_category::Column::Name)
+            .filter(ticket_category::Column::Id.is_in(chunk.iter().copied()))
             .into_tuple()
             .all(db)
             .await?;
@@ -655,37 +629,21 @@ pub async fn export_rows<C: ConnectionTrait>(
         .all(db)
         .await?;
 
-    let compounds = names_of::<_, compound::Entity>(
-        db,
-        tickets.iter().map(|t| t.compound_id),
-        compound::Column::Id,
-        compound::Column::Name,
-    )
-    .await?;
-    let buildings = names_of::<_, building::Entity>(
-        db,
-        tickets.iter().filter_map(|t| t.building_id),
-        building::Column::Id,
-        building::Column::Name,
-    )
-    .await?;
-    let categories = names_of::<_, ticket_category::Entity>(
-        db,
-        tickets.iter().map(|t| t.category_id),
-        ticket_category::Column::Id,
-        ticket_category::Column::Name,
-    )
-    .await?;
+    let compounds = place_lookup::compound_names(db, tickets.iter().map(|t| t.compound_id)).await?;
+    let buildings =
+        place_lookup::building_names(db, tickets.iter().filter_map(|t| t.building_id)).await?;
+    let categories = category_names(db, tickets.iter().map(|t| t.category_id)).await?;
 
-    let mut street_id = only(tickets.iter().map(|t| t.street_id));
-    let mut community_id = only(tickets.iter().map(|t| t.community_id));
-    if tickets.is_empty() {
-        if let Some(c) = f.community_id {
-            if let Some(c) = community::Entity::find_by_id(c).one(db).await? {
-                (street_id, community_id) = (Some(c.street_id), Some(c.id));
-            }
-        }
-    }
+    // An empty ledger belongs in the caller's own street's log, whatever street the filter
+    // names.
+    let (street_id, community_id) = if tickets.is_empty() {
+        (accounts::home_street(db, user.id).await?, None)
+    } else {
+        (
+            only(tickets.iter().map(|t| t.street_id)),
+            only(tickets.iter().map(|t| t.community_id)),
+        )
+    };
     let rows = tickets
         .into_iter()
         .map(|t| LedgerRow {

@@ -22,7 +22,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::access::actor::load_assignments;
+use crate::access::actor::load_caller;
 use crate::access::policy::{self, Action, Role};
 use crate::access::Actor;
 use crate::platform::error::{AppError, AppResult, ProblemCode};
@@ -31,7 +31,7 @@ use crate::platform::http::PageParams;
 use crate::platform::lang::Text;
 use crate::platform::notifications::{Event, Payload};
 use crate::tickets::service::workflow::{self as tickets, Party, Status};
-use entity::{ticket, ticket_message, user};
+use entity::{ticket, ticket_message};
 
 /// Characters of one message, once trimmed.
 pub const BODY_MAX: usize = 500;
@@ -184,14 +184,9 @@ async fn still_reads<C: ConnectionTrait>(
     user_id: Uuid,
     t: &ticket::Model,
 ) -> AppResult<bool> {
-    let Some(u) = user::Entity::find_by_id(user_id).one(db).await? else {
+    let Some(them) = load_caller(db, user_id).await? else {
         return Ok(false);
     };
-    if !u.is_active {
-        return Ok(false);
-    }
-    let mut them = Actor::new(user_id, load_assignments(db, user_id).await?);
-    them.is_superadmin = u.is_superadmin;
     policy::reaches::<ticket::Entity, _>(db, &them, Action::TicketRead, t.id).await
 }
 

@@ -4,5 +4,6 @@ pub mod attachments;
 pub mod duplicates;
 pub mod messages;
 pub mod notify;
+pub mod operations;
 pub mod settings;
 pub mod workflow;

@@ -11,8 +11,9 @@ use uuid::Uuid;
 
 use crate::platform::error::ProblemCode;
 use crate::platform::error::{AppError, AppResult};
+use crate::territory::query::place_lookup::CommunityRef;
 use crate::territory::service::tree::conflict_on_duplicate;
-use entity::{community, ticket_category, ticket_policy};
+use entity::{ticket_category, ticket_policy};
 
 /// The categories every community starts with.
 pub const DEFAULT_CATEGORIES: [&str; 8] = [
@@ -32,7 +33,7 @@ pub const MAX_CATEGORIES: u64 = 50;
 /// (community, name) index turns a concurrent second insert into nothing.
 pub async fn ensure_default_categories<C: ConnectionTrait>(
     db: &C,
-    c: &community::Model,
+    c: &CommunityRef,
 ) -> AppResult<()> {
     let have = ticket_category::Entity::find()
         .filter(ticket_category::Column::CommunityId.eq(c.id))
@@ -71,7 +72,7 @@ pub async fn ensure_default_categories<C: ConnectionTrait>(
 
 pub async fn list_categories<C: ConnectionTrait>(
     db: &C,
-    c: &community::Model,
+    c: &CommunityRef,
 ) -> AppResult<Vec<ticket_category::Model>> {
     ensure_default_categories(db, c).await?;
     Ok(ticket_category::Entity::find()
@@ -84,7 +85,7 @@ pub async fn list_categories<C: ConnectionTrait>(
 
 pub async fn add_category<C: ConnectionTrait>(
     db: &C,
-    c: &community::Model,
+    c: &CommunityRef,
     name: String,
     sort_order: Option<i32>,
 ) -> AppResult<ticket_category::Model> {
@@ -211,7 +212,7 @@ pub async fn policy_of<C: ConnectionTrait>(
 /// Replaces the policy. Applies to deadlines set from now on; running deadlines stay.
 pub async fn set_policy<C: ConnectionTrait>(
     db: &C,
-    c: &community::Model,
+    c: &CommunityRef,
     p: Policy,
     by: Uuid,
 ) -> AppResult<()> {

@@ -32,10 +32,11 @@ use crate::platform::error::{AppError, AppResult};
 use crate::platform::error::{FieldCode, ProblemCode};
 use crate::platform::lang::Text;
 use crate::platform::notifications::{Event, Payload};
+use crate::territory::query::place_lookup;
 use crate::tickets::service::attachments;
 use crate::tickets::service::settings as ticket_settings;
 use entity::{
-    building, community, compound, grid_area, property_company, resident, role_assignment, ticket,
+    building, compound, grid_area, property_company, resident, role_assignment, ticket,
     ticket_category, ticket_event, user,
 };
 
@@ -308,11 +309,10 @@ pub async fn file<C: ConnectionTrait>(
                     ));
                 }
                 limit_filings(db, user, now).await?;
-                let hh = entity::household::Entity::find_by_id(hh_id)
-                    .one(db)
+                let hh_compound = place_lookup::household_compound(db, hh_id)
                     .await?
                     .ok_or(AppError::Forbidden)?;
-                if hh.compound_id != input.compound_id {
+                if hh_compound != input.compound_id {
                     return Err(AppError::invalid(
                         "compound_id",
                         FieldCode::NotYours,
@@ -322,7 +322,7 @@ pub async fn file<C: ConnectionTrait>(
                         ),
                     ));
                 }
-                let cmp = compound::Entity::find_by_id(hh.compound_id)
+                let cmp = compound::Entity::find_by_id(hh_compound)
                     .one(db)
                     .await?
                     .ok_or(AppError::NotFound)?;
@@ -336,7 +336,7 @@ pub async fn file<C: ConnectionTrait>(
                     .unwrap_or_else(|| user.display_name.clone());
                 (
                     cmp,
-                    Some(hh.id),
+                    Some(hh_id),
                     Some(user.id),
                     Some(name),
                     me.map(|r| r.id),
@@ -409,8 +409,7 @@ pub async fn file<C: ConnectionTrait>(
                 )
             })?;
     }
-    let comm = community::Entity::find_by_id(cmp.community_id)
-        .one(db)
+    let comm = place_lookup::community(db, cmp.community_id)
         .await?
         .ok_or(AppError::NotFound)?;
     ticket_settings::ensure_default_categories(db, &comm).await?;
