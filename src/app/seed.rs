@@ -310,8 +310,8 @@ async fn demo_tickets<C: ConnectionTrait>(
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<()> {
     use crate::access::actor::Assignment;
+    use crate::tickets::service::intake as tickets;
     use crate::tickets::service::settings as ticket_settings;
-    use crate::tickets::service::workflow as tickets;
     let hh = household::Entity::find_by_id(household_id)
         .one(db)
         .await?

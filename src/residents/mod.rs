@@ -2,4 +2,5 @@
 
 pub mod http;
 pub mod policy;
+pub mod query;
 pub mod service;

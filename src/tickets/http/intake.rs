@@ -11,9 +11,10 @@ use crate::platform::error::{AppError, AppResult, FieldCode, FieldError};
 use crate::platform::http::extract::Json;
 use crate::platform::signed_urls::Signer;
 use crate::platform::state::AppState;
+use crate::tickets::model::Channel;
 use crate::tickets::query::detail as ticket_detail;
+use crate::tickets::service::intake::{GeoPoint, NewTicket};
 use crate::tickets::service::operations;
-use crate::tickets::service::workflow::{Channel, GeoPoint, NewTicket};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

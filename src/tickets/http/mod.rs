@@ -17,8 +17,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::error::{FieldCode, FieldError};
 pub use crate::tickets::query::detail::{
-    detail, responses, EscalationTarget, TicketDetail, TicketLocation, TicketResponse,
-    TicketSummary, TimelineEntry, TimelineKind,
+    detail, responses, TicketDetail, TicketLocation, TicketResponse, TicketSummary, TimelineEntry,
 };
 
 pub fn etag(version: i32) -> String {

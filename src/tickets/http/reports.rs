@@ -19,10 +19,10 @@ use crate::platform::error::{AppError, AppResult, FieldError};
 use crate::platform::http::extract::Query;
 use crate::platform::http::XLSX_CONTENT_TYPE;
 use crate::platform::state::AppState;
+use crate::tickets::model::{status_label, Priority, Status};
 use crate::tickets::query::views::{
     self as ticket_views, Filter, LedgerRow, NamedCount, MAX_EXPORT_ROWS,
 };
-use crate::tickets::service::workflow::{Priority, Status};
 
 /// The filters of the stats and the export: the list's, plus a period on `created_at`.
 // The list's fields are repeated rather than flattened in: serde's `flatten` cannot be combined
@@ -193,7 +193,7 @@ impl From<ticket_views::TicketStats> for TicketStatsResponse {
                 .into_iter()
                 .map(|(status, count)| StatusCount {
                     status,
-                    label: status.label_zh().to_string(),
+                    label: status_label(status).to_string(),
                     count,
                 })
                 .collect(),
@@ -336,22 +336,8 @@ pub fn write_ledger(rows: &[LedgerRow]) -> AppResult<Vec<u8>> {
         put(4, Some(&r.category))?;
         put(5, Some(&t.title))?;
         put(6, Some(&t.description))?;
-        let priority = t.priority.as_deref().and_then(Priority::parse);
-        put(7, priority.map(|p| priority_label(Some(p))))?;
-        put(
-            8,
-            Some(
-                Status::parse(&t.status)
-                    .ok_or_else(|| {
-                        AppError::internal(anyhow::anyhow!(
-                            "ticket {} has the unknown status {:?}",
-                            t.id,
-                            t.status
-                        ))
-                    })?
-                    .label_zh(),
-            ),
-        )?;
+        put(7, t.priority.map(|p| priority_label(Some(p))))?;
+        put(8, Some(status_label(t.status)))?;
         put(12, t.on_time().map(yes_no))?;
         put(14, t.feedback.as_deref())?;
         put(15, Some(yes_no(t.auto_closed)))?;

@@ -15,8 +15,9 @@ use crate::platform::http::extract::{Json, JsonOrEmpty};
 use crate::platform::lang::Text;
 use crate::platform::signed_urls::Signer;
 use crate::platform::state::AppState;
+use crate::tickets::model::Priority;
 use crate::tickets::service::operations;
-use crate::tickets::service::workflow::{Command, Priority, Target};
+use crate::tickets::service::verbs::{Command, Target};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

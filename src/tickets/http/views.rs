@@ -16,9 +16,9 @@ use crate::platform::http::page_limit;
 use crate::platform::http::Page;
 use crate::platform::signed_urls::Signer;
 use crate::platform::state::AppState;
+use crate::tickets::model::{priority_named, status_named, Priority, Status};
 use crate::tickets::query::detail as ticket_detail;
 use crate::tickets::query::views::{After, Filter, Sort};
-use crate::tickets::service::workflow::{Priority, Status};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -68,7 +68,7 @@ pub fn parse_statuses(s: Option<&str>) -> AppResult<Vec<Status>> {
     };
     s.split(',')
         .map(|x| {
-            Status::parse(x.trim()).ok_or_else(|| {
+            status_named(x.trim()).ok_or_else(|| {
                 invalid(
                     "status",
                     "submitted, triaged, assigned, accepted, resolved, closed, cancelled, rejected or merged",
@@ -78,13 +78,9 @@ pub fn parse_statuses(s: Option<&str>) -> AppResult<Vec<Status>> {
         .collect()
 }
 
-pub fn parse_priority(s: Option<&str>) -> AppResult<Option<String>> {
-    s.map(|p| {
-        Priority::parse(p)
-            .map(|p| p.as_str().to_string())
-            .ok_or_else(|| invalid("priority", "green, orange or red"))
-    })
-    .transpose()
+pub fn parse_priority(s: Option<&str>) -> AppResult<Option<Priority>> {
+    s.map(|p| priority_named(p).ok_or_else(|| invalid("priority", "green, orange or red")))
+        .transpose()
 }
 
 fn encode(after: After) -> String {

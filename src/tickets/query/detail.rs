@@ -13,11 +13,14 @@ use crate::access::policy::{self, Action};
 use crate::access::Actor;
 use crate::platform::error::AppResult;
 use crate::platform::signed_urls::{Signer, Variant};
+use crate::tickets::model::{
+    status_label, Channel, EscalationTarget, Priority, Status, TimelineKind,
+};
 use crate::tickets::query::attachments::AttachmentResponse;
 use crate::tickets::query::names::{self as ticket_names, Names, Wanted};
 use crate::tickets::query::views::{self as ticket_views, After, Filter, Sort};
 use crate::tickets::service::duplicates as ticket_duplicates;
-use crate::tickets::service::workflow::{self as svc, Priority, Status};
+use crate::tickets::service::workflow as svc;
 use entity::{ticket, ticket_event};
 
 /// Where a ticket is: the map point from `wx.chooseLocation` and the address text. Latitude and
@@ -58,7 +61,7 @@ impl TicketSummary {
             id,
             title,
             status,
-            status_label: status.label_zh().to_string(),
+            status_label: status_label(status).to_string(),
         }
     }
 }
@@ -87,8 +90,7 @@ pub struct TicketResponse {
     pub description: String,
     /// Null when the filer gave none.
     pub location: Option<TicketLocation>,
-    #[schema(value_type = crate::tickets::service::workflow::Channel)]
-    pub channel: String,
+    pub channel: Channel,
     /// The requester asked that their name be hidden; then only they and the community's
     /// triaging staff see `requester_name`, `requester_user_id`, `building_id` and
     /// `household_id` (others get null).
@@ -153,48 +155,11 @@ pub struct TicketResponse {
     pub cover_thumbnail_url: Option<String>,
 }
 
-/// What a timeline entry records: filing, a verb, or what the system did.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TimelineKind {
-    Filed,
-    Triage,
-    Assign,
-    Accept,
-    Return,
-    Progress,
-    Resolve,
-    Confirm,
-    Reopen,
-    Cancel,
-    Reject,
-    Urge,
-    /// The deadline passed and the ticket went up a level.
-    Escalated,
-    /// Resolved and not confirmed in time: closed by the system.
-    AutoClosed,
-    /// This ticket was merged, as a duplicate, into `related_ticket_id`.
-    Merged,
-    /// The duplicate `related_ticket_id` was merged into this ticket.
-    MergedIn,
-}
-
-/// Whose level an escalation raised a ticket to (`tickets::escalation_target`).
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum EscalationTarget {
-    Handler,
-    GridManager,
-    CommunityStaff,
-    StreetAdmin,
-}
-
 /// One step on a ticket's timeline.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TimelineEntry {
     pub id: Uuid,
-    #[schema(value_type = TimelineKind)]
-    pub kind: String,
+    pub kind: TimelineKind,
     /// Null for the system, or when it is the anonymous requester and the caller may not know.
     pub actor_user_id: Option<Uuid>,
     pub actor_name: Option<String>,
@@ -208,12 +173,11 @@ pub struct TimelineEntry {
     /// What the person who took the step wrote (never a decision: those are the fields below).
     pub note: Option<String>,
     /// The priority a `triage` set.
-    pub priority: Option<crate::tickets::service::workflow::Priority>,
+    pub priority: Option<Priority>,
     /// The rating (1–5) a `confirm` gave.
     pub rating: Option<i32>,
     /// Whose level an `escalated` step raised the ticket to.
-    #[schema(value_type = Option<EscalationTarget>)]
-    pub escalated_to: Option<String>,
+    pub escalated_to: Option<EscalationTarget>,
     /// Photos attached with this step.
     pub attachment_ids: Vec<Uuid>,
     #[serde(serialize_with = "crate::platform::rfc3339::ms")]
@@ -241,7 +205,7 @@ fn to_response(
     now: DateTime<Utc>,
 ) -> AppResult<TicketResponse> {
     let overdue = svc::is_overdue(&t, now);
-    let status = svc::status_of(&t)?;
+    let status = t.status;
     let name = |m: &HashMap<Uuid, String>, id: Uuid| m.get(&id).cloned().unwrap_or_default();
     // Where an anonymous requester lives would name them to whoever may not see the name
     // (the property company): it goes with the name.
@@ -281,9 +245,9 @@ fn to_response(
         requester_user_id: t.requester_user_id.filter(|_| shows_requester),
         requester_name: t.requester_name.filter(|_| shows_requester),
         status,
-        status_label: status.label_zh().to_string(),
+        status_label: status_label(status).to_string(),
         merged_into_id: t.merged_into_id,
-        priority: t.priority.as_deref().and_then(Priority::parse),
+        priority: t.priority,
         due_at: t.due_at,
         next_follow_up_at: t.next_follow_up_at,
         overdue,
@@ -417,7 +381,7 @@ pub async fn detail<C: ConnectionTrait>(
         .into_iter()
         .map(|e| {
             let hidden = !shows && e.actor_user_id.is_some() && e.actor_user_id == requester;
-            let to_status = e.to_status.as_deref().and_then(Status::parse);
+            let to_status = e.to_status;
             current = to_status.unwrap_or(current);
             TimelineEntry {
                 id: e.id,
@@ -429,15 +393,12 @@ pub async fn detail<C: ConnectionTrait>(
                 kind: e.kind,
                 actor_user_id: e.actor_user_id.filter(|_| !hidden),
                 actor_name: e.actor_name.filter(|_| !hidden),
-                from_status: e.from_status.as_deref().and_then(Status::parse),
+                from_status: e.from_status,
                 to_status,
-                status_label: current.label_zh().to_string(),
+                status_label: status_label(current).to_string(),
                 related_ticket_id: e.related_ticket_id,
                 note: e.note,
-                priority: e
-                    .priority
-                    .as_deref()
-                    .and_then(crate::tickets::service::workflow::Priority::parse),
+                priority: e.priority,
                 rating: e.rating,
                 escalated_to: e.escalated_to,
                 created_at: e.created_at,
@@ -455,9 +416,7 @@ pub async fn detail<C: ConnectionTrait>(
     let merged_duplicates = ticket_duplicates::duplicates_of(db, user, t.id)
         .await?
         .into_iter()
-        .filter_map(|(id, title, status)| {
-            Some(TicketSummary::new(id, title, Status::parse(&status)?))
-        })
+        .map(|(id, title, status)| TicketSummary::new(id, title, status))
         .collect();
     let cover = photos
         .iter()

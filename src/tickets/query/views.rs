@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, Func, IntoCondition, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Iterable,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use uuid::Uuid;
@@ -16,14 +16,14 @@ use crate::access::Actor;
 use crate::identity::service::accounts;
 use crate::platform::error::{AppError, AppResult};
 use crate::territory::query::place_lookup;
-use crate::tickets::service::workflow::{Priority, Status};
+use crate::tickets::model::{Priority, Status, OPEN};
 use entity::{ticket, ticket_category};
 
 /// What a list (or stats, or export) is narrowed to, on top of the caller's scope.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub statuses: Vec<Status>,
-    pub priority: Option<String>,
+    pub priority: Option<Priority>,
     pub overdue: Option<bool>,
     pub category_id: Option<Uuid>,
     pub community_id: Option<Uuid>,
@@ -37,29 +37,25 @@ pub struct Filter {
     pub created_to: Option<DateTime<Utc>>,
 }
 
-fn open_statuses() -> Vec<&'static str> {
-    Status::OPEN.iter().map(|s| s.as_str()).collect()
-}
-
 /// The filter as one condition (scope not included).
 pub fn condition(user: &Actor, f: &Filter, now: DateTime<Utc>) -> Condition {
     let mut c = Condition::all();
     if !f.statuses.is_empty() {
-        c = c.add(ticket::Column::Status.is_in(f.statuses.iter().map(|s| s.as_str())));
+        c = c.add(ticket::Column::Status.is_in(f.statuses.iter().copied()));
     }
-    if let Some(p) = &f.priority {
-        c = c.add(ticket::Column::Priority.eq(p.as_str()));
+    if let Some(p) = f.priority {
+        c = c.add(ticket::Column::Priority.eq(p));
     }
     match f.overdue {
         Some(true) => {
             c = c
-                .add(ticket::Column::Status.is_in(open_statuses()))
+                .add(ticket::Column::Status.is_in(OPEN))
                 .add(ticket::Column::DeadlineAt.lt(now));
         }
         Some(false) => {
             c = c.add(
                 Condition::any()
-                    .add(ticket::Column::Status.is_not_in(open_statuses()))
+                    .add(ticket::Column::Status.is_not_in(OPEN))
                     .add(ticket::Column::DeadlineAt.is_null())
                     .add(ticket::Column::DeadlineAt.gte(now)),
             );
@@ -374,7 +370,7 @@ pub async fn stats<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<TicketStats> {
     let base = scoped(db, user, f, now).await?;
-    let closed = || ticket::Column::Status.eq(Status::Closed.as_str());
+    let closed = || ticket::Column::Status.eq(Status::Closed);
     let totals =
         base.clone()
             .select_only()
@@ -409,7 +405,7 @@ pub async fn stats<C: ConnectionTrait>(
             .column_as(
                 count_when(
                     Condition::all()
-                        .add(ticket::Column::Status.is_in(open_statuses()))
+                        .add(ticket::Column::Status.is_in(OPEN))
                         .add(ticket::Column::DeadlineAt.lt(now)),
                 ),
                 "overdue_open",
@@ -419,30 +415,25 @@ pub async fn stats<C: ConnectionTrait>(
             .await?
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("an aggregate returned no row")))?;
 
-    let statuses: HashMap<String, i64> = base
+    // A status this version does not know fails to read: an error, not tickets left uncounted.
+    let statuses: HashMap<Status, i64> = base
         .clone()
         .select_only()
         .column(ticket::Column::Status)
         .column_as(ticket::Column::Id.count(), "n")
         .group_by(ticket::Column::Status)
-        .into_tuple::<(String, i64)>()
+        .into_tuple::<(Status, i64)>()
         .all(db)
         .await?
         .into_iter()
         .collect();
-    // Counted under no status, such tickets would vanish from the figures: an error instead.
-    if let Some(unknown) = statuses.keys().find(|s| Status::parse(s).is_none()) {
-        return Err(AppError::internal(anyhow::anyhow!(
-            "tickets with the unknown status {unknown:?}"
-        )));
-    }
-    let priorities: HashMap<Option<String>, i64> = base
+    let priorities: HashMap<Option<Priority>, i64> = base
         .clone()
         .select_only()
         .column(ticket::Column::Priority)
         .column_as(ticket::Column::Id.count(), "n")
         .group_by(ticket::Column::Priority)
-        .into_tuple::<(Option<String>, i64)>()
+        .into_tuple::<(Option<Priority>, i64)>()
         .all(db)
         .await?
         .into_iter()
@@ -462,16 +453,12 @@ pub async fn stats<C: ConnectionTrait>(
         None,
     ]
     .into_iter()
-    .map(|p| {
-        let key = p.map(|p| p.as_str().to_string());
-        (p, to_u64(priorities.get(&key).copied().unwrap_or(0)))
-    })
+    .map(|p| (p, to_u64(priorities.get(&p).copied().unwrap_or(0))))
     .collect();
     Ok(TicketStats {
         total: to_u64(totals.total),
-        by_status: Status::ALL
-            .into_iter()
-            .map(|s| (s, to_u64(statuses.get(s.as_str()).copied().unwrap_or(0))))
+        by_status: Status::iter()
+            .map(|s| (s, to_u64(statuses.get(&s).copied().unwrap_or(0))))
             .collect(),
         by_priority,
         by_category,
@@ -504,8 +491,8 @@ pub struct LedgerTicket {
     pub category_id: Uuid,
     pub title: String,
     pub description: String,
-    pub status: String,
-    pub priority: Option<String>,
+    pub status: Status,
+    pub priority: Option<Priority>,
     pub due_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -519,7 +506,7 @@ pub struct LedgerTicket {
 impl LedgerTicket {
     /// For closed tickets with a due date: whether they closed by it (as the stats count it).
     pub fn on_time(&self) -> Option<bool> {
-        if self.status != Status::Closed.as_str() {
+        if self.status != Status::Closed {
             return None;
         }
         match (self.closed_at, self.due_at) {

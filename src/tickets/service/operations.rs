@@ -10,7 +10,9 @@ use crate::platform::error::AppResult;
 use crate::platform::signed_urls::Signer;
 use crate::tickets::query::detail::{detail, TicketDetail};
 use crate::tickets::service::duplicates;
-use crate::tickets::service::workflow::{self, Command, NewTicket};
+use crate::tickets::service::intake::{self, NewTicket};
+use crate::tickets::service::verbs::Command;
+use crate::tickets::service::workflow;
 
 /// Files a ticket and reads it back in the same transaction: the caller never gets a ticket
 /// that is not there, nor one filed without its answer.
@@ -22,7 +24,7 @@ pub async fn file(
     urls: &Signer,
 ) -> AppResult<TicketDetail> {
     let txn = db.begin().await?;
-    let t = workflow::file(&txn, user, input, now).await?;
+    let t = intake::file(&txn, user, input, now).await?;
     let d = detail(&txn, user, t, now, urls).await?;
     txn.commit().await?;
     Ok(d)

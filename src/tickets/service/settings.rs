@@ -9,8 +9,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::platform::error::ProblemCode;
 use crate::platform::error::{AppError, AppResult};
+use crate::platform::error::{FieldCode, ProblemCode};
+use crate::platform::lang::Text;
 use crate::territory::query::place_lookup::CommunityRef;
 use crate::territory::service::tree::conflict_on_duplicate;
 use entity::{ticket_category, ticket_policy};
@@ -246,4 +247,27 @@ pub async fn set_policy<C: ConnectionTrait>(
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+/// The category `id` if it is one of the community `community_id`'s; otherwise 400 on
+/// `category_id`.
+pub(crate) async fn category_of<C: ConnectionTrait>(
+    db: &C,
+    community_id: Uuid,
+    id: Uuid,
+) -> AppResult<ticket_category::Model> {
+    ticket_category::Entity::find_by_id(id)
+        .filter(ticket_category::Column::CommunityId.eq(community_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            AppError::invalid(
+                "category_id",
+                FieldCode::NotFound,
+                Text::new(
+                    "不是本社区的诉求类别",
+                    "not a ticket category of this community",
+                ),
+            )
+        })
 }

@@ -1,0 +1,3 @@
+//! Identity read models other domains ask for.
+
+pub mod role_holders;

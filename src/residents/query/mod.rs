@@ -1,0 +1,3 @@
+//! Residents read models other domains ask for.
+
+pub mod resident_refs;
