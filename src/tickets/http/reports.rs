@@ -20,9 +20,8 @@ use crate::platform::http::extract::Query;
 use crate::platform::http::XLSX_CONTENT_TYPE;
 use crate::platform::state::AppState;
 use crate::tickets::model::{status_label, Priority, Status};
-use crate::tickets::query::views::{
-    self as ticket_views, Filter, LedgerRow, NamedCount, MAX_EXPORT_ROWS,
-};
+use crate::tickets::query::stats::{self as ticket_stats, NamedCount};
+use crate::tickets::query::views::{self as ticket_views, Filter, LedgerRow, MAX_EXPORT_ROWS};
 
 /// The filters of the stats and the export: the list's, plus a period on `created_at`.
 // The list's fields are repeated rather than flattened in: serde's `flatten` cannot be combined
@@ -182,8 +181,8 @@ fn priority_label(p: Option<Priority>) -> &'static str {
     }
 }
 
-impl From<ticket_views::TicketStats> for TicketStatsResponse {
-    fn from(s: ticket_views::TicketStats) -> Self {
+impl From<ticket_stats::TicketStats> for TicketStatsResponse {
+    fn from(s: ticket_stats::TicketStats) -> Self {
         let on_time_rate = s.on_time_rate();
         let named = |v: Vec<NamedCount>| v.into_iter().map(|c| (c.id, c.name, c.count));
         Self {
@@ -246,7 +245,7 @@ pub async fn get_ticket_stats(
 ) -> AppResult<HttpResponse> {
     authorize(&user)?;
     let f = q.filter()?;
-    let s = ticket_views::stats(&state.db, &user, &f, state.clock.now()).await?;
+    let s = ticket_stats::stats(&state.db, &user, &f, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(TicketStatsResponse::from(s)))
 }
 

@@ -4,4 +4,5 @@ pub mod attachments;
 pub mod detail;
 pub mod names;
 pub mod settings;
+pub mod stats;
 pub mod views;
