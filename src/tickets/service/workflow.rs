@@ -165,18 +165,35 @@ pub async fn apply(
     )
     .await?;
     attachments::link(&txn, user.id, &photos, updated.id, ev).await?;
+    tell(&txn, user, &updated, changed, note, notify_handlers, now).await?;
+    txn.commit().await?;
+    tracing::info!(ticket = %updated.id, verb = verb.kind.to_value(), from = from.to_value(), to = to.to_value(), by = %user.id, "ticket moved");
+    Ok(updated)
+}
+
+/// Queues what a verb's step tells: the requester of a new status (unless they took the step
+/// themselves), and the handlers of what the verb wants them to hear of.
+async fn tell<C: ConnectionTrait>(
+    db: &C,
+    user: &Actor,
+    t: &ticket::Model,
+    changed: bool,
+    note: Option<String>,
+    notify_handlers: Option<Event>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let payload = Payload {
-        title: updated.title.clone(),
-        status: status_label(to).into(),
-        note: note.clone(),
+        title: t.title.clone(),
+        status: status_label(t.status).into(),
+        note,
         at: now,
     };
     if changed {
-        if let Some(r) = updated.requester_user_id.filter(|r| *r != user.id) {
+        if let Some(r) = t.requester_user_id.filter(|r| *r != user.id) {
             crate::tickets::service::notify::enqueue(
-                &txn,
+                db,
                 Event::TicketStatusChanged,
-                &updated,
+                t,
                 &[r],
                 &payload,
                 now,
@@ -185,7 +202,7 @@ pub async fn apply(
         }
     }
     if let Some(event) = notify_handlers {
-        let to_notify = handlers_of(&txn, &updated).await?;
+        let to_notify = handlers_of(db, t).await?;
         let payload = Payload {
             status: if event == Event::TicketUrged {
                 "催办".into()
@@ -194,12 +211,9 @@ pub async fn apply(
             },
             ..payload
         };
-        crate::tickets::service::notify::enqueue(&txn, event, &updated, &to_notify, &payload, now)
-            .await?;
+        crate::tickets::service::notify::enqueue(db, event, t, &to_notify, &payload, now).await?;
     }
-    txn.commit().await?;
-    tracing::info!(ticket = %updated.id, verb = verb.kind.to_value(), from = from.to_value(), to = to.to_value(), by = %user.id, "ticket moved");
-    Ok(updated)
+    Ok(())
 }
 
 /// Bumps the version if it is still the one read; otherwise someone else moved the ticket
