@@ -161,6 +161,7 @@ async fn setup(n: u64) -> anyhow::Result<Setup> {
         .unwrap_or_default()
         .to_string();
 
+    use entity::ticket::{Channel, Priority, Status};
     let db = Database::connect(db_url.as_str()).await?;
     let now = Utc::now();
     let mut batch = Vec::new();
@@ -170,18 +171,18 @@ async fn setup(n: u64) -> anyhow::Result<Setup> {
         let created = now - chrono::Duration::minutes((n - i) as i64);
         let (status, priority, due, follow_up) = match i % 3 {
             0 => (
-                "triaged",
-                Some("green"),
+                Status::Triaged,
+                Some(Priority::Green),
                 Some(created + chrono::Duration::days(7)),
                 None,
             ),
             1 => (
-                "accepted",
-                Some("red"),
+                Status::Accepted,
+                Some(Priority::Red),
                 None,
                 Some(created + chrono::Duration::days(7)),
             ),
-            _ => ("submitted", None, None, None),
+            _ => (Status::Submitted, None, None, None),
         };
         let t = entity::ticket::Model {
             id: Uuid::now_v7(),
@@ -197,7 +198,7 @@ async fn setup(n: u64) -> anyhow::Result<Setup> {
             latitude: None,
             longitude: None,
             merged_into_id: None,
-            channel: "mini_program".into(),
+            channel: Channel::MiniProgram,
             anonymous: false,
             requester_user_id: Some(if i % (n / 5).max(1) == 0 {
                 resident_id
@@ -208,8 +209,8 @@ async fn setup(n: u64) -> anyhow::Result<Setup> {
             requester_resident_id: None,
             created_by: Uuid::now_v7(),
             idempotency_key: None,
-            status: status.into(),
-            priority: priority.map(str::to_string),
+            status,
+            priority,
             triaged_at: priority.map(|_| created),
             due_at: due,
             next_follow_up_at: follow_up,

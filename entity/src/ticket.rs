@@ -18,7 +18,7 @@ pub struct Model {
     /// GCJ-02, as WeChat gives it; set together with `longitude` or not at all.
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
-    pub channel: String,
+    pub channel: Channel,
     pub anonymous: bool,
     pub requester_user_id: Option<Uuid>,
     pub requester_name: Option<String>,
@@ -26,8 +26,8 @@ pub struct Model {
     pub created_by: Uuid,
     /// The `Idempotency-Key` it was filed with, unique per filer.
     pub idempotency_key: Option<String>,
-    pub status: String,
-    pub priority: Option<String>,
+    pub status: Status,
+    pub priority: Option<Priority>,
     pub triaged_at: Option<DateTimeUtc>,
     pub due_at: Option<DateTimeUtc>,
     pub next_follow_up_at: Option<DateTimeUtc>,
@@ -63,3 +63,96 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    #[sea_orm(string_value = "submitted")]
+    Submitted,
+    #[sea_orm(string_value = "triaged")]
+    Triaged,
+    #[sea_orm(string_value = "assigned")]
+    Assigned,
+    #[sea_orm(string_value = "accepted")]
+    Accepted,
+    #[sea_orm(string_value = "resolved")]
+    Resolved,
+    #[sea_orm(string_value = "closed")]
+    Closed,
+    #[sea_orm(string_value = "cancelled")]
+    Cancelled,
+    #[sea_orm(string_value = "rejected")]
+    Rejected,
+    /// Merged into another ticket as its duplicate (`merged_into_id`); terminal.
+    #[sea_orm(string_value = "merged")]
+    Merged,
+}
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    /// Simple: resolved within the green deadline (default 7 days).
+    #[sea_orm(string_value = "green")]
+    Green,
+    /// Harder: within the orange deadline (default 30 days).
+    #[sea_orm(string_value = "orange")]
+    Orange,
+    /// Hard: no fixed deadline, a follow-up every N days (default 7) until resolved.
+    #[sea_orm(string_value = "red")]
+    Red,
+}
+
+/// How a ticket reached us.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    #[sea_orm(string_value = "mini_program")]
+    MiniProgram,
+    #[sea_orm(string_value = "phone")]
+    Phone,
+    #[sea_orm(string_value = "visit")]
+    Visit,
+    #[sea_orm(string_value = "patrol")]
+    Patrol,
+    #[sea_orm(string_value = "duty_room")]
+    DutyRoom,
+}

@@ -11,8 +11,7 @@ pub struct Model {
     pub author_user_id: Option<Uuid>,
     /// The author's name when written (null for an erased resident).
     pub author_name: Option<String>,
-    /// `requester` or `staff`.
-    pub side: String,
+    pub side: Side,
     pub body: String,
     pub created_at: DateTimeUtc,
 }
@@ -21,3 +20,28 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Which side of the conversation a message comes from.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// The resident who filed the ticket (or for whom it was filed).
+    #[sea_orm(string_value = "requester")]
+    Requester,
+    /// Staff who can read the ticket: the handler, the property company, community staff.
+    #[sea_orm(string_value = "staff")]
+    Staff,
+}

@@ -310,14 +310,13 @@ async fn demo_tickets<C: ConnectionTrait>(
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<()> {
     use crate::access::actor::Assignment;
+    use crate::tickets::service::intake as tickets;
     use crate::tickets::service::settings as ticket_settings;
-    use crate::tickets::service::workflow as tickets;
     let hh = household::Entity::find_by_id(household_id)
         .one(db)
         .await?
         .ok_or_else(|| anyhow::anyhow!("demo household missing"))?;
-    let community = entity::community::Entity::find_by_id(hh.community_id)
-        .one(db)
+    let community = crate::territory::query::place_lookup::community(db, hh.community_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("demo community missing"))?;
     let categories = ticket_settings::list_categories(db, &community).await?;

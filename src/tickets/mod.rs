@@ -3,6 +3,7 @@
 //! the ledger.
 
 pub mod http;
+pub mod model;
 pub mod policy;
 pub mod query;
 pub mod service;

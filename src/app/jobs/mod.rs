@@ -75,8 +75,8 @@ pub struct TicketRound {
 pub async fn tickets(state: &AppState) -> AppResult<TicketRound> {
     let now = state.clock.now();
     Ok(TicketRound {
-        escalated: crate::tickets::service::workflow::escalate_due(&state.db, now).await?,
-        auto_closed: crate::tickets::service::workflow::auto_close_due(&state.db, now).await?,
+        escalated: crate::tickets::service::escalation::escalate_due(&state.db, now).await?,
+        auto_closed: crate::tickets::service::escalation::auto_close_due(&state.db, now).await?,
     })
 }
 

@@ -16,7 +16,7 @@ use crate::platform::error::AppResult;
 use crate::platform::notifications::{Event, Payload, FAILED, PENDING, SENT, SKIPPED};
 use crate::platform::state::AppState;
 use crate::platform::wechat::Delivery;
-use crate::tickets::service::workflow::Status;
+use crate::tickets::model::{status_label, status_named};
 use entity::{notification, user};
 
 /// Rows looked at per round.
@@ -311,8 +311,8 @@ fn truncate(s: &str, max: usize) -> String {
 fn status_phrase(event: Option<Event>, status: &str) -> String {
     // A status by its name reads as the API's `status_label` (one source for both).
     let urged_or_escalated = matches!(event, Some(Event::TicketUrged | Event::TicketEscalated));
-    if let Some(s) = Status::parse(status).filter(|_| !urged_or_escalated) {
-        return s.label_zh().to_string();
+    if let Some(s) = status_named(status).filter(|_| !urged_or_escalated) {
+        return status_label(s).to_string();
     }
     let phrase = match (event, status) {
         (Some(Event::TicketUrged), _) => "催办",

@@ -1,3 +1,4 @@
-//! Identity read models other domains count by.
+//! Identity read models other domains ask for.
 
 pub mod counts;
+pub mod role_holders;

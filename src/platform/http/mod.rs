@@ -13,6 +13,10 @@ pub use crate::platform::paging::{
 };
 pub use crate::platform::text::clean_name;
 
+/// The media type of an Excel workbook (`.xlsx`), for the files exports send.
+pub const XLSX_CONTENT_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
 /// 201 with a `Location` header and the created object.
 pub fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
     HttpResponse::Created()

@@ -14,8 +14,7 @@ use crate::platform::state::AppState;
 use crate::residents::service::io::{self as svc, ExportFilter, MAX_FILE_BYTES};
 use crate::residents::service::roster_files;
 
-pub const XLSX_CONTENT_TYPE: &str =
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub use crate::platform::http::XLSX_CONTENT_TYPE;
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -1,5 +1,6 @@
-//! Roster read models: what roster screens show; no HTTP types.
+//! Roster read models: what roster screens show, and what other domains ask for; no HTTP types.
 
 pub mod counts;
+pub mod resident_refs;
 pub mod roster;
 pub mod transfers;

@@ -3,4 +3,5 @@
 pub mod directory;
 pub mod grids;
 pub mod objects;
+pub mod place_lookup;
 pub mod places;

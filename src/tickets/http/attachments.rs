@@ -3,9 +3,7 @@
 
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
-use sea_orm::EntityTrait;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -17,53 +15,8 @@ use crate::platform::http::created;
 use crate::platform::http::extract::Query;
 use crate::platform::signed_urls::{Refused, Signer, Variant};
 use crate::platform::state::AppState;
-use crate::tickets::service::attachments::{self as svc, MAX_BYTES};
-use entity::{attachment, ticket};
-
-/// An uploaded photo, as listed on a ticket and returned by the upload.
-///
-/// `url` and `thumbnail_url` work without a token (for `<image src>` and `wx.previewImage`):
-/// each is signed for this photo alone and stops working at `url_expires_at` (403
-/// `url_expired`); fetch the ticket again for fresh ones. They are relative: prefix the API's
-/// origin. With a token, `GET /api/v1/attachments/{id}` serves the photo too.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AttachmentResponse {
-    pub id: Uuid,
-    /// The image type detected from the content: `image/jpeg`, `image/png` or `image/webp`.
-    pub content_type: String,
-    pub size_bytes: i64,
-    /// The photo, signed: needs no token until `url_expires_at`.
-    pub url: String,
-    /// A copy at most 480 pixels a side, upright, without any metadata, signed like `url`.
-    /// Null when none could be made (WebP photos, photos uploaded before thumbnails existed,
-    /// pictures too large to decode): show `url` instead.
-    pub thumbnail_url: Option<String>,
-    /// When `url` and `thumbnail_url` stop working (between half and all of
-    /// `LINLI_ATTACHMENT_URL_TTL_SECS`, 10 minutes by default, after this response).
-    #[serde(serialize_with = "crate::platform::rfc3339::ms")]
-    pub url_expires_at: DateTime<Utc>,
-    #[serde(serialize_with = "crate::platform::rfc3339::ms")]
-    pub created_at: DateTime<Utc>,
-}
-
-impl AttachmentResponse {
-    /// The response for `m`, its URLs signed at `now`.
-    pub fn new(m: attachment::Model, urls: &Signer, now: DateTime<Utc>) -> Self {
-        let original = urls.sign(m.id, Variant::Original, now);
-        Self {
-            id: m.id,
-            thumbnail_url: m
-                .thumbnail_key
-                .is_some()
-                .then(|| urls.sign(m.id, Variant::Thumbnail, now).url),
-            url: original.url,
-            url_expires_at: original.expires_at,
-            content_type: m.content_type,
-            size_bytes: m.size_bytes,
-            created_at: m.created_at,
-        }
-    }
-}
+pub use crate::tickets::query::attachments::AttachmentResponse;
+use crate::tickets::service::attachments::{self as svc, StoredPhoto, MAX_BYTES};
 
 /// The upload: one part named `file`.
 #[derive(ToSchema)]
@@ -172,23 +125,7 @@ pub async fn get_attachment(
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
-    let a = attachment::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    match a.ticket_id {
-        None if a.uploader_user_id != user.id => return Err(AppError::NotFound),
-        None => {}
-        Some(ticket_id) => {
-            policy::find_visible::<ticket::Entity, _>(
-                &state.db,
-                &user,
-                Action::TicketRead,
-                ticket_id,
-            )
-            .await?;
-        }
-    }
+    let a = svc::visible_photo(&state.db, &user, id).await?;
     serve(&state, a, Variant::Original, &req, ONE_DAY).await
 }
 
@@ -262,10 +199,7 @@ pub async fn get_signed_attachment(
             Refused::BadSignature => AppError::UrlSignatureInvalid,
             Refused::Expired => AppError::UrlExpired,
         })?;
-    let a = attachment::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let a = svc::photo(&state.db, id).await?;
     let ttl = i64::try_from(state.settings.attachment_url_ttl.as_secs()).unwrap_or(ONE_DAY);
     serve(&state, a, variant, &req, left.min(ttl)).await
 }
@@ -273,7 +207,7 @@ pub async fn get_signed_attachment(
 /// `variant` of photo `a`, cacheable privately for `max_age` seconds, with an `ETag`.
 async fn serve(
     state: &AppState,
-    a: attachment::Model,
+    a: StoredPhoto,
     variant: Variant,
     req: &HttpRequest,
     max_age: i64,

@@ -15,7 +15,8 @@ use crate::platform::http::extract::{Json, Query};
 use crate::platform::http::Page;
 use crate::platform::http::PageParams;
 use crate::platform::state::AppState;
-use crate::tickets::service::messages::{self as svc, Shown, Side, BODY_MAX};
+use crate::tickets::model::Side;
+use crate::tickets::service::messages::{self as svc, Shown, BODY_MAX};
 
 /// One message of a ticket's conversation.
 #[derive(Debug, Serialize, ToSchema)]

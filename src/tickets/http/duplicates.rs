@@ -5,14 +5,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{detail, if_match, responses, with_etag, TicketDetail, TicketResponse};
+use super::{if_match, with_etag, TicketDetail, TicketResponse};
 use crate::access::AuthUser;
 use crate::platform::error::{AppError, AppResult, FieldCode, FieldError};
 use crate::platform::http::extract::{Json, Query};
 use crate::platform::http::Page;
 use crate::platform::signed_urls::Signer;
 use crate::platform::state::AppState;
-use crate::tickets::service::duplicates::{self as dup, DEFAULT_RADIUS_M, MAX_RADIUS_M};
+use crate::tickets::query::detail as ticket_detail;
+use crate::tickets::service::duplicates::{DEFAULT_RADIUS_M, MAX_RADIUS_M};
+use crate::tickets::service::operations;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -77,20 +79,16 @@ pub async fn list_nearby_tickets(
     q: Query<NearbyQuery>,
 ) -> AppResult<HttpResponse> {
     let radius_m = radius(q.radius_m)?;
-    let found = dup::nearby(&state.db, &user, *id, radius_m).await?;
-    let distances: Vec<u64> = found.iter().map(|(_, d)| d.round() as u64).collect();
-    let rows = found.into_iter().map(|(t, _)| t).collect();
-    let now = state.clock.now();
-    let items = responses(
+    let items = ticket_detail::nearby(
         &state.db,
         &user,
-        rows,
-        now,
+        *id,
+        radius_m,
+        state.clock.now(),
         &Signer::from_settings(&state.settings),
     )
     .await?
     .into_iter()
-    .zip(distances)
     .map(|(ticket, distance_m)| NearbyTicket { distance_m, ticket })
     .collect();
     Ok(HttpResponse::Ok().json(Page {
@@ -127,13 +125,15 @@ pub async fn merge_ticket(
 ) -> AppResult<HttpResponse> {
     let expected = if_match(&req)?;
     let now = state.clock.now();
-    let t = dup::merge(&state.db, &user, *id, body.into_ticket_id, expected, now).await?;
-    let d = detail(
+    let urls = Signer::from_settings(&state.settings);
+    let d = operations::merge(
         &state.db,
         &user,
-        t,
+        *id,
+        body.into_ticket_id,
+        expected,
         now,
-        &Signer::from_settings(&state.settings),
+        &urls,
     )
     .await?;
     Ok(with_etag(HttpResponse::Ok(), &d))

@@ -5,17 +5,16 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{
-    clean_line, clean_optional, clean_text, detail, with_etag, TicketDetail, TicketLocation,
-};
-use crate::access::policy::{self, Action};
+use super::{clean_line, clean_optional, clean_text, with_etag, TicketDetail, TicketLocation};
 use crate::access::AuthUser;
 use crate::platform::error::{AppError, AppResult, FieldCode, FieldError};
 use crate::platform::http::extract::Json;
 use crate::platform::signed_urls::Signer;
 use crate::platform::state::AppState;
-use crate::tickets::service::workflow::{self as svc, Channel, GeoPoint, NewTicket};
-use sea_orm::TransactionTrait;
+use crate::tickets::model::Channel;
+use crate::tickets::query::detail as ticket_detail;
+use crate::tickets::service::intake::{GeoPoint, NewTicket};
+use crate::tickets::service::operations;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -152,11 +151,14 @@ pub async fn create_ticket(
             .transpose()?,
         idempotency_key,
     };
-    let now = state.clock.now();
-    let txn = state.db.begin().await?;
-    let t = svc::file(&txn, &user, input, now).await?;
-    let d = detail(&txn, &user, t, now, &Signer::from_settings(&state.settings)).await?;
-    txn.commit().await?;
+    let d = operations::file(
+        &state.db,
+        &user,
+        input,
+        state.clock.now(),
+        &Signer::from_settings(&state.settings),
+    )
+    .await?;
     tracing::info!(ticket = %d.ticket.id, "ticket filed");
     Ok(with_etag(
         HttpResponse::Created()
@@ -181,17 +183,10 @@ pub async fn get_ticket(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let t = policy::find_visible::<entity::ticket::Entity, _>(
+    let d = ticket_detail::visible(
         &state.db,
         &user,
-        Action::TicketRead,
         *id,
-    )
-    .await?;
-    let d = detail(
-        &state.db,
-        &user,
-        t,
         state.clock.now(),
         &Signer::from_settings(&state.settings),
     )

@@ -17,12 +17,11 @@ use crate::platform::cell_text::neutralize;
 use crate::platform::error::FieldCode;
 use crate::platform::error::{AppError, AppResult, FieldError};
 use crate::platform::http::extract::Query;
+use crate::platform::http::XLSX_CONTENT_TYPE;
 use crate::platform::state::AppState;
-use crate::residents::http::io::XLSX_CONTENT_TYPE;
-use crate::tickets::query::views::{
-    self as ticket_views, Filter, LedgerRow, NamedCount, MAX_EXPORT_ROWS,
-};
-use crate::tickets::service::workflow::{Priority, Status};
+use crate::tickets::model::{status_label, Priority, Status};
+use crate::tickets::query::stats::{self as ticket_stats, NamedCount};
+use crate::tickets::query::views::{self as ticket_views, Filter, LedgerRow, MAX_EXPORT_ROWS};
 
 /// The filters of the stats and the export: the list's, plus a period on `created_at`.
 // The list's fields are repeated rather than flattened in: serde's `flatten` cannot be combined
@@ -182,8 +181,8 @@ fn priority_label(p: Option<Priority>) -> &'static str {
     }
 }
 
-impl From<ticket_views::TicketStats> for TicketStatsResponse {
-    fn from(s: ticket_views::TicketStats) -> Self {
+impl From<ticket_stats::TicketStats> for TicketStatsResponse {
+    fn from(s: ticket_stats::TicketStats) -> Self {
         let on_time_rate = s.on_time_rate();
         let named = |v: Vec<NamedCount>| v.into_iter().map(|c| (c.id, c.name, c.count));
         Self {
@@ -193,7 +192,7 @@ impl From<ticket_views::TicketStats> for TicketStatsResponse {
                 .into_iter()
                 .map(|(status, count)| StatusCount {
                     status,
-                    label: status.label_zh().to_string(),
+                    label: status_label(status).to_string(),
                     count,
                 })
                 .collect(),
@@ -246,7 +245,7 @@ pub async fn get_ticket_stats(
 ) -> AppResult<HttpResponse> {
     authorize(&user)?;
     let f = q.filter()?;
-    let s = ticket_views::stats(&state.db, &user, &f, state.clock.now()).await?;
+    let s = ticket_stats::stats(&state.db, &user, &f, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(TicketStatsResponse::from(s)))
 }
 
@@ -336,22 +335,8 @@ pub fn write_ledger(rows: &[LedgerRow]) -> AppResult<Vec<u8>> {
         put(4, Some(&r.category))?;
         put(5, Some(&t.title))?;
         put(6, Some(&t.description))?;
-        let priority = t.priority.as_deref().and_then(Priority::parse);
-        put(7, priority.map(|p| priority_label(Some(p))))?;
-        put(
-            8,
-            Some(
-                Status::parse(&t.status)
-                    .ok_or_else(|| {
-                        AppError::internal(anyhow::anyhow!(
-                            "ticket {} has the unknown status {:?}",
-                            t.id,
-                            t.status
-                        ))
-                    })?
-                    .label_zh(),
-            ),
-        )?;
+        put(7, t.priority.map(|p| priority_label(Some(p))))?;
+        put(8, Some(status_label(t.status)))?;
         put(12, t.on_time().map(yes_no))?;
         put(14, t.feedback.as_deref())?;
         put(15, Some(yes_no(t.auto_closed)))?;
@@ -420,16 +405,7 @@ pub async fn export_tickets(
         "from": f.created_from,
         "to": f.created_to,
     });
-    // An empty ledger belongs in the caller's own street's log, whatever street the filter
-    // names.
-    let (street_id, community_id) = if count == 0 {
-        (
-            crate::identity::service::accounts::home_street(&state.db, user.id).await?,
-            None,
-        )
-    } else {
-        (ledger.street_id, ledger.community_id)
-    };
+    let (street_id, community_id) = (ledger.street_id, ledger.community_id);
     // Written before the file leaves: no audit record, no export.
     let event = audit::record(
         &state.db,

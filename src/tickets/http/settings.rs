@@ -2,106 +2,20 @@
 
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::access::policy::{self, Action, Role, ScopeType};
 use crate::access::AuthUser;
-use crate::platform::error::{AppError, AppResult};
+use crate::platform::error::AppResult;
 use crate::platform::http::clean_name;
 use crate::platform::http::created;
 use crate::platform::http::extract::{Json, Query};
 use crate::platform::http::Page;
 use crate::platform::state::AppState;
+pub use crate::tickets::query::settings::TicketCategoryResponse;
+use crate::tickets::query::settings::{settings_community, ticket_community};
 use crate::tickets::service::settings::{self as ticket_settings, Policy};
-use entity::{community, compound, household, ticket_category};
-
-/// The community `id` if the caller files or sees tickets there: a resident of it, or staff
-/// whose ticket scope reaches it or one of its compounds. Otherwise 404.
-async fn ticket_community<C: ConnectionTrait>(
-    db: &C,
-    user: &AuthUser,
-    id: Uuid,
-) -> AppResult<community::Model> {
-    let c = community::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if user.is_superadmin {
-        return Ok(c);
-    }
-    let households: Vec<Uuid> = user
-        .roles
-        .iter()
-        .filter(|a| a.role == Role::Resident && a.scope_type == ScopeType::Household)
-        .map(|a| a.scope_id)
-        .collect();
-    if !households.is_empty()
-        && household::Entity::find()
-            .filter(household::Column::Id.is_in(households))
-            .filter(household::Column::CommunityId.eq(id))
-            .count(db)
-            .await?
-            > 0
-    {
-        return Ok(c);
-    }
-    let s = policy::scope(db, user, Action::TicketRead).await?;
-    let direct = community::Entity::find_by_id(id)
-        .filter(s.condition::<community::Entity>())
-        .count(db)
-        .await?;
-    let via_compound = compound::Entity::find()
-        .filter(compound::Column::CommunityId.eq(id))
-        .filter(s.condition::<compound::Entity>())
-        .count(db)
-        .await?;
-    if direct + via_compound > 0 {
-        Ok(c)
-    } else {
-        Err(AppError::NotFound)
-    }
-}
-
-/// The community `id` if the caller may change its ticket settings: 404 if they do not see it
-/// at all, 403 if they see it but may not.
-async fn settings_community<C: ConnectionTrait>(
-    db: &C,
-    user: &AuthUser,
-    id: Uuid,
-) -> AppResult<community::Model> {
-    let c = ticket_community(db, user, id).await?;
-    if policy::reaches::<community::Entity, _>(db, user, Action::TicketSettings, id).await? {
-        Ok(c)
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TicketCategoryResponse {
-    pub id: Uuid,
-    pub community_id: Uuid,
-    #[schema(example = "环境卫生")]
-    pub name: String,
-    pub sort_order: i32,
-    #[serde(serialize_with = "crate::platform::rfc3339::ms")]
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<ticket_category::Model> for TicketCategoryResponse {
-    fn from(m: ticket_category::Model) -> Self {
-        Self {
-            id: m.id,
-            community_id: m.community_id,
-            name: m.name,
-            sort_order: m.sort_order,
-            created_at: m.created_at,
-        }
-    }
-}
 
 /// All categories of a community (at most 50), in display order.
 #[derive(Debug, Deserialize, IntoParams)]

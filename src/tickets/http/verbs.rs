@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{clean_optional, clean_text, detail, if_match, with_etag, TicketDetail};
+use super::{clean_optional, clean_text, if_match, with_etag, TicketDetail};
 use crate::access::AuthUser;
 use crate::platform::error::FieldCode;
 use crate::platform::error::{AppError, AppResult};
@@ -15,7 +15,9 @@ use crate::platform::http::extract::{Json, JsonOrEmpty};
 use crate::platform::lang::Text;
 use crate::platform::signed_urls::Signer;
 use crate::platform::state::AppState;
-use crate::tickets::service::workflow::{self as svc, Command, Priority, Target};
+use crate::tickets::model::Priority;
+use crate::tickets::service::operations;
+use crate::tickets::service::verbs::{Command, Target};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -101,15 +103,8 @@ async fn run(
 ) -> AppResult<HttpResponse> {
     let expected = if_match(req)?;
     let now = state.clock.now();
-    let t = svc::apply(&state.db, user, id, expected, cmd, now).await?;
-    let d = detail(
-        &state.db,
-        user,
-        t,
-        now,
-        &Signer::from_settings(&state.settings),
-    )
-    .await?;
+    let urls = Signer::from_settings(&state.settings);
+    let d = operations::apply(&state.db, user, id, expected, cmd, now, &urls).await?;
     Ok(with_etag(HttpResponse::Ok(), &d))
 }
 

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::{responses, TicketResponse};
+use super::TicketResponse;
 use crate::access::AuthUser;
 use crate::platform::error::FieldCode;
 use crate::platform::error::{AppError, AppResult, FieldError};
@@ -16,8 +16,9 @@ use crate::platform::http::page_limit;
 use crate::platform::http::Page;
 use crate::platform::signed_urls::Signer;
 use crate::platform::state::AppState;
-use crate::tickets::query::views::{self as ticket_views, After, Filter, Sort};
-use crate::tickets::service::workflow::{Priority, Status};
+use crate::tickets::model::{priority_named, status_named, Priority, Status};
+use crate::tickets::query::detail as ticket_detail;
+use crate::tickets::query::views::{After, Filter, Sort};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -67,7 +68,7 @@ pub fn parse_statuses(s: Option<&str>) -> AppResult<Vec<Status>> {
     };
     s.split(',')
         .map(|x| {
-            Status::parse(x.trim()).ok_or_else(|| {
+            status_named(x.trim()).ok_or_else(|| {
                 invalid(
                     "status",
                     "submitted, triaged, assigned, accepted, resolved, closed, cancelled, rejected or merged",
@@ -77,13 +78,9 @@ pub fn parse_statuses(s: Option<&str>) -> AppResult<Vec<Status>> {
         .collect()
 }
 
-pub fn parse_priority(s: Option<&str>) -> AppResult<Option<String>> {
-    s.map(|p| {
-        Priority::parse(p)
-            .map(|p| p.as_str().to_string())
-            .ok_or_else(|| invalid("priority", "green, orange or red"))
-    })
-    .transpose()
+pub fn parse_priority(s: Option<&str>) -> AppResult<Option<Priority>> {
+    s.map(|p| priority_named(p).ok_or_else(|| invalid("priority", "green, orange or red")))
+        .transpose()
 }
 
 fn encode(after: After) -> String {
@@ -156,16 +153,19 @@ pub async fn list_tickets(
         ..Default::default()
     };
     let now = state.clock.now();
-    let (rows, next) = ticket_views::list(&state.db, &user, &f, sort, after, limit, now).await?;
+    let (items, next) = ticket_detail::page(
+        &state.db,
+        &user,
+        &f,
+        sort,
+        after,
+        limit,
+        now,
+        &Signer::from_settings(&state.settings),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(Page {
-        items: responses(
-            &state.db,
-            &user,
-            rows,
-            now,
-            &Signer::from_settings(&state.settings),
-        )
-        .await?,
+        items,
         next_cursor: next.map(encode),
     }))
 }

@@ -9,11 +9,11 @@ use std::collections::{BTreeSet, HashMap};
 use sea_orm::sea_query::{
     Alias, Expr, Iden, IntoIden, Query, SelectStatement, SimpleExpr, SubQueryStatement, UnionType,
 };
-use sea_orm::{ConnectionTrait, EntityName};
+use sea_orm::{ActiveEnum, ConnectionTrait, EntityName};
 use uuid::Uuid;
 
 use crate::platform::error::AppResult;
-use crate::tickets::service::workflow::Status;
+use crate::tickets::model::Status;
 use entity::{
     building, community, compound, household, property_company, ticket, ticket_category, user,
 };
@@ -300,7 +300,7 @@ pub async fn lookup<C: ConnectionTrait>(db: &C, w: &Wanted) -> AppResult<Names> 
                 out.users.insert(id, a);
             }
             Some(Kind::Ticket) => {
-                if let Some(status) = b.as_deref().and_then(Status::parse) {
+                if let Some(status) = b.and_then(|b| Status::try_from_value(&b).ok()) {
                     out.tickets.insert(id, TicketRef { title: a, status });
                 }
             }

@@ -1,27 +1,28 @@
-//! Read-side queries over tickets: the filtered, scoped, keyset-paginated list (and the stats
-//! and the ledger export built on the same filter).
+//! Read-side queries over tickets: the filtered, scoped, keyset-paginated list and the ledger
+//! export (and the filter the stats in `query::stats` build on).
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, Func, IntoCondition, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use uuid::Uuid;
 
 use crate::access::policy::{self, Action, ScopeType};
 use crate::access::Actor;
+use crate::identity::service::accounts;
 use crate::platform::error::{AppError, AppResult};
-use crate::tickets::service::workflow::{Priority, Status};
-use entity::{building, community, compound, ticket, ticket_category};
+use crate::territory::query::place_lookup;
+use crate::tickets::model::{Priority, Status, OPEN};
+use entity::{ticket, ticket_category};
 
 /// What a list (or stats, or export) is narrowed to, on top of the caller's scope.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub statuses: Vec<Status>,
-    pub priority: Option<String>,
+    pub priority: Option<Priority>,
     pub overdue: Option<bool>,
     pub category_id: Option<Uuid>,
     pub community_id: Option<Uuid>,
@@ -35,29 +36,25 @@ pub struct Filter {
     pub created_to: Option<DateTime<Utc>>,
 }
 
-fn open_statuses() -> Vec<&'static str> {
-    Status::OPEN.iter().map(|s| s.as_str()).collect()
-}
-
 /// The filter as one condition (scope not included).
 pub fn condition(user: &Actor, f: &Filter, now: DateTime<Utc>) -> Condition {
     let mut c = Condition::all();
     if !f.statuses.is_empty() {
-        c = c.add(ticket::Column::Status.is_in(f.statuses.iter().map(|s| s.as_str())));
+        c = c.add(ticket::Column::Status.is_in(f.statuses.iter().copied()));
     }
-    if let Some(p) = &f.priority {
-        c = c.add(ticket::Column::Priority.eq(p.as_str()));
+    if let Some(p) = f.priority {
+        c = c.add(ticket::Column::Priority.eq(p));
     }
     match f.overdue {
         Some(true) => {
             c = c
-                .add(ticket::Column::Status.is_in(open_statuses()))
+                .add(ticket::Column::Status.is_in(OPEN))
                 .add(ticket::Column::DeadlineAt.lt(now));
         }
         Some(false) => {
             c = c.add(
                 Condition::any()
-                    .add(ticket::Column::Status.is_not_in(open_statuses()))
+                    .add(ticket::Column::Status.is_not_in(OPEN))
                     .add(ticket::Column::DeadlineAt.is_null())
                     .add(ticket::Column::DeadlineAt.gte(now)),
             );
@@ -240,86 +237,8 @@ async fn undated<C: ConnectionTrait>(
     Ok(sel.limit(limit).all(db).await?)
 }
 
-/// Tickets per value of one dimension.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NamedCount {
-    pub id: Uuid,
-    pub name: String,
-    pub count: u64,
-}
-
-/// Aggregates over the tickets a filter selects within the caller's scope.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TicketStats {
-    pub total: u64,
-    /// Every status, in workflow order, zeros included.
-    pub by_status: Vec<(Status, u64)>,
-    /// Green, orange, red, then untriaged (`None`), zeros included.
-    pub by_priority: Vec<(Option<Priority>, u64)>,
-    /// Categories with at least one ticket, most tickets first.
-    pub by_category: Vec<NamedCount>,
-    /// Compounds with at least one ticket, most tickets first.
-    pub by_compound: Vec<NamedCount>,
-    /// Status `closed` (confirmed by the requester or closed automatically).
-    pub closed: u64,
-    /// Closed tickets that had a due date.
-    pub closed_with_due: u64,
-    /// Closed tickets whose `closed_at` is not after their `due_at`.
-    pub closed_on_time: u64,
-    pub rated: u64,
-    pub average_rating: Option<f64>,
-    pub average_hours_to_close: Option<f64>,
-    /// Open and past the deadline (due date, or a red ticket's follow-up).
-    pub overdue_open: u64,
-}
-
-impl TicketStats {
-    /// Share of the closed tickets with a due date that closed by it; None when there are none.
-    pub fn on_time_rate(&self) -> Option<f64> {
-        (self.closed_with_due > 0).then(|| self.closed_on_time as f64 / self.closed_with_due as f64)
-    }
-}
-
-#[derive(Debug, FromQueryResult)]
-struct Totals {
-    total: i64,
-    closed: i64,
-    closed_with_due: i64,
-    closed_on_time: i64,
-    rated: i64,
-    average_rating: Option<f64>,
-    average_seconds_to_close: Option<f64>,
-    overdue_open: i64,
-}
-
-/// Seconds from filing to closing, as SQL. Subtracting timestamps is backend-specific, so this is
-/// the one place that branches on the backend; it keeps the average a single aggregate in the
-/// database instead of loading every closed ticket.
-fn seconds_to_close(backend: DbBackend) -> SimpleExpr {
-    match backend {
-        DbBackend::Postgres => Expr::cust("EXTRACT(EPOCH FROM (closed_at - created_at))"),
-        // Stored as RFC 3339 text with an offset, which julianday() reads (to the millisecond).
-        DbBackend::Sqlite | DbBackend::MySql => {
-            Expr::cust("((julianday(closed_at) - julianday(created_at)) * 86400.0)")
-        }
-    }
-}
-
-fn count_when(c: impl IntoCondition) -> SimpleExpr {
-    Func::count(Expr::case(c, 1)).into()
-}
-
-fn as_double(e: impl Into<SimpleExpr>) -> SimpleExpr {
-    // AVG is numeric on PostgreSQL; a double reads the same on both backends.
-    Func::cast_as(e, Alias::new("DOUBLE PRECISION")).into()
-}
-
-fn to_u64(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or_default()
-}
-
 /// The caller's tickets that `f` selects, as one query to build on.
-async fn scoped<C: ConnectionTrait>(
+pub(crate) async fn scoped<C: ConnectionTrait>(
     db: &C,
     user: &Actor,
     f: &Filter,
@@ -329,183 +248,6 @@ async fn scoped<C: ConnectionTrait>(
     Ok(ticket::Entity::find()
         .filter(scope.condition::<ticket::Entity>())
         .filter(condition(user, f, now)))
-}
-
-/// Counts per value of `col` (a uuid column), with names from `names`, most tickets first.
-async fn named_counts<C, E>(
-    db: &C,
-    base: &Select<ticket::Entity>,
-    col: ticket::Column,
-    name_id: E::Column,
-    name_col: E::Column,
-) -> AppResult<Vec<NamedCount>>
-where
-    C: ConnectionTrait,
-    E: EntityTrait,
-{
-    let counts: Vec<(Uuid, i64)> = base
-        .clone()
-        .select_only()
-        .column(col)
-        .column_as(ticket::Column::Id.count(), "n")
-        .group_by(col)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut names: HashMap<Uuid, String> = HashMap::new();
-    let ids: Vec<Uuid> = counts.iter().map(|(id, _)| *id).collect();
-    for chunk in ids.chunks(LOOKUP_CHUNK) {
-        let found: Vec<(Uuid, String)> = E::find()
-            .select_only()
-            .column(name_id)
-            .column(name_col)
-            .filter(name_id.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        names.extend(found);
-    }
-    let mut out: Vec<NamedCount> = counts
-        .into_iter()
-        .map(|(id, n)| NamedCount {
-            id,
-            name: names.remove(&id).unwrap_or_default(),
-            count: to_u64(n),
-        })
-        .collect();
-    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
-    Ok(out)
-}
-
-/// Stats over the caller's tickets that `f` selects: a handful of GROUP BY and aggregate
-/// queries, so the cost does not depend on loading the tickets.
-#[tracing::instrument(skip_all, fields(user = %user.id))]
-pub async fn stats<C: ConnectionTrait>(
-    db: &C,
-    user: &Actor,
-    f: &Filter,
-    now: DateTime<Utc>,
-) -> AppResult<TicketStats> {
-    let base = scoped(db, user, f, now).await?;
-    let closed = || ticket::Column::Status.eq(Status::Closed.as_str());
-    let totals =
-        base.clone()
-            .select_only()
-            .column_as(ticket::Column::Id.count(), "total")
-            .column_as(count_when(closed()), "closed")
-            .column_as(
-                count_when(
-                    Condition::all()
-                        .add(closed())
-                        .add(ticket::Column::DueAt.is_not_null()),
-                ),
-                "closed_with_due",
-            )
-            .column_as(
-                count_when(Condition::all().add(closed()).add(
-                    Expr::col(ticket::Column::ClosedAt).lte(Expr::col(ticket::Column::DueAt)),
-                )),
-                "closed_on_time",
-            )
-            .column_as(ticket::Column::Rating.count(), "rated")
-            .column_as(
-                as_double(Func::avg(Expr::col(ticket::Column::Rating))),
-                "average_rating",
-            )
-            .column_as(
-                as_double(Func::avg(Expr::case(
-                    closed(),
-                    seconds_to_close(db.get_database_backend()),
-                ))),
-                "average_seconds_to_close",
-            )
-            .column_as(
-                count_when(
-                    Condition::all()
-                        .add(ticket::Column::Status.is_in(open_statuses()))
-                        .add(ticket::Column::DeadlineAt.lt(now)),
-                ),
-                "overdue_open",
-            )
-            .into_model::<Totals>()
-            .one(db)
-            .await?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("an aggregate returned no row")))?;
-
-    let statuses: HashMap<String, i64> = base
-        .clone()
-        .select_only()
-        .column(ticket::Column::Status)
-        .column_as(ticket::Column::Id.count(), "n")
-        .group_by(ticket::Column::Status)
-        .into_tuple::<(String, i64)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    // Counted under no status, such tickets would vanish from the figures: an error instead.
-    if let Some(unknown) = statuses.keys().find(|s| Status::parse(s).is_none()) {
-        return Err(AppError::internal(anyhow::anyhow!(
-            "tickets with the unknown status {unknown:?}"
-        )));
-    }
-    let priorities: HashMap<Option<String>, i64> = base
-        .clone()
-        .select_only()
-        .column(ticket::Column::Priority)
-        .column_as(ticket::Column::Id.count(), "n")
-        .group_by(ticket::Column::Priority)
-        .into_tuple::<(Option<String>, i64)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    let by_category = named_counts::<_, ticket_category::Entity>(
-        db,
-        &base,
-        ticket::Column::CategoryId,
-        ticket_category::Column::Id,
-        ticket_category::Column::Name,
-    )
-    .await?;
-    let by_compound = named_counts::<_, compound::Entity>(
-        db,
-        &base,
-        ticket::Column::CompoundId,
-        compound::Column::Id,
-        compound::Column::Name,
-    )
-    .await?;
-
-    let by_priority = [
-        Some(Priority::Green),
-        Some(Priority::Orange),
-        Some(Priority::Red),
-        None,
-    ]
-    .into_iter()
-    .map(|p| {
-        let key = p.map(|p| p.as_str().to_string());
-        (p, to_u64(priorities.get(&key).copied().unwrap_or(0)))
-    })
-    .collect();
-    Ok(TicketStats {
-        total: to_u64(totals.total),
-        by_status: Status::ALL
-            .into_iter()
-            .map(|s| (s, to_u64(statuses.get(s.as_str()).copied().unwrap_or(0))))
-            .collect(),
-        by_priority,
-        by_category,
-        by_compound,
-        closed: to_u64(totals.closed),
-        closed_with_due: to_u64(totals.closed_with_due),
-        closed_on_time: to_u64(totals.closed_on_time),
-        rated: to_u64(totals.rated),
-        average_rating: totals.average_rating,
-        average_hours_to_close: totals.average_seconds_to_close.map(|s| s / 3600.0),
-        overdue_open: to_u64(totals.overdue_open),
-    })
 }
 
 /// How many ids go into one `IN (…)` list.
@@ -526,8 +268,8 @@ pub struct LedgerTicket {
     pub category_id: Uuid,
     pub title: String,
     pub description: String,
-    pub status: String,
-    pub priority: Option<String>,
+    pub status: Status,
+    pub priority: Option<Priority>,
     pub due_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -541,7 +283,7 @@ pub struct LedgerTicket {
 impl LedgerTicket {
     /// For closed tickets with a due date: whether they closed by it (as the stats count it).
     pub fn on_time(&self) -> Option<bool> {
-        if self.status != Status::Closed.as_str() {
+        if self.status != Status::Closed {
             return None;
         }
         match (self.closed_at, self.due_at) {
@@ -564,7 +306,8 @@ pub struct LedgerRow {
 #[derive(Debug, Default)]
 pub struct Ledger {
     pub rows: Vec<LedgerRow>,
-    /// The street and community of the tickets when they all share one (else of the filter).
+    /// The street and community of the tickets when they all share one; for an empty ledger,
+    /// the caller's own street (see `identity::service::accounts::home_street`) and no community.
     pub street_id: Option<Uuid>,
     pub community_id: Option<Uuid>,
 }
@@ -574,26 +317,21 @@ fn only<T: Copy + Eq>(mut it: impl Iterator<Item = T>) -> Option<T> {
     it.all(|x| x == first).then_some(first)
 }
 
-async fn names_of<C, E>(
+/// The names of the categories `ids`.
+pub(crate) async fn category_names<C: ConnectionTrait>(
     db: &C,
     ids: impl Iterator<Item = Uuid>,
-    id_col: E::Column,
-    name_col: E::Column,
-) -> AppResult<HashMap<Uuid, String>>
-where
-    C: ConnectionTrait,
-    E: EntityTrait,
-{
+) -> AppResult<HashMap<Uuid, String>> {
     let mut ids: Vec<Uuid> = ids.collect();
     ids.sort_unstable();
     ids.dedup();
     let mut out = HashMap::new();
     for chunk in ids.chunks(LOOKUP_CHUNK) {
-        let found: Vec<(Uuid, String)> = E::find()
+        let found: Vec<(Uuid, String)> = ticket_category::Entity::find()
             .select_only()
-            .column(id_col)
-            .column(name_col)
-            .filter(id_col.is_in(chunk.iter().copied()))
+            .column(ticket_category::Column::Id)
+            .column(ticket_category::Column::Name)
+            .filter(ticket_category::Column::Id.is_in(chunk.iter().copied()))
             .into_tuple()
             .all(db)
             .await?;
@@ -655,37 +393,21 @@ pub async fn export_rows<C: ConnectionTrait>(
         .all(db)
         .await?;
 
-    let compounds = names_of::<_, compound::Entity>(
-        db,
-        tickets.iter().map(|t| t.compound_id),
-        compound::Column::Id,
-        compound::Column::Name,
-    )
-    .await?;
-    let buildings = names_of::<_, building::Entity>(
-        db,
-        tickets.iter().filter_map(|t| t.building_id),
-        building::Column::Id,
-        building::Column::Name,
-    )
-    .await?;
-    let categories = names_of::<_, ticket_category::Entity>(
-        db,
-        tickets.iter().map(|t| t.category_id),
-        ticket_category::Column::Id,
-        ticket_category::Column::Name,
-    )
-    .await?;
+    let compounds = place_lookup::compound_names(db, tickets.iter().map(|t| t.compound_id)).await?;
+    let buildings =
+        place_lookup::building_names(db, tickets.iter().filter_map(|t| t.building_id)).await?;
+    let categories = category_names(db, tickets.iter().map(|t| t.category_id)).await?;
 
-    let mut street_id = only(tickets.iter().map(|t| t.street_id));
-    let mut community_id = only(tickets.iter().map(|t| t.community_id));
-    if tickets.is_empty() {
-        if let Some(c) = f.community_id {
-            if let Some(c) = community::Entity::find_by_id(c).one(db).await? {
-                (street_id, community_id) = (Some(c.street_id), Some(c.id));
-            }
-        }
-    }
+    // An empty ledger belongs in the caller's own street's log, whatever street the filter
+    // names.
+    let (street_id, community_id) = if tickets.is_empty() {
+        (accounts::home_street(db, user.id).await?, None)
+    } else {
+        (
+            only(tickets.iter().map(|t| t.street_id)),
+            only(tickets.iter().map(|t| t.community_id)),
+        )
+    };
     let rows = tickets
         .into_iter()
         .map(|t| LedgerRow {

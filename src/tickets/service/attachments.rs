@@ -10,12 +10,14 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::access::policy::{self, Action};
+use crate::access::Actor;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::error::{FieldCode, FieldError, ProblemCode};
 use crate::platform::image_meta;
 use crate::platform::lang::Text;
 use crate::platform::storage::{self, Storage};
-use entity::attachment;
+use entity::{attachment, ticket};
 
 /// At most this many photos per timeline entry (the mini-program's picker allows nine).
 pub const MAX_PER_ENTRY: usize = 9;
@@ -81,6 +83,61 @@ pub async fn for_ticket<C: ConnectionTrait>(
         .order_by_asc(attachment::Column::Id)
         .all(db)
         .await?)
+}
+
+/// Where a stored photo and its thumbnail are, and what they are: what serving one needs.
+#[derive(Debug, Clone)]
+pub struct StoredPhoto {
+    pub id: Uuid,
+    pub storage_key: String,
+    pub content_type: String,
+    pub sha256: String,
+    pub thumbnail_key: Option<String>,
+    pub thumbnail_content_type: Option<String>,
+}
+
+impl From<attachment::Model> for StoredPhoto {
+    fn from(a: attachment::Model) -> Self {
+        StoredPhoto {
+            id: a.id,
+            storage_key: a.storage_key,
+            content_type: a.content_type,
+            sha256: a.sha256,
+            thumbnail_key: a.thumbnail_key,
+            thumbnail_content_type: a.thumbnail_content_type,
+        }
+    }
+}
+
+/// The photo `id`, whoever asks (a signed URL was checked). 404 when there is none.
+pub async fn photo<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<StoredPhoto> {
+    Ok(attachment::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .into())
+}
+
+/// The photo `id` if `user` may see it: their own upload before it is attached, afterwards
+/// when they may see its ticket. 404 otherwise.
+pub async fn visible_photo<C: ConnectionTrait>(
+    db: &C,
+    user: &Actor,
+    id: Uuid,
+) -> AppResult<StoredPhoto> {
+    let a = attachment::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    match a.ticket_id {
+        None if a.uploader_user_id != user.id => return Err(AppError::NotFound),
+        None => {}
+        Some(ticket_id) => {
+            policy::find_visible::<ticket::Entity, _>(db, user, Action::TicketRead, ticket_id)
+                .await?;
+        }
+    }
+    Ok(a.into())
 }
 
 /// The largest photo accepted, in bytes (5 MiB).

@@ -14,8 +14,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
+    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -24,7 +24,10 @@ use crate::access::Actor;
 use crate::platform::error::{AppError, AppResult, FieldCode, ProblemCode};
 use crate::platform::lang::Text;
 use crate::platform::notifications::{Event, Payload};
-use crate::tickets::service::workflow::{self as tickets, GeoPoint, Status, Step};
+use crate::tickets::model::{status_label, Status, TimelineKind, LIVE};
+use crate::tickets::service::intake::GeoPoint;
+use crate::tickets::service::timeline::{self, Facts, Step};
+use crate::tickets::service::workflow as tickets;
 use entity::ticket;
 
 /// The radius the nearby search uses when none is asked for, in metres.
@@ -54,10 +57,6 @@ fn location_of(t: &ticket::Model) -> Option<GeoPoint> {
         latitude: t.latitude?,
         longitude: t.longitude?,
     })
-}
-
-fn live() -> Vec<&'static str> {
-    Status::LIVE.iter().map(|s| s.as_str()).collect()
 }
 
 /// The ticket `id` for a merge-related action: 404 unless the caller may read it, 403 unless
@@ -117,7 +116,7 @@ pub async fn nearby<C: ConnectionTrait>(
         .filter(ticket::Column::Latitude.between(here.latitude - dlat, here.latitude + dlat))
         .filter(ticket::Column::Longitude.between(here.longitude - dlon, here.longitude + dlon))
         .filter(ticket::Column::Id.ne(t.id))
-        .filter(ticket::Column::Status.is_in(live()))
+        .filter(ticket::Column::Status.is_in(LIVE))
         .filter(scope.condition::<ticket::Entity>())
         .limit(MAX_CANDIDATES)
         .into_tuple()
@@ -152,10 +151,6 @@ pub async fn nearby<C: ConnectionTrait>(
         .collect())
 }
 
-fn parse_status(t: &ticket::Model) -> AppResult<Status> {
-    tickets::status_of(t)
-}
-
 /// Merges ticket `id` (the duplicate) into `into_id` (the one that stays). 400 into itself; 404
 /// when the caller cannot see either, 403 when they may not merge there; 412 when `if_match`
 /// (of the duplicate) is stale; 409 when the duplicate is already merged
@@ -186,12 +181,12 @@ pub async fn merge(
     if if_match.is_some_and(|v| v != dup.version) {
         return Err(AppError::PreconditionFailed);
     }
-    let from = parse_status(&dup)?;
+    let from = dup.status;
     if from == Status::Merged {
         return Err(tickets::already_merged());
     }
-    if !Status::LIVE.contains(&from) {
-        let (label, status) = (from.label_zh(), from.as_str());
+    if !LIVE.contains(&from) {
+        let (label, status) = (status_label(from), from.to_value());
         return Err(AppError::conflict(
             ProblemCode::WrongStatus,
             crate::text!(
@@ -201,9 +196,9 @@ pub async fn merge(
         ));
     }
     let into = for_merging(&txn, user, into_id).await?;
-    let into_status = parse_status(&into)?;
-    if !Status::LIVE.contains(&into_status) {
-        let (label, status) = (into_status.label_zh(), into_status.as_str());
+    let into_status = into.status;
+    if !LIVE.contains(&into_status) {
+        let (label, status) = (status_label(into_status), into_status.to_value());
         return Err(AppError::conflict(
             ProblemCode::MergeTargetNotOpen,
             crate::text!(
@@ -233,7 +228,7 @@ pub async fn merge(
 
     let none_at = Expr::value(Option::<DateTime<Utc>>::None);
     ticket::Entity::update_many()
-        .col_expr(ticket::Column::Status, Expr::value(Status::Merged.as_str()))
+        .col_expr(ticket::Column::Status, Expr::value(Status::Merged))
         .col_expr(ticket::Column::MergedIntoId, Expr::value(Some(into.id)))
         .col_expr(ticket::Column::ClosedAt, Expr::value(Some(now)))
         .col_expr(ticket::Column::AutoCloseAt, none_at.clone())
@@ -262,22 +257,27 @@ pub async fn merge(
         from,
         to,
         note: None,
-        facts: crate::tickets::service::workflow::Facts::default(),
+        facts: Facts::default(),
         related_ticket_id: Some(other),
     };
-    tickets::record_step(
+    timeline::record_step(
         &txn,
         &merged,
         Some(user),
-        step("merged", Some(from), Some(Status::Merged), survivor.id),
+        step(
+            TimelineKind::Merged,
+            Some(from),
+            Some(Status::Merged),
+            survivor.id,
+        ),
         now,
     )
     .await?;
-    tickets::record_step(
+    timeline::record_step(
         &txn,
         &survivor,
         Some(user),
-        step("merged_in", None, None, merged.id),
+        step(TimelineKind::MergedIn, None, None, merged.id),
         now,
     )
     .await?;
@@ -286,7 +286,7 @@ pub async fn merge(
     if let Some(r) = told(&merged) {
         let payload = Payload {
             title: merged.title.clone(),
-            status: Status::Merged.label_zh().into(),
+            status: status_label(Status::Merged).into(),
             note: Some(format!("已与「{}」合并办理", survivor.title)),
             at: now,
         };
@@ -303,7 +303,7 @@ pub async fn merge(
     if let Some(r) = told(&survivor) {
         let payload = Payload {
             title: survivor.title.clone(),
-            status: into_status.label_zh().into(),
+            status: status_label(into_status).into(),
             note: Some("相同的诉求已并入本诉求，将一并办理".into()),
             at: now,
         };
@@ -328,7 +328,7 @@ pub async fn duplicates_of<C: ConnectionTrait>(
     db: &C,
     user: &Actor,
     id: Uuid,
-) -> AppResult<Vec<(Uuid, String, String)>> {
+) -> AppResult<Vec<(Uuid, String, Status)>> {
     use sea_orm::QueryOrder;
     let scope = policy::scope(db, user, Action::TicketRead).await?;
     Ok(ticket::Entity::find()

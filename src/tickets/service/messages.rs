@@ -15,14 +15,12 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
-use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::access::actor::load_assignments;
+use crate::access::actor::load_caller;
 use crate::access::policy::{self, Action, Role};
 use crate::access::Actor;
 use crate::platform::error::{AppError, AppResult, ProblemCode};
@@ -30,8 +28,10 @@ use crate::platform::http::encode_cursor;
 use crate::platform::http::PageParams;
 use crate::platform::lang::Text;
 use crate::platform::notifications::{Event, Payload};
-use crate::tickets::service::workflow::{self as tickets, Party, Status};
-use entity::{ticket, ticket_message, user};
+use crate::tickets::model::{Side, Status};
+use crate::tickets::service::verbs::Party;
+use crate::tickets::service::workflow as tickets;
+use entity::{ticket, ticket_message};
 
 /// Characters of one message, once trimmed.
 pub const BODY_MAX: usize = 500;
@@ -42,25 +42,6 @@ pub const WINDOW: Duration = Duration::hours(1);
 pub const ANONYMOUS_NAME: &str = "居民";
 /// Characters of the message quoted in the notification.
 const EXCERPT: usize = 40;
-
-/// Which side of the conversation a message comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Side {
-    /// The resident who filed the ticket (or for whom it was filed).
-    Requester,
-    /// Staff who can read the ticket: the handler, the property company, community staff.
-    Staff,
-}
-
-impl Side {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Side::Requester => "requester",
-            Side::Staff => "staff",
-        }
-    }
-}
 
 /// A message as the caller may see it.
 #[derive(Debug, Clone)]
@@ -89,11 +70,7 @@ async fn open<C: ConnectionTrait>(
 }
 
 fn show(m: ticket_message::Model, user: &Actor, shows_requester: bool) -> Shown {
-    let side = if m.side == Side::Requester.as_str() {
-        Side::Requester
-    } else {
-        Side::Staff
-    };
+    let side = m.side;
     let hidden = side == Side::Requester && !shows_requester;
     let mine = m.author_user_id == Some(user.id);
     let name = m.author_name.filter(|_| !hidden);
@@ -184,14 +161,9 @@ async fn still_reads<C: ConnectionTrait>(
     user_id: Uuid,
     t: &ticket::Model,
 ) -> AppResult<bool> {
-    let Some(u) = user::Entity::find_by_id(user_id).one(db).await? else {
+    let Some(them) = load_caller(db, user_id).await? else {
         return Ok(false);
     };
-    if !u.is_active {
-        return Ok(false);
-    }
-    let mut them = Actor::new(user_id, load_assignments(db, user_id).await?);
-    them.is_superadmin = u.is_superadmin;
     policy::reaches::<ticket::Entity, _>(db, &them, Action::TicketRead, t.id).await
 }
 
@@ -213,7 +185,7 @@ async fn other_side<C: ConnectionTrait>(
                 .column(ticket_message::Column::AuthorUserId)
                 .distinct()
                 .filter(ticket_message::Column::TicketId.eq(t.id))
-                .filter(ticket_message::Column::Side.eq(Side::Staff.as_str()))
+                .filter(ticket_message::Column::Side.eq(Side::Staff))
                 .filter(ticket_message::Column::AuthorUserId.is_not_null())
                 .into_tuple()
                 .all(db)
@@ -245,7 +217,7 @@ pub async fn post(
     let txn = db.begin().await?;
     let (t, parties) = open(&txn, user, id).await?;
     if matches!(
-        crate::tickets::service::workflow::status_of(&t)?,
+        t.status,
         Status::Closed | Status::Cancelled | Status::Rejected
     ) {
         return Err(AppError::conflict(
@@ -274,7 +246,7 @@ pub async fn post(
         ticket_id: Set(t.id),
         author_user_id: Set(Some(user.id)),
         author_name: Set(Some(name.clone())),
-        side: Set(side.as_str().into()),
+        side: Set(side),
         body: Set(body.clone()),
         created_at: Set(now),
     }
@@ -301,7 +273,7 @@ pub async fn post(
     crate::tickets::service::notify::enqueue(&txn, Event::TicketMessage, &t, &to, &payload, now)
         .await?;
     txn.commit().await?;
-    tracing::info!(ticket = %t.id, side = side.as_str(), "ticket message posted");
+    tracing::info!(ticket = %t.id, side = side.to_value(), "ticket message posted");
     let shows = tickets::shows_requester(&parties, &t);
     Ok(show(m, user, shows))
 }

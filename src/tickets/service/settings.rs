@@ -9,10 +9,12 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::platform::error::ProblemCode;
 use crate::platform::error::{AppError, AppResult};
+use crate::platform::error::{FieldCode, ProblemCode};
+use crate::platform::lang::Text;
+use crate::territory::query::place_lookup::CommunityRef;
 use crate::territory::service::tree::conflict_on_duplicate;
-use entity::{community, ticket_category, ticket_policy};
+use entity::{ticket_category, ticket_policy};
 
 /// The categories every community starts with.
 pub const DEFAULT_CATEGORIES: [&str; 8] = [
@@ -32,7 +34,7 @@ pub const MAX_CATEGORIES: u64 = 50;
 /// (community, name) index turns a concurrent second insert into nothing.
 pub async fn ensure_default_categories<C: ConnectionTrait>(
     db: &C,
-    c: &community::Model,
+    c: &CommunityRef,
 ) -> AppResult<()> {
     let have = ticket_category::Entity::find()
         .filter(ticket_category::Column::CommunityId.eq(c.id))
@@ -71,7 +73,7 @@ pub async fn ensure_default_categories<C: ConnectionTrait>(
 
 pub async fn list_categories<C: ConnectionTrait>(
     db: &C,
-    c: &community::Model,
+    c: &CommunityRef,
 ) -> AppResult<Vec<ticket_category::Model>> {
     ensure_default_categories(db, c).await?;
     Ok(ticket_category::Entity::find()
@@ -84,7 +86,7 @@ pub async fn list_categories<C: ConnectionTrait>(
 
 pub async fn add_category<C: ConnectionTrait>(
     db: &C,
-    c: &community::Model,
+    c: &CommunityRef,
     name: String,
     sort_order: Option<i32>,
 ) -> AppResult<ticket_category::Model> {
@@ -211,7 +213,7 @@ pub async fn policy_of<C: ConnectionTrait>(
 /// Replaces the policy. Applies to deadlines set from now on; running deadlines stay.
 pub async fn set_policy<C: ConnectionTrait>(
     db: &C,
-    c: &community::Model,
+    c: &CommunityRef,
     p: Policy,
     by: Uuid,
 ) -> AppResult<()> {
@@ -245,4 +247,27 @@ pub async fn set_policy<C: ConnectionTrait>(
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+/// The category `id` if it is one of the community `community_id`'s; otherwise 400 on
+/// `category_id`.
+pub(crate) async fn category_of<C: ConnectionTrait>(
+    db: &C,
+    community_id: Uuid,
+    id: Uuid,
+) -> AppResult<ticket_category::Model> {
+    ticket_category::Entity::find_by_id(id)
+        .filter(ticket_category::Column::CommunityId.eq(community_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            AppError::invalid(
+                "category_id",
+                FieldCode::NotFound,
+                Text::new(
+                    "不是本社区的诉求类别",
+                    "not a ticket category of this community",
+                ),
+            )
+        })
 }

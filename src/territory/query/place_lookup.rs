@@ -1,0 +1,222 @@
+//! Places by id, as other domains need them: a community or compound and where it lies, the
+//! names of compounds and buildings, the compound of a household, whether a building or a
+//! property company belongs where it is named, the grids covering a place, and whether a
+//! community lies in a scope. Nothing about who lives anywhere.
+
+use std::collections::HashMap;
+
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::access::policy::{self, Action, Scope};
+use crate::access::Actor;
+use crate::platform::error::AppResult;
+use entity::{building, community, compound, grid_area, household, property_company};
+
+/// How many ids go into one `IN (…)` list.
+const LOOKUP_CHUNK: usize = 1000;
+
+/// A community and the street it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommunityRef {
+    pub id: Uuid,
+    pub street_id: Uuid,
+}
+
+/// The community `id`, if there is one.
+pub async fn community<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<Option<CommunityRef>> {
+    Ok(community::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|c| CommunityRef {
+            id: c.id,
+            street_id: c.street_id,
+        }))
+}
+
+/// Whether the community `id` lies in `scope`, itself or through one of its compounds.
+pub async fn community_in_scope<C: ConnectionTrait>(
+    db: &C,
+    scope: &Scope,
+    id: Uuid,
+) -> AppResult<bool> {
+    let direct = community::Entity::find_by_id(id)
+        .filter(scope.condition::<community::Entity>())
+        .count(db)
+        .await?;
+    let via_compound = compound::Entity::find()
+        .filter(compound::Column::CommunityId.eq(id))
+        .filter(scope.condition::<compound::Entity>())
+        .count(db)
+        .await?;
+    Ok(direct + via_compound > 0)
+}
+
+/// Whether `action` of `user` reaches the community `id` (see `access::policy::reaches`).
+pub async fn community_reached<C: ConnectionTrait>(
+    db: &C,
+    user: &Actor,
+    action: Action,
+    id: Uuid,
+) -> AppResult<bool> {
+    policy::reaches::<community::Entity, _>(db, user, action, id).await
+}
+
+/// Whether any of `households` lies in the community `community_id`.
+pub async fn any_household_in<C: ConnectionTrait>(
+    db: &C,
+    households: Vec<Uuid>,
+    community_id: Uuid,
+) -> AppResult<bool> {
+    if households.is_empty() {
+        return Ok(false);
+    }
+    Ok(household::Entity::find()
+        .filter(household::Column::Id.is_in(households))
+        .filter(household::Column::CommunityId.eq(community_id))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// The compound of the household `id`, if there is such a household.
+pub async fn household_compound<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<Option<Uuid>> {
+    Ok(household::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|h| h.compound_id))
+}
+
+/// Whether the property company `id` works in the street `street_id`.
+pub async fn property_company_in_street<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    street_id: Uuid,
+) -> AppResult<bool> {
+    Ok(property_company::Entity::find_by_id(id)
+        .filter(property_company::Column::StreetId.eq(street_id))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// The names of the compounds `ids` (those that exist).
+pub async fn compound_names<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> AppResult<HashMap<Uuid, String>> {
+    names_of::<_, compound::Entity>(db, ids, compound::Column::Id, compound::Column::Name).await
+}
+
+/// The names of the buildings `ids` (those that exist).
+pub async fn building_names<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> AppResult<HashMap<Uuid, String>> {
+    names_of::<_, building::Entity>(db, ids, building::Column::Id, building::Column::Name).await
+}
+
+async fn names_of<C, E>(
+    db: &C,
+    ids: impl IntoIterator<Item = Uuid>,
+    id_col: E::Column,
+    name_col: E::Column,
+) -> AppResult<HashMap<Uuid, String>>
+where
+    C: ConnectionTrait,
+    E: EntityTrait,
+{
+    let mut ids: Vec<Uuid> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
+        let found: Vec<(Uuid, String)> = E::find()
+            .select_only()
+            .column(id_col)
+            .column(name_col)
+            .filter(id_col.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+/// A compound and the community and street it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompoundRef {
+    pub id: Uuid,
+    pub street_id: Uuid,
+    pub community_id: Uuid,
+}
+
+impl From<compound::Model> for CompoundRef {
+    fn from(c: compound::Model) -> Self {
+        CompoundRef {
+            id: c.id,
+            street_id: c.street_id,
+            community_id: c.community_id,
+        }
+    }
+}
+
+/// The compound `id`, if there is one.
+pub async fn compound<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<Option<CompoundRef>> {
+    Ok(compound::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(Into::into))
+}
+
+/// The compound `id` if `user` may do `action` under it: 404 unless `read` reaches it, 403
+/// unless `action` does (see `access::policy::authorize_parent`).
+pub async fn authorize_compound<C: ConnectionTrait>(
+    db: &C,
+    user: &Actor,
+    read: Action,
+    action: Action,
+    id: Uuid,
+) -> AppResult<CompoundRef> {
+    Ok(
+        policy::authorize_parent::<compound::Entity, _>(db, user, read, action, id)
+            .await?
+            .into(),
+    )
+}
+
+/// Whether the building `id` stands in the compound `compound_id`.
+pub async fn building_in_compound<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    compound_id: Uuid,
+) -> AppResult<bool> {
+    Ok(building::Entity::find_by_id(id)
+        .filter(building::Column::CompoundId.eq(compound_id))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// The grids whose areas cover the compound `compound_id` as a whole or the building
+/// `building_id` in it.
+pub async fn grids_covering<C: ConnectionTrait>(
+    db: &C,
+    compound_id: Uuid,
+    building_id: Option<Uuid>,
+) -> AppResult<Vec<Uuid>> {
+    let mut cond = Condition::any().add(grid_area::Column::CompoundId.eq(compound_id));
+    if let Some(b) = building_id {
+        cond = cond.add(grid_area::Column::BuildingId.eq(b));
+    }
+    Ok(grid_area::Entity::find()
+        .select_only()
+        .column(grid_area::Column::GridId)
+        .filter(cond)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
