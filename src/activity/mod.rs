@@ -2,3 +2,4 @@
 //! centre, as read through the API. Writing them is `platform`'s (keyed by subject).
 
 pub mod http;
+pub mod query;

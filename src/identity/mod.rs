@@ -3,4 +3,5 @@
 
 pub mod http;
 pub mod policy;
+pub mod query;
 pub mod service;

@@ -1,14 +1,14 @@
 //! The audit log of personal-data access (read-only: nothing changes or deletes it).
 
 use actix_web::{get, web, HttpResponse};
-use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, Condition};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::access::policy::Action;
 use crate::access::AuthUser;
+pub use crate::activity::query::audit_trail::AuditEventResponse;
 use crate::platform::error::AppResult;
 use crate::platform::http::extract::Query;
 use crate::platform::http::Page;
@@ -16,47 +16,6 @@ use crate::platform::http::PageParams;
 use crate::platform::state::AppState;
 use crate::territory::service::tree as territory;
 use entity::audit_event;
-
-#[derive(Serialize, ToSchema)]
-pub struct AuditEventResponse {
-    pub id: Uuid,
-    /// Who read, wrote, looked up or exported.
-    pub actor_id: Uuid,
-    /// The actor's display name when they acted (kept after the account is erased).
-    pub actor_name: Option<String>,
-    pub actor_username: Option<String>,
-    #[schema(value_type = crate::platform::audit::Action)]
-    pub action: String,
-    pub resident_id: Option<Uuid>,
-    /// `phone` or `id_number` for a reveal.
-    pub field: Option<String>,
-    /// Why, as the actor stated it.
-    pub purpose: String,
-    pub detail: Option<String>,
-    pub street_id: Option<Uuid>,
-    pub community_id: Option<Uuid>,
-    #[serde(serialize_with = "crate::platform::rfc3339::ms")]
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<audit_event::Model> for AuditEventResponse {
-    fn from(m: audit_event::Model) -> Self {
-        Self {
-            id: m.id,
-            actor_id: m.actor_id,
-            actor_name: m.actor_name,
-            actor_username: m.actor_username,
-            action: m.action,
-            resident_id: m.resident_id,
-            field: m.field,
-            purpose: m.purpose,
-            detail: m.detail,
-            street_id: m.street_id,
-            community_id: m.community_id,
-            created_at: m.created_at,
-        }
-    }
-}
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -2,110 +2,18 @@
 //! marking read. Fed by the same events as the WeChat subscribe messages (`services::inbox`).
 
 use actix_web::{get, post, web, HttpResponse};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::access::AuthUser;
+pub use crate::activity::query::inbox_messages::{InboxEvent, InboxMessageResponse, SubjectType};
 use crate::platform::error::AppResult;
 use crate::platform::http::extract::Query;
 use crate::platform::http::Page;
 use crate::platform::http::PageParams;
 use crate::platform::inbox;
-use crate::platform::notifications::Event;
 use crate::platform::state::AppState;
-use entity::inbox_message;
-
-/// What a message is about: the page the mini-program opens with `subject_id`.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SubjectType {
-    /// A ticket (诉求): `GET /api/v1/tickets/{subject_id}`.
-    Ticket,
-    /// A resident's transfer between communities (迁入/迁出):
-    /// `GET /api/v1/resident-transfers/{subject_id}`.
-    ResidentTransfer,
-}
-
-/// What a message reports: the WeChat subscribe events, and those told in the message centre
-/// only.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum InboxEvent {
-    TicketStatusChanged,
-    TicketAssigned,
-    TicketUrged,
-    TicketEscalated,
-    TicketMessage,
-    /// To the receiving community's staff: a resident's transfer waits for them.
-    TransferFiled,
-    /// To who filed it: the receiving community accepted the transfer.
-    TransferAccepted,
-    /// To who filed it: the receiving community refused the transfer (the body says why).
-    TransferRefused,
-}
-
-impl InboxEvent {
-    fn parse(s: &str) -> Option<InboxEvent> {
-        if let Some(e) = Event::parse(s) {
-            return Some(match e {
-                Event::TicketStatusChanged => InboxEvent::TicketStatusChanged,
-                Event::TicketAssigned => InboxEvent::TicketAssigned,
-                Event::TicketUrged => InboxEvent::TicketUrged,
-                Event::TicketEscalated => InboxEvent::TicketEscalated,
-                Event::TicketMessage => InboxEvent::TicketMessage,
-            });
-        }
-        match s {
-            inbox::TRANSFER_FILED => Some(InboxEvent::TransferFiled),
-            inbox::TRANSFER_ACCEPTED => Some(InboxEvent::TransferAccepted),
-            inbox::TRANSFER_REFUSED => Some(InboxEvent::TransferRefused),
-            _ => None,
-        }
-    }
-}
-
-/// One message of the caller's message centre, enough for the list screen.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InboxMessageResponse {
-    pub id: Uuid,
-    /// What happened (the WeChat subscribe events, and transfers told here only). Null only for an
-    /// event this server version does not know (written by a newer replica during an upgrade).
-    pub event: Option<InboxEvent>,
-    pub subject_type: SubjectType,
-    pub subject_id: Uuid,
-    /// A short Chinese title (at most 60 characters), e.g. `诉求已受理`.
-    pub title: String,
-    /// A Chinese line naming the ticket and what happened (at most 200 characters).
-    pub body: String,
-    pub read: bool,
-    #[serde(serialize_with = "crate::platform::rfc3339::ms_opt")]
-    pub read_at: Option<DateTime<Utc>>,
-    #[serde(serialize_with = "crate::platform::rfc3339::ms")]
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<inbox_message::Model> for InboxMessageResponse {
-    fn from(m: inbox_message::Model) -> Self {
-        Self {
-            id: m.id,
-            event: InboxEvent::parse(&m.event),
-            subject_type: if m.subject_type == inbox::Subject::ResidentTransfer(m.subject_id).kind()
-            {
-                SubjectType::ResidentTransfer
-            } else {
-                SubjectType::Ticket
-            },
-            subject_id: m.subject_id,
-            title: m.title,
-            body: m.body,
-            read: m.read_at.is_some(),
-            read_at: m.read_at,
-            created_at: m.created_at,
-        }
-    }
-}
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -9,55 +9,6 @@ use crate::platform::error::AppResult;
 use crate::platform::state::AppState;
 use entity::{building, community, compound, household, street};
 
-/// Names of the places above a household, for screens that show where someone lives.
-#[derive(Debug, Clone, Default)]
-pub struct PlaceNames {
-    pub street_name: String,
-    pub community_name: String,
-    pub compound_name: String,
-    pub building_name: String,
-}
-
-/// The names of a household's street, community, compound and building (empty where a row is
-/// missing, which the foreign keys forbid).
-pub async fn place_names(state: &AppState, h: &household::Model) -> AppResult<PlaceNames> {
-    let name = |o: Option<String>| o.unwrap_or_default();
-    Ok(PlaceNames {
-        street_name: name(
-            street::Entity::find_by_id(h.street_id)
-                .select_only()
-                .column(street::Column::Name)
-                .into_tuple()
-                .one(&state.db)
-                .await?,
-        ),
-        community_name: name(
-            community::Entity::find_by_id(h.community_id)
-                .select_only()
-                .column(community::Column::Name)
-                .into_tuple()
-                .one(&state.db)
-                .await?,
-        ),
-        compound_name: name(
-            compound::Entity::find_by_id(h.compound_id)
-                .select_only()
-                .column(compound::Column::Name)
-                .into_tuple()
-                .one(&state.db)
-                .await?,
-        ),
-        building_name: name(
-            building::Entity::find_by_id(h.building_id)
-                .select_only()
-                .column(building::Column::Name)
-                .into_tuple()
-                .one(&state.db)
-                .await?,
-        ),
-    })
-}
-
 /// One page (`limit` + 1 rows, after `after`) of communities, optionally of one street and
 /// with `q` in the name; with each its street's name.
 pub async fn communities(

@@ -1,3 +1,4 @@
 //! Territory read models.
 
 pub mod directory;
+pub mod places;
