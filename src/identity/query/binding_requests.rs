@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveEnum, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -10,14 +11,13 @@ use uuid::Uuid;
 
 use crate::access::policy::{Action, Level};
 use crate::access::Actor;
-use crate::identity::service::binding;
-pub use crate::identity::service::binding::BindingStatus;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::http::{Page, PageParams};
 use crate::residents::service::linked_accounts as linked;
 use crate::residents::service::roster::ResidentWithTags;
 use crate::territory::service::tree as territory;
 use entity::binding_request;
+pub use entity::binding_request::BindingStatus;
 
 #[derive(Serialize, ToSchema)]
 pub struct BindingRequestResponse {
@@ -29,8 +29,7 @@ pub struct BindingRequestResponse {
     pub community_id: Uuid,
     pub name: String,
     pub relation: String,
-    #[schema(value_type = BindingStatus)]
-    pub status: String,
+    pub status: BindingStatus,
     /// Why it was rejected.
     pub reason: Option<String>,
     pub decided_by: Option<Uuid>,
@@ -104,7 +103,7 @@ pub async fn list<C: ConnectionTrait>(
     let mut filter = Condition::all();
     let mut within = Vec::new();
     if let Some(s) = status {
-        if ![binding::PENDING, binding::APPROVED, binding::REJECTED].contains(&s) {
+        let Ok(s) = BindingStatus::try_from_value(&s.to_string()) else {
             return Err(AppError::InvalidQuery(vec![
                 crate::platform::error::FieldError::of(
                     "status",
@@ -115,7 +114,7 @@ pub async fn list<C: ConnectionTrait>(
                     ),
                 ),
             ]));
-        }
+        };
         filter = filter.add(binding_request::Column::Status.eq(s));
     }
     if let Some(v) = community_id {
@@ -166,7 +165,7 @@ async fn with_candidates<C: ConnectionTrait>(
 ) -> AppResult<Vec<BindingRequestResponse>> {
     let households: Vec<Uuid> = rows
         .iter()
-        .filter(|r| r.request.status == binding::PENDING)
+        .filter(|r| r.request.status == BindingStatus::Pending)
         .map(|r| r.request.household_id)
         .collect();
     let unlinked = linked::unlinked_with_tags(db, &households).await?;
@@ -175,7 +174,7 @@ async fn with_candidates<C: ConnectionTrait>(
         .map(|row| {
             let m = row.request;
             let verified = row.requester_phone_hash;
-            let pending = m.status == binding::PENDING;
+            let pending = m.status == BindingStatus::Pending;
             let (household, name) = (m.household_id, m.name.clone());
             let mut out = BindingRequestResponse::from(m);
             if !pending {

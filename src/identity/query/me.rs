@@ -186,10 +186,8 @@ pub struct MyResident {
 
 #[derive(Serialize, ToSchema)]
 pub struct MyRole {
-    #[schema(value_type = crate::access::policy::Role)]
-    pub role: String,
-    #[schema(value_type = crate::access::policy::ScopeType)]
-    pub scope_type: String,
+    pub role: Role,
+    pub scope_type: ScopeType,
     pub scope_id: Uuid,
 }
 

@@ -172,19 +172,17 @@ pub struct RoleAssignmentResponse {
     pub created_at: DateTime<Utc>,
 }
 
-impl TryFrom<role_assignment::Model> for RoleAssignmentResponse {
-    type Error = AppError;
-    fn try_from(a: role_assignment::Model) -> AppResult<Self> {
-        let bad = || AppError::internal(anyhow::anyhow!("unknown role or scope in row {}", a.id));
-        Ok(Self {
+impl From<role_assignment::Model> for RoleAssignmentResponse {
+    fn from(a: role_assignment::Model) -> Self {
+        Self {
             id: a.id,
             user_id: a.user_id,
-            role: Role::parse(&a.role).ok_or_else(bad)?,
-            scope_type: ScopeType::parse(&a.scope_type).ok_or_else(bad)?,
+            role: a.role,
+            scope_type: a.scope_type,
             scope_id: a.scope_id,
             street_id: a.street_id,
             created_at: a.created_at,
-        })
+        }
     }
 }
 
@@ -215,9 +213,6 @@ pub async fn list_role_assignments<C: ConnectionTrait>(
         p,
     )
     .await?;
-    let items = rows
-        .into_iter()
-        .map(RoleAssignmentResponse::try_from)
-        .collect::<AppResult<Vec<_>>>()?;
+    let items = rows.into_iter().map(RoleAssignmentResponse::from).collect();
     Ok(Page { items, next_cursor })
 }

@@ -14,6 +14,7 @@ use super::Sessions;
 
 use crate::access::bearer::{revoked_family_key, revoked_jti_key};
 use crate::access::password;
+use crate::access::policy::Role;
 use crate::platform::error::{is_unique_violation, AppError, AppResult};
 use crate::platform::error::{FieldCode, FieldError, ProblemCode};
 use crate::platform::lang::Text;
@@ -427,7 +428,7 @@ pub async fn ensure_bootstrap_admin<C: ConnectionTrait>(
         .await?
         .is_some()
         || role_assignment::Entity::find()
-            .filter(role_assignment::Column::Role.eq("admin"))
+            .filter(role_assignment::Column::Role.eq(Role::Admin))
             .one(db)
             .await?
             .is_some();

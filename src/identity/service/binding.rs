@@ -20,9 +20,7 @@ use crate::residents::service::roster::{self as residents, ResidentInput};
 use crate::territory::query::places::{self, Household};
 use entity::{binding_request, role_assignment};
 
-pub const PENDING: &str = "pending";
-pub const APPROVED: &str = "approved";
-pub const REJECTED: &str = "rejected";
+pub use entity::binding_request::BindingStatus;
 
 /// Links `user_id` to `r` and grants the `resident` role on its household (idempotent).
 pub async fn link<C: ConnectionTrait>(db: &C, user_id: Uuid, r: Resident) -> AppResult<Resident> {
@@ -47,7 +45,7 @@ pub async fn link<C: ConnectionTrait>(db: &C, user_id: Uuid, r: Resident) -> App
     let r = linked::link_user(db, user_id, r).await?;
     let has_role = role_assignment::Entity::find()
         .filter(role_assignment::Column::UserId.eq(user_id))
-        .filter(role_assignment::Column::Role.eq(Role::Resident.as_str()))
+        .filter(role_assignment::Column::Role.eq(Role::Resident))
         .filter(role_assignment::Column::ScopeId.eq(household_id))
         .one(db)
         .await?
@@ -56,14 +54,14 @@ pub async fn link<C: ConnectionTrait>(db: &C, user_id: Uuid, r: Resident) -> App
         // A resident belongs to one household: drop resident roles elsewhere.
         role_assignment::Entity::delete_many()
             .filter(role_assignment::Column::UserId.eq(user_id))
-            .filter(role_assignment::Column::Role.eq(Role::Resident.as_str()))
+            .filter(role_assignment::Column::Role.eq(Role::Resident))
             .exec(db)
             .await?;
         role_assignment::ActiveModel {
             id: Set(Uuid::now_v7()),
             user_id: Set(user_id),
-            role: Set(Role::Resident.as_str().into()),
-            scope_type: Set(ScopeType::Household.as_str().into()),
+            role: Set(Role::Resident),
+            scope_type: Set(ScopeType::Household),
             scope_id: Set(household_id),
             street_id: Set(street_id),
             created_at: Set(Utc::now()),
@@ -93,7 +91,7 @@ pub async fn new_request<C: ConnectionTrait>(
         household_id: Set(hh.id),
         name: Set(name),
         relation: Set(relation),
-        status: Set(PENDING.into()),
+        status: Set(BindingStatus::Pending),
         reason: Set(None),
         decided_by: Set(None),
         decided_at: Set(None),
@@ -222,7 +220,7 @@ pub async fn approve<C: ConnectionTrait>(
     let r = link(db, req.user_id, r).await?;
     let now = Utc::now();
     let mut am = req.into_active_model();
-    am.status = Set(APPROVED.into());
+    am.status = Set(BindingStatus::Approved);
     am.decided_by = Set(Some(by));
     am.decided_at = Set(Some(now));
     am.resident_id = Set(Some(r.id));
@@ -290,7 +288,7 @@ pub async fn create_request(
         .ok_or(AppError::NotFound)?;
     let pending = binding_request::Entity::find()
         .filter(binding_request::Column::UserId.eq(me.id))
-        .filter(binding_request::Column::Status.eq(PENDING))
+        .filter(binding_request::Column::Status.eq(BindingStatus::Pending))
         .count(db)
         .await?;
     if pending > 0 {
@@ -306,30 +304,22 @@ pub async fn create_request(
 }
 
 /// Moves a pending request out of `pending` for this decision, or 409 when another decision
-/// got there first.
+/// got there first. The interim `deciding` is no [`BindingStatus`]: the decision's transaction
+/// replaces it before anyone reads the row.
 async fn claim<C: ConnectionTrait>(db: &C, req: &binding_request::Model) -> AppResult<()> {
     let done = binding_request::Entity::update_many()
         .col_expr(binding_request::Column::Status, Expr::value("deciding"))
         .filter(binding_request::Column::Id.eq(req.id))
-        .filter(binding_request::Column::Status.eq(PENDING))
+        .filter(binding_request::Column::Status.eq(BindingStatus::Pending))
         .exec(db)
         .await?;
-    if done.rows_affected != 1 || req.status != PENDING {
+    if done.rows_affected != 1 || req.status != BindingStatus::Pending {
         return Err(AppError::conflict(
             ProblemCode::BindingRequestDecided,
             Text::new("这个申请已经审核过了", "the request is already decided"),
         ));
     }
     Ok(())
-}
-
-/// Where a binding request stands (the spec's list of `status` values).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum BindingStatus {
-    Pending,
-    Approved,
-    Rejected,
 }
 
 pub async fn reject<C: ConnectionTrait>(
@@ -341,7 +331,7 @@ pub async fn reject<C: ConnectionTrait>(
     claim(db, &req).await?;
     let now = Utc::now();
     let mut am = req.into_active_model();
-    am.status = Set(REJECTED.into());
+    am.status = Set(BindingStatus::Rejected);
     am.reason = Set(Some(reason));
     am.decided_by = Set(Some(by));
     am.decided_at = Set(Some(now));

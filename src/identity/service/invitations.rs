@@ -126,7 +126,7 @@ pub async fn redeem(
     binding_request::Entity::update_many()
         .col_expr(
             binding_request::Column::Status,
-            Expr::value(binding::REJECTED),
+            Expr::value(binding::BindingStatus::Rejected),
         )
         .col_expr(
             binding_request::Column::Reason,
@@ -135,7 +135,7 @@ pub async fn redeem(
         .col_expr(binding_request::Column::DecidedAt, Expr::value(now))
         .col_expr(binding_request::Column::UpdatedAt, Expr::value(now))
         .filter(binding_request::Column::UserId.eq(me.id))
-        .filter(binding_request::Column::Status.eq(binding::PENDING))
+        .filter(binding_request::Column::Status.eq(binding::BindingStatus::Pending))
         .exec(&txn)
         .await?;
     let req = binding::new_request(&txn, me.id, &hh, name, relation).await?;

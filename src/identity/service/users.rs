@@ -63,8 +63,8 @@ pub async fn grant_role<C: ConnectionTrait>(
     let row = role_assignment::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user_id),
-        role: Set(role.as_str().into()),
-        scope_type: Set(scope_type.as_str().into()),
+        role: Set(role),
+        scope_type: Set(scope_type),
         scope_id: Set(scope_id),
         street_id: Set(street_id),
         created_at: Set(Utc::now()),
@@ -85,7 +85,7 @@ pub async fn grant_role<C: ConnectionTrait>(
         }
     })?;
     tracing::info!(assignment = %row.id, by = %caller.id, "role granted");
-    RoleAssignmentResponse::try_from(row)
+    Ok(RoleAssignmentResponse::from(row))
 }
 
 /// Revokes a role assignment within `caller`'s reach (404 for any other).
