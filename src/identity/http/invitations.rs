@@ -42,10 +42,10 @@ pub async fn create_invitation_code(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let (hh, code, expires_at) = svc::issue(&sessions(&state), &user, *id).await?;
+    let (code, expires_at) = svc::issue(&sessions(&state), &user, *id).await?;
     Ok(HttpResponse::Created().json(InvitationCodeResponse {
         code,
-        household_id: hh.id,
+        household_id: *id,
         expires_at,
     }))
 }

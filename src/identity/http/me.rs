@@ -77,9 +77,9 @@ pub async fn bind_my_phone(
     .await?;
     Ok(HttpResponse::Ok().json(BindPhoneResponse {
         phone_masked: bound.phone_masked,
-        bound: bound.linked.is_some(),
-        resident_id: bound.linked.as_ref().map(|r| r.id),
-        household_id: bound.linked.as_ref().map(|r| r.household_id),
+        bound: bound.resident_id.is_some(),
+        resident_id: bound.resident_id,
+        household_id: bound.household_id,
     }))
 }
 

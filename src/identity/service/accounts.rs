@@ -62,7 +62,7 @@ pub struct AccountChange {
     pub is_active: Option<bool>,
 }
 
-/// Renames, deactivates or reactivates an account `actor` manages (404 for any other).
+/// Renames, deactivates or reactivates an account `caller` manages (404 for any other).
 pub async fn update_account(
     state: &Sessions<'_>,
     caller: &Actor,
@@ -108,7 +108,8 @@ pub async fn update_account(
     Ok(updated)
 }
 
-/// An administrator sets a new password for a staff account; its sessions end.
+/// An administrator sets a new password for a staff account it manages (404 for any other);
+/// the account's sessions end.
 pub async fn reset_password(
     state: &Sessions<'_>,
     caller: &Actor,

@@ -21,7 +21,7 @@ use crate::platform::error::{AppError, AppResult};
 use crate::platform::error::{FieldCode, ProblemCode};
 use crate::platform::lang::Text;
 use crate::platform::pii::Pii;
-use crate::territory::query::places::{self, Household};
+use crate::territory::query::places;
 use entity::{binding_request, user};
 
 /// How long an invitation code works.
@@ -39,12 +39,12 @@ fn key(code: &str) -> String {
 }
 
 /// A new code for the household `household_id`, issued by `issuer`, who must review its binding
-/// requests (404 otherwise). Returns the household too.
+/// requests (404 otherwise).
 pub async fn issue(
     state: &Sessions<'_>,
     issuer: &Actor,
     household_id: Uuid,
-) -> AppResult<(Household, String, chrono::DateTime<Utc>)> {
+) -> AppResult<(String, chrono::DateTime<Utc>)> {
     let hh =
         places::visible_household(state.db, issuer, Action::BindingReview, household_id).await?;
     let code = one_time_code();
@@ -58,7 +58,7 @@ pub async fn issue(
         .await?;
     let expires = Utc::now() + chrono::Duration::from_std(INVITATION_TTL).unwrap_or_default();
     tracing::info!(household = %hh.id, by = %issuer.id, "invitation code issued");
-    Ok((hh, code, expires))
+    Ok((code, expires))
 }
 
 /// Binds `me` to the household of `typed`, approved in the name of the code's issuer.

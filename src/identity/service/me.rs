@@ -20,17 +20,19 @@ use crate::platform::error::{FieldCode, ProblemCode};
 use crate::platform::lang::Text;
 use crate::platform::pii::{mask_phone, Pii};
 use crate::platform::wechat::WeChatClient;
-use crate::residents::service::linked_accounts::{self as linked, Resident};
+use crate::residents::service::linked_accounts as linked;
 use crate::residents::service::roster as rsvc;
 use entity::{refresh_token, user};
 
 /// Phone-binding attempts one account may make per hour.
 pub const MY_PHONE_ATTEMPTS_PER_HOUR: u64 = 10;
 
-/// The phone WeChat verified, masked, and the resident it linked the account to, if any.
+/// The phone WeChat verified, masked, and the resident (and its household) it linked the
+/// account to, if any.
 pub struct BoundPhone {
     pub phone_masked: String,
-    pub linked: Option<Resident>,
+    pub resident_id: Option<Uuid>,
+    pub household_id: Option<Uuid>,
 }
 
 /// Binds the phone behind a getPhoneNumber `code` to `me`, and links the account to the roster
@@ -93,7 +95,8 @@ pub async fn bind_phone(
     tracing::info!(user_id = %me.id, bound = linked.is_some(), "phone bound");
     Ok(BoundPhone {
         phone_masked: sealed.masked,
-        linked,
+        resident_id: linked.as_ref().map(|r| r.id),
+        household_id: linked.as_ref().map(|r| r.household_id),
     })
 }
 

@@ -1,5 +1,6 @@
-//! Residents of the roster as accounts are linked to them: which resident an account is, which
-//! residents an approval could link, and linking and unlinking (`residents.user_id`).
+//! Residents of the roster as accounts are linked to them: which resident an account is, the
+//! members of its household, which residents an approval could link, and linking and unlinking
+//! (`residents.user_id`).
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
