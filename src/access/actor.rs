@@ -40,7 +40,7 @@ pub struct Assignment {
     pub scope_id: Uuid,
 }
 
-/// The role assignments of `user_id` the policy understands.
+/// The role assignments of `user_id` (a role or scope type the policy does not know is an error).
 pub async fn load_assignments<C: sea_orm::ConnectionTrait>(
     db: &C,
     user_id: Uuid,
@@ -50,13 +50,11 @@ pub async fn load_assignments<C: sea_orm::ConnectionTrait>(
         .all(db)
         .await?
         .into_iter()
-        .filter_map(|a| {
-            Some(Assignment {
-                id: a.id,
-                role: Role::parse(&a.role)?,
-                scope_type: ScopeType::parse(&a.scope_type)?,
-                scope_id: a.scope_id,
-            })
+        .map(|a| Assignment {
+            id: a.id,
+            role: a.role,
+            scope_type: a.scope_type,
+            scope_id: a.scope_id,
         })
         .collect())
 }
@@ -125,22 +123,18 @@ pub async fn load_caller<C: sea_orm::ConnectionTrait>(
     let mut roles = Vec::new();
     for row in &rows {
         let id: Option<Uuid> = row.try_get("", "a_id")?;
-        let role: Option<String> = row.try_get("", "a_role")?;
-        let scope_type: Option<String> = row.try_get("", "a_scope_type")?;
+        let role: Option<Role> = row.try_get("", "a_role")?;
+        let scope_type: Option<ScopeType> = row.try_get("", "a_scope_type")?;
         let scope_id: Option<Uuid> = row.try_get("", "a_scope_id")?;
         if let (Some(id), Some(role), Some(scope_type), Some(scope_id)) =
             (id, role, scope_type, scope_id)
         {
-            if let (Some(role), Some(scope_type)) =
-                (Role::parse(&role), ScopeType::parse(&scope_type))
-            {
-                roles.push(Assignment {
-                    id,
-                    role,
-                    scope_type,
-                    scope_id,
-                });
-            }
+            roles.push(Assignment {
+                id,
+                role,
+                scope_type,
+                scope_id,
+            });
         }
     }
     caller.roles = roles;

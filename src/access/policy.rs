@@ -14,112 +14,12 @@ use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::access::Actor;
 use crate::platform::error::{AppError, AppResult};
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    CommunityStaff,
-    GridManager,
-    PropertyStaff,
-    CouncilMember,
-    BuildingLeader,
-    StreetLeader,
-    Resident,
-}
-
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum ScopeType {
-    Street,
-    Community,
-    Grid,
-    Compound,
-    Building,
-    Household,
-    PropertyCompany,
-}
-
-impl Role {
-    pub const ALL: [Role; 8] = [
-        Role::Admin,
-        Role::CommunityStaff,
-        Role::GridManager,
-        Role::PropertyStaff,
-        Role::CouncilMember,
-        Role::BuildingLeader,
-        Role::StreetLeader,
-        Role::Resident,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::CommunityStaff => "community_staff",
-            Role::GridManager => "grid_manager",
-            Role::PropertyStaff => "property_staff",
-            Role::CouncilMember => "council_member",
-            Role::BuildingLeader => "building_leader",
-            Role::StreetLeader => "street_leader",
-            Role::Resident => "resident",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
-    /// The one scope type each role is assigned on.
-    pub fn scope_type(self) -> ScopeType {
-        match self {
-            Role::Admin => ScopeType::Street,
-            Role::CommunityStaff | Role::CouncilMember => ScopeType::Community,
-            Role::GridManager => ScopeType::Grid,
-            Role::PropertyStaff => ScopeType::PropertyCompany,
-            Role::BuildingLeader => ScopeType::Building,
-            Role::StreetLeader => ScopeType::Compound,
-            Role::Resident => ScopeType::Household,
-        }
-    }
-}
-
-impl ScopeType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScopeType::Street => "street",
-            ScopeType::Community => "community",
-            ScopeType::Grid => "grid",
-            ScopeType::Compound => "compound",
-            ScopeType::Building => "building",
-            ScopeType::Household => "household",
-            ScopeType::PropertyCompany => "property_company",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ScopeType> {
-        [
-            ScopeType::Street,
-            ScopeType::Community,
-            ScopeType::Grid,
-            ScopeType::Compound,
-            ScopeType::Building,
-            ScopeType::Household,
-            ScopeType::PropertyCompany,
-        ]
-        .into_iter()
-        .find(|t| t.as_str() == s)
-    }
-}
+pub use entity::role_assignment::{Role, ScopeType};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -641,15 +541,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_role_parses_back_from_its_name() {
+    fn every_role_reads_back_from_its_name() {
+        use sea_orm::ActiveEnum;
         for r in Role::ALL {
-            assert_eq!(Role::parse(r.as_str()), Some(r));
+            assert_eq!(Role::try_from_value(&r.as_str().to_string()).ok(), Some(r));
             assert_eq!(
-                ScopeType::parse(r.scope_type().as_str()),
+                ScopeType::try_from_value(&r.scope_type().as_str().to_string()).ok(),
                 Some(r.scope_type())
             );
         }
-        assert_eq!(Role::parse("root"), None);
+        assert!(Role::try_from_value(&"root".to_string()).is_err());
     }
 
     #[test]

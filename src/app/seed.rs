@@ -274,8 +274,8 @@ where
         role_assignment::ActiveModel {
             id: Set(Uuid::now_v7()),
             user_id: Set(u.id),
-            role: Set(role.as_str().into()),
-            scope_type: Set(role.scope_type().as_str().into()),
+            role: Set(role),
+            scope_type: Set(role.scope_type()),
             scope_id: Set(scope_id),
             street_id: Set(street_id),
             created_at: Set(now),

@@ -135,3 +135,16 @@ pub async fn list<C: ConnectionTrait>(
         .await?;
     Ok(crate::platform::paging::cut_page(rows, p.limit, |m| m.id))
 }
+
+/// Every event about the resident `resident_id`, oldest first (their data export).
+pub async fn about_resident<C: ConnectionTrait>(
+    db: &C,
+    resident_id: Uuid,
+) -> AppResult<Vec<Record>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    Ok(audit_event::Entity::find()
+        .filter(audit_event::Column::ResidentId.eq(resident_id))
+        .order_by_asc(audit_event::Column::Id)
+        .all(db)
+        .await?)
+}

@@ -76,6 +76,22 @@ const ACCESS_READS: &[&str] = &[
     "login_failure",
 ];
 
+/// Read models allowed to read other domains' tables, each with the reason. Keep this short:
+/// every entry is a place where a change to another domain's table can break a screen here.
+const CROSS_DOMAIN_READS: &[(&str, &[&str], &str)] = &[(
+    "tickets/query/names.rs",
+    &[
+        "building",
+        "community",
+        "compound",
+        "household",
+        "property_company",
+        "user",
+    ],
+    "the names a page of tickets shows come in one UNION ALL statement of primary-key lookups \
+     (one round trip per page, not one per domain)",
+)];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Layer {
     Platform,
@@ -228,12 +244,29 @@ fn ident_before(b: &[char], i: usize) -> bool {
     i > 0 && (b[i - 1].is_alphanumeric() || b[i - 1] == '_')
 }
 
-/// The lines before a `#[cfg(test)]` module: unit tests may build whatever they test with.
+/// The lines before a `#[cfg(test)]` module (unit tests may build whatever they test with),
+/// with a `use` that rustfmt spread over several lines joined into its first line, so a group
+/// like `use entity::{\n    ticket,\n};` is read whole.
 fn without_tests(code: &str) -> Vec<String> {
-    let mut lines = Vec::new();
+    let mut lines: Vec<String> = Vec::new();
+    // The line of a `use` still open.
+    let mut open_use: Option<usize> = None;
     for line in code.lines() {
         if line.trim() == "#[cfg(test)]" {
             break;
+        }
+        if let Some(at) = open_use {
+            lines[at].push(' ');
+            lines[at].push_str(line.trim());
+            lines.push(String::new());
+            if line.contains(';') {
+                open_use = None;
+            }
+            continue;
+        }
+        let t = line.trim_start();
+        if (t.starts_with("use ") || t.starts_with("pub use ")) && !line.contains(';') {
+            open_use = Some(lines.len());
         }
         lines.push(line.to_string());
     }
@@ -271,6 +304,16 @@ fn crate_paths(line: &str) -> Vec<String> {
     out
 }
 
+/// Whether `line` names the crate or module `word` (`sea_orm::…`), not a longer identifier
+/// ending in it.
+fn names(line: &str, word: &str) -> bool {
+    let chars: Vec<char> = line.chars().collect();
+    line.match_indices(word).any(|(i, _)| {
+        let at = line[..i].chars().count();
+        !ident_before(&chars, at) && line[i + word.len()..].starts_with("::")
+    })
+}
+
 fn words(line: &str) -> impl Iterator<Item = &str> {
     line.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
         .filter(|w| !w.is_empty())
@@ -287,7 +330,7 @@ fn owner_of(table: &str) -> Option<&'static str> {
 fn tables(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     for (i, _) in line.match_indices("entity::") {
-        if i > 0 && ident_before(&line.chars().collect::<Vec<_>>(), line[..i].chars().count()) {
+        if ident_before(&line.chars().collect::<Vec<_>>(), line[..i].chars().count()) {
             continue;
         }
         let rest = &line[i + "entity::".len()..];
@@ -348,7 +391,12 @@ fn breaches() -> Vec<String> {
                     Layer::App => true,
                     Layer::Platform => owner.is_none(),
                     Layer::Access => owner.is_none() || ACCESS_READS.contains(&t.as_str()),
-                    Layer::Domain => owner == Some(top.as_str()),
+                    Layer::Domain => {
+                        owner == Some(top.as_str())
+                            || CROSS_DOMAIN_READS.iter().any(|(path, tables, _)| {
+                                *path == s.path && tables.contains(&t.as_str())
+                            })
+                    }
                 };
                 if !ok {
                     breach(format!(
@@ -358,7 +406,7 @@ fn breaches() -> Vec<String> {
                 }
             }
             if s.is_http() {
-                if line.contains("entity::") || line.contains("sea_orm") {
+                if !tables(line).is_empty() || names(line, "sea_orm") {
                     breach("an http file uses the database".into());
                 }
                 if line.contains(".begin()") || line.contains(".transaction") {
@@ -474,10 +522,6 @@ fn circles() -> Vec<Vec<String>> {
     t.out
 }
 
-/// Breaches still being moved out, stage by stage (issue 8); it only ever goes down, and the
-/// issue is resolved at zero.
-const KNOWN_BREACHES: usize = 176;
-
 #[test]
 fn every_file_keeps_to_its_layer_and_its_domain() {
     let found = breaches();
@@ -490,7 +534,7 @@ fn every_file_keeps_to_its_layer_and_its_domain() {
         }
     }
     assert!(
-        found.len() <= KNOWN_BREACHES,
+        found.is_empty(),
         "{} breaches of the house rules (README, Architecture):\n{}",
         found.len(),
         found.join("\n")
@@ -526,6 +570,12 @@ fn the_scanner_sees_what_it_must() {
             && !code.contains("crate::app")
             && !code.contains("sea_orm")
     );
+    assert!(tables("use crate::identity::query::users;").is_empty());
+    assert!(
+        !names("use crate::identity::http::x;", "entity") && names("use sea_orm::X;", "sea_orm")
+    );
+    let joined = without_tests("use entity::{\n    ticket,\n    user,\n};\nfn f() {}");
+    assert_eq!(tables(&joined[0]), vec!["ticket", "user"]);
     assert_eq!(owner_of("ticket"), Some("tickets"));
     assert_eq!(owner_of("audit_event"), None);
     // Every table in the entity crate has an owner or is knowingly the platform's.

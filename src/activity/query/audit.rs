@@ -91,3 +91,16 @@ pub async fn list<C: sea_orm::ConnectionTrait>(
         next_cursor,
     })
 }
+
+/// Every event about the resident `resident_id`, oldest first: who read or exported their
+/// personal data, when and why.
+pub async fn about_resident<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    resident_id: uuid::Uuid,
+) -> crate::platform::error::AppResult<Vec<AuditEventResponse>> {
+    Ok(audit::about_resident(db, resident_id)
+        .await?
+        .into_iter()
+        .map(AuditEventResponse::from)
+        .collect())
+}

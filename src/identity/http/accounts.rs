@@ -8,11 +8,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::super::service::accounts::{self as svc, AccountChange};
+use super::auth::{client_ip, sessions, TokenPairResponse};
+use super::users::UserResponse;
 use crate::access::AuthUser;
-use crate::identity::http::auth::{client_ip, TokenPairResponse};
-use crate::identity::http::users::{managed_user, UserResponse};
-use crate::identity::service::accounts::{self as svc, AccountChange};
-use crate::platform::audit::Who;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::error::{FieldCode, FieldError};
 use crate::platform::http::extract::Json;
@@ -49,12 +48,11 @@ pub async fn update_user(
     id: web::Path<Uuid>,
     body: Json<UpdateUserRequest>,
 ) -> AppResult<HttpResponse> {
-    let target = managed_user(&state, &caller, *id).await?;
     let body = body.into_inner();
     let updated = svc::update_account(
-        &state,
-        Who::from(&*caller),
-        target,
+        &sessions(&state),
+        &caller,
+        *id,
         AccountChange {
             display_name: body.display_name,
             is_active: body.is_active,
@@ -93,11 +91,10 @@ pub async fn reset_user_password(
     id: web::Path<Uuid>,
     body: Json<ResetPasswordRequest>,
 ) -> AppResult<HttpResponse> {
-    let target = managed_user(&state, &caller, *id).await?;
     svc::reset_password(
-        &state,
-        Who::from(&*caller),
-        target,
+        &sessions(&state),
+        &caller,
+        *id,
         body.into_inner().new_password,
     )
     .await?;
@@ -121,8 +118,7 @@ pub async fn unlock_user(
     caller: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let target = managed_user(&state, &caller, *id).await?;
-    svc::unlock(&state, Who::from(&*caller), &target).await?;
+    svc::unlock(&sessions(&state), &caller, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -156,16 +152,7 @@ pub async fn update_me(
     caller: AuthUser,
     body: Json<UpdateMeRequest>,
 ) -> AppResult<HttpResponse> {
-    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
-    let name = crate::platform::http::clean_name("display_name", &body.display_name, 100)?;
-    let found = entity::user::Entity::find_by_id(caller.id)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::InvalidToken)?;
-    let mut row: entity::user::ActiveModel = found.into();
-    row.display_name = Set(name);
-    row.updated_at = Set(Utc::now());
-    let u = row.update(&state.db).await?;
+    let u = svc::rename_self(&state.db, &caller, &body.display_name).await?;
     Ok(HttpResponse::Ok().json(AccountSelf {
         id: u.id,
         display_name: u.display_name,
@@ -202,7 +189,7 @@ pub async fn change_my_password(
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner();
     svc::change_own_password(
-        &state,
+        &sessions(&state),
         &caller,
         caller.family,
         body.current_password,
@@ -237,7 +224,7 @@ pub async fn create_wechat_binding_code(
     state: web::Data<AppState>,
     caller: AuthUser,
 ) -> AppResult<HttpResponse> {
-    let (code, expires_at) = svc::new_binding_code(&state, &caller).await?;
+    let (code, expires_at) = svc::new_binding_code(&sessions(&state), &caller).await?;
     Ok(HttpResponse::Created().json(BindingCodeResponse { code, expires_at }))
 }
 
@@ -255,7 +242,7 @@ pub async fn delete_wechat_binding(
     state: web::Data<AppState>,
     caller: AuthUser,
 ) -> AppResult<HttpResponse> {
-    svc::unbind_wechat(&state, &caller).await?;
+    svc::unbind_wechat(&sessions(&state), &caller).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -310,6 +297,13 @@ pub async fn bind_wechat(
         )]));
     }
     let ip = client_ip(&req, &state);
-    let (pair, _) = svc::bind_wechat(&state, &body.code, &body.binding_code, ip).await?;
+    let (pair, _) = svc::bind_wechat(
+        &sessions(&state),
+        &state.wechat,
+        &body.code,
+        &body.binding_code,
+        ip,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(TokenPairResponse::from(pair)))
 }

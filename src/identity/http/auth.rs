@@ -5,11 +5,11 @@ use std::net::IpAddr;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
-use crate::access::policy::{Role, ScopeType};
+use super::super::query::me::{self, MeResponse};
+use super::super::service::auth::{self as svc, FailureLog};
+use super::super::service::Sessions;
 use crate::access::AuthUser;
-use crate::identity::service::auth as svc;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::error::{FieldCode, FieldError};
 use crate::platform::http::extract::Json;
@@ -98,43 +98,24 @@ impl WeChatLoginResponse {
     }
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct RoleAssignmentSummary {
-    pub id: Uuid,
-    pub role: Role,
-    pub scope_type: ScopeType,
-    pub scope_id: Uuid,
+/// What the session services need of the application's state.
+pub fn sessions(state: &AppState) -> Sessions<'_> {
+    Sessions {
+        db: &state.db,
+        cache: &state.cache,
+        settings: &state.settings,
+        jwt: &state.jwt,
+    }
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct MeResponse {
-    pub id: Uuid,
-    pub display_name: String,
-    pub username: Option<String>,
-    /// The deployment administrator, who may act on every street.
-    pub is_superadmin: bool,
-    pub roles: Vec<RoleAssignmentSummary>,
-    /// The verified phone of the account (WeChat), masked.
-    pub phone_masked: Option<String>,
-    /// The roster entry the account is bound to, if any.
-    pub resident: Option<MeResident>,
-}
+impl FailureLog for AppState {
+    async fn ensure_loaded(&self) -> AppResult<()> {
+        crate::access::durable::ensure_loaded(self).await
+    }
 
-#[derive(Serialize, ToSchema)]
-pub struct MeResident {
-    pub id: Uuid,
-    pub name: String,
-    pub household_id: Uuid,
-    pub building_id: Uuid,
-    pub compound_id: Uuid,
-    pub community_id: Uuid,
-    /// Unit and room of the household.
-    pub unit: String,
-    pub room: String,
-    pub street_name: String,
-    pub community_name: String,
-    pub compound_name: String,
-    pub building_name: String,
+    async fn record_failure(&self, keys: &[String]) -> AppResult<()> {
+        crate::access::durable::record_failure(self, keys).await
+    }
 }
 
 /// The client address used for rate limiting: the peer, or, when the peer is one of
@@ -190,7 +171,14 @@ pub async fn login(
         ));
     }
     let ip = client_ip(&req, &state);
-    let pair = svc::login(&state, &body.username, body.password, ip).await?;
+    let pair = svc::login(
+        &sessions(&state),
+        &**state,
+        &body.username,
+        body.password,
+        ip,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(TokenPairResponse::from(pair)))
 }
 
@@ -235,7 +223,7 @@ pub async fn wechat_login(
             "code", 128,
         )]));
     }
-    let (pair, is_new_user) = svc::wechat_login(&state, &code).await?;
+    let (pair, is_new_user) = svc::wechat_login(&sessions(&state), &state.wechat, &code).await?;
     Ok(HttpResponse::Ok().json(WeChatLoginResponse::new(pair, is_new_user)))
 }
 
@@ -257,7 +245,7 @@ pub async fn refresh(
     if body.refresh_token.is_empty() || body.refresh_token.len() > 256 {
         return Err(AppError::InvalidRefreshToken);
     }
-    let pair = svc::refresh(&state, &body.refresh_token).await?;
+    let pair = svc::refresh(&sessions(&state), &body.refresh_token).await?;
     Ok(HttpResponse::Ok().json(TokenPairResponse::from(pair)))
 }
 
@@ -269,7 +257,14 @@ pub async fn refresh(
 )]
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
-    svc::logout(&state, &user).await?;
+    svc::logout(
+        &sessions(&state),
+        user.id,
+        user.jti,
+        user.family,
+        user.token_exp,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -281,58 +276,5 @@ pub async fn logout(state: web::Data<AppState>, user: AuthUser) -> AppResult<Htt
 )]
 #[get("/me")]
 pub async fn get_me(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let phone_masked = entity::user::Entity::find_by_id(user.id)
-        .one(&state.db)
-        .await?
-        .and_then(|u| u.phone_masked);
-    let resident = match entity::resident::Entity::find()
-        .filter(entity::resident::Column::UserId.eq(user.id))
-        .one(&state.db)
-        .await?
-    {
-        Some(r) => match entity::household::Entity::find_by_id(r.household_id)
-            .one(&state.db)
-            .await?
-        {
-            Some(h) => {
-                let names = crate::territory::query::directory::place_names(&state, &h).await?;
-                Some(MeResident {
-                    id: r.id,
-                    name: r.name,
-                    household_id: h.id,
-                    building_id: h.building_id,
-                    compound_id: h.compound_id,
-                    community_id: h.community_id,
-                    unit: h.unit,
-                    room: h.room,
-                    street_name: names.street_name,
-                    community_name: names.community_name,
-                    compound_name: names.compound_name,
-                    building_name: names.building_name,
-                })
-            }
-            None => None,
-        },
-        None => None,
-    };
-    Ok(HttpResponse::Ok().json(MeResponse {
-        phone_masked,
-        resident,
-        id: user.id,
-        display_name: user.actor.display_name,
-        username: user.actor.username,
-        is_superadmin: user.actor.is_superadmin,
-        roles: user
-            .actor
-            .roles
-            .into_iter()
-            .map(|a| RoleAssignmentSummary {
-                id: a.id,
-                role: a.role,
-                scope_type: a.scope_type,
-                scope_id: a.scope_id,
-            })
-            .collect(),
-    }))
+    Ok(HttpResponse::Ok().json(me::me(&state.db, &user).await?))
 }

@@ -7,16 +7,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::access::policy::{self, Action};
+use super::super::service::invitations as svc;
+use super::auth::sessions;
+use super::binding_requests::BindingRequestResponse;
 use crate::access::AuthUser;
-use crate::identity::http::binding_requests::BindingRequestResponse;
-use crate::identity::service::invitations as svc;
 use crate::platform::error::AppResult;
 use crate::platform::http::clean_name;
 use crate::platform::http::extract::Json;
 use crate::platform::state::AppState;
 use crate::residents::service::roster as rsvc;
-use entity::household;
 
 #[derive(Serialize, ToSchema)]
 pub struct InvitationCodeResponse {
@@ -43,14 +42,10 @@ pub async fn create_invitation_code(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let hh =
-        policy::find_visible::<household::Entity, _>(&state.db, &user, Action::BindingReview, *id)
-            .await?;
-    let (code, expires_at) = svc::issue(&state, &hh, user.id).await?;
-    tracing::info!(household = %hh.id, by = %user.id, "invitation code issued");
+    let (code, expires_at) = svc::issue(&sessions(&state), &user, *id).await?;
     Ok(HttpResponse::Created().json(InvitationCodeResponse {
         code,
-        household_id: hh.id,
+        household_id: *id,
         expires_at,
     }))
 }
@@ -94,7 +89,14 @@ pub async fn redeem_invitation(
             crate::platform::error::FieldError::too_long("code", 32),
         ]));
     }
-    let m = svc::redeem(&state, &me, &body.code, name, relation).await?;
-    tracing::info!(request = %m.id, user_id = %me.id, "joined a household by invitation");
+    let m = svc::redeem(
+        &sessions(&state),
+        &state.pii,
+        &me,
+        &body.code,
+        name,
+        relation,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(BindingRequestResponse::from(m)))
 }

@@ -7,17 +7,21 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::access::password;
+use crate::access::{password, Actor};
+use crate::identity::query::users::managed_user;
 use crate::identity::service::auth::{self as auth_svc, TokenPair};
+use crate::identity::service::Sessions;
 use crate::platform::audit::{self, Who};
 use crate::platform::error::{is_unique_violation, AppError, AppResult};
 use crate::platform::error::{FieldCode, ProblemCode};
 use crate::platform::lang::Text;
-use crate::platform::state::AppState;
+use crate::platform::wechat::WeChatClient;
 use entity::{login_failure, refresh_token, user};
 
 /// How long a WeChat binding code shown to a staff member stays usable.
@@ -31,7 +35,11 @@ const CODE_LEN: usize = 8;
 
 /// Ends every session of `user_id`, except the refresh family `keep` (the caller's own when it
 /// changes its own password).
-pub async fn end_sessions(state: &AppState, user_id: Uuid, keep: Option<Uuid>) -> AppResult<()> {
+pub async fn end_sessions(
+    state: &Sessions<'_>,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+) -> AppResult<()> {
     let mut q = refresh_token::Entity::find()
         .select_only()
         .column(refresh_token::Column::FamilyId)
@@ -41,7 +49,7 @@ pub async fn end_sessions(state: &AppState, user_id: Uuid, keep: Option<Uuid>) -
     if let Some(keep) = keep {
         q = q.filter(refresh_token::Column::FamilyId.ne(keep));
     }
-    let families: Vec<Uuid> = q.into_tuple().all(&state.db).await?;
+    let families: Vec<Uuid> = q.into_tuple().all(state.db).await?;
     for family in families {
         auth_svc::revoke_family(state, family).await?;
     }
@@ -54,12 +62,15 @@ pub struct AccountChange {
     pub is_active: Option<bool>,
 }
 
+/// Renames, deactivates or reactivates an account `caller` manages (404 for any other).
 pub async fn update_account(
-    state: &AppState,
-    actor: Who<'_>,
-    target: user::Model,
+    state: &Sessions<'_>,
+    caller: &Actor,
+    id: Uuid,
     change: AccountChange,
 ) -> AppResult<user::Model> {
+    let target = managed_user(state.db, caller, id).await?;
+    let actor = Who::from(caller);
     if change.is_active == Some(false) && target.id == actor.id {
         return Err(AppError::conflict(
             ProblemCode::CannotDeactivateSelf,
@@ -82,7 +93,7 @@ pub async fn update_account(
         row.is_active = Set(active);
     }
     row.updated_at = Set(Utc::now());
-    let updated = row.update(&state.db).await?;
+    let updated = row.update(state.db).await?;
     if deactivating {
         end_sessions(state, updated.id, None).await?;
     }
@@ -97,13 +108,16 @@ pub async fn update_account(
     Ok(updated)
 }
 
-/// An administrator sets a new password for a staff account; its sessions end.
+/// An administrator sets a new password for a staff account it manages (404 for any other);
+/// the account's sessions end.
 pub async fn reset_password(
-    state: &AppState,
-    actor: Who<'_>,
-    target: user::Model,
+    state: &Sessions<'_>,
+    caller: &Actor,
+    id: Uuid,
     new_password: String,
 ) -> AppResult<()> {
+    let target = managed_user(state.db, caller, id).await?;
+    let actor = Who::from(caller);
     if target.username.is_none() {
         return Err(AppError::conflict(
             ProblemCode::AccountHasNoPassword,
@@ -119,7 +133,7 @@ pub async fn reset_password(
     let mut row: user::ActiveModel = target.into();
     row.password_hash = Set(Some(hash));
     row.updated_at = Set(Utc::now());
-    row.update(&state.db).await?;
+    row.update(state.db).await?;
     end_sessions(state, id, None).await?;
     record(
         state,
@@ -134,8 +148,8 @@ pub async fn reset_password(
 /// The owner changes its own password, proving the current one; its sessions other than the
 /// token family `keep` (the one it is signed in with) end.
 pub async fn change_own_password(
-    state: &AppState,
-    me: &crate::access::Actor,
+    state: &Sessions<'_>,
+    me: &Actor,
     keep: Uuid,
     current: String,
     new_password: String,
@@ -162,12 +176,15 @@ pub async fn change_own_password(
     let mut row: user::ActiveModel = found.into();
     row.password_hash = Set(Some(hash));
     row.updated_at = Set(Utc::now());
-    row.update(&state.db).await?;
+    row.update(state.db).await?;
     end_sessions(state, me.id, Some(keep)).await
 }
 
-/// Lifts the sign-in slow-down of an account's username, from every address.
-pub async fn unlock(state: &AppState, actor: Who<'_>, target: &user::Model) -> AppResult<u64> {
+/// Lifts the sign-in slow-down of the username of an account `caller` manages, from every
+/// address.
+pub async fn unlock(state: &Sessions<'_>, caller: &Actor, id: Uuid) -> AppResult<u64> {
+    let target = &managed_user(state.db, caller, id).await?;
+    let actor = Who::from(caller);
     let Some(username) = target.username.as_deref() else {
         return Ok(0);
     };
@@ -178,11 +195,11 @@ pub async fn unlock(state: &AppState, actor: Who<'_>, target: &user::Model) -> A
         .filter(login_failure::Column::Key.starts_with(&prefix))
         .distinct()
         .into_tuple()
-        .all(&state.db)
+        .all(state.db)
         .await?;
     login_failure::Entity::delete_many()
         .filter(login_failure::Column::Key.starts_with(&prefix))
-        .exec(&state.db)
+        .exec(state.db)
         .await?;
     for key in &keys {
         state.cache.delete(key).await?;
@@ -205,8 +222,8 @@ fn code_key(code: &str) -> String {
 
 /// A one-time code a signed-in staff member types into the mini-program to bind its WeChat.
 pub async fn new_binding_code(
-    state: &AppState,
-    me: &crate::access::Actor,
+    state: &Sessions<'_>,
+    me: &Actor,
 ) -> AppResult<(String, chrono::DateTime<Utc>)> {
     let found = own_row(state, me.id).await?;
     if found.username.is_none() {
@@ -259,7 +276,8 @@ pub fn normalise_code(typed: &str) -> String {
 /// The mini-program confirms a binding code with a `wx.login` code: the staff account gets the
 /// WeChat identity and a session. Each code works once.
 pub async fn bind_wechat(
-    state: &AppState,
+    state: &Sessions<'_>,
+    wechat: &WeChatClient,
     wx_code: &str,
     binding_code: &str,
     ip: Option<std::net::IpAddr>,
@@ -292,7 +310,7 @@ pub async fn bind_wechat(
         return Err(wrong());
     };
     let user_id: Uuid = user_id.parse().map_err(AppError::internal)?;
-    let session = state.wechat.jscode2session(wx_code).await?;
+    let session = wechat.jscode2session(wx_code).await?;
     // One use: of two confirmations racing with the same code only one claims it.
     if !state
         .cache
@@ -304,7 +322,7 @@ pub async fn bind_wechat(
     state.cache.delete(&key).await?;
     if user::Entity::find()
         .filter(user::Column::WechatOpenid.eq(&session.openid))
-        .one(&state.db)
+        .one(state.db)
         .await?
         .is_some()
     {
@@ -317,7 +335,7 @@ pub async fn bind_wechat(
         ));
     }
     let found = user::Entity::find_by_id(user_id)
-        .one(&state.db)
+        .one(state.db)
         .await?
         .filter(|u| u.is_active && u.wechat_openid.is_none())
         .ok_or_else(wrong)?;
@@ -327,7 +345,7 @@ pub async fn bind_wechat(
         row.wechat_unionid = Set(Some(union.to_string()));
     }
     row.updated_at = Set(Utc::now());
-    let bound = match row.update(&state.db).await {
+    let bound = match row.update(state.db).await {
         Ok(u) => u,
         Err(e) if is_unique_violation(&e) => {
             return Err(AppError::conflict(
@@ -353,13 +371,13 @@ pub async fn bind_wechat(
         String::new(),
     )
     .await?;
-    let pair = auth_svc::issue_pair(&state.db, state, bound.id, Uuid::now_v7()).await?;
+    let pair = auth_svc::issue_pair(state.db, state, bound.id, Uuid::now_v7()).await?;
     Ok((pair, bound))
 }
 
 /// The owner removes the WeChat identity from its staff account (it signs in with its password
 /// again; notifications to it are skipped until it binds again).
-pub async fn unbind_wechat(state: &AppState, me: &crate::access::Actor) -> AppResult<()> {
+pub async fn unbind_wechat(state: &Sessions<'_>, me: &Actor) -> AppResult<()> {
     let found = own_row(state, me.id).await?;
     if found.username.is_none() {
         return Err(AppError::conflict(
@@ -377,7 +395,7 @@ pub async fn unbind_wechat(state: &AppState, me: &crate::access::Actor) -> AppRe
     row.wechat_openid = Set(None);
     row.wechat_unionid = Set(None);
     row.updated_at = Set(Utc::now());
-    row.update(&state.db).await?;
+    row.update(state.db).await?;
     record(
         state,
         me.into(),
@@ -388,24 +406,41 @@ pub async fn unbind_wechat(state: &AppState, me: &crate::access::Actor) -> AppRe
     .await
 }
 
+/// The owner renames its account.
+pub async fn rename_self(
+    db: &DatabaseConnection,
+    me: &Actor,
+    name: &str,
+) -> AppResult<user::Model> {
+    let name = crate::platform::text::clean_name("display_name", name, 100)?;
+    let found = user::Entity::find_by_id(me.id)
+        .one(db)
+        .await?
+        .ok_or(AppError::InvalidToken)?;
+    let mut row: user::ActiveModel = found.into();
+    row.display_name = Set(name);
+    row.updated_at = Set(Utc::now());
+    Ok(row.update(db).await?)
+}
+
 /// The caller's own account row (gone: its token no longer stands for anyone).
-async fn own_row(state: &AppState, id: Uuid) -> AppResult<user::Model> {
+async fn own_row(state: &Sessions<'_>, id: Uuid) -> AppResult<user::Model> {
     user::Entity::find_by_id(id)
-        .one(&state.db)
+        .one(state.db)
         .await?
         .ok_or(AppError::InvalidToken)
 }
 
 async fn record(
-    state: &AppState,
+    state: &Sessions<'_>,
     actor: Who<'_>,
     action: audit::Action,
     account: Uuid,
     detail: String,
 ) -> AppResult<()> {
-    let street = crate::identity::service::accounts::home_street(&state.db, actor.id).await?;
+    let street = crate::identity::service::accounts::home_street(state.db, actor.id).await?;
     audit::record(
-        &state.db,
+        state.db,
         audit::Event {
             actor,
             action,
@@ -423,12 +458,6 @@ async fn record(
     )
     .await?;
     Ok(())
-}
-
-/// For the list: whether each account's WeChat is bound is `wechat_openid IS NOT NULL`; the
-/// openid itself never leaves the server.
-pub fn wechat_bound(u: &user::Model) -> bool {
-    u.wechat_openid.is_some()
 }
 
 /// The street an actor works in, for events about no one in particular (an export or a lookup

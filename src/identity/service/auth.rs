@@ -10,15 +10,27 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::Sessions;
+
 use crate::access::bearer::{revoked_family_key, revoked_jti_key};
 use crate::access::password;
-use crate::access::AuthUser;
+use crate::access::policy::Role;
 use crate::platform::error::{is_unique_violation, AppError, AppResult};
 use crate::platform::error::{FieldCode, FieldError, ProblemCode};
 use crate::platform::lang::Text;
-use crate::platform::state::AppState;
 use crate::platform::tokens::{hash_refresh_token, new_refresh_token, unix_now};
+use crate::platform::wechat::WeChatClient;
 use entity::{refresh_token, role_assignment, user};
+
+/// The durable record of failed sign-ins (the cache alone may restart empty), as `login` needs
+/// it: load it into the cache before counting, and add a failure to it.
+pub trait FailureLog {
+    fn ensure_loaded(&self) -> impl std::future::Future<Output = AppResult<()>> + Send;
+    fn record_failure(
+        &self,
+        keys: &[String],
+    ) -> impl std::future::Future<Output = AppResult<()>> + Send;
+}
 
 pub struct TokenPair {
     pub access_token: String,
@@ -58,13 +70,14 @@ fn login_locked(left: std::time::Duration) -> AppError {
 /// checked, so a burst of concurrent attempts cannot slip past the limit while the (slow) hash is
 /// being verified. Over the limit, the attempt is refused without looking at the password.
 async fn reserve_login_attempt(
-    state: &AppState,
+    state: &Sessions<'_>,
+    log: &impl FailureLog,
     username: &str,
     ip: Option<IpAddr>,
 ) -> AppResult<()> {
-    let s = &state.settings;
+    let s = state.settings;
     let window = s.login_failure_window;
-    crate::access::durable::ensure_loaded(state).await?;
+    log.ensure_loaded().await?;
     let user_key = user_fail_key(username, ip);
     let (n, left) = state.cache.incr_window(&user_key, window).await?;
     if n > s.login_max_failures_per_user as u64 {
@@ -81,15 +94,16 @@ async fn reserve_login_attempt(
 }
 
 pub async fn login(
-    state: &AppState,
+    state: &Sessions<'_>,
+    log: &impl FailureLog,
     username: &str,
     password_plain: String,
     ip: Option<IpAddr>,
 ) -> AppResult<TokenPair> {
-    reserve_login_attempt(state, username, ip).await?;
+    reserve_login_attempt(state, log, username, ip).await?;
     let found = user::Entity::find()
         .filter(user::Column::Username.eq(username))
-        .one(&state.db)
+        .one(state.db)
         .await?;
     let stored = found.as_ref().and_then(|u| u.password_hash.clone());
     let ok = password::verify(password_plain, stored).await?;
@@ -99,7 +113,7 @@ pub async fn login(
             tracing::info!(reason = "bad_credentials", "login refused");
             let keys =
                 crate::access::durable::failure_keys(&user_fail_key(username, ip), ip, ip_fail_key);
-            crate::access::durable::record_failure(state, &keys).await?;
+            log.record_failure(&keys).await?;
             return Err(AppError::InvalidCredentials);
         }
     };
@@ -110,13 +124,13 @@ pub async fn login(
         state.cache.decr_window(&ip_fail_key(ip)).await?;
     }
     tracing::info!(user_id = %user.id, "login succeeded");
-    issue_pair(&state.db, state, user.id, Uuid::now_v7()).await
+    issue_pair(state.db, state, user.id, Uuid::now_v7()).await
 }
 
 /// Issues an access token and a new refresh token in `family`, storing only the token's hash.
 pub async fn issue_pair<C: ConnectionTrait>(
     db: &C,
-    state: &AppState,
+    state: &Sessions<'_>,
     user_id: Uuid,
     family: Uuid,
 ) -> AppResult<TokenPair> {
@@ -153,16 +167,20 @@ pub const WECHAT_DEFAULT_DISPLAY_NAME: &str = "微信用户";
 /// Resident sign-in with a `wx.login` code: exchanges it for the openid, finds or creates the
 /// account and starts a new refresh family. The second value says whether the account is new.
 #[tracing::instrument(skip_all)]
-pub async fn wechat_login(state: &AppState, code: &str) -> AppResult<(TokenPair, bool)> {
-    let session = state.wechat.jscode2session(code).await?;
+pub async fn wechat_login(
+    state: &Sessions<'_>,
+    wechat: &WeChatClient,
+    code: &str,
+) -> AppResult<(TokenPair, bool)> {
+    let session = wechat.jscode2session(code).await?;
     let (user, is_new_user) =
-        find_or_create_wechat_user(&state.db, &session.openid, session.unionid.as_deref()).await?;
+        find_or_create_wechat_user(state.db, &session.openid, session.unionid.as_deref()).await?;
     if !user.is_active {
         tracing::info!(user_id = %user.id, reason = "inactive", "WeChat login refused");
         return Err(AppError::InvalidCredentials);
     }
     tracing::info!(user_id = %user.id, is_new_user, "WeChat login succeeded");
-    let pair = issue_pair(&state.db, state, user.id, Uuid::now_v7()).await?;
+    let pair = issue_pair(state.db, state, user.id, Uuid::now_v7()).await?;
     Ok((pair, is_new_user))
 }
 
@@ -233,11 +251,11 @@ async fn keep_unionid<C: ConnectionTrait>(
 
 /// Spends `presented` and returns a new pair in the same family. A token that was already spent
 /// (or revoked) is a sign of theft: the whole family is revoked and the caller gets 401.
-pub async fn refresh(state: &AppState, presented: &str) -> AppResult<TokenPair> {
+pub async fn refresh(state: &Sessions<'_>, presented: &str) -> AppResult<TokenPair> {
     let hash = hash_refresh_token(presented);
     let row = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash))
-        .one(&state.db)
+        .one(state.db)
         .await?
         .ok_or(AppError::InvalidRefreshToken)?;
     if row.used_at.is_some() || row.revoked_at.is_some() {
@@ -249,7 +267,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<TokenPair> 
         return Err(AppError::InvalidRefreshToken);
     }
     let active = user::Entity::find_by_id(row.user_id)
-        .one(&state.db)
+        .one(state.db)
         .await?
         .is_some_and(|u| u.is_active);
     if !active {
@@ -277,12 +295,12 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<TokenPair> 
 
 /// Revokes every refresh token of `family`, and (through the cache) every access token issued
 /// with it, for as long as such an access token could live.
-pub async fn revoke_family(state: &AppState, family: Uuid) -> AppResult<()> {
+pub async fn revoke_family(state: &Sessions<'_>, family: Uuid) -> AppResult<()> {
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(refresh_token::Column::FamilyId.eq(family))
         .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(&state.db)
+        .exec(state.db)
         .await?;
     state
         .cache
@@ -295,14 +313,22 @@ pub async fn revoke_family(state: &AppState, family: Uuid) -> AppResult<()> {
     Ok(())
 }
 
-pub async fn logout(state: &AppState, user: &AuthUser) -> AppResult<()> {
-    let left = (user.token_exp - unix_now()).max(1) as u64 + 60;
+/// The access token `jti` (of refresh family `family`, expiring at `token_exp`, Unix seconds)
+/// and its whole family stop working.
+pub async fn logout(
+    state: &Sessions<'_>,
+    user_id: Uuid,
+    jti: Uuid,
+    family: Uuid,
+    token_exp: i64,
+) -> AppResult<()> {
+    let left = (token_exp - unix_now()).max(1) as u64 + 60;
     state
         .cache
-        .set(&revoked_jti_key(user.jti), "1", Duration::from_secs(left))
+        .set(&revoked_jti_key(jti), "1", Duration::from_secs(left))
         .await?;
-    revoke_family(state, user.family).await?;
-    tracing::info!(user_id = %user.id, "logged out");
+    revoke_family(state, family).await?;
+    tracing::info!(user_id = %user_id, "logged out");
     Ok(())
 }
 
@@ -402,7 +428,7 @@ pub async fn ensure_bootstrap_admin<C: ConnectionTrait>(
         .await?
         .is_some()
         || role_assignment::Entity::find()
-            .filter(role_assignment::Column::Role.eq("admin"))
+            .filter(role_assignment::Column::Role.eq(Role::Admin))
             .one(db)
             .await?
             .is_some();

@@ -4,35 +4,26 @@
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
-use crate::access::policy::{Role, ScopeType};
+use crate::access::policy::{self, Action, Role, ScopeType};
+use crate::access::Actor;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::error::{FieldCode, ProblemCode};
 use crate::platform::lang::Text;
 use crate::platform::pii::Pii;
+use crate::residents::service::linked_accounts::{self as linked, Resident};
 use crate::residents::service::roster::{self as residents, ResidentInput};
-use entity::{binding_request, household, resident, role_assignment};
+use crate::territory::query::homes::{self as places, Household};
+use entity::{binding_request, role_assignment};
 
-pub const PENDING: &str = "pending";
-pub const APPROVED: &str = "approved";
-pub const REJECTED: &str = "rejected";
+pub use entity::binding_request::BindingStatus;
 
 /// Links `user_id` to `r` and grants the `resident` role on its household (idempotent).
-pub async fn link<C: ConnectionTrait>(
-    db: &C,
-    user_id: Uuid,
-    r: resident::Model,
-) -> AppResult<resident::Model> {
-    // Only one resident per account: unlink any earlier one.
-    resident::Entity::update_many()
-        .col_expr(resident::Column::UserId, Expr::value(Option::<Uuid>::None))
-        .filter(resident::Column::UserId.eq(user_id))
-        .filter(resident::Column::Id.ne(r.id))
-        .exec(db)
-        .await?;
+pub async fn link<C: ConnectionTrait>(db: &C, user_id: Uuid, r: Resident) -> AppResult<Resident> {
     let household_id = r.household_id;
     let street_id = r.street_id;
     // A WeChat account is called "微信用户" until it says otherwise: once bound, staff screens
@@ -50,13 +41,11 @@ pub async fn link<C: ConnectionTrait>(
         )
         .exec(db)
         .await?;
-    let mut am = r.into_active_model();
-    am.user_id = Set(Some(user_id));
-    am.updated_at = Set(Utc::now());
-    let r = am.update(db).await?;
+    // Only one resident per account: the link unlinks any earlier one.
+    let r = linked::link_user(db, user_id, r).await?;
     let has_role = role_assignment::Entity::find()
         .filter(role_assignment::Column::UserId.eq(user_id))
-        .filter(role_assignment::Column::Role.eq(Role::Resident.as_str()))
+        .filter(role_assignment::Column::Role.eq(Role::Resident))
         .filter(role_assignment::Column::ScopeId.eq(household_id))
         .one(db)
         .await?
@@ -65,14 +54,14 @@ pub async fn link<C: ConnectionTrait>(
         // A resident belongs to one household: drop resident roles elsewhere.
         role_assignment::Entity::delete_many()
             .filter(role_assignment::Column::UserId.eq(user_id))
-            .filter(role_assignment::Column::Role.eq(Role::Resident.as_str()))
+            .filter(role_assignment::Column::Role.eq(Role::Resident))
             .exec(db)
             .await?;
         role_assignment::ActiveModel {
             id: Set(Uuid::now_v7()),
             user_id: Set(user_id),
-            role: Set(Role::Resident.as_str().into()),
-            scope_type: Set(ScopeType::Household.as_str().into()),
+            role: Set(Role::Resident),
+            scope_type: Set(ScopeType::Household),
             scope_id: Set(household_id),
             street_id: Set(street_id),
             created_at: Set(Utc::now()),
@@ -87,7 +76,7 @@ pub async fn link<C: ConnectionTrait>(
 pub async fn new_request<C: ConnectionTrait>(
     db: &C,
     user_id: Uuid,
-    hh: &household::Model,
+    hh: &Household,
     name: String,
     relation: String,
 ) -> AppResult<binding_request::Model> {
@@ -102,7 +91,7 @@ pub async fn new_request<C: ConnectionTrait>(
         household_id: Set(hh.id),
         name: Set(name),
         relation: Set(relation),
-        status: Set(PENDING.into()),
+        status: Set(BindingStatus::Pending),
         reason: Set(None),
         decided_by: Set(None),
         decided_at: Set(None),
@@ -149,26 +138,6 @@ pub async fn audit_link<C: ConnectionTrait>(
     Ok(())
 }
 
-/// After a phone is verified: the resident it identifies, if exactly one unlinked (or already
-/// ours) resident of the roster has it.
-pub async fn match_by_phone<C: ConnectionTrait>(
-    db: &C,
-    pii: &Pii,
-    user_id: Uuid,
-    phone: &str,
-) -> AppResult<Option<resident::Model>> {
-    let hash = pii.lookup_hash("phone", phone);
-    let found = resident::Entity::find()
-        .filter(resident::Column::PhoneHash.eq(hash))
-        .filter(resident::Column::MovedOutOn.is_null())
-        .all(db)
-        .await?;
-    Ok(match found.as_slice() {
-        [one] if one.user_id.is_none() || one.user_id == Some(user_id) => found.into_iter().next(),
-        _ => None,
-    })
-}
-
 /// How an approval attaches the account to the roster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attach {
@@ -177,44 +146,6 @@ pub enum Attach {
     /// No choice: the resident whose phone is the one WeChat verified for the requester (a
     /// second factor), else a new roster entry with only the requested name and relation.
     Default,
-}
-
-/// Unlinked residents of `household_id`: what an approval could attach.
-pub async fn candidates<C: ConnectionTrait>(
-    db: &C,
-    household_ids: &[Uuid],
-) -> AppResult<Vec<resident::Model>> {
-    if household_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(resident::Entity::find()
-        .filter(resident::Column::HouseholdId.is_in(household_ids.iter().copied()))
-        .filter(resident::Column::UserId.is_null())
-        .filter(resident::Column::MovedOutOn.is_null())
-        .all(db)
-        .await?)
-}
-
-/// [`candidates`] with their tags, in one statement (for the review list).
-pub async fn candidates_with_tags<C: ConnectionTrait>(
-    db: &C,
-    household_ids: &[Uuid],
-) -> AppResult<Vec<crate::residents::service::roster::ResidentWithTags>> {
-    use sea_orm::QuerySelect;
-    if household_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(resident::Entity::find()
-        .column_as(
-            crate::residents::service::roster::tags_column(db.get_database_backend()),
-            "tags",
-        )
-        .filter(resident::Column::HouseholdId.is_in(household_ids.iter().copied()))
-        .filter(resident::Column::UserId.is_null())
-        .filter(resident::Column::MovedOutOn.is_null())
-        .into_model()
-        .all(db)
-        .await?)
 }
 
 /// Approves a pending request. A request only *names* someone; naming an existing resident is
@@ -231,11 +162,10 @@ pub async fn approve<C: ConnectionTrait>(
     attach: Attach,
 ) -> AppResult<binding_request::Model> {
     claim(db, &req).await?;
-    let hh = household::Entity::find_by_id(req.household_id)
-        .one(db)
+    let hh = places::household(db, req.household_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let unlinked = candidates(db, &[hh.id]).await?;
+    let unlinked = linked::unlinked(db, &[hh.id]).await?;
     let chosen = match attach {
         Attach::Chosen(id) => Some(unlinked.into_iter().find(|r| r.id == id).ok_or_else(|| {
             AppError::invalid(
@@ -252,7 +182,7 @@ pub async fn approve<C: ConnectionTrait>(
                 .one(db)
                 .await?
                 .and_then(|u| u.phone_hash);
-            let by_phone: Vec<&resident::Model> = match &verified {
+            let by_phone: Vec<&Resident> = match &verified {
                 Some(h) => unlinked
                     .iter()
                     .filter(|r| r.phone_hash.as_deref() == Some(h.as_str()))
@@ -261,12 +191,12 @@ pub async fn approve<C: ConnectionTrait>(
             };
             // A same-name entry that holds nothing personal can be linked without a second
             // factor: it hands the account nothing but the name it asked for.
-            let bare: Vec<&resident::Model> = unlinked
+            let bare: Vec<&Resident> = unlinked
                 .iter()
                 .filter(|r| r.name == req.name && holds_nothing_personal(r))
                 .collect();
             let bare = match bare.as_slice() {
-                [one] if !has_tags(db, one.id).await? => Some((*one).clone()),
+                [one] if !linked::has_tags(db, one.id).await? => Some((*one).clone()),
                 _ => None,
             };
             match by_phone.as_slice() {
@@ -290,7 +220,7 @@ pub async fn approve<C: ConnectionTrait>(
     let r = link(db, req.user_id, r).await?;
     let now = Utc::now();
     let mut am = req.into_active_model();
-    am.status = Set(APPROVED.into());
+    am.status = Set(BindingStatus::Approved);
     am.decided_by = Set(Some(by));
     am.decided_at = Set(Some(now));
     am.resident_id = Set(Some(r.id));
@@ -298,44 +228,98 @@ pub async fn approve<C: ConnectionTrait>(
     Ok(am.update(db).await?)
 }
 
-fn holds_nothing_personal(r: &resident::Model) -> bool {
+fn holds_nothing_personal(r: &Resident) -> bool {
     r.phone_cipher.is_none() && r.id_number_cipher.is_none() && r.birth_date.is_none()
 }
 
-async fn has_tags<C: ConnectionTrait>(db: &C, resident_id: Uuid) -> AppResult<bool> {
-    use sea_orm::PaginatorTrait;
-    Ok(entity::resident_tag::Entity::find()
-        .filter(entity::resident_tag::Column::ResidentId.eq(resident_id))
-        .count(db)
+/// A reviewer in scope approves the request `id` (404 outside the scope), in one transaction
+/// with the audit record of the link.
+pub async fn approve_request(
+    db: &DatabaseConnection,
+    pii: &Pii,
+    user: &Actor,
+    id: Uuid,
+    attach: Attach,
+) -> AppResult<binding_request::Model> {
+    let req =
+        policy::find_visible::<binding_request::Entity, _>(db, user, Action::BindingReview, id)
+            .await?;
+    let txn = db.begin().await?;
+    let m = approve(&txn, pii, req, user.id, attach).await?;
+    audit_link(
+        &txn,
+        user.into(),
+        &m,
+        serde_json::json!({"chosen": matches!(attach, Attach::Chosen(_))}),
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(request = %m.id, by = %user.id, "binding request approved");
+    Ok(m)
+}
+
+/// A reviewer in scope rejects the request `id` (404 outside the scope) with `reason`.
+pub async fn reject_request(
+    db: &DatabaseConnection,
+    user: &Actor,
+    id: Uuid,
+    reason: String,
+) -> AppResult<binding_request::Model> {
+    let req =
+        policy::find_visible::<binding_request::Entity, _>(db, user, Action::BindingReview, id)
+            .await?;
+    let txn = db.begin().await?;
+    let m = reject(&txn, req, user.id, reason).await?;
+    txn.commit().await?;
+    Ok(m)
+}
+
+/// The caller asks to join the household `household_id` under `name` and `relation` (both
+/// cleaned); 409 while a request of theirs is pending.
+pub async fn create_request(
+    db: &DatabaseConnection,
+    me: &Actor,
+    household_id: Uuid,
+    name: String,
+    relation: String,
+) -> AppResult<binding_request::Model> {
+    let hh = places::household(db, household_id)
         .await?
-        > 0)
+        .ok_or(AppError::NotFound)?;
+    let pending = binding_request::Entity::find()
+        .filter(binding_request::Column::UserId.eq(me.id))
+        .filter(binding_request::Column::Status.eq(BindingStatus::Pending))
+        .count(db)
+        .await?;
+    if pending > 0 {
+        return Err(AppError::conflict(
+            ProblemCode::BindingRequestPending,
+            Text::new(
+                "您已有一个待审核的绑定申请，请等待社区审核",
+                "a binding request of yours is already pending",
+            ),
+        ));
+    }
+    new_request(db, me.id, &hh, name, relation).await
 }
 
 /// Moves a pending request out of `pending` for this decision, or 409 when another decision
-/// got there first.
+/// got there first. The interim `deciding` is no [`BindingStatus`]: the decision's transaction
+/// replaces it before anyone reads the row.
 async fn claim<C: ConnectionTrait>(db: &C, req: &binding_request::Model) -> AppResult<()> {
     let done = binding_request::Entity::update_many()
         .col_expr(binding_request::Column::Status, Expr::value("deciding"))
         .filter(binding_request::Column::Id.eq(req.id))
-        .filter(binding_request::Column::Status.eq(PENDING))
+        .filter(binding_request::Column::Status.eq(BindingStatus::Pending))
         .exec(db)
         .await?;
-    if done.rows_affected != 1 || req.status != PENDING {
+    if done.rows_affected != 1 || req.status != BindingStatus::Pending {
         return Err(AppError::conflict(
             ProblemCode::BindingRequestDecided,
             Text::new("这个申请已经审核过了", "the request is already decided"),
         ));
     }
     Ok(())
-}
-
-/// Where a binding request stands (the spec's list of `status` values).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum BindingStatus {
-    Pending,
-    Approved,
-    Rejected,
 }
 
 pub async fn reject<C: ConnectionTrait>(
@@ -347,7 +331,7 @@ pub async fn reject<C: ConnectionTrait>(
     claim(db, &req).await?;
     let now = Utc::now();
     let mut am = req.into_active_model();
-    am.status = Set(REJECTED.into());
+    am.status = Set(BindingStatus::Rejected);
     am.reason = Set(Some(reason));
     am.decided_by = Set(Some(by));
     am.decided_at = Set(Some(now));

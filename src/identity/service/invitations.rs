@@ -12,13 +12,17 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::access::policy::Action;
+use crate::access::Actor;
 use crate::identity::service::accounts::{normalise_code, one_time_code, well_formed};
 use crate::identity::service::binding;
+use crate::identity::service::Sessions;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::error::{FieldCode, ProblemCode};
 use crate::platform::lang::Text;
-use crate::platform::state::AppState;
-use entity::{binding_request, household, user};
+use crate::platform::pii::Pii;
+use crate::territory::query::homes as places;
+use entity::{binding_request, user};
 
 /// How long an invitation code works.
 pub const INVITATION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -34,25 +38,34 @@ fn key(code: &str) -> String {
     )
 }
 
-/// A new code for `hh`, issued by `issuer`.
+/// A new code for the household `household_id`, issued by `issuer`, who must review its binding
+/// requests (404 otherwise).
 pub async fn issue(
-    state: &AppState,
-    hh: &household::Model,
-    issuer: Uuid,
+    state: &Sessions<'_>,
+    issuer: &Actor,
+    household_id: Uuid,
 ) -> AppResult<(String, chrono::DateTime<Utc>)> {
+    let hh =
+        places::visible_household(state.db, issuer, Action::BindingReview, household_id).await?;
     let code = one_time_code();
     state
         .cache
-        .set(&key(&code), &format!("{}|{issuer}", hh.id), INVITATION_TTL)
+        .set(
+            &key(&code),
+            &format!("{}|{}", hh.id, issuer.id),
+            INVITATION_TTL,
+        )
         .await?;
     let expires = Utc::now() + chrono::Duration::from_std(INVITATION_TTL).unwrap_or_default();
+    tracing::info!(household = %hh.id, by = %issuer.id, "invitation code issued");
     Ok((code, expires))
 }
 
 /// Binds `me` to the household of `typed`, approved in the name of the code's issuer.
 pub async fn redeem(
-    state: &AppState,
-    me: &crate::access::Actor,
+    state: &Sessions<'_>,
+    pii: &Pii,
+    me: &Actor,
     typed: &str,
     name: String,
     relation: String,
@@ -101,12 +114,9 @@ pub async fn redeem(
             ),
         ));
     }
-    let hh = household::Entity::find_by_id(hh)
-        .one(&state.db)
-        .await?
-        .ok_or_else(wrong)?;
+    let hh = places::household(state.db, hh).await?.ok_or_else(wrong)?;
     let issuer = user::Entity::find_by_id(issuer)
-        .one(&state.db)
+        .one(state.db)
         .await?
         .filter(|u| u.is_active)
         .ok_or_else(wrong)?;
@@ -116,7 +126,7 @@ pub async fn redeem(
     binding_request::Entity::update_many()
         .col_expr(
             binding_request::Column::Status,
-            Expr::value(binding::REJECTED),
+            Expr::value(binding::BindingStatus::Rejected),
         )
         .col_expr(
             binding_request::Column::Reason,
@@ -125,11 +135,11 @@ pub async fn redeem(
         .col_expr(binding_request::Column::DecidedAt, Expr::value(now))
         .col_expr(binding_request::Column::UpdatedAt, Expr::value(now))
         .filter(binding_request::Column::UserId.eq(me.id))
-        .filter(binding_request::Column::Status.eq(binding::PENDING))
+        .filter(binding_request::Column::Status.eq(binding::BindingStatus::Pending))
         .exec(&txn)
         .await?;
     let req = binding::new_request(&txn, me.id, &hh, name, relation).await?;
-    let m = binding::approve(&txn, &state.pii, req, issuer.id, binding::Attach::Default).await?;
+    let m = binding::approve(&txn, pii, req, issuer.id, binding::Attach::Default).await?;
     let actor = crate::platform::audit::Who {
         id: issuer.id,
         name: &issuer.display_name,
@@ -137,5 +147,6 @@ pub async fn redeem(
     };
     binding::audit_link(&txn, actor, &m, serde_json::json!({"invitation": true})).await?;
     txn.commit().await?;
+    tracing::info!(request = %m.id, user_id = %me.id, "joined a household by invitation");
     Ok(m)
 }

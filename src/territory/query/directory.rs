@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use crate::platform::error::AppResult;
 use crate::platform::paging::{page_of as page, Page, PageParams};
-use crate::platform::state::AppState;
 use entity::{building, community, compound, household, street};
 
 #[derive(Serialize, ToSchema)]
@@ -33,63 +32,6 @@ pub struct DirectoryHousehold {
     pub unit: String,
     /// 房号, e.g. `301`.
     pub room: String,
-}
-
-/// Names of the places above a household, for screens that show where someone lives.
-#[derive(Debug, Clone, Default)]
-pub struct PlaceNames {
-    pub street_name: String,
-    pub community_name: String,
-    pub compound_name: String,
-    pub building_name: String,
-}
-
-/// [`names_above`], for callers holding the application state.
-pub async fn place_names(state: &AppState, h: &household::Model) -> AppResult<PlaceNames> {
-    names_above(&state.db, h).await
-}
-
-/// The names of a household's street, community, compound and building (empty where a row is
-/// missing, which the foreign keys forbid).
-pub async fn names_above<C: ConnectionTrait>(
-    db: &C,
-    h: &household::Model,
-) -> AppResult<PlaceNames> {
-    let name = |o: Option<String>| o.unwrap_or_default();
-    Ok(PlaceNames {
-        street_name: name(
-            street::Entity::find_by_id(h.street_id)
-                .select_only()
-                .column(street::Column::Name)
-                .into_tuple()
-                .one(db)
-                .await?,
-        ),
-        community_name: name(
-            community::Entity::find_by_id(h.community_id)
-                .select_only()
-                .column(community::Column::Name)
-                .into_tuple()
-                .one(db)
-                .await?,
-        ),
-        compound_name: name(
-            compound::Entity::find_by_id(h.compound_id)
-                .select_only()
-                .column(compound::Column::Name)
-                .into_tuple()
-                .one(db)
-                .await?,
-        ),
-        building_name: name(
-            building::Entity::find_by_id(h.building_id)
-                .select_only()
-                .column(building::Column::Name)
-                .into_tuple()
-                .one(db)
-                .await?,
-        ),
-    })
 }
 
 /// One page of communities, optionally of one street and with `q` in the name; with each its

@@ -2,8 +2,7 @@
 //! rules are in `services::ticket_messages`.
 
 use actix_web::{get, post, web, HttpResponse};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -15,43 +14,9 @@ use crate::platform::http::extract::{Json, Query};
 use crate::platform::http::Page;
 use crate::platform::http::PageParams;
 use crate::platform::state::AppState;
-use crate::tickets::model::Side;
-use crate::tickets::service::messages::{self as svc, Shown, BODY_MAX};
+use crate::tickets::service::messages::{self as svc, BODY_MAX};
 
-/// One message of a ticket's conversation.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TicketMessageResponse {
-    pub id: Uuid,
-    pub ticket_id: Uuid,
-    /// Who speaks: the requester or staff.
-    pub side: Side,
-    /// Null for the requester of an anonymous ticket when the caller may not know who that is
-    /// (the property company, for one), and for an erased account.
-    pub author_user_id: Option<Uuid>,
-    /// The author's name; `居民` for the requester of an anonymous ticket when the caller may
-    /// not know who that is.
-    pub author_name: String,
-    pub body: String,
-    /// Written by the caller (the chat bubble on the right).
-    pub mine: bool,
-    #[serde(serialize_with = "crate::platform::rfc3339::ms")]
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<Shown> for TicketMessageResponse {
-    fn from(m: Shown) -> Self {
-        Self {
-            id: m.id,
-            ticket_id: m.ticket_id,
-            side: m.side,
-            author_user_id: m.author_user_id,
-            author_name: m.author_name,
-            body: m.body,
-            mine: m.mine,
-            created_at: m.created_at,
-        }
-    }
-}
+pub use crate::tickets::query::messages::TicketMessageResponse;
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

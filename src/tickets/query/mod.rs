@@ -2,6 +2,8 @@
 
 pub mod attachments;
 pub mod detail;
+pub mod filed_by;
+pub mod messages;
 pub mod names;
 pub mod settings;
 pub mod stats;

@@ -1,0 +1,105 @@
+//! Administrators create staff accounts and grant and revoke roles.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use crate::access::policy::{self, Action, Role, ScopeType};
+use crate::access::Actor;
+use crate::identity::query::users::{require, RoleAssignmentResponse};
+use crate::platform::error::{is_unique_violation, AppError, AppResult};
+use crate::territory::service::tree as territory;
+use entity::{role_assignment, user};
+
+/// A new staff account, created by an administrator.
+pub async fn create_staff<C: ConnectionTrait>(
+    db: &C,
+    caller: &Actor,
+    username: &str,
+    password: String,
+    display_name: &str,
+) -> AppResult<user::Model> {
+    require(caller, Action::UserManage)?;
+    let u =
+        crate::identity::service::auth::create_user(db, username, password, display_name, false)
+            .await?;
+    tracing::info!(created_user = %u.id, by = %caller.id, "user created");
+    Ok(u)
+}
+
+/// Grants `role` on the scope `scope_type`/`scope_id` to `user_id`.
+pub async fn grant_role<C: ConnectionTrait>(
+    db: &C,
+    caller: &Actor,
+    user_id: Uuid,
+    role: Role,
+    scope_type: ScopeType,
+    scope_id: Uuid,
+) -> AppResult<RoleAssignmentResponse> {
+    require(caller, Action::RoleManage)?;
+    if role.scope_type() != scope_type {
+        return Err(AppError::invalid(
+            "scope_type",
+            crate::platform::error::FieldCode::Mismatch,
+            crate::platform::lang::Text::new(
+                format!(
+                    "角色 {} 只能授予在 {} 上",
+                    role.as_str(),
+                    role.scope_type().as_str()
+                ),
+                format!(
+                    "the role {} is assigned on a {}",
+                    role.as_str(),
+                    role.scope_type().as_str()
+                ),
+            ),
+        ));
+    }
+    let street_id = territory::street_of_scope(db, caller, scope_type, scope_id).await?;
+    user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let row = role_assignment::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user_id),
+        role: Set(role),
+        scope_type: Set(scope_type),
+        scope_id: Set(scope_id),
+        street_id: Set(street_id),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            AppError::conflict(
+                crate::platform::error::ProblemCode::RoleAlreadyAssigned,
+                crate::platform::lang::Text::new(
+                    "该账号在这个范围内已有这个角色",
+                    "the user already has this role on this scope",
+                ),
+            )
+        } else {
+            e.into()
+        }
+    })?;
+    tracing::info!(assignment = %row.id, by = %caller.id, "role granted");
+    Ok(RoleAssignmentResponse::from(row))
+}
+
+/// Revokes a role assignment within `caller`'s reach (404 for any other).
+pub async fn revoke_role<C: ConnectionTrait>(db: &C, caller: &Actor, id: Uuid) -> AppResult<()> {
+    require(caller, Action::RoleManage)?;
+    let scope = policy::scope(db, caller, Action::RoleManage).await?;
+    let res = role_assignment::Entity::delete_many()
+        .filter(role_assignment::Column::Id.eq(id))
+        .filter(scope.condition::<role_assignment::Entity>())
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(AppError::NotFound);
+    }
+    tracing::info!(assignment = %id, by = %caller.id, "role revoked");
+    Ok(())
+}
