@@ -1,6 +1,6 @@
 //! Tickets (诉求): filing, the workflow verbs, lists, stats and the ledger export, and the
-//! per-community settings (categories, deadline policy). The rules live in
-//! `services::tickets`; this module parses, authorises through it and shapes responses.
+//! per-community settings (categories, deadline policy). The rules live in `tickets::service`
+//! and the read models in `tickets::query`; these handlers parse, call one of them and answer.
 
 pub mod attachments;
 pub mod conversation;
