@@ -11,7 +11,7 @@ pub struct Model {
     /// Who acted, as they were named when they acted (kept when the account is erased).
     pub actor_name: Option<String>,
     pub actor_username: Option<String>,
-    pub action: String,
+    pub action: Action,
     pub resident_id: Option<Uuid>,
     pub field: Option<String>,
     pub purpose: String,
@@ -23,3 +23,81 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// What an audit event records; the one list of them.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+#[schema(as = AuditAction)]
+pub enum Action {
+    /// A personal-data field shown in full, with a purpose.
+    #[sea_orm(string_value = "reveal")]
+    Reveal,
+    /// A masked roster export.
+    #[sea_orm(string_value = "export")]
+    Export,
+    /// An unmasked roster export, with a purpose.
+    #[sea_orm(string_value = "export_unmasked")]
+    ExportUnmasked,
+    /// A search by full phone number.
+    #[sea_orm(string_value = "phone_lookup")]
+    PhoneLookup,
+    #[sea_orm(string_value = "resident_create")]
+    ResidentCreate,
+    #[sea_orm(string_value = "resident_update")]
+    ResidentUpdate,
+    #[sea_orm(string_value = "resident_delete")]
+    ResidentDelete,
+    /// A roster import.
+    #[sea_orm(string_value = "import")]
+    Import,
+    /// A WeChat account linked to a resident.
+    #[sea_orm(string_value = "binding_link")]
+    BindingLink,
+    /// A ticket ledger export.
+    #[sea_orm(string_value = "tickets_export")]
+    TicketsExport,
+    #[sea_orm(string_value = "account_update")]
+    AccountUpdate,
+    #[sea_orm(string_value = "password_reset")]
+    PasswordReset,
+    #[sea_orm(string_value = "account_unlock")]
+    AccountUnlock,
+    #[sea_orm(string_value = "wechat_bind")]
+    WechatBind,
+    #[sea_orm(string_value = "wechat_unbind")]
+    WechatUnbind,
+    /// A resident's transfer to another household filed (迁出).
+    #[sea_orm(string_value = "transfer_file")]
+    TransferFile,
+    /// A transfer accepted: the resident moved (迁入).
+    #[sea_orm(string_value = "transfer_accept")]
+    TransferAccept,
+    #[sea_orm(string_value = "transfer_refuse")]
+    TransferRefuse,
+    #[sea_orm(string_value = "transfer_cancel")]
+    TransferCancel,
+}
+
+impl Action {
+    /// The stored and answered name.
+    pub fn as_str(self) -> String {
+        self.to_value()
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        Self::try_from_value(&s.to_string()).ok()
+    }
+}

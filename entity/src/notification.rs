@@ -5,7 +5,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub event_type: String,
+    pub event_type: Event,
     /// Set for a ticket's notifications (also as `subject_id`).
     pub ticket_id: Option<Uuid>,
     /// What the notification is about (`ticket`, …) and its id; null only on rows written
@@ -17,8 +17,7 @@ pub struct Model {
     pub community_id: Option<Uuid>,
     /// JSON: what the message says (title, status, time, note).
     pub payload: String,
-    /// `pending`, `sent`, `failed` or `skipped`.
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
     /// A worker holds the row until then (so two replicas never send it twice at once).
@@ -33,3 +32,89 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Where a notification's delivery stands (the spec's list of `status` values).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    #[sea_orm(string_value = "sent")]
+    Sent,
+    #[sea_orm(string_value = "failed")]
+    Failed,
+    #[sea_orm(string_value = "skipped")]
+    Skipped,
+}
+
+/// What happened, as configured templates are keyed (`LINLI_WECHAT_TEMPLATES`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+#[schema(as = NotificationEvent)]
+pub enum Event {
+    /// To the requester: the ticket's status changed.
+    #[sea_orm(string_value = "ticket_status_changed")]
+    TicketStatusChanged,
+    /// To the handler(s): a ticket was dispatched to them.
+    #[sea_orm(string_value = "ticket_assigned")]
+    TicketAssigned,
+    /// To the handler(s): the requester urged the ticket.
+    #[sea_orm(string_value = "ticket_urged")]
+    TicketUrged,
+    /// To the staff of the level a ticket was escalated to.
+    #[sea_orm(string_value = "ticket_escalated")]
+    TicketEscalated,
+    /// To the other side of a ticket's conversation: a new message (the requester's go to the
+    /// handlers, staff's to the requester).
+    #[sea_orm(string_value = "ticket_message")]
+    TicketMessage,
+}
+
+impl Event {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::TicketStatusChanged => "ticket_status_changed",
+            Event::TicketAssigned => "ticket_assigned",
+            Event::TicketUrged => "ticket_urged",
+            Event::TicketEscalated => "ticket_escalated",
+            Event::TicketMessage => "ticket_message",
+        }
+    }
+
+    /// Every event, for validating configuration and filters.
+    pub const ALL: [Event; 5] = [
+        Event::TicketStatusChanged,
+        Event::TicketAssigned,
+        Event::TicketUrged,
+        Event::TicketEscalated,
+        Event::TicketMessage,
+    ];
+
+    pub fn parse(s: &str) -> Option<Event> {
+        Event::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}

@@ -22,56 +22,7 @@ pub struct Who<'a> {
     pub username: Option<&'a str>,
 }
 
-/// What an audit event records; the one list of them.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = AuditAction)]
-pub enum Action {
-    /// A personal-data field shown in full, with a purpose.
-    Reveal,
-    /// A masked roster export.
-    Export,
-    /// An unmasked roster export, with a purpose.
-    ExportUnmasked,
-    /// A search by full phone number.
-    PhoneLookup,
-    ResidentCreate,
-    ResidentUpdate,
-    ResidentDelete,
-    /// A roster import.
-    Import,
-    /// A WeChat account linked to a resident.
-    BindingLink,
-    /// A ticket ledger export.
-    TicketsExport,
-    AccountUpdate,
-    PasswordReset,
-    AccountUnlock,
-    WechatBind,
-    WechatUnbind,
-    /// A resident's transfer to another household filed (迁出).
-    TransferFile,
-    /// A transfer accepted: the resident moved (迁入).
-    TransferAccept,
-    TransferRefuse,
-    TransferCancel,
-}
-
-impl Action {
-    /// The stored and answered name.
-    pub fn as_str(self) -> String {
-        match serde_json::to_value(self) {
-            Ok(serde_json::Value::String(s)) => s,
-            _ => String::new(),
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Action> {
-        serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
-    }
-}
+pub use entity::audit_event::Action;
 
 pub struct Event<'a> {
     pub actor: Who<'a>,
@@ -93,7 +44,7 @@ pub async fn record<C: ConnectionTrait>(db: &C, e: Event<'_>) -> AppResult<Uuid>
         actor_id: Set(e.actor.id),
         actor_name: Set(Some(e.actor.name.to_string())),
         actor_username: Set(e.actor.username.map(str::to_string)),
-        action: Set(e.action.as_str()),
+        action: Set(e.action),
         resident_id: Set(e.resident_id),
         field: Set(e.field.map(str::to_string)),
         purpose: Set(e.purpose.to_string()),

@@ -14,63 +14,7 @@ use entity::notification;
 /// One notification of the outbox, as stored.
 pub type Queued = notification::Model;
 
-pub const PENDING: &str = "pending";
-pub const SENT: &str = "sent";
-pub const FAILED: &str = "failed";
-pub const SKIPPED: &str = "skipped";
-
-/// Where a notification's delivery stands (the spec's list of `status` values).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    Pending,
-    Sent,
-    Failed,
-    Skipped,
-}
-
-/// What happened, as configured templates are keyed (`LINLI_WECHAT_TEMPLATES`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = NotificationEvent)]
-pub enum Event {
-    /// To the requester: the ticket's status changed.
-    TicketStatusChanged,
-    /// To the handler(s): a ticket was dispatched to them.
-    TicketAssigned,
-    /// To the handler(s): the requester urged the ticket.
-    TicketUrged,
-    /// To the staff of the level a ticket was escalated to.
-    TicketEscalated,
-    /// To the other side of a ticket's conversation: a new message (the requester's go to the
-    /// handlers, staff's to the requester).
-    TicketMessage,
-}
-
-impl Event {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Event::TicketStatusChanged => "ticket_status_changed",
-            Event::TicketAssigned => "ticket_assigned",
-            Event::TicketUrged => "ticket_urged",
-            Event::TicketEscalated => "ticket_escalated",
-            Event::TicketMessage => "ticket_message",
-        }
-    }
-
-    /// Every event, for validating configuration and filters.
-    pub const ALL: [Event; 5] = [
-        Event::TicketStatusChanged,
-        Event::TicketAssigned,
-        Event::TicketUrged,
-        Event::TicketEscalated,
-        Event::TicketMessage,
-    ];
-
-    pub fn parse(s: &str) -> Option<Event> {
-        Event::ALL.into_iter().find(|e| e.as_str() == s)
-    }
-}
+pub use entity::notification::{DeliveryStatus, Event};
 
 /// The message content; the worker maps it onto the template's fields.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -147,7 +91,7 @@ pub async fn enqueue_about<C: ConnectionTrait>(
     for r in &recipients {
         notification::ActiveModel {
             id: Set(Uuid::now_v7()),
-            event_type: Set(event.as_str().into()),
+            event_type: Set(event),
             ticket_id: Set(match about.subject {
                 inbox::Subject::Ticket(id) => Some(id),
                 _ => None,
@@ -158,7 +102,7 @@ pub async fn enqueue_about<C: ConnectionTrait>(
             street_id: Set(Some(about.street_id)),
             community_id: Set(about.community_id),
             payload: Set(body.clone()),
-            status: Set(PENDING.into()),
+            status: Set(DeliveryStatus::Pending),
             attempts: Set(0),
             next_attempt_at: Set(now),
             locked_until: Set(None),
@@ -182,7 +126,10 @@ pub async fn retry<C: ConnectionTrait>(
 ) -> AppResult<notification::Model> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let done = notification::Entity::update_many()
-        .col_expr(notification::Column::Status, Expr::value(PENDING))
+        .col_expr(
+            notification::Column::Status,
+            Expr::value(DeliveryStatus::Pending),
+        )
         .col_expr(notification::Column::Attempts, Expr::value(0))
         .col_expr(notification::Column::NextAttemptAt, Expr::value(now))
         .col_expr(
@@ -191,7 +138,9 @@ pub async fn retry<C: ConnectionTrait>(
         )
         .col_expr(notification::Column::UpdatedAt, Expr::value(now))
         .filter(notification::Column::Id.eq(id))
-        .filter(notification::Column::Status.is_in([FAILED, SKIPPED]))
+        .filter(
+            notification::Column::Status.is_in([DeliveryStatus::Failed, DeliveryStatus::Skipped]),
+        )
         .exec(db)
         .await?;
     if done.rows_affected == 0 {

@@ -40,7 +40,7 @@ impl From<Record> for AuditEventResponse {
             actor_id: m.actor_id,
             actor_name: m.actor_name,
             actor_username: m.actor_username,
-            action: m.action,
+            action: m.action.as_str(),
             resident_id: m.resident_id,
             field: m.field,
             purpose: m.purpose,

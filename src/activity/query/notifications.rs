@@ -10,8 +10,9 @@ use crate::access::policy::{self, Action};
 use crate::access::Actor;
 use crate::platform::error::FieldCode;
 use crate::platform::error::{AppError, AppResult, FieldError};
-use crate::platform::notifications::{self, Event, Queued};
+use crate::platform::notifications::{self, DeliveryStatus, Event, Queued};
 use crate::platform::paging::{Page, PageParams};
+use sea_orm::ActiveEnum;
 
 /// One queued message. The recipient's WeChat openid and the message content are not shown.
 #[derive(Serialize, ToSchema)]
@@ -40,10 +41,10 @@ impl From<Queued> for NotificationResponse {
     fn from(m: Queued) -> Self {
         Self {
             id: m.id,
-            event_type: m.event_type,
+            event_type: m.event_type.as_str().to_string(),
             ticket_id: m.ticket_id,
             recipient_user_id: m.recipient_user_id,
-            status: m.status,
+            status: m.status.to_value(),
             attempts: m.attempts,
             next_attempt_at: m.next_attempt_at,
             last_error: m.last_error,
@@ -68,13 +69,6 @@ pub struct ListNotificationsQuery {
     pub cursor: Option<String>,
 }
 
-const STATUSES: [&str; 4] = [
-    notifications::PENDING,
-    notifications::SENT,
-    notifications::FAILED,
-    notifications::SKIPPED,
-];
-
 /// One page of the notifications of the caller's streets or communities, oldest first; 403
 /// for roles that may see none.
 pub async fn list<C: sea_orm::ConnectionTrait>(
@@ -87,7 +81,7 @@ pub async fn list<C: sea_orm::ConnectionTrait>(
     }
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
     if let Some(s) = &q.status {
-        if !STATUSES.contains(&s.as_str()) {
+        if <DeliveryStatus as ActiveEnum>::try_from_value(s).is_err() {
             return Err(invalid("status", "pending, sent, failed or skipped"));
         }
     }

@@ -13,7 +13,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Quer
 use serde_json::{json, Value};
 
 use crate::platform::error::AppResult;
-use crate::platform::notifications::{Event, Payload, FAILED, PENDING, SENT, SKIPPED};
+use crate::platform::notifications::{DeliveryStatus, Event, Payload};
 use crate::platform::state::AppState;
 use crate::platform::wechat::Delivery;
 use crate::tickets::model::{status_label, status_named};
@@ -57,7 +57,7 @@ enum Outcome {
 pub async fn deliver_due(state: &AppState) -> AppResult<OutboxRound> {
     let now = state.clock.now();
     let due = notification::Entity::find()
-        .filter(notification::Column::Status.eq(PENDING))
+        .filter(notification::Column::Status.eq(DeliveryStatus::Pending))
         .filter(notification::Column::NextAttemptAt.lte(now))
         .filter(unlocked(now))
         .order_by_asc(notification::Column::NextAttemptAt)
@@ -116,7 +116,7 @@ async fn claim(state: &AppState, row: &notification::Model, now: DateTime<Utc>) 
         )
         .col_expr(notification::Column::UpdatedAt, Expr::value(now))
         .filter(notification::Column::Id.eq(row.id))
-        .filter(notification::Column::Status.eq(PENDING))
+        .filter(notification::Column::Status.eq(DeliveryStatus::Pending))
         .filter(unlocked(now))
         .exec(&state.db)
         .await?;
@@ -142,7 +142,7 @@ async fn renew(state: &AppState, row: &notification::Model, attempts: i32) -> Ap
             Expr::value(now + lock_time(state)),
         )
         .filter(notification::Column::Id.eq(row.id))
-        .filter(notification::Column::Status.eq(PENDING))
+        .filter(notification::Column::Status.eq(DeliveryStatus::Pending))
         .filter(notification::Column::Attempts.eq(attempts))
         .exec(&state.db)
         .await?;
@@ -151,10 +151,10 @@ async fn renew(state: &AppState, row: &notification::Model, attempts: i32) -> Ap
 
 /// Decides whether the row can be sent and sends it.
 async fn deliver(state: &AppState, row: &notification::Model, attempts: i32) -> AppResult<Outcome> {
-    let Some(template) = state.settings.wechat_templates.get(&row.event_type) else {
+    let Some(template) = state.settings.wechat_templates.get(row.event_type.as_str()) else {
         return Ok(Outcome::Skipped(format!(
             "no WeChat template is configured for {} (LINLI_WECHAT_TEMPLATES)",
-            row.event_type
+            row.event_type.as_str()
         )));
     };
     if !state.wechat.is_configured() {
@@ -197,7 +197,7 @@ async fn deliver(state: &AppState, row: &notification::Model, attempts: i32) -> 
         (Some("ticket") | None, Some(id)) => format!("{}?id={id}", state.settings.wechat_page),
         _ => state.settings.wechat_page.clone(),
     };
-    let data = template_data(Event::parse(&row.event_type), &payload);
+    let data = template_data(Some(row.event_type), &payload);
     // The access token first (it may take a while, or wait on another replica's fetch), then
     // the fence, then the send: nothing slow stands between the fence and the send.
     if let Err(e) = state.wechat.access_token().await {
@@ -237,27 +237,27 @@ async fn finish(
         Outcome::Sent => {
             round.sent += 1;
             update
-                .col_expr(C::Status, Expr::value(SENT))
+                .col_expr(C::Status, Expr::value(DeliveryStatus::Sent))
                 .col_expr(C::SentAt, Expr::value(Some(now)))
                 .col_expr(C::LastError, Expr::value(Option::<String>::None))
         }
         Outcome::Failed(reason) => {
             round.failed += 1;
             update
-                .col_expr(C::Status, Expr::value(FAILED))
+                .col_expr(C::Status, Expr::value(DeliveryStatus::Failed))
                 .col_expr(C::LastError, Expr::value(Some(clip(&reason))))
         }
         Outcome::Skipped(reason) => {
             round.skipped += 1;
             update
-                .col_expr(C::Status, Expr::value(SKIPPED))
+                .col_expr(C::Status, Expr::value(DeliveryStatus::Skipped))
                 .col_expr(C::LastError, Expr::value(Some(clip(&reason))))
         }
         Outcome::Retry(reason) if attempts >= MAX_ATTEMPTS => {
             round.failed += 1;
             let reason = format!("{reason} (gave up after {attempts} attempts)");
             update
-                .col_expr(C::Status, Expr::value(FAILED))
+                .col_expr(C::Status, Expr::value(DeliveryStatus::Failed))
                 .col_expr(C::LastError, Expr::value(Some(clip(&reason))))
         }
         // Handled before: nothing is written for a claim that was taken over.
@@ -271,7 +271,7 @@ async fn finish(
     };
     let res = update
         .filter(C::Id.eq(row.id))
-        .filter(C::Status.eq(PENDING))
+        .filter(C::Status.eq(DeliveryStatus::Pending))
         .filter(C::Attempts.eq(attempts))
         .exec(&state.db)
         .await?;
