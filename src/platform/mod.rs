@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod image_meta;
 pub mod inbox;
 pub mod lang;
+pub mod limits;
 pub mod net;
 pub mod notifications;
 pub mod paging;

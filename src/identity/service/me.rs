@@ -1,7 +1,5 @@
 //! Resident self-service: binding the phone WeChat verified, and erasing one's account.
 
-use std::time::Duration;
-
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
@@ -18,6 +16,7 @@ use crate::platform::cache::SharedCache;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::error::{FieldCode, ProblemCode};
 use crate::platform::lang::Text;
+use crate::platform::limits::{self, Hourly};
 use crate::platform::pii::{mask_phone, Pii};
 use crate::platform::wechat::WeChatClient;
 use crate::residents::service::linked_accounts as linked;
@@ -26,6 +25,14 @@ use entity::{refresh_token, user};
 
 /// Phone-binding attempts one account may make per hour.
 pub const MY_PHONE_ATTEMPTS_PER_HOUR: u64 = 10;
+
+const MY_PHONE_ATTEMPTS: Hourly = Hourly {
+    key: "me_phone",
+    max: MY_PHONE_ATTEMPTS_PER_HOUR,
+    code: ProblemCode::RateLimited,
+    zh: "这个操作",
+    en: "attempts",
+};
 
 /// The phone WeChat verified, masked, and the resident (and its household) it linked the
 /// account to, if any.
@@ -46,23 +53,7 @@ pub async fn bind_phone(
     me: &Actor,
     code: &str,
 ) -> AppResult<BoundPhone> {
-    let (n, left) = cache
-        .incr_window(
-            &format!("limit:me_phone:user:{}", me.id),
-            Duration::from_secs(3600),
-        )
-        .await?;
-    if n > MY_PHONE_ATTEMPTS_PER_HOUR {
-        let max = MY_PHONE_ATTEMPTS_PER_HOUR;
-        return Err(AppError::limited(
-            left,
-            ProblemCode::RateLimited,
-            crate::text!(
-                "这个操作每小时最多 {max} 次，请稍后再试",
-                "at most {max} attempts an hour; retry later"
-            ),
-        ));
-    }
+    limits::per_user(cache, me.id, &MY_PHONE_ATTEMPTS).await?;
     let raw = wechat.get_phone_number(code).await?;
     let phone = rsvc::normalize_phone(&raw).ok_or_else(|| {
         AppError::invalid(

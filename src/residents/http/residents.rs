@@ -101,16 +101,6 @@ pub async fn list_residents(
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// Counts one `what` by the caller; past `max` in the hour, 429 with `Retry-After`.
-pub async fn limit_per_user(
-    state: &AppState,
-    user: &AuthUser,
-    what: &str,
-    max: u64,
-) -> AppResult<()> {
-    crate::residents::service::limits::limit_per_user(&state.cache, user, what, max).await
-}
-
 /// Register a resident in a household.
 #[utoipa::path(tag = "residents", security(("bearer" = [])), request_body = CreateResidentRequest,
     responses(

@@ -19,9 +19,10 @@ use crate::access::Actor;
 use crate::platform::audit;
 use crate::platform::cache::SharedCache;
 use crate::platform::error::{AppError, AppResult};
+use crate::platform::limits;
 use crate::platform::paging::{Page, PageParams};
 use crate::platform::pii::Pii;
-use crate::residents::service::limits::{limit_per_user, PHONE_LOOKUPS_PER_HOUR};
+use crate::residents::service::limits::PHONE_LOOKUPS;
 use crate::residents::service::roster::{self as svc, Gender};
 use crate::territory::service::tree as territory;
 use entity::{resident, resident_tag};
@@ -197,7 +198,7 @@ pub async fn list<C: ConnectionTrait + TransactionTrait>(
         if !policy::can_anywhere(user, Action::ResidentReveal) {
             return Err(AppError::Forbidden);
         }
-        limit_per_user(cache, user, "phone_lookup", PHONE_LOOKUPS_PER_HOUR).await?;
+        limits::per_user(cache, user.id, &PHONE_LOOKUPS).await?;
         let reveal = policy::scope(db, user, Action::ResidentReveal).await?;
         filter = filter.add(reveal.condition::<resident::Entity>());
         // An impossible number matches nobody (rather than 400, which would confirm the format).

@@ -13,10 +13,11 @@ use crate::platform::audit;
 use crate::platform::cache::SharedCache;
 use crate::platform::error::{AppError, AppResult, FieldCode, ProblemCode};
 use crate::platform::lang::Text;
+use crate::platform::limits;
 use crate::platform::pii::Pii;
 use crate::residents::model::RevealField;
 use crate::residents::query::roster::{respond, ResidentResponse, View};
-use crate::residents::service::limits::{limit_per_user, REVEALS_PER_HOUR};
+use crate::residents::service::limits::REVEALS;
 use crate::residents::service::roster::{self as svc, ResidentData, ResidentInput};
 use crate::territory::query::places;
 use entity::resident;
@@ -201,7 +202,7 @@ pub async fn reveal<C: ConnectionTrait>(
 ) -> AppResult<Revealed> {
     let purpose = crate::platform::text::purpose_of(purpose)
         .map_err(|m| AppError::invalid("purpose", FieldCode::Invalid, m))?;
-    limit_per_user(cache, user, "reveal", REVEALS_PER_HOUR).await?;
+    limits::per_user(cache, user.id, &REVEALS).await?;
     let m = policy::authorize_object::<resident::Entity, _>(
         db,
         user,
