@@ -10,7 +10,7 @@ pub struct Model {
     pub ticket_id: Option<Uuid>,
     /// What the notification is about (`ticket`, …) and its id; null only on rows written
     /// before subjects existed and not about a ticket (none are).
-    pub subject_type: Option<String>,
+    pub subject_type: Option<crate::subject::SubjectType>,
     pub subject_id: Option<Uuid>,
     pub recipient_user_id: Uuid,
     pub street_id: Option<Uuid>,

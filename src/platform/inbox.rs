@@ -11,7 +11,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
 use uuid::Uuid;
@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::paging::{encode_cursor, PageParams};
 use entity::inbox_message;
+pub use entity::subject::SubjectType;
 
 /// Characters of a message's title and body (the columns' widths).
 pub const TITLE_MAX: usize = 60;
@@ -32,10 +33,10 @@ pub enum Subject {
 }
 
 impl Subject {
-    pub fn kind(self) -> &'static str {
+    pub fn kind(self) -> SubjectType {
         match self {
-            Subject::Ticket(_) => "ticket",
-            Subject::ResidentTransfer(_) => "resident_transfer",
+            Subject::Ticket(_) => SubjectType::Ticket,
+            Subject::ResidentTransfer(_) => SubjectType::ResidentTransfer,
         }
     }
 
@@ -78,7 +79,7 @@ pub async fn deliver<C: ConnectionTrait>(
         id: Set(Uuid::now_v7()),
         recipient_user_id: Set(*r),
         event: Set(event.to_string()),
-        subject_type: Set(subject.kind().to_string()),
+        subject_type: Set(subject.kind().to_value()),
         subject_id: Set(subject.id()),
         title: Set(truncate(title, TITLE_MAX)),
         body: Set(truncate(body, BODY_MAX)),

@@ -33,6 +33,7 @@ pub mod storage;
 pub mod telemetry;
 pub mod text;
 pub mod thumbnail;
+pub mod timeline;
 pub mod tokens;
 pub mod wechat;
 pub mod xlsx_read;

@@ -96,7 +96,7 @@ pub async fn enqueue_about<C: ConnectionTrait>(
                 inbox::Subject::Ticket(id) => Some(id),
                 _ => None,
             }),
-            subject_type: Set(Some(about.subject.kind().to_string())),
+            subject_type: Set(Some(about.subject.kind())),
             subject_id: Set(Some(about.subject.id())),
             recipient_user_id: Set(*r),
             street_id: Set(Some(about.street_id)),

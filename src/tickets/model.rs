@@ -5,7 +5,7 @@
 use sea_orm::ActiveEnum;
 
 pub use entity::ticket::{Channel, Priority, Status};
-pub use entity::ticket_event::{EscalationTarget, TimelineKind};
+pub use entity::ticket::{EscalationTarget, TimelineKind};
 pub use entity::ticket_message::Side;
 
 /// Not finished with: what may be merged, and what a merge may be merged into. Resolved

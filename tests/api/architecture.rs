@@ -51,7 +51,6 @@ const DOMAINS: &[(&str, &[&str])] = &[
         &[
             "ticket",
             "ticket_category",
-            "ticket_event",
             "ticket_message",
             "ticket_policy",
             "attachment",
@@ -584,7 +583,10 @@ fn the_scanner_sees_what_it_must() {
         "idempotency_key",
         "inbox_message",
         "notification",
+        "timeline_event",
     ];
+    // Value types shared by tables, not tables.
+    let not_tables = ["lib", "subject"];
     let entity_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("entity/src");
     for e in std::fs::read_dir(entity_dir).unwrap() {
         let name = e
@@ -593,7 +595,7 @@ fn the_scanner_sees_what_it_must() {
             .to_string_lossy()
             .trim_end_matches(".rs")
             .to_string();
-        if name == "lib" {
+        if not_tables.contains(&name.as_str()) {
             continue;
         }
         assert!(

@@ -44,4 +44,5 @@ mod ticket_rules;
 mod ticket_ux;
 mod ticket_world;
 mod tickets;
+mod timeline;
 mod wechat;

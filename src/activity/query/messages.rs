@@ -1,6 +1,7 @@
 //! Messages of the message centre (站内消息) as the mini-program lists them.
 
 use chrono::{DateTime, Utc};
+use sea_orm::ActiveEnum;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -82,8 +83,7 @@ impl From<Message> for InboxMessageResponse {
         Self {
             id: m.id,
             event: InboxEvent::parse(&m.event),
-            subject_type: if m.subject_type == inbox::Subject::ResidentTransfer(m.subject_id).kind()
-            {
+            subject_type: if m.subject_type == inbox::SubjectType::ResidentTransfer.to_value() {
                 SubjectType::ResidentTransfer
             } else {
                 SubjectType::Ticket

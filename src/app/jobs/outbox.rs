@@ -13,6 +13,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Quer
 use serde_json::{json, Value};
 
 use crate::platform::error::AppResult;
+use crate::platform::inbox::SubjectType;
 use crate::platform::notifications::{DeliveryStatus, Event, Payload};
 use crate::platform::state::AppState;
 use crate::platform::wechat::Delivery;
@@ -190,11 +191,10 @@ async fn deliver(state: &AppState, row: &notification::Model, attempts: i32) -> 
     };
     // The configured page shows a ticket; what is about something else opens it bare until
     // that subject has a page of its own.
-    let page = match (
-        row.subject_type.as_deref(),
-        row.subject_id.or(row.ticket_id),
-    ) {
-        (Some("ticket") | None, Some(id)) => format!("{}?id={id}", state.settings.wechat_page),
+    let page = match (row.subject_type, row.subject_id.or(row.ticket_id)) {
+        (Some(SubjectType::Ticket) | None, Some(id)) => {
+            format!("{}?id={id}", state.settings.wechat_page)
+        }
         _ => state.settings.wechat_page.clone(),
     };
     let data = template_data(Some(row.event_type), &payload);

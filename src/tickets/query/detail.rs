@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -21,7 +21,7 @@ use crate::tickets::query::names::{self as ticket_names, Names, Wanted};
 use crate::tickets::query::views::{self as ticket_views, After, Filter, Sort};
 use crate::tickets::service::duplicates as ticket_duplicates;
 use crate::tickets::service::workflow as svc;
-use entity::{ticket, ticket_event};
+use entity::ticket;
 
 /// Where a ticket is: the map point from `wx.chooseLocation` and the address text. Latitude and
 /// longitude are GCJ-02 (the coordinates WeChat's map uses in mainland China, as
@@ -369,11 +369,7 @@ pub async fn detail<C: ConnectionTrait>(
     let parties = svc::parties_of(db, user, &t).await?;
     let shows = svc::shows_requester(&parties, &t);
     let photos = crate::tickets::service::attachments::for_ticket(db, t.id).await?;
-    let events = ticket_event::Entity::find()
-        .filter(ticket_event::Column::TicketId.eq(t.id))
-        .order_by_asc(ticket_event::Column::Id)
-        .all(db)
-        .await?;
+    let events = crate::tickets::service::timeline::entries(db, t.id).await?;
     let requester = t.requester_user_id;
     // The status after each step: the last one a step moved it to.
     let mut current = Status::Submitted;
@@ -381,7 +377,8 @@ pub async fn detail<C: ConnectionTrait>(
         .into_iter()
         .map(|e| {
             let hidden = !shows && e.actor_user_id.is_some() && e.actor_user_id == requester;
-            let to_status = e.to_status;
+            let s = e.step;
+            let to_status = s.to;
             current = to_status.unwrap_or(current);
             TimelineEntry {
                 id: e.id,
@@ -390,17 +387,17 @@ pub async fn detail<C: ConnectionTrait>(
                     .filter(|p| p.event_id == Some(e.id))
                     .map(|p| p.id)
                     .collect(),
-                kind: e.kind,
+                kind: s.kind,
                 actor_user_id: e.actor_user_id.filter(|_| !hidden),
                 actor_name: e.actor_name.filter(|_| !hidden),
-                from_status: e.from_status,
+                from_status: s.from,
                 to_status,
                 status_label: status_label(current).to_string(),
-                related_ticket_id: e.related_ticket_id,
-                note: e.note,
-                priority: e.priority,
-                rating: e.rating,
-                escalated_to: e.escalated_to,
+                related_ticket_id: s.related_id,
+                note: s.note,
+                priority: s.facts.priority,
+                rating: s.facts.rating,
+                escalated_to: s.facts.escalated_to,
                 created_at: e.created_at,
             }
         })

@@ -26,7 +26,7 @@ use crate::platform::lang::Text;
 use crate::platform::notifications::{Event, Payload};
 use crate::tickets::model::{status_label, Status, TimelineKind, LIVE};
 use crate::tickets::service::intake::GeoPoint;
-use crate::tickets::service::timeline::{self, Facts, Step};
+use crate::tickets::service::timeline::{self, step};
 use crate::tickets::service::workflow as tickets;
 use entity::ticket;
 
@@ -252,32 +252,21 @@ pub async fn merge(
         .await?
         .ok_or(AppError::NotFound)?;
 
-    let step = |kind, from, to, other| Step {
-        kind,
-        from,
-        to,
-        note: None,
-        facts: Facts::default(),
-        related_ticket_id: Some(other),
-    };
-    timeline::record_step(
+    timeline::record(
         &txn,
         &merged,
         Some(user),
-        step(
-            TimelineKind::Merged,
-            Some(from),
-            Some(Status::Merged),
-            survivor.id,
-        ),
+        step(TimelineKind::Merged)
+            .moves(Some(from), Some(Status::Merged))
+            .related(survivor.id),
         now,
     )
     .await?;
-    timeline::record_step(
+    timeline::record(
         &txn,
         &survivor,
         Some(user),
-        step(TimelineKind::MergedIn, None, None, merged.id),
+        step(TimelineKind::MergedIn).related(merged.id),
         now,
     )
     .await?;

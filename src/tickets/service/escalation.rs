@@ -18,7 +18,7 @@ use crate::tickets::model::{
     OPEN,
 };
 use crate::tickets::service::settings as ticket_settings;
-use crate::tickets::service::timeline::{timeline, timeline_with, Facts};
+use crate::tickets::service::timeline::{self, step, Facts};
 use crate::tickets::service::workflow::holders;
 use entity::ticket;
 
@@ -79,21 +79,11 @@ pub async fn escalate_due(db: &DatabaseConnection, now: DateTime<Utc>) -> AppRes
             continue;
         }
         let note = format!("已超期，升级至{}", escalation_label_zh(level));
-        timeline_with(
-            &txn,
-            &t,
-            None,
-            TimelineKind::Escalated,
-            None,
-            None,
-            None,
-            Facts {
-                escalated_to: Some(escalation_target(level)),
-                ..Facts::default()
-            },
-            now,
-        )
-        .await?;
+        let escalated = step(TimelineKind::Escalated).facts(Facts {
+            escalated_to: Some(escalation_target(level)),
+            ..Facts::default()
+        });
+        timeline::record(&txn, &t, None, escalated, now).await?;
         let to = escalation_recipients(&txn, &t, level).await?;
         let payload = Payload {
             title: t.title.clone(),
@@ -152,17 +142,10 @@ pub async fn auto_close_due(db: &DatabaseConnection, now: DateTime<Utc>) -> AppR
             continue;
         }
         let note = "not confirmed in time; closed automatically".to_string();
-        timeline(
-            &txn,
-            &t,
-            None,
-            TimelineKind::AutoClosed,
-            Some(Status::Resolved),
-            Some(Status::Closed),
-            Some(note.clone()),
-            now,
-        )
-        .await?;
+        let auto_closed = step(TimelineKind::AutoClosed)
+            .moves(Some(Status::Resolved), Some(Status::Closed))
+            .note(Some(note.clone()));
+        timeline::record(&txn, &t, None, auto_closed, now).await?;
         if let Some(r) = t.requester_user_id {
             let payload = Payload {
                 title: t.title.clone(),

@@ -17,7 +17,7 @@ use crate::territory::query::place_lookup;
 use crate::tickets::model::{Channel, Status, TimelineKind};
 use crate::tickets::service::attachments;
 use crate::tickets::service::settings::{self as ticket_settings, category_of};
-use crate::tickets::service::timeline::timeline;
+use crate::tickets::service::timeline::{self, step};
 use entity::ticket;
 
 /// A point on the map in GCJ-02 (the coordinates WeChat's map and `wx.chooseLocation` use in
@@ -265,18 +265,8 @@ pub async fn file<C: ConnectionTrait>(
         ),
     ))?;
     // The channel is the ticket's own field; the step's note is for words people write.
-    let note = None;
-    let ev = timeline(
-        db,
-        &t,
-        Some(user),
-        TimelineKind::Filed,
-        None,
-        Some(Status::Submitted),
-        note,
-        now,
-    )
-    .await?;
+    let filed = step(TimelineKind::Filed).moves(None, Some(Status::Submitted));
+    let ev = timeline::record(db, &t, Some(user), filed, now).await?;
     attachments::link(db, user.id, &input.attachment_ids, t.id, ev).await?;
     Ok(t)
 }

@@ -32,9 +32,9 @@ use crate::platform::notifications::{Event, Payload};
 use crate::tickets::model::{status_label, Status, OPEN};
 use crate::tickets::service::attachments;
 use crate::tickets::service::settings as ticket_settings;
-use crate::tickets::service::timeline::{timeline_with, Facts};
+use crate::tickets::service::timeline::{self, step, Facts};
 use crate::tickets::service::verbs::{Change, Command, Party};
-use entity::{ticket, ticket_event};
+use entity::ticket;
 
 /// Whether the ticket is past its deadline (due date, or a red ticket's follow-up) while open.
 pub fn is_overdue(t: &ticket::Model, now: DateTime<Utc>) -> bool {
@@ -152,18 +152,11 @@ pub async fn apply(
     am.status = Set(to);
     let updated = am.update(&txn).await?;
     let changed = to != from;
-    let ev = timeline_with(
-        &txn,
-        &updated,
-        Some(user),
-        verb.kind,
-        Some(from),
-        changed.then_some(to),
-        note.clone(),
-        facts,
-        now,
-    )
-    .await?;
+    let taken = step(verb.kind)
+        .moves(Some(from), changed.then_some(to))
+        .note(note.clone())
+        .facts(facts);
+    let ev = timeline::record(&txn, &updated, Some(user), taken, now).await?;
     attachments::link(&txn, user.id, &photos, updated.id, ev).await?;
     tell(&txn, user, &updated, changed, note, notify_handlers, now).await?;
     txn.commit().await?;
@@ -287,20 +280,7 @@ pub async fn forget_user<C: ConnectionTrait>(
         .filter(ticket::Column::RequesterUserId.eq(user_id))
         .exec(db)
         .await?;
-    let mut events = ticket_event::Entity::update_many().col_expr(
-        ticket_event::Column::ActorUserId,
-        Expr::value(Option::<Uuid>::None),
-    );
-    if !as_staff {
-        events = events.col_expr(
-            ticket_event::Column::ActorName,
-            Expr::value(Option::<String>::None),
-        );
-    }
-    events
-        .filter(ticket_event::Column::ActorUserId.eq(user_id))
-        .exec(db)
-        .await?;
+    crate::platform::timeline::forget_actor(db, user_id, as_staff).await?;
     crate::platform::notifications::forget_recipient(db, user_id).await
 }
 

@@ -1,0 +1,15 @@
+//! What a row of the platform's shared tables (timeline, outbox) is about.
+
+use sea_orm::entity::prelude::*;
+
+/// The kind of thing a timeline entry or a notification concerns; with its id, a subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum SubjectType {
+    /// A ticket (诉求).
+    #[sea_orm(string_value = "ticket")]
+    Ticket,
+    /// A resident's transfer between communities (迁入/迁出).
+    #[sea_orm(string_value = "resident_transfer")]
+    ResidentTransfer,
+}
