@@ -11,6 +11,7 @@ pub struct Model {
     pub building_id: Uuid,
     pub unit: String,
     pub room: String,
+    pub kind: HouseholdKind,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
@@ -19,3 +20,28 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// What a household is: a home (住户), or a shop (商铺) whose contact persons are its residents.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum HouseholdKind {
+    /// 住户.
+    #[sea_orm(string_value = "dwelling")]
+    Dwelling,
+    /// 商铺.
+    #[sea_orm(string_value = "shop")]
+    Shop,
+}

@@ -19,6 +19,7 @@ mod m20261130_000013_resident_transfers;
 mod m20261130_000014_timeline_facts;
 mod m20261130_000015_notification_subjects;
 mod m20261130_000016_timeline_subjects;
+mod m20261130_000017_territory_kinds;
 mod util;
 
 pub use lock::{up_exclusive, ADVISORY_LOCK_KEY};
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000014_timeline_facts::Migration),
             Box::new(m20261130_000015_notification_subjects::Migration),
             Box::new(m20261130_000016_timeline_subjects::Migration),
+            Box::new(m20261130_000017_territory_kinds::Migration),
         ]
     }
 }

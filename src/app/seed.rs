@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::access::policy::Role;
 use crate::platform::config::{Environment, Settings};
+use crate::territory::model::{CompoundKind, HouseholdKind};
 use entity::{
     building, community, compound, grid, grid_area, household, property_company, role_assignment,
     street,
@@ -123,6 +124,12 @@ where
                 property_company_id: Set(served.then_some(company_id)),
                 name: Set((*kname).into()),
                 address: Set(None),
+                // Homes, and the shops along its street front that its 街面长 leads.
+                kind: Set(if served {
+                    CompoundKind::Mixed
+                } else {
+                    CompoundKind::Residential
+                }),
                 created_at: Set(now),
                 updated_at: Set(now),
             }
@@ -183,6 +190,7 @@ where
                                 building_id: Set(building_id),
                                 unit: Set(format!("{unit}单元")),
                                 room: Set(format!("{floor}0{door}")),
+                                kind: Set(HouseholdKind::Dwelling),
                                 created_at: Set(now),
                                 updated_at: Set(now),
                             });

@@ -197,6 +197,10 @@ pub enum ProblemCode {
     WechatAlreadyBound,
     WechatInUse,
     RoleAlreadyAssigned,
+    /// A street leader (街面长) leads a `street_front` or `mixed` compound, not a residential one.
+    CompoundNotStreetFront,
+    /// A compound its street leaders lead cannot become residential while they hold the role.
+    CompoundHasStreetLeaders,
     CannotEraseAdministrator,
     BindingRequestPending,
     BindingRequestDecided,

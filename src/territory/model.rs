@@ -2,6 +2,14 @@
 
 use uuid::Uuid;
 
+pub use entity::compound::CompoundKind;
+pub use entity::household::HouseholdKind;
+
+/// Whether street leaders (街面长) may lead a compound of `kind`: it has a street front of shops.
+pub fn leads_shops(kind: CompoundKind) -> bool {
+    matches!(kind, CompoundKind::StreetFront | CompoundKind::Mixed)
+}
+
 /// A household and the places above it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Household {

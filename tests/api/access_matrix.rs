@@ -205,7 +205,8 @@ async fn fixture() -> Fixture {
         &mut o,
         "K2",
         Compound,
-        json!({"community_id": c1, "name": "K2小区"}),
+        // Street leaders lead a street front (商圈).
+        json!({"community_id": c1, "name": "K2小区", "kind": "street_front"}),
     )
     .await;
     let k3 = add(
@@ -214,7 +215,7 @@ async fn fixture() -> Fixture {
         &mut o,
         "K3",
         Compound,
-        json!({"community_id": c2, "name": "K3小区"}),
+        json!({"community_id": c2, "name": "K3小区", "kind": "mixed"}),
     )
     .await;
     let k4 = add(

@@ -526,6 +526,12 @@ async fn resident_pages_read_one_index_range_per_filter_and_scope_term() {
         .create_user(&w.root, "plan_leader", "a-long-password-1")
         .await;
     for c in [w.compound, w.compound2] {
+        let path = format!("/api/v1/compounds/{c}");
+        let res = w
+            .app
+            .patch(&path, &w.root, &json!({"kind": "street_front"}))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
         w.app
             .grant(&w.root, leader_id, "street_leader", "compound", c)
             .await;

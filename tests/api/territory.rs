@@ -474,6 +474,7 @@ async fn a_compound_can_be_created_read_updated_and_deleted() {
                 "property_company_id",
                 "name",
                 "address",
+                "kind",
             ],
             create: json!({
                 "community_id": community,
@@ -486,15 +487,17 @@ async fn a_compound_can_be_created_read_updated_and_deleted() {
                 "community_id": community,
                 "name": "候潮府小区",
                 "address": "江城路 1 号",
-                "property_company_id": pc1
+                "property_company_id": pc1,
+                "kind": "residential"
             }),
-            patch: json!({"name": "候潮公寓", "address": null, "property_company_id": pc2}),
+            patch: json!({"name": "候潮公寓", "address": null, "property_company_id": pc2, "kind": "mixed"}),
             patched: json!({
                 "street_id": street,
                 "community_id": community,
                 "name": "候潮公寓",
                 "address": null,
-                "property_company_id": pc2
+                "property_company_id": pc2,
+                "kind": "mixed"
             }),
         },
     )
@@ -696,6 +699,7 @@ async fn a_household_can_be_created_read_updated_and_deleted() {
                 "building_id",
                 "unit",
                 "room",
+                "kind",
             ],
             create: json!({"building_id": t.building, "unit": "2单元", "room": "301"}),
             expected: json!({
@@ -704,7 +708,8 @@ async fn a_household_can_be_created_read_updated_and_deleted() {
                 "compound_id": t.compound,
                 "building_id": t.building,
                 "unit": "2单元",
-                "room": "301"
+                "room": "301",
+                "kind": "dwelling"
             }),
             patch: json!({"room": "302"}),
             patched: json!({
@@ -713,7 +718,8 @@ async fn a_household_can_be_created_read_updated_and_deleted() {
                 "compound_id": t.compound,
                 "building_id": t.building,
                 "unit": "2单元",
-                "room": "302"
+                "room": "302",
+                "kind": "dwelling"
             }),
         },
     )
@@ -2624,4 +2630,146 @@ async fn a_grid_name_clash_leaves_no_coverage_behind() {
     delete_ok(&app, &admin, &format!("/api/v1/households/{}", t.household)).await;
     delete_ok(&app, &admin, &format!("/api/v1/buildings/{}", t.building)).await;
     delete_ok(&app, &admin, &format!("/api/v1/compounds/{}", t.compound)).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kinds: 商圈 and shops without a new level (participation design §0.5)
+// ---------------------------------------------------------------------------------------------
+
+async fn json_ok(res: Response) -> Value {
+    body_of(res, StatusCode::OK).await
+}
+
+#[tokio::test]
+async fn compounds_and_households_have_a_kind_residential_and_dwelling_unless_told() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let t = small_territory(&app, &admin, "类型").await;
+    let k = json_ok(
+        app.get(&format!("/api/v1/compounds/{}", t.compound), &admin)
+            .await,
+    )
+    .await;
+    assert_eq!(k["kind"], "residential");
+    let h = json_ok(
+        app.get(&format!("/api/v1/households/{}", t.household), &admin)
+            .await,
+    )
+    .await;
+    assert_eq!(h["kind"], "dwelling");
+
+    let shops = create_ok(
+        &app,
+        &admin,
+        "compounds",
+        json!({"community_id": t.community, "name": "河坊街商圈", "kind": "street_front"}),
+    )
+    .await;
+    assert_eq!(shops["kind"], "street_front");
+    let shop = create_ok(
+        &app,
+        &admin,
+        "households",
+        json!({"building_id": t.building, "room": "沿街12号", "kind": "shop"}),
+    )
+    .await;
+    assert_eq!(shop["kind"], "shop");
+    // Lists show the kind as the object does.
+    let page = json_ok(
+        app.get(
+            &format!("/api/v1/compounds?community_id={}", t.community),
+            &admin,
+        )
+        .await,
+    )
+    .await;
+    let kinds: BTreeSet<String> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        kinds,
+        BTreeSet::from(["residential".into(), "street_front".into()])
+    );
+
+    // Changed by PATCH; a kind that does not exist is refused with the field named.
+    let path = format!("/api/v1/households/{}", shop["id"].as_str().unwrap());
+    let h = json_ok(app.patch(&path, &admin, &json!({"kind": "dwelling"})).await).await;
+    assert_eq!(h["kind"], "dwelling");
+    assert_eq!(h["room"], "沿街12号");
+    let res = app.patch(&path, &admin, &json!({"kind": "garage"})).await;
+    assert_problem(res, 400, "invalid_body").await;
+    let res = app
+        .post(
+            "/api/v1/compounds",
+            &admin,
+            &json!({"community_id": t.community, "name": "某处", "kind": "mall"}),
+        )
+        .await;
+    assert_problem(res, 400, "invalid_body").await;
+}
+
+#[tokio::test]
+async fn a_street_leader_leads_a_street_front_and_it_stays_one_while_they_do() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let t = small_territory(&app, &admin, "街面").await;
+    let leader = app
+        .create_user(&admin, "jiemian_zhang", "a-long-password-1")
+        .await;
+    let grant = |scope: Uuid| json!({"user_id": leader, "role": "street_leader", "scope_type": "compound", "scope_id": scope});
+    // A residential compound has no street front to lead.
+    let res = app
+        .post("/api/v1/role-assignments", &admin, &grant(t.compound))
+        .await;
+    assert_problem(res, 409, "compound_not_street_front").await;
+
+    let path = format!("/api/v1/compounds/{}", t.compound);
+    let k = json_ok(app.patch(&path, &admin, &json!({"kind": "mixed"})).await).await;
+    assert_eq!(k["kind"], "mixed");
+    let res = app
+        .post("/api/v1/role-assignments", &admin, &grant(t.compound))
+        .await;
+    let assignment = body_of(res, StatusCode::CREATED).await;
+
+    // While they lead it, it cannot become residential; street_front is fine.
+    let res = app
+        .patch(&path, &admin, &json!({"kind": "residential"}))
+        .await;
+    assert_problem(res, 409, "compound_has_street_leaders").await;
+    let k = json_ok(app.get(&path, &admin).await).await;
+    assert_eq!(k["kind"], "mixed", "the refused change changed nothing");
+    let k = json_ok(
+        app.patch(
+            &path,
+            &admin,
+            &json!({"kind": "street_front", "name": "候潮商圈"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (k["kind"].as_str(), k["name"].as_str()),
+        (Some("street_front"), Some("候潮商圈"))
+    );
+
+    // Once the role is revoked, it may.
+    let res = app
+        .delete(
+            &format!(
+                "/api/v1/role-assignments/{}",
+                assignment["id"].as_str().unwrap()
+            ),
+            &admin,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let k = json_ok(
+        app.patch(&path, &admin, &json!({"kind": "residential"}))
+            .await,
+    )
+    .await;
+    assert_eq!(k["kind"], "residential");
 }

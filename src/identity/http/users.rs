@@ -105,7 +105,7 @@ pub struct CreateRoleAssignmentRequest {
     pub role: Role,
     /// Must be the scope type of the role: admin→street, community_staff and council_member→community,
     /// grid_manager→grid, property_staff→property_company, building_leader→building,
-    /// street_leader→compound, resident→household.
+    /// street_leader→compound (a `street_front` or `mixed` one), resident→household.
     pub scope_type: ScopeType,
     pub scope_id: Uuid,
 }
@@ -131,7 +131,7 @@ pub struct ListRoleAssignmentsQuery {
         (status = 201, body = RoleAssignmentResponse, headers(("Location" = String))),
         (status = 403, description = "Only administrators of the scope's street grant roles"),
         (status = 404, description = "Unknown user, or scope not found within the caller's reach"),
-        (status = 409, description = "The user already has this role on this scope"),
+        (status = 409, description = "The user already has this role on this scope (`role_already_assigned`), or a street leader on a compound that is not `street_front` or `mixed` (`compound_not_street_front`)"),
     )
 )]
 #[post("/role-assignments")]

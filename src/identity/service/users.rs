@@ -56,6 +56,18 @@ pub async fn grant_role<C: ConnectionTrait>(
         ));
     }
     let street_id = territory::street_of_scope(db, caller, scope_type, scope_id).await?;
+    if role == Role::StreetLeader {
+        let kind = crate::territory::query::objects::compound_kind(db, scope_id).await?;
+        if !kind.is_some_and(crate::territory::model::leads_shops) {
+            return Err(AppError::conflict(
+                crate::platform::error::ProblemCode::CompoundNotStreetFront,
+                crate::platform::lang::Text::new(
+                    "街面长只能在沿街商铺（商圈）或混合型小区任职，请先修改小区类型",
+                    "a street leader leads a street_front or mixed compound; change the compound's kind first",
+                ),
+            ));
+        }
+    }
     user::Entity::find_by_id(user_id)
         .one(db)
         .await?

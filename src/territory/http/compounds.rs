@@ -11,6 +11,7 @@ use crate::platform::http::extract::{Json, Query};
 use crate::platform::http::Page;
 use crate::platform::http::PageParams;
 use crate::platform::state::AppState;
+use crate::territory::model::CompoundKind;
 use crate::territory::query::objects::{self as query, CompoundResponse};
 use crate::territory::service::objects as svc;
 
@@ -25,6 +26,8 @@ pub struct CreateCompoundRequest {
     pub address: Option<String>,
     /// The property company serving the compound (same street).
     pub property_company_id: Option<Uuid>,
+    /// `residential` (住宅小区, the default), `street_front` (沿街商铺/商圈) or `mixed`.
+    pub kind: Option<CompoundKind>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -40,6 +43,9 @@ pub struct UpdateCompoundRequest {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Uuid>)]
     pub property_company_id: Option<Option<Uuid>>,
+    /// Not `residential` while street leaders (街面长) lead the compound (409
+    /// `compound_has_street_leaders`).
+    pub kind: Option<CompoundKind>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -90,6 +96,7 @@ pub async fn create_compound(
         &body.name,
         body.address.as_deref(),
         body.property_company_id,
+        body.kind.unwrap_or(CompoundKind::Residential),
     )
     .await?;
     Ok(created(format!("/api/v1/compounds/{}", r.id), &r))
@@ -108,14 +115,14 @@ pub async fn get_compound(
     Ok(HttpResponse::Ok().json(r))
 }
 
-/// Update a compound: name, address, serving property company.
+/// Update a compound: name, address, serving property company, kind.
 #[utoipa::path(tag = "territory", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = UpdateCompoundRequest,
     responses(
         (status = 200, body = CompoundResponse),
         (status = 403, description = "The caller's role may not change compounds"),
         (status = 404, description = "Not found or outside the caller's scope"),
-        (status = 409, description = "A compound with this name exists in the community"),
+        (status = 409, description = "A compound with this name exists in the community, or street leaders lead it and it would become residential"),
     ))]
 #[patch("/compounds/{id}")]
 pub async fn update_compound(
@@ -124,15 +131,13 @@ pub async fn update_compound(
     id: web::Path<Uuid>,
     body: Json<UpdateCompoundRequest>,
 ) -> AppResult<HttpResponse> {
-    let r = svc::update_compound(
-        &state.db,
-        &user,
-        *id,
-        body.name.as_deref(),
-        body.address.as_ref().map(Option::as_deref),
-        body.property_company_id,
-    )
-    .await?;
+    let change = svc::CompoundChange {
+        name: body.name.as_deref(),
+        address: body.address.as_ref().map(Option::as_deref),
+        property_company_id: body.property_company_id,
+        kind: body.kind,
+    };
+    let r = svc::update_compound(&state.db, &user, *id, change).await?;
     Ok(HttpResponse::Ok().json(r))
 }
 

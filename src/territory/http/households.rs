@@ -11,6 +11,7 @@ use crate::platform::http::extract::{Json, Query};
 use crate::platform::http::Page;
 use crate::platform::http::PageParams;
 use crate::platform::state::AppState;
+use crate::territory::model::HouseholdKind;
 use crate::territory::query::objects::{self as query, HouseholdResponse};
 use crate::territory::service::objects as svc;
 
@@ -24,6 +25,8 @@ pub struct CreateHouseholdRequest {
     /// Room number.
     #[schema(example = "301", max_length = 20, format = "text-line")]
     pub room: String,
+    /// `dwelling` (住户, the default) or `shop` (商铺).
+    pub kind: Option<HouseholdKind>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -34,6 +37,7 @@ pub struct UpdateHouseholdRequest {
     pub unit: Option<String>,
     #[schema(max_length = 20, format = "text-line")]
     pub room: Option<String>,
+    pub kind: Option<HouseholdKind>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -93,6 +97,7 @@ pub async fn create_household(
         body.building_id,
         body.unit.as_deref(),
         &body.room,
+        body.kind.unwrap_or(HouseholdKind::Dwelling),
     )
     .await?;
     Ok(created(format!("/api/v1/households/{}", r.id), &r))
@@ -133,6 +138,7 @@ pub async fn update_household(
         *id,
         body.unit.as_deref(),
         body.room.as_deref(),
+        body.kind,
     )
     .await?;
     Ok(HttpResponse::Ok().json(r))

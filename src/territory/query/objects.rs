@@ -2,7 +2,7 @@
 //! compounds, buildings, households), and the list and get every one of them answers alike.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QuerySelect};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -11,6 +11,7 @@ use crate::access::policy::{self, Action, Level, Scoped};
 use crate::access::Actor;
 use crate::platform::error::AppResult;
 use crate::platform::paging::{Page, PageParams};
+use crate::territory::model::{CompoundKind, HouseholdKind};
 use crate::territory::service::tree;
 use entity::{building, community, compound, household, property_company, street};
 
@@ -104,6 +105,19 @@ pub async fn list_compounds<C: ConnectionTrait>(
         filter = filter.add(compound::Column::PropertyCompanyId.eq(c));
     }
     list_where::<CompoundResponse, C>(db, actor, &within, filter, p).await
+}
+
+/// The kind of compound `id`; None when there is no such compound.
+pub async fn compound_kind<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+) -> AppResult<Option<CompoundKind>> {
+    Ok(compound::Entity::find_by_id(id)
+        .select_only()
+        .column(compound::Column::Kind)
+        .into_tuple()
+        .one(db)
+        .await?)
 }
 
 /// An object the caller may read, else 404.
@@ -206,6 +220,7 @@ pub struct CompoundResponse {
     pub property_company_id: Option<Uuid>,
     pub name: String,
     pub address: Option<String>,
+    pub kind: CompoundKind,
     #[serde(serialize_with = "crate::platform::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
     #[serde(serialize_with = "crate::platform::rfc3339::ms")]
@@ -221,6 +236,7 @@ impl From<compound::Model> for CompoundResponse {
             property_company_id: m.property_company_id,
             name: m.name,
             address: m.address,
+            kind: m.kind,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
@@ -264,6 +280,7 @@ pub struct HouseholdResponse {
     /// Empty when the building has no units.
     pub unit: String,
     pub room: String,
+    pub kind: HouseholdKind,
     #[serde(serialize_with = "crate::platform::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
     #[serde(serialize_with = "crate::platform::rfc3339::ms")]
@@ -280,6 +297,7 @@ impl From<household::Model> for HouseholdResponse {
             building_id: m.building_id,
             unit: m.unit,
             room: m.room,
+            kind: m.kind,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, EntityTrait, Set};
 
-use crate::territory::model::Household;
+use crate::territory::model::{Household, HouseholdKind};
 use entity::household;
 
 /// Rows per multi-row INSERT.
@@ -25,6 +25,8 @@ pub async fn insert_many<C: ConnectionTrait>(
             building_id: Set(h.building_id),
             unit: Set(h.unit.clone()),
             room: Set(h.room.clone()),
+            // The roster's households are homes; a shop is made one by its staff.
+            kind: Set(HouseholdKind::Dwelling),
             created_at: Set(now),
             updated_at: Set(now),
         }))

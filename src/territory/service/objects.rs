@@ -9,11 +9,13 @@ use chrono::Utc;
 use sea_orm::{ConnectionTrait, EntityTrait, IntoActiveModel, Set};
 use uuid::Uuid;
 
-use crate::access::policy::{self, Action, Scoped};
+use crate::access::policy::{self, Action, Role, Scoped};
 use crate::access::Actor;
-use crate::platform::error::{AppError, AppResult, FieldCode};
+use crate::identity::query::role_holders;
+use crate::platform::error::{AppError, AppResult, FieldCode, ProblemCode};
 use crate::platform::lang::Text;
 use crate::platform::text::clean_name;
+use crate::territory::model::{leads_shops, CompoundKind, HouseholdKind};
 use crate::territory::query::objects::{
     BuildingResponse, CommunityResponse, CompoundResponse, HouseholdResponse, Kind, Object,
     PropertyCompanyResponse, StreetResponse,
@@ -265,6 +267,7 @@ pub async fn create_compound<C: ConnectionTrait>(
     name: &str,
     address: Option<&str>,
     property_company_id: Option<Uuid>,
+    kind: CompoundKind,
 ) -> AppResult<CompoundResponse> {
     let name = clean_name("name", name, NAME_MAX)?;
     let address = clean_address(address)?;
@@ -278,23 +281,56 @@ pub async fn create_compound<C: ConnectionTrait>(
         property_company_id: Set(property_company_id),
         name: Set(name),
         address: Set(address),
+        kind: Set(kind),
         created_at: Set(now),
         updated_at: Set(now),
     };
     Ok(tree::insert(db, am, &COMPOUND_TAKEN).await?.into())
 }
 
-/// Changes a compound: name, address, serving property company (`Some(None)` clears the
-/// last two).
+/// What a compound's change says; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug, Default)]
+pub struct CompoundChange<'a> {
+    pub name: Option<&'a str>,
+    pub address: Option<Option<&'a str>>,
+    pub property_company_id: Option<Option<Uuid>>,
+    pub kind: Option<CompoundKind>,
+}
+
+/// Changes a compound: name, address, serving property company, kind. A compound its street
+/// leaders lead stays `street_front` or `mixed` while they hold the role there.
 pub async fn update_compound<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     id: Uuid,
-    name: Option<&str>,
-    address: Option<Option<&str>>,
-    property_company_id: Option<Option<Uuid>>,
+    change: CompoundChange<'_>,
 ) -> AppResult<CompoundResponse> {
+    let CompoundChange {
+        name,
+        address,
+        property_company_id,
+        kind,
+    } = change;
     let m = writable::<CompoundResponse, C>(db, actor, id).await?;
+    if let Some(kind) = kind {
+        if !leads_shops(kind) && m.kind != kind {
+            let leaders = role_holders::holders(db, Role::StreetLeader, &[id])
+                .await?
+                .len();
+            if leaders > 0 {
+                return Err(AppError::conflict(
+                    ProblemCode::CompoundHasStreetLeaders,
+                    Text::new(
+                        format!("这个小区有 {leaders} 位街面长，请先撤销他们的角色再改为住宅小区"),
+                        format!(
+                            "{leaders} street leaders lead this compound; revoke their role \
+                             before making it residential"
+                        ),
+                    ),
+                ));
+            }
+        }
+    }
     let street_id = m.street_id;
     let mut am = m.into_active_model();
     if let Some(name) = name {
@@ -306,6 +342,9 @@ pub async fn update_compound<C: ConnectionTrait>(
     if let Some(company) = property_company_id {
         check_company(db, actor, street_id, company).await?;
         am.property_company_id = Set(company);
+    }
+    if let Some(kind) = kind {
+        am.kind = Set(kind);
     }
     am.updated_at = Set(Utc::now());
     Ok(tree::update(db, am, &COMPOUND_TAKEN).await?.into())
@@ -365,6 +404,7 @@ pub async fn create_household<C: ConnectionTrait>(
     building_id: Uuid,
     unit: Option<&str>,
     room: &str,
+    kind: HouseholdKind,
 ) -> AppResult<HouseholdResponse> {
     let unit = clean_unit(unit)?;
     let room = clean_name("room", room, PART_MAX)?;
@@ -378,19 +418,21 @@ pub async fn create_household<C: ConnectionTrait>(
         building_id: Set(parent.id),
         unit: Set(unit),
         room: Set(room),
+        kind: Set(kind),
         created_at: Set(now),
         updated_at: Set(now),
     };
     Ok(tree::insert(db, am, &HOUSEHOLD_TAKEN).await?.into())
 }
 
-/// Changes a household's unit or room.
+/// Changes a household's unit, room or kind.
 pub async fn update_household<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     id: Uuid,
     unit: Option<&str>,
     room: Option<&str>,
+    kind: Option<HouseholdKind>,
 ) -> AppResult<HouseholdResponse> {
     let mut am = writable::<HouseholdResponse, C>(db, actor, id)
         .await?
@@ -400,6 +442,9 @@ pub async fn update_household<C: ConnectionTrait>(
     }
     if let Some(room) = room {
         am.room = Set(clean_name("room", room, PART_MAX)?);
+    }
+    if let Some(kind) = kind {
+        am.kind = Set(kind);
     }
     am.updated_at = Set(Utc::now());
     Ok(tree::update(db, am, &HOUSEHOLD_TAKEN).await?.into())
