@@ -48,7 +48,9 @@
 //!
 //! A domain that has more to say about the account row (funds: `status = 'active'`,
 //! `reserved_fen`, `version`) makes its own conditional update of that row in the same
-//! transaction before posting; that also takes the row's lock.
+//! transaction before posting; that also takes the row's lock. A movement between two accounts
+//! (a transfer) is two postings in one transaction, made in the order of the accounts' ids, so
+//! two transfers in opposite directions wait for each other instead of deadlocking.
 //!
 //! # The hash
 //!

@@ -110,7 +110,17 @@ where
         .await
     }
     .await;
-    finish(txn, done).await
+    match finish(txn, done).await {
+        // The UNIQUE `reverses_id` stopped a reversal the check above did not see. Whether that
+        // was the constraint is read again, now that the savepoint is gone (a failed statement
+        // spoils a PostgreSQL transaction until then), rather than guessed from the message.
+        Err(LedgerError::Db(e))
+            if is_unique_violation(&e) && reversal_exists(db, book, reversal.entry_id).await? =>
+        {
+            Err(LedgerError::AlreadyReversed)
+        }
+        other => other,
+    }
 }
 
 struct Movement {
@@ -212,12 +222,7 @@ async fn write(txn: &DatabaseTransaction, book: &Book, m: Movement) -> Result<Po
         }
         let updated = txn.execute(backend.build(&update)).await?.rows_affected();
         if updated == 1 {
-            insert(txn, book, &entry, &seen.last_hash, &hash)
-                .await
-                .map_err(|e| match m.reverses {
-                    Some(_) if is_unique_violation(&e) => LedgerError::AlreadyReversed,
-                    _ => LedgerError::Db(e),
-                })?;
+            insert(txn, book, &entry, &seen.last_hash, &hash).await?;
             return Ok(Posted {
                 id: entry.id,
                 account_id: entry.account_id,
@@ -315,8 +320,8 @@ async fn reversed_entry(
     .transpose()
 }
 
-async fn reversal_exists(
-    txn: &DatabaseTransaction,
+async fn reversal_exists<C: ConnectionTrait>(
+    db: &C,
     book: &Book,
     target: Uuid,
 ) -> Result<bool, DbErr> {
@@ -326,8 +331,8 @@ async fn reversal_exists(
         .and_where(Expr::col(Alias::new(book.columns.reverses_id)).eq(target))
         .limit(1)
         .to_owned();
-    Ok(txn
-        .query_one(txn.get_database_backend().build(&select))
+    Ok(db
+        .query_one(db.get_database_backend().build(&select))
         .await?
         .is_some())
 }
