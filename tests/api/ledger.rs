@@ -1,11 +1,13 @@
 //! `platform::ledger` against real databases: a scratch pair of tables made by the test (an
 //! account table and an entry table following the module's convention, with one domain column,
-//! `memo`), and the library called directly, as a domain's service will call it.
+//! `memo`; and a second pair in the funds' shape, with its own column names and domain columns
+//! of every kind), and the library called directly, as a domain's service will call it.
 
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use futures_util::future::join_all;
 use linli::platform::ledger::{
-    self, Book, Entry, Field, Kind, LedgerError, Posted, Posting, Problem, Reversal, GENESIS,
+    self, Book, Columns, Entry, Field, Kind, LedgerError, Posted, Posting, Problem, Reversal,
+    GENESIS,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -27,36 +29,46 @@ struct Scratch {
     _database: TestDatabase,
 }
 
-/// A fresh database with the scratch tables; `connections` is the pool size on PostgreSQL
-/// (SQLite gets one, as the app does).
+/// A fresh database with the scratch tables of `BOOK`; `connections` is the pool size on
+/// PostgreSQL (SQLite gets one, as the app does).
 async fn scratch(connections: u32) -> Scratch {
     let (url, database) = fresh_database().await;
     let mut opt = ConnectOptions::new(url.clone());
     opt.max_connections(if using_postgres() { connections } else { 1 })
         .sqlx_logging(false);
     let db = Database::connect(opt).await.unwrap();
+    make_tables(&db, &BOOK).await;
+    Scratch {
+        db,
+        _database: database,
+    }
+}
+
+/// The pair of tables `book` describes, as a domain's migration would make them.
+async fn make_tables(db: &DatabaseConnection, book: &Book) {
     let b = db.get_database_backend();
     let a = |s: &str| Alias::new(s);
+    let c = &book.columns;
     let accounts = Table::create()
-        .table(a(ACCOUNTS))
+        .table(a(book.accounts))
         .col(ColumnDef::new(a("id")).uuid().not_null().primary_key())
-        .col(ColumnDef::new(a("balance")).big_integer().not_null())
-        .col(ColumnDef::new(a("last_seq")).big_integer().not_null())
-        .col(ColumnDef::new(a("last_hash")).string_len(64).not_null())
+        .col(ColumnDef::new(a(c.balance)).big_integer().not_null())
+        .col(ColumnDef::new(a(c.last_seq)).big_integer().not_null())
+        .col(ColumnDef::new(a(c.last_hash)).string_len(64).not_null())
         .to_owned();
-    let entries = Table::create()
-        .table(a(ENTRIES))
+    let mut entries = Table::create()
+        .table(a(book.entries))
         .col(ColumnDef::new(a("id")).uuid().not_null().primary_key())
         .col(ColumnDef::new(a("account_id")).uuid().not_null())
         .col(ColumnDef::new(a("seq")).big_integer().not_null())
         .col(
-            ColumnDef::new(a("amount"))
+            ColumnDef::new(a(c.amount))
                 .big_integer()
                 .not_null()
-                .check(Expr::col(a("amount")).ne(0)),
+                .check(Expr::col(a(c.amount)).ne(0)),
         )
-        .col(ColumnDef::new(a("balance_after")).big_integer().not_null())
-        .col(ColumnDef::new(a("reverses_id")).uuid().null().unique_key())
+        .col(ColumnDef::new(a(c.balance_after)).big_integer().not_null())
+        .col(ColumnDef::new(a(c.reverses_id)).uuid().null().unique_key())
         .col(ColumnDef::new(a("prev_hash")).string_len(64).not_null())
         .col(ColumnDef::new(a("hash")).string_len(64).not_null())
         .col(
@@ -64,16 +76,25 @@ async fn scratch(connections: u32) -> Scratch {
                 .timestamp_with_time_zone()
                 .not_null(),
         )
-        .col(ColumnDef::new(a("memo")).string_len(200).null())
         .foreign_key(
             sea_orm::sea_query::ForeignKey::create()
-                .from(a(ENTRIES), a("account_id"))
-                .to(a(ACCOUNTS), a("id")),
+                .from(a(book.entries), a("account_id"))
+                .to(a(book.accounts), a("id")),
         )
         .to_owned();
+    for (name, kind) in book.extra {
+        let mut col = ColumnDef::new(a(name));
+        match kind {
+            Kind::Text => col.string_len(200),
+            Kind::Int => col.big_integer(),
+            Kind::Uuid => col.uuid(),
+            Kind::Date => col.date(),
+        };
+        entries.col(col.null());
+    }
     let seq = Index::create()
-        .name("scratch_entries_account_seq")
-        .table(a(ENTRIES))
+        .name(format!("{}_account_seq", book.entries))
+        .table(a(book.entries))
         .col(a("account_id"))
         .col(a("seq"))
         .unique()
@@ -81,21 +102,23 @@ async fn scratch(connections: u32) -> Scratch {
     db.execute(b.build(&accounts)).await.unwrap();
     db.execute(b.build(&entries)).await.unwrap();
     db.execute(b.build(&seq)).await.unwrap();
-    Scratch {
-        db,
-        _database: database,
-    }
 }
 
 async fn open_account(db: &DatabaseConnection) -> Uuid {
+    open_in(db, &BOOK).await
+}
+
+/// A new account of `book`: balance 0, seq 0, at the genesis hash.
+async fn open_in(db: &DatabaseConnection, book: &Book) -> Uuid {
     let id = Uuid::now_v7();
+    let c = &book.columns;
     let insert = Query::insert()
-        .into_table(Alias::new(ACCOUNTS))
+        .into_table(Alias::new(book.accounts))
         .columns([
             Alias::new("id"),
-            Alias::new("balance"),
-            Alias::new("last_seq"),
-            Alias::new("last_hash"),
+            Alias::new(c.balance),
+            Alias::new(c.last_seq),
+            Alias::new(c.last_hash),
         ])
         .values_panic([id.into(), 0i64.into(), 0i64.into(), GENESIS.into()])
         .to_owned();
@@ -728,5 +751,128 @@ async fn a_random_sequence_of_postings_and_reversals_keeps_balance_equal_to_the_
     assert_eq!(
         entries.iter().map(|e| e.id).collect::<Vec<_>>(),
         written.iter().map(|w| w.0).collect::<Vec<_>>()
+    );
+}
+
+/// A book in the funds' shape: its own column names, and domain columns of every kind.
+const FUNDS: Book = Book {
+    accounts: "scratch_fund_accounts",
+    entries: "scratch_fund_entries",
+    columns: Columns {
+        balance: "balance_fen",
+        last_seq: "last_seq",
+        last_hash: "last_hash",
+        amount: "amount_fen",
+        balance_after: "balance_after_fen",
+        reverses_id: "reverses_entry_id",
+    },
+    extra: &[
+        ("kind", Kind::Text),
+        ("proposal_id", Kind::Uuid),
+        ("occurred_on", Kind::Date),
+        ("minutes", Kind::Int),
+        ("public_name", Kind::Text),
+    ],
+};
+
+/// What is written under a book's own names reads back the same on either database (uuids,
+/// dates, integers, text and NULLs), so its chain verifies; and a domain column is covered by
+/// the hash.
+#[tokio::test]
+async fn a_book_with_its_own_column_names_and_fields_of_every_kind_verifies() {
+    let s = scratch(2).await;
+    make_tables(&s.db, &FUNDS).await;
+    let acct = open_in(&s.db, &FUNDS).await;
+    let proposal = Uuid::now_v7();
+    let day = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let fields = |kind: &str, full: bool| {
+        vec![
+            Field::Text(Some(kind.into())),
+            Field::Uuid(full.then_some(proposal)),
+            Field::Date(full.then_some(day)),
+            Field::Int(full.then_some(90)),
+            Field::Text(full.then(|| "王**".to_string())),
+        ]
+    };
+    let posting = |amount: i64, kind: &str, full: bool| Posting {
+        account_id: acct,
+        amount,
+        floor: Some(0),
+        fields: fields(kind, full),
+        at: Utc::now(),
+    };
+    let income = ledger::post(&s.db, &FUNDS, posting(50_000, "allocation", true))
+        .await
+        .unwrap();
+    ledger::post(&s.db, &FUNDS, posting(-12_345, "expense", false))
+        .await
+        .unwrap();
+    let undo = |kind: &str| Reversal {
+        entry_id: income.id,
+        floor: Some(0),
+        fields: fields(kind, false),
+        at: Utc::now(),
+    };
+    let spent = ledger::reverse(&s.db, &FUNDS, undo("reversal")).await;
+    assert!(matches!(spent, Err(LedgerError::Insufficient)), "{spent:?}");
+    ledger::post(&s.db, &FUNDS, posting(12_345, "refund", true))
+        .await
+        .unwrap();
+    let reversal = ledger::reverse(&s.db, &FUNDS, undo("reversal"))
+        .await
+        .unwrap();
+    assert_eq!((reversal.seq, reversal.balance_after), (4, 0));
+    let v = ledger::verify(&s.db, &FUNDS, acct).await.unwrap();
+    assert!(v.ok && v.entries == 4 && v.sum == 0, "{v:?}");
+    assert_eq!(v.head_hash, reversal.hash);
+    // The fields are stored as given.
+    let select = Query::select()
+        .columns(
+            [
+                "kind",
+                "proposal_id",
+                "occurred_on",
+                "minutes",
+                "public_name",
+                "reverses_entry_id",
+            ]
+            .map(Alias::new),
+        )
+        .from(Alias::new(FUNDS.entries))
+        .and_where(Expr::col(Alias::new("seq")).is_in([1i64, 4]))
+        .order_by(Alias::new("seq"), Order::Asc)
+        .to_owned();
+    let stored =
+        s.db.query_all(s.db.get_database_backend().build(&select))
+            .await
+            .unwrap();
+    let first = &stored[0];
+    assert_eq!(first.try_get::<String>("", "kind").unwrap(), "allocation");
+    assert_eq!(first.try_get::<Uuid>("", "proposal_id").unwrap(), proposal);
+    assert_eq!(first.try_get::<NaiveDate>("", "occurred_on").unwrap(), day);
+    assert_eq!(first.try_get::<i64>("", "minutes").unwrap(), 90);
+    assert_eq!(first.try_get::<String>("", "public_name").unwrap(), "王**");
+    let last = &stored[1];
+    assert_eq!(last.try_get::<String>("", "kind").unwrap(), "reversal");
+    assert_eq!(
+        last.try_get::<Option<Uuid>>("", "reverses_entry_id")
+            .unwrap(),
+        Some(income.id)
+    );
+    assert_eq!(last.try_get::<Option<i64>>("", "minutes").unwrap(), None);
+    // A domain column changed behind the ledger's back breaks the chain at its entry.
+    let moved = Query::update()
+        .table(Alias::new(FUNDS.entries))
+        .value(
+            Alias::new("occurred_on"),
+            NaiveDate::from_ymd_opt(2026, 12, 1),
+        )
+        .and_where(Expr::col(Alias::new("seq")).eq(3i64))
+        .to_owned();
+    exec(&s.db, &moved).await;
+    let v = ledger::verify(&s.db, &FUNDS, acct).await.unwrap();
+    assert_eq!(
+        (v.ok, v.first_bad_seq, v.problem),
+        (false, Some(3), Some(Problem::Hash))
     );
 }
