@@ -1,7 +1,8 @@
 //! What every domain stands on and that knows no domain: errors and languages, the request
 //! context, configuration, the database and its statements, clock, cache, storage, PII sealing,
 //! the WeChat client, the HTTP extractors and middleware, and the activity pieces keyed by
-//! subject (audit, outbox, message centre, idempotency).
+//! subject (audit, outbox, message centre, idempotency), and the append-only ledger with reversals
+//! that money and points are kept in.
 //!
 //! Nothing under `platform/` imports a domain (`tests/api/architecture.rs` checks it).
 
@@ -18,6 +19,7 @@ pub mod idempotency;
 pub mod image_meta;
 pub mod inbox;
 pub mod lang;
+pub mod ledger;
 pub mod limits;
 pub mod net;
 pub mod notifications;

@@ -20,6 +20,7 @@ mod errors;
 mod idempotency;
 mod invitations;
 mod jobs;
+mod ledger;
 mod ledger_formulas;
 mod lifecycle;
 mod logs;
