@@ -203,7 +203,7 @@ impl Application {
         let mut db = db::connect(&settings).await?;
         db.set_metric_callback(statements::observe);
         if let (Some(u), Some(p)) = (&settings.admin_username, &settings.admin_password) {
-            if identity::service::auth::ensure_bootstrap_admin(&db, u, p.expose())
+            if identity::service::auth::ensure_bootstrap_admin(&db, u, p.expose(), clock.now())
                 .await
                 .map_err(|e| anyhow::anyhow!("creating the bootstrap admin failed: {e}"))?
             {
@@ -453,9 +453,16 @@ pub async fn create_admin(
 ) -> anyhow::Result<()> {
     migrate(settings).await?;
     let db = db::connect(settings).await?;
-    identity::service::auth::create_user(&db, username, password.to_string(), display_name, true)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}: {}", describe(&e)))?;
+    identity::service::auth::create_user(
+        &db,
+        username,
+        password.to_string(),
+        display_name,
+        true,
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}: {}", describe(&e)))?;
     Ok(())
 }
 

@@ -72,7 +72,7 @@ pub async fn ensure_loaded(state: &AppState) -> AppResult<()> {
 /// lifetime, and the failed sign-ins of the current window per key. Idempotent; several
 /// replicas may run it at once.
 pub async fn reload(state: &AppState) -> AppResult<()> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let ttl = revocation_ttl(state);
     let since = now - chrono::Duration::from_std(ttl).unwrap_or_default();
     let families: Vec<(Uuid, Option<chrono::DateTime<Utc>>)> = refresh_token::Entity::find()
@@ -126,7 +126,7 @@ pub async fn reload(state: &AppState) -> AppResult<()> {
 
 /// Records a failed sign-in against each of `keys` (the cache counted it already).
 pub async fn record_failure(state: &AppState, keys: &[String]) -> AppResult<()> {
-    let now = Utc::now();
+    let now = state.clock.now();
     for key in keys {
         login_failure::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -141,7 +141,7 @@ pub async fn record_failure(state: &AppState, keys: &[String]) -> AppResult<()> 
 
 /// Deletes failures older than the window (housekeeping).
 pub async fn forget_old_failures(state: &AppState) -> AppResult<u64> {
-    let cutoff = Utc::now()
+    let cutoff = state.clock.now()
         - chrono::Duration::from_std(state.settings.login_failure_window).unwrap_or_default();
     Ok(login_failure::Entity::delete_many()
         .filter(login_failure::Column::FailedAt.lt(cutoff))

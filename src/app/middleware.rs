@@ -368,7 +368,7 @@ pub async fn idempotency(
     // Wait (bounded) while a concurrent request with the same key runs.
     let deadline = Instant::now() + std::time::Duration::from_secs(10);
     let claim = loop {
-        match store::claim(&state.db, user, &key, &path, &hash, chrono::Utc::now()).await {
+        match store::claim(&state.db, user, &key, &path, &hash, state.clock.now()).await {
             Ok(Claim::InProgress) if Instant::now() < deadline => {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }

@@ -275,10 +275,16 @@ where
     let mut resident_user = None;
     for (username, display, role, scope_id, scope) in accounts {
         let pw = password();
-        let u =
-            crate::identity::service::auth::create_user(&txn, username, pw.clone(), display, false)
-                .await
-                .map_err(|e| anyhow::anyhow!("creating {username}: {e}"))?;
+        let u = crate::identity::service::auth::create_user(
+            &txn,
+            username,
+            pw.clone(),
+            display,
+            false,
+            now,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("creating {username}: {e}"))?;
         role_assignment::ActiveModel {
             id: Set(Uuid::now_v7()),
             user_id: Set(u.id),
@@ -327,7 +333,7 @@ async fn demo_tickets<C: ConnectionTrait>(
     let community = crate::territory::query::place_lookup::community(db, hh.community_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("demo community missing"))?;
-    let categories = ticket_settings::list_categories(db, &community).await?;
+    let categories = ticket_settings::list_categories(db, &community, chrono::Utc::now()).await?;
     let mut resident = crate::access::Actor::new(
         user_id,
         vec![Assignment {

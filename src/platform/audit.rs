@@ -1,6 +1,6 @@
 //! The append-only audit log of personal-data access. The application only ever inserts.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -35,7 +35,11 @@ pub struct Event<'a> {
     pub detail: Option<String>,
 }
 
-pub async fn record<C: ConnectionTrait>(db: &C, e: Event<'_>) -> AppResult<Uuid> {
+pub async fn record<C: ConnectionTrait>(
+    db: &C,
+    e: Event<'_>,
+    now: DateTime<Utc>,
+) -> AppResult<Uuid> {
     let id = Uuid::now_v7();
     audit_event::ActiveModel {
         id: Set(id),
@@ -49,7 +53,7 @@ pub async fn record<C: ConnectionTrait>(db: &C, e: Event<'_>) -> AppResult<Uuid>
         field: Set(e.field.map(str::to_string)),
         purpose: Set(e.purpose.to_string()),
         detail: Set(e.detail),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
     }
     .insert(db)
     .await?;

@@ -684,7 +684,8 @@ pub fn full_pii_in(text: &str) -> Option<String> {
                     && run.starts_with('1')
                     && (b'3'..=b'9').contains(&run.as_bytes()[1]);
                 let id = run.len() == 18
-                    && linli::residents::service::roster::parse_id_number(run).is_ok();
+                    && linli::residents::service::roster::parse_id_number(run, chrono::Utc::now())
+                        .is_ok();
                 if phone || id {
                     return Some(run.to_string());
                 }

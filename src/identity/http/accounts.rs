@@ -57,6 +57,7 @@ pub async fn update_user(
             display_name: body.display_name,
             is_active: body.is_active,
         },
+        state.clock.now(),
     )
     .await?;
     Ok(HttpResponse::Ok().json(UserResponse::from(updated)))
@@ -96,6 +97,7 @@ pub async fn reset_user_password(
         &caller,
         *id,
         body.into_inner().new_password,
+        state.clock.now(),
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -118,7 +120,7 @@ pub async fn unlock_user(
     caller: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    svc::unlock(&sessions(&state), &caller, *id).await?;
+    svc::unlock(&sessions(&state), &caller, *id, state.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -152,7 +154,7 @@ pub async fn update_me(
     caller: AuthUser,
     body: Json<UpdateMeRequest>,
 ) -> AppResult<HttpResponse> {
-    let u = svc::rename_self(&state.db, &caller, &body.display_name).await?;
+    let u = svc::rename_self(&state.db, &caller, &body.display_name, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(AccountSelf {
         id: u.id,
         display_name: u.display_name,
@@ -194,6 +196,7 @@ pub async fn change_my_password(
         caller.family,
         body.current_password,
         body.new_password,
+        state.clock.now(),
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -224,7 +227,8 @@ pub async fn create_wechat_binding_code(
     state: web::Data<AppState>,
     caller: AuthUser,
 ) -> AppResult<HttpResponse> {
-    let (code, expires_at) = svc::new_binding_code(&sessions(&state), &caller).await?;
+    let (code, expires_at) =
+        svc::new_binding_code(&sessions(&state), &caller, state.clock.now()).await?;
     Ok(HttpResponse::Created().json(BindingCodeResponse { code, expires_at }))
 }
 
@@ -242,7 +246,7 @@ pub async fn delete_wechat_binding(
     state: web::Data<AppState>,
     caller: AuthUser,
 ) -> AppResult<HttpResponse> {
-    svc::unbind_wechat(&sessions(&state), &caller).await?;
+    svc::unbind_wechat(&sessions(&state), &caller, state.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -303,6 +307,7 @@ pub async fn bind_wechat(
         &body.code,
         &body.binding_code,
         ip,
+        state.clock.now(),
     )
     .await?;
     Ok(HttpResponse::Ok().json(TokenPairResponse::from(pair)))

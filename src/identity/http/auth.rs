@@ -177,6 +177,7 @@ pub async fn login(
         &body.username,
         body.password,
         ip,
+        state.clock.now(),
     )
     .await?;
     Ok(HttpResponse::Ok().json(TokenPairResponse::from(pair)))
@@ -223,7 +224,8 @@ pub async fn wechat_login(
             "code", 128,
         )]));
     }
-    let (pair, is_new_user) = svc::wechat_login(&sessions(&state), &state.wechat, &code).await?;
+    let (pair, is_new_user) =
+        svc::wechat_login(&sessions(&state), &state.wechat, &code, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(WeChatLoginResponse::new(pair, is_new_user)))
 }
 
@@ -245,7 +247,7 @@ pub async fn refresh(
     if body.refresh_token.is_empty() || body.refresh_token.len() > 256 {
         return Err(AppError::InvalidRefreshToken);
     }
-    let pair = svc::refresh(&sessions(&state), &body.refresh_token).await?;
+    let pair = svc::refresh(&sessions(&state), &body.refresh_token, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(TokenPairResponse::from(pair)))
 }
 
@@ -263,6 +265,7 @@ pub async fn logout(state: web::Data<AppState>, user: AuthUser) -> AppResult<Htt
         user.jti,
         user.family,
         user.token_exp,
+        state.clock.now(),
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -81,7 +81,8 @@ pub async fn approve_binding_request(
         Some(r) => binding::Attach::Chosen(r),
         None => binding::Attach::Default,
     };
-    let m = binding::approve_request(&state.db, &state.pii, &user, *id, attach).await?;
+    let m = binding::approve_request(&state.db, &state.pii, &user, *id, attach, state.clock.now())
+        .await?;
     Ok(HttpResponse::Ok().json(BindingRequestResponse::from(m)))
 }
 
@@ -109,6 +110,6 @@ pub async fn reject_binding_request(
     body: Json<RejectBindingRequest>,
 ) -> AppResult<HttpResponse> {
     let reason = crate::platform::http::clean_name("reason", &body.reason, 500)?;
-    let m = binding::reject_request(&state.db, &user, *id, reason).await?;
+    let m = binding::reject_request(&state.db, &user, *id, reason, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(BindingRequestResponse::from(m)))
 }

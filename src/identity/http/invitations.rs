@@ -42,7 +42,7 @@ pub async fn create_invitation_code(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let (code, expires_at) = svc::issue(&sessions(&state), &user, *id).await?;
+    let (code, expires_at) = svc::issue(&sessions(&state), &user, *id, state.clock.now()).await?;
     Ok(HttpResponse::Created().json(InvitationCodeResponse {
         code,
         household_id: *id,
@@ -96,6 +96,7 @@ pub async fn redeem_invitation(
         &body.code,
         name,
         relation,
+        state.clock.now(),
     )
     .await?;
     Ok(HttpResponse::Ok().json(BindingRequestResponse::from(m)))

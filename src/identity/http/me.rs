@@ -73,6 +73,7 @@ pub async fn bind_my_phone(
         &state.wechat,
         &me,
         code,
+        state.clock.now(),
     )
     .await?;
     Ok(HttpResponse::Ok().json(BindPhoneResponse {
@@ -110,7 +111,15 @@ pub async fn create_my_binding_request(
 ) -> AppResult<HttpResponse> {
     let name = clean_name("name", &body.name, rsvc::NAME_MAX)?;
     let relation = clean_name("relation", &body.relation, rsvc::RELATION_MAX)?;
-    let m = binding::create_request(&state.db, &me, body.household_id, name, relation).await?;
+    let m = binding::create_request(
+        &state.db,
+        &me,
+        body.household_id,
+        name,
+        relation,
+        state.clock.now(),
+    )
+    .await?;
     Ok(created(
         format!("/api/v1/binding-requests/{}", m.id),
         &BindingRequestResponse::from(m),
@@ -232,7 +241,7 @@ pub async fn export_my_data(state: web::Data<AppState>, me: AuthUser) -> AppResu
             "attachment; filename=\"my-data.json\"",
         ))
         .json(MyDataExport {
-            exported_at: Utc::now(),
+            exported_at: state.clock.now(),
             account: own.account,
             resident: own.resident,
             roles: own.roles,
@@ -256,6 +265,14 @@ pub async fn export_my_data(state: web::Data<AppState>, me: AuthUser) -> AppResu
     ))]
 #[delete("/me")]
 pub async fn erase_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
-    svc::erase(&sessions(&state), &me, me.jti, me.family, me.token_exp).await?;
+    svc::erase(
+        &sessions(&state),
+        &me,
+        me.jti,
+        me.family,
+        me.token_exp,
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

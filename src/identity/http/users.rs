@@ -66,6 +66,7 @@ pub async fn create_user(
         &body.username,
         body.password,
         &body.display_name,
+        state.clock.now(),
     )
     .await?;
     Ok(created(
@@ -148,6 +149,7 @@ pub async fn create_role_assignment(
         body.role,
         body.scope_type,
         body.scope_id,
+        state.clock.now(),
     )
     .await?;
     Ok(created(

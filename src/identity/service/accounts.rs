@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
 };
@@ -39,6 +39,7 @@ pub async fn end_sessions(
     state: &Sessions<'_>,
     user_id: Uuid,
     keep: Option<Uuid>,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     let mut q = refresh_token::Entity::find()
         .select_only()
@@ -51,7 +52,7 @@ pub async fn end_sessions(
     }
     let families: Vec<Uuid> = q.into_tuple().all(state.db).await?;
     for family in families {
-        auth_svc::revoke_family(state, family).await?;
+        auth_svc::revoke_family(state, family, now).await?;
     }
     Ok(())
 }
@@ -68,6 +69,7 @@ pub async fn update_account(
     caller: &Actor,
     id: Uuid,
     change: AccountChange,
+    now: DateTime<Utc>,
 ) -> AppResult<user::Model> {
     let target = managed_user(state.db, caller, id).await?;
     let actor = Who::from(caller);
@@ -92,10 +94,10 @@ pub async fn update_account(
         details.push(format!("is_active={active}"));
         row.is_active = Set(active);
     }
-    row.updated_at = Set(Utc::now());
+    row.updated_at = Set(now);
     let updated = row.update(state.db).await?;
     if deactivating {
-        end_sessions(state, updated.id, None).await?;
+        end_sessions(state, updated.id, None, now).await?;
     }
     record(
         state,
@@ -103,6 +105,7 @@ pub async fn update_account(
         audit::Action::AccountUpdate,
         updated.id,
         details.join(", "),
+        now,
     )
     .await?;
     Ok(updated)
@@ -115,6 +118,7 @@ pub async fn reset_password(
     caller: &Actor,
     id: Uuid,
     new_password: String,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     let target = managed_user(state.db, caller, id).await?;
     let actor = Who::from(caller);
@@ -132,15 +136,16 @@ pub async fn reset_password(
     let id = target.id;
     let mut row: user::ActiveModel = target.into();
     row.password_hash = Set(Some(hash));
-    row.updated_at = Set(Utc::now());
+    row.updated_at = Set(now);
     row.update(state.db).await?;
-    end_sessions(state, id, None).await?;
+    end_sessions(state, id, None, now).await?;
     record(
         state,
         actor,
         audit::Action::PasswordReset,
         id,
         String::new(),
+        now,
     )
     .await
 }
@@ -153,6 +158,7 @@ pub async fn change_own_password(
     keep: Uuid,
     current: String,
     new_password: String,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     let found = own_row(state, me.id).await?;
     let Some(stored) = found.password_hash.clone() else {
@@ -175,14 +181,19 @@ pub async fn change_own_password(
     let hash = password::hash(new_password).await?;
     let mut row: user::ActiveModel = found.into();
     row.password_hash = Set(Some(hash));
-    row.updated_at = Set(Utc::now());
+    row.updated_at = Set(now);
     row.update(state.db).await?;
-    end_sessions(state, me.id, Some(keep)).await
+    end_sessions(state, me.id, Some(keep), now).await
 }
 
 /// Lifts the sign-in slow-down of the username of an account `caller` manages, from every
 /// address.
-pub async fn unlock(state: &Sessions<'_>, caller: &Actor, id: Uuid) -> AppResult<u64> {
+pub async fn unlock(
+    state: &Sessions<'_>,
+    caller: &Actor,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
     let target = &managed_user(state.db, caller, id).await?;
     let actor = Who::from(caller);
     let Some(username) = target.username.as_deref() else {
@@ -210,6 +221,7 @@ pub async fn unlock(state: &Sessions<'_>, caller: &Actor, id: Uuid) -> AppResult
         audit::Action::AccountUnlock,
         target.id,
         format!("addresses={}", keys.len()),
+        now,
     )
     .await?;
     Ok(keys.len() as u64)
@@ -224,6 +236,7 @@ fn code_key(code: &str) -> String {
 pub async fn new_binding_code(
     state: &Sessions<'_>,
     me: &Actor,
+    now: DateTime<Utc>,
 ) -> AppResult<(String, chrono::DateTime<Utc>)> {
     let found = own_row(state, me.id).await?;
     if found.username.is_none() {
@@ -246,7 +259,7 @@ pub async fn new_binding_code(
         .cache
         .set(&code_key(&code), &me.id.to_string(), BINDING_CODE_TTL)
         .await?;
-    let expires = Utc::now() + chrono::Duration::from_std(BINDING_CODE_TTL).unwrap_or_default();
+    let expires = now + chrono::Duration::from_std(BINDING_CODE_TTL).unwrap_or_default();
     Ok((code, expires))
 }
 
@@ -281,6 +294,7 @@ pub async fn bind_wechat(
     wx_code: &str,
     binding_code: &str,
     ip: Option<std::net::IpAddr>,
+    now: DateTime<Utc>,
 ) -> AppResult<(TokenPair, user::Model)> {
     if let Some(ip) = ip {
         let (n, left) = state
@@ -344,7 +358,7 @@ pub async fn bind_wechat(
     if let Some(union) = session.unionid.as_deref() {
         row.wechat_unionid = Set(Some(union.to_string()));
     }
-    row.updated_at = Set(Utc::now());
+    row.updated_at = Set(now);
     let bound = match row.update(state.db).await {
         Ok(u) => u,
         Err(e) if is_unique_violation(&e) => {
@@ -369,15 +383,16 @@ pub async fn bind_wechat(
         audit::Action::WechatBind,
         bound.id,
         String::new(),
+        now,
     )
     .await?;
-    let pair = auth_svc::issue_pair(state.db, state, bound.id, Uuid::now_v7()).await?;
+    let pair = auth_svc::issue_pair(state.db, state, bound.id, Uuid::now_v7(), now).await?;
     Ok((pair, bound))
 }
 
 /// The owner removes the WeChat identity from its staff account (it signs in with its password
 /// again; notifications to it are skipped until it binds again).
-pub async fn unbind_wechat(state: &Sessions<'_>, me: &Actor) -> AppResult<()> {
+pub async fn unbind_wechat(state: &Sessions<'_>, me: &Actor, now: DateTime<Utc>) -> AppResult<()> {
     let found = own_row(state, me.id).await?;
     if found.username.is_none() {
         return Err(AppError::conflict(
@@ -394,7 +409,7 @@ pub async fn unbind_wechat(state: &Sessions<'_>, me: &Actor) -> AppResult<()> {
     let mut row: user::ActiveModel = found.into();
     row.wechat_openid = Set(None);
     row.wechat_unionid = Set(None);
-    row.updated_at = Set(Utc::now());
+    row.updated_at = Set(now);
     row.update(state.db).await?;
     record(
         state,
@@ -402,6 +417,7 @@ pub async fn unbind_wechat(state: &Sessions<'_>, me: &Actor) -> AppResult<()> {
         audit::Action::WechatUnbind,
         me.id,
         String::new(),
+        now,
     )
     .await
 }
@@ -411,6 +427,7 @@ pub async fn rename_self(
     db: &DatabaseConnection,
     me: &Actor,
     name: &str,
+    now: DateTime<Utc>,
 ) -> AppResult<user::Model> {
     let name = crate::platform::text::clean_name("display_name", name, 100)?;
     let found = user::Entity::find_by_id(me.id)
@@ -419,7 +436,7 @@ pub async fn rename_self(
         .ok_or(AppError::InvalidToken)?;
     let mut row: user::ActiveModel = found.into();
     row.display_name = Set(name);
-    row.updated_at = Set(Utc::now());
+    row.updated_at = Set(now);
     Ok(row.update(db).await?)
 }
 
@@ -437,6 +454,7 @@ async fn record(
     action: audit::Action,
     account: Uuid,
     detail: String,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     let street = crate::identity::service::accounts::home_street(state.db, actor.id).await?;
     audit::record(
@@ -455,6 +473,7 @@ async fn record(
                 format!("account={account}, {detail}")
             }),
         },
+        now,
     )
     .await?;
     Ok(())

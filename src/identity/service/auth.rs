@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
@@ -99,6 +99,7 @@ pub async fn login(
     username: &str,
     password_plain: String,
     ip: Option<IpAddr>,
+    now: DateTime<Utc>,
 ) -> AppResult<TokenPair> {
     reserve_login_attempt(state, log, username, ip).await?;
     let found = user::Entity::find()
@@ -124,7 +125,7 @@ pub async fn login(
         state.cache.decr_window(&ip_fail_key(ip)).await?;
     }
     tracing::info!(user_id = %user.id, "login succeeded");
-    issue_pair(state.db, state, user.id, Uuid::now_v7()).await
+    issue_pair(state.db, state, user.id, Uuid::now_v7(), now).await
 }
 
 /// Issues an access token and a new refresh token in `family`, storing only the token's hash.
@@ -133,9 +134,9 @@ pub async fn issue_pair<C: ConnectionTrait>(
     state: &Sessions<'_>,
     user_id: Uuid,
     family: Uuid,
+    now: DateTime<Utc>,
 ) -> AppResult<TokenPair> {
     let refresh = new_refresh_token();
-    let now = Utc::now();
     let ttl =
         chrono::Duration::from_std(state.settings.refresh_token_ttl).map_err(AppError::internal)?;
     refresh_token::ActiveModel {
@@ -171,16 +172,18 @@ pub async fn wechat_login(
     state: &Sessions<'_>,
     wechat: &WeChatClient,
     code: &str,
+    now: DateTime<Utc>,
 ) -> AppResult<(TokenPair, bool)> {
     let session = wechat.jscode2session(code).await?;
     let (user, is_new_user) =
-        find_or_create_wechat_user(state.db, &session.openid, session.unionid.as_deref()).await?;
+        find_or_create_wechat_user(state.db, &session.openid, session.unionid.as_deref(), now)
+            .await?;
     if !user.is_active {
         tracing::info!(user_id = %user.id, reason = "inactive", "WeChat login refused");
         return Err(AppError::InvalidCredentials);
     }
     tracing::info!(user_id = %user.id, is_new_user, "WeChat login succeeded");
-    let pair = issue_pair(state.db, state, user.id, Uuid::now_v7()).await?;
+    let pair = issue_pair(state.db, state, user.id, Uuid::now_v7(), now).await?;
     Ok((pair, is_new_user))
 }
 
@@ -191,6 +194,7 @@ pub async fn find_or_create_wechat_user<C: ConnectionTrait>(
     db: &C,
     openid: &str,
     unionid: Option<&str>,
+    now: DateTime<Utc>,
 ) -> AppResult<(user::Model, bool)> {
     let by_openid = || {
         user::Entity::find()
@@ -198,9 +202,8 @@ pub async fn find_or_create_wechat_user<C: ConnectionTrait>(
             .one(db)
     };
     if let Some(found) = by_openid().await? {
-        return Ok((keep_unionid(db, found, unionid).await?, false));
+        return Ok((keep_unionid(db, found, unionid, now).await?, false));
     }
-    let now = Utc::now();
     let inserted = user::ActiveModel {
         id: Set(Uuid::now_v7()),
         username: Set(None),
@@ -227,7 +230,7 @@ pub async fn find_or_create_wechat_user<C: ConnectionTrait>(
                     "wechat_openid conflicted but no account has it"
                 ))
             })?;
-            Ok((keep_unionid(db, found, unionid).await?, false))
+            Ok((keep_unionid(db, found, unionid, now).await?, false))
         }
         Err(e) => Err(e.into()),
     }
@@ -237,12 +240,13 @@ async fn keep_unionid<C: ConnectionTrait>(
     db: &C,
     found: user::Model,
     unionid: Option<&str>,
+    now: DateTime<Utc>,
 ) -> AppResult<user::Model> {
     match unionid {
         Some(u) if found.wechat_unionid.as_deref() != Some(u) => {
             let mut active: user::ActiveModel = found.into();
             active.wechat_unionid = Set(Some(u.to_string()));
-            active.updated_at = Set(Utc::now());
+            active.updated_at = Set(now);
             Ok(active.update(db).await?)
         }
         _ => Ok(found),
@@ -251,7 +255,11 @@ async fn keep_unionid<C: ConnectionTrait>(
 
 /// Spends `presented` and returns a new pair in the same family. A token that was already spent
 /// (or revoked) is a sign of theft: the whole family is revoked and the caller gets 401.
-pub async fn refresh(state: &Sessions<'_>, presented: &str) -> AppResult<TokenPair> {
+pub async fn refresh(
+    state: &Sessions<'_>,
+    presented: &str,
+    now: DateTime<Utc>,
+) -> AppResult<TokenPair> {
     let hash = hash_refresh_token(presented);
     let row = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash))
@@ -260,10 +268,10 @@ pub async fn refresh(state: &Sessions<'_>, presented: &str) -> AppResult<TokenPa
         .ok_or(AppError::InvalidRefreshToken)?;
     if row.used_at.is_some() || row.revoked_at.is_some() {
         tracing::warn!(user_id = %row.user_id, family = %row.family_id, "spent refresh token presented; revoking its family");
-        revoke_family(state, row.family_id).await?;
+        revoke_family(state, row.family_id, now).await?;
         return Err(AppError::InvalidRefreshToken);
     }
-    if row.expires_at <= Utc::now() {
+    if row.expires_at <= now {
         return Err(AppError::InvalidRefreshToken);
     }
     let active = user::Entity::find_by_id(row.user_id)
@@ -277,7 +285,7 @@ pub async fn refresh(state: &Sessions<'_>, presented: &str) -> AppResult<TokenPa
     // Spend it only if nobody else did in the meantime. Of two concurrent uses only one can;
     // the other is indistinguishable from a stolen copy and revokes the family (both lose).
     let spent = refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::UsedAt, Expr::value(Utc::now()))
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
         .filter(refresh_token::Column::Id.eq(row.id))
         .filter(refresh_token::Column::UsedAt.is_null())
         .filter(refresh_token::Column::RevokedAt.is_null())
@@ -285,19 +293,23 @@ pub async fn refresh(state: &Sessions<'_>, presented: &str) -> AppResult<TokenPa
         .await?;
     if spent.rows_affected != 1 {
         txn.rollback().await?;
-        revoke_family(state, row.family_id).await?;
+        revoke_family(state, row.family_id, now).await?;
         return Err(AppError::InvalidRefreshToken);
     }
-    let pair = issue_pair(&txn, state, row.user_id, row.family_id).await?;
+    let pair = issue_pair(&txn, state, row.user_id, row.family_id, now).await?;
     txn.commit().await?;
     Ok(pair)
 }
 
 /// Revokes every refresh token of `family`, and (through the cache) every access token issued
 /// with it, for as long as such an access token could live.
-pub async fn revoke_family(state: &Sessions<'_>, family: Uuid) -> AppResult<()> {
+pub async fn revoke_family(
+    state: &Sessions<'_>,
+    family: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
         .filter(refresh_token::Column::FamilyId.eq(family))
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(state.db)
@@ -321,13 +333,14 @@ pub async fn logout(
     jti: Uuid,
     family: Uuid,
     token_exp: i64,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     let left = (token_exp - unix_now()).max(1) as u64 + 60;
     state
         .cache
         .set(&revoked_jti_key(jti), "1", Duration::from_secs(left))
         .await?;
-    revoke_family(state, family).await?;
+    revoke_family(state, family, now).await?;
     tracing::info!(user_id = %user_id, "logged out");
     Ok(())
 }
@@ -381,12 +394,12 @@ pub async fn create_user<C: ConnectionTrait>(
     password_plain: String,
     display_name: &str,
     is_superadmin: bool,
+    now: DateTime<Utc>,
 ) -> AppResult<user::Model> {
     validate_username(username)?;
     validate_password(&password_plain)?;
     let display_name = crate::platform::text::clean_name("display_name", display_name, 100)?;
     let hash = password::hash(password_plain).await?;
-    let now = Utc::now();
     user::ActiveModel {
         id: Set(Uuid::now_v7()),
         username: Set(Some(username.to_string())),
@@ -421,6 +434,7 @@ pub async fn ensure_bootstrap_admin<C: ConnectionTrait>(
     db: &C,
     username: &str,
     password_plain: &str,
+    now: DateTime<Utc>,
 ) -> AppResult<bool> {
     let any_admin = user::Entity::find()
         .filter(user::Column::IsSuperadmin.eq(true))
@@ -441,6 +455,7 @@ pub async fn ensure_bootstrap_admin<C: ConnectionTrait>(
         password_plain.to_string(),
         "Administrator",
         true,
+        now,
     )
     .await?;
     Ok(true)

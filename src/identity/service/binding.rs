@@ -1,7 +1,7 @@
 //! Linking a WeChat account to a resident of the roster: by a verified phone that matches exactly
 //! one resident, or by a request that staff in scope approve or reject.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -23,7 +23,12 @@ use entity::{binding_request, role_assignment};
 pub use entity::binding_request::BindingStatus;
 
 /// Links `user_id` to `r` and grants the `resident` role on its household (idempotent).
-pub async fn link<C: ConnectionTrait>(db: &C, user_id: Uuid, r: Resident) -> AppResult<Resident> {
+pub async fn link<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    r: Resident,
+    now: DateTime<Utc>,
+) -> AppResult<Resident> {
     let household_id = r.household_id;
     let street_id = r.street_id;
     // A WeChat account is called "微信用户" until it says otherwise: once bound, staff screens
@@ -33,7 +38,7 @@ pub async fn link<C: ConnectionTrait>(db: &C, user_id: Uuid, r: Resident) -> App
             entity::user::Column::DisplayName,
             Expr::value(r.name.clone()),
         )
-        .col_expr(entity::user::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(entity::user::Column::UpdatedAt, Expr::value(now))
         .filter(entity::user::Column::Id.eq(user_id))
         .filter(
             entity::user::Column::DisplayName
@@ -42,7 +47,7 @@ pub async fn link<C: ConnectionTrait>(db: &C, user_id: Uuid, r: Resident) -> App
         .exec(db)
         .await?;
     // Only one resident per account: the link unlinks any earlier one.
-    let r = linked::link_user(db, user_id, r).await?;
+    let r = linked::link_user(db, user_id, r, now).await?;
     let has_role = role_assignment::Entity::find()
         .filter(role_assignment::Column::UserId.eq(user_id))
         .filter(role_assignment::Column::Role.eq(Role::Resident))
@@ -64,7 +69,7 @@ pub async fn link<C: ConnectionTrait>(db: &C, user_id: Uuid, r: Resident) -> App
             scope_type: Set(ScopeType::Household),
             scope_id: Set(household_id),
             street_id: Set(street_id),
-            created_at: Set(Utc::now()),
+            created_at: Set(now),
         }
         .insert(db)
         .await?;
@@ -79,8 +84,8 @@ pub async fn new_request<C: ConnectionTrait>(
     hh: &Household,
     name: String,
     relation: String,
+    now: DateTime<Utc>,
 ) -> AppResult<binding_request::Model> {
-    let now = Utc::now();
     Ok(binding_request::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user_id),
@@ -110,6 +115,7 @@ pub async fn audit_link<C: ConnectionTrait>(
     actor: crate::platform::audit::Who<'_>,
     m: &binding_request::Model,
     how: serde_json::Value,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     let Some(rid) = m.resident_id else {
         return Ok(());
@@ -133,6 +139,7 @@ pub async fn audit_link<C: ConnectionTrait>(
             purpose: "",
             detail: Some(detail.to_string()),
         },
+        now,
     )
     .await?;
     Ok(())
@@ -160,6 +167,7 @@ pub async fn approve<C: ConnectionTrait>(
     req: binding_request::Model,
     by: Uuid,
     attach: Attach,
+    now: DateTime<Utc>,
 ) -> AppResult<binding_request::Model> {
     claim(db, &req).await?;
     let hh = places::household(db, req.household_id)
@@ -208,17 +216,19 @@ pub async fn approve<C: ConnectionTrait>(
     let r = match chosen {
         Some(r) => r,
         None => {
-            let data = residents::validate(ResidentInput {
-                name: req.name.clone(),
-                relation: Some(req.relation.clone()),
-                ..Default::default()
-            })
+            let data = residents::validate(
+                ResidentInput {
+                    name: req.name.clone(),
+                    relation: Some(req.relation.clone()),
+                    ..Default::default()
+                },
+                now,
+            )
             .map_err(AppError::Validation)?;
-            residents::insert(db, pii, &hh, &data).await?
+            residents::insert(db, pii, &hh, &data, now).await?
         }
     };
-    let r = link(db, req.user_id, r).await?;
-    let now = Utc::now();
+    let r = link(db, req.user_id, r, now).await?;
     let mut am = req.into_active_model();
     am.status = Set(BindingStatus::Approved);
     am.decided_by = Set(Some(by));
@@ -240,17 +250,19 @@ pub async fn approve_request(
     user: &Actor,
     id: Uuid,
     attach: Attach,
+    now: DateTime<Utc>,
 ) -> AppResult<binding_request::Model> {
     let req =
         policy::find_visible::<binding_request::Entity, _>(db, user, Action::BindingReview, id)
             .await?;
     let txn = db.begin().await?;
-    let m = approve(&txn, pii, req, user.id, attach).await?;
+    let m = approve(&txn, pii, req, user.id, attach, now).await?;
     audit_link(
         &txn,
         user.into(),
         &m,
         serde_json::json!({"chosen": matches!(attach, Attach::Chosen(_))}),
+        now,
     )
     .await?;
     txn.commit().await?;
@@ -264,12 +276,13 @@ pub async fn reject_request(
     user: &Actor,
     id: Uuid,
     reason: String,
+    now: DateTime<Utc>,
 ) -> AppResult<binding_request::Model> {
     let req =
         policy::find_visible::<binding_request::Entity, _>(db, user, Action::BindingReview, id)
             .await?;
     let txn = db.begin().await?;
-    let m = reject(&txn, req, user.id, reason).await?;
+    let m = reject(&txn, req, user.id, reason, now).await?;
     txn.commit().await?;
     Ok(m)
 }
@@ -282,6 +295,7 @@ pub async fn create_request(
     household_id: Uuid,
     name: String,
     relation: String,
+    now: DateTime<Utc>,
 ) -> AppResult<binding_request::Model> {
     let hh = places::household(db, household_id)
         .await?
@@ -300,7 +314,7 @@ pub async fn create_request(
             ),
         ));
     }
-    new_request(db, me.id, &hh, name, relation).await
+    new_request(db, me.id, &hh, name, relation, now).await
 }
 
 /// Moves a pending request out of `pending` for this decision, or 409 when another decision
@@ -327,9 +341,9 @@ pub async fn reject<C: ConnectionTrait>(
     req: binding_request::Model,
     by: Uuid,
     reason: String,
+    now: DateTime<Utc>,
 ) -> AppResult<binding_request::Model> {
     claim(db, &req).await?;
-    let now = Utc::now();
     let mut am = req.into_active_model();
     am.status = Set(BindingStatus::Rejected);
     am.reason = Set(Some(reason));

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use sha2::{Digest, Sha256};
@@ -44,6 +44,7 @@ pub async fn issue(
     state: &Sessions<'_>,
     issuer: &Actor,
     household_id: Uuid,
+    now: DateTime<Utc>,
 ) -> AppResult<(String, chrono::DateTime<Utc>)> {
     let hh =
         places::visible_household(state.db, issuer, Action::BindingReview, household_id).await?;
@@ -56,7 +57,7 @@ pub async fn issue(
             INVITATION_TTL,
         )
         .await?;
-    let expires = Utc::now() + chrono::Duration::from_std(INVITATION_TTL).unwrap_or_default();
+    let expires = now + chrono::Duration::from_std(INVITATION_TTL).unwrap_or_default();
     tracing::info!(household = %hh.id, by = %issuer.id, "invitation code issued");
     Ok((code, expires))
 }
@@ -69,6 +70,7 @@ pub async fn redeem(
     typed: &str,
     name: String,
     relation: String,
+    now: DateTime<Utc>,
 ) -> AppResult<binding_request::Model> {
     let (n, left) = state
         .cache
@@ -121,7 +123,6 @@ pub async fn redeem(
         .filter(|u| u.is_active)
         .ok_or_else(wrong)?;
     let txn = state.db.begin().await?;
-    let now = Utc::now();
     // A request of the resident still waiting is answered by the invitation.
     binding_request::Entity::update_many()
         .col_expr(
@@ -138,14 +139,21 @@ pub async fn redeem(
         .filter(binding_request::Column::Status.eq(binding::BindingStatus::Pending))
         .exec(&txn)
         .await?;
-    let req = binding::new_request(&txn, me.id, &hh, name, relation).await?;
-    let m = binding::approve(&txn, pii, req, issuer.id, binding::Attach::Default).await?;
+    let req = binding::new_request(&txn, me.id, &hh, name, relation, now).await?;
+    let m = binding::approve(&txn, pii, req, issuer.id, binding::Attach::Default, now).await?;
     let actor = crate::platform::audit::Who {
         id: issuer.id,
         name: &issuer.display_name,
         username: issuer.username.as_deref(),
     };
-    binding::audit_link(&txn, actor, &m, serde_json::json!({"invitation": true})).await?;
+    binding::audit_link(
+        &txn,
+        actor,
+        &m,
+        serde_json::json!({"invitation": true}),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(request = %m.id, user_id = %me.id, "joined a household by invitation");
     Ok(m)

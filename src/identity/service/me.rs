@@ -1,6 +1,6 @@
 //! Resident self-service: binding the phone WeChat verified, and erasing one's account.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
     Set, TransactionTrait,
@@ -52,6 +52,7 @@ pub async fn bind_phone(
     wechat: &WeChatClient,
     me: &Actor,
     code: &str,
+    now: DateTime<Utc>,
 ) -> AppResult<BoundPhone> {
     limits::per_user(cache, me.id, &MY_PHONE_ATTEMPTS).await?;
     let raw = wechat.get_phone_number(code).await?;
@@ -76,10 +77,10 @@ pub async fn bind_phone(
     am.phone_key_id = Set(Some(sealed.key_id));
     am.phone_hash = Set(Some(sealed.hash));
     am.phone_masked = Set(Some(sealed.masked.clone()));
-    am.updated_at = Set(Utc::now());
+    am.updated_at = Set(now);
     am.update(&txn).await?;
     let linked = match linked::match_by_phone(&txn, pii, me.id, &phone).await? {
-        Some(r) => Some(binding::link(&txn, me.id, r).await?),
+        Some(r) => Some(binding::link(&txn, me.id, r, now).await?),
         None => None,
     };
     txn.commit().await?;
@@ -101,6 +102,7 @@ pub async fn erase(
     jti: Uuid,
     family: Uuid,
     token_exp: i64,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     if me.is_superadmin {
         return Err(AppError::conflict(
@@ -129,10 +131,10 @@ pub async fn erase(
     user::Entity::delete_by_id(me.id).exec(&txn).await?;
     txn.commit().await?;
     // Access tokens still in flight: deny this one and every family of the account.
-    logout(state, me.id, jti, family, token_exp).await?;
+    logout(state, me.id, jti, family, token_exp, now).await?;
     let mut seen = std::collections::BTreeSet::new();
     for f in families.into_iter().filter(|f| seen.insert(*f)) {
-        revoke_family(state, f).await?;
+        revoke_family(state, f, now).await?;
     }
     tracing::info!(user_id = %me.id, "account erased at the owner's request");
     Ok(())

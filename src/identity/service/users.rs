@@ -1,6 +1,6 @@
 //! Administrators create staff accounts and grant and revoke roles.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
@@ -18,11 +18,18 @@ pub async fn create_staff<C: ConnectionTrait>(
     username: &str,
     password: String,
     display_name: &str,
+    now: DateTime<Utc>,
 ) -> AppResult<user::Model> {
     require(caller, Action::UserManage)?;
-    let u =
-        crate::identity::service::auth::create_user(db, username, password, display_name, false)
-            .await?;
+    let u = crate::identity::service::auth::create_user(
+        db,
+        username,
+        password,
+        display_name,
+        false,
+        now,
+    )
+    .await?;
     tracing::info!(created_user = %u.id, by = %caller.id, "user created");
     Ok(u)
 }
@@ -35,6 +42,7 @@ pub async fn grant_role<C: ConnectionTrait>(
     role: Role,
     scope_type: ScopeType,
     scope_id: Uuid,
+    now: DateTime<Utc>,
 ) -> AppResult<RoleAssignmentResponse> {
     require(caller, Action::RoleManage)?;
     if role.scope_type() != scope_type {
@@ -79,7 +87,7 @@ pub async fn grant_role<C: ConnectionTrait>(
         scope_type: Set(scope_type),
         scope_id: Set(scope_id),
         street_id: Set(street_id),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
     }
     .insert(db)
     .await

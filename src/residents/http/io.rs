@@ -125,8 +125,16 @@ pub async fn import_residents(
         .map_err(blocking_failed)?;
     let table = table?;
     let dry_run = q.dry_run == Some(true);
-    let (summary, rows) =
-        roster_files::import(&state.db, &state.pii, &user, compound, table, dry_run).await?;
+    let (summary, rows) = roster_files::import(
+        &state.db,
+        &state.pii,
+        &user,
+        compound,
+        table,
+        dry_run,
+        state.clock.now(),
+    )
+    .await?;
     drop(slot);
     if dry_run {
         return Ok(HttpResponse::Ok().json(ImportResidentsResponse::of(summary, true)));
@@ -206,7 +214,8 @@ pub async fn export_residents(
     let bytes = web::block(move || svc::write_workbook(&rows))
         .await
         .map_err(blocking_failed)??;
-    let event = roster_files::record_export(&state.db, &user, &export, count).await?;
+    let event =
+        roster_files::record_export(&state.db, &user, &export, count, state.clock.now()).await?;
     tracing::info!(by = %user.id, rows = count, unmasked, audit_event = %event, "residents exported");
     Ok(HttpResponse::Ok()
         .content_type(XLSX_CONTENT_TYPE)

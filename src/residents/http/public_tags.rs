@@ -54,6 +54,6 @@ pub async fn put_public_tags(
     id: web::Path<Uuid>,
     body: Json<PublicTags>,
 ) -> AppResult<HttpResponse> {
-    let tags = svc::replace_for(&state.db, &user, *id, &body.tags).await?;
+    let tags = svc::replace_for(&state.db, &user, *id, &body.tags, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(PublicTags { tags }))
 }

@@ -97,7 +97,15 @@ pub async fn list_residents(
     user: AuthUser,
     q: Query<ListResidentsQuery>,
 ) -> AppResult<HttpResponse> {
-    let page = query::list(&state.db, &state.cache, &state.pii, &user, &q).await?;
+    let page = query::list(
+        &state.db,
+        &state.cache,
+        &state.pii,
+        &user,
+        &q,
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -127,7 +135,15 @@ pub async fn create_resident(
         moved_in_on: b.moved_in_on,
         moved_out_on: b.moved_out_on,
     };
-    let r = entries::create(&state.db, &state.pii, &user, b.household_id, input).await?;
+    let r = entries::create(
+        &state.db,
+        &state.pii,
+        &user,
+        b.household_id,
+        input,
+        state.clock.now(),
+    )
+    .await?;
     Ok(created(format!("/api/v1/residents/{}", r.id), &r))
 }
 
@@ -161,39 +177,46 @@ pub async fn update_resident(
     body: Json<UpdateResidentRequest>,
 ) -> AppResult<HttpResponse> {
     let b = body.into_inner();
-    let r = entries::update(&state.db, &state.pii, &user, *id, |input| {
-        if let Some(v) = b.name {
-            input.name = v;
-        }
-        if let Some(v) = b.gender {
-            input.gender = v;
-        }
-        // A new ID number brings its own birth date unless one is given with it.
-        if let Some(v) = b.id_number {
-            if b.birth_date.is_none() && v.is_some() {
-                input.birth_date = None;
+    let r = entries::update(
+        &state.db,
+        &state.pii,
+        &user,
+        *id,
+        |input| {
+            if let Some(v) = b.name {
+                input.name = v;
             }
-            input.id_number = v;
-        }
-        if let Some(v) = b.birth_date {
-            input.birth_date = v;
-        }
-        if let Some(v) = b.phone {
-            input.phone = v;
-        }
-        if let Some(v) = b.relation {
-            input.relation = v;
-        }
-        if let Some(v) = b.tags {
-            input.tags = v;
-        }
-        if let Some(v) = b.moved_in_on {
-            input.moved_in_on = v;
-        }
-        if let Some(v) = b.moved_out_on {
-            input.moved_out_on = v;
-        }
-    })
+            if let Some(v) = b.gender {
+                input.gender = v;
+            }
+            // A new ID number brings its own birth date unless one is given with it.
+            if let Some(v) = b.id_number {
+                if b.birth_date.is_none() && v.is_some() {
+                    input.birth_date = None;
+                }
+                input.id_number = v;
+            }
+            if let Some(v) = b.birth_date {
+                input.birth_date = v;
+            }
+            if let Some(v) = b.phone {
+                input.phone = v;
+            }
+            if let Some(v) = b.relation {
+                input.relation = v;
+            }
+            if let Some(v) = b.tags {
+                input.tags = v;
+            }
+            if let Some(v) = b.moved_in_on {
+                input.moved_in_on = v;
+            }
+            if let Some(v) = b.moved_out_on {
+                input.moved_out_on = v;
+            }
+        },
+        state.clock.now(),
+    )
     .await?;
     Ok(HttpResponse::Ok().json(r))
 }
@@ -213,7 +236,7 @@ pub async fn delete_resident(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    entries::delete(&state.db, &user, *id).await?;
+    entries::delete(&state.db, &user, *id, state.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -251,14 +274,18 @@ pub async fn reveal_resident(
     id: web::Path<Uuid>,
     body: Json<RevealRequest>,
 ) -> AppResult<HttpResponse> {
+    let ask = entries::RevealAsk {
+        resident_id: *id,
+        field: body.field,
+        purpose: &body.purpose,
+    };
     let r = entries::reveal(
         &state.db,
         &state.cache,
         &state.pii,
         &user,
-        *id,
-        body.field,
-        &body.purpose,
+        ask,
+        state.clock.now(),
     )
     .await?;
     Ok(HttpResponse::Ok()

@@ -156,6 +156,7 @@ pub async fn list<C: ConnectionTrait + TransactionTrait>(
     pii: &Pii,
     user: &Actor,
     q: &ListResidentsQuery,
+    now: DateTime<Utc>,
 ) -> AppResult<Page<ResidentResponse>> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
     let mut filter = Condition::all();
@@ -221,7 +222,7 @@ pub async fn list<C: ConnectionTrait + TransactionTrait>(
         .await?;
     if phone_lookup {
         let found: Vec<resident::Model> = rows.iter().map(|r| r.resident.clone()).collect();
-        audit_lookup(db, user, &found).await?;
+        audit_lookup(db, user, &found, now).await?;
     }
     let view = View::of(db, user).await?;
     let items = rows
@@ -237,6 +238,7 @@ async fn audit_lookup<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     user: &Actor,
     found: &[resident::Model],
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     let txn = db.begin().await?;
     if found.is_empty() {
@@ -253,6 +255,7 @@ async fn audit_lookup<C: ConnectionTrait + TransactionTrait>(
                 purpose: "",
                 detail: Some(r#"{"matches":0}"#.into()),
             },
+            now,
         )
         .await?;
     }
@@ -269,6 +272,7 @@ async fn audit_lookup<C: ConnectionTrait + TransactionTrait>(
                 purpose: "",
                 detail: None,
             },
+            now,
         )
         .await?;
     }

@@ -1,7 +1,7 @@
 //! Writes of one roster entry, each in its own transaction and audited with it: register,
 //! change, remove, and the audited reveal of one full phone or ID number.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Set, TransactionTrait,
 };
@@ -34,6 +34,7 @@ async fn audit_write<C: ConnectionTrait>(
     action: audit::Action,
     r: &resident::Model,
     changed: &[&str],
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     audit::record(
         db,
@@ -48,6 +49,7 @@ async fn audit_write<C: ConnectionTrait>(
             detail: (!changed.is_empty())
                 .then(|| serde_json::json!({ "fields": changed }).to_string()),
         },
+        now,
     )
     .await?;
     Ok(())
@@ -103,8 +105,9 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     user: &Actor,
     household_id: Uuid,
     input: ResidentInput,
+    now: DateTime<Utc>,
 ) -> AppResult<ResidentResponse> {
-    let data = svc::validate(input).map_err(invalid)?;
+    let data = svc::validate(input, now).map_err(invalid)?;
     let hh = places::authorize_household(
         db,
         user,
@@ -114,13 +117,14 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     let txn = db.begin().await?;
-    let m = svc::insert(&txn, pii, hh, &data).await?;
+    let m = svc::insert(&txn, pii, hh, &data, now).await?;
     audit_write(
         &txn,
         user,
         audit::Action::ResidentCreate,
         &m,
         &personal_fields(None, &data),
+        now,
     )
     .await?;
     txn.commit().await?;
@@ -136,6 +140,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     user: &Actor,
     id: Uuid,
     change: impl FnOnce(&mut ResidentInput),
+    now: DateTime<Utc>,
 ) -> AppResult<ResidentResponse> {
     let m = writable(db, user, id).await?;
     let tags = svc::tags_of(db, &[m.id])
@@ -145,16 +150,16 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     let mut input = svc::to_input(pii, &m, tags)?;
     let before = input.clone();
     change(&mut input);
-    let data = svc::validate(input).map_err(invalid)?;
+    let data = svc::validate(input, now).map_err(invalid)?;
     let mut am = m.into_active_model();
     svc::apply(pii, &mut am, &data)?;
-    am.updated_at = Set(Utc::now());
+    am.updated_at = Set(now);
     let txn = db.begin().await?;
     let m = am.update(&txn).await.map_err(svc::duplicate_id_number)?;
     svc::set_tags(&txn, m.id, &data.tags).await?;
     let changed = personal_fields(Some(&before), &data);
     if !changed.is_empty() {
-        audit_write(&txn, user, audit::Action::ResidentUpdate, &m, &changed).await?;
+        audit_write(&txn, user, audit::Action::ResidentUpdate, &m, &changed, now).await?;
     }
     txn.commit().await?;
     Ok(respond(m, data.tags, &View::of(db, user).await?))
@@ -165,6 +170,7 @@ pub async fn delete<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     user: &Actor,
     id: Uuid,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     let m = writable(db, user, id).await?;
     if m.user_id.is_some() {
@@ -178,7 +184,7 @@ pub async fn delete<C: ConnectionTrait + TransactionTrait>(
     }
     let txn = db.begin().await?;
     resident::Entity::delete_by_id(m.id).exec(&txn).await?;
-    audit_write(&txn, user, audit::Action::ResidentDelete, &m, &[]).await?;
+    audit_write(&txn, user, audit::Action::ResidentDelete, &m, &[], now).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -189,17 +195,29 @@ pub struct Revealed {
     pub audit_event_id: Uuid,
 }
 
-/// Reveals one full phone or ID number of the resident `id`, stating `purpose`: at most
+/// What a reveal asks for: one field of one resident, and why.
+#[derive(Debug, Clone, Copy)]
+pub struct RevealAsk<'a> {
+    pub resident_id: Uuid,
+    pub field: RevealField,
+    pub purpose: &'a str,
+}
+
+/// Reveals one full phone or ID number of a resident, stating a purpose: at most
 /// [`REVEALS_PER_HOUR`] an hour, audited before the value is handed back.
 pub async fn reveal<C: ConnectionTrait>(
     db: &C,
     cache: &SharedCache,
     pii: &Pii,
     user: &Actor,
-    id: Uuid,
-    field: RevealField,
-    purpose: &str,
+    ask: RevealAsk<'_>,
+    now: DateTime<Utc>,
 ) -> AppResult<Revealed> {
+    let RevealAsk {
+        resident_id: id,
+        field,
+        purpose,
+    } = ask;
     let purpose = crate::platform::text::purpose_of(purpose)
         .map_err(|m| AppError::invalid("purpose", FieldCode::Invalid, m))?;
     limits::per_user(cache, user.id, &REVEALS).await?;
@@ -225,6 +243,7 @@ pub async fn reveal<C: ConnectionTrait>(
             purpose,
             detail: None,
         },
+        now,
     )
     .await?;
     tracing::info!(resident_id = %m.id, field = field.as_str(), audit_event = %event, "personal data revealed");

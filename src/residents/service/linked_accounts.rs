@@ -2,7 +2,7 @@
 //! members of its household, which residents an approval could link, and linking and unlinking
 //! (`residents.user_id`).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
@@ -31,6 +31,7 @@ pub async fn link_user<C: ConnectionTrait>(
     db: &C,
     user_id: Uuid,
     r: Resident,
+    now: DateTime<Utc>,
 ) -> AppResult<Resident> {
     resident::Entity::update_many()
         .col_expr(resident::Column::UserId, Expr::value(Option::<Uuid>::None))
@@ -40,7 +41,7 @@ pub async fn link_user<C: ConnectionTrait>(
         .await?;
     let mut am = r.into_active_model();
     am.user_id = Set(Some(user_id));
-    am.updated_at = Set(Utc::now());
+    am.updated_at = Set(now);
     Ok(am.update(db).await?)
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
@@ -79,6 +79,7 @@ pub async fn replace_for<C: ConnectionTrait + TransactionTrait>(
     actor: &Actor,
     id: Uuid,
     tags: &[String],
+    now: DateTime<Utc>,
 ) -> AppResult<Vec<String>> {
     let c = places::visible_community(db, actor, Action::ResidentRead, id).await?;
     if !places::reaches_community(db, actor, Action::ResidentWrite, c).await? {
@@ -87,7 +88,7 @@ pub async fn replace_for<C: ConnectionTrait + TransactionTrait>(
     if tags.len() > PUBLIC_TAGS_MAX {
         return Err(AppError::Validation(vec![FieldError::too_many("tags", 30)]));
     }
-    let tags = replace(db, c, tags).await?;
+    let tags = replace(db, c, tags, now).await?;
     tracing::info!(community = %c, by = %actor.id, n = tags.len(), "public tags changed");
     Ok(tags)
 }
@@ -97,6 +98,7 @@ pub async fn replace<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     community: Uuid,
     tags: &[String],
+    now: DateTime<Utc>,
 ) -> AppResult<Vec<String>> {
     let mut errors = Vec::new();
     let mut clean: Vec<String> = Vec::new();
@@ -140,7 +142,6 @@ pub async fn replace<C: ConnectionTrait + TransactionTrait>(
         .filter(community_public_tag::Column::CommunityId.eq(community))
         .exec(&txn)
         .await?;
-    let now = Utc::now();
     for t in &clean {
         community_public_tag::ActiveModel {
             id: Set(Uuid::now_v7()),

@@ -1,7 +1,7 @@
 //! The roster: validation of residents' data (mainland mobile numbers, 18-digit ID numbers with
 //! their check digit and the birth date they encode), sealing of personal data, and writes.
 
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -70,7 +70,7 @@ const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
 
 /// Validates an ID number (GB 11643): 17 digits and a check character (a digit or X).
-pub fn parse_id_number(raw: &str) -> Result<IdNumber, Text> {
+pub fn parse_id_number(raw: &str, now: DateTime<Utc>) -> Result<IdNumber, Text> {
     let id = raw.trim().to_ascii_uppercase();
     if id.len() != 18 || !id.is_ascii() {
         return Err(Text::new("身份证号应为 18 位", "must be 18 characters"));
@@ -100,7 +100,7 @@ pub fn parse_id_number(raw: &str) -> Result<IdNumber, Text> {
             "the birth date it encodes is not a date",
         )
     })?;
-    if birth > Utc::now().date_naive() || birth.year() < 1890 {
+    if birth > now.date_naive() || birth.year() < 1890 {
         return Err(Text::new(
             "身份证号中的出生日期不合理",
             "the birth date it encodes is not plausible",
@@ -167,7 +167,7 @@ pub struct ResidentInput {
 }
 
 /// Validates every field and reports every problem at once.
-pub fn validate(input: ResidentInput) -> Result<ResidentData, Vec<FieldError>> {
+pub fn validate(input: ResidentInput, now: DateTime<Utc>) -> Result<ResidentData, Vec<FieldError>> {
     let mut errors = Vec::new();
     let name = clean_text(&mut errors, "name", &input.name, NAME_MAX).unwrap_or_default();
     let phone = match input
@@ -201,7 +201,7 @@ pub fn validate(input: ResidentInput) -> Result<ResidentData, Vec<FieldError>> {
         .filter(|p| !p.is_empty())
     {
         None => None,
-        Some(raw) => match parse_id_number(raw) {
+        Some(raw) => match parse_id_number(raw, now) {
             Ok(id) => {
                 match birth_date {
                     Some(b) if b != id.birth_date => errors.push(FieldError::of(
@@ -225,7 +225,7 @@ pub fn validate(input: ResidentInput) -> Result<ResidentData, Vec<FieldError>> {
         },
     };
     if let Some(b) = birth_date {
-        if b > Utc::now().date_naive() {
+        if b > now.date_naive() {
             errors.push(FieldError::of(
                 "birth_date",
                 FieldCode::Invalid,
@@ -359,9 +359,9 @@ pub async fn insert<C: ConnectionTrait>(
     pii: &Pii,
     hh: impl Into<Household>,
     data: &ResidentData,
+    now: DateTime<Utc>,
 ) -> AppResult<resident::Model> {
     let hh = hh.into();
-    let now = Utc::now();
     let mut am = resident::ActiveModel {
         id: Set(Uuid::now_v7()),
         street_id: Set(hh.street_id),
@@ -463,20 +463,28 @@ mod tests {
 
     #[test]
     fn id_numbers_are_checked_by_their_check_digit() {
-        let ok = parse_id_number("11010519491231002X").unwrap();
+        let ok = parse_id_number("11010519491231002X", chrono::Utc::now()).unwrap();
         assert_eq!(
             ok.birth_date,
             NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
         );
         assert_eq!(ok.gender, Gender::Female);
         assert!(
-            parse_id_number("110105194912310021").is_err(),
+            parse_id_number("110105194912310021", chrono::Utc::now()).is_err(),
             "bad check digit"
         );
-        assert!(parse_id_number("11010519491331002X").is_err(), "month 13");
-        assert!(parse_id_number("1101051949123100").is_err(), "too short");
+        assert!(
+            parse_id_number("11010519491331002X", chrono::Utc::now()).is_err(),
+            "month 13"
+        );
+        assert!(
+            parse_id_number("1101051949123100", chrono::Utc::now()).is_err(),
+            "too short"
+        );
         assert_eq!(
-            parse_id_number("11010519491231002x").unwrap().normalized,
+            parse_id_number("11010519491231002x", chrono::Utc::now())
+                .unwrap()
+                .normalized,
             "11010519491231002X"
         );
     }
@@ -498,12 +506,15 @@ mod tests {
 
     #[test]
     fn a_birth_date_that_disagrees_with_the_id_number_is_refused() {
-        let err = validate(ResidentInput {
-            name: "张三".into(),
-            id_number: Some("11010519491231002X".into()),
-            birth_date: NaiveDate::from_ymd_opt(1950, 1, 1),
-            ..Default::default()
-        })
+        let err = validate(
+            ResidentInput {
+                name: "张三".into(),
+                id_number: Some("11010519491231002X".into()),
+                birth_date: NaiveDate::from_ymd_opt(1950, 1, 1),
+                ..Default::default()
+            },
+            chrono::Utc::now(),
+        )
         .unwrap_err();
         assert_eq!(err[0].field, "birth_date");
         assert_eq!(err[0].code, crate::platform::error::FieldCode::Mismatch);

@@ -1,6 +1,7 @@
 //! The roster import and export as units of work: who may, the one transaction an import is
 //! written in (or rolled back, for a preview), and the audit record of each.
 
+use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use uuid::Uuid;
 
@@ -41,14 +42,15 @@ pub async fn import<C: ConnectionTrait + TransactionTrait>(
     compound: Compound,
     table: Table,
     dry_run: bool,
+    now: DateTime<Utc>,
 ) -> AppResult<(ImportSummary, usize)> {
     let write_scope = policy::scope(db, actor, Action::ResidentWrite).await?;
     let (street_id, community_id, compound_id) =
         (compound.street_id, compound.community_id, compound.id);
-    let plan = svc::plan_import(db, pii, compound, &write_scope, table).await?;
+    let plan = svc::plan_import(db, pii, compound, &write_scope, table, now).await?;
     let rows = plan.rows();
     let txn = db.begin().await?;
-    let summary = svc::execute_import(&txn, pii, plan).await?;
+    let summary = svc::execute_import(&txn, pii, plan, now).await?;
     if dry_run {
         txn.rollback().await?;
         return Ok((summary, rows));
@@ -77,6 +79,7 @@ pub async fn import<C: ConnectionTrait + TransactionTrait>(
                 .to_string(),
             ),
         },
+        now,
     )
     .await?;
     txn.commit().await?;
@@ -184,6 +187,7 @@ pub async fn record_export<C: ConnectionTrait>(
     actor: &Actor,
     export: &PreparedExport,
     rows: usize,
+    now: DateTime<Utc>,
 ) -> AppResult<Uuid> {
     let detail = serde_json::json!({
         "rows": rows,
@@ -207,6 +211,7 @@ pub async fn record_export<C: ConnectionTrait>(
             purpose: &export.purpose,
             detail: Some(detail.to_string()),
         },
+        now,
     )
     .await
 }

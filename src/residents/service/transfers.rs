@@ -111,7 +111,7 @@ pub async fn file<C: ConnectionTrait>(
             e.into()
         }
     })?;
-    record(db, actor, Action::TransferFile, &t).await?;
+    record(db, actor, Action::TransferFile, &t, now).await?;
     // The receiving community's staff are told in their message centre.
     let staff =
         crate::tickets::service::workflow::holders(db, Role::CommunityStaff, &[t.to_community_id])
@@ -250,9 +250,9 @@ pub async fn accept<C: ConnectionTrait>(
         }
     })?;
     if let Some(user_id) = user_id {
-        binding::link(db, user_id, r).await?;
+        binding::link(db, user_id, r, now).await?;
     }
-    record(db, actor, Action::TransferAccept, &t).await?;
+    record(db, actor, Action::TransferAccept, &t, now).await?;
     let body = format!("「{}」的迁入已被对方社区接收", t.resident_name);
     tell_filer(db, &t, inbox::TRANSFER_ACCEPTED, "迁入已接收", body, now).await?;
     Ok(t)
@@ -267,7 +267,7 @@ pub async fn refuse<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<resident_transfer::Model> {
     let t = claim(db, actor, t, TransferStatus::Refused, Some(reason), now).await?;
-    record(db, actor, Action::TransferRefuse, &t).await?;
+    record(db, actor, Action::TransferRefuse, &t, now).await?;
     let body = format!(
         "「{}」的迁入被对方社区退回：{}",
         t.resident_name,
@@ -285,7 +285,7 @@ pub async fn cancel<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<resident_transfer::Model> {
     let t = claim(db, actor, t, TransferStatus::Cancelled, None, now).await?;
-    record(db, actor, Action::TransferCancel, &t).await?;
+    record(db, actor, Action::TransferCancel, &t, now).await?;
     Ok(t)
 }
 
@@ -296,6 +296,7 @@ async fn record<C: ConnectionTrait>(
     actor: Who<'_>,
     action: Action,
     t: &resident_transfer::Model,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     let detail = serde_json::json!({
         "transfer_id": t.id,
@@ -320,6 +321,7 @@ async fn record<C: ConnectionTrait>(
                 purpose: "",
                 detail: Some(detail.clone()),
             },
+            now,
         )
         .await?;
     }

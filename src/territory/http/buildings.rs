@@ -76,7 +76,14 @@ pub async fn create_building(
     user: AuthUser,
     body: Json<CreateBuildingRequest>,
 ) -> AppResult<HttpResponse> {
-    let r = svc::create_building(&state.db, &user, body.compound_id, &body.name).await?;
+    let r = svc::create_building(
+        &state.db,
+        &user,
+        body.compound_id,
+        &body.name,
+        state.clock.now(),
+    )
+    .await?;
     Ok(created(format!("/api/v1/buildings/{}", r.id), &r))
 }
 
@@ -109,7 +116,14 @@ pub async fn update_building(
     id: web::Path<Uuid>,
     body: Json<UpdateBuildingRequest>,
 ) -> AppResult<HttpResponse> {
-    let r = svc::update_building(&state.db, &user, *id, body.name.as_deref()).await?;
+    let r = svc::update_building(
+        &state.db,
+        &user,
+        *id,
+        body.name.as_deref(),
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(r))
 }
 

@@ -72,7 +72,14 @@ pub async fn create_community(
     user: AuthUser,
     body: Json<CreateCommunityRequest>,
 ) -> AppResult<HttpResponse> {
-    let r = svc::create_community(&state.db, &user, body.street_id, &body.name).await?;
+    let r = svc::create_community(
+        &state.db,
+        &user,
+        body.street_id,
+        &body.name,
+        state.clock.now(),
+    )
+    .await?;
     Ok(created(format!("/api/v1/communities/{}", r.id), &r))
 }
 
@@ -105,7 +112,14 @@ pub async fn update_community(
     id: web::Path<Uuid>,
     body: Json<UpdateCommunityRequest>,
 ) -> AppResult<HttpResponse> {
-    let r = svc::update_community(&state.db, &user, *id, body.name.as_deref()).await?;
+    let r = svc::update_community(
+        &state.db,
+        &user,
+        *id,
+        body.name.as_deref(),
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(r))
 }
 

@@ -89,16 +89,14 @@ pub async fn create_compound(
     user: AuthUser,
     body: Json<CreateCompoundRequest>,
 ) -> AppResult<HttpResponse> {
-    let r = svc::create_compound(
-        &state.db,
-        &user,
-        body.community_id,
-        &body.name,
-        body.address.as_deref(),
-        body.property_company_id,
-        body.kind.unwrap_or(CompoundKind::Residential),
-    )
-    .await?;
+    let new = svc::NewCompound {
+        community_id: body.community_id,
+        name: &body.name,
+        address: body.address.as_deref(),
+        property_company_id: body.property_company_id,
+        kind: body.kind.unwrap_or(CompoundKind::Residential),
+    };
+    let r = svc::create_compound(&state.db, &user, new, state.clock.now()).await?;
     Ok(created(format!("/api/v1/compounds/{}", r.id), &r))
 }
 
@@ -137,7 +135,7 @@ pub async fn update_compound(
         property_company_id: body.property_company_id,
         kind: body.kind,
     };
-    let r = svc::update_compound(&state.db, &user, *id, change).await?;
+    let r = svc::update_compound(&state.db, &user, *id, change, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(r))
 }
 

@@ -91,6 +91,7 @@ pub async fn create_grid(
         &body.name,
         &body.compound_ids,
         &body.building_ids,
+        state.clock.now(),
     )
     .await?;
     Ok(created(format!("/api/v1/grids/{}", r.id), &r))
@@ -131,6 +132,7 @@ pub async fn update_grid(
         body.name.as_deref(),
         body.compound_ids.as_deref(),
         body.building_ids.as_deref(),
+        state.clock.now(),
     )
     .await?;
     Ok(HttpResponse::Ok().json(r))

@@ -98,6 +98,7 @@ pub async fn create_household(
         body.unit.as_deref(),
         &body.room,
         body.kind.unwrap_or(HouseholdKind::Dwelling),
+        state.clock.now(),
     )
     .await?;
     Ok(created(format!("/api/v1/households/{}", r.id), &r))
@@ -139,6 +140,7 @@ pub async fn update_household(
         body.unit.as_deref(),
         body.room.as_deref(),
         body.kind,
+        state.clock.now(),
     )
     .await?;
     Ok(HttpResponse::Ok().json(r))

@@ -86,6 +86,7 @@ pub async fn create_property_company(
         body.street_id,
         &body.name,
         body.contact_phone.as_deref(),
+        state.clock.now(),
     )
     .await?;
     Ok(created(format!("/api/v1/property-companies/{}", r.id), &r))
@@ -126,6 +127,7 @@ pub async fn update_property_company(
         *id,
         body.name.as_deref(),
         body.contact_phone.as_ref().map(Option::as_deref),
+        state.clock.now(),
     )
     .await?;
     Ok(HttpResponse::Ok().json(r))

@@ -64,7 +64,7 @@ pub async fn create_street(
     user: AuthUser,
     body: Json<CreateStreetRequest>,
 ) -> AppResult<HttpResponse> {
-    let r = svc::create_street(&state.db, &user, &body.name).await?;
+    let r = svc::create_street(&state.db, &user, &body.name, state.clock.now()).await?;
     Ok(created(format!("/api/v1/streets/{}", r.id), &r))
 }
 
@@ -97,7 +97,14 @@ pub async fn update_street(
     id: web::Path<Uuid>,
     body: Json<UpdateStreetRequest>,
 ) -> AppResult<HttpResponse> {
-    let r = svc::update_street(&state.db, &user, *id, body.name.as_deref()).await?;
+    let r = svc::update_street(
+        &state.db,
+        &user,
+        *id,
+        body.name.as_deref(),
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(r))
 }
 

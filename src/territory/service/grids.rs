@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, Set,
     TransactionTrait,
@@ -127,6 +127,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     name: &str,
     compound_ids: &[Uuid],
     building_ids: &[Uuid],
+    now: DateTime<Utc>,
 ) -> AppResult<GridResponse> {
     let name = clean_name("name", name, NAME_MAX)?;
     let parent = policy::authorize_parent::<community::Entity, _>(
@@ -137,7 +138,6 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         community_id,
     )
     .await?;
-    let now = Utc::now();
     let txn = db.begin().await?;
     let m = tree::insert(
         &txn,
@@ -174,6 +174,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     name: Option<&str>,
     compound_ids: Option<&[Uuid]>,
     building_ids: Option<&[Uuid]>,
+    now: DateTime<Utc>,
 ) -> AppResult<GridResponse> {
     let m = policy::authorize_object::<grid::Entity, _>(
         db,
@@ -188,7 +189,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     if let Some(name) = name {
         am.name = Set(clean_name("name", name, NAME_MAX)?);
     }
-    am.updated_at = Set(Utc::now());
+    am.updated_at = Set(now);
     let txn = db.begin().await?;
     let m = tree::update(&txn, am, &DUPLICATE).await?;
     set_areas(&txn, m.id, community_id, compound_ids, building_ids).await?;

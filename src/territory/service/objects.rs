@@ -5,7 +5,7 @@
 //! Parents are fixed at creation (the copies of ancestor ids that make scoping one condition
 //! stay true); move something by deleting and recreating it.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, EntityTrait, IntoActiveModel, Set};
 use uuid::Uuid;
 
@@ -82,12 +82,12 @@ pub async fn create_street<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     name: &str,
+    now: DateTime<Utc>,
 ) -> AppResult<StreetResponse> {
     if !actor.is_superadmin {
         return Err(AppError::Forbidden);
     }
     let name = clean_name("name", name, NAME_MAX)?;
-    let now = Utc::now();
     let am = street::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(name),
@@ -103,6 +103,7 @@ pub async fn update_street<C: ConnectionTrait>(
     actor: &Actor,
     id: Uuid,
     name: Option<&str>,
+    now: DateTime<Utc>,
 ) -> AppResult<StreetResponse> {
     let mut am = writable::<StreetResponse, C>(db, actor, id)
         .await?
@@ -110,7 +111,7 @@ pub async fn update_street<C: ConnectionTrait>(
     if let Some(name) = name {
         am.name = Set(clean_name("name", name, NAME_MAX)?);
     }
-    am.updated_at = Set(Utc::now());
+    am.updated_at = Set(now);
     Ok(tree::update(db, am, &STREET_TAKEN).await?.into())
 }
 
@@ -120,10 +121,10 @@ pub async fn create_community<C: ConnectionTrait>(
     actor: &Actor,
     street_id: Uuid,
     name: &str,
+    now: DateTime<Utc>,
 ) -> AppResult<CommunityResponse> {
     let name = clean_name("name", name, NAME_MAX)?;
     let parent = parent::<StreetResponse, C>(db, actor, Kind::Community, street_id).await?;
-    let now = Utc::now();
     let am = community::ActiveModel {
         id: Set(Uuid::now_v7()),
         street_id: Set(parent.id),
@@ -140,6 +141,7 @@ pub async fn update_community<C: ConnectionTrait>(
     actor: &Actor,
     id: Uuid,
     name: Option<&str>,
+    now: DateTime<Utc>,
 ) -> AppResult<CommunityResponse> {
     let mut am = writable::<CommunityResponse, C>(db, actor, id)
         .await?
@@ -147,7 +149,7 @@ pub async fn update_community<C: ConnectionTrait>(
     if let Some(name) = name {
         am.name = Set(clean_name("name", name, NAME_MAX)?);
     }
-    am.updated_at = Set(Utc::now());
+    am.updated_at = Set(now);
     Ok(tree::update(db, am, &COMMUNITY_TAKEN).await?.into())
 }
 
@@ -179,11 +181,11 @@ pub async fn create_property_company<C: ConnectionTrait>(
     street_id: Uuid,
     name: &str,
     contact_phone: Option<&str>,
+    now: DateTime<Utc>,
 ) -> AppResult<PropertyCompanyResponse> {
     let name = clean_name("name", name, NAME_MAX)?;
     let phone = clean_phone(contact_phone)?;
     let parent = parent::<StreetResponse, C>(db, actor, Kind::PropertyCompany, street_id).await?;
-    let now = Utc::now();
     let am = property_company::ActiveModel {
         id: Set(Uuid::now_v7()),
         street_id: Set(parent.id),
@@ -202,6 +204,7 @@ pub async fn update_property_company<C: ConnectionTrait>(
     id: Uuid,
     name: Option<&str>,
     contact_phone: Option<Option<&str>>,
+    now: DateTime<Utc>,
 ) -> AppResult<PropertyCompanyResponse> {
     let mut am = writable::<PropertyCompanyResponse, C>(db, actor, id)
         .await?
@@ -212,7 +215,7 @@ pub async fn update_property_company<C: ConnectionTrait>(
     if let Some(phone) = contact_phone {
         am.contact_phone = Set(clean_phone(phone)?);
     }
-    am.updated_at = Set(Utc::now());
+    am.updated_at = Set(now);
     Ok(tree::update(db, am, &COMPANY_TAKEN).await?.into())
 }
 
@@ -258,22 +261,36 @@ async fn check_company<C: ConnectionTrait>(
     }
 }
 
-/// Creates a compound in the community `community_id`, served by a property company of the
-/// same street when one is named.
+/// A compound to create.
+#[derive(Debug)]
+pub struct NewCompound<'a> {
+    pub community_id: Uuid,
+    pub name: &'a str,
+    pub address: Option<&'a str>,
+    /// The property company serving it, of the same street.
+    pub property_company_id: Option<Uuid>,
+    pub kind: CompoundKind,
+}
+
+/// Creates a compound in its community, served by a property company of the same street when
+/// one is named.
 pub async fn create_compound<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
-    community_id: Uuid,
-    name: &str,
-    address: Option<&str>,
-    property_company_id: Option<Uuid>,
-    kind: CompoundKind,
+    new: NewCompound<'_>,
+    now: DateTime<Utc>,
 ) -> AppResult<CompoundResponse> {
+    let NewCompound {
+        community_id,
+        name,
+        address,
+        property_company_id,
+        kind,
+    } = new;
     let name = clean_name("name", name, NAME_MAX)?;
     let address = clean_address(address)?;
     let parent = parent::<CommunityResponse, C>(db, actor, Kind::Compound, community_id).await?;
     check_company(db, actor, parent.street_id, property_company_id).await?;
-    let now = Utc::now();
     let am = compound::ActiveModel {
         id: Set(Uuid::now_v7()),
         street_id: Set(parent.street_id),
@@ -304,6 +321,7 @@ pub async fn update_compound<C: ConnectionTrait>(
     actor: &Actor,
     id: Uuid,
     change: CompoundChange<'_>,
+    now: DateTime<Utc>,
 ) -> AppResult<CompoundResponse> {
     let CompoundChange {
         name,
@@ -346,7 +364,7 @@ pub async fn update_compound<C: ConnectionTrait>(
     if let Some(kind) = kind {
         am.kind = Set(kind);
     }
-    am.updated_at = Set(Utc::now());
+    am.updated_at = Set(now);
     Ok(tree::update(db, am, &COMPOUND_TAKEN).await?.into())
 }
 
@@ -356,10 +374,10 @@ pub async fn create_building<C: ConnectionTrait>(
     actor: &Actor,
     compound_id: Uuid,
     name: &str,
+    now: DateTime<Utc>,
 ) -> AppResult<BuildingResponse> {
     let name = clean_name("name", name, NAME_MAX)?;
     let parent = parent::<CompoundResponse, C>(db, actor, Kind::Building, compound_id).await?;
-    let now = Utc::now();
     let am = building::ActiveModel {
         id: Set(Uuid::now_v7()),
         street_id: Set(parent.street_id),
@@ -378,6 +396,7 @@ pub async fn update_building<C: ConnectionTrait>(
     actor: &Actor,
     id: Uuid,
     name: Option<&str>,
+    now: DateTime<Utc>,
 ) -> AppResult<BuildingResponse> {
     let mut am = writable::<BuildingResponse, C>(db, actor, id)
         .await?
@@ -385,7 +404,7 @@ pub async fn update_building<C: ConnectionTrait>(
     if let Some(name) = name {
         am.name = Set(clean_name("name", name, NAME_MAX)?);
     }
-    am.updated_at = Set(Utc::now());
+    am.updated_at = Set(now);
     Ok(tree::update(db, am, &BUILDING_TAKEN).await?.into())
 }
 
@@ -405,11 +424,11 @@ pub async fn create_household<C: ConnectionTrait>(
     unit: Option<&str>,
     room: &str,
     kind: HouseholdKind,
+    now: DateTime<Utc>,
 ) -> AppResult<HouseholdResponse> {
     let unit = clean_unit(unit)?;
     let room = clean_name("room", room, PART_MAX)?;
     let parent = parent::<BuildingResponse, C>(db, actor, Kind::Household, building_id).await?;
-    let now = Utc::now();
     let am = household::ActiveModel {
         id: Set(Uuid::now_v7()),
         street_id: Set(parent.street_id),
@@ -433,6 +452,7 @@ pub async fn update_household<C: ConnectionTrait>(
     unit: Option<&str>,
     room: Option<&str>,
     kind: Option<HouseholdKind>,
+    now: DateTime<Utc>,
 ) -> AppResult<HouseholdResponse> {
     let mut am = writable::<HouseholdResponse, C>(db, actor, id)
         .await?
@@ -446,7 +466,7 @@ pub async fn update_household<C: ConnectionTrait>(
     if let Some(kind) = kind {
         am.kind = Set(kind);
     }
-    am.updated_at = Set(Utc::now());
+    am.updated_at = Set(now);
     Ok(tree::update(db, am, &HOUSEHOLD_TAKEN).await?.into())
 }
 

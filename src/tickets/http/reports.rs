@@ -419,6 +419,7 @@ pub async fn export_tickets(
             purpose: "ticket ledger export",
             detail: Some(detail.to_string()),
         },
+        state.clock.now(),
     )
     .await?;
     tracing::info!(rows = count, audit_event = %event, "tickets exported");

@@ -40,7 +40,7 @@ pub async fn list_ticket_categories(
     q: Query<ListTicketCategoriesQuery>,
 ) -> AppResult<HttpResponse> {
     let c = ticket_community(&state.db, &user, q.community_id).await?;
-    let items = ticket_settings::list_categories(&state.db, &c).await?;
+    let items = ticket_settings::list_categories(&state.db, &c, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(Page::<TicketCategoryResponse> {
         items: items.into_iter().map(Into::into).collect(),
         next_cursor: None,
@@ -75,7 +75,8 @@ pub async fn create_ticket_category(
 ) -> AppResult<HttpResponse> {
     let name = clean_name("name", &body.name, 30)?;
     let c = settings_community(&state.db, &user, body.community_id).await?;
-    let m = ticket_settings::add_category(&state.db, &c, name, body.sort_order).await?;
+    let m = ticket_settings::add_category(&state.db, &c, name, body.sort_order, state.clock.now())
+        .await?;
     Ok(created(
         format!("/api/v1/ticket-categories?community_id={}", m.community_id),
         &TicketCategoryResponse::from(m),
@@ -182,7 +183,7 @@ pub async fn update_ticket_policy(
         escalation_interval_hours: body.escalation_interval_hours,
         auto_close_days: body.auto_close_days,
     };
-    ticket_settings::set_policy(&state.db, &c, p, user.id).await?;
+    ticket_settings::set_policy(&state.db, &c, p, user.id, state.clock.now()).await?;
     let (p, changed) = ticket_settings::policy_of(&state.db, c.id).await?;
     tracing::info!(community = %c.id, by = %user.id, "ticket policy changed");
     Ok(HttpResponse::Ok().json(policy_response(c.id, p, changed)))

@@ -205,7 +205,7 @@ pub async fn file<C: ConnectionTrait>(
     let comm = place_lookup::community(db, cmp.community_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    ticket_settings::ensure_default_categories(db, &comm).await?;
+    ticket_settings::ensure_default_categories(db, &comm, now).await?;
     category_of(db, comm.id, input.category_id).await?;
 
     let id = Uuid::now_v7();

@@ -35,6 +35,7 @@ pub const MAX_CATEGORIES: u64 = 50;
 pub async fn ensure_default_categories<C: ConnectionTrait>(
     db: &C,
     c: &CommunityRef,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     let have = ticket_category::Entity::find()
         .filter(ticket_category::Column::CommunityId.eq(c.id))
@@ -43,7 +44,6 @@ pub async fn ensure_default_categories<C: ConnectionTrait>(
     if have > 0 {
         return Ok(());
     }
-    let now = Utc::now();
     let rows =
         DEFAULT_CATEGORIES
             .iter()
@@ -74,8 +74,9 @@ pub async fn ensure_default_categories<C: ConnectionTrait>(
 pub async fn list_categories<C: ConnectionTrait>(
     db: &C,
     c: &CommunityRef,
+    now: DateTime<Utc>,
 ) -> AppResult<Vec<ticket_category::Model>> {
-    ensure_default_categories(db, c).await?;
+    ensure_default_categories(db, c, now).await?;
     Ok(ticket_category::Entity::find()
         .filter(ticket_category::Column::CommunityId.eq(c.id))
         .order_by_asc(ticket_category::Column::SortOrder)
@@ -89,8 +90,9 @@ pub async fn add_category<C: ConnectionTrait>(
     c: &CommunityRef,
     name: String,
     sort_order: Option<i32>,
+    now: DateTime<Utc>,
 ) -> AppResult<ticket_category::Model> {
-    let existing = list_categories(db, c).await?;
+    let existing = list_categories(db, c, now).await?;
     if existing.len() as u64 >= MAX_CATEGORIES {
         return Err(AppError::conflict(
             ProblemCode::TooManyCategories,
@@ -101,7 +103,6 @@ pub async fn add_category<C: ConnectionTrait>(
         ));
     }
     let next = existing.iter().map(|c| c.sort_order).max().unwrap_or(0) + 10;
-    let now = Utc::now();
     ticket_category::ActiveModel {
         id: Set(Uuid::now_v7()),
         street_id: Set(c.street_id),
@@ -216,9 +217,9 @@ pub async fn set_policy<C: ConnectionTrait>(
     c: &CommunityRef,
     p: Policy,
     by: Uuid,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     p.validate()?;
-    let now = Utc::now();
     let am = ticket_policy::ActiveModel {
         community_id: Set(c.id),
         street_id: Set(c.street_id),

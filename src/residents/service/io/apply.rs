@@ -24,8 +24,8 @@ pub async fn execute_import<C: ConnectionTrait>(
     db: &C,
     pii: &Pii,
     plan: ImportPlan,
+    now: DateTime<Utc>,
 ) -> AppResult<ImportSummary> {
-    let now = Utc::now();
     let c = &plan.compound;
     let mut summary = ImportSummary::default();
 

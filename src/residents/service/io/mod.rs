@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{

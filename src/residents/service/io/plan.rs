@@ -12,6 +12,7 @@ pub async fn plan_import<C: ConnectionTrait>(
     compound: Compound,
     write_scope: &Scope,
     table: Table,
+    now: DateTime<Utc>,
 ) -> AppResult<ImportPlan> {
     let positions = map_header(&table).map_err(AppError::Validation)?;
     if table.rows.is_empty() {
@@ -133,7 +134,7 @@ pub async fn plan_import<C: ConnectionTrait>(
         };
         if let Some(id) = id_number
             .as_deref()
-            .and_then(|raw| roster::parse_id_number(raw).ok())
+            .and_then(|raw| roster::parse_id_number(raw, now).ok())
         {
             match first_row_of.get(&id.normalized) {
                 Some(first) => errors.push(
@@ -154,17 +155,20 @@ pub async fn plan_import<C: ConnectionTrait>(
                 }
             }
         }
-        let validated = roster::validate(ResidentInput {
-            name: name.unwrap_or_default(),
-            gender,
-            birth_date,
-            phone,
-            id_number,
-            relation,
-            tags: tags.as_deref().map(split_tags).unwrap_or_default(),
-            moved_in_on: None,
-            moved_out_on: None,
-        });
+        let validated = roster::validate(
+            ResidentInput {
+                name: name.unwrap_or_default(),
+                gender,
+                birth_date,
+                phone,
+                id_number,
+                relation,
+                tags: tags.as_deref().map(split_tags).unwrap_or_default(),
+                moved_in_on: None,
+                moved_out_on: None,
+            },
+            now,
+        );
         match validated {
             Err(fes) => {
                 for fe in fes {
