@@ -10,10 +10,14 @@ pub struct Model {
     pub size_bytes: i64,
     pub sha256: String,
     pub storage_key: String,
-    /// Null until the upload is attached to a ticket (on filing, progress or resolution).
+    /// Set on rows attached to a ticket before attachments had subjects (migration 018 copied it
+    /// into `subject_id`); no longer written.
     pub ticket_id: Option<Uuid>,
     /// The timeline entry it was attached with.
     pub event_id: Option<Uuid>,
+    /// What it is attached to; both null until the upload is attached.
+    pub subject_type: Option<crate::subject::SubjectType>,
+    pub subject_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     /// The smaller copy made on upload (`thumbnail::make`); null when none could be made.
     pub thumbnail_key: Option<String>,

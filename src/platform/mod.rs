@@ -6,6 +6,7 @@
 //!
 //! Nothing under `platform/` imports a domain (`tests/api/architecture.rs` checks it).
 
+pub mod attachments;
 pub mod audit;
 pub mod cache;
 pub mod cell_text;

@@ -1,7 +1,7 @@
 //! Photo attachments: `POST /api/v1/attachments` and `GET /api/v1/attachments/{id}`.
 
+use linli::platform::attachments::{purge_unattached, unattached_lifetime, MAX_BYTES};
 use linli::platform::clock::Clock;
-use linli::tickets::service::attachments::{purge_unattached, unattached_lifetime, MAX_BYTES};
 use reqwest::{Method, Response};
 use sea_orm::EntityTrait;
 use serde_json::{json, Value};
@@ -142,7 +142,7 @@ async fn upload_as(
 }
 
 /// Uploads a PNG as `token`, asserts 201 and returns the body.
-async fn upload_png(app: &TestApp, token: &str) -> Value {
+pub(crate) async fn upload_png(app: &TestApp, token: &str) -> Value {
     let res = upload_as(app, token, "photo.png", "image/png", PNG).await;
     let status = res.status();
     let text = res.text().await.expect("body");

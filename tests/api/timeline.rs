@@ -1,6 +1,7 @@
-//! Timelines keyed by subject (`platform::timeline`, migration 016): a ticket's timeline reads
-//! the same through the move from `ticket_events` to `timeline_events` and back, and a stored
-//! step this version does not know is an error, never another step.
+//! Timelines and attachments keyed by subject (`platform::timeline`, migrations 016 and 018): a
+//! ticket reads the same through the move from `ticket_events` to `timeline_events` (and from
+//! `attachments.ticket_id` to its subject) and back, and a stored step this version does not
+//! know is an error, never another step.
 
 use chrono::Duration;
 use migration::MigratorTrait;
@@ -51,7 +52,10 @@ fn uuid_literal(id: &Value) -> String {
 /// Tickets whose timelines hold every field a step can carry: moves, notes, a priority, a
 /// rating, an escalation level, the two sides of a merge, the system as actor.
 async fn tickets_with_every_kind_of_step(app: &TestApp, w: &World) -> Vec<Value> {
-    let closed = file(app, &w.resident, &ticket_body(w, "楼道灯不亮")).await;
+    let photo = crate::attachments::upload_png(app, &w.resident).await;
+    let mut body = ticket_body(w, "楼道灯不亮");
+    body["attachment_ids"] = json!([photo["id"]]);
+    let closed = file(app, &w.resident, &body).await;
     let id = closed["id"].clone();
     act_ok(
         app,
@@ -121,6 +125,12 @@ async fn a_ticket_timeline_reads_the_same_after_the_move_to_subjects_and_back() 
         );
     }
     assert!(steps.iter().any(|s| s["actor_user_id"].is_null()));
+    let photo_id = &before[0]["attachments"][0]["id"];
+    assert!(photo_id.is_string());
+    assert_eq!(
+        before[0]["timeline"][0]["attachment_ids"],
+        json!([photo_id])
+    );
     let total = steps.len() as i64;
     assert_eq!(
         count(
@@ -147,6 +157,15 @@ async fn a_ticket_timeline_reads_the_same_after_the_move_to_subjects_and_back() 
     assert_eq!(
         count(&app, "SELECT COUNT(*) FROM ticket_events").await,
         total
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM attachments WHERE ticket_id IS NOT NULL"
+        )
+        .await,
+        1,
+        "the photo's ticket is written back"
     );
     assert_eq!(
         count(

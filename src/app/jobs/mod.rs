@@ -82,13 +82,8 @@ pub async fn tickets(state: &AppState) -> AppResult<TicketRound> {
 
 /// Removes uploads never attached to a ticket.
 pub async fn attachments(state: &AppState) -> AppResult<u64> {
-    let cutoff = state.clock.now() - crate::tickets::service::attachments::unattached_lifetime();
-    crate::tickets::service::attachments::purge_unattached(
-        &state.db,
-        state.storage.as_ref(),
-        cutoff,
-    )
-    .await
+    let cutoff = state.clock.now() - crate::platform::attachments::unattached_lifetime();
+    crate::platform::attachments::purge_unattached(&state.db, state.storage.as_ref(), cutoff).await
 }
 
 /// One round of every job; a failing job is logged and does not stop the others.

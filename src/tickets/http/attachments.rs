@@ -10,13 +10,14 @@ use uuid::Uuid;
 
 use crate::access::policy::{self, Action};
 use crate::access::AuthUser;
+use crate::platform::attachments::{self as store, StoredPhoto, MAX_BYTES};
 use crate::platform::error::{AppError, AppResult, FieldError};
 use crate::platform::http::created;
 use crate::platform::http::extract::Query;
 use crate::platform::signed_urls::{Refused, Signer, Variant};
 use crate::platform::state::AppState;
 pub use crate::tickets::query::attachments::AttachmentResponse;
-use crate::tickets::service::attachments::{self as svc, StoredPhoto, MAX_BYTES};
+use crate::tickets::service::attachments as svc;
 
 /// The upload: one part named `file`.
 #[derive(ToSchema)]
@@ -80,7 +81,7 @@ pub async fn upload_attachment(
     }
     let bytes =
         crate::platform::http::upload::read_file_part(&req, payload, MAX_BYTES, "photo").await?;
-    let model = svc::store(
+    let model = store::store(
         &state.db,
         state.storage.as_ref(),
         user.id,
@@ -199,7 +200,7 @@ pub async fn get_signed_attachment(
             Refused::BadSignature => AppError::UrlSignatureInvalid,
             Refused::Expired => AppError::UrlExpired,
         })?;
-    let a = svc::photo(&state.db, id).await?;
+    let a = store::photo(&state.db, id).await?;
     let ttl = i64::try_from(state.settings.attachment_url_ttl.as_secs()).unwrap_or(ONE_DAY);
     serve(&state, a, variant, &req, left.min(ttl)).await
 }
@@ -269,7 +270,7 @@ async fn serve(
         (Variant::Original, Some(etag)) => {
             let content_type = content_type.clone();
             let cleaned = web::block(move || {
-                svc::without_metadata(&content_type, &stored).map(|b| (b == stored, b))
+                store::without_metadata(&content_type, &stored).map(|b| (b == stored, b))
             })
             .await
             .map_err(|e| {

@@ -5,8 +5,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::platform::attachments::Attachment;
 use crate::platform::signed_urls::{Signer, Variant};
-use entity::attachment;
 
 /// An uploaded photo, as listed on a ticket and returned by the upload.
 ///
@@ -36,7 +36,7 @@ pub struct AttachmentResponse {
 
 impl AttachmentResponse {
     /// The response for `m`, its URLs signed at `now`.
-    pub fn new(m: attachment::Model, urls: &Signer, now: DateTime<Utc>) -> Self {
+    pub fn new(m: Attachment, urls: &Signer, now: DateTime<Utc>) -> Self {
         let original = urls.sign(m.id, Variant::Original, now);
         Self {
             id: m.id,

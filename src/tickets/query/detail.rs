@@ -300,36 +300,12 @@ async fn triaged_by<C: ConnectionTrait>(
 /// Of the tickets `ids`, the first photo (lowest id) that has a thumbnail, per ticket: one
 /// query for the whole page, whatever its size.
 async fn covers<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> AppResult<HashMap<Uuid, Uuid>> {
-    use entity::attachment::{Column as A, Entity as Attachment};
-    use sea_orm::sea_query::{Alias, Expr, Order, Query};
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let (a, b) = (Alias::new("a"), Alias::new("b"));
-    let first = Query::select()
-        .column((b.clone(), A::Id))
-        .from_as(Attachment, b.clone())
-        .and_where(Expr::col((b.clone(), A::TicketId)).equals((a.clone(), A::TicketId)))
-        .and_where(Expr::col((b.clone(), A::ThumbnailKey)).is_not_null())
-        .order_by((b.clone(), A::Id), Order::Asc)
-        .limit(1)
-        .to_owned();
-    let q = Query::select()
-        .column((a.clone(), A::TicketId))
-        .column((a.clone(), A::Id))
-        .from_as(Attachment, a.clone())
-        .and_where(Expr::col((a.clone(), A::TicketId)).is_in(ids.iter().copied()))
-        .and_where(Expr::col((a.clone(), A::Id)).in_subquery(first))
-        .to_owned();
-    let rows = db.query_all(db.get_database_backend().build(&q)).await?;
-    let mut out = HashMap::with_capacity(rows.len());
-    for r in rows {
-        out.insert(
-            r.try_get::<Uuid>("", "ticket_id")?,
-            r.try_get::<Uuid>("", "id")?,
-        );
-    }
-    Ok(out)
+    crate::platform::attachments::first_thumbnails(
+        db,
+        crate::platform::attachments::SubjectType::Ticket,
+        ids,
+    )
+    .await
 }
 
 /// Shapes a page of tickets for the caller.
