@@ -11,7 +11,7 @@ pub struct Model {
     pub building_id: Uuid,
     pub household_id: Uuid,
     pub name: String,
-    pub gender: Option<String>,
+    pub gender: Option<Gender>,
     pub birth_date: Option<Date>,
     pub relation: Option<String>,
     pub moved_in_on: Option<Date>,
@@ -33,3 +33,36 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum Gender {
+    #[sea_orm(string_value = "male")]
+    Male,
+    #[sea_orm(string_value = "female")]
+    Female,
+}
+
+impl Gender {
+    /// What a person types or a file says: the codes, or 男 and 女.
+    pub fn parse(s: &str) -> Option<Gender> {
+        match s {
+            "male" | "男" => Some(Gender::Male),
+            "female" | "女" => Some(Gender::Female),
+            _ => None,
+        }
+    }
+}

@@ -21,6 +21,7 @@ mod m20261130_000015_notification_subjects;
 mod m20261130_000016_timeline_subjects;
 mod m20261130_000017_territory_kinds;
 mod m20261130_000018_attachment_subjects;
+mod m20261130_000019_gender_values;
 mod util;
 
 pub use lock::{up_exclusive, ADVISORY_LOCK_KEY};
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000016_timeline_subjects::Migration),
             Box::new(m20261130_000017_territory_kinds::Migration),
             Box::new(m20261130_000018_attachment_subjects::Migration),
+            Box::new(m20261130_000019_gender_values::Migration),
         ]
     }
 }

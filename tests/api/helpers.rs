@@ -714,3 +714,21 @@ fn the_leak_scanner_finds_full_values_and_ignores_masks_and_ids() {
         "not a valid ID"
     );
 }
+
+/// Reverts the migrations from `name` on (the later ones first) on the app's database, to test
+/// what a migration does to rows written before it; `migration::Migrator::up` goes forward again.
+pub async fn migrate_back_before(app: &TestApp, name: &str) {
+    use migration::MigratorTrait;
+    let names: Vec<String> = migration::Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_string())
+        .collect();
+    let at = names
+        .iter()
+        .position(|n| n == name)
+        .unwrap_or_else(|| panic!("no migration {name}"));
+    let steps = u32::try_from(names.len() - at).unwrap();
+    migration::Migrator::down(&app.state.db, Some(steps))
+        .await
+        .unwrap();
+}

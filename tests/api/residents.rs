@@ -573,3 +573,50 @@ async fn residents_outside_the_scope_are_404_and_lists_agree() {
     let res = register(&app, &staff, other.household, json!({"name": "新"})).await;
     assert_problem(res, 404, "not_found").await;
 }
+
+/// Migration 019 leaves `residents.gender` holding only codes the typed column reads: 男 and 女
+/// become `male` and `female`, anything else (which reads showed as no gender) becomes null;
+/// and a value the column does not know is an error on reading, never a silent "no gender".
+#[tokio::test]
+async fn stored_genders_are_codes_after_the_migration_and_an_unknown_one_is_an_error() {
+    use migration::MigratorTrait;
+    use sea_orm::ConnectionTrait;
+    let (app, root, t) = setup().await;
+    let mut ids = Vec::new();
+    for name in ["甲", "乙", "丙"] {
+        let res = register(&app, &root, t.household, json!({"name": name})).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        ids.push(id_of(&res.json().await.unwrap()));
+    }
+    let db = &app.state.db;
+    let set = |gender: &str, id: Uuid| {
+        let key = if using_postgres() {
+            format!("'{id}'")
+        } else {
+            let hex: String = id.as_bytes().iter().map(|b| format!("{b:02X}")).collect();
+            format!("X'{hex}'")
+        };
+        format!("UPDATE residents SET gender = {gender} WHERE id = {key}")
+    };
+    // Back before 019, store what older imports could have, forward again.
+    migrate_back_before(&app, "m20261130_000019_gender_values").await;
+    for (gender, id) in [("'男'", ids[0]), ("'女'", ids[1]), ("'未知'", ids[2])] {
+        db.execute_unprepared(&set(gender, id)).await.unwrap();
+    }
+    migration::Migrator::up(db, None).await.unwrap();
+    let gender_of = |v: &Value| v["gender"].clone();
+    for (id, want) in [
+        (ids[0], json!("male")),
+        (ids[1], json!("female")),
+        (ids[2], Value::Null),
+    ] {
+        let res = app.get(&format!("/api/v1/residents/{id}"), &root).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(gender_of(&res.json().await.unwrap()), want, "{id}");
+    }
+    db.execute_unprepared(&set("'x'", ids[2])).await.unwrap();
+    let res = app
+        .get(&format!("/api/v1/residents/{}", ids[2]), &root)
+        .await;
+    assert_problem(res, 500, "internal_error").await;
+}

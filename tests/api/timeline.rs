@@ -144,16 +144,7 @@ async fn a_ticket_timeline_reads_the_same_after_the_move_to_subjects_and_back() 
     // Back to `ticket_events` (migration 016 down, and the later ones first): every step, its
     // facts in their columns.
     let db = &app.state.db;
-    let names: Vec<String> = migration::Migrator::migrations()
-        .iter()
-        .map(|m| m.name().to_string())
-        .collect();
-    let at = names
-        .iter()
-        .position(|n| n == "m20261130_000016_timeline_subjects")
-        .expect("migration 016");
-    let steps = u32::try_from(names.len() - at).unwrap();
-    migration::Migrator::down(db, Some(steps)).await.unwrap();
+    migrate_back_before(&app, "m20261130_000016_timeline_subjects").await;
     assert_eq!(
         count(&app, "SELECT COUNT(*) FROM ticket_events").await,
         total

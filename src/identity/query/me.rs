@@ -172,8 +172,7 @@ pub struct MyResident {
     pub id: Uuid,
     pub household_id: Uuid,
     pub name: String,
-    #[schema(value_type = Option<crate::residents::service::roster::Gender>)]
-    pub gender: Option<String>,
+    pub gender: Option<crate::residents::service::roster::Gender>,
     pub birth_date: Option<chrono::NaiveDate>,
     /// Full values: the data is the caller's own.
     pub phone: Option<String>,
@@ -225,7 +224,7 @@ pub async fn own_data<C: ConnectionTrait>(db: &C, pii: &Pii, me: &Actor) -> AppR
                     id: r.id,
                     household_id: r.household_id,
                     name: r.name.clone(),
-                    gender: r.gender.clone(),
+                    gender: r.gender,
                     birth_date: r.birth_date,
                     phone: rsvc::open(pii, &r, "phone")?,
                     id_number: rsvc::open(pii, &r, "id_number")?,

@@ -103,7 +103,7 @@ pub fn respond(m: resident::Model, tags: Vec<String>, view: &View) -> ResidentRe
         building_id: m.building_id,
         household_id: m.household_id,
         name: m.name,
-        gender: m.gender.as_deref().and_then(Gender::parse),
+        gender: m.gender,
         age_band: m
             .birth_date
             .map(|b| crate::platform::pii::age_band(b, view.today)),

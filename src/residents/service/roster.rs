@@ -3,8 +3,6 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::platform::error::{is_unique_violation, AppError, AppResult, FieldError};
@@ -19,28 +17,7 @@ pub const RELATION_MAX: usize = 20;
 pub const TAG_MAX: usize = 20;
 pub const TAGS_MAX: usize = 20;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Gender {
-    Male,
-    Female,
-}
-
-impl Gender {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Gender::Male => "male",
-            Gender::Female => "female",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Gender> {
-        match s {
-            "male" | "男" => Some(Gender::Male),
-            "female" | "女" => Some(Gender::Female),
-            _ => None,
-        }
-    }
-}
+pub use entity::resident::Gender;
 
 /// A mainland mobile number: 11 digits starting 13–19 (a `+86`/`86` prefix and spaces or
 /// dashes are tolerated and removed).
@@ -278,7 +255,7 @@ pub fn validate(input: ResidentInput, now: DateTime<Utc>) -> Result<ResidentData
 /// Sets the personal-data columns of `am` from `data` (sealed), leaving the rest.
 pub fn apply(pii: &Pii, am: &mut resident::ActiveModel, data: &ResidentData) -> AppResult<()> {
     am.name = Set(data.name.clone());
-    am.gender = Set(data.gender.map(|g| g.as_str().to_string()));
+    am.gender = Set(data.gender);
     am.birth_date = Set(data.birth_date);
     am.relation = Set(data.relation.clone());
     am.moved_in_on = Set(data.moved_in_on);
@@ -328,7 +305,7 @@ pub fn open(pii: &Pii, r: &resident::Model, field: &str) -> AppResult<Option<Str
 pub fn to_input(pii: &Pii, r: &resident::Model, tags: Vec<String>) -> AppResult<ResidentInput> {
     Ok(ResidentInput {
         name: r.name.clone(),
-        gender: r.gender.as_deref().and_then(Gender::parse),
+        gender: r.gender,
         birth_date: r.birth_date,
         phone: open(pii, r, "phone")?,
         id_number: open(pii, r, "id_number")?,

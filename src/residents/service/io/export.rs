@@ -139,7 +139,7 @@ pub async fn load_export<C: ConnectionTrait>(
             unit,
             room,
             tags: tags.remove(&m.id).unwrap_or_default(),
-            gender: m.gender.as_deref().and_then(Gender::parse),
+            gender: m.gender,
             birth_date: m.birth_date,
             phone,
             id_number,
