@@ -174,7 +174,7 @@ pub struct MyHouseholdResponse {
 #[get("/me/household")]
 pub async fn get_my_household(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
     let mine = query::my_household(&state.db, &me).await?;
-    let view = crate::residents::query::roster::View::household_member(&me);
+    let view = crate::residents::query::roster::View::household_member(&me, state.clock.now());
     let (hh, names) = (mine.household, mine.names);
     Ok(HttpResponse::Ok().json(MyHouseholdResponse {
         street_name: names.street_name,

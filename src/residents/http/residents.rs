@@ -156,7 +156,7 @@ pub async fn get_resident(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(query::get(&state.db, &user, *id).await?))
+    Ok(HttpResponse::Ok().json(query::get(&state.db, &user, *id, state.clock.now()).await?))
 }
 
 /// Update a resident. The household is fixed; a move to another household, in this community

@@ -69,7 +69,11 @@ pub struct View {
 }
 
 impl View {
-    pub async fn of<C: ConnectionTrait>(db: &C, user: &Actor) -> AppResult<View> {
+    pub async fn of<C: ConnectionTrait>(
+        db: &C,
+        user: &Actor,
+        now: DateTime<Utc>,
+    ) -> AppResult<View> {
         let reveal = if policy::can_anywhere(user, Action::ResidentReveal) {
             policy::scope(db, user, Action::ResidentReveal).await?
         } else {
@@ -78,16 +82,16 @@ impl View {
         Ok(View {
             reveal,
             own_user: Some(user.id),
-            today: Utc::now().date_naive(),
+            today: now.date_naive(),
         })
     }
 
     /// A member of the caller's household looking at the household.
-    pub fn household_member(user: &Actor) -> View {
+    pub fn household_member(user: &Actor, now: DateTime<Utc>) -> View {
         View {
             reveal: policy::Scope::default(),
             own_user: Some(user.id),
-            today: Utc::now().date_naive(),
+            today: now.date_naive(),
         }
     }
 }
@@ -224,7 +228,7 @@ pub async fn list<C: ConnectionTrait + TransactionTrait>(
         let found: Vec<resident::Model> = rows.iter().map(|r| r.resident.clone()).collect();
         audit_lookup(db, user, &found, now).await?;
     }
-    let view = View::of(db, user).await?;
+    let view = View::of(db, user, now).await?;
     let items = rows
         .into_iter()
         .map(|r| respond(r.resident, r.tags, &view))
@@ -285,13 +289,14 @@ pub async fn get<C: ConnectionTrait>(
     db: &C,
     user: &Actor,
     id: Uuid,
+    now: DateTime<Utc>,
 ) -> AppResult<ResidentResponse> {
     let m = policy::find_visible::<resident::Entity, _>(db, user, Action::ResidentRead, id).await?;
     let tags = svc::tags_of(db, &[m.id])
         .await?
         .remove(&m.id)
         .unwrap_or_default();
-    Ok(respond(m, tags, &View::of(db, user).await?))
+    Ok(respond(m, tags, &View::of(db, user, now).await?))
 }
 
 #[derive(Deserialize, Serialize, ToSchema, Clone, Copy, PartialEq, Eq, Default, Debug)]

@@ -129,7 +129,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     .await?;
     txn.commit().await?;
     tracing::info!(resident_id = %m.id, by = %user.id, "resident registered");
-    Ok(respond(m, data.tags, &View::of(db, user).await?))
+    Ok(respond(m, data.tags, &View::of(db, user, now).await?))
 }
 
 /// Changes a resident: `change` edits the entry as it is (decrypted), and the result is
@@ -162,7 +162,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
         audit_write(&txn, user, audit::Action::ResidentUpdate, &m, &changed, now).await?;
     }
     txn.commit().await?;
-    Ok(respond(m, data.tags, &View::of(db, user).await?))
+    Ok(respond(m, data.tags, &View::of(db, user, now).await?))
 }
 
 /// Removes a resident from the roster (and their tags); one bound to an account is 409.
