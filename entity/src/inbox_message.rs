@@ -1,6 +1,11 @@
 use sea_orm::entity::prelude::*;
 
 /// One entry of a user's in-app message centre.
+///
+/// `event` and `subject_type` stay text on purpose, unlike the other enum columns: a user's
+/// message list must keep working on an older replica while a newer one (mid-upgrade) writes
+/// messages of an event or subject it does not know yet; the list shows those with `event` null
+/// (`activity::query::messages`) rather than failing the whole screen.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "inbox_messages")]
 pub struct Model {
