@@ -152,7 +152,7 @@ pub async fn update_me(
     caller: AuthUser,
     body: Json<UpdateMeRequest>,
 ) -> AppResult<HttpResponse> {
-    let u = svc::rename_self(&state.db, &caller, &body.display_name).await?;
+    let u = svc::rename_self(&state.db, &state.cache, &caller, &body.display_name).await?;
     Ok(HttpResponse::Ok().json(AccountSelf {
         id: u.id,
         display_name: u.display_name,

@@ -143,6 +143,7 @@ pub async fn create_role_assignment(
     let body = body.into_inner();
     let res = svc::grant_role(
         &state.db,
+        &state.cache,
         &caller,
         body.user_id,
         body.role,
@@ -198,6 +199,6 @@ pub async fn delete_role_assignment(
     caller: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    svc::revoke_role(&state.db, &caller, *id).await?;
+    svc::revoke_role(&state.db, &state.cache, &caller, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
