@@ -360,12 +360,15 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let routes = web::Data::new(RouteTable::from_spec(&doc));
     let metrics = web::Data::new(Metrics::default());
     let state = web::Data::new(state);
+    // One map of kept callers per replica, shared by its workers (`access::callers`).
+    let callers = web::Data::new(access::callers::Callers::new());
     let mut server = HttpServer::new(move || {
         let (app, _) = register(
             App::new()
                 .into_utoipa_app()
                 .openapi(openapi::base())
                 .app_data(state.clone())
+                .app_data(callers.clone())
                 .app_data(metrics.clone())
                 .app_data(routes.clone())
                 .app_data(spec.clone())

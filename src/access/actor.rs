@@ -61,8 +61,8 @@ pub async fn load_assignments<C: sea_orm::ConnectionTrait>(
 
 /// The active account `user_id` and its role assignments, in one statement (the account left
 /// joined to its assignments, one row per assignment); `None` when there is no such active
-/// account. Read on every request: nothing here is cached, so a revoked role or a deactivated
-/// account stops working with the next request.
+/// account. The caller of a request comes from here when its replica keeps no current copy
+/// (`access::callers`, kept under the account's authorization epoch, `access::epoch`).
 pub async fn load_caller<C: sea_orm::ConnectionTrait>(
     db: &C,
     user_id: Uuid,

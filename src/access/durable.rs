@@ -4,7 +4,9 @@
 //! is a `login_failures` row); the cache is the fast path. A sentinel key marks the cache as
 //! loaded. Checking a token is one cache round trip (`MGET sentinel, jti, family`): a hit on
 //! either revocation refuses it, the sentinel alone accepts it, and no sentinel means the cache
-//! lost its data — the database answers, and the cache is loaded again from it.
+//! lost its data — the database answers, and the cache is loaded again from it. The same round
+//! trip reads the account's authorization epoch (`access::epoch`), so a caller kept in memory
+//! costs nothing more.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -17,6 +19,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::access::bearer::{revoked_family_key, revoked_jti_key};
+use crate::access::epoch::{self, Epoch};
 use crate::platform::error::AppResult;
 use crate::platform::state::AppState;
 use entity::{login_failure, refresh_token};
@@ -37,6 +40,35 @@ pub async fn is_revoked(state: &AppState, jti: Uuid, family: Uuid) -> AppResult<
     let jti_key = revoked_jti_key(jti);
     let fam_key = revoked_family_key(family);
     let got = state.cache.get_many(&[LOADED, &jti_key, &fam_key]).await?;
+    decide(state, family, &got).await
+}
+
+/// Whether the access token `jti` of refresh family `family` was revoked, and the
+/// authorization epoch of its account `user`, in the same cache round trip
+/// (`MGET sentinel, jti, family, epoch, changing`).
+pub async fn check_token(
+    state: &AppState,
+    jti: Uuid,
+    family: Uuid,
+    user: Uuid,
+) -> AppResult<(bool, Epoch)> {
+    let jti_key = revoked_jti_key(jti);
+    let fam_key = revoked_family_key(family);
+    let epoch_key = epoch::epoch_key(user);
+    let changing_key = epoch::changing_key(user);
+    let got = state
+        .cache
+        .get_many(&[LOADED, &jti_key, &fam_key, &epoch_key, &changing_key])
+        .await?;
+    let epoch = Epoch::from_values(
+        got.get(3).and_then(Option::as_deref),
+        got.get(4).and_then(Option::as_deref),
+    );
+    Ok((decide(state, family, &got).await?, epoch))
+}
+
+/// The revocation verdict from the values of `[sentinel, jti, family, ..]`.
+async fn decide(state: &AppState, family: Uuid, got: &[Option<String>]) -> AppResult<bool> {
     let (loaded, jti_hit, fam_hit) = (
         got.first().is_some_and(Option::is_some),
         got.get(1).is_some_and(Option::is_some),

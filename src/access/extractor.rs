@@ -7,8 +7,9 @@ use std::pin::Pin;
 use actix_web::{web, FromRequest, HttpRequest};
 use uuid::Uuid;
 
-use crate::access::actor::{load_caller, Actor};
+use crate::access::actor::Actor;
 use crate::access::bearer::bearer;
+use crate::access::callers::{caller, Callers};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 
@@ -37,17 +38,15 @@ impl FromRequest for AuthUser {
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let callers = req.app_data::<web::Data<Callers>>().cloned();
         let token = bearer(req.headers()).map(str::to_owned);
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::internal(anyhow::anyhow!("no state")))?;
+            let callers =
+                callers.ok_or_else(|| AppError::internal(anyhow::anyhow!("no caller map")))?;
             let token = token.ok_or(AppError::Unauthorized)?;
             let claims = state.jwt.decode(&token).ok_or(AppError::InvalidToken)?;
-            if crate::access::durable::is_revoked(&state, claims.jti, claims.fam).await? {
-                return Err(AppError::InvalidToken);
-            }
-            let actor = load_caller(&state.db, claims.sub)
-                .await?
-                .ok_or(AppError::InvalidToken)?;
+            let actor = caller(&state, &callers, &claims).await?;
             Ok(AuthUser {
                 actor,
                 jti: claims.jti,

@@ -3,7 +3,9 @@
 
 pub mod actor;
 pub mod bearer;
+pub mod callers;
 pub mod durable;
+pub mod epoch;
 pub mod extractor;
 pub mod password;
 pub mod policy;

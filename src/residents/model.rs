@@ -1,7 +1,12 @@
-//! Roster values: the status of a transfer between households, the fields one may reveal.
+//! Roster values: a roster entry as screens read it, the status of a transfer between
+//! households, the fields one may reveal.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use uuid::Uuid;
+
+use entity::resident;
 
 pub use entity::resident_transfer::TransferStatus;
 
@@ -17,6 +22,75 @@ impl RevealField {
         match self {
             RevealField::Phone => "phone",
             RevealField::IdNumber => "id_number",
+        }
+    }
+}
+
+/// A roster entry as a screen shows it: every column of `residents` but the sealed phone and ID
+/// number (their ciphers, key ids and lookup hashes). The masks are columns of their own, written
+/// when the value is sealed, so a list never reads, unseals or derives anything from a cipher.
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+pub struct RosterEntry {
+    pub id: Uuid,
+    pub street_id: Uuid,
+    pub community_id: Uuid,
+    pub compound_id: Uuid,
+    pub building_id: Uuid,
+    pub household_id: Uuid,
+    pub name: String,
+    pub gender: Option<entity::resident::Gender>,
+    pub birth_date: Option<NaiveDate>,
+    pub relation: Option<String>,
+    pub moved_in_on: Option<NaiveDate>,
+    pub moved_out_on: Option<NaiveDate>,
+    pub user_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub phone_masked: Option<String>,
+    pub id_number_masked: Option<String>,
+}
+
+/// The columns of [`RosterEntry`], for a `SELECT` of only those.
+pub const ROSTER_ENTRY_COLUMNS: [resident::Column; 17] = [
+    resident::Column::Id,
+    resident::Column::StreetId,
+    resident::Column::CommunityId,
+    resident::Column::CompoundId,
+    resident::Column::BuildingId,
+    resident::Column::HouseholdId,
+    resident::Column::Name,
+    resident::Column::Gender,
+    resident::Column::BirthDate,
+    resident::Column::Relation,
+    resident::Column::MovedInOn,
+    resident::Column::MovedOutOn,
+    resident::Column::UserId,
+    resident::Column::CreatedAt,
+    resident::Column::UpdatedAt,
+    resident::Column::PhoneMasked,
+    resident::Column::IdNumberMasked,
+];
+
+impl From<resident::Model> for RosterEntry {
+    fn from(m: resident::Model) -> Self {
+        RosterEntry {
+            id: m.id,
+            street_id: m.street_id,
+            community_id: m.community_id,
+            compound_id: m.compound_id,
+            building_id: m.building_id,
+            household_id: m.household_id,
+            name: m.name,
+            gender: m.gender,
+            birth_date: m.birth_date,
+            relation: m.relation,
+            moved_in_on: m.moved_in_on,
+            moved_out_on: m.moved_out_on,
+            user_id: m.user_id,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            phone_masked: m.phone_masked,
+            id_number_masked: m.id_number_masked,
         }
     }
 }

@@ -12,7 +12,7 @@ scoped!(entity::resident::Entity,
     Household => HouseholdId);
 
 /// [`Scope::contains`] for a resident of the roster.
-pub fn contains_resident(s: &Scope, r: &entity::resident::Model) -> bool {
+pub fn contains_resident(s: &Scope, r: &crate::residents::model::RosterEntry) -> bool {
     s.contains(&[
         (Level::Street, r.street_id),
         (Level::Community, r.community_id),

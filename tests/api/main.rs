@@ -13,6 +13,7 @@ mod attachments;
 mod auth;
 mod backup;
 mod binding;
+mod caller_cache;
 mod contract;
 mod demo;
 mod directory;

@@ -9,8 +9,9 @@ use reqwest::StatusCode;
 
 use crate::helpers::*;
 
-/// A Redis of the test's own, on a free port, that the test may stop and start again.
-struct OwnRedis {
+/// A Redis of the test's own, on a free port, that the test may stop, start again and flush
+/// (also used by `caller_cache`).
+pub(crate) struct OwnRedis {
     port: u16,
     child: Option<Child>,
 }
@@ -47,7 +48,7 @@ impl OwnRedis {
         Some(r)
     }
 
-    fn start() -> Option<OwnRedis> {
+    pub(crate) fn start() -> Option<OwnRedis> {
         let port = TcpListener::bind("127.0.0.1:0")
             .ok()?
             .local_addr()
@@ -75,7 +76,7 @@ impl Drop for OwnRedis {
 }
 
 /// An app whose cache is `redis`.
-async fn app_on(redis: &OwnRedis) -> TestApp {
+pub(crate) async fn app_on(redis: &OwnRedis) -> TestApp {
     let url = redis.url();
     spawn_app_with(|v| {
         v.insert("REDIS_URL".into(), url);
@@ -194,7 +195,7 @@ async fn with_redis_stalled_requests_answer_503_within_3_s_and_recover_when_it_r
     );
 }
 
-fn flush_all(redis: &OwnRedis) {
+pub(crate) fn flush_all(redis: &OwnRedis) {
     let out = Command::new("redis-cli")
         .args(["-p", &redis.port.to_string(), "FLUSHALL"])
         .output()

@@ -574,6 +574,50 @@ async fn residents_outside_the_scope_are_404_and_lists_agree() {
     assert_problem(res, 404, "not_found").await;
 }
 
+#[tokio::test]
+async fn a_page_of_residents_reads_no_sealed_column_and_its_tags_in_the_same_statement() {
+    let (app, root, t) = setup().await;
+    let res = register(
+        &app,
+        &root,
+        t.household,
+        json!({"name": "李四", "phone": PHONE, "id_number": ID_NUMBER, "tags": ["党员"]}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let request_id = format!("roster-{}", Uuid::now_v7().simple());
+    linli::platform::statements::watch(&request_id);
+    let res = app
+        .request(
+            reqwest::Method::GET,
+            &format!("/api/v1/residents?compound_id={}", t.compound),
+            Some(&root),
+        )
+        .header("x-request-id", &request_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let v: Value = res.json().await.unwrap();
+    let stmts = linli::platform::statements::take(&request_id);
+    assert_eq!(v["items"][0]["phone_masked"], "138******34");
+    assert_eq!(v["items"][0]["id_number_masked"], "**************002X");
+    assert_eq!(v["items"][0]["tags"], json!(["党员"]));
+    let pages: Vec<&str> = stmts
+        .iter()
+        .map(|s| s.sql.as_str())
+        .filter(|sql| sql.contains(r#"FROM "residents""#))
+        .collect();
+    assert_eq!(pages.len(), 1, "one page statement: {stmts:#?}");
+    assert!(pages[0].contains(r#""resident_tags""#), "{}", pages[0]);
+    for sealed in ["cipher", "key_id", "phone_hash", "id_number_hash"] {
+        assert!(
+            stmts.iter().all(|s| !s.sql.contains(sealed)),
+            "a statement reads {sealed}: {stmts:#?}"
+        );
+    }
+}
+
 /// Migration 019 leaves `residents.gender` holding only codes the typed column reads: 男 and 女
 /// become `male` and `female`, anything else (which reads showed as no gender) becomes null;
 /// and a value the column does not know is an error on reading, never a silent "no gender".

@@ -154,7 +154,14 @@ pub async fn update_me(
     caller: AuthUser,
     body: Json<UpdateMeRequest>,
 ) -> AppResult<HttpResponse> {
-    let u = svc::rename_self(&state.db, &caller, &body.display_name, state.clock.now()).await?;
+    let u = svc::rename_self(
+        &state.db,
+        &state.cache,
+        &caller,
+        &body.display_name,
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(AccountSelf {
         id: u.id,
         display_name: u.display_name,

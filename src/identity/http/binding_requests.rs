@@ -81,8 +81,16 @@ pub async fn approve_binding_request(
         Some(r) => binding::Attach::Chosen(r),
         None => binding::Attach::Default,
     };
-    let m = binding::approve_request(&state.db, &state.pii, &user, *id, attach, state.clock.now())
-        .await?;
+    let m = binding::approve_request(
+        &state.db,
+        &state.cache,
+        &state.pii,
+        &user,
+        *id,
+        attach,
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(BindingRequestResponse::from(m)))
 }
 

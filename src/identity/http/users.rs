@@ -142,16 +142,13 @@ pub async fn create_role_assignment(
     body: Json<CreateRoleAssignmentRequest>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner();
-    let res = svc::grant_role(
-        &state.db,
-        &caller,
-        body.user_id,
-        body.role,
-        body.scope_type,
-        body.scope_id,
-        state.clock.now(),
-    )
-    .await?;
+    let grant = svc::Grant {
+        user_id: body.user_id,
+        role: body.role,
+        scope_type: body.scope_type,
+        scope_id: body.scope_id,
+    };
+    let res = svc::grant_role(&state.db, &state.cache, &caller, grant, state.clock.now()).await?;
     Ok(created(
         format!("/api/v1/role-assignments/{}", res.id),
         &res,
@@ -200,6 +197,6 @@ pub async fn delete_role_assignment(
     caller: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    svc::revoke_role(&state.db, &caller, *id).await?;
+    svc::revoke_role(&state.db, &state.cache, &caller, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -134,6 +134,7 @@ pub async fn list<C: ConnectionTrait>(
         &within,
         filter,
         p,
+        None,
         &[(requester_phone, "requester_phone_hash")],
         |r: &RequestRow| Some(r.request.id),
     )

@@ -13,11 +13,12 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::access::{password, Actor};
+use crate::access::{epoch, password, Actor};
 use crate::identity::query::users::managed_user;
 use crate::identity::service::auth::{self as auth_svc, TokenPair};
 use crate::identity::service::Sessions;
 use crate::platform::audit::{self, Who};
+use crate::platform::cache::SharedCache;
 use crate::platform::error::{is_unique_violation, AppError, AppResult};
 use crate::platform::error::{FieldCode, ProblemCode};
 use crate::platform::lang::Text;
@@ -95,10 +96,14 @@ pub async fn update_account(
         row.is_active = Set(active);
     }
     row.updated_at = Set(now);
-    let updated = row.update(state.db).await?;
-    if deactivating {
-        end_sessions(state, updated.id, None, now).await?;
-    }
+    let updated = epoch::changing(state.cache, &[id], async {
+        let updated = row.update(state.db).await?;
+        if deactivating {
+            end_sessions(state, updated.id, None, now).await?;
+        }
+        Ok(updated)
+    })
+    .await?;
     record(
         state,
         actor,
@@ -137,8 +142,11 @@ pub async fn reset_password(
     let mut row: user::ActiveModel = target.into();
     row.password_hash = Set(Some(hash));
     row.updated_at = Set(now);
-    row.update(state.db).await?;
-    end_sessions(state, id, None, now).await?;
+    epoch::changing(state.cache, &[id], async {
+        row.update(state.db).await?;
+        end_sessions(state, id, None, now).await
+    })
+    .await?;
     record(
         state,
         actor,
@@ -182,8 +190,11 @@ pub async fn change_own_password(
     let mut row: user::ActiveModel = found.into();
     row.password_hash = Set(Some(hash));
     row.updated_at = Set(now);
-    row.update(state.db).await?;
-    end_sessions(state, me.id, Some(keep), now).await
+    epoch::changing(state.cache, &[me.id], async {
+        row.update(state.db).await?;
+        end_sessions(state, me.id, Some(keep), now).await
+    })
+    .await
 }
 
 /// Lifts the sign-in slow-down of the username of an account `caller` manages, from every
@@ -425,6 +436,7 @@ pub async fn unbind_wechat(state: &Sessions<'_>, me: &Actor, now: DateTime<Utc>)
 /// The owner renames its account.
 pub async fn rename_self(
     db: &DatabaseConnection,
+    cache: &SharedCache,
     me: &Actor,
     name: &str,
     now: DateTime<Utc>,
@@ -437,7 +449,7 @@ pub async fn rename_self(
     let mut row: user::ActiveModel = found.into();
     row.display_name = Set(name);
     row.updated_at = Set(now);
-    Ok(row.update(db).await?)
+    epoch::changing(cache, &[me.id], async { Ok(row.update(db).await?) }).await
 }
 
 /// The caller's own account row (gone: its token no longer stands for anyone).

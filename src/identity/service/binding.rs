@@ -10,7 +10,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::access::policy::{self, Action, Role, ScopeType};
-use crate::access::Actor;
+use crate::access::{epoch, Actor};
+use crate::platform::cache::SharedCache;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::error::{FieldCode, ProblemCode};
 use crate::platform::lang::Text;
@@ -23,6 +24,8 @@ use entity::{binding_request, role_assignment};
 pub use entity::binding_request::BindingStatus;
 
 /// Links `user_id` to `r` and grants the `resident` role on its household (idempotent).
+/// It renames the account and changes its roles: callers run it inside `access::epoch::changing`
+/// for `user_id`.
 pub async fn link<C: ConnectionTrait>(
     db: &C,
     user_id: Uuid,
@@ -243,9 +246,10 @@ fn holds_nothing_personal(r: &Resident) -> bool {
 }
 
 /// A reviewer in scope approves the request `id` (404 outside the scope), in one transaction
-/// with the audit record of the link.
+/// with the audit record of the link; a change of the requester's authorization epoch.
 pub async fn approve_request(
     db: &DatabaseConnection,
+    cache: &SharedCache,
     pii: &Pii,
     user: &Actor,
     id: Uuid,
@@ -255,17 +259,21 @@ pub async fn approve_request(
     let req =
         policy::find_visible::<binding_request::Entity, _>(db, user, Action::BindingReview, id)
             .await?;
-    let txn = db.begin().await?;
-    let m = approve(&txn, pii, req, user.id, attach, now).await?;
-    audit_link(
-        &txn,
-        user.into(),
-        &m,
-        serde_json::json!({"chosen": matches!(attach, Attach::Chosen(_))}),
-        now,
-    )
+    let m = epoch::changing(cache, &[req.user_id], async {
+        let txn = db.begin().await?;
+        let m = approve(&txn, pii, req, user.id, attach, now).await?;
+        audit_link(
+            &txn,
+            user.into(),
+            &m,
+            serde_json::json!({"chosen": matches!(attach, Attach::Chosen(_))}),
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(m)
+    })
     .await?;
-    txn.commit().await?;
     tracing::info!(request = %m.id, by = %user.id, "binding request approved");
     Ok(m)
 }

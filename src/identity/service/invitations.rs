@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::access::policy::Action;
-use crate::access::Actor;
+use crate::access::{epoch, Actor};
 use crate::identity::service::accounts::{normalise_code, one_time_code, well_formed};
 use crate::identity::service::binding;
 use crate::identity::service::Sessions;
@@ -122,39 +122,44 @@ pub async fn redeem(
         .await?
         .filter(|u| u.is_active)
         .ok_or_else(wrong)?;
-    let txn = state.db.begin().await?;
-    // A request of the resident still waiting is answered by the invitation.
-    binding_request::Entity::update_many()
-        .col_expr(
-            binding_request::Column::Status,
-            Expr::value(binding::BindingStatus::Rejected),
+    // The link renames the account and grants it the resident role: an epoch change.
+    let m = epoch::changing(state.cache, &[me.id], async {
+        let txn = state.db.begin().await?;
+        // A request of the resident still waiting is answered by the invitation.
+        binding_request::Entity::update_many()
+            .col_expr(
+                binding_request::Column::Status,
+                Expr::value(binding::BindingStatus::Rejected),
+            )
+            .col_expr(
+                binding_request::Column::Reason,
+                Expr::value("已通过邀请码加入家庭"),
+            )
+            .col_expr(binding_request::Column::DecidedAt, Expr::value(now))
+            .col_expr(binding_request::Column::UpdatedAt, Expr::value(now))
+            .filter(binding_request::Column::UserId.eq(me.id))
+            .filter(binding_request::Column::Status.eq(binding::BindingStatus::Pending))
+            .exec(&txn)
+            .await?;
+        let req = binding::new_request(&txn, me.id, &hh, name, relation, now).await?;
+        let m = binding::approve(&txn, pii, req, issuer.id, binding::Attach::Default, now).await?;
+        let actor = crate::platform::audit::Who {
+            id: issuer.id,
+            name: &issuer.display_name,
+            username: issuer.username.as_deref(),
+        };
+        binding::audit_link(
+            &txn,
+            actor,
+            &m,
+            serde_json::json!({"invitation": true}),
+            now,
         )
-        .col_expr(
-            binding_request::Column::Reason,
-            Expr::value("已通过邀请码加入家庭"),
-        )
-        .col_expr(binding_request::Column::DecidedAt, Expr::value(now))
-        .col_expr(binding_request::Column::UpdatedAt, Expr::value(now))
-        .filter(binding_request::Column::UserId.eq(me.id))
-        .filter(binding_request::Column::Status.eq(binding::BindingStatus::Pending))
-        .exec(&txn)
         .await?;
-    let req = binding::new_request(&txn, me.id, &hh, name, relation, now).await?;
-    let m = binding::approve(&txn, pii, req, issuer.id, binding::Attach::Default, now).await?;
-    let actor = crate::platform::audit::Who {
-        id: issuer.id,
-        name: &issuer.display_name,
-        username: issuer.username.as_deref(),
-    };
-    binding::audit_link(
-        &txn,
-        actor,
-        &m,
-        serde_json::json!({"invitation": true}),
-        now,
-    )
+        txn.commit().await?;
+        Ok(m)
+    })
     .await?;
-    txn.commit().await?;
     tracing::info!(request = %m.id, user_id = %me.id, "joined a household by invitation");
     Ok(m)
 }

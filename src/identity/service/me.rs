@@ -8,7 +8,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::access::policy::Role;
-use crate::access::Actor;
+use crate::access::{epoch, Actor};
 use crate::identity::service::auth::{logout, revoke_family};
 use crate::identity::service::binding;
 use crate::identity::service::Sessions;
@@ -67,23 +67,28 @@ pub async fn bind_phone(
         )
     })?;
     let sealed = pii.seal("phone", &phone, mask_phone(&phone))?;
-    let txn = db.begin().await?;
-    let u = user::Entity::find_by_id(me.id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::InvalidToken)?;
-    let mut am = u.into_active_model();
-    am.phone_cipher = Set(Some(sealed.cipher));
-    am.phone_key_id = Set(Some(sealed.key_id));
-    am.phone_hash = Set(Some(sealed.hash));
-    am.phone_masked = Set(Some(sealed.masked.clone()));
-    am.updated_at = Set(now);
-    am.update(&txn).await?;
-    let linked = match linked::match_by_phone(&txn, pii, me.id, &phone).await? {
-        Some(r) => Some(binding::link(&txn, me.id, r, now).await?),
-        None => None,
-    };
-    txn.commit().await?;
+    // A link renames a WeChat account and grants it the resident role: an epoch change.
+    let linked = epoch::changing(cache, &[me.id], async {
+        let txn = db.begin().await?;
+        let u = user::Entity::find_by_id(me.id)
+            .one(&txn)
+            .await?
+            .ok_or(AppError::InvalidToken)?;
+        let mut am = u.into_active_model();
+        am.phone_cipher = Set(Some(sealed.cipher));
+        am.phone_key_id = Set(Some(sealed.key_id));
+        am.phone_hash = Set(Some(sealed.hash));
+        am.phone_masked = Set(Some(sealed.masked.clone()));
+        am.updated_at = Set(now);
+        am.update(&txn).await?;
+        let linked = match linked::match_by_phone(&txn, pii, me.id, &phone).await? {
+            Some(r) => Some(binding::link(&txn, me.id, r, now).await?),
+            None => None,
+        };
+        txn.commit().await?;
+        Ok(linked)
+    })
+    .await?;
     tracing::info!(user_id = %me.id, bound = linked.is_some(), "phone bound");
     Ok(BoundPhone {
         phone_masked: sealed.masked,
@@ -120,16 +125,19 @@ pub async fn erase(
         .into_iter()
         .map(|t| t.family_id)
         .collect();
-    let txn = state.db.begin().await?;
-    linked::unlink_user(&txn, me.id).await?;
-    let as_staff = me.roles.iter().any(|a| a.role != Role::Resident);
-    crate::tickets::service::workflow::forget_user(&txn, me.id, as_staff).await?;
-    crate::tickets::service::messages::forget_user(&txn, me.id, as_staff).await?;
-    crate::platform::inbox::forget_user(&txn, me.id).await?;
-    // Refresh tokens, role assignments, binding requests and idempotency records go with the
-    // row (ON DELETE CASCADE).
-    user::Entity::delete_by_id(me.id).exec(&txn).await?;
-    txn.commit().await?;
+    epoch::changing(state.cache, &[me.id], async {
+        let txn = state.db.begin().await?;
+        linked::unlink_user(&txn, me.id).await?;
+        let as_staff = me.roles.iter().any(|a| a.role != Role::Resident);
+        crate::tickets::service::workflow::forget_user(&txn, me.id, as_staff).await?;
+        crate::tickets::service::messages::forget_user(&txn, me.id, as_staff).await?;
+        crate::platform::inbox::forget_user(&txn, me.id).await?;
+        // Refresh tokens, role assignments, binding requests and idempotency records go with
+        // the row (ON DELETE CASCADE).
+        user::Entity::delete_by_id(me.id).exec(&txn).await?;
+        Ok(txn.commit().await?)
+    })
+    .await?;
     // Access tokens still in flight: deny this one and every family of the account.
     logout(state, me.id, jti, family, token_exp, now).await?;
     let mut seen = std::collections::BTreeSet::new();

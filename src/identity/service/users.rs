@@ -1,12 +1,15 @@
 //! Administrators create staff accounts and grant and revoke roles.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use crate::access::policy::{self, Action, Role, ScopeType};
-use crate::access::Actor;
+use crate::access::{epoch, Actor};
 use crate::identity::query::users::{require, RoleAssignmentResponse};
+use crate::platform::cache::SharedCache;
 use crate::platform::error::{is_unique_violation, AppError, AppResult};
 use crate::territory::service::tree as territory;
 use entity::{role_assignment, user};
@@ -34,16 +37,29 @@ pub async fn create_staff<C: ConnectionTrait>(
     Ok(u)
 }
 
-/// Grants `role` on the scope `scope_type`/`scope_id` to `user_id`.
+/// A role to grant: `role` on the scope `scope_type`/`scope_id`, to `user_id`.
+#[derive(Debug, Clone, Copy)]
+pub struct Grant {
+    pub user_id: Uuid,
+    pub role: Role,
+    pub scope_type: ScopeType,
+    pub scope_id: Uuid,
+}
+
+/// Grants a role (a change of the account's authorization epoch).
 pub async fn grant_role<C: ConnectionTrait>(
     db: &C,
+    cache: &SharedCache,
     caller: &Actor,
-    user_id: Uuid,
-    role: Role,
-    scope_type: ScopeType,
-    scope_id: Uuid,
+    grant: Grant,
     now: DateTime<Utc>,
 ) -> AppResult<RoleAssignmentResponse> {
+    let Grant {
+        user_id,
+        role,
+        scope_type,
+        scope_id,
+    } = grant;
     require(caller, Action::RoleManage)?;
     if role.scope_type() != scope_type {
         return Err(AppError::invalid(
@@ -80,43 +96,66 @@ pub async fn grant_role<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let row = role_assignment::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        user_id: Set(user_id),
-        role: Set(role),
-        scope_type: Set(scope_type),
-        scope_id: Set(scope_id),
-        street_id: Set(street_id),
-        created_at: Set(now),
-    }
-    .insert(db)
-    .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            AppError::conflict(
-                crate::platform::error::ProblemCode::RoleAlreadyAssigned,
-                crate::platform::lang::Text::new(
-                    "该账号在这个范围内已有这个角色",
-                    "the user already has this role on this scope",
-                ),
-            )
-        } else {
-            e.into()
+    let row = epoch::changing(cache, &[user_id], async {
+        let insert = role_assignment::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(user_id),
+            role: Set(role),
+            scope_type: Set(scope_type),
+            scope_id: Set(scope_id),
+            street_id: Set(street_id),
+            created_at: Set(now),
         }
-    })?;
+        .insert(db)
+        .await;
+        insert.map_err(|e| {
+            if is_unique_violation(&e) {
+                AppError::conflict(
+                    crate::platform::error::ProblemCode::RoleAlreadyAssigned,
+                    crate::platform::lang::Text::new(
+                        "该账号在这个范围内已有这个角色",
+                        "the user already has this role on this scope",
+                    ),
+                )
+            } else {
+                e.into()
+            }
+        })
+    })
+    .await?;
     tracing::info!(assignment = %row.id, by = %caller.id, "role granted");
     Ok(RoleAssignmentResponse::from(row))
 }
 
-/// Revokes a role assignment within `caller`'s reach (404 for any other).
-pub async fn revoke_role<C: ConnectionTrait>(db: &C, caller: &Actor, id: Uuid) -> AppResult<()> {
+/// Revokes a role assignment within `caller`'s reach (404 for any other); a change of the
+/// holder's authorization epoch.
+pub async fn revoke_role<C: ConnectionTrait>(
+    db: &C,
+    cache: &SharedCache,
+    caller: &Actor,
+    id: Uuid,
+) -> AppResult<()> {
     require(caller, Action::RoleManage)?;
     let scope = policy::scope(db, caller, Action::RoleManage).await?;
-    let res = role_assignment::Entity::delete_many()
+    // The holder first: its epoch changes around the delete. (An assignment is never updated,
+    // so the holder read here is the one the delete takes the role from.)
+    let holder: Option<Uuid> = role_assignment::Entity::find()
+        .select_only()
+        .column(role_assignment::Column::UserId)
         .filter(role_assignment::Column::Id.eq(id))
         .filter(scope.condition::<role_assignment::Entity>())
-        .exec(db)
+        .into_tuple()
+        .one(db)
         .await?;
+    let holder = holder.ok_or(AppError::NotFound)?;
+    let res = epoch::changing(cache, &[holder], async {
+        Ok(role_assignment::Entity::delete_many()
+            .filter(role_assignment::Column::Id.eq(id))
+            .filter(scope.condition::<role_assignment::Entity>())
+            .exec(db)
+            .await?)
+    })
+    .await?;
     if res.rows_affected == 0 {
         return Err(AppError::NotFound);
     }

@@ -110,6 +110,14 @@ impl Cache for MemoryCache {
         })
     }
 
+    async fn incr_expire(&self, key: &str, ttl: Duration) -> CacheResult<u64> {
+        self.with(|m, now| {
+            let count = live(m, key, now).map_or(0, |(v, _)| v.parse::<u64>().unwrap_or(0)) + 1;
+            m.insert(key.to_string(), (count.to_string(), now + ttl));
+            count
+        })
+    }
+
     async fn peek_window(&self, key: &str) -> CacheResult<(u64, Duration)> {
         self.with(|m, now| match live(m, key, now) {
             Some((v, exp)) => (v.parse().unwrap_or(0), exp.saturating_duration_since(now)),
@@ -136,6 +144,22 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(1100)).await;
         assert_eq!(c.peek_window("k").await.unwrap().0, 0);
         assert_eq!(c.incr_window("k", ttl).await.unwrap().0, 1);
+    }
+
+    #[tokio::test]
+    async fn incr_expire_restarts_the_expiry_on_every_increment() {
+        let c = MemoryCache::new();
+        let ttl = Duration::from_millis(600);
+        assert_eq!(c.incr_expire("k", ttl).await.unwrap(), 1);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(c.incr_expire("k", ttl).await.unwrap(), 2);
+        // Past the first increment's expiry, within the second's.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(c.get("k").await.unwrap().as_deref(), Some("2"));
+        c.decr_window("k").await.unwrap();
+        assert_eq!(c.get("k").await.unwrap().as_deref(), Some("1"));
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert_eq!(c.get("k").await.unwrap(), None);
     }
 
     #[tokio::test]

@@ -35,6 +35,9 @@ pub trait Cache: Send + Sync + 'static {
     async fn incr_window(&self, key: &str, ttl: Duration) -> CacheResult<(u64, Duration)>;
     /// Takes back one increment of a live counter (never creates one).
     async fn decr_window(&self, key: &str) -> CacheResult<()>;
+    /// Increments a counter and (re)starts its expiry at `ttl` on every increment, so a
+    /// counter lives `ttl` past its latest increment. Returns the new count.
+    async fn incr_expire(&self, key: &str, ttl: Duration) -> CacheResult<u64>;
     /// Current counter value and time left, without incrementing.
     async fn peek_window(&self, key: &str) -> CacheResult<(u64, Duration)>;
     async fn ping(&self) -> CacheResult<()>;
@@ -85,6 +88,9 @@ impl SharedCache {
     }
     pub async fn decr_window(&self, key: &str) -> CacheResult<()> {
         bounded(self.inner.decr_window(&self.k(key))).await
+    }
+    pub async fn incr_expire(&self, key: &str, ttl: Duration) -> CacheResult<u64> {
+        bounded(self.inner.incr_expire(&self.k(key), ttl)).await
     }
     pub async fn peek_window(&self, key: &str) -> CacheResult<(u64, Duration)> {
         bounded(self.inner.peek_window(&self.k(key))).await

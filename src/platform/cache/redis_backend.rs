@@ -190,6 +190,20 @@ impl Cache for RedisCache {
         .map(|_| ())
     }
 
+    async fn incr_expire(&self, key: &str, ttl: Duration) -> CacheResult<u64> {
+        let (n, _): (u64, i64) = self
+            .run(|mut c| async move {
+                redis::pipe()
+                    .atomic()
+                    .incr(key, 1)
+                    .pexpire(key, ms(ttl) as i64)
+                    .query_async(&mut c)
+                    .await
+            })
+            .await?;
+        Ok(n)
+    }
+
     async fn peek_window(&self, key: &str) -> CacheResult<(u64, Duration)> {
         let (v, left): (Option<u64>, i64) = self
             .run(|mut c| async move { redis::pipe().get(key).pttl(key).query_async(&mut c).await })

@@ -22,6 +22,7 @@ use crate::platform::error::{AppError, AppResult};
 use crate::platform::limits;
 use crate::platform::paging::{Page, PageParams};
 use crate::platform::pii::Pii;
+use crate::residents::model::{RosterEntry, ROSTER_ENTRY_COLUMNS};
 use crate::residents::service::limits::PHONE_LOOKUPS;
 use crate::residents::service::roster::{self as svc, Gender};
 use crate::territory::service::tree as territory;
@@ -96,7 +97,23 @@ impl View {
     }
 }
 
-pub fn respond(m: resident::Model, tags: Vec<String>, view: &View) -> ResidentResponse {
+/// A page row of the list: the entry and its tags, read in one statement.
+struct ListedResident {
+    entry: RosterEntry,
+    tags: Vec<String>,
+}
+
+impl sea_orm::FromQueryResult for ListedResident {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(ListedResident {
+            entry: RosterEntry::from_query_result(res, pre)?,
+            tags: svc::tags_of_row(res, pre)?,
+        })
+    }
+}
+
+pub fn respond(m: impl Into<RosterEntry>, tags: Vec<String>, view: &View) -> ResidentResponse {
+    let m: RosterEntry = m.into();
     let own = m.user_id.is_some() && m.user_id == view.own_user;
     let full = own || crate::residents::policy::contains_resident(&view.reveal, &m);
     ResidentResponse {
@@ -212,26 +229,26 @@ pub async fn list<C: ConnectionTrait + TransactionTrait>(
             .unwrap_or_default();
         filter = filter.add(resident::Column::PhoneHash.eq(hash));
     }
-    let (rows, next_cursor) =
-        territory::list_page_as::<resident::Entity, svc::ResidentWithTags, _>(
-            db,
-            user,
-            Action::ResidentRead,
-            &within,
-            filter,
-            p,
-            &[(svc::tags_column(db.get_database_backend()), "tags")],
-            |r: &svc::ResidentWithTags| Some(r.resident.id),
-        )
-        .await?;
+    let (rows, next_cursor) = territory::list_page_as::<resident::Entity, ListedResident, _>(
+        db,
+        user,
+        Action::ResidentRead,
+        &within,
+        filter,
+        p,
+        Some(&ROSTER_ENTRY_COLUMNS),
+        &[(svc::tags_column(db.get_database_backend()), "tags")],
+        |r: &ListedResident| Some(r.entry.id),
+    )
+    .await?;
     if phone_lookup {
-        let found: Vec<resident::Model> = rows.iter().map(|r| r.resident.clone()).collect();
+        let found: Vec<&RosterEntry> = rows.iter().map(|r| &r.entry).collect();
         audit_lookup(db, user, &found, now).await?;
     }
     let view = View::of(db, user, now).await?;
     let items = rows
         .into_iter()
-        .map(|r| respond(r.resident, r.tags, &view))
+        .map(|r| respond(r.entry, r.tags, &view))
         .collect::<Vec<_>>();
     Ok(Page { items, next_cursor })
 }
@@ -241,7 +258,7 @@ pub async fn list<C: ConnectionTrait + TransactionTrait>(
 async fn audit_lookup<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     user: &Actor,
-    found: &[resident::Model],
+    found: &[&RosterEntry],
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let txn = db.begin().await?;

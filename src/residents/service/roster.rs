@@ -424,14 +424,22 @@ pub struct ResidentWithTags {
 impl sea_orm::FromQueryResult for ResidentWithTags {
     fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
         let resident = resident::Model::from_query_result(res, pre)?;
-        let joined: Option<String> = res.try_get(pre, "tags")?;
-        let mut tags: Vec<String> = joined
-            .as_deref()
-            .map(|j| j.split(TAG_SEPARATOR).map(str::to_string).collect())
-            .unwrap_or_default();
-        tags.sort();
-        Ok(ResidentWithTags { resident, tags })
+        Ok(ResidentWithTags {
+            resident,
+            tags: tags_of_row(res, pre)?,
+        })
     }
+}
+
+/// The tags a row read with [`tags_column`] (as `tags`) carries, sorted.
+pub fn tags_of_row(res: &sea_orm::QueryResult, pre: &str) -> Result<Vec<String>, sea_orm::DbErr> {
+    let joined: Option<String> = res.try_get(pre, "tags")?;
+    let mut tags: Vec<String> = joined
+        .as_deref()
+        .map(|j| j.split(TAG_SEPARATOR).map(str::to_string).collect())
+        .unwrap_or_default();
+    tags.sort();
+    Ok(tags)
 }
 
 #[cfg(test)]

@@ -156,10 +156,14 @@ where
     E: Scoped,
     C: ConnectionTrait,
 {
-    list_page_as::<E, E::Model, C>(db, user, read, within, filter, p, &[], |m| row_id::<E>(m)).await
+    list_page_as::<E, E::Model, C>(db, user, read, within, filter, p, None, &[], |m| {
+        row_id::<E>(m)
+    })
+    .await
 }
 
-/// [`list_page`] reading `extra` columns (`(expression, alias)`) with every row, as `M`.
+/// [`list_page`] reading `only` these columns of `E` (all when `None`) and `extra` columns
+/// (`(expression, alias)`) with every row, as `M`.
 #[allow(clippy::too_many_arguments)]
 pub async fn list_page_as<E, M, C>(
     db: &C,
@@ -168,6 +172,7 @@ pub async fn list_page_as<E, M, C>(
     within: &[(Level, Uuid)],
     filter: sea_orm::Condition,
     p: PageParams,
+    only: Option<&[E::Column]>,
     extra: &[(SimpleExpr, &str)],
     id_of: impl Fn(&M) -> Option<Uuid>,
 ) -> AppResult<(Vec<M>, Option<String>)>
@@ -177,8 +182,17 @@ where
     C: ConnectionTrait,
 {
     let scope = policy::scope(db, user, read).await?;
-    let mut rows =
-        keyset_page_as::<E, M, C>(db, &scope, within, filter, p.after, p.limit + 1, extra).await?;
+    let mut rows = keyset_page_as::<E, M, C>(
+        db,
+        &scope,
+        within,
+        filter,
+        p.after,
+        p.limit + 1,
+        only,
+        extra,
+    )
+    .await?;
     let more = rows.len() as u64 > p.limit;
     rows.truncate(p.limit as usize);
     let next = if more {
@@ -196,7 +210,7 @@ where
 pub const MAX_MERGED_TERMS: usize = 32;
 
 /// At most `n` rows of `E` within `scope`, under every object of `within`, matching `filter`,
-/// with an id after `after`, by id.
+/// with an id after `after`, by id; `only` these columns of `E` (all when `None`) and `extra`.
 ///
 /// Each branch of the page is `<filter> AND <one column> = ? AND id > after ORDER BY id LIMIT n`,
 /// which the `(column, id)` index answers as one range read in order that stops after `n` rows.
@@ -213,6 +227,7 @@ pub const MAX_MERGED_TERMS: usize = 32;
 ///
 /// Several branches are one statement, the `UNION` of the branches ordered and cut to `n`
 /// again, so the database sorts at most `n` rows per branch, never the whole match set.
+#[allow(clippy::too_many_arguments)]
 pub async fn keyset_page_as<E, M, C>(
     db: &C,
     scope: &policy::Scope,
@@ -220,6 +235,7 @@ pub async fn keyset_page_as<E, M, C>(
     filter: sea_orm::Condition,
     after: Option<Uuid>,
     n: u64,
+    only: Option<&[E::Column]>,
     extra: &[(SimpleExpr, &str)],
 ) -> AppResult<Vec<M>>
 where
@@ -308,6 +324,9 @@ where
     }
     let branch = |cond: Condition| {
         let mut sel = E::find();
+        if let Some(only) = only {
+            sel = sel.select_only().columns(only.iter().copied());
+        }
         for (expr, alias) in extra {
             sel = sel.column_as(expr.clone(), *alias);
         }
