@@ -27,6 +27,10 @@ pub struct Model {
     pub id_number_key_id: Option<String>,
     pub id_number_hash: Option<String>,
     pub id_number_masked: Option<String>,
+    /// The resident's tags joined by U+001F (null when none), kept with the row so a page reads
+    /// them without an aggregate; `resident_tags` is the truth, and every writer of it refreshes
+    /// this (`residents::service::roster::refresh_tags_joined`).
+    pub tags_joined: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

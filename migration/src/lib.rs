@@ -22,6 +22,7 @@ mod m20261130_000016_timeline_subjects;
 mod m20261130_000017_territory_kinds;
 mod m20261130_000018_attachment_subjects;
 mod m20261130_000019_gender_values;
+mod m20261130_000020_resident_tags_joined;
 mod util;
 
 pub use lock::{up_exclusive, ADVISORY_LOCK_KEY};
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000017_territory_kinds::Migration),
             Box::new(m20261130_000018_attachment_subjects::Migration),
             Box::new(m20261130_000019_gender_values::Migration),
+            Box::new(m20261130_000020_resident_tags_joined::Migration),
         ]
     }
 }

@@ -609,7 +609,12 @@ async fn a_page_of_residents_reads_no_sealed_column_and_its_tags_in_the_same_sta
         .filter(|sql| sql.contains(r#"FROM "residents""#))
         .collect();
     assert_eq!(pages.len(), 1, "one page statement: {stmts:#?}");
-    assert!(pages[0].contains(r#""resident_tags""#), "{}", pages[0]);
+    // The tags come with the row (`tags_joined`), not from an aggregate per row.
+    assert!(pages[0].contains(r#""tags_joined""#), "{}", pages[0]);
+    assert!(
+        stmts.iter().all(|s| !s.sql.contains(r#""resident_tags""#)),
+        "{stmts:#?}"
+    );
     for sealed in ["cipher", "key_id", "phone_hash", "id_number_hash"] {
         assert!(
             stmts.iter().all(|s| !s.sql.contains(sealed)),
@@ -663,4 +668,54 @@ async fn stored_genders_are_codes_after_the_migration_and_an_unknown_one_is_an_e
         .get(&format!("/api/v1/residents/{}", ids[2]), &root)
         .await;
     assert_problem(res, 500, "internal_error").await;
+}
+
+/// The tags a page shows (kept on the row) are the resident's tags (`resident_tags`, what the
+/// detail and the tag filter read) after every kind of write: registering, changing, clearing.
+#[tokio::test]
+async fn a_page_shows_the_tags_the_resident_has_after_every_change() {
+    let (app, root, t) = setup().await;
+    let res = register(
+        &app,
+        &root,
+        t.household,
+        json!({"name": "王五", "tags": ["退休", "党员"]}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = id_of(&res.json().await.unwrap());
+    let page_tags = |v: Value| v["items"][0]["tags"].clone();
+    let list = format!("/api/v1/residents?household_id={}", t.household);
+    let by_tag = |tag: &str| format!("/api/v1/residents?compound_id={}&tag={tag}", t.compound);
+    let page = app.get(&list, &root).await.json::<Value>().await.unwrap();
+    assert_eq!(page_tags(page), json!(["党员", "退休"]));
+    for (tags, filter_hits) in [
+        (json!(["志愿者"]), ("志愿者", 1)),
+        (json!([]), ("志愿者", 0)),
+        (json!(["楼组长", "党员"]), ("党员", 1)),
+    ] {
+        let res = app
+            .patch(
+                &format!("/api/v1/residents/{id}"),
+                &root,
+                &json!({"tags": tags}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let detail: Value = app
+            .get(&format!("/api/v1/residents/{id}"), &root)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let page = app.get(&list, &root).await.json::<Value>().await.unwrap();
+        assert_eq!(page_tags(page), detail["tags"], "after setting {tags}");
+        let hits = app
+            .get(&by_tag(filter_hits.0), &root)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap();
+        assert_eq!(hits["items"].as_array().unwrap().len(), filter_hits.1);
+    }
 }

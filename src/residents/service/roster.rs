@@ -374,7 +374,7 @@ pub async fn set_tags<C: ConnectionTrait>(
         .exec(db)
         .await?;
     }
-    Ok(())
+    refresh_tags_joined(db, &[resident_id]).await
 }
 
 /// Tags of `residents`, in one query.
@@ -402,16 +402,33 @@ const TAG_SEPARATOR: char = '\u{1f}';
 /// A resident's tags as one column of the resident's own row (a correlated aggregate over
 /// `resident_tags`, by the `(resident_id, tag)` primary key), so a page of residents comes with
 /// its tags in the same statement. String aggregation is spelled differently by each backend.
-pub fn tags_column(backend: sea_orm::DbBackend) -> sea_orm::sea_query::SimpleExpr {
+pub fn tags_column(_backend: sea_orm::DbBackend) -> sea_orm::sea_query::SimpleExpr {
     use sea_orm::sea_query::Expr;
-    match backend {
-        sea_orm::DbBackend::Postgres => Expr::cust(
-            r#"(SELECT string_agg("tag", chr(31)) FROM "resident_tags" WHERE "resident_tags"."resident_id" = "residents"."id")"#,
-        ),
-        sea_orm::DbBackend::Sqlite | sea_orm::DbBackend::MySql => Expr::cust(
-            r#"(SELECT group_concat("tag", char(31)) FROM "resident_tags" WHERE "resident_tags"."resident_id" = "residents"."id")"#,
-        ),
+    Expr::col((resident::Entity, resident::Column::TagsJoined)).into()
+}
+
+/// Rewrites `residents.tags_joined` of `ids` from `resident_tags`, in one statement per chunk;
+/// every writer of `resident_tags` calls it in the same transaction.
+pub async fn refresh_tags_joined<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> AppResult<()> {
+    use sea_orm::sea_query::{Expr, Query};
+    let joined = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => r#"string_agg("tag", chr(31))"#,
+        sea_orm::DbBackend::Sqlite | sea_orm::DbBackend::MySql => {
+            r#"group_concat("tag", char(31))"#
+        }
+    };
+    for chunk in ids.chunks(500) {
+        let aggregate = Expr::cust(format!(
+            r#"(SELECT {joined} FROM "resident_tags" WHERE "resident_tags"."resident_id" = "residents"."id")"#
+        ));
+        let update = Query::update()
+            .table(resident::Entity)
+            .value(resident::Column::TagsJoined, aggregate)
+            .and_where(Expr::col(resident::Column::Id).is_in(chunk.iter().copied()))
+            .to_owned();
+        db.execute(db.get_database_backend().build(&update)).await?;
     }
+    Ok(())
 }
 
 /// A resident read with its tags ([`tags_column`] as `tags`), tags sorted.

@@ -138,6 +138,9 @@ pub async fn execute_import<C: ConnectionTrait>(
             }
         };
         // Without a 标签 column there are none here, and a match keeps the tags it has.
+        if !r.data.tags.is_empty() {
+            retagged.push(id);
+        }
         tags.extend(r.data.tags.iter().map(|t| resident_tag::ActiveModel {
             resident_id: Set(id),
             tag: Set(t.clone()),
@@ -198,6 +201,9 @@ pub async fn execute_import<C: ConnectionTrait>(
             .exec_without_returning(db)
             .await?;
     }
+    retagged.sort_unstable();
+    retagged.dedup();
+    roster::refresh_tags_joined(db, &retagged).await?;
     Ok(summary)
 }
 
