@@ -37,14 +37,16 @@ pub async fn up_exclusive(db: &DatabaseConnection, wait: Duration) -> Result<(),
                     "migrating under the lock needs a pool of one connection".into(),
                 ));
             }
-            // The wait is bounded by the statement timeout of the lock call alone; the
-            // migration itself runs under the session's configured timeout again.
+            // The wait is bounded by the statement timeout of the lock call alone. The migration
+            // itself runs without one: the configured `statement_timeout` is for requests, and a
+            // migration that rewrites a table of a million rows (filling a new column) takes
+            // longer than any request may; killing it halfway would fail the upgrade.
             db.execute_unprepared(&format!("SET statement_timeout = {wait_ms}"))
                 .await?;
             let locked = db
                 .execute_unprepared(&format!("SELECT pg_advisory_lock({ADVISORY_LOCK_KEY})"))
                 .await;
-            db.execute_unprepared("RESET statement_timeout").await?;
+            db.execute_unprepared("SET statement_timeout = 0").await?;
             locked.map_err(|e| {
                 DbErr::Custom(format!(
                     "waited {}s for another process migrating this database: {e}",
@@ -57,6 +59,7 @@ pub async fn up_exclusive(db: &DatabaseConnection, wait: Duration) -> Result<(),
             let unlocked = db
                 .execute_unprepared(&format!("SELECT pg_advisory_unlock({ADVISORY_LOCK_KEY})"))
                 .await;
+            db.execute_unprepared("RESET statement_timeout").await?;
             migrated?;
             unlocked.map(|_| ())
         }

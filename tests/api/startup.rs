@@ -652,3 +652,29 @@ async fn a_test_app_leaves_no_database_behind() {
         }
     }
 }
+
+/// The request statement timeout does not apply to migrations: one that fills a new column of a
+/// large table takes longer than any request may, and killing it halfway would fail the upgrade
+/// (seen on the bench's million residents). With a 1 ms timeout every request would be cut off,
+/// and `linli migrate` still builds the whole schema.
+#[tokio::test]
+async fn migrations_are_not_cut_short_by_the_request_statement_timeout() {
+    let Some(base) = postgres_base() else {
+        return;
+    };
+    let db = fresh_postgres(&base).await;
+    let out = linli(&[
+        ("DATABASE_URL", db.url.as_str()),
+        ("RUST_LOG", "warn"),
+        ("LINLI_DB_STATEMENT_TIMEOUT_MS", "1"),
+    ])
+    .arg("migrate")
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "migrate failed: {}",
+        text(&out.stderr)
+    );
+    assert_schema_complete(&db.url).await;
+}
