@@ -237,7 +237,7 @@ pub async fn list<C: ConnectionTrait + TransactionTrait>(
         filter,
         p,
         Some(&ROSTER_ENTRY_COLUMNS),
-        &[(svc::tags_column(db.get_database_backend()), "tags")],
+        &[(svc::tags_column(), "tags")],
         |r: &ListedResident| Some(r.entry.id),
     )
     .await?;

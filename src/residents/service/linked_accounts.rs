@@ -100,7 +100,7 @@ pub async fn unlinked_with_tags<C: ConnectionTrait>(
         return Ok(Vec::new());
     }
     Ok(resident::Entity::find()
-        .column_as(tags_column(db.get_database_backend()), "tags")
+        .column_as(tags_column(), "tags")
         .filter(resident::Column::HouseholdId.is_in(household_ids.iter().copied()))
         .filter(resident::Column::UserId.is_null())
         .filter(resident::Column::MovedOutOn.is_null())

@@ -399,10 +399,9 @@ pub async fn tags_of<C: ConnectionTrait>(
 /// Separates tags in [`tags_column`]: a control character, which no tag may hold.
 const TAG_SEPARATOR: char = '\u{1f}';
 
-/// A resident's tags as one column of the resident's own row (a correlated aggregate over
-/// `resident_tags`, by the `(resident_id, tag)` primary key), so a page of residents comes with
-/// its tags in the same statement. String aggregation is spelled differently by each backend.
-pub fn tags_column(_backend: sea_orm::DbBackend) -> sea_orm::sea_query::SimpleExpr {
+/// A resident's tags as one column of the resident's own row (`tags_joined`, kept by
+/// [`refresh_tags_joined`]), so a page of residents comes with its tags and no second look-up.
+pub fn tags_column() -> sea_orm::sea_query::SimpleExpr {
     use sea_orm::sea_query::Expr;
     Expr::col((resident::Entity, resident::Column::TagsJoined)).into()
 }
