@@ -92,6 +92,9 @@ pub enum Event {
     /// handlers, staff's to the requester).
     #[sea_orm(string_value = "ticket_message")]
     TicketMessage,
+    /// To each recipient of a notice, when it is published.
+    #[sea_orm(string_value = "notice_published")]
+    NoticePublished,
 }
 
 impl Event {
@@ -102,16 +105,18 @@ impl Event {
             Event::TicketUrged => "ticket_urged",
             Event::TicketEscalated => "ticket_escalated",
             Event::TicketMessage => "ticket_message",
+            Event::NoticePublished => "notice_published",
         }
     }
 
     /// Every event, for validating configuration and filters.
-    pub const ALL: [Event; 5] = [
+    pub const ALL: [Event; 6] = [
         Event::TicketStatusChanged,
         Event::TicketAssigned,
         Event::TicketUrged,
         Event::TicketEscalated,
         Event::TicketMessage,
+        Event::NoticePublished,
     ];
 
     pub fn parse(s: &str) -> Option<Event> {

@@ -12,4 +12,7 @@ pub enum SubjectType {
     /// A resident's transfer between communities (迁入/迁出).
     #[sea_orm(string_value = "resident_transfer")]
     ResidentTransfer,
+    /// A notice (公告).
+    #[sea_orm(string_value = "notice")]
+    Notice,
 }

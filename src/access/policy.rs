@@ -71,6 +71,13 @@ pub enum Action {
     /// See open tickets near a ticket and merge duplicates into one (a triage decision that
     /// closes a resident's ticket: not for property companies, which only work what they get).
     TicketMerge,
+    /// Read notices: staff down their reach; residents, and anyone whose role reads upward,
+    /// what is addressed to the places above them (see [`reads_upward`]).
+    NoticeRead,
+    /// Draft, publish, withdraw notices and see their receipts, within the downward reach.
+    NoticePublish,
+    /// Pass or send back what the content check held for review (the moderation queue).
+    NoticeModerate,
 }
 
 impl Action {
@@ -124,6 +131,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
             TicketSettings,
             NotificationRead,
             TicketMerge,
+            NoticeRead,
+            NoticePublish,
+            NoticeModerate,
         ],
         Role::CommunityStaff => &[
             CommunityRead,
@@ -148,6 +158,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
             TicketSettings,
             NotificationRead,
             TicketMerge,
+            NoticeRead,
+            NoticePublish,
+            NoticeModerate,
         ],
         Role::GridManager => &[
             GridRead,
@@ -165,6 +178,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             TicketDispatch,
             TicketFollowUp,
             TicketMerge,
+            NoticeRead,
+            NoticePublish,
         ],
         // Property staff see the compounds they serve and their buildings; residents' households
         // only through tickets.
@@ -174,6 +189,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
             BuildingRead,
             TicketRead,
             TicketHandle,
+            // Notices to the compounds they serve (停水停电).
+            NoticeRead,
+            NoticePublish,
         ],
         Role::CouncilMember => &[
             CommunityRead,
@@ -182,13 +200,49 @@ pub fn allowed(role: Role, action: Action) -> bool {
             BuildingRead,
             TicketRead,
             TicketTriage,
+            // Publicity (公示) only: the notice service narrows it.
+            NoticeRead,
+            NoticePublish,
         ],
-        // Resident leaders help their neighbours: the roster of their patch, masked.
-        Role::BuildingLeader => &[BuildingRead, HouseholdRead, ResidentRead],
-        Role::StreetLeader => &[CompoundRead, BuildingRead, HouseholdRead, ResidentRead],
-        Role::Resident => &[HouseholdRead, TicketFileOwn],
+        // Resident leaders help their neighbours: the roster of their patch, masked; and
+        // `normal` notices to it (the notice service narrows the priority).
+        Role::BuildingLeader => &[
+            BuildingRead,
+            HouseholdRead,
+            ResidentRead,
+            NoticeRead,
+            NoticePublish,
+        ],
+        Role::StreetLeader => &[
+            CompoundRead,
+            BuildingRead,
+            HouseholdRead,
+            ResidentRead,
+            NoticeRead,
+            NoticePublish,
+        ],
+        // A household's notices come through the upward reach ([`reads_upward`]).
+        Role::Resident => &[HouseholdRead, TicketFileOwn, NoticeRead],
     };
     actions.contains(&action)
+}
+
+/// Whether `role` reads, for `action`, what is addressed to the places *above* its assignment
+/// (the audience reach): a resident reads the notices of their building, compound, community and
+/// street; a building leader those above the building they lead. Only reads of content
+/// addressed to a place have it; writes keep the downward reach. Property staff have none: they
+/// serve compounds, they are not addressed by them.
+pub fn reads_upward(role: Role, action: Action) -> bool {
+    matches!(action, Action::NoticeRead)
+        && matches!(
+            role,
+            Role::Resident
+                | Role::BuildingLeader
+                | Role::StreetLeader
+                | Role::GridManager
+                | Role::CouncilMember
+                | Role::CommunityStaff
+        )
 }
 
 /// Levels of the territory a scoped table can be filtered on.
@@ -203,6 +257,9 @@ pub enum Level {
     PropertyCompany,
     /// Rows a user owns (the tickets they filed): the caller's own id.
     Owner,
+    /// Content addressed to a place (`scope_id` of an audience-bearing table): the places at and
+    /// above the caller's assignments, for a role that [`reads_upward`].
+    Audience,
 }
 
 /// A table whose rows lie somewhere in the territory. `column(level)` names the column holding
@@ -317,7 +374,7 @@ impl Level {
             Level::Compound => Some(2),
             Level::Building => Some(3),
             Level::Household => Some(4),
-            Level::Grid | Level::PropertyCompany | Level::Owner => None,
+            Level::Grid | Level::PropertyCompany | Level::Owner | Level::Audience => None,
         }
     }
 }
@@ -362,6 +419,9 @@ pub async fn scope<C: ConnectionTrait>(db: &C, user: &Actor, action: Action) -> 
         s.add(Level::Owner, [user.id]);
     }
     for a in user.roles.iter().filter(|a| allowed(a.role, action)) {
+        if reads_upward(a.role, action) {
+            s.add(Level::Audience, upward(db, a.scope_type, a.scope_id).await?);
+        }
         match a.scope_type {
             ScopeType::Street => s.add(Level::Street, [a.scope_id]),
             ScopeType::Community => s.add(Level::Community, [a.scope_id]),
@@ -400,6 +460,70 @@ pub async fn scope<C: ConnectionTrait>(db: &C, user: &Actor, action: Action) -> 
         }
     }
     Ok(s)
+}
+
+/// The place `(scope_type, id)` and every place above it in the territory (a grid: its community
+/// and street), by one primary-key read; empty when the place no longer exists.
+async fn upward<C: ConnectionTrait>(
+    db: &C,
+    scope_type: ScopeType,
+    id: Uuid,
+) -> AppResult<Vec<Uuid>> {
+    use entity::{building, community, compound, grid, household};
+    let mut out = vec![id];
+    match scope_type {
+        ScopeType::Street | ScopeType::PropertyCompany => {}
+        ScopeType::Community => {
+            if let Some(c) = community::Entity::find_by_id(id).one(db).await? {
+                out.push(c.street_id);
+            }
+        }
+        ScopeType::Compound => {
+            if let Some(c) = compound::Entity::find_by_id(id).one(db).await? {
+                out.extend([c.community_id, c.street_id]);
+            }
+        }
+        ScopeType::Building => {
+            if let Some(b) = building::Entity::find_by_id(id).one(db).await? {
+                out.extend([b.compound_id, b.community_id, b.street_id]);
+            }
+        }
+        ScopeType::Household => {
+            if let Some(h) = household::Entity::find_by_id(id).one(db).await? {
+                out.extend([h.building_id, h.compound_id, h.community_id, h.street_id]);
+            }
+        }
+        ScopeType::Grid => {
+            out.clear();
+            if let Some(g) = grid::Entity::find_by_id(id).one(db).await? {
+                out.extend([g.community_id, g.street_id]);
+            }
+        }
+    }
+    if scope_type == ScopeType::PropertyCompany {
+        out.clear();
+    }
+    Ok(out)
+}
+
+impl Scope {
+    /// The places whose content the audience reach reads ([`Level::Audience`]).
+    pub fn audience(&self) -> Vec<Uuid> {
+        self.ids(Level::Audience)
+    }
+
+    /// The ids the scope reaches at `level` (empty for everything: ask [`Scope::is_everything`]).
+    pub fn ids(&self, level: Level) -> Vec<Uuid> {
+        self.ids
+            .get(&level)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether the scope is everything (a superadmin).
+    pub fn is_everything(&self) -> bool {
+        self.everything
+    }
 }
 
 /// Whether the caller may do `action` at all, anywhere (for actions not tied to an object).

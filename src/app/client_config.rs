@@ -29,6 +29,8 @@ pub enum SubscribeEvent {
     TicketEscalated,
     /// To the other side of a ticket's conversation: a new message.
     TicketMessage,
+    /// To the residents a notice is addressed to: it was published.
+    NoticePublished,
 }
 
 /// Who receives an event, so the app asks each user only for what may reach them.
@@ -41,6 +43,8 @@ pub enum SubscribeAudience {
     Staff,
     /// Both: the requester and the staff on the ticket.
     Both,
+    /// The residents a notice is addressed to.
+    Residents,
 }
 
 impl From<Event> for SubscribeEvent {
@@ -51,6 +55,7 @@ impl From<Event> for SubscribeEvent {
             Event::TicketUrged => SubscribeEvent::TicketUrged,
             Event::TicketEscalated => SubscribeEvent::TicketEscalated,
             Event::TicketMessage => SubscribeEvent::TicketMessage,
+            Event::NoticePublished => SubscribeEvent::NoticePublished,
         }
     }
 }
@@ -62,6 +67,7 @@ fn audience(e: Event) -> SubscribeAudience {
             SubscribeAudience::Staff
         }
         Event::TicketMessage => SubscribeAudience::Both,
+        Event::NoticePublished => SubscribeAudience::Residents,
     }
 }
 
@@ -72,7 +78,8 @@ pub struct SubscribeTemplate {
     pub audience: SubscribeAudience,
     /// The template id to pass to `wx.requestSubscribeMessage` (`tmplIds`).
     pub template_id: String,
-    /// The mini-program page the message opens; the server appends `?id=<ticket id>`.
+    /// The mini-program page the message opens; the server appends `?id=<ticket id>` (a
+    /// notice's: `?id=<notice id>`).
     pub page: String,
 }
 
@@ -93,7 +100,10 @@ pub struct ClientConfig {
         headers(("Cache-Control" = String, description = "`public, max-age=300`")))))]
 #[get("/client-config")]
 pub async fn get_client_config(state: web::Data<AppState>) -> HttpResponse {
-    let page = &state.settings.wechat_page;
+    let page = |e: Event| match e {
+        Event::NoticePublished => state.settings.wechat_notice_page.clone(),
+        _ => state.settings.wechat_page.clone(),
+    };
     let subscribe_templates = Event::ALL
         .into_iter()
         .filter_map(|e| {
@@ -102,7 +112,7 @@ pub async fn get_client_config(state: web::Data<AppState>) -> HttpResponse {
                 event: e.into(),
                 audience: audience(e),
                 template_id: template_id.clone(),
-                page: page.clone(),
+                page: page(e),
             })
         })
         .collect();

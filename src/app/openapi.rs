@@ -53,6 +53,7 @@ use crate::platform::error::{FieldError, Problem};
         (name = "me", description = "Resident self-service: binding, own household, own data"),
         (name = "residents", description = "The roster, personal data (masked; revealed only with a purpose, audited) and the audit log"),
         (name = "tickets", description = "Residents' requests (诉求): filing, triage by colour, dispatch, the workflow verbs, timeline, photos, stats and the ledger"),
+        (name = "notices", description = "Notices (公告) addressed to a place of the territory: drafting, the content check and moderation, publishing (now or scheduled), reading and confirming (回执), receipts by building and household coverage"),
         (name = "notifications", description = "The notification outbox: WeChat subscribe messages and their delivery state; the templates the mini-program asks consent for"),
     )
 )]

@@ -84,6 +84,8 @@ pub struct Settings {
     pub wechat_templates: BTreeMap<String, String>,
     /// Mini-program page a subscribe message opens; `?id=<ticket id>` is appended.
     pub wechat_page: String,
+    /// Mini-program page a notice's subscribe message opens; `?id=<notice id>` is appended.
+    pub wechat_notice_page: String,
     pub job_interval: Duration,
     /// How long a message of the in-app message centre is kept once read
     /// (`LINLI_INBOX_RETENTION_DAYS`, default 90); unread ones are kept.
@@ -231,7 +233,8 @@ impl Settings {
                 r.fail(e);
                 BTreeMap::new()
             });
-        let wechat_page = r.wechat_page();
+        let wechat_page = r.wechat_page("LINLI_WECHAT_PAGE", "pages/tickets/detail");
+        let wechat_notice_page = r.wechat_page("LINLI_WECHAT_NOTICE_PAGE", "pages/notices/detail");
         let trusted_proxies = r.trusted_proxies();
         let metrics_token = r.metrics_token();
         let attachment_url_ttl =
@@ -274,6 +277,7 @@ impl Settings {
             wechat_timeout: Duration::from_millis(r.num("LINLI_WECHAT_TIMEOUT_MS", 5000).max(1)),
             wechat_templates,
             wechat_page,
+            wechat_notice_page,
             job_interval: Duration::from_secs(r.num("LINLI_JOB_INTERVAL_SECS", 60).max(1)),
             inbox_retention: chrono::Duration::days(inbox_retention_days.min(3650) as i64),
             upload_dir: r
@@ -500,17 +504,18 @@ impl Reader<'_> {
             .unwrap_or_default()
     }
 
-    fn wechat_page(&self) -> String {
+    /// A mini-program page path (`name`, else `default`): no query string, no spaces.
+    fn wechat_page(&self, name: &'static str, default: &str) -> String {
         let page = self
-            .get("LINLI_WECHAT_PAGE")
+            .get(name)
             .map(|p| p.trim().trim_start_matches('/').to_string())
-            .unwrap_or_else(|| "pages/tickets/detail".into());
+            .unwrap_or_else(|| default.into());
         if page.is_empty()
             || page.contains('?')
             || page.chars().any(|c| c.is_whitespace() || c.is_control())
         {
             self.fail(invalid(
-                "LINLI_WECHAT_PAGE",
+                name,
                 "expected a mini-program page path such as pages/tickets/detail (no query string)",
             ));
         }
@@ -722,6 +727,7 @@ mod tests {
         assert_eq!(s.wechat_templates["ticket_status_changed"], "tmplA");
         assert_eq!(s.wechat_templates["ticket_escalated"], "tmplB");
         assert_eq!(s.wechat_page, "pages/tickets/detail");
+        assert_eq!(s.wechat_notice_page, "pages/notices/detail");
         assert!(settings(&[]).unwrap().wechat_templates.is_empty());
         for bad in [
             "ticket_status_changed",
@@ -746,6 +752,12 @@ mod tests {
         let s = settings(&[("LINLI_WECHAT_PAGE", "/pages/t/d")]).unwrap();
         assert_eq!(s.wechat_page, "pages/t/d");
         assert!(settings(&[("LINLI_WECHAT_PAGE", "pages/t?id=1")]).is_err());
+        let s = settings(&[("LINLI_WECHAT_NOTICE_PAGE", "/pages/n/d")]).unwrap();
+        assert_eq!(s.wechat_notice_page, "pages/n/d");
+        let err = settings(&[("LINLI_WECHAT_NOTICE_PAGE", "pages/n d")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("LINLI_WECHAT_NOTICE_PAGE"), "{err}");
     }
 
     #[test]

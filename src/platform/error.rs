@@ -211,7 +211,7 @@ pub enum ProblemCode {
     TooManyCategories,
     TooManyUnattachedPhotos,
     NotificationNotRetryable,
-    /// The verb is not possible in the ticket's current status.
+    /// The verb is not possible in the object's current status (a ticket's, a notice's).
     WrongStatus,
     /// Someone else changed the same thing at the same moment; reload and retry.
     ConcurrentChange,
@@ -235,6 +235,9 @@ pub enum ProblemCode {
     TicketConversationClosed,
     /// Too many messages on one ticket in the last hour (see Retry-After).
     TicketMessageLimit,
+    /// The caller's role may publish here, but not this kind of notice (building and street
+    /// leaders: `normal` priority only; council members: publicity only).
+    NoticeRestricted,
 }
 
 /// RFC 9457 problem details, as every error of this API is answered.
@@ -389,6 +392,15 @@ impl AppError {
     pub fn bad_request(code: ProblemCode, message: Text) -> Self {
         AppError::Refused {
             status: StatusCode::BAD_REQUEST,
+            code,
+            message,
+        }
+    }
+
+    /// A 403 with its own code.
+    pub fn forbidden(code: ProblemCode, message: Text) -> Self {
+        AppError::Refused {
+            status: StatusCode::FORBIDDEN,
             code,
             message,
         }

@@ -30,6 +30,7 @@ pub const BODY_MAX: usize = 200;
 pub enum Subject {
     Ticket(Uuid),
     ResidentTransfer(Uuid),
+    Notice(Uuid),
 }
 
 impl Subject {
@@ -37,12 +38,13 @@ impl Subject {
         match self {
             Subject::Ticket(_) => SubjectType::Ticket,
             Subject::ResidentTransfer(_) => SubjectType::ResidentTransfer,
+            Subject::Notice(_) => SubjectType::Notice,
         }
     }
 
     pub fn id(self) -> Uuid {
         match self {
-            Subject::Ticket(id) | Subject::ResidentTransfer(id) => id,
+            Subject::Ticket(id) | Subject::ResidentTransfer(id) | Subject::Notice(id) => id,
         }
     }
 }

@@ -42,6 +42,7 @@ fn inbox_text(event: Event, p: &Payload) -> (String, String) {
             format!("{subject}超期未办结，已升级"),
         ),
         Event::TicketMessage => ("诉求有新留言".to_string(), with_note("")),
+        Event::NoticePublished => ("新公告".to_string(), subject.clone()),
     };
     (
         inbox::truncate(&title, inbox::TITLE_MAX),
@@ -113,6 +114,50 @@ pub async fn enqueue_about<C: ConnectionTrait>(
         }
         .insert(db)
         .await?;
+    }
+    Ok(())
+}
+
+/// Rows of the outbox written per statement by [`enqueue_outbox`].
+const OUTBOX_BATCH: usize = 500;
+
+/// Queues one subscribe message per recipient, on `db` (the caller's transaction), in batches
+/// of a few hundred rows per statement: for an announcement to a whole place, whose recipients
+/// read it in a list of its own, so nothing goes to the message centre.
+pub async fn enqueue_outbox<C: ConnectionTrait>(
+    db: &C,
+    event: Event,
+    about: About,
+    recipients: &[Uuid],
+    payload: &Payload,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    use sea_orm::EntityTrait;
+    let body =
+        serde_json::to_string(payload).map_err(crate::platform::error::AppError::internal)?;
+    for chunk in recipients.chunks(OUTBOX_BATCH) {
+        let rows = chunk.iter().map(|r| notification::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            event_type: Set(event),
+            ticket_id: Set(None),
+            subject_type: Set(Some(about.subject.kind())),
+            subject_id: Set(Some(about.subject.id())),
+            recipient_user_id: Set(*r),
+            street_id: Set(Some(about.street_id)),
+            community_id: Set(about.community_id),
+            payload: Set(body.clone()),
+            status: Set(DeliveryStatus::Pending),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            locked_until: Set(None),
+            last_error: Set(None),
+            sent_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        });
+        notification::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(())
 }

@@ -137,6 +137,15 @@ impl Pii {
     }
 }
 
+/// `张三丰` → `张*`: the surname (the first character) and one star, whatever the length, so the
+/// mask tells nothing of the given name.
+pub fn mask_name(name: &str) -> String {
+    match name.trim().chars().next() {
+        Some(first) => format!("{first}*"),
+        None => String::new(),
+    }
+}
+
 /// `13812341234` → `138****1234`.
 pub fn mask_phone(phone: &str) -> String {
     let chars: Vec<char> = phone.chars().collect();

@@ -916,3 +916,181 @@ async fn role_assignments_are_managed_only_within_the_admins_street() {
     }
     report(errors);
 }
+
+/// Publishes a notice to `(scope_type, scope_id)` as the superadmin (a draft when `publish` is
+/// false); returns its id.
+async fn notice_at(f: &Fixture, scope_type: &str, scope_id: Uuid, publish: bool) -> String {
+    let res = f
+        .app
+        .post(
+            "/api/v1/notices",
+            &f.root,
+            &json!({"scope_type": scope_type, "scope_id": scope_id, "category": "notice",
+                    "title": format!("{scope_type}公告"), "body": "正文"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED, "draft a notice");
+    let id = id_of(&res.json().await.expect("json")).to_string();
+    if publish {
+        let res = f
+            .app
+            .post(
+                &format!("/api/v1/notices/{id}/publish"),
+                &f.root,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "publish a notice");
+    }
+    id
+}
+
+/// Notices (§0.1): staff and leaders read down their reach (drafts included); residents, and
+/// leaders, grid managers, council members and community staff for the places above them, read
+/// the published notices addressed upward of their assignment; never a neighbour's. Lists and
+/// reads by id agree. Publishing to a building: 404 outside the reach, 403 `notice_restricted`
+/// for a kind the role may not publish, 201 otherwise.
+#[tokio::test]
+async fn every_role_reads_exactly_the_notices_its_reach_and_its_audience_allow() {
+    let f = fixture().await;
+    let mut labels: Vec<(&str, String)> = Vec::new();
+    for (label, scope_type, place) in [
+        ("N_S1", "street", "S1"),
+        ("N_S2", "street", "S2"),
+        ("N_C1", "community", "C1"),
+        ("N_C2", "community", "C2"),
+        ("N_K1", "compound", "K1"),
+        ("N_K2", "compound", "K2"),
+        ("N_B1", "building", "B1"),
+        ("N_B2a", "building", "B2a"),
+        ("N_B2b", "building", "B2b"),
+        ("N_B4", "building", "B4"),
+    ] {
+        labels.push((label, notice_at(&f, scope_type, f.id(place), true).await));
+    }
+    labels.push(("D_B1", notice_at(&f, "building", f.id("B1"), false).await));
+    let label_of = |id: &str| {
+        labels
+            .iter()
+            .find(|(_, i)| i == id)
+            .map_or_else(|| format!("?{id}"), |(l, _)| l.to_string())
+    };
+    let every: Vec<&str> = labels.iter().map(|(l, _)| *l).collect();
+    let expected: &[(&str, &[&str])] = &[
+        ("superadmin", &every),
+        (
+            "admin_s1",
+            &[
+                "N_S1", "N_C1", "N_C2", "N_K1", "N_K2", "N_B1", "N_B2a", "N_B2b", "D_B1",
+            ],
+        ),
+        (
+            "staff_c1",
+            &[
+                "N_S1", "N_C1", "N_K1", "N_K2", "N_B1", "N_B2a", "N_B2b", "D_B1",
+            ],
+        ),
+        (
+            "grid_g1",
+            &["N_S1", "N_C1", "N_K1", "N_B1", "N_B2b", "D_B1"],
+        ),
+        ("property_p1", &["N_K1", "N_B1", "D_B1"]),
+        (
+            "council_c1",
+            &[
+                "N_S1", "N_C1", "N_K1", "N_K2", "N_B1", "N_B2a", "N_B2b", "D_B1",
+            ],
+        ),
+        ("leader_b1", &["N_S1", "N_C1", "N_K1", "N_B1", "D_B1"]),
+        ("leader_k2", &["N_S1", "N_C1", "N_K2", "N_B2a", "N_B2b"]),
+        ("resident_h1", &["N_S1", "N_C1", "N_K1", "N_B1"]),
+        ("nobody", &[]),
+    ];
+    let mut errors = Vec::new();
+    for (name, want) in expected {
+        let actor = f.actor(name);
+        let want: BTreeSet<String> = want.iter().map(|s| s.to_string()).collect();
+        let res = f.app.get("/api/v1/notices?limit=100", &actor.token).await;
+        if res.status() != StatusCode::OK {
+            errors.push(format!("{name}: list → {}", outcome(res).await));
+            continue;
+        }
+        let body: Value = res.json().await.expect("json");
+        let got: BTreeSet<String> = body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| label_of(i["id"].as_str().expect("id")))
+            .collect();
+        if got != want {
+            errors.push(format!("{name}: lists {got:?}, want {want:?}"));
+        }
+        for (label, id) in &labels {
+            let got = outcome(
+                f.app
+                    .get(&format!("/api/v1/notices/{id}"), &actor.token)
+                    .await,
+            )
+            .await;
+            let expect = if want.contains(*label) { OK } else { NOT_FOUND };
+            check(&mut errors, format!("{name} reads {label}"), &got, expect);
+        }
+    }
+
+    // Drafting a notice for building B1, as each role.
+    let restricted = "403 notice_restricted";
+    let created = "201";
+    let drafts: &[(&str, &str, &str, &str)] = &[
+        ("superadmin", "notice", "urgent", created),
+        ("admin_s1", "notice", "urgent", created),
+        ("staff_c1", "notice", "urgent", created),
+        ("grid_g1", "notice", "urgent", created),
+        ("property_p1", "safety", "urgent", created),
+        ("council_c1", "notice", "normal", restricted),
+        ("council_c1", "publicity", "normal", created),
+        ("leader_b1", "notice", "urgent", restricted),
+        ("leader_b1", "notice", "normal", created),
+        ("leader_k2", "notice", "normal", NOT_FOUND),
+        ("resident_h1", "notice", "normal", NOT_FOUND),
+        ("nobody", "notice", "normal", NOT_FOUND),
+    ];
+    for (name, category, priority, want) in drafts {
+        let res = f
+            .app
+            .post(
+                "/api/v1/notices",
+                &f.actor(name).token,
+                &json!({"scope_type": "building", "scope_id": f.id("B1"), "category": category,
+                        "priority": priority, "title": "停水通知", "body": "明天停水"}),
+            )
+            .await;
+        let got = if res.status() == StatusCode::CREATED {
+            created.to_string()
+        } else {
+            outcome(res).await
+        };
+        check(
+            &mut errors,
+            format!("{name} drafts a {priority} {category} notice for B1"),
+            &got,
+            want,
+        );
+    }
+    // Leaders read upward but write downward only: K1 is above B1, not under it.
+    let res = f
+        .app
+        .post(
+            "/api/v1/notices",
+            &f.actor("leader_b1").token,
+            &json!({"scope_type": "compound", "scope_id": f.id("K1"), "category": "notice",
+                    "title": "全小区", "body": "正文"}),
+        )
+        .await;
+    check(
+        &mut errors,
+        "leader_b1 drafts for K1".into(),
+        &outcome(res).await,
+        NOT_FOUND,
+    );
+    report(errors);
+}

@@ -27,6 +27,7 @@ mod lifecycle;
 mod logs;
 mod messages;
 mod miniprogram;
+mod notices;
 mod notifications;
 mod operations;
 mod outages;

@@ -47,6 +47,9 @@ impl InboxEvent {
                 Event::TicketUrged => InboxEvent::TicketUrged,
                 Event::TicketEscalated => InboxEvent::TicketEscalated,
                 Event::TicketMessage => InboxEvent::TicketMessage,
+                // Notices are read in their own list (`/me/notices`), never in the message
+                // centre.
+                Event::NoticePublished => return None,
             });
         }
         match s {

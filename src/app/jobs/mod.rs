@@ -111,6 +111,13 @@ pub async fn round(state: &AppState) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "ticket jobs failed; retrying at the next tick"),
     }
+    match crate::notices::jobs::publish_due(&state.db, state.clock.now()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(published = n, "scheduled notices published"),
+        Err(e) => {
+            tracing::warn!(error = %e, "publishing notices failed; retrying at the next tick")
+        }
+    }
     if let Err(e) = attachments(state).await {
         tracing::warn!(error = %e, "purging unattached uploads failed; retrying at the next tick");
     }

@@ -195,6 +195,9 @@ async fn deliver(state: &AppState, row: &notification::Model, attempts: i32) -> 
         (Some(SubjectType::Ticket) | None, Some(id)) => {
             format!("{}?id={id}", state.settings.wechat_page)
         }
+        (Some(SubjectType::Notice), Some(id)) => {
+            format!("{}?id={id}", state.settings.wechat_notice_page)
+        }
         _ => state.settings.wechat_page.clone(),
     };
     let data = template_data(Some(row.event_type), &payload);

@@ -110,6 +110,28 @@ pub async fn compound_names<C: ConnectionTrait>(
     names_of::<_, compound::Entity>(db, ids, compound::Column::Id, compound::Column::Name).await
 }
 
+/// The names of the streets `ids` (those that exist).
+pub async fn street_names<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> AppResult<HashMap<Uuid, String>> {
+    names_of::<_, entity::street::Entity>(
+        db,
+        ids,
+        entity::street::Column::Id,
+        entity::street::Column::Name,
+    )
+    .await
+}
+
+/// The names of the communities `ids` (those that exist).
+pub async fn community_names<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> AppResult<HashMap<Uuid, String>> {
+    names_of::<_, community::Entity>(db, ids, community::Column::Id, community::Column::Name).await
+}
+
 /// The names of the buildings `ids` (those that exist).
 pub async fn building_names<C: ConnectionTrait>(
     db: &C,
@@ -186,6 +208,170 @@ pub async fn authorize_compound<C: ConnectionTrait>(
             .await?
             .into(),
     )
+}
+
+/// A place of the territory (a street, community, compound or building) with the places above it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlaceRef {
+    pub level: policy::Level,
+    pub id: Uuid,
+    pub street_id: Uuid,
+    pub community_id: Option<Uuid>,
+    pub compound_id: Option<Uuid>,
+    pub building_id: Option<Uuid>,
+}
+
+/// The place `(level, id)` if the caller may do `action` there: 404 unless they can see it (the
+/// level's read action), 403 unless `action` reaches it. Streets, communities, compounds and
+/// buildings; any other level is 404.
+pub async fn authorize_place<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    level: policy::Level,
+    id: Uuid,
+    action: Action,
+) -> AppResult<PlaceRef> {
+    use policy::Level as L;
+    let place = |street_id, community_id, compound_id, building_id| PlaceRef {
+        level,
+        id,
+        street_id,
+        community_id,
+        compound_id,
+        building_id,
+    };
+    Ok(match level {
+        L::Street => {
+            let s = policy::authorize_parent::<entity::street::Entity, _>(
+                db,
+                actor,
+                Action::StreetRead,
+                action,
+                id,
+            )
+            .await?;
+            place(s.id, None, None, None)
+        }
+        L::Community => {
+            let c = policy::authorize_parent::<community::Entity, _>(
+                db,
+                actor,
+                Action::CommunityRead,
+                action,
+                id,
+            )
+            .await?;
+            place(c.street_id, Some(c.id), None, None)
+        }
+        L::Compound => {
+            let c = policy::authorize_parent::<compound::Entity, _>(
+                db,
+                actor,
+                Action::CompoundRead,
+                action,
+                id,
+            )
+            .await?;
+            place(c.street_id, Some(c.community_id), Some(c.id), None)
+        }
+        L::Building => {
+            let b = policy::authorize_parent::<building::Entity, _>(
+                db,
+                actor,
+                Action::BuildingRead,
+                action,
+                id,
+            )
+            .await?;
+            place(
+                b.street_id,
+                Some(b.community_id),
+                Some(b.compound_id),
+                Some(b.id),
+            )
+        }
+        _ => return Err(crate::platform::error::AppError::NotFound),
+    })
+}
+
+/// Whether `action` reaches the place `(level, id)` for the caller.
+pub async fn place_reached<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    level: policy::Level,
+    id: Uuid,
+    action: Action,
+) -> AppResult<bool> {
+    use policy::Level as L;
+    match level {
+        L::Street => policy::reaches::<entity::street::Entity, _>(db, actor, action, id).await,
+        L::Community => policy::reaches::<community::Entity, _>(db, actor, action, id).await,
+        L::Compound => policy::reaches::<compound::Entity, _>(db, actor, action, id).await,
+        L::Building => policy::reaches::<building::Entity, _>(db, actor, action, id).await,
+        _ => Ok(false),
+    }
+}
+
+/// Whether any of `buildings` or `compounds` lies under the place `(level, place)`.
+pub async fn any_under<C: ConnectionTrait>(
+    db: &C,
+    level: policy::Level,
+    place: Uuid,
+    buildings: Vec<Uuid>,
+    compounds: Vec<Uuid>,
+) -> AppResult<bool> {
+    if !buildings.is_empty() {
+        if let Some(col) = <building::Entity as policy::Scoped>::column(level) {
+            let n = building::Entity::find()
+                .filter(building::Column::Id.is_in(buildings))
+                .filter(col.eq(place))
+                .count(db)
+                .await?;
+            if n > 0 {
+                return Ok(true);
+            }
+        }
+    }
+    if !compounds.is_empty() {
+        if let Some(col) = <compound::Entity as policy::Scoped>::column(level) {
+            let n = compound::Entity::find()
+                .filter(compound::Column::Id.is_in(compounds))
+                .filter(col.eq(place))
+                .count(db)
+                .await?;
+            if n > 0 {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// Whether the building `id` lies at or under the place `(level, place)` of the territory.
+pub async fn building_under<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    level: policy::Level,
+    place: Uuid,
+) -> AppResult<bool> {
+    let Some(col) = <building::Entity as policy::Scoped>::column(level) else {
+        return Ok(false);
+    };
+    Ok(building::Entity::find_by_id(id)
+        .filter(col.eq(place))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// The compound the building `id` stands in, if there is such a building.
+pub async fn building_compound<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<Option<Uuid>> {
+    Ok(building::Entity::find_by_id(id)
+        .select_only()
+        .column(building::Column::CompoundId)
+        .into_tuple()
+        .one(db)
+        .await?)
 }
 
 /// Whether the building `id` stands in the compound `compound_id`.

@@ -45,7 +45,9 @@ pub async fn visible_photo<C: ConnectionTrait>(
                 .await?;
         }
         // No other subject holds photos yet; each that will decides for its own.
-        Some((SubjectType::ResidentTransfer, _)) => return Err(AppError::NotFound),
+        Some((SubjectType::ResidentTransfer | SubjectType::Notice, _)) => {
+            return Err(AppError::NotFound)
+        }
     }
     Ok(a.into())
 }

@@ -1,0 +1,843 @@
+//! The notice workflow: draft → (content check) → scheduled or published, pending review when
+//! the check holds it, withdrawn; and what recipients and leaders do with a published notice.
+//!
+//! ```text
+//! draft ──publish──▶ published            (publish_at absent or past, check passed)
+//!   │  └──publish──▶ scheduled ──job at publish_at──▶ published
+//!   └──publish──▶ pending_review ──approve──▶ scheduled | published
+//!                        └──send back──▶ draft
+//! scheduled | pending_review | published ──withdraw──▶ withdrawn   (receipts stay)
+//! ```
+//!
+//! Publishing is exactly once: the move to `published` is a conditional update on the status
+//! the caller saw, and only the transaction whose update changed the row writes the recipients
+//! and queues the messages, so two job runners (or a verb racing the job) publish once.
+
+pub mod audience;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::access::Actor;
+use crate::notices::model::{self, Category, Place, Priority, Reach, Status};
+use crate::notices::policy;
+use crate::platform::error::{AppError, AppResult, FieldCode, FieldError, ProblemCode};
+use crate::platform::lang::Text;
+use crate::platform::notifications::{self, Event};
+use audience::Audience;
+use entity::{notice, notice_household_reach as reach, notice_recipient as recipient};
+
+/// What a draft says (validated by the handler: lengths, characters).
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub place: Place,
+    pub place_id: Uuid,
+    pub audience_tags: Vec<String>,
+    pub include_shops: bool,
+    pub category: Category,
+    pub title: String,
+    pub body: String,
+    pub priority: Priority,
+    pub requires_confirmation: bool,
+    pub publish_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub pinned_until: Option<DateTime<Utc>>,
+}
+
+/// A change to a draft: each field absent leaves it, `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    pub audience_tags: Option<Vec<String>>,
+    pub include_shops: Option<bool>,
+    pub category: Option<Category>,
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub priority: Option<Priority>,
+    pub requires_confirmation: Option<bool>,
+    pub publish_at: Option<Option<DateTime<Utc>>>,
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+    pub pinned_until: Option<Option<DateTime<Utc>>>,
+}
+
+fn wrong_status(s: Status, doing: &str) -> AppError {
+    AppError::conflict(
+        ProblemCode::WrongStatus,
+        crate::text!(
+            "公告当前为「{}」，不能{}",
+            "the notice is {:?}; it cannot be {}",
+            model::status_label(s),
+            doing
+        ),
+    )
+}
+
+fn stale() -> AppError {
+    AppError::PreconditionFailed
+}
+
+/// The times of a notice make sense: expiry after publication, not scheduled absurdly far.
+fn check_times(
+    publish_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let mut errors = Vec::new();
+    if let Some(p) = publish_at {
+        if p > now + Duration::days(model::SCHEDULE_MAX_DAYS) {
+            errors.push(FieldError::of(
+                "publish_at",
+                FieldCode::OutOfRange,
+                crate::text!(
+                    "最多提前 {} 天定时发布",
+                    "at most {} days ahead",
+                    model::SCHEDULE_MAX_DAYS
+                ),
+            ));
+        }
+    }
+    if let Some(e) = expires_at {
+        if e <= publish_at.unwrap_or(now).max(now) {
+            errors.push(FieldError::of(
+                "expires_at",
+                FieldCode::OutOfRange,
+                Text::new(
+                    "过期时间须晚于发布时间",
+                    "must be after the notice is published",
+                ),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+/// Writes a draft addressed to a place the author may publish to.
+pub async fn create<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    d: Draft,
+    now: DateTime<Utc>,
+) -> AppResult<notice::Model> {
+    let target = policy::writable_target(db, actor, d.place, d.place_id).await?;
+    policy::may_publish_kind(db, actor, &target, d.category, d.priority).await?;
+    check_times(d.publish_at, d.expires_at, now)?;
+    let m = notice::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        street_id: Set(target.street_id),
+        community_id: Set(target.community_id),
+        compound_id: Set(target.compound_id),
+        building_id: Set(target.building_id),
+        scope_type: Set(target.place),
+        scope_id: Set(target.id),
+        audience_tags: Set(tags_json(&d.audience_tags)?),
+        include_shops: Set(d.include_shops),
+        category: Set(d.category),
+        title: Set(d.title),
+        body: Set(d.body),
+        priority: Set(d.priority),
+        requires_confirmation: Set(d.requires_confirmation),
+        publish_at: Set(d.publish_at),
+        expires_at: Set(d.expires_at),
+        pinned_until: Set(d.pinned_until),
+        status: Set(Status::Draft),
+        review_label: Set(None),
+        review_note: Set(None),
+        sort_key: Set(None),
+        recipients_count: Set(0),
+        read_count: Set(0),
+        confirmed_count: Set(0),
+        households_total: Set(0),
+        households_reached: Set(0),
+        created_by: Set(actor.id),
+        created_by_name: Set(actor.display_name.clone()),
+        published_by: Set(None),
+        published_by_name: Set(None),
+        published_at: Set(None),
+        withdrawn_at: Set(None),
+        withdrawn_reason: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    Ok(m.insert(db).await?)
+}
+
+fn tags_json(tags: &[String]) -> AppResult<String> {
+    serde_json::to_string(tags).map_err(AppError::internal)
+}
+
+/// The tags a stored notice is addressed to; an unreadable value is an error, never "everyone".
+pub fn tags_of(n: &notice::Model) -> AppResult<Vec<String>> {
+    serde_json::from_str(&n.audience_tags).map_err(|e| {
+        AppError::internal(anyhow::anyhow!(
+            "notice {}: unreadable audience_tags: {e}",
+            n.id
+        ))
+    })
+}
+
+/// A notice the caller may write to: 404 unless they may read it, 403 unless they may write
+/// where it lies.
+async fn writable_notice<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<notice::Model> {
+    let readable = policy::readable(db, actor).await?;
+    let n = notice::Entity::find_by_id(id)
+        .filter(readable)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let writable = policy::writable(db, actor).await?;
+    if notice::Entity::find_by_id(id)
+        .filter(writable)
+        .one(db)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::Forbidden);
+    }
+    Ok(n)
+}
+
+/// A notice the caller may read (404 otherwise).
+pub async fn readable_notice<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<notice::Model> {
+    let readable = policy::readable(db, actor).await?;
+    notice::Entity::find_by_id(id)
+        .filter(readable)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Changes a draft (or a notice sent back to draft). A notice once published, scheduled or held
+/// for review is not edited: 409 `wrong_status` (withdraw it and write a new one, so a receipt
+/// always refers to the text that was read).
+pub async fn update<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+    expected: Option<i32>,
+    c: Changes,
+    now: DateTime<Utc>,
+) -> AppResult<notice::Model> {
+    let txn = db.begin().await?;
+    let n = writable_notice(&txn, actor, id).await?;
+    if n.status != Status::Draft {
+        return Err(wrong_status(n.status, "修改"));
+    }
+    if expected.is_some_and(|v| v != n.version) {
+        return Err(stale());
+    }
+    let category = c.category.unwrap_or(n.category);
+    let priority = c.priority.unwrap_or(n.priority);
+    if category != n.category || priority != n.priority {
+        let target = policy::writable_target(&txn, actor, n.scope_type, n.scope_id).await?;
+        policy::may_publish_kind(&txn, actor, &target, category, priority).await?;
+    }
+    let publish_at = c.publish_at.unwrap_or(n.publish_at);
+    let expires_at = c.expires_at.unwrap_or(n.expires_at);
+    check_times(publish_at, expires_at, now)?;
+    let version = n.version;
+    let mut m: notice::ActiveModel = n.into();
+    if let Some(t) = c.audience_tags {
+        m.audience_tags = Set(tags_json(&t)?);
+    }
+    if let Some(v) = c.include_shops {
+        m.include_shops = Set(v);
+    }
+    m.category = Set(category);
+    m.priority = Set(priority);
+    if let Some(v) = c.title {
+        m.title = Set(v);
+    }
+    if let Some(v) = c.body {
+        m.body = Set(v);
+    }
+    if let Some(v) = c.requires_confirmation {
+        m.requires_confirmation = Set(v);
+    }
+    m.publish_at = Set(publish_at);
+    m.expires_at = Set(expires_at);
+    if let Some(v) = c.pinned_until {
+        m.pinned_until = Set(v);
+    }
+    m.version = Set(version + 1);
+    m.updated_at = Set(now);
+    let updated = notice::Entity::update(m)
+        .filter(notice::Column::Version.eq(version))
+        .filter(notice::Column::Status.eq(Status::Draft))
+        .exec(&txn)
+        .await
+        .map_err(|e| match e {
+            sea_orm::DbErr::RecordNotUpdated => stale(),
+            e => e.into(),
+        })?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// What the content check said about a notice's text (the handler asks it: it needs the
+/// WeChat client).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checked {
+    Pass,
+    /// Held for a moderator, with the check's label.
+    Review(String),
+}
+
+/// Publishes a draft: held for review when the check says so; else scheduled when `publish_at`
+/// lies ahead, else published now (recipients written, messages queued). The publisher is who
+/// answers for it, also when the job publishes it later.
+pub async fn publish<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+    expected: Option<i32>,
+    checked: Checked,
+    now: DateTime<Utc>,
+) -> AppResult<notice::Model> {
+    let txn = db.begin().await?;
+    let n = writable_notice(&txn, actor, id).await?;
+    if n.status != Status::Draft {
+        return Err(wrong_status(n.status, "发布"));
+    }
+    if expected.is_some_and(|v| v != n.version) {
+        return Err(stale());
+    }
+    // A schedule in the past publishes now; one that expired before it could be read is refused.
+    if n.expires_at.is_some_and(|e| e <= now) {
+        return Err(AppError::invalid(
+            "expires_at",
+            FieldCode::OutOfRange,
+            Text::new("公告已过期，无法发布", "the notice has already expired"),
+        ));
+    }
+    let next = match (&checked, n.publish_at) {
+        (Checked::Review(_), _) => Status::PendingReview,
+        (Checked::Pass, Some(at)) if at > now => Status::Scheduled,
+        (Checked::Pass, _) => Status::Published,
+    };
+    let label = match checked {
+        Checked::Review(l) => Some(l),
+        Checked::Pass => None,
+    };
+    let moved = notice::Entity::update_many()
+        .col_expr(notice::Column::Status, Expr::value(next))
+        .col_expr(notice::Column::ReviewLabel, Expr::value(label))
+        .col_expr(
+            notice::Column::ReviewNote,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(notice::Column::PublishedBy, Expr::value(actor.id))
+        .col_expr(
+            notice::Column::PublishedByName,
+            Expr::value(actor.display_name.clone()),
+        )
+        .col_expr(
+            notice::Column::Version,
+            Expr::col(notice::Column::Version).add(1),
+        )
+        .col_expr(notice::Column::UpdatedAt, Expr::value(now))
+        .filter(notice::Column::Id.eq(id))
+        .filter(notice::Column::Status.eq(Status::Draft))
+        .filter(notice::Column::Version.eq(n.version))
+        .exec(&txn)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(stale());
+    }
+    if next == Status::Published {
+        go_public(&txn, id, Status::Published, now).await?;
+    }
+    txn.commit().await?;
+    reload(db, id).await
+}
+
+/// A moderator passes a notice the check held: scheduled when `publish_at` lies ahead, else
+/// published now.
+pub async fn approve<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+    expected: Option<i32>,
+    now: DateTime<Utc>,
+) -> AppResult<notice::Model> {
+    let txn = db.begin().await?;
+    let n = moderated_notice(&txn, actor, id).await?;
+    if expected.is_some_and(|v| v != n.version) {
+        return Err(stale());
+    }
+    let next = match n.publish_at {
+        Some(at) if at > now => Status::Scheduled,
+        _ => Status::Published,
+    };
+    let moved = notice::Entity::update_many()
+        .col_expr(notice::Column::Status, Expr::value(next))
+        .col_expr(
+            notice::Column::Version,
+            Expr::col(notice::Column::Version).add(1),
+        )
+        .col_expr(notice::Column::UpdatedAt, Expr::value(now))
+        .filter(notice::Column::Id.eq(id))
+        .filter(notice::Column::Status.eq(Status::PendingReview))
+        .filter(notice::Column::Version.eq(n.version))
+        .exec(&txn)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(stale());
+    }
+    if next == Status::Published {
+        go_public(&txn, id, Status::Published, now).await?;
+    }
+    txn.commit().await?;
+    reload(db, id).await
+}
+
+/// A moderator sends a held notice back to draft, with a note its author reads.
+pub async fn send_back<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+    expected: Option<i32>,
+    note: String,
+    now: DateTime<Utc>,
+) -> AppResult<notice::Model> {
+    let txn = db.begin().await?;
+    let n = moderated_notice(&txn, actor, id).await?;
+    if expected.is_some_and(|v| v != n.version) {
+        return Err(stale());
+    }
+    let moved = notice::Entity::update_many()
+        .col_expr(notice::Column::Status, Expr::value(Status::Draft))
+        .col_expr(notice::Column::ReviewNote, Expr::value(Some(note)))
+        .col_expr(
+            notice::Column::Version,
+            Expr::col(notice::Column::Version).add(1),
+        )
+        .col_expr(notice::Column::UpdatedAt, Expr::value(now))
+        .filter(notice::Column::Id.eq(id))
+        .filter(notice::Column::Status.eq(Status::PendingReview))
+        .filter(notice::Column::Version.eq(n.version))
+        .exec(&txn)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(stale());
+    }
+    txn.commit().await?;
+    reload(db, id).await
+}
+
+async fn moderated_notice<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<notice::Model> {
+    let n = readable_notice(db, actor, id).await?;
+    let cond = policy::moderatable(db, actor).await?;
+    if notice::Entity::find_by_id(id)
+        .filter(cond)
+        .one(db)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::Forbidden);
+    }
+    if n.status != Status::PendingReview {
+        return Err(wrong_status(n.status, "审核"));
+    }
+    Ok(n)
+}
+
+/// Takes a notice down (scheduled, held or published), with a reason; its receipts stay.
+pub async fn withdraw<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+    expected: Option<i32>,
+    reason: String,
+    now: DateTime<Utc>,
+) -> AppResult<notice::Model> {
+    let txn = db.begin().await?;
+    let n = writable_notice(&txn, actor, id).await?;
+    if !matches!(
+        n.status,
+        Status::Scheduled | Status::PendingReview | Status::Published
+    ) {
+        return Err(wrong_status(n.status, "撤回"));
+    }
+    if expected.is_some_and(|v| v != n.version) {
+        return Err(stale());
+    }
+    let moved = notice::Entity::update_many()
+        .col_expr(notice::Column::Status, Expr::value(Status::Withdrawn))
+        .col_expr(notice::Column::WithdrawnAt, Expr::value(Some(now)))
+        .col_expr(notice::Column::WithdrawnReason, Expr::value(Some(reason)))
+        .col_expr(
+            notice::Column::Version,
+            Expr::col(notice::Column::Version).add(1),
+        )
+        .col_expr(notice::Column::UpdatedAt, Expr::value(now))
+        .filter(notice::Column::Id.eq(id))
+        .filter(notice::Column::Status.eq(n.status))
+        .filter(notice::Column::Version.eq(n.version))
+        .exec(&txn)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(stale());
+    }
+    txn.commit().await?;
+    reload(db, id).await
+}
+
+async fn reload<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<notice::Model> {
+    notice::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Makes the notice `id` public, exactly once: moves it from `from` to `published` (when `from`
+/// is `published`, the caller already moved it in this transaction), writes its recipients in
+/// one statement, counts its households and queues one subscribe message per recipient.
+/// Returns false when another transaction got there first.
+pub(crate) async fn go_public<C: ConnectionTrait>(
+    txn: &C,
+    id: Uuid,
+    from: Status,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let sort_key = Uuid::now_v7();
+    let claimed = notice::Entity::update_many()
+        .col_expr(notice::Column::Status, Expr::value(Status::Published))
+        .col_expr(notice::Column::PublishedAt, Expr::value(Some(now)))
+        .col_expr(notice::Column::SortKey, Expr::value(Some(sort_key)))
+        .col_expr(notice::Column::UpdatedAt, Expr::value(now))
+        .filter(notice::Column::Id.eq(id))
+        .filter(notice::Column::Status.eq(from))
+        .filter(notice::Column::SortKey.is_null())
+        .exec(txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Ok(false);
+    }
+    let n = reload(txn, id).await?;
+    let a = Audience::of(&n, tags_of(&n)?);
+    let recipients = audience::write_recipients(txn, id, sort_key, &a, now).await?;
+    let households: i64 = audience::households_per_building(txn, &a)
+        .await?
+        .iter()
+        .map(|b| b.households)
+        .sum();
+    notice::Entity::update_many()
+        .col_expr(
+            notice::Column::RecipientsCount,
+            Expr::value(i32::try_from(recipients).unwrap_or(i32::MAX)),
+        )
+        .col_expr(
+            notice::Column::HouseholdsTotal,
+            Expr::value(i32::try_from(households).unwrap_or(i32::MAX)),
+        )
+        .filter(notice::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    let users: Vec<Uuid> = recipient::Entity::find()
+        .select_only()
+        .column(recipient::Column::UserId)
+        .filter(recipient::Column::NoticeId.eq(id))
+        .order_by_asc(recipient::Column::UserId)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let payload = notifications::Payload {
+        title: n.title.clone(),
+        status: model::category_label(n.category).to_string(),
+        note: n.published_by_name.clone(),
+        at: now,
+    };
+    let about = notifications::About {
+        subject: crate::platform::inbox::Subject::Notice(id),
+        street_id: n.street_id,
+        community_id: n.community_id,
+    };
+    notifications::enqueue_outbox(txn, Event::NoticePublished, about, &users, &payload, now)
+        .await?;
+    Ok(true)
+}
+
+/// What a read or confirmation changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Receipt {
+    pub read_at: Option<DateTime<Utc>>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+}
+
+/// Marks the notice read by the caller, once: the first call sets `read_at` and counts the read
+/// (and the household, when it is the first of it reached); later calls change nothing. A reader
+/// who was not a recipient at publication (bound to a household of the place since) becomes one.
+/// Readers who are not residents of the place (staff) are not counted.
+pub async fn read<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<Receipt> {
+    let txn = db.begin().await?;
+    let n = readable_notice(&txn, actor, id).await?;
+    if n.status != Status::Published {
+        return Err(wrong_status(n.status, "标记已读"));
+    }
+    mark_read(&txn, &n, actor.id, now).await?;
+    let r = receipt_of(&txn, id, actor.id).await?;
+    txn.commit().await?;
+    Ok(r)
+}
+
+async fn receipt_of<C: ConnectionTrait>(db: &C, id: Uuid, user: Uuid) -> AppResult<Receipt> {
+    Ok(recipient::Entity::find_by_id((id, user))
+        .one(db)
+        .await?
+        .map(|r| Receipt {
+            read_at: r.read_at,
+            confirmed_at: r.confirmed_at,
+        })
+        .unwrap_or(Receipt {
+            read_at: None,
+            confirmed_at: None,
+        }))
+}
+
+/// The read of `user`, counted once; false when they are no recipient and cannot become one.
+async fn mark_read<C: ConnectionTrait>(
+    txn: &C,
+    n: &notice::Model,
+    user: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let sort_key = n.sort_key.unwrap_or(n.id);
+    // A reader bound to a household of the place since publication joins the recipients.
+    if recipient::Entity::find_by_id((n.id, user))
+        .one(txn)
+        .await?
+        .is_none()
+    {
+        let a = Audience::of(n, Vec::new());
+        let Some((household, building)) = audience::household_of_reader(txn, user, &a).await?
+        else {
+            return Ok(false);
+        };
+        let added = recipient::Entity::insert(recipient::ActiveModel {
+            notice_id: Set(n.id),
+            user_id: Set(user),
+            sort_key: Set(sort_key),
+            household_id: Set(Some(household)),
+            building_id: Set(Some(building)),
+            is_read: Set(false),
+            read_at: Set(None),
+            confirmed_at: Set(None),
+            created_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::columns([recipient::Column::NoticeId, recipient::Column::UserId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+        if added == 1 {
+            bump(txn, n.id, notice::Column::RecipientsCount).await?;
+        }
+    }
+    let done = recipient::Entity::update_many()
+        .col_expr(recipient::Column::IsRead, Expr::value(true))
+        .col_expr(recipient::Column::ReadAt, Expr::value(Some(now)))
+        .filter(recipient::Column::NoticeId.eq(n.id))
+        .filter(recipient::Column::UserId.eq(user))
+        .filter(recipient::Column::ReadAt.is_null())
+        .exec(txn)
+        .await?;
+    if done.rows_affected == 1 {
+        bump(txn, n.id, notice::Column::ReadCount).await?;
+        let r = recipient::Entity::find_by_id((n.id, user))
+            .one(txn)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if let (Some(h), Some(b)) = (r.household_id, r.building_id) {
+            reach_household(txn, n.id, h, b, Reach::Read, None, None, now).await?;
+        }
+    }
+    Ok(true)
+}
+
+async fn bump<C: ConnectionTrait>(db: &C, id: Uuid, col: notice::Column) -> AppResult<()> {
+    notice::Entity::update_many()
+        .col_expr(col, Expr::col(col).add(1))
+        .filter(notice::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Records the household reached, if nothing reached it before; counts it then. Returns whether
+/// this call reached it.
+#[allow(clippy::too_many_arguments)]
+async fn reach_household<C: ConnectionTrait>(
+    db: &C,
+    notice_id: Uuid,
+    household_id: Uuid,
+    building_id: Uuid,
+    how: Reach,
+    by: Option<Uuid>,
+    note: Option<String>,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let added = reach::Entity::insert(reach::ActiveModel {
+        notice_id: Set(notice_id),
+        household_id: Set(household_id),
+        building_id: Set(building_id),
+        how: Set(how),
+        by_user_id: Set(by),
+        note: Set(note),
+        created_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::columns([reach::Column::NoticeId, reach::Column::HouseholdId])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    if added == 1 {
+        bump(db, notice_id, notice::Column::HouseholdsReached).await?;
+    }
+    Ok(added == 1)
+}
+
+/// Confirms (回执) a notice that asks for it; confirming reads it too. Once per recipient.
+pub async fn confirm<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<Receipt> {
+    let txn = db.begin().await?;
+    let n = readable_notice(&txn, actor, id).await?;
+    if n.status != Status::Published {
+        return Err(wrong_status(n.status, "确认"));
+    }
+    if !n.requires_confirmation {
+        return Err(AppError::conflict(
+            ProblemCode::WrongStatus,
+            Text::new("这条公告不需要回执", "this notice asks for no confirmation"),
+        ));
+    }
+    if !mark_read(&txn, &n, actor.id, now).await? {
+        return Err(AppError::Forbidden);
+    }
+    let done = recipient::Entity::update_many()
+        .col_expr(recipient::Column::ConfirmedAt, Expr::value(Some(now)))
+        .filter(recipient::Column::NoticeId.eq(id))
+        .filter(recipient::Column::UserId.eq(actor.id))
+        .filter(recipient::Column::ConfirmedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if done.rows_affected == 1 {
+        bump(&txn, id, notice::Column::ConfirmedCount).await?;
+    }
+    let r = receipt_of(&txn, id, actor.id).await?;
+    txn.commit().await?;
+    Ok(r)
+}
+
+/// What an offline record found: whether it reached the household, or how it was reached before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OfflineReach {
+    pub recorded: bool,
+    pub how: Reach,
+}
+
+/// A leader or staff member records having told a household offline (a visit, a call, the
+/// board). Counted once per household, whether or not a member read it too.
+pub async fn record_offline<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+    household_id: Uuid,
+    how: Reach,
+    note: Option<String>,
+    now: DateTime<Utc>,
+) -> AppResult<OfflineReach> {
+    if how == Reach::Read {
+        return Err(AppError::invalid(
+            "method",
+            FieldCode::Invalid,
+            Text::new(
+                "线下送达方式只能是 visit、phone 或 board",
+                "an offline reach is a visit, phone or board",
+            ),
+        ));
+    }
+    let txn = db.begin().await?;
+    let n = readable_notice(&txn, actor, id).await?;
+    let follow = policy::follow_up(&txn, actor, &n).await?;
+    if n.status != Status::Published {
+        return Err(wrong_status(n.status, "登记送达"));
+    }
+    let a = Audience::of(&n, tags_of(&n)?);
+    let Some((building, compound)) =
+        audience::household_in_audience(&txn, household_id, &a).await?
+    else {
+        return Err(AppError::invalid(
+            "household_id",
+            FieldCode::NotFound,
+            Text::new(
+                "该户不在这条公告的发布范围内",
+                "the household is not in the notice's audience",
+            ),
+        ));
+    };
+    // The household must lie where the recorder follows up (a building leader: their building).
+    if !follow.covers(compound, building) {
+        return Err(AppError::Forbidden);
+    }
+    let recorded = reach_household(
+        &txn,
+        id,
+        household_id,
+        building,
+        how,
+        Some(actor.id),
+        note,
+        now,
+    )
+    .await?;
+    let how = if recorded {
+        how
+    } else {
+        reach::Entity::find_by_id((id, household_id))
+            .one(&txn)
+            .await?
+            .map(|r| r.how)
+            .unwrap_or(how)
+    };
+    txn.commit().await?;
+    Ok(OfflineReach { recorded, how })
+}
+
+/// The audience of a notice, for its receipts.
+pub fn audience_of(n: &notice::Model) -> AppResult<Audience> {
+    Ok(Audience::of(n, tags_of(n)?))
+}
