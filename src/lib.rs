@@ -4,6 +4,7 @@ pub mod access;
 pub mod activity;
 pub mod app;
 pub mod identity;
+pub mod moderation;
 pub mod platform;
 pub mod residents;
 pub mod territory;
@@ -44,7 +45,8 @@ where
                 .configure(territory::http::configure)
                 .configure(residents::http::configure)
                 .configure(tickets::http::configure)
-                .configure(activity::http::configure),
+                .configure(activity::http::configure)
+                .configure(moderation::http::configure),
         )
 }
 

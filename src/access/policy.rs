@@ -71,6 +71,12 @@ pub enum Action {
     /// See open tickets near a ticket and merge duplicates into one (a triage decision that
     /// closes a resident's ticket: not for property companies, which only work what they get).
     TicketMerge,
+    /// Keep a street's content-check keyword list (admins of the street; community staff for
+    /// the street their community lies in).
+    ContentKeywordManage,
+    /// Check a text against the content check of a street the caller belongs to (everyone with
+    /// a role: it is what publishing does for them anyway).
+    ContentCheck,
 }
 
 impl Action {
@@ -124,6 +130,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             TicketSettings,
             NotificationRead,
             TicketMerge,
+            ContentKeywordManage,
+            ContentCheck,
         ],
         Role::CommunityStaff => &[
             CommunityRead,
@@ -148,6 +156,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             TicketSettings,
             NotificationRead,
             TicketMerge,
+            ContentKeywordManage,
+            ContentCheck,
         ],
         Role::GridManager => &[
             GridRead,
@@ -165,6 +175,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             TicketDispatch,
             TicketFollowUp,
             TicketMerge,
+            ContentCheck,
         ],
         // Property staff see the compounds they serve and their buildings; residents' households
         // only through tickets.
@@ -174,6 +185,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             BuildingRead,
             TicketRead,
             TicketHandle,
+            ContentCheck,
         ],
         Role::CouncilMember => &[
             CommunityRead,
@@ -182,11 +194,18 @@ pub fn allowed(role: Role, action: Action) -> bool {
             BuildingRead,
             TicketRead,
             TicketTriage,
+            ContentCheck,
         ],
         // Resident leaders help their neighbours: the roster of their patch, masked.
-        Role::BuildingLeader => &[BuildingRead, HouseholdRead, ResidentRead],
-        Role::StreetLeader => &[CompoundRead, BuildingRead, HouseholdRead, ResidentRead],
-        Role::Resident => &[HouseholdRead, TicketFileOwn],
+        Role::BuildingLeader => &[BuildingRead, HouseholdRead, ResidentRead, ContentCheck],
+        Role::StreetLeader => &[
+            CompoundRead,
+            BuildingRead,
+            HouseholdRead,
+            ResidentRead,
+            ContentCheck,
+        ],
+        Role::Resident => &[HouseholdRead, TicketFileOwn, ContentCheck],
     };
     actions.contains(&action)
 }
@@ -402,6 +421,117 @@ pub async fn scope<C: ConnectionTrait>(db: &C, user: &Actor, action: Action) -> 
     Ok(s)
 }
 
+/// The streets an action reaches: every street, or these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Streets {
+    All,
+    Some(BTreeSet<Uuid>),
+}
+
+impl Streets {
+    pub fn contains(&self, street: Uuid) -> bool {
+        match self {
+            Streets::All => true,
+            Streets::Some(s) => s.contains(&street),
+        }
+    }
+}
+
+/// The streets `user`'s assignments that allow `action` lie in: for settings kept per street
+/// (the content-check keyword list) that staff below the street act on. One primary-key
+/// lookup per assignment; a property company's streets are those of the compounds it serves.
+pub async fn streets<C: ConnectionTrait>(
+    db: &C,
+    user: &Actor,
+    action: Action,
+) -> AppResult<Streets> {
+    if user.is_superadmin {
+        return Ok(Streets::All);
+    }
+    async fn street_of<E: EntityTrait, C: ConnectionTrait>(
+        db: &C,
+        id_col: E::Column,
+        street_col: E::Column,
+        id: Uuid,
+    ) -> AppResult<Vec<Uuid>>
+    where
+        E::Column: ColumnTrait,
+    {
+        Ok(E::find()
+            .select_only()
+            .column(street_col)
+            .filter(id_col.eq(id))
+            .into_tuple()
+            .all(db)
+            .await?)
+    }
+    let mut out = BTreeSet::new();
+    for a in user.roles.iter().filter(|a| allowed(a.role, action)) {
+        use entity::{building, community, compound, grid, household};
+        let found = match a.scope_type {
+            ScopeType::Street => vec![a.scope_id],
+            ScopeType::Community => {
+                street_of::<community::Entity, C>(
+                    db,
+                    community::Column::Id,
+                    community::Column::StreetId,
+                    a.scope_id,
+                )
+                .await?
+            }
+            ScopeType::Compound => {
+                street_of::<compound::Entity, C>(
+                    db,
+                    compound::Column::Id,
+                    compound::Column::StreetId,
+                    a.scope_id,
+                )
+                .await?
+            }
+            ScopeType::Building => {
+                street_of::<building::Entity, C>(
+                    db,
+                    building::Column::Id,
+                    building::Column::StreetId,
+                    a.scope_id,
+                )
+                .await?
+            }
+            ScopeType::Household => {
+                street_of::<household::Entity, C>(
+                    db,
+                    household::Column::Id,
+                    household::Column::StreetId,
+                    a.scope_id,
+                )
+                .await?
+            }
+            ScopeType::Grid => {
+                street_of::<grid::Entity, C>(
+                    db,
+                    grid::Column::Id,
+                    grid::Column::StreetId,
+                    a.scope_id,
+                )
+                .await?
+            }
+            ScopeType::PropertyCompany => {
+                let mut s: Vec<Uuid> = compound::Entity::find()
+                    .select_only()
+                    .column(compound::Column::StreetId)
+                    .filter(compound::Column::PropertyCompanyId.eq(a.scope_id))
+                    .into_tuple()
+                    .all(db)
+                    .await?;
+                s.dedup();
+                s
+            }
+        };
+        out.extend(found);
+    }
+    Ok(Streets::Some(out))
+}
+
 /// Whether the caller may do `action` at all, anywhere (for actions not tied to an object).
 pub fn can_anywhere(user: &Actor, action: Action) -> bool {
     user.is_superadmin || user.roles.iter().any(|a| allowed(a.role, action))
@@ -558,6 +688,17 @@ mod tests {
         for r in Role::ALL {
             assert_eq!(allowed(r, Action::RoleManage), r == Role::Admin);
             assert_eq!(allowed(r, Action::UserManage), r == Role::Admin);
+        }
+    }
+
+    #[test]
+    fn only_admins_and_community_staff_keep_keyword_lists_and_everyone_checks_text() {
+        for r in Role::ALL {
+            assert_eq!(
+                allowed(r, Action::ContentKeywordManage),
+                matches!(r, Role::Admin | Role::CommunityStaff)
+            );
+            assert!(allowed(r, Action::ContentCheck), "{r:?}");
         }
     }
 

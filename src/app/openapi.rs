@@ -54,6 +54,7 @@ use crate::platform::error::{FieldError, Problem};
         (name = "residents", description = "The roster, personal data (masked; revealed only with a purpose, audited) and the audit log"),
         (name = "tickets", description = "Residents' requests (诉求): filing, triage by colour, dispatch, the workflow verbs, timeline, photos, stats and the ledger"),
         (name = "notifications", description = "The notification outbox: WeChat subscribe messages and their delivery state; the templates the mini-program asks consent for"),
+        (name = "moderation", description = "The content check: each street's keyword list, and checking a text as publishing would (WeChat msgSecCheck for WeChat accounts, the street's list for the others)"),
     )
 )]
 pub struct ApiDoc;

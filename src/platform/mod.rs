@@ -12,6 +12,7 @@ pub mod cache;
 pub mod cell_text;
 pub mod clock;
 pub mod config;
+pub mod content;
 pub mod context;
 pub mod db;
 pub mod error;

@@ -56,6 +56,7 @@ const DOMAINS: &[(&str, &[&str])] = &[
         ],
     ),
     ("activity", &[]),
+    ("moderation", &[]),
 ];
 
 /// Tables `access` may read besides its own: the policy resolves an assignment at a grid or a
