@@ -584,4 +584,22 @@ mod tests {
         assert_eq!(label_name(20001), "politics");
         assert_eq!(label_name(99999), "other");
     }
+
+    #[test]
+    fn a_refusal_is_a_400_content_rejected_naming_the_label_in_chinese() {
+        use actix_web::ResponseError;
+        let e = AppError::ContentRejected {
+            label: "politics".into(),
+        };
+        assert_eq!(e.status_code().as_u16(), 400);
+        let p = serde_json::to_value(e.problem()).unwrap_or_default();
+        assert_eq!(p["code"], "content_rejected");
+        assert_eq!(p["title"], "内容未通过安全检测");
+        assert!(
+            p["detail"].as_str().unwrap_or_default().contains("涉政"),
+            "{p}"
+        );
+        assert_eq!(p["errors"][0]["code"], "content_risky");
+        assert_eq!(p["errors"][0]["label"], "politics");
+    }
 }
