@@ -1,14 +1,13 @@
 //! Keeping a street's keyword list, and the author a check is run for.
 
 use chrono::{DateTime, Utc};
-use entity::content_keyword::{self, KeywordVerdict};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::access::policy::Action;
 use crate::access::{author_of, Actor};
 use crate::moderation::policy::authorize_street;
-use crate::platform::content::{self, Author, MAX_KEYWORD_CHARS};
+use crate::platform::content::{self, Author, ContentKeyword, KeywordVerdict, MAX_KEYWORD_CHARS};
 use crate::platform::error::{AppError, AppResult, FieldCode, FieldError};
 use crate::platform::lang::Text;
 use crate::platform::paging::{cut_page, PageParams};
@@ -55,7 +54,7 @@ pub async fn list_keywords<C: ConnectionTrait>(
     user: &Actor,
     street_id: Uuid,
     page: PageParams,
-) -> AppResult<(Vec<content_keyword::Model>, Option<String>)> {
+) -> AppResult<(Vec<ContentKeyword>, Option<String>)> {
     authorize_street(db, user, Action::ContentKeywordManage, street_id).await?;
     let rows = content::keyword_page(db, street_id, page).await?;
     Ok(cut_page(rows, page.limit, |m| m.id))
@@ -69,7 +68,7 @@ pub async fn add_keyword<C: ConnectionTrait>(
     word: &str,
     verdict: KeywordVerdict,
     now: DateTime<Utc>,
-) -> AppResult<content_keyword::Model> {
+) -> AppResult<ContentKeyword> {
     let word = clean_word(word)?;
     authorize_street(db, user, Action::ContentKeywordManage, street_id).await?;
     let m = content::add_keyword(db, street_id, word, verdict, user.id, now).await?;

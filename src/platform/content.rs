@@ -17,7 +17,9 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use entity::content_keyword::{self, KeywordVerdict};
+use entity::content_keyword;
+/// A word of a street's list, and what a text containing it gets.
+pub use entity::content_keyword::{KeywordVerdict, Model as ContentKeyword};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -427,7 +429,7 @@ pub async fn keyword_page<C: ConnectionTrait>(
     db: &C,
     street_id: Uuid,
     page: PageParams,
-) -> AppResult<Vec<content_keyword::Model>> {
+) -> AppResult<Vec<ContentKeyword>> {
     use content_keyword::{Column, Entity};
     let mut q = Entity::find().filter(Column::StreetId.eq(street_id));
     if let Some(after) = page.after {
@@ -448,7 +450,7 @@ pub async fn add_keyword<C: ConnectionTrait>(
     verdict: KeywordVerdict,
     created_by: Uuid,
     now: DateTime<Utc>,
-) -> AppResult<content_keyword::Model> {
+) -> AppResult<ContentKeyword> {
     use content_keyword::{Column, Entity};
     let count = Entity::find()
         .filter(Column::StreetId.eq(street_id))
@@ -490,7 +492,7 @@ pub async fn add_keyword<C: ConnectionTrait>(
 pub async fn find_keyword<C: ConnectionTrait>(
     db: &C,
     id: Uuid,
-) -> AppResult<Option<content_keyword::Model>> {
+) -> AppResult<Option<ContentKeyword>> {
     Ok(content_keyword::Entity::find_by_id(id).one(db).await?)
 }
 

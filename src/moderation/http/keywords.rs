@@ -3,13 +3,13 @@
 
 use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use entity::content_keyword::{self, KeywordVerdict};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::access::AuthUser;
 use crate::moderation::service;
+use crate::platform::content::{ContentKeyword, KeywordVerdict};
 use crate::platform::error::AppResult;
 use crate::platform::http::created;
 use crate::platform::http::extract::{Json, Query};
@@ -30,8 +30,8 @@ pub struct ContentKeywordResponse {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<content_keyword::Model> for ContentKeywordResponse {
-    fn from(m: content_keyword::Model) -> Self {
+impl From<ContentKeyword> for ContentKeywordResponse {
+    fn from(m: ContentKeyword) -> Self {
         Self {
             id: m.id,
             street_id: m.street_id,
