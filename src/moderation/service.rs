@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::access::policy::Action;
 use crate::access::{author_of, Actor};
-use crate::moderation::policy::authorize_street;
+use crate::moderation::policy::{authorize_existing_street, authorize_street};
 use crate::platform::content::{self, Author, ContentKeyword, KeywordVerdict, MAX_KEYWORD_CHARS};
 use crate::platform::error::{AppError, AppResult, FieldCode, FieldError};
 use crate::platform::lang::Text;
@@ -70,7 +70,7 @@ pub async fn add_keyword<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<ContentKeyword> {
     let word = clean_word(word)?;
-    authorize_street(db, user, Action::ContentKeywordManage, street_id).await?;
+    authorize_existing_street(db, user, Action::ContentKeywordManage, street_id).await?;
     let m = content::add_keyword(db, street_id, word, verdict, user.id, now).await?;
     tracing::info!(street = %street_id, keyword = %m.id, by = %user.id, "content keyword added");
     Ok(m)
@@ -96,6 +96,6 @@ pub async fn checking_author<C: ConnectionTrait>(
     user: &Actor,
     street_id: Uuid,
 ) -> AppResult<Author> {
-    authorize_street(db, user, Action::ContentCheck, street_id).await?;
+    authorize_existing_street(db, user, Action::ContentCheck, street_id).await?;
     author_of(db, user.id, street_id).await
 }

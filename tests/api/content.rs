@@ -283,6 +283,26 @@ async fn keywords_are_kept_per_street_normalised_within_scope() {
         .await;
     assert_problem(res, 400, "invalid_body").await;
 
+    // No such street: nothing to add to, nothing to check against.
+    let res = s
+        .app
+        .post(
+            "/api/v1/content-keywords",
+            &s.admin,
+            &json!({"street_id": Uuid::now_v7(), "word": "词", "verdict": "review"}),
+        )
+        .await;
+    assert_problem(res, 404, "not_found").await;
+    let res = s
+        .app
+        .post(
+            "/api/v1/content-check",
+            &s.admin,
+            &json!({"street_id": Uuid::now_v7(), "body": "词"}),
+        )
+        .await;
+    assert_problem(res, 404, "not_found").await;
+
     // A page, oldest first, then the next.
     add_word(&s.app, &s.staff, street, "乙", "risky").await;
     add_word(&s.app, &s.staff, street, "丙", "review").await;
