@@ -418,3 +418,19 @@ async fn content_check_validates_its_body() {
     assert_problem(res, 400, "invalid_body").await;
     assert!(s.fake.sec_checks().is_empty());
 }
+
+#[tokio::test]
+async fn a_check_with_an_access_token_wechat_rejects_refreshes_it_once() {
+    let s = setup("内容庚").await;
+    let body = json!({"street_id": s.t.street, "body": "你好"});
+    assert_eq!(check(&s.app, &s.wx, body.clone()).await.0, "pass");
+    assert_eq!(s.fake.token_calls(), 1);
+    s.fake.reject("fake-token-1");
+    assert_eq!(check(&s.app, &s.wx, body).await.0, "pass");
+    assert_eq!(s.fake.token_calls(), 2, "one refresh");
+    assert_eq!(
+        s.fake.sec_checks().len(),
+        2,
+        "the rejected call is not recorded"
+    );
+}
