@@ -16,6 +16,12 @@ ANSWERS = {
     ("GET", "/sns/jscode2session"): INVALID_CODE,
     ("POST", "/wxa/business/getuserphonenumber"): INVALID_CODE,
     ("POST", "/cgi-bin/message/subscribe/send"): {"errcode": 0, "errmsg": "ok"},
+    ("POST", "/wxa/msg_sec_check"): {
+        "errcode": 0,
+        "errmsg": "ok",
+        "result": {"suggest": "pass", "label": 100},
+        "trace_id": "fuzz-trace",
+    },
 }
 
 

@@ -4,6 +4,7 @@ pub mod access;
 pub mod activity;
 pub mod app;
 pub mod identity;
+pub mod moderation;
 pub mod notices;
 pub mod platform;
 pub mod residents;
@@ -46,7 +47,8 @@ where
                 .configure(residents::http::configure)
                 .configure(tickets::http::configure)
                 .configure(notices::http::configure)
-                .configure(activity::http::configure),
+                .configure(activity::http::configure)
+                .configure(moderation::http::configure),
         )
 }
 

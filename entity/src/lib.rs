@@ -7,6 +7,7 @@ pub mod building;
 pub mod community;
 pub mod community_public_tag;
 pub mod compound;
+pub mod content_keyword;
 pub mod grid;
 pub mod grid_area;
 pub mod household;

@@ -2,6 +2,7 @@
 //! the caller, and the policy (the permission table and the generic scope-to-SQL).
 
 pub mod actor;
+pub mod author;
 pub mod bearer;
 pub mod callers;
 pub mod durable;
@@ -12,5 +13,6 @@ pub mod policy;
 pub mod visible;
 
 pub use actor::Actor;
+pub use author::author_of;
 pub use extractor::AuthUser;
 pub use policy::{Action, Role, ScopeType};

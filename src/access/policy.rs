@@ -78,6 +78,12 @@ pub enum Action {
     NoticePublish,
     /// Pass or send back what the content check held for review (the moderation queue).
     NoticeModerate,
+    /// Keep a street's content-check keyword list (admins of the street; community staff for
+    /// the street their community lies in).
+    ContentKeywordManage,
+    /// Check a text against the content check of a street the caller belongs to (everyone with
+    /// a role: it is what publishing does for them anyway).
+    ContentCheck,
 }
 
 impl Action {
@@ -134,6 +140,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             NoticeRead,
             NoticePublish,
             NoticeModerate,
+            ContentKeywordManage,
+            ContentCheck,
         ],
         Role::CommunityStaff => &[
             CommunityRead,
@@ -161,6 +169,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             NoticeRead,
             NoticePublish,
             NoticeModerate,
+            ContentKeywordManage,
+            ContentCheck,
         ],
         Role::GridManager => &[
             GridRead,
@@ -180,6 +190,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             TicketMerge,
             NoticeRead,
             NoticePublish,
+            ContentCheck,
         ],
         // Property staff see the compounds they serve and their buildings; residents' households
         // only through tickets.
@@ -192,6 +203,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             // Notices to the compounds they serve (停水停电).
             NoticeRead,
             NoticePublish,
+            ContentCheck,
         ],
         Role::CouncilMember => &[
             CommunityRead,
@@ -203,6 +215,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             // Publicity (公示) only: the notice service narrows it.
             NoticeRead,
             NoticePublish,
+            ContentCheck,
         ],
         // Resident leaders help their neighbours: the roster of their patch, masked; and
         // `normal` notices to it (the notice service narrows the priority).
@@ -212,6 +225,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             ResidentRead,
             NoticeRead,
             NoticePublish,
+            ContentCheck,
         ],
         Role::StreetLeader => &[
             CompoundRead,
@@ -220,9 +234,10 @@ pub fn allowed(role: Role, action: Action) -> bool {
             ResidentRead,
             NoticeRead,
             NoticePublish,
+            ContentCheck,
         ],
         // A household's notices come through the upward reach ([`reads_upward`]).
-        Role::Resident => &[HouseholdRead, TicketFileOwn, NoticeRead],
+        Role::Resident => &[HouseholdRead, TicketFileOwn, NoticeRead, ContentCheck],
     };
     actions.contains(&action)
 }
@@ -526,6 +541,117 @@ impl Scope {
     }
 }
 
+/// The streets an action reaches: every street, or these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Streets {
+    All,
+    Some(BTreeSet<Uuid>),
+}
+
+impl Streets {
+    pub fn contains(&self, street: Uuid) -> bool {
+        match self {
+            Streets::All => true,
+            Streets::Some(s) => s.contains(&street),
+        }
+    }
+}
+
+/// The streets `user`'s assignments that allow `action` lie in: for settings kept per street
+/// (the content-check keyword list) that staff below the street act on. One primary-key
+/// lookup per assignment; a property company's streets are those of the compounds it serves.
+pub async fn streets<C: ConnectionTrait>(
+    db: &C,
+    user: &Actor,
+    action: Action,
+) -> AppResult<Streets> {
+    if user.is_superadmin {
+        return Ok(Streets::All);
+    }
+    async fn street_of<E: EntityTrait, C: ConnectionTrait>(
+        db: &C,
+        id_col: E::Column,
+        street_col: E::Column,
+        id: Uuid,
+    ) -> AppResult<Vec<Uuid>>
+    where
+        E::Column: ColumnTrait,
+    {
+        Ok(E::find()
+            .select_only()
+            .column(street_col)
+            .filter(id_col.eq(id))
+            .into_tuple()
+            .all(db)
+            .await?)
+    }
+    let mut out = BTreeSet::new();
+    for a in user.roles.iter().filter(|a| allowed(a.role, action)) {
+        use entity::{building, community, compound, grid, household};
+        let found = match a.scope_type {
+            ScopeType::Street => vec![a.scope_id],
+            ScopeType::Community => {
+                street_of::<community::Entity, C>(
+                    db,
+                    community::Column::Id,
+                    community::Column::StreetId,
+                    a.scope_id,
+                )
+                .await?
+            }
+            ScopeType::Compound => {
+                street_of::<compound::Entity, C>(
+                    db,
+                    compound::Column::Id,
+                    compound::Column::StreetId,
+                    a.scope_id,
+                )
+                .await?
+            }
+            ScopeType::Building => {
+                street_of::<building::Entity, C>(
+                    db,
+                    building::Column::Id,
+                    building::Column::StreetId,
+                    a.scope_id,
+                )
+                .await?
+            }
+            ScopeType::Household => {
+                street_of::<household::Entity, C>(
+                    db,
+                    household::Column::Id,
+                    household::Column::StreetId,
+                    a.scope_id,
+                )
+                .await?
+            }
+            ScopeType::Grid => {
+                street_of::<grid::Entity, C>(
+                    db,
+                    grid::Column::Id,
+                    grid::Column::StreetId,
+                    a.scope_id,
+                )
+                .await?
+            }
+            ScopeType::PropertyCompany => {
+                let mut s: Vec<Uuid> = compound::Entity::find()
+                    .select_only()
+                    .column(compound::Column::StreetId)
+                    .filter(compound::Column::PropertyCompanyId.eq(a.scope_id))
+                    .into_tuple()
+                    .all(db)
+                    .await?;
+                s.dedup();
+                s
+            }
+        };
+        out.extend(found);
+    }
+    Ok(Streets::Some(out))
+}
+
 /// Whether the caller may do `action` at all, anywhere (for actions not tied to an object).
 pub fn can_anywhere(user: &Actor, action: Action) -> bool {
     user.is_superadmin || user.roles.iter().any(|a| allowed(a.role, action))
@@ -682,6 +808,17 @@ mod tests {
         for r in Role::ALL {
             assert_eq!(allowed(r, Action::RoleManage), r == Role::Admin);
             assert_eq!(allowed(r, Action::UserManage), r == Role::Admin);
+        }
+    }
+
+    #[test]
+    fn only_admins_and_community_staff_keep_keyword_lists_and_everyone_checks_text() {
+        for r in Role::ALL {
+            assert_eq!(
+                allowed(r, Action::ContentKeywordManage),
+                matches!(r, Role::Admin | Role::CommunityStaff)
+            );
+            assert!(allowed(r, Action::ContentCheck), "{r:?}");
         }
     }
 

@@ -84,6 +84,8 @@ pub enum FieldCode {
     UnknownBuilding,
     /// The value matches more than one existing record and nothing tells them apart.
     AmbiguousMatch,
+    /// The text did not pass the content check (`content_rejected`); `label` says why.
+    ContentRisky,
 }
 
 impl FieldCode {
@@ -108,6 +110,10 @@ pub struct FieldError {
     /// The limit that was crossed, for `too_long`, `too_short`, `too_many` and `too_many_rows`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
+    /// For `content_risky`: the content check's label (`politics`, `porn`, `abuse`, `ad`,
+    /// `crime`, `fraud`, `vulgar`, `copyright`, `other`, or `keyword` for the street's own list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 impl FieldError {
@@ -117,6 +123,7 @@ impl FieldError {
             code,
             message,
             limit: None,
+            label: None,
         }
     }
 
@@ -238,6 +245,10 @@ pub enum ProblemCode {
     /// The caller's role may publish here, but not this kind of notice (building and street
     /// leaders: `normal` priority only; council members: publicity only).
     NoticeRestricted,
+    /// The content check found the text risky (违规); `errors[]` carries its label.
+    ContentRejected,
+    /// A street's content-check keyword list is full.
+    TooManyKeywords,
 }
 
 /// RFC 9457 problem details, as every error of this API is answered.
@@ -324,6 +335,9 @@ pub enum AppError {
     UrlSignatureInvalid,
     #[error("the signed URL has expired")]
     UrlExpired,
+    /// The content check said `risky`; `label` names why (never the text or a keyword).
+    #[error("the content check refused the text ({label})")]
+    ContentRejected { label: String },
     #[error("an upstream service answered with something unusable")]
     BadGateway(#[source] anyhow::Error),
     #[error("internal error")]
@@ -383,6 +397,7 @@ impl AppError {
             MethodOverrideInvalid(_) => (StatusCode::BAD_REQUEST, C::MethodOverrideInvalid),
             UrlSignatureInvalid => (StatusCode::FORBIDDEN, C::UrlSignatureInvalid),
             UrlExpired => (StatusCode::FORBIDDEN, C::UrlExpired),
+            ContentRejected { .. } => (StatusCode::BAD_REQUEST, C::ContentRejected),
             BadGateway(_) => (StatusCode::BAD_GATEWAY, C::BadGateway),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, C::InternalError),
         }
@@ -528,6 +543,13 @@ impl AppError {
                 "链接已过期，请重新获取",
                 "the signed URL has expired; fetch a new one",
             ),
+            ContentRejected { label } => {
+                let (zh, en) = content_label_words(label);
+                crate::text!(
+                    "内容未通过安全检测（{zh}），请修改后再提交",
+                    "the text did not pass the content check ({en}); change it and submit again"
+                )
+            }
         }
     }
 
@@ -539,9 +561,13 @@ impl AppError {
             Ok(serde_json::Value::String(s)) => s,
             _ => "internal_error".to_string(),
         };
+        let title = match self {
+            AppError::ContentRejected { .. } => Text::new("内容未通过安全检测", "Content rejected"),
+            _ => title(status),
+        };
         Problem {
             type_: format!("urn:linli:problem:{code_name}"),
-            title: title(status).get(lang).to_string(),
+            title: title.get(lang).to_string(),
             status: status.as_u16(),
             detail: self.message().get(lang).to_string(),
             code,
@@ -556,8 +582,34 @@ impl AppError {
             | AppError::InvalidQuery(e)
             | AppError::InvalidPath(e)
             | AppError::Validation(e) => e.clone(),
+            AppError::ContentRejected { label } => {
+                let (zh, en) = content_label_words(label);
+                let mut e = FieldError::of(
+                    "content",
+                    FieldCode::ContentRisky,
+                    crate::text!("含有{zh}内容", "contains {en} content"),
+                );
+                e.label = Some(label.clone());
+                vec![e]
+            }
             _ => Vec::new(),
         }
+    }
+}
+
+/// The words for a content-check label (Chinese, English).
+fn content_label_words(label: &str) -> (&'static str, &'static str) {
+    match label {
+        "ad" => ("广告", "advertising"),
+        "politics" => ("涉政", "political"),
+        "porn" => ("色情", "pornographic"),
+        "abuse" => ("辱骂", "abusive"),
+        "crime" => ("违法犯罪", "criminal"),
+        "fraud" => ("欺诈", "fraudulent"),
+        "vulgar" => ("低俗", "vulgar"),
+        "copyright" => ("侵权", "infringing"),
+        "keyword" => ("本街道禁止发布的", "prohibited"),
+        _ => ("不适宜发布的", "unsuitable"),
     }
 }
 

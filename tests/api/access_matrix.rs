@@ -1094,3 +1094,117 @@ async fn every_role_reads_exactly_the_notices_its_reach_and_its_audience_allow()
     );
     report(errors);
 }
+
+#[tokio::test]
+async fn content_keywords_and_checks_follow_the_streets_each_role_belongs_to() {
+    let f = fixture().await;
+    let mut errors = Vec::new();
+    // Who keeps which street's keyword list; everyone else with a role in a street may check
+    // text there, and sees the list as 403; a street they have no role in is 404.
+    let keeps = |actor: &str, street: &str| match actor {
+        "superadmin" => true,
+        "admin_s1" | "staff_c1" => street == "S1",
+        _ => false,
+    };
+    let belongs = |actor: &str, street: &str| match actor {
+        "superadmin" => true,
+        "nobody" => false,
+        _ => street == "S1",
+    };
+    let mut seeded = Vec::new();
+    for street in ["S1", "S2"] {
+        let res = f
+            .app
+            .post(
+                "/api/v1/content-keywords",
+                &f.root,
+                &json!({"street_id": f.id(street), "word": format!("seed-{street}"), "verdict": "review"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        seeded.push((street, id_of(&res.json().await.expect("keyword"))));
+    }
+    for actor in &f.actors {
+        for (street, seed) in &seeded {
+            let who = format!("{} {street}", actor.name);
+            let sid = f.id(street);
+            let (keep, belong) = (keeps(actor.name, street), belongs(actor.name, street));
+            let refused = if belong { FORBIDDEN } else { NOT_FOUND };
+
+            let res = f
+                .app
+                .post(
+                    "/api/v1/content-check",
+                    &actor.token,
+                    &json!({"street_id": sid, "body": "seed-S1 你好"}),
+                )
+                .await;
+            let want = if belong { OK } else { NOT_FOUND };
+            check(
+                &mut errors,
+                format!("{who}: check"),
+                &outcome(res).await,
+                want,
+            );
+
+            let res = f
+                .app
+                .get(
+                    &format!("/api/v1/content-keywords?street_id={sid}"),
+                    &actor.token,
+                )
+                .await;
+            if keep && res.status() == StatusCode::OK {
+                let body: Value = res.json().await.expect("list");
+                let items = body["items"].as_array().expect("items");
+                if items.iter().any(|i| i["street_id"] != sid.to_string()) {
+                    errors.push(format!("{who}: the list shows another street's words"));
+                }
+            } else {
+                let want = if keep { OK } else { refused };
+                check(
+                    &mut errors,
+                    format!("{who}: list"),
+                    &outcome(res).await,
+                    want,
+                );
+            }
+
+            let word = format!("{}-{street}", actor.name);
+            let res = f
+                .app
+                .post(
+                    "/api/v1/content-keywords",
+                    &actor.token,
+                    &json!({"street_id": sid, "word": word, "verdict": "risky"}),
+                )
+                .await;
+            if keep && res.status() == StatusCode::CREATED {
+                let id = id_of(&res.json().await.expect("keyword"));
+                let got = outcome(
+                    f.app
+                        .delete(&format!("/api/v1/content-keywords/{id}"), &actor.token)
+                        .await,
+                )
+                .await;
+                check(&mut errors, format!("{who}: delete own"), &got, "204");
+            } else {
+                let want = if keep { "201" } else { refused };
+                check(
+                    &mut errors,
+                    format!("{who}: create"),
+                    &outcome(res).await,
+                    want,
+                );
+                let got = outcome(
+                    f.app
+                        .delete(&format!("/api/v1/content-keywords/{seed}"), &actor.token)
+                        .await,
+                )
+                .await;
+                check(&mut errors, format!("{who}: delete"), &got, refused);
+            }
+        }
+    }
+    report(errors);
+}

@@ -85,8 +85,36 @@ async fn logs_carry_no_personal_data_tokens_or_session_keys() {
         .json()
         .await
         .unwrap();
+    // Checked text stays out of the logs, also when WeChat fails the check.
+    let wx_id = crate::wechat::me(&app, &token).await["id"].clone();
+    // The phone may have bound the account already; a second grant is refused, harmlessly.
+    app.post(
+        "/api/v1/role-assignments",
+        &root,
+        &json!({"user_id": wx_id, "role": "resident", "scope_type": "household", "scope_id": t.household}),
+    )
+    .await;
+    for (who, text) in [
+        (&token, "[down] 秘密文本内容甲"),
+        (&token, "[errcode] 秘密文本内容乙"),
+        (&root, "秘密文本内容丙"),
+    ] {
+        let res = app
+            .post(
+                "/api/v1/content-check",
+                who,
+                &json!({"street_id": t.street, "title": "秘密标题", "body": text}),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+    }
     let logs = String::from_utf8_lossy(&buf.0.lock().unwrap()).to_string();
     assert!(logs.contains("personal data revealed"), "the capture works");
+    assert!(
+        logs.contains("content check: WeChat gave no verdict"),
+        "the failed checks are logged"
+    );
+    assert!(!logs.contains("秘密"), "the logs carry checked text");
     for secret in [
         phone.to_string(),
         id_number.to_string(),

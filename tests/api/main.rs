@@ -14,6 +14,7 @@ mod auth;
 mod backup;
 mod binding;
 mod caller_cache;
+mod content;
 mod contract;
 mod demo;
 mod directory;

@@ -791,3 +791,201 @@ async fn bad_notices_are_refused_with_the_field_named() {
         .await;
     assert_problem(res, 404, "not_found").await;
 }
+
+/// Staff without WeChat go through the street's keyword list: `review` holds the notice for a
+/// moderator (its author and moderators see it, residents do not, nobody is notified), who passes
+/// it (published, recipients written) or sends it back to draft; `risky` refuses it with 400
+/// `content_rejected` and it stays a draft.
+#[tokio::test]
+async fn staff_notices_go_through_the_streets_keyword_list_and_the_moderation_queue() {
+    let p = place().await;
+    let app = &p.app;
+    for (word, verdict) in [("集资", "review"), ("赌博", "risky")] {
+        let res = app
+            .post(
+                "/api/v1/content-keywords",
+                &p.root,
+                &json!({"street_id": p.street, "word": word, "verdict": verdict}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let d = draft(
+        app,
+        &p.staff,
+        body_for("building", p.b3, "关于楼道集资修缮"),
+    )
+    .await;
+    let id = d["id"].as_str().unwrap().to_string();
+    let n = publish(app, &p.staff, &id).await;
+    assert_eq!(n["status"], "pending_review");
+    assert_eq!(n["status_label"], "待审核");
+    assert_eq!(n["review_label"], "keyword");
+    assert_eq!(n["recipients_count"], 0);
+    let res = app.get(&format!("/api/v1/notices/{id}"), &p.r3a).await;
+    assert_problem(res, 404, "not_found").await;
+    let queue = get(app, &p.staff, "/api/v1/moderation-queue").await;
+    assert_eq!(ids(&queue), vec![id.clone()]);
+    let queue = get(
+        app,
+        &p.staff,
+        &format!(
+            "/api/v1/moderation-queue?community_id={}",
+            p.other_community
+        ),
+    )
+    .await;
+    assert!(ids(&queue).is_empty());
+    // A building leader neither sees the queue's items nor passes them.
+    assert!(ids(&get(app, &p.leader_b3, "/api/v1/moderation-queue").await).is_empty());
+    let res = app
+        .post(
+            &format!("/api/v1/notices/{id}/approve"),
+            &p.leader_b3,
+            &json!({}),
+        )
+        .await;
+    assert_problem(res, 403, "forbidden").await;
+    // Held notices are not edited either; sent back, they are.
+    let res = app
+        .post(
+            &format!("/api/v1/notices/{id}/send-back"),
+            &p.staff,
+            &json!({"note": "请写明费用用途"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let n: Value = res.json().await.unwrap();
+    assert_eq!(n["status"], "draft");
+    assert_eq!(n["review_note"], "请写明费用用途");
+    publish(app, &p.staff, &id).await;
+    let res = app
+        .post(
+            &format!("/api/v1/notices/{id}/approve"),
+            &p.staff,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let n: Value = res.json().await.unwrap();
+    assert_eq!(n["status"], "published");
+    assert_eq!(n["recipients_count"], 3);
+    assert!(ids(&get(app, &p.staff, "/api/v1/moderation-queue").await).is_empty());
+    let res = app
+        .post(
+            &format!("/api/v1/notices/{id}/approve"),
+            &p.staff,
+            &json!({}),
+        )
+        .await;
+    assert_problem(res, 409, "wrong_status").await;
+
+    let d = draft(app, &p.staff, body_for("building", p.b3, "严禁赌博")).await;
+    let id = d["id"].as_str().unwrap().to_string();
+    let res = app
+        .post(
+            &format!("/api/v1/notices/{id}/publish"),
+            &p.staff,
+            &json!({}),
+        )
+        .await;
+    let problem = assert_problem(res, 400, "content_rejected").await;
+    assert!(
+        !problem.to_string().contains("赌博"),
+        "the word is not told: {problem}"
+    );
+    assert_eq!(
+        get(app, &p.staff, &format!("/api/v1/notices/{id}")).await["status"],
+        "draft"
+    );
+}
+
+/// A building leader signed in with WeChat: their notice's text goes to WeChat's check with
+/// their own openid (the fake records it); `review` holds it, `risky` refuses it, and WeChat down
+/// or slow holds it too, in bounded time: never published, never a 5xx.
+#[tokio::test]
+async fn a_wechat_leaders_notice_is_checked_by_wechat_with_their_openid() {
+    use crate::wechat::{me, spawn_with_fake, wechat_login_ok};
+    let (app, fake) = spawn_with_fake().await;
+    let root = app.admin_token().await;
+    let t = small_territory(&app, &root, "微信").await;
+    let (r, _) = member(
+        &app,
+        &root,
+        &uname("r"),
+        "resident",
+        "household",
+        t.household,
+    )
+    .await;
+    let openid = format!("o-{}", uname("bl"));
+    let leader = token_of(&wechat_login_ok(&app, &format!("user:{openid}")).await);
+    let leader_id: Uuid = me(&app, &leader).await["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    app.grant(&root, leader_id, "building_leader", "building", t.building)
+        .await;
+    let leader = token_of(&wechat_login_ok(&app, &format!("user:{openid}")).await);
+
+    let try_publish = |title: &'static str| {
+        let app = &app;
+        let leader = leader.clone();
+        async move {
+            let d = draft(app, &leader, body_for("building", t.building, title)).await;
+            let id = d["id"].as_str().unwrap().to_string();
+            let started = std::time::Instant::now();
+            let res = app
+                .post(
+                    &format!("/api/v1/notices/{id}/publish"),
+                    &leader,
+                    &json!({}),
+                )
+                .await;
+            (id, res, started.elapsed())
+        }
+    };
+    let (id, res, _) = try_publish("电梯年检通知").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let n: Value = res.json().await.unwrap();
+    assert_eq!(n["status"], "published");
+    let checks = fake.sec_checks();
+    assert_eq!(checks.len(), 1, "{checks:?}");
+    assert_eq!(checks[0]["openid"], openid.as_str());
+    assert_eq!(checks[0]["version"], 2);
+    assert_eq!(checks[0]["title"], "电梯年检通知");
+    assert_eq!(
+        get(&app, &r, &format!("/api/v1/notices/{id}")).await["status"],
+        "published"
+    );
+
+    let (id, res, _) = try_publish("[review] 团购").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let n: Value = res.json().await.unwrap();
+    assert_eq!(n["status"], "pending_review");
+    let res = app.get(&format!("/api/v1/notices/{id}"), &r).await;
+    assert_problem(res, 404, "not_found").await;
+
+    let (id, res, _) = try_publish("[risky] 内容").await;
+    assert_problem(res, 400, "content_rejected").await;
+    assert_eq!(
+        get(&app, &leader, &format!("/api/v1/notices/{id}")).await["status"],
+        "draft"
+    );
+
+    for title in ["[down] 停水", "[slow] 停电"] {
+        let (id, res, took) = try_publish(title).await;
+        assert_eq!(res.status(), StatusCode::OK, "{title}");
+        let n: Value = res.json().await.unwrap();
+        assert_eq!(n["status"], "pending_review", "{title}");
+        assert_eq!(n["review_label"], "check_unavailable", "{title}");
+        assert_eq!(n["recipients_count"], 0);
+        assert!(
+            took < std::time::Duration::from_secs(15),
+            "{title} took {took:?}"
+        );
+        let res = app.get(&format!("/api/v1/notices/{id}"), &r).await;
+        assert_problem(res, 404, "not_found").await;
+    }
+}

@@ -7,6 +7,11 @@
 //!
 //! Subscribe messages (`/cgi-bin/message/subscribe/send`) are recorded; a test scripts failures
 //! with [`Fake::fail_next_sends`] and [`Fake::refuse_openid`].
+//!
+//! Text checks (`/wxa/msg_sec_check`) are recorded without their text ([`Fake::sec_checks`]) and
+//! scripted by the content: `[risky]` → risky (label 20001), `[review]` → review (10001),
+//! `[down]` → HTTP 500, `[slow]` → answers after 3 s, `[errcode]` → errcode -1; anything else
+//! passes (label 100).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -51,6 +56,9 @@ struct FakeState {
     send_failures: AtomicUsize,
     /// Openids whose subscribe messages answer 43101 (not subscribed).
     refusing: Mutex<HashSet<String>>,
+    /// Every text check that reached the fake with a valid token: `{"openid", "scene",
+    /// "version", "title", "chars"}` (the title as sent, the content's length).
+    sec_checks: Mutex<Vec<Value>>,
 }
 
 pub(crate) struct Fake {
@@ -90,6 +98,10 @@ impl Fake {
             .lock()
             .unwrap()
             .insert(openid.to_string());
+    }
+    /// The text checks so far.
+    pub(crate) fn sec_checks(&self) -> Vec<Value> {
+        self.state.sec_checks.lock().unwrap().clone()
     }
     pub(crate) fn reject(&self, token: &str) {
         self.state
@@ -236,6 +248,53 @@ async fn fake_subscribe_send(
     HttpResponse::Ok().json(json!({"errcode": 0, "errmsg": "ok"}))
 }
 
+async fn fake_msg_sec_check(
+    state: web::Data<FakeState>,
+    q: Query,
+    body: web::Json<Value>,
+) -> HttpResponse {
+    let token = q.get("access_token").cloned().unwrap_or_default();
+    if !token.starts_with("fake-token-") || state.rejected.lock().unwrap().contains(&token) {
+        return wx_error(40001);
+    }
+    let content = body["content"].as_str().unwrap_or_default().to_string();
+    state.sec_checks.lock().unwrap().push(json!({
+        "openid": body["openid"],
+        "scene": body["scene"],
+        "version": body["version"],
+        "title": body["title"],
+        "chars": content.chars().count(),
+    }));
+    if content.chars().count() > 2500 {
+        return wx_error(87014);
+    }
+    let verdict = |suggest: &str, label: i64| {
+        HttpResponse::Ok().json(json!({
+            "errcode": 0,
+            "errmsg": "ok",
+            "result": {"suggest": suggest, "label": label},
+            "detail": [],
+            "trace_id": "fake-trace-1",
+        }))
+    };
+    let title = body["title"].as_str().unwrap_or_default();
+    let has = |mark: &str| content.contains(mark) || title.contains(mark);
+    if has("[down]") {
+        HttpResponse::InternalServerError().body("upstream exploded")
+    } else if has("[slow]") {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        verdict("pass", 100)
+    } else if has("[errcode]") {
+        wx_error(-1)
+    } else if has("[risky]") {
+        verdict("risky", 20001)
+    } else if has("[review]") {
+        verdict("review", 10001)
+    } else {
+        verdict("pass", 100)
+    }
+}
+
 async fn start_fake() -> Fake {
     let state = Arc::new(FakeState::default());
     let data = web::Data::from(state.clone());
@@ -254,6 +313,7 @@ async fn start_fake() -> Fake {
                 "/cgi-bin/message/subscribe/send",
                 web::post().to(fake_subscribe_send),
             )
+            .route("/wxa/msg_sec_check", web::post().to(fake_msg_sec_check))
     })
     .workers(2)
     .disable_signals()

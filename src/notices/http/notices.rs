@@ -256,9 +256,10 @@ pub async fn update_notice(
 /// else the street's keyword list. `risky` refuses (400 `content_rejected`); an outage holds it
 /// for review.
 async fn check(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<Checked> {
+    use crate::access::author_of;
     use crate::platform::content::{self, Scene, Verdict};
     let n = svc::readable_notice(&state.db, user, id).await?;
-    let author = content::author_of(&state.db, user.id, n.street_id).await?;
+    let author = author_of(&state.db, user.id, n.street_id).await?;
     let verdict =
         content::check_text(state, &author, Scene::Forum, Some(&n.title), &n.body).await?;
     Ok(match content::reject_risky(verdict)? {

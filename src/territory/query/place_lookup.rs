@@ -406,3 +406,8 @@ pub async fn grids_covering<C: ConnectionTrait>(
         .all(db)
         .await?)
 }
+
+/// Whether the street `id` exists.
+pub async fn street_exists<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<bool> {
+    Ok(entity::street::Entity::find_by_id(id).count(db).await? > 0)
+}
