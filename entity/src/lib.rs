@@ -14,6 +14,7 @@ pub mod idempotency_key;
 pub mod inbox_message;
 pub mod login_failure;
 pub mod notification;
+pub mod office_term;
 pub mod property_company;
 pub mod refresh_token;
 pub mod resident;

@@ -23,6 +23,7 @@ mod m20261130_000017_territory_kinds;
 mod m20261130_000018_attachment_subjects;
 mod m20261130_000019_gender_values;
 mod m20261130_000020_resident_tags_joined;
+mod m20261201_000021_office_terms;
 mod util;
 
 pub use lock::{up_exclusive, ADVISORY_LOCK_KEY};
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000018_attachment_subjects::Migration),
             Box::new(m20261130_000019_gender_values::Migration),
             Box::new(m20261130_000020_resident_tags_joined::Migration),
+            Box::new(m20261201_000021_office_terms::Migration),
         ]
     }
 }

@@ -71,6 +71,10 @@ pub enum Action {
     /// See open tickets near a ticket and merge duplicates into one (a triage decision that
     /// closes a resident's ticket: not for property companies, which only work what they get).
     TicketMerge,
+    /// See the office terms (who holds which office where, when).
+    OfficeRead,
+    /// Appoint, end and hand over office terms (and the roles they grant).
+    OfficeManage,
 }
 
 impl Action {
@@ -124,6 +128,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             TicketSettings,
             NotificationRead,
             TicketMerge,
+            OfficeRead,
+            OfficeManage,
         ],
         Role::CommunityStaff => &[
             CommunityRead,
@@ -148,6 +154,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             TicketSettings,
             NotificationRead,
             TicketMerge,
+            OfficeRead,
+            OfficeManage,
         ],
         Role::GridManager => &[
             GridRead,
@@ -165,6 +173,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             TicketDispatch,
             TicketFollowUp,
             TicketMerge,
+            OfficeRead,
         ],
         // Property staff see the compounds they serve and their buildings; residents' households
         // only through tickets.
@@ -182,6 +191,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             BuildingRead,
             TicketRead,
             TicketTriage,
+            OfficeRead,
         ],
         // Resident leaders help their neighbours: the roster of their patch, masked.
         Role::BuildingLeader => &[BuildingRead, HouseholdRead, ResidentRead],
@@ -558,6 +568,23 @@ mod tests {
         for r in Role::ALL {
             assert_eq!(allowed(r, Action::RoleManage), r == Role::Admin);
             assert_eq!(allowed(r, Action::UserManage), r == Role::Admin);
+        }
+    }
+
+    #[test]
+    fn only_admins_and_community_staff_manage_offices() {
+        for r in Role::ALL {
+            assert_eq!(
+                allowed(r, Action::OfficeManage),
+                matches!(r, Role::Admin | Role::CommunityStaff)
+            );
+            assert_eq!(
+                allowed(r, Action::OfficeRead),
+                matches!(
+                    r,
+                    Role::Admin | Role::CommunityStaff | Role::GridManager | Role::CouncilMember
+                )
+            );
         }
     }
 
