@@ -4,6 +4,7 @@ pub mod access;
 pub mod activity;
 pub mod app;
 pub mod identity;
+pub mod offices;
 pub mod platform;
 pub mod residents;
 pub mod territory;
@@ -44,6 +45,7 @@ where
                 .configure(territory::http::configure)
                 .configure(residents::http::configure)
                 .configure(tickets::http::configure)
+                .configure(offices::http::configure)
                 .configure(activity::http::configure),
         )
 }

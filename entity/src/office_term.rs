@@ -6,7 +6,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub street_id: Uuid,
-    pub community_id: Uuid,
+    /// Null only for an office on a whole street.
+    pub community_id: Option<Uuid>,
     pub compound_id: Option<Uuid>,
     pub building_id: Option<Uuid>,
     pub scope_type: OfficeScope,

@@ -20,7 +20,7 @@ fn a(name: &str) -> Alias {
     Alias::new(name)
 }
 
-fn term_indexes() -> [IndexCreateStatement; 6] {
+fn term_indexes() -> [IndexCreateStatement; 7] {
     [
         index(TABLE, &["scope_id", "body", "ends_on"], false),
         index(TABLE, &["resident_id"], false),
@@ -29,6 +29,7 @@ fn term_indexes() -> [IndexCreateStatement; 6] {
         index(TABLE, &["street_id", "id"], false),
         index(TABLE, &["community_id", "id"], false),
         index(TABLE, &["compound_id", "id"], false),
+        index(TABLE, &["building_id", "id"], false),
     ]
 }
 
@@ -40,7 +41,8 @@ impl MigrationTrait for Migration {
                 .table(a(TABLE))
                 .col(ColumnDef::new(a("id")).uuid().not_null().primary_key())
                 .col(ColumnDef::new(a("street_id")).uuid().not_null())
-                .col(ColumnDef::new(a("community_id")).uuid().not_null())
+                // Null only for an office on a whole street.
+                .col(ColumnDef::new(a("community_id")).uuid().null())
                 .col(ColumnDef::new(a("compound_id")).uuid().null())
                 .col(ColumnDef::new(a("building_id")).uuid().null())
                 .col(ColumnDef::new(a("scope_type")).string_len(16).not_null())

@@ -53,6 +53,7 @@ use crate::platform::error::{FieldError, Problem};
         (name = "me", description = "Resident self-service: binding, own household, own data"),
         (name = "residents", description = "The roster, personal data (masked; revealed only with a purpose, audited) and the audit log"),
         (name = "tickets", description = "Residents' requests (诉求): filing, triage by colour, dispatch, the workflow verbs, timeline, photos, stats and the ledger"),
+        (name = "offices", description = "Offices and terms: who holds which office (居委会, 楼组长, 街面长, 议事员, 邻里大管家, 队长, 值班长) where and when, and the roles terms grant"),
         (name = "notifications", description = "The notification outbox: WeChat subscribe messages and their delivery state; the templates the mini-program asks consent for"),
     )
 )]

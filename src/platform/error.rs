@@ -235,6 +235,8 @@ pub enum ProblemCode {
     TicketConversationClosed,
     /// Too many messages on one ticket in the last hour (see Retry-After).
     TicketMessageLimit,
+    /// The office term was already ended (by staff, by handover, or by the expiry of its role).
+    TermAlreadyEnded,
 }
 
 /// RFC 9457 problem details, as every error of this API is answered.

@@ -55,6 +55,7 @@ const DOMAINS: &[(&str, &[&str])] = &[
             "ticket_policy",
         ],
     ),
+    ("offices", &["office_term"]),
     ("activity", &[]),
 ];
 

@@ -224,3 +224,15 @@ pub async fn list_role_assignments<C: ConnectionTrait>(
     let items = rows.into_iter().map(RoleAssignmentResponse::from).collect();
     Ok(Page { items, next_cursor })
 }
+
+/// The display name of the active account `id`, if there is one.
+pub async fn active_display_name<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+) -> AppResult<Option<String>> {
+    Ok(user::Entity::find_by_id(id)
+        .filter(user::Column::IsActive.eq(true))
+        .one(db)
+        .await?
+        .map(|u| u.display_name))
+}
