@@ -28,6 +28,7 @@ mod logs;
 mod messages;
 mod miniprogram;
 mod notifications;
+mod offices;
 mod operations;
 mod outages;
 mod plans;
