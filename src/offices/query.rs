@@ -50,7 +50,11 @@ pub struct OfficeTermResponse {
 }
 
 /// The term `t` as answered, with its node's `scope_name`.
-pub fn respond(t: office_term::Model, scope_name: String, now: DateTime<Utc>) -> OfficeTermResponse {
+pub fn respond(
+    t: office_term::Model,
+    scope_name: String,
+    now: DateTime<Utc>,
+) -> OfficeTermResponse {
     OfficeTermResponse {
         current: model::is_current(t.starts_on, t.ends_on, t.ended_on, model::today(now)),
         id: t.id,

@@ -79,7 +79,9 @@ async fn authorize_node<C: ConnectionTrait>(
         .await?
         .ok_or(AppError::NotFound)?;
     let places = node.places();
-    let sees = policy::scope(db, caller, read_of(level)).await?.contains(&places)
+    let sees = policy::scope(db, caller, read_of(level))
+        .await?
+        .contains(&places)
         || policy::scope(db, caller, Action::OfficeRead)
             .await?
             .contains(&places);
@@ -178,18 +180,9 @@ async fn check_holder<C: ConnectionTrait>(
         };
         name = name.or(Some(shown));
     }
-    let name = name.ok_or_else(|| AppError::Validation(vec![FieldError::required("display_name")]))?;
+    let name =
+        name.ok_or_else(|| AppError::Validation(vec![FieldError::required("display_name")]))?;
     Ok((h.resident_id, user_id, name))
-}
-
-fn street_front_conflict() -> AppError {
-    AppError::conflict(
-        ProblemCode::CompoundNotStreetFront,
-        Text::new(
-            "街面长只能在沿街商铺（商圈）或混合型小区任职，请先修改小区类型",
-            "a street leader leads a street_front or mixed compound; change the compound's kind first",
-        ),
-    )
 }
 
 /// Inserts a term (and its grant) on the connection `db` (a transaction), after the checks.
@@ -205,12 +198,8 @@ async fn start<C: ConnectionTrait>(
 ) -> AppResult<office_term::Model> {
     check_shape(a)?;
     let position = clean_name("position", &a.position, model::POSITION_MAX)?;
-    if a.body == Body::StreetLeader
-        && !node
-            .compound_kind
-            .is_some_and(crate::territory::model::leads_shops)
-    {
-        return Err(street_front_conflict());
+    if a.body == Body::StreetLeader {
+        roles::street_leader_may_lead(db, node.id).await?;
     }
     let (resident_id, user_id, display_name) = check_holder(db, node, &a.holder).await?;
     if a.grants_role && user_id.is_none() {
@@ -436,7 +425,15 @@ pub async fn end(
             role_assignment_id: t.role_assignment_id,
             ..ended.clone()
         };
-        audit_term(&txn, caller.into(), Audited::TermEnd, &audited, Some(&reason), now).await?;
+        audit_term(
+            &txn,
+            caller.into(),
+            Audited::TermEnd,
+            &audited,
+            Some(&reason),
+            now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(ended)
     })
@@ -499,10 +496,25 @@ pub async fn hand_over(
             role_assignment_id: t.role_assignment_id,
             ..ended
         };
-        audit_term(&txn, caller.into(), Audited::TermHandover, &audited, Some(&reason), now)
-            .await?;
+        audit_term(
+            &txn,
+            caller.into(),
+            Audited::TermHandover,
+            &audited,
+            Some(&reason),
+            now,
+        )
+        .await?;
         let next = start(&txn, cache, caller, &a, &node, Source::Handover, now).await?;
-        audit_term(&txn, caller.into(), Audited::TermAppoint, &next, Some(&reason), now).await?;
+        audit_term(
+            &txn,
+            caller.into(),
+            Audited::TermAppoint,
+            &next,
+            Some(&reason),
+            now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(next)
     })
@@ -559,5 +571,13 @@ pub async fn audit_expiry<C: ConnectionTrait>(
         role_assignment_id: Some(grant_id),
         ..t.clone()
     };
-    audit_term(db, system, Audited::TermExpire, &audited, Some(model::EXPIRED), now).await
+    audit_term(
+        db,
+        system,
+        Audited::TermExpire,
+        &audited,
+        Some(model::EXPIRED),
+        now,
+    )
+    .await
 }

@@ -932,7 +932,10 @@ async fn office_terms_are_read_and_managed_by_exactly_the_roles_that_may() {
     };
     let mut terms: Vec<(&str, Uuid)> = Vec::new();
     for k in ["K1", "K2", "K3", "K4"] {
-        let id = f.app.create(&f.root, "office-terms", steward(f.id(k))).await;
+        let id = f
+            .app
+            .create(&f.root, "office-terms", steward(f.id(k)))
+            .await;
         terms.push((k, id));
     }
     let label = |id: &str| {
@@ -957,7 +960,10 @@ async fn office_terms_are_read_and_managed_by_exactly_the_roles_that_may() {
     assert_eq!(expect.len(), f.actors.len(), "every actor is in the table");
     for (name, reads, manages) in expect {
         let actor = f.actor(name);
-        let res = f.app.get("/api/v1/office-terms?limit=100", &actor.token).await;
+        let res = f
+            .app
+            .get("/api/v1/office-terms?limit=100", &actor.token)
+            .await;
         let listed: BTreeSet<String> = if res.status() == StatusCode::OK {
             let body: Value = res.json().await.expect("list body");
             body["items"]

@@ -28,7 +28,13 @@ async fn world() -> World {
     let root = app.admin_token().await;
     let t = small_territory(&app, &root, "甲").await;
     let staff = app
-        .user_with_role(&root, "staff_a", "community_staff", "community", t.community)
+        .user_with_role(
+            &root,
+            "staff_a",
+            "community_staff",
+            "community",
+            t.community,
+        )
         .await;
     let leader = app.create_user(&root, "leader", "a-long-password-1").await;
     let leader_token = token_of(&app.login("leader", "a-long-password-1").await);
@@ -76,7 +82,10 @@ async fn a_term_bound_role_works_until_valid_until_and_stops_after_it_and_the_jo
     assert_eq!(term["current"], true);
     assert_eq!(term["source"], "appointment");
     let term_id = id_of(&term);
-    let grant = term["role_assignment_id"].as_str().expect("a grant").to_string();
+    let grant = term["role_assignment_id"]
+        .as_str()
+        .expect("a grant")
+        .to_string();
 
     // The leader reads their building, twice: the second answer comes from the kept caller.
     let building = format!("/api/v1/buildings/{}", w.t.building);
@@ -84,7 +93,11 @@ async fn a_term_bound_role_works_until_valid_until_and_stops_after_it_and_the_jo
         let res = w.app.get(&building, &w.leader_token).await;
         assert_eq!(res.status(), StatusCode::OK);
     }
-    let me = json_of(w.app.get("/api/v1/me", &w.leader_token).await, StatusCode::OK).await;
+    let me = json_of(
+        w.app.get("/api/v1/me", &w.leader_token).await,
+        StatusCode::OK,
+    )
+    .await;
     let role = &me["roles"][0];
     assert_eq!(role["role"], "building_leader");
     assert_eq!(role["source_term_id"], term_id.to_string());
@@ -100,7 +113,11 @@ async fn a_term_bound_role_works_until_valid_until_and_stops_after_it_and_the_jo
     w.app.clock.advance(Duration::days(11));
     let res = w.app.get(&building, &w.leader_token).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let me = json_of(w.app.get("/api/v1/me", &w.leader_token).await, StatusCode::OK).await;
+    let me = json_of(
+        w.app.get("/api/v1/me", &w.leader_token).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(me["roles"], json!([]), "expired roles are not listed");
     let path = format!("/api/v1/office-terms/{term_id}");
     let before = json_of(w.app.get(&path, &w.staff).await, StatusCode::OK).await;
@@ -168,7 +185,9 @@ async fn ending_a_term_revokes_its_role_at_once_and_ending_it_twice_is_409() {
     }
     let end = format!("/api/v1/office-terms/{}/end", id_of(&term));
     let ended = json_of(
-        w.app.post(&end, &w.staff, &json!({"reason": "迁出本楼"})).await,
+        w.app
+            .post(&end, &w.staff, &json!({"reason": "迁出本楼"}))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -183,7 +202,9 @@ async fn ending_a_term_revokes_its_role_at_once_and_ending_it_twice_is_409() {
     let res = w.app.post(&end, &w.staff, &json!({"reason": "再次"})).await;
     assert_problem(res, 409, "term_already_ended").await;
     let events = json_of(
-        w.app.get("/api/v1/audit-events?action=term_end", &w.root).await,
+        w.app
+            .get("/api/v1/audit-events?action=term_end", &w.root)
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -194,11 +215,19 @@ async fn ending_a_term_revokes_its_role_at_once_and_ending_it_twice_is_409() {
 async fn a_handover_ends_the_term_and_starts_the_successors_with_the_role_moved() {
     let w = world().await;
     let term = json_of(
-        appoint(&w.app, &w.staff, building_leader_term(&w, today() + Duration::days(300))).await,
+        appoint(
+            &w.app,
+            &w.staff,
+            building_leader_term(&w, today() + Duration::days(300)),
+        )
+        .await,
         StatusCode::CREATED,
     )
     .await;
-    let next_id = w.app.create_user(&w.root, "next_leader", "a-long-password-1").await;
+    let next_id = w
+        .app
+        .create_user(&w.root, "next_leader", "a-long-password-1")
+        .await;
     let next_token = token_of(&w.app.login("next_leader", "a-long-password-1").await);
     let res = w
         .app
@@ -228,11 +257,17 @@ async fn a_handover_ends_the_term_and_starts_the_successors_with_the_role_moved(
         w.app.get(&building, &w.leader_token).await.status(),
         StatusCode::NOT_FOUND
     );
-    assert_eq!(w.app.get(&building, &next_token).await.status(), StatusCode::OK);
+    assert_eq!(
+        w.app.get(&building, &next_token).await.status(),
+        StatusCode::OK
+    );
     let current = json_of(
         w.app
             .get(
-                &format!("/api/v1/office-terms?scope_id={}&current=true", w.t.building),
+                &format!(
+                    "/api/v1/office-terms?scope_id={}&current=true",
+                    w.t.building
+                ),
                 &w.staff,
             )
             .await,
@@ -254,46 +289,80 @@ async fn appointments_are_validated() {
     let mut wrong_scope = building_leader_term(&w, today() + Duration::days(5));
     wrong_scope["scope_type"] = json!("compound");
     wrong_scope["scope_id"] = json!(w.t.compound);
-    let body = assert_problem(appoint(&w.app, &w.staff, wrong_scope).await, 400, "validation_failed").await;
+    let body = assert_problem(
+        appoint(&w.app, &w.staff, wrong_scope).await,
+        400,
+        "validation_failed",
+    )
+    .await;
     assert_eq!(body["errors"][0]["field"], "scope_type");
 
     let mut backwards = building_leader_term(&w, today() - Duration::days(1));
     backwards["starts_on"] = json!(today());
-    let body = assert_problem(appoint(&w.app, &w.staff, backwards).await, 400, "validation_failed").await;
+    let body = assert_problem(
+        appoint(&w.app, &w.staff, backwards).await,
+        400,
+        "validation_failed",
+    )
+    .await;
     assert_eq!(body["errors"][0]["field"], "ends_on");
 
     let street_leader = json!({
         "body": "street_leader", "position": "街面长", "scope_type": "compound",
         "scope_id": w.t.compound, "user_id": w.leader, "starts_on": today(), "grants_role": true,
     });
-    assert_problem(appoint(&w.app, &w.staff, street_leader).await, 409, "compound_not_street_front").await;
+    assert_problem(
+        appoint(&w.app, &w.staff, street_leader).await,
+        409,
+        "compound_not_street_front",
+    )
+    .await;
 
     let no_account = json!({
         "body": "council", "position": "议事员", "scope_type": "community",
         "scope_id": w.t.community, "display_name": "王阿姨", "starts_on": today(), "grants_role": true,
     });
-    let body = assert_problem(appoint(&w.app, &w.staff, no_account).await, 400, "validation_failed").await;
+    let body = assert_problem(
+        appoint(&w.app, &w.staff, no_account).await,
+        400,
+        "validation_failed",
+    )
+    .await;
     assert_eq!(body["errors"][0]["field"], "user_id");
 
     let steward_with_role = json!({
         "body": "neighbour_steward", "position": "邻里大管家", "scope_type": "compound",
         "scope_id": w.t.compound, "user_id": w.leader, "starts_on": today(), "grants_role": true,
     });
-    let body = assert_problem(appoint(&w.app, &w.staff, steward_with_role).await, 400, "validation_failed").await;
+    let body = assert_problem(
+        appoint(&w.app, &w.staff, steward_with_role).await,
+        400,
+        "validation_failed",
+    )
+    .await;
     assert_eq!(body["errors"][0]["field"], "grants_role");
 
     let unknown = json!({
         "body": "team", "position": "队长", "scope_type": "compound", "scope_id": w.t.compound,
         "display_name": "李队长", "starts_on": today(), "grants_role": false, "role": "admin",
     });
-    assert_problem(appoint(&w.app, &w.staff, unknown).await, 400, "invalid_body").await;
+    assert_problem(
+        appoint(&w.app, &w.staff, unknown).await,
+        400,
+        "invalid_body",
+    )
+    .await;
 
     // A steward without a role, on the roster by name only: fine, open-ended and current.
     let steward = json!({
         "body": "neighbour_steward", "position": "邻里大管家", "scope_type": "compound",
         "scope_id": w.t.compound, "display_name": "张大伯", "starts_on": today(), "grants_role": false,
     });
-    let t = json_of(appoint(&w.app, &w.staff, steward).await, StatusCode::CREATED).await;
+    let t = json_of(
+        appoint(&w.app, &w.staff, steward).await,
+        StatusCode::CREATED,
+    )
+    .await;
     assert_eq!(t["current"], true);
     assert!(t["role_assignment_id"].is_null() && t["ends_on"].is_null());
     assert_eq!(t["scope_name"], "甲小区");
@@ -319,10 +388,18 @@ async fn staff_of_one_community_neither_see_nor_appoint_in_another() {
         StatusCode::CREATED,
     )
     .await;
-    assert_problem(appoint(&w.app, &w.staff, steward(other.compound)).await, 404, "not_found").await;
+    assert_problem(
+        appoint(&w.app, &w.staff, steward(other.compound)).await,
+        404,
+        "not_found",
+    )
+    .await;
     let res = w
         .app
-        .get(&format!("/api/v1/office-terms/{}", id_of(&theirs)), &w.staff)
+        .get(
+            &format!("/api/v1/office-terms/{}", id_of(&theirs)),
+            &w.staff,
+        )
         .await;
     assert_problem(res, 404, "not_found").await;
     let res = w
@@ -334,7 +411,11 @@ async fn staff_of_one_community_neither_see_nor_appoint_in_another() {
         )
         .await;
     assert_problem(res, 404, "not_found").await;
-    let list = json_of(w.app.get("/api/v1/office-terms", &w.staff).await, StatusCode::OK).await;
+    let list = json_of(
+        w.app.get("/api/v1/office-terms", &w.staff).await,
+        StatusCode::OK,
+    )
+    .await;
     let ids: Vec<&str> = list["items"]
         .as_array()
         .unwrap()
@@ -344,7 +425,10 @@ async fn staff_of_one_community_neither_see_nor_appoint_in_another() {
     assert_eq!(ids, vec![ours["id"].as_str().unwrap()]);
     let list = json_of(
         w.app
-            .get(&format!("/api/v1/office-terms?community_id={}", other.community), &w.root)
+            .get(
+                &format!("/api/v1/office-terms?community_id={}", other.community),
+                &w.root,
+            )
             .await,
         StatusCode::OK,
     )
@@ -357,18 +441,32 @@ async fn migration_021_goes_down_and_up_again() {
     use migration::MigratorTrait;
     let w = world().await;
     json_of(
-        appoint(&w.app, &w.staff, building_leader_term(&w, today() + Duration::days(3))).await,
+        appoint(
+            &w.app,
+            &w.staff,
+            building_leader_term(&w, today() + Duration::days(3)),
+        )
+        .await,
         StatusCode::CREATED,
     )
     .await;
     migrate_back_before(&w.app, "m20261201_000021_office_terms").await;
-    migration::Migrator::up(&w.app.state.db, None).await.unwrap();
-    let list = json_of(w.app.get("/api/v1/office-terms", &w.staff).await, StatusCode::OK).await;
+    migration::Migrator::up(&w.app.state.db, None)
+        .await
+        .unwrap();
+    let list = json_of(
+        w.app.get("/api/v1/office-terms", &w.staff).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(list["items"], json!([]));
     // The grant itself survives the round trip, without its end (the column was dropped).
     let roles = json_of(
         w.app
-            .get(&format!("/api/v1/role-assignments?user_id={}", w.leader), &w.root)
+            .get(
+                &format!("/api/v1/role-assignments?user_id={}", w.leader),
+                &w.root,
+            )
             .await,
         StatusCode::OK,
     )

@@ -57,6 +57,22 @@ pub struct TermGrant {
     pub valid_until: Option<DateTime<Utc>>,
 }
 
+/// 409 `compound_not_street_front` unless the compound `id` has a street front for a street
+/// leader (街面长) to lead (`street_front` or `mixed`): for a role grant and for an office term.
+pub async fn street_leader_may_lead<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<()> {
+    let kind = crate::territory::query::objects::compound_kind(db, id).await?;
+    if kind.is_some_and(crate::territory::model::leads_shops) {
+        return Ok(());
+    }
+    Err(AppError::conflict(
+        crate::platform::error::ProblemCode::CompoundNotStreetFront,
+        crate::platform::lang::Text::new(
+            "街面长只能在沿街商铺（商圈）或混合型小区任职，请先修改小区类型",
+            "a street leader leads a street_front or mixed compound; change the compound's kind first",
+        ),
+    ))
+}
+
 /// Grants a role (a change of the account's authorization epoch).
 pub async fn grant_role<C: ConnectionTrait>(
     db: &C,
@@ -98,16 +114,7 @@ pub async fn grant_role<C: ConnectionTrait>(
     }
     let street_id = territory::street_of_scope(db, caller, authority, scope_type, scope_id).await?;
     if role == Role::StreetLeader {
-        let kind = crate::territory::query::objects::compound_kind(db, scope_id).await?;
-        if !kind.is_some_and(crate::territory::model::leads_shops) {
-            return Err(AppError::conflict(
-                crate::platform::error::ProblemCode::CompoundNotStreetFront,
-                crate::platform::lang::Text::new(
-                    "街面长只能在沿街商铺（商圈）或混合型小区任职，请先修改小区类型",
-                    "a street leader leads a street_front or mixed compound; change the compound's kind first",
-                ),
-            ));
-        }
+        street_leader_may_lead(db, scope_id).await?;
     }
     user::Entity::find_by_id(user_id)
         .one(db)

@@ -204,7 +204,15 @@ pub async fn end_office_term(
         ended_on: b.ended_on,
         reason: b.reason,
     };
-    let t = svc::end(&state.db, &state.cache, &caller, *id, ending, state.clock.now()).await?;
+    let t = svc::end(
+        &state.db,
+        &state.cache,
+        &caller,
+        *id,
+        ending,
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(t))
 }
 
