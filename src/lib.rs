@@ -6,6 +6,7 @@ pub mod app;
 pub mod identity;
 pub mod moderation;
 pub mod notices;
+pub mod offices;
 pub mod platform;
 pub mod residents;
 pub mod territory;
@@ -47,6 +48,7 @@ where
                 .configure(residents::http::configure)
                 .configure(tickets::http::configure)
                 .configure(notices::http::configure)
+                .configure(offices::http::configure)
                 .configure(activity::http::configure)
                 .configure(moderation::http::configure),
         )

@@ -89,6 +89,18 @@ pub enum Action {
     TransferRefuse,
     #[sea_orm(string_value = "transfer_cancel")]
     TransferCancel,
+    /// An office term started by appointment (任命), with the role it granted if any.
+    #[sea_orm(string_value = "term_appoint")]
+    TermAppoint,
+    /// An office term ended early by staff; its role revoked.
+    #[sea_orm(string_value = "term_end")]
+    TermEnd,
+    /// An office term handed over to a successor (荣退交接).
+    #[sea_orm(string_value = "term_handover")]
+    TermHandover,
+    /// A term-bound role expired and was removed by the expiry job; the term ended.
+    #[sea_orm(string_value = "term_expire")]
+    TermExpire,
 }
 
 impl Action {

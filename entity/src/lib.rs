@@ -18,6 +18,7 @@ pub mod notice;
 pub mod notice_household_reach;
 pub mod notice_recipient;
 pub mod notification;
+pub mod office_term;
 pub mod property_company;
 pub mod refresh_token;
 pub mod resident;

@@ -11,6 +11,10 @@ pub struct Model {
     pub scope_id: Uuid,
     pub street_id: Uuid,
     pub created_at: DateTimeUtc,
+    /// The grant stops authorizing from this instant (a term's end); None when open-ended.
+    pub valid_until: Option<DateTimeUtc>,
+    /// The office term that made this grant, if any.
+    pub source_term_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,7 @@ mod m20261130_000017_territory_kinds;
 mod m20261130_000018_attachment_subjects;
 mod m20261130_000019_gender_values;
 mod m20261130_000020_resident_tags_joined;
+mod m20261201_000021_office_terms;
 mod m20261201_000022_content_keywords;
 mod m20261201_000023_notices;
 mod util;
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000018_attachment_subjects::Migration),
             Box::new(m20261130_000019_gender_values::Migration),
             Box::new(m20261130_000020_resident_tags_joined::Migration),
+            Box::new(m20261201_000021_office_terms::Migration),
             Box::new(m20261201_000022_content_keywords::Migration),
             Box::new(m20261201_000023_notices::Migration),
         ]

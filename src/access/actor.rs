@@ -3,6 +3,7 @@
 //! caller (the recipient of a notification, the resident a seed acts for) with [`Actor::new`].
 //! Services take `&Actor` and know nothing of tokens or requests.
 
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Alias;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -30,6 +31,14 @@ impl Actor {
             roles,
         }
     }
+
+    /// The actor as of `now`: without the assignments that have expired by then. Every `Actor`
+    /// that authorizes anything passes through here with the request's (or the job's) clock,
+    /// including one a replica kept in memory from before the expiry (`access::callers`).
+    pub fn as_of(mut self, now: DateTime<Utc>) -> Self {
+        self.roles.retain(|a| a.is_valid_at(now));
+        self
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -38,12 +47,26 @@ pub struct Assignment {
     pub role: Role,
     pub scope_type: ScopeType,
     pub scope_id: Uuid,
+    /// The assignment authorizes nothing from this instant on (a term-bound grant); None when
+    /// open-ended.
+    pub valid_until: Option<DateTime<Utc>>,
+    /// The office term that made the grant, if any.
+    pub source_term_id: Option<Uuid>,
 }
 
-/// The role assignments of `user_id` (a role or scope type the policy does not know is an error).
+impl Assignment {
+    /// Whether the assignment still authorizes at `now` (it stops at `valid_until` itself).
+    pub fn is_valid_at(&self, now: DateTime<Utc>) -> bool {
+        self.valid_until.is_none_or(|until| now < until)
+    }
+}
+
+/// The role assignments of `user_id` still valid at `now` (a role or scope type the policy does
+/// not know is an error).
 pub async fn load_assignments<C: sea_orm::ConnectionTrait>(
     db: &C,
     user_id: Uuid,
+    now: DateTime<Utc>,
 ) -> Result<Vec<Assignment>, AppError> {
     Ok(entity::role_assignment::Entity::find()
         .filter(entity::role_assignment::Column::UserId.eq(user_id))
@@ -55,7 +78,10 @@ pub async fn load_assignments<C: sea_orm::ConnectionTrait>(
             role: a.role,
             scope_type: a.scope_type,
             scope_id: a.scope_id,
+            valid_until: a.valid_until,
+            source_term_id: a.source_term_id,
         })
+        .filter(|a| a.is_valid_at(now))
         .collect())
 }
 
@@ -63,6 +89,10 @@ pub async fn load_assignments<C: sea_orm::ConnectionTrait>(
 /// joined to its assignments, one row per assignment); `None` when there is no such active
 /// account. The caller of a request comes from here when its replica keeps no current copy
 /// (`access::callers`, kept under the account's authorization epoch, `access::epoch`).
+///
+/// All assignments are returned, expired ones included: the replica may keep the `Actor`, and
+/// whoever uses it drops what has expired by then ([`Actor::as_of`]); an `Actor` read here for
+/// another account and used at once is passed through `as_of` by its reader too.
 pub async fn load_caller<C: sea_orm::ConnectionTrait>(
     db: &C,
     user_id: Uuid,
@@ -100,6 +130,14 @@ pub async fn load_caller<C: sea_orm::ConnectionTrait>(
             Expr::col((ra::Entity, ra::Column::ScopeId)),
             Alias::new("a_scope_id"),
         )
+        .expr_as(
+            Expr::col((ra::Entity, ra::Column::ValidUntil)),
+            Alias::new("a_valid_until"),
+        )
+        .expr_as(
+            Expr::col((ra::Entity, ra::Column::SourceTermId)),
+            Alias::new("a_source_term_id"),
+        )
         .from(user::Entity)
         .left_join(
             ra::Entity,
@@ -126,6 +164,8 @@ pub async fn load_caller<C: sea_orm::ConnectionTrait>(
         let role: Option<Role> = row.try_get("", "a_role")?;
         let scope_type: Option<ScopeType> = row.try_get("", "a_scope_type")?;
         let scope_id: Option<Uuid> = row.try_get("", "a_scope_id")?;
+        let valid_until: Option<DateTime<Utc>> = row.try_get("", "a_valid_until")?;
+        let source_term_id: Option<Uuid> = row.try_get("", "a_source_term_id")?;
         if let (Some(id), Some(role), Some(scope_type), Some(scope_id)) =
             (id, role, scope_type, scope_id)
         {
@@ -134,6 +174,8 @@ pub async fn load_caller<C: sea_orm::ConnectionTrait>(
                 role,
                 scope_type,
                 scope_id,
+                valid_until,
+                source_term_id,
             });
         }
     }

@@ -77,7 +77,8 @@ impl Callers {
     }
 }
 
-/// The active account the token `claims` stands for, with its role assignments; `InvalidToken`
+/// The active account the token `claims` stands for, with its role assignments still valid at
+/// the request's clock (a kept `Actor` may hold one that expired since it was read); `InvalidToken`
 /// when the token was revoked or the account is gone or deactivated. One cache round trip
 /// (revocation and epoch together); no database statement when this replica keeps a current
 /// `Actor` of the account, else one (`load_caller`). A cache that cannot be reached answers 503,
@@ -92,7 +93,7 @@ pub async fn caller(state: &AppState, callers: &Callers, claims: &Claims) -> App
     let keep_as = match epoch {
         Epoch::Current(e) => {
             if let Some(actor) = callers.get(user, &e) {
-                return Ok(actor);
+                return Ok(actor.as_of(state.clock.now()));
             }
             Some(e)
         }
@@ -121,5 +122,5 @@ pub async fn caller(state: &AppState, callers: &Callers, claims: &Claims) -> App
     if let Some(e) = keep_as {
         callers.keep(e, &actor);
     }
-    Ok(actor)
+    Ok(actor.as_of(state.clock.now()))
 }

@@ -84,6 +84,10 @@ pub enum Action {
     /// Check a text against the content check of a street the caller belongs to (everyone with
     /// a role: it is what publishing does for them anyway).
     ContentCheck,
+    /// See the office terms (who holds which office where, when).
+    OfficeRead,
+    /// Appoint, end and hand over office terms (and the roles they grant).
+    OfficeManage,
 }
 
 impl Action {
@@ -142,6 +146,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             NoticeModerate,
             ContentKeywordManage,
             ContentCheck,
+            OfficeRead,
+            OfficeManage,
         ],
         Role::CommunityStaff => &[
             CommunityRead,
@@ -171,6 +177,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             NoticeModerate,
             ContentKeywordManage,
             ContentCheck,
+            OfficeRead,
+            OfficeManage,
         ],
         Role::GridManager => &[
             GridRead,
@@ -191,6 +199,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             NoticeRead,
             NoticePublish,
             ContentCheck,
+            OfficeRead,
         ],
         // Property staff see the compounds they serve and their buildings; residents' households
         // only through tickets.
@@ -216,6 +225,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             NoticeRead,
             NoticePublish,
             ContentCheck,
+            OfficeRead,
         ],
         // Resident leaders help their neighbours: the roster of their patch, masked; and
         // `normal` notices to it (the notice service narrows the priority).
@@ -819,6 +829,23 @@ mod tests {
                 matches!(r, Role::Admin | Role::CommunityStaff)
             );
             assert!(allowed(r, Action::ContentCheck), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn only_admins_and_community_staff_manage_offices() {
+        for r in Role::ALL {
+            assert_eq!(
+                allowed(r, Action::OfficeManage),
+                matches!(r, Role::Admin | Role::CommunityStaff)
+            );
+            assert_eq!(
+                allowed(r, Action::OfficeRead),
+                matches!(
+                    r,
+                    Role::Admin | Role::CommunityStaff | Role::GridManager | Role::CouncilMember
+                )
+            );
         }
     }
 

@@ -293,6 +293,8 @@ where
             scope_id: Set(scope_id),
             street_id: Set(street_id),
             created_at: Set(now),
+            valid_until: Set(None),
+            source_term_id: Set(None),
         }
         .insert(&txn)
         .await?;
@@ -341,6 +343,8 @@ async fn demo_tickets<C: ConnectionTrait>(
             role: Role::Resident,
             scope_type: crate::access::ScopeType::Household,
             scope_id: household_id,
+            valid_until: None,
+            source_term_id: None,
         }],
     );
     resident.display_name = display.into();

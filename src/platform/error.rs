@@ -249,6 +249,8 @@ pub enum ProblemCode {
     ContentRejected,
     /// A street's content-check keyword list is full.
     TooManyKeywords,
+    /// The office term was already ended (by staff, by handover, or by the expiry of its role).
+    TermAlreadyEnded,
 }
 
 /// RFC 9457 problem details, as every error of this API is answered.

@@ -1208,3 +1208,129 @@ async fn content_keywords_and_checks_follow_the_streets_each_role_belongs_to() {
     }
     report(errors);
 }
+
+/// Who reads office terms (`OfficeRead`: admin, community staff, grid managers, council
+/// members, downward) and who appoints and ends them (`OfficeManage`: admin, community staff).
+/// One term per compound; lists agree with object reads; appointing and ending answer 404
+/// outside the reach, 403 without the right, 2xx with it.
+#[tokio::test]
+async fn office_terms_are_read_and_managed_by_exactly_the_roles_that_may() {
+    let f = fixture().await;
+    let mut errors = Vec::new();
+    let steward = |compound: Uuid| {
+        json!({"body": "neighbour_steward", "position": "邻里大管家", "scope_type": "compound",
+               "scope_id": compound, "display_name": "张大伯", "starts_on": "2026-01-01",
+               "grants_role": false})
+    };
+    let mut terms: Vec<(&str, Uuid)> = Vec::new();
+    for k in ["K1", "K2", "K3", "K4"] {
+        let id = f
+            .app
+            .create(&f.root, "office-terms", steward(f.id(k)))
+            .await;
+        terms.push((k, id));
+    }
+    let label = |id: &str| {
+        terms
+            .iter()
+            .find(|(_, t)| t.to_string() == id)
+            .map_or_else(|| format!("?{id}"), |(k, _)| k.to_string())
+    };
+    // (actor, compounds whose terms it reads, whether it manages offices)
+    let expect: &[(&str, &[&str], bool)] = &[
+        ("superadmin", &["K1", "K2", "K3", "K4"], true),
+        ("admin_s1", &["K1", "K2", "K3"], true),
+        ("staff_c1", &["K1", "K2"], true),
+        ("grid_g1", &["K1"], false),
+        ("property_p1", &[], false),
+        ("council_c1", &["K1", "K2"], false),
+        ("leader_b1", &[], false),
+        ("leader_k2", &[], false),
+        ("resident_h1", &[], false),
+        ("nobody", &[], false),
+    ];
+    assert_eq!(expect.len(), f.actors.len(), "every actor is in the table");
+    for (name, reads, manages) in expect {
+        let actor = f.actor(name);
+        let res = f
+            .app
+            .get("/api/v1/office-terms?limit=100", &actor.token)
+            .await;
+        let listed: BTreeSet<String> = if res.status() == StatusCode::OK {
+            let body: Value = res.json().await.expect("list body");
+            body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|i| label(i["id"].as_str().expect("id")))
+                .collect()
+        } else {
+            errors.push(format!("{name}: list → {}", outcome(res).await));
+            BTreeSet::new()
+        };
+        let want: BTreeSet<String> = reads.iter().map(|s| s.to_string()).collect();
+        check(
+            &mut errors,
+            format!("{name}: office-terms list"),
+            &format!("{listed:?}"),
+            &format!("{want:?}"),
+        );
+        for (k, id) in &terms {
+            let sees = reads.contains(k);
+            let got = outcome(
+                f.app
+                    .get(&format!("/api/v1/office-terms/{id}"), &actor.token)
+                    .await,
+            )
+            .await;
+            check(
+                &mut errors,
+                format!("{name}: GET term on {k}"),
+                &got,
+                if sees { OK } else { NOT_FOUND },
+            );
+            if !*manages {
+                // Ending needs the right; a term outside the reach is not there at all.
+                let got = outcome(
+                    f.app
+                        .post(
+                            &format!("/api/v1/office-terms/{id}/end"),
+                            &actor.token,
+                            &json!({"reason": "试"}),
+                        )
+                        .await,
+                )
+                .await;
+                check(
+                    &mut errors,
+                    format!("{name}: end term on {k}"),
+                    &got,
+                    if sees { FORBIDDEN } else { NOT_FOUND },
+                );
+            }
+        }
+    }
+    // Then the appointments (after every read, so the new terms do not change the lists):
+    // 404 unless the caller sees the compound, 403 unless it manages offices there.
+    for (name, _, manages) in expect {
+        let actor = f.actor(name);
+        for k in ["K1", "K2", "K3", "K4"] {
+            let sees_compound = actor.visible.contains(k);
+            let want = if !sees_compound {
+                NOT_FOUND
+            } else if *manages {
+                "201"
+            } else {
+                FORBIDDEN
+            };
+            let got = outcome(
+                f.app
+                    .post("/api/v1/office-terms", &actor.token, &steward(f.id(k)))
+                    .await,
+            )
+            .await;
+            check(&mut errors, format!("{name}: appoint on {k}"), &got, want);
+        }
+    }
+    report(errors);
+}

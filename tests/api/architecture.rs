@@ -59,6 +59,7 @@ const DOMAINS: &[(&str, &[&str])] = &[
         "notices",
         &["notice", "notice_recipient", "notice_household_reach"],
     ),
+    ("offices", &["office_term"]),
     ("activity", &[]),
     // The keyword lists it keeps are `platform::content`'s table: the check reads them.
     ("moderation", &[]),

@@ -30,6 +30,7 @@ mod messages;
 mod miniprogram;
 mod notices;
 mod notifications;
+mod offices;
 mod operations;
 mod outages;
 mod plans;

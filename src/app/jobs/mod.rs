@@ -118,6 +118,15 @@ pub async fn round(state: &AppState) {
             tracing::warn!(error = %e, "publishing notices failed; retrying at the next tick")
         }
     }
+    match crate::offices::jobs::expire_due(&state.db, &state.cache, state.clock.now()).await {
+        Ok(done) if done != crate::offices::jobs::Expiry::default() => tracing::info!(
+            grants_removed = done.grants_removed,
+            terms_ended = done.terms_ended,
+            "term-bound roles expired"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "term expiry failed; retrying at the next tick"),
+    }
     if let Err(e) = attachments(state).await {
         tracing::warn!(error = %e, "purging unattached uploads failed; retrying at the next tick");
     }

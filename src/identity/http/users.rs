@@ -147,6 +147,7 @@ pub async fn create_role_assignment(
         role: body.role,
         scope_type: body.scope_type,
         scope_id: body.scope_id,
+        term: None,
     };
     let res = svc::grant_role(&state.db, &state.cache, &caller, grant, state.clock.now()).await?;
     Ok(created(

@@ -25,6 +25,12 @@ pub struct RoleAssignmentSummary {
     pub role: Role,
     pub scope_type: ScopeType,
     pub scope_id: Uuid,
+    /// The role stops working at this instant (it came with an office term); null when
+    /// open-ended. Expired roles are not listed.
+    #[serde(serialize_with = "crate::platform::rfc3339::ms_opt")]
+    pub valid_until: Option<DateTime<Utc>>,
+    /// The office term that granted the role, if any.
+    pub source_term_id: Option<Uuid>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -102,6 +108,8 @@ pub async fn me<C: ConnectionTrait>(db: &C, user: &Actor) -> AppResult<MeRespons
                 role: a.role,
                 scope_type: a.scope_type,
                 scope_id: a.scope_id,
+                valid_until: a.valid_until,
+                source_term_id: a.source_term_id,
             })
             .collect(),
     })

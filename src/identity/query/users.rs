@@ -170,6 +170,12 @@ pub struct RoleAssignmentResponse {
     pub street_id: Uuid,
     #[serde(serialize_with = "crate::platform::rfc3339::ms")]
     pub created_at: DateTime<Utc>,
+    /// The role stops working at this instant (an office term's end, 00:00 Asia/Shanghai of
+    /// the day after `ends_on`); null when open-ended.
+    #[serde(serialize_with = "crate::platform::rfc3339::ms_opt")]
+    pub valid_until: Option<DateTime<Utc>>,
+    /// The office term that granted the role, if any.
+    pub source_term_id: Option<Uuid>,
 }
 
 impl From<role_assignment::Model> for RoleAssignmentResponse {
@@ -182,6 +188,8 @@ impl From<role_assignment::Model> for RoleAssignmentResponse {
             scope_id: a.scope_id,
             street_id: a.street_id,
             created_at: a.created_at,
+            valid_until: a.valid_until,
+            source_term_id: a.source_term_id,
         }
     }
 }
@@ -215,4 +223,16 @@ pub async fn list_role_assignments<C: ConnectionTrait>(
     .await?;
     let items = rows.into_iter().map(RoleAssignmentResponse::from).collect();
     Ok(Page { items, next_cursor })
+}
+
+/// The display name of the active account `id`, if there is one.
+pub async fn active_display_name<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+) -> AppResult<Option<String>> {
+    Ok(user::Entity::find_by_id(id)
+        .filter(user::Column::IsActive.eq(true))
+        .one(db)
+        .await?
+        .map(|u| u.display_name))
 }

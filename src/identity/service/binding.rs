@@ -73,6 +73,8 @@ pub async fn link<C: ConnectionTrait>(
             scope_id: Set(household_id),
             street_id: Set(street_id),
             created_at: Set(now),
+            valid_until: Set(None),
+            source_term_id: Set(None),
         }
         .insert(db)
         .await?;

@@ -121,7 +121,12 @@ pub async fn write_recipients<C: ConnectionTrait>(
         )
         .and_where(Expr::col((ra, role_assignment::Column::Role)).eq(Role::Resident))
         .and_where(Expr::col((ra, role_assignment::Column::ScopeType)).eq(ScopeType::Household))
-        .and_where(Expr::col((user::Entity, user::Column::IsActive)).eq(true));
+        .and_where(Expr::col((user::Entity, user::Column::IsActive)).eq(true))
+        .and_where(
+            Expr::col((ra, role_assignment::Column::ValidUntil))
+                .is_null()
+                .or(Expr::col((ra, role_assignment::Column::ValidUntil)).gt(now)),
+        );
     let mut audience = a.clone();
     if !a.tags.is_empty() {
         // The account's own resident row carries the tag, not just someone of its household.

@@ -52,3 +52,31 @@ pub async fn in_compound<C: ConnectionTrait>(
         .await?
         .map(Into::into))
 }
+
+/// A resident and the places they live in (for checking that they live under a node).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacedResident {
+    pub id: Uuid,
+    pub name: String,
+    pub user_id: Option<Uuid>,
+    pub street_id: Uuid,
+    pub community_id: Uuid,
+    pub compound_id: Uuid,
+    pub building_id: Uuid,
+}
+
+/// The resident `id` and where they live, if there is one.
+pub async fn placed<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<Option<PlacedResident>> {
+    Ok(resident::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|r| PlacedResident {
+            id: r.id,
+            name: r.name,
+            user_id: r.user_id,
+            street_id: r.street_id,
+            community_id: r.community_id,
+            compound_id: r.compound_id,
+            building_id: r.building_id,
+        }))
+}

@@ -411,3 +411,123 @@ pub async fn grids_covering<C: ConnectionTrait>(
 pub async fn street_exists<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<bool> {
     Ok(entity::street::Entity::find_by_id(id).count(db).await? > 0)
 }
+
+/// A street, community, compound or building and the places above it, with its name (and,
+/// for a compound, its kind): what a record placed *on* a territory node (an office term)
+/// stores and checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub level: policy::Level,
+    pub id: Uuid,
+    pub name: String,
+    pub street_id: Uuid,
+    pub community_id: Option<Uuid>,
+    pub compound_id: Option<Uuid>,
+    pub building_id: Option<Uuid>,
+    pub compound_kind: Option<crate::territory::model::CompoundKind>,
+}
+
+impl Node {
+    /// The `(level, id)` places the node lies at, itself included (for `Scope::contains`).
+    pub fn places(&self) -> Vec<(policy::Level, Uuid)> {
+        use policy::Level as L;
+        let mut at = vec![(L::Street, self.street_id)];
+        at.extend(self.community_id.map(|c| (L::Community, c)));
+        at.extend(self.compound_id.map(|c| (L::Compound, c)));
+        at.extend(self.building_id.map(|b| (L::Building, b)));
+        at
+    }
+}
+
+/// The node `id` at `level` (street, community, compound or building), if there is one.
+pub async fn node<C: ConnectionTrait>(
+    db: &C,
+    level: policy::Level,
+    id: Uuid,
+) -> AppResult<Option<Node>> {
+    use policy::Level as L;
+    let blank = |name: String, street_id: Uuid| Node {
+        level,
+        id,
+        name,
+        street_id,
+        community_id: None,
+        compound_id: None,
+        building_id: None,
+        compound_kind: None,
+    };
+    Ok(match level {
+        L::Street => entity::street::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|s| blank(s.name, s.id)),
+        L::Community => community::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|c| Node {
+                community_id: Some(c.id),
+                ..blank(c.name, c.street_id)
+            }),
+        L::Compound => compound::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|c| Node {
+                community_id: Some(c.community_id),
+                compound_id: Some(c.id),
+                compound_kind: Some(c.kind),
+                ..blank(c.name, c.street_id)
+            }),
+        L::Building => building::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|b| Node {
+                community_id: Some(b.community_id),
+                compound_id: Some(b.compound_id),
+                building_id: Some(b.id),
+                ..blank(b.name, b.street_id)
+            }),
+        _ => None,
+    })
+}
+
+/// The names of the nodes `ids` (street, community, compound or building ids, by level), one
+/// statement per level present.
+pub async fn node_names<C: ConnectionTrait>(
+    db: &C,
+    ids: &[(policy::Level, Uuid)],
+) -> AppResult<HashMap<Uuid, String>> {
+    use policy::Level as L;
+    let at = |level: L| {
+        ids.iter()
+            .filter(move |(l, _)| *l == level)
+            .map(|(_, id)| *id)
+            .collect::<Vec<_>>()
+    };
+    let mut out = HashMap::new();
+    let streets = at(L::Street);
+    if !streets.is_empty() {
+        use entity::street::{Column, Entity};
+        out.extend(names_of::<_, Entity>(db, streets, Column::Id, Column::Name).await?);
+    }
+    let communities = at(L::Community);
+    if !communities.is_empty() {
+        out.extend(
+            names_of::<_, community::Entity>(
+                db,
+                communities,
+                community::Column::Id,
+                community::Column::Name,
+            )
+            .await?,
+        );
+    }
+    let compounds = at(L::Compound);
+    if !compounds.is_empty() {
+        out.extend(compound_names(db, compounds).await?);
+    }
+    let buildings = at(L::Building);
+    if !buildings.is_empty() {
+        out.extend(building_names(db, buildings).await?);
+    }
+    Ok(out)
+}

@@ -380,14 +380,15 @@ fn row_id<E: Scoped>(m: &E::Model) -> Option<Uuid> {
     }
 }
 
-/// The street a role's scope object lies in, if the caller may manage roles there (else 404).
+/// The street a role's scope object lies in, if `a` (role management, or office management for
+/// a grant that comes with an office term) reaches it for the caller (else 404).
 pub async fn street_of_scope<C: ConnectionTrait>(
     db: &C,
     user: &Actor,
+    a: Action,
     scope_type: ScopeType,
     id: Uuid,
 ) -> AppResult<Uuid> {
-    let a = Action::RoleManage;
     Ok(match scope_type {
         ScopeType::Street => {
             policy::find_visible::<street::Entity, C>(db, user, a, id)

@@ -160,11 +160,12 @@ async fn still_reads<C: ConnectionTrait>(
     db: &C,
     user_id: Uuid,
     t: &ticket::Model,
+    now: DateTime<Utc>,
 ) -> AppResult<bool> {
     let Some(them) = load_caller(db, user_id).await? else {
         return Ok(false);
     };
-    policy::reaches::<ticket::Entity, _>(db, &them, Action::TicketRead, t.id).await
+    policy::reaches::<ticket::Entity, _>(db, &them.as_of(now), Action::TicketRead, t.id).await
 }
 
 /// Who hears of a message: the requester of a staff message; of a requester's message, the
@@ -175,6 +176,7 @@ async fn other_side<C: ConnectionTrait>(
     user: &Actor,
     t: &ticket::Model,
     side: Side,
+    now: DateTime<Utc>,
 ) -> AppResult<Vec<Uuid>> {
     let mut to = match side {
         Side::Staff => t.requester_user_id.into_iter().collect(),
@@ -191,7 +193,7 @@ async fn other_side<C: ConnectionTrait>(
                 .all(db)
                 .await?;
             for u in earlier.into_iter().flatten() {
-                if !to.contains(&u) && still_reads(db, u, t).await? {
+                if !to.contains(&u) && still_reads(db, u, t, now).await? {
                     to.push(u);
                 }
             }
@@ -252,7 +254,7 @@ pub async fn post(
     }
     .insert(&txn)
     .await?;
-    let to = other_side(&txn, user, &t, side).await?;
+    let to = other_side(&txn, user, &t, side, now).await?;
     // Staff hear of a requester's message: on an anonymous ticket some of them may not know
     // who it is, so none is told.
     let from = if side == Side::Requester && t.anonymous {

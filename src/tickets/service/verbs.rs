@@ -318,7 +318,7 @@ async fn assign<C: ConnectionTrait>(
             // make someone a handler.
             let them = load_caller(db, u).await?.map(|mut a| {
                 a.is_superadmin = false;
-                a
+                a.as_of(c.now)
             });
             let eligible = match them {
                 Some(them) => {
