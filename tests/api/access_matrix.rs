@@ -949,7 +949,9 @@ async fn notice_at(f: &Fixture, scope_type: &str, scope_id: Uuid, publish: bool)
 /// leaders, grid managers, council members and community staff for the places above them, read
 /// the published notices addressed upward of their assignment; never a neighbour's. Lists and
 /// reads by id agree. Publishing to a building: 404 outside the reach, 403 `notice_restricted`
-/// for a kind the role may not publish, 201 otherwise.
+/// for a kind the role may not publish, 201 otherwise. The moderation queue lists a held notice
+/// to its moderators (administrators and community staff) only; passing it is 404 out of
+/// sight, 403 in sight without the right.
 #[tokio::test]
 async fn every_role_reads_exactly_the_notices_its_reach_and_its_audience_allow() {
     let f = fixture().await;
@@ -1073,6 +1075,86 @@ async fn every_role_reads_exactly_the_notices_its_reach_and_its_audience_allow()
             &mut errors,
             format!("{name} drafts a {priority} {category} notice for B1"),
             &got,
+            want,
+        );
+    }
+    // The moderation queue: a notice for B1 held by S1's keyword list.
+    let res = f
+        .app
+        .post(
+            "/api/v1/content-keywords",
+            &f.root,
+            &json!({"street_id": f.id("S1"), "word": "集资", "verdict": "review"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED, "add a keyword");
+    let held = notice_at(&f, "building", f.id("B1"), false).await;
+    let res = f
+        .app
+        .patch(
+            &format!("/api/v1/notices/{held}"),
+            &f.root,
+            &json!({"title": "楼道集资"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "retitle the held notice");
+    let res = f
+        .app
+        .post(
+            &format!("/api/v1/notices/{held}/publish"),
+            &f.root,
+            &json!({}),
+        )
+        .await;
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["status"], "pending_review", "{body}");
+    let moderators = ["superadmin", "admin_s1", "staff_c1"];
+    for actor in &f.actors {
+        let res = f.app.get("/api/v1/moderation-queue", &actor.token).await;
+        if res.status() != StatusCode::OK {
+            errors.push(format!("{}: queue → {}", actor.name, outcome(res).await));
+            continue;
+        }
+        let body: Value = res.json().await.expect("json");
+        let got: Vec<String> = body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["id"].as_str().unwrap_or_default().to_string())
+            .collect();
+        let want = if moderators.contains(&actor.name) {
+            vec![held.clone()]
+        } else {
+            Vec::new()
+        };
+        if got != want {
+            errors.push(format!("{}: queue {got:?}, want {want:?}", actor.name));
+        }
+    }
+    // Passing it: 404 where the held notice is out of sight (residents see no held notice),
+    // 403 where it is seen but not moderated; the moderator last.
+    for (name, want) in [
+        ("nobody", NOT_FOUND),
+        ("resident_h1", NOT_FOUND),
+        ("leader_k2", NOT_FOUND),
+        ("leader_b1", FORBIDDEN),
+        ("grid_g1", FORBIDDEN),
+        ("property_p1", FORBIDDEN),
+        ("council_c1", FORBIDDEN),
+        ("staff_c1", OK),
+    ] {
+        let res = f
+            .app
+            .post(
+                &format!("/api/v1/notices/{held}/approve"),
+                &f.actor(name).token,
+                &json!({}),
+            )
+            .await;
+        check(
+            &mut errors,
+            format!("{name} approves the held notice"),
+            &outcome(res).await,
             want,
         );
     }

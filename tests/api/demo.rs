@@ -99,6 +99,28 @@ async fn demo_seed_creates_the_street_its_communities_and_a_working_account_per_
         .await
         .unwrap();
     assert_eq!(waiting["items"].as_array().unwrap().len(), 3);
+    // Three notices reached the resident of 候潮府小区: the street's, the community's and the
+    // property company's; all unread, the clinic's asking for a confirmation.
+    let notices: Value = app
+        .get("/api/v1/me/notices", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(notices["unread_count"], 3, "{notices}");
+    let mut titles: Vec<&str> = notices["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["title"].as_str().unwrap())
+        .collect();
+    titles.sort();
+    assert_eq!(titles, vec!["停水通知", "本周六社区义诊", "汛期安全提示"]);
+    assert!(notices["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["requires_confirmation"] == true && n["scope_name"] == "海潮社区"));
 }
 
 #[tokio::test]
