@@ -531,6 +531,18 @@ async fn upward<C: ConnectionTrait>(
     Ok(out)
 }
 
+/// Every place at and above the caller's assignments (their household's building, compound,
+/// community and street; a leader's patch and what lies above it): where what is addressed *to*
+/// them, or held *for* them (the offices of their building, compound and community), lies.
+/// Property companies add none.
+pub async fn places_above<C: ConnectionTrait>(db: &C, user: &Actor) -> AppResult<Vec<Uuid>> {
+    let mut out = BTreeSet::new();
+    for a in &user.roles {
+        out.extend(upward(db, a.scope_type, a.scope_id).await?);
+    }
+    Ok(out.into_iter().collect())
+}
+
 impl Scope {
     /// The places whose content the audience reach reads ([`Level::Audience`]).
     pub fn audience(&self) -> Vec<Uuid> {

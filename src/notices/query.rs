@@ -123,17 +123,11 @@ pub async fn respond_all<C: ConnectionTrait>(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    use crate::territory::query::place_lookup as places;
-    let of = |p: Place| {
-        rows.iter()
-            .filter(move |n| n.scope_type == p)
-            .map(|n| n.scope_id)
-    };
-    let mut names: HashMap<Uuid, String> = HashMap::new();
-    names.extend(places::street_names(db, of(Place::Street)).await?);
-    names.extend(places::community_names(db, of(Place::Community)).await?);
-    names.extend(places::compound_names(db, of(Place::Compound)).await?);
-    names.extend(places::building_names(db, of(Place::Building)).await?);
+    let places: Vec<(crate::access::policy::Level, Uuid)> = rows
+        .iter()
+        .map(|n| (policy::level_of(n.scope_type), n.scope_id))
+        .collect();
+    let names = crate::territory::query::place_lookup::node_names(db, &places).await?;
     let ids: Vec<Uuid> = rows.iter().map(|n| n.id).collect();
     let receipts: HashMap<Uuid, recipient::Model> = recipient::Entity::find()
         .filter(recipient::Column::UserId.eq(actor.id))

@@ -97,6 +97,64 @@ pub async fn respond_all<C: ConnectionTrait>(
         .collect())
 }
 
+/// An office held at a place above the caller, as a resident's screen shows it (我的楼组长): who
+/// and which office, never ids of accounts or roster entries.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfficeHolderResponse {
+    pub id: Uuid,
+    pub body: Body,
+    pub position: String,
+    pub scope_type: OfficeScope,
+    pub scope_id: Uuid,
+    pub scope_name: String,
+    pub display_name: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+}
+
+/// The current offices held at the places at and above the caller's own (their building,
+/// compound, community and street), by id: what a resident may know of who serves them.
+pub async fn holders_above<C: ConnectionTrait>(
+    db: &C,
+    caller: &Actor,
+    p: PageParams,
+    now: DateTime<Utc>,
+) -> AppResult<Page<OfficeHolderResponse>> {
+    use office_term::Column as T;
+    use sea_orm::{EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    let places = policy::places_above(db, caller).await?;
+    if places.is_empty() {
+        return Ok(Page {
+            items: Vec::new(),
+            next_cursor: None,
+        });
+    }
+    let mut q = office_term::Entity::find()
+        .filter(T::ScopeId.is_in(places))
+        .filter(current_condition(true, model::today(now)));
+    if let Some(after) = p.after {
+        q = q.filter(T::Id.gt(after));
+    }
+    let rows = q.order_by_asc(T::Id).limit(p.limit + 1).all(db).await?;
+    let (rows, next_cursor) = crate::platform::paging::cut_page(rows, p.limit, |t| t.id);
+    let items = respond_all(db, rows, now)
+        .await?
+        .into_iter()
+        .map(|t| OfficeHolderResponse {
+            id: t.id,
+            body: t.body,
+            position: t.position,
+            scope_type: t.scope_type,
+            scope_id: t.scope_id,
+            scope_name: t.scope_name,
+            display_name: t.display_name,
+            starts_on: t.starts_on,
+            ends_on: t.ends_on,
+        })
+        .collect();
+    Ok(Page { items, next_cursor })
+}
+
 /// What a list of terms is filtered by.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct TermFilter {

@@ -474,3 +474,144 @@ async fn migration_021_goes_down_and_up_again() {
     assert_eq!(roles["items"].as_array().unwrap().len(), 1, "{roles}");
     assert!(roles["items"][0]["valid_until"].is_null());
 }
+
+/// A resident sees who serves them (§0.1, the upward reach): the current offices of their
+/// building, compound, community and street, names and offices only; not the neighbour
+/// building's 楼组长, not an ended term; an account bound nowhere sees none.
+#[tokio::test]
+async fn residents_see_the_current_office_holders_above_them_and_no_others() {
+    let w = world().await;
+    let app = &w.app;
+    let b2 = app
+        .create(
+            &w.root,
+            "buildings",
+            json!({"compound_id": w.t.compound, "name": "2幢"}),
+        )
+        .await;
+    let h2 = app
+        .create(
+            &w.root,
+            "households",
+            json!({"building_id": b2, "unit": "1单元", "room": "201"}),
+        )
+        .await;
+    let term = |scope_type: &str, scope_id: Uuid, body: &str, position: &str, name: &str| {
+        json!({"body": body, "position": position, "scope_type": scope_type, "scope_id": scope_id,
+               "display_name": name, "starts_on": today(), "grants_role": false})
+    };
+    for body in [
+        term(
+            "building",
+            w.t.building,
+            "building_leader",
+            "楼组长",
+            "王阿姨",
+        ),
+        term("building", b2, "building_leader", "楼组长", "李师傅"),
+        term(
+            "community",
+            w.t.community,
+            "residents_committee",
+            "主任",
+            "陈主任",
+        ),
+    ] {
+        json_of(appoint(app, &w.staff, body).await, StatusCode::CREATED).await;
+    }
+    let ended = json_of(
+        appoint(
+            app,
+            &w.staff,
+            term(
+                "building",
+                w.t.building,
+                "building_leader",
+                "楼组长",
+                "老张",
+            ),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let res = app
+        .post(
+            &format!("/api/v1/office-terms/{}/end", ended["id"].as_str().unwrap()),
+            &w.staff,
+            &json!({"reason": "搬家"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let resident = app
+        .user_with_role(
+            &w.root,
+            "resident_one",
+            "resident",
+            "household",
+            w.t.household,
+        )
+        .await;
+    let mine = json_of(
+        app.get("/api/v1/me/offices", &resident).await,
+        StatusCode::OK,
+    )
+    .await;
+    let mut got: Vec<(String, String, String)> = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            assert!(
+                t.get("user_id").is_none() && t.get("resident_id").is_none(),
+                "{t}"
+            );
+            (
+                t["scope_name"].as_str().unwrap().to_string(),
+                t["position"].as_str().unwrap().to_string(),
+                t["display_name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "1幢".to_string(),
+                "楼组长".to_string(),
+                "王阿姨".to_string()
+            ),
+            (
+                "甲社区".to_string(),
+                "主任".to_string(),
+                "陈主任".to_string()
+            ),
+        ]
+    );
+    let neighbour = app
+        .user_with_role(&w.root, "resident_two", "resident", "household", h2)
+        .await;
+    let theirs = json_of(
+        app.get("/api/v1/me/offices", &neighbour).await,
+        StatusCode::OK,
+    )
+    .await;
+    let names: Vec<&str> = theirs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["display_name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"李师傅") && !names.contains(&"王阿姨"),
+        "{names:?}"
+    );
+    let nobody = json_of(
+        app.get("/api/v1/me/offices", &w.leader_token).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(nobody["items"].as_array().unwrap().len(), 0);
+}

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::access::AuthUser;
 use crate::offices::model::{Body, OfficeScope};
 pub use crate::offices::query::OfficeTermResponse;
-use crate::offices::query::{self, TermFilter};
+use crate::offices::query::{self, OfficeHolderResponse, TermFilter};
 use crate::offices::service::{self as svc, Appointment, Ending, Handover, Holder};
 use crate::platform::error::AppResult;
 use crate::platform::http::created;
@@ -254,9 +254,36 @@ pub async fn hand_over_office_term(
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(appoint_office_term)
+    cfg.service(list_my_offices)
+        .service(appoint_office_term)
         .service(list_office_terms)
         .service(get_office_term)
         .service(end_office_term)
         .service(hand_over_office_term);
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MyOfficesQuery {
+    /// Page size, 1–100 (larger is clamped to 100). Default 20.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Who serves the caller: the current offices held at their building, compound, community and
+/// street (their 楼组长, 街面长, 居委会 members …), names and offices only. Any signed-in account;
+/// empty for one bound nowhere.
+#[utoipa::path(tag = "offices", security(("bearer" = [])), params(MyOfficesQuery),
+    responses((status = 200, body = Page<OfficeHolderResponse>)))]
+#[get("/me/offices")]
+pub async fn list_my_offices(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: Query<MyOfficesQuery>,
+) -> AppResult<HttpResponse> {
+    let p = PageParams::new(q.limit, q.cursor.as_deref())?;
+    let page = query::holders_above(&state.db, &user, p, state.clock.now()).await?;
+    Ok(HttpResponse::Ok().json(page))
 }

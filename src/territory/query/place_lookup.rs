@@ -110,28 +110,6 @@ pub async fn compound_names<C: ConnectionTrait>(
     names_of::<_, compound::Entity>(db, ids, compound::Column::Id, compound::Column::Name).await
 }
 
-/// The names of the streets `ids` (those that exist).
-pub async fn street_names<C: ConnectionTrait>(
-    db: &C,
-    ids: impl IntoIterator<Item = Uuid>,
-) -> AppResult<HashMap<Uuid, String>> {
-    names_of::<_, entity::street::Entity>(
-        db,
-        ids,
-        entity::street::Column::Id,
-        entity::street::Column::Name,
-    )
-    .await
-}
-
-/// The names of the communities `ids` (those that exist).
-pub async fn community_names<C: ConnectionTrait>(
-    db: &C,
-    ids: impl IntoIterator<Item = Uuid>,
-) -> AppResult<HashMap<Uuid, String>> {
-    names_of::<_, community::Entity>(db, ids, community::Column::Id, community::Column::Name).await
-}
-
 /// The names of the buildings `ids` (those that exist).
 pub async fn building_names<C: ConnectionTrait>(
     db: &C,
