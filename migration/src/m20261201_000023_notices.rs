@@ -7,6 +7,8 @@
 //! - `notice_recipients.sort_key` is a v7 id drawn at publication, shared by all the notice's
 //!   recipients: a resident's list walks `(user_id, is_read, sort_key)` newest publication first,
 //!   unread before read, without a sort.
+//! - A page of notices walks `(street_id | community_id | compound_id | building_id | scope_id,
+//!   id)` backwards, one range per term of the reader's reach, and merges.
 //! - `notice_household_reach` holds one row per reached household (PRIMARY KEY), whichever came
 //!   first: a read (`how = read`) or an offline record (`visit|phone|board`); inserting it is what
 //!   decides whether `households_reached` grows.
@@ -137,7 +139,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         for i in [
-            index("notices", &["scope_id", "status", "id"], false),
+            index("notices", &["scope_id", "id"], false),
             index("notices", &["street_id", "id"], false),
             index("notices", &["community_id", "id"], false),
             index("notices", &["compound_id", "id"], false),

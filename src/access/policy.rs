@@ -488,7 +488,8 @@ pub async fn scope<C: ConnectionTrait>(db: &C, user: &Actor, action: Action) -> 
 }
 
 /// The place `(scope_type, id)` and every place above it in the territory (a grid: its community
-/// and street), by one primary-key read; empty when the place no longer exists.
+/// and street; a household: its building and above), by one primary-key read; empty when the
+/// place no longer exists.
 async fn upward<C: ConnectionTrait>(
     db: &C,
     scope_type: ScopeType,
@@ -514,6 +515,8 @@ async fn upward<C: ConnectionTrait>(
             }
         }
         ScopeType::Household => {
+            // Nothing is addressed to one household: its building and what lies above.
+            out.clear();
             if let Some(h) = household::Entity::find_by_id(id).one(db).await? {
                 out.extend([h.building_id, h.compound_id, h.community_id, h.street_id]);
             }

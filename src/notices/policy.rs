@@ -23,16 +23,70 @@ use entity::{notice, notice_recipient};
 scoped!(notice::Entity,
     Street => StreetId, Community => CommunityId, Compound => CompoundId, Building => BuildingId);
 
-/// The notices `actor` may read, as one condition on `notices` (lists and single reads alike).
-pub async fn readable<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult<Condition> {
+/// Beyond this many scope terms a page is one query over their OR rather than one index walk per
+/// term.
+const MAX_BRANCHES: usize = 32;
+
+/// One branch of what a caller reads: a condition a page walks along one `(column, id)` index.
+#[derive(Debug, Clone)]
+pub struct Branch {
+    pub condition: Condition,
+    /// Reached through the audience reach: a notice addressed to some tags is the caller's
+    /// only if it reached them ([`addressed_to`]), which the page checks for its own rows.
+    pub audience: bool,
+}
+
+/// The notices `actor` may read, as branches whose union it is: one per term of their
+/// downward reach (`community_id = …`, …), any status; one per place of their audience reach
+/// (`scope_id = …`), published or withdrawn (and, for a notice addressed to tags, only if it
+/// reached them: [`Branch::audience`]). A page walks each along its own `(column, id)` index
+/// and merges; `None` is everything (a superadmin).
+pub async fn readable_branches<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+) -> AppResult<Option<Vec<Branch>>> {
     let s = policy::scope(db, actor, Action::NoticeRead).await?;
     if s.is_everything() {
-        return Ok(Condition::all());
+        return Ok(None);
     }
-    let mut any = Condition::any().add(s.condition::<notice::Entity>());
+    let down = |condition| Branch {
+        condition,
+        audience: false,
+    };
+    let mut out: Vec<Branch> = match s.terms::<notice::Entity>() {
+        Some(terms) if terms.len() <= MAX_BRANCHES => terms
+            .into_iter()
+            .map(|(col, id)| down(Condition::all().add(col.eq(id))))
+            .collect(),
+        _ => vec![down(s.condition::<notice::Entity>())],
+    };
     let above = s.audience();
-    if !above.is_empty() {
-        let addressed_to_me = Expr::exists(
+    let published = || notice::Column::Status.is_in([Status::Published, Status::Withdrawn]);
+    if above.len() <= MAX_BRANCHES {
+        out.extend(above.into_iter().map(|p| {
+            Branch {
+                condition: Condition::all()
+                    .add(notice::Column::ScopeId.eq(p))
+                    .add(published()),
+                audience: true,
+            }
+        }));
+    } else {
+        out.push(Branch {
+            condition: Condition::all()
+                .add(notice::Column::ScopeId.is_in(above))
+                .add(published()),
+            audience: true,
+        });
+    }
+    Ok(Some(out))
+}
+
+/// The condition "untagged, or addressed to `user`" (a recipient row of theirs).
+pub fn addressed_to(user: Uuid) -> Condition {
+    Condition::any()
+        .add(notice::Column::AudienceTags.eq("[]"))
+        .add(Expr::exists(
             Query::select()
                 .expr(Expr::val(1))
                 .from(notice_recipient::Entity)
@@ -42,22 +96,29 @@ pub async fn readable<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult<Co
                 )
                 .and_where(
                     Expr::col((notice_recipient::Entity, notice_recipient::Column::UserId))
-                        .eq(actor.id),
+                        .eq(user),
                 )
                 .to_owned(),
-        );
-        any = any.add(
-            Condition::all()
-                .add(notice::Column::ScopeId.is_in(above))
-                .add(notice::Column::Status.is_in([Status::Published, Status::Withdrawn]))
-                .add(
-                    Condition::any()
-                        .add(notice::Column::AudienceTags.eq("[]"))
-                        .add(addressed_to_me),
-                ),
-        );
+        ))
+}
+
+/// The notices `actor` may read, as one condition (the union of [`readable_branches`], with the
+/// audience branches' tag rule): for single reads and verbs.
+pub async fn readable<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult<Condition> {
+    let Some(branches) = readable_branches(db, actor).await? else {
+        return Ok(Condition::all());
+    };
+    if branches.is_empty() {
+        // An empty OR would vanish from the statement: nothing is readable.
+        return Ok(Condition::all().add(Expr::val(1).eq(0)));
     }
-    Ok(any)
+    Ok(branches.into_iter().fold(Condition::any(), |any, b| {
+        any.add(if b.audience {
+            b.condition.add(addressed_to(actor.id))
+        } else {
+            b.condition
+        })
+    }))
 }
 
 /// The place a notice is addressed to, with the places above it.

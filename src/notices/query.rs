@@ -236,29 +236,29 @@ pub async fn list<C: ConnectionTrait>(
     p: PageParams,
     now: DateTime<Utc>,
 ) -> AppResult<Page<NoticeResponse>> {
-    let mut q = notice::Entity::find().filter(policy::readable(db, actor).await?);
+    let mut filter = Condition::all();
     if let Some(v) = f.community_id {
-        q = q.filter(notice::Column::CommunityId.eq(v));
+        filter = filter.add(notice::Column::CommunityId.eq(v));
     }
     if let Some(v) = f.compound_id {
-        q = q.filter(notice::Column::CompoundId.eq(v));
+        filter = filter.add(notice::Column::CompoundId.eq(v));
     }
     if let Some(v) = f.building_id {
-        q = q.filter(notice::Column::BuildingId.eq(v));
+        filter = filter.add(notice::Column::BuildingId.eq(v));
     }
     if let Some(v) = f.scope_id {
-        q = q.filter(notice::Column::ScopeId.eq(v));
+        filter = filter.add(notice::Column::ScopeId.eq(v));
     }
     if let Some(v) = f.status {
-        q = q.filter(notice::Column::Status.eq(v));
+        filter = filter.add(notice::Column::Status.eq(v));
     }
     if let Some(v) = f.category {
-        q = q.filter(notice::Column::Category.eq(v));
+        filter = filter.add(notice::Column::Category.eq(v));
     }
     match f.pinned {
-        Some(true) => q = q.filter(notice::Column::PinnedUntil.gt(now)),
+        Some(true) => filter = filter.add(notice::Column::PinnedUntil.gt(now)),
         Some(false) => {
-            q = q.filter(
+            filter = filter.add(
                 Condition::any()
                     .add(notice::Column::PinnedUntil.is_null())
                     .add(notice::Column::PinnedUntil.lte(now)),
@@ -267,14 +267,60 @@ pub async fn list<C: ConnectionTrait>(
         None => {}
     }
     if let Some(after) = p.after {
-        q = q.filter(notice::Column::Id.lt(after));
+        filter = filter.add(notice::Column::Id.lt(after));
     }
-    let rows = q
-        .order_by_desc(notice::Column::Id)
-        .limit(p.limit + 1)
-        .all(db)
-        .await?;
-    let (rows, next_cursor) = cut_page(rows, p.limit, |n| n.id);
+    // One walk of `(column, id)` backwards per branch of the caller's reach, at most a page
+    // each, merged: a page costs a page per branch, not the caller's whole reach.
+    let branches = policy::readable_branches(db, actor)
+        .await?
+        .unwrap_or_else(|| {
+            vec![policy::Branch {
+                condition: Condition::all(),
+                audience: false,
+            }]
+        });
+    // Each row with whether a downward branch reached it (else only the audience reach did).
+    let mut rows: Vec<(notice::Model, bool)> = Vec::new();
+    for b in branches {
+        let found = notice::Entity::find()
+            .filter(filter.clone())
+            .filter(b.condition)
+            .order_by_desc(notice::Column::Id)
+            .limit(p.limit + 1)
+            .all(db)
+            .await?;
+        rows.extend(found.into_iter().map(|n| (n, !b.audience)));
+    }
+    rows.sort_by(|(a, da), (b, db_)| b.id.cmp(&a.id).then(db_.cmp(da)));
+    rows.dedup_by_key(|(n, _)| n.id);
+    let (rows, next_cursor) = cut_page(rows, p.limit, |(n, _)| n.id);
+    // A notice addressed to some tags that only the audience reach found is the caller's only
+    // if it reached them: checked for the page's rows (the page may come out short; the cursor
+    // still moves past what was examined).
+    let tagged: Vec<Uuid> = rows
+        .iter()
+        .filter(|(n, down)| !down && n.audience_tags != "[]")
+        .map(|(n, _)| n.id)
+        .collect();
+    let mine: std::collections::HashSet<Uuid> = if tagged.is_empty() {
+        Default::default()
+    } else {
+        recipient::Entity::find()
+            .select_only()
+            .column(recipient::Column::NoticeId)
+            .filter(recipient::Column::UserId.eq(actor.id))
+            .filter(recipient::Column::NoticeId.is_in(tagged))
+            .into_tuple::<Uuid>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let rows: Vec<notice::Model> = rows
+        .into_iter()
+        .filter(|(n, down)| *down || n.audience_tags == "[]" || mine.contains(&n.id))
+        .map(|(n, _)| n)
+        .collect();
     Ok(Page {
         items: respond_all(db, actor, rows, now).await?,
         next_cursor,
@@ -348,8 +394,9 @@ async fn my_part<C: ConnectionTrait>(
         q = q.filter(recipient::Column::SortKey.lt(after));
     }
     let rows: Vec<(recipient::Model, Option<notice::Model>)> = q
+        // A notice's sort key is drawn once at its publication: unique per notice, so it orders
+        // a recipient's rows alone, as the `(user_id, is_read, sort_key)` index holds them.
         .order_by_desc(recipient::Column::SortKey)
-        .order_by_desc(recipient::Column::NoticeId)
         .limit(limit)
         .select_also(notice::Entity)
         .all(db)

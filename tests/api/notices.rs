@@ -739,6 +739,11 @@ async fn tags_address_the_residents_who_carry_them() {
     );
     let res = app.get(&format!("/api/v1/notices/{id}"), &p.r3a2).await;
     assert_problem(res, 404, "not_found").await;
+    // The list agrees with the reads by id, for both.
+    assert!(!ids(&get(app, &p.r3a2, "/api/v1/notices").await).contains(&id));
+    assert!(ids(&get(app, &p.r3a, "/api/v1/notices").await).contains(&id));
+    // Staff see it down their reach, tags or not.
+    assert!(ids(&get(app, &p.staff, "/api/v1/notices").await).contains(&id));
 }
 
 #[tokio::test]

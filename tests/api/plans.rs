@@ -418,7 +418,9 @@ fn sqlite_accesses(lines: &[(i64, i64, String)]) -> Vec<Access> {
 }
 
 /// The tables seeded by the thousand.
-const BIG: [&str; 10] = [
+const BIG: [&str; 12] = [
+    "notices",
+    "notice_recipients",
     "residents",
     "resident_tags",
     "households",
@@ -1026,5 +1028,228 @@ async fn message_centre_pages_read_one_index_range() {
         ),
     ] {
         assert_page_walks(&w, &token, path, "inbox_messages", index, Sort::Never).await;
+    }
+}
+
+/// Every statement of `GET path` that pages `table` (ORDER BY … LIMIT) reads it as an index
+/// range in order: no full scan, no sort of every matching row. For lists that walk one range
+/// per term of the caller's reach and merge (one statement per term).
+async fn assert_every_branch_walks(w: &World, token: &str, path: &str, table: &str) -> usize {
+    let stmts = statements_of(&w.app, token, path).await;
+    let from = format!("FROM \"{table}\"");
+    let pages: Vec<&Statement> = stmts
+        .iter()
+        .filter(|s| s.sql.contains(&from) && s.sql.contains("ORDER BY") && s.sql.contains("LIMIT"))
+        .collect();
+    assert!(!pages.is_empty(), "GET {path}: no page query of {table}");
+    for stmt in &pages {
+        let plan = explain(&w.app, stmt).await;
+        assert!(
+            plan.iter().any(|a| a.table == table),
+            "GET {path}: {table} not in the plan {plan:#?}\n{}",
+            stmt.sql
+        );
+        for a in plan.iter().filter(|a| BIG.contains(&a.table.as_str())) {
+            assert!(
+                a.index.is_some(),
+                "GET {path}: full scan of {} in {plan:#?}\n{}",
+                a.table,
+                stmt.sql
+            );
+            assert!(
+                !a.sorted_unbounded,
+                "GET {path}: every matching row of {} sorted in {plan:#?}\n{}",
+                a.table, stmt.sql
+            );
+        }
+    }
+    pages.len()
+}
+
+/// Notices (10 to every building, 5 to every compound, 3 to every community and street, all
+/// published):
+/// a page of the notices a resident, a building leader, community staff and a street
+/// administrator read is one backward range per term of their reach (their places below, and
+/// the places above them), and a resident's own list walks `(user_id, is_read, sort_key)`.
+#[tokio::test]
+async fn notice_pages_read_one_index_range_per_term_of_the_reach() {
+    let w = world().await;
+    let pg = backend(&w.app) == DbBackend::Postgres;
+    let new_id = if pg {
+        "gen_random_uuid()"
+    } else {
+        "randomblob(16)"
+    };
+    let ts = "'2026-11-30T00:00:00+00:00'";
+    let k = |n: u32| {
+        format!("WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < {n})")
+    };
+    for (n, place, from, at) in [
+        (
+            9,
+            "building",
+            "buildings p",
+            "p.street_id, p.community_id, p.compound_id, p.id",
+        ),
+        (
+            4,
+            "compound",
+            "compounds p",
+            "p.street_id, p.community_id, p.id, NULL",
+        ),
+        (
+            2,
+            "community",
+            "communities p",
+            "p.street_id, p.id, NULL, NULL",
+        ),
+        (2, "street", "streets p", "p.id, NULL, NULL, NULL"),
+    ] {
+        exec(
+            &w.app,
+            &format!(
+                "{} INSERT INTO notices (id, street_id, community_id, compound_id, building_id, \
+                 scope_type, scope_id, audience_tags, include_shops, category, title, body, priority, \
+                 requires_confirmation, status, sort_key, created_by, created_by_name, published_at, \
+                 created_at, updated_at) \
+                 SELECT {new_id}, {at}, '{place}', p.id, '[]', false, 'notice', '通知', '正文', 'normal', \
+                 false, 'published', {new_id}, {new_id}, '社工', {ts}, {ts}, {ts} FROM {from}, k",
+                k(n)
+            ),
+        )
+        .await;
+    }
+    // Years of notices at the reader's own places: enough that a branch is a long range, which
+    // must be walked in order and cut, not fetched whole and sorted.
+    let lit = |id: Uuid| {
+        if pg {
+            format!("'{id}'")
+        } else {
+            format!("x'{}'", id.simple())
+        }
+    };
+    let null = "NULL".to_string();
+    for (place, id, at) in [
+        (
+            "building",
+            w.building,
+            [
+                lit(w.street),
+                lit(w.community),
+                lit(w.compound),
+                lit(w.building),
+            ],
+        ),
+        (
+            "compound",
+            w.compound,
+            [
+                lit(w.street),
+                lit(w.community),
+                lit(w.compound),
+                null.clone(),
+            ],
+        ),
+        (
+            "community",
+            w.community,
+            [lit(w.street), lit(w.community), null.clone(), null.clone()],
+        ),
+        (
+            "street",
+            w.street,
+            [lit(w.street), null.clone(), null.clone(), null.clone()],
+        ),
+    ] {
+        exec(
+            &w.app,
+            &format!(
+                "{} INSERT INTO notices (id, street_id, community_id, compound_id, building_id, \
+                 scope_type, scope_id, audience_tags, include_shops, category, title, body, priority, \
+                 requires_confirmation, status, sort_key, created_by, created_by_name, published_at, \
+                 created_at, updated_at) \
+                 SELECT {new_id}, {}, '{place}', {}, '[]', false, 'notice', '通知', '正文', 'normal', \
+                 false, 'published', {new_id}, {new_id}, '社工', {ts}, {ts}, {ts} FROM k",
+                k(4999),
+                at.join(", "),
+                lit(id)
+            ),
+        )
+        .await;
+    }
+    let resident_id = w
+        .app
+        .create_user(&w.root, "plan_notice_reader", "a-long-password-1")
+        .await;
+    w.app
+        .grant(&w.root, resident_id, "resident", "household", w.household)
+        .await;
+    let resident = token_of(&w.app.login("plan_notice_reader", "a-long-password-1").await);
+    let me = if pg {
+        format!("'{resident_id}'")
+    } else {
+        format!("x'{}'", resident_id.simple())
+    };
+    // The reader received 3,000 notices and read most of them.
+    for (limit, offset, read) in [(2970, 0, "true"), (30, 2970, "false")] {
+        exec(
+            &w.app,
+            &format!(
+                "INSERT INTO notice_recipients (notice_id, user_id, sort_key, is_read, created_at) \
+                 SELECT id, {me}, sort_key, {read}, {ts} FROM (SELECT id, sort_key FROM notices \
+                 ORDER BY id LIMIT {limit} OFFSET {offset}) n"
+            ),
+        )
+        .await;
+    }
+    exec(&w.app, "ANALYZE notices").await;
+    exec(&w.app, "ANALYZE notice_recipients").await;
+    let leader = w
+        .app
+        .user_with_role(
+            &w.root,
+            "plan_leader",
+            "building_leader",
+            "building",
+            w.building,
+        )
+        .await;
+    let staff = w
+        .app
+        .user_with_role(
+            &w.root,
+            "plan_staff",
+            "community_staff",
+            "community",
+            w.community,
+        )
+        .await;
+    let admin = w
+        .app
+        .user_with_role(&w.root, "plan_admin", "admin", "street", w.street)
+        .await;
+    // (who, the branches their reach walks)
+    for (token, branches) in [(&resident, 4), (&leader, 5), (&staff, 3), (&admin, 1)] {
+        let n = assert_every_branch_walks(&w, token, "/api/v1/notices", "notices").await;
+        assert_eq!(n, branches, "one statement per term");
+        let page: Value = w
+            .app
+            .get("/api/v1/notices", token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["items"].as_array().unwrap().len(), 20);
+        let next = page["next_cursor"].as_str().expect("more pages");
+        assert_every_branch_walks(
+            &w,
+            token,
+            &format!("/api/v1/notices?cursor={next}&category=notice"),
+            "notices",
+        )
+        .await;
+    }
+    for path in ["/api/v1/me/notices", "/api/v1/me/notices?unread=true"] {
+        assert_every_branch_walks(&w, &resident, path, "notice_recipients").await;
     }
 }
