@@ -403,6 +403,7 @@ async fn demo_notices<C: ConnectionTrait + TransactionTrait>(
             publish_at: None,
             expires_at: None,
             pinned_until: None,
+            photo_ids: Vec::new(),
         };
         let n = notices::create(db, &actor, draft, now)
             .await

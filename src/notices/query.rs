@@ -19,9 +19,11 @@ use crate::access::Actor;
 use crate::notices::model::{self, Category, Place, Priority, Reach, Status};
 use crate::notices::policy;
 use crate::notices::service::{self, audience};
+use crate::platform::attachments::{self, AttachmentResponse, SubjectType};
 use crate::platform::error::{AppError, AppResult, FieldCode, FieldError};
 use crate::platform::lang::Text;
 use crate::platform::paging::{cut_page, Page, PageParams};
+use crate::platform::signed_urls::Signer;
 use entity::{notice, notice_household_reach as reach, notice_recipient as recipient};
 
 /// A notice as every screen shows it.
@@ -80,6 +82,8 @@ pub struct NoticeResponse {
     #[serde(serialize_with = "crate::platform::rfc3339::ms_opt")]
     pub withdrawn_at: Option<DateTime<Utc>>,
     pub withdrawn_reason: Option<String>,
+    /// Its photos, oldest first, with signed URLs (`<image src>` needs no token).
+    pub photos: Vec<AttachmentResponse>,
     /// The caller's own receipt: null when the caller is no recipient.
     pub my_receipt: Option<MyReceipt>,
     /// The `ETag` of the notice, for `If-Match`.
@@ -118,6 +122,7 @@ pub async fn respond_all<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     rows: Vec<notice::Model>,
+    urls: &Signer,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<NoticeResponse>> {
     if rows.is_empty() {
@@ -129,6 +134,7 @@ pub async fn respond_all<C: ConnectionTrait>(
         .collect();
     let names = crate::territory::query::place_lookup::node_names(db, &places).await?;
     let ids: Vec<Uuid> = rows.iter().map(|n| n.id).collect();
+    let mut photos = attachments::of_subjects(db, SubjectType::Notice, &ids).await?;
     let receipts: HashMap<Uuid, recipient::Model> = recipient::Entity::find()
         .filter(recipient::Column::UserId.eq(actor.id))
         .filter(recipient::Column::NoticeId.is_in(ids))
@@ -183,6 +189,12 @@ pub async fn respond_all<C: ConnectionTrait>(
             published_at: n.published_at,
             withdrawn_at: n.withdrawn_at,
             withdrawn_reason: n.withdrawn_reason,
+            photos: photos
+                .remove(&n.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|a| AttachmentResponse::new(a, urls, now))
+                .collect(),
             my_receipt,
             version: n.version,
             created_at: n.created_at,
@@ -197,9 +209,10 @@ pub async fn respond<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     n: notice::Model,
+    urls: &Signer,
     now: DateTime<Utc>,
 ) -> AppResult<NoticeResponse> {
-    respond_all(db, actor, vec![n], now)
+    respond_all(db, actor, vec![n], urls, now)
         .await?
         .pop()
         .ok_or(AppError::NotFound)
@@ -210,10 +223,11 @@ pub async fn get<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     id: Uuid,
+    urls: &Signer,
     now: DateTime<Utc>,
 ) -> AppResult<NoticeResponse> {
     let n = service::readable_notice(db, actor, id).await?;
-    respond(db, actor, n, now).await
+    respond(db, actor, n, urls, now).await
 }
 
 /// Filters of the notice list.
@@ -234,6 +248,7 @@ pub async fn list<C: ConnectionTrait>(
     actor: &Actor,
     f: Filters,
     p: PageParams,
+    urls: &Signer,
     now: DateTime<Utc>,
 ) -> AppResult<Page<NoticeResponse>> {
     let mut filter = Condition::all();
@@ -322,7 +337,7 @@ pub async fn list<C: ConnectionTrait>(
         .map(|(n, _)| n)
         .collect();
     Ok(Page {
-        items: respond_all(db, actor, rows, now).await?,
+        items: respond_all(db, actor, rows, urls, now).await?,
         next_cursor,
     })
 }
@@ -414,6 +429,7 @@ pub async fn mine<C: ConnectionTrait>(
     unread_only: bool,
     limit: u64,
     cursor: Option<&str>,
+    urls: &Signer,
     now: DateTime<Utc>,
 ) -> AppResult<MyNotices> {
     let (mut in_read, after) = match cursor {
@@ -462,7 +478,7 @@ pub async fn mine<C: ConnectionTrait>(
         .await?;
     let rows = got.into_iter().map(|(_, _, n)| n).collect();
     Ok(MyNotices {
-        items: respond_all(db, actor, rows, now).await?,
+        items: respond_all(db, actor, rows, urls, now).await?,
         next_cursor,
         unread_count,
     })
@@ -641,6 +657,7 @@ pub async fn moderation_queue<C: ConnectionTrait>(
     actor: &Actor,
     community_id: Option<Uuid>,
     p: PageParams,
+    urls: &Signer,
     now: DateTime<Utc>,
 ) -> AppResult<Page<NoticeResponse>> {
     let mut q = notice::Entity::find()
@@ -659,7 +676,7 @@ pub async fn moderation_queue<C: ConnectionTrait>(
         .await?;
     let (rows, next_cursor) = cut_page(rows, p.limit, |n| n.id);
     Ok(Page {
-        items: respond_all(db, actor, rows, now).await?,
+        items: respond_all(db, actor, rows, urls, now).await?,
         next_cursor,
     })
 }

@@ -13,13 +13,16 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
+use serde::Serialize;
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::error::{FieldCode, FieldError, ProblemCode};
 use crate::platform::image_meta;
 use crate::platform::lang::Text;
+use crate::platform::signed_urls::{Signer, Variant};
 use crate::platform::storage::{self, Storage};
 use entity::attachment;
 
@@ -99,6 +102,58 @@ pub async fn of_subject<C: ConnectionTrait>(
         .order_by_asc(attachment::Column::Id)
         .all(db)
         .await?)
+}
+
+/// The photos of the subjects `ids` of one type, oldest first per subject: one query for a page.
+pub async fn of_subjects<C: ConnectionTrait>(
+    db: &C,
+    subject_type: SubjectType,
+    ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<Attachment>>> {
+    let mut out: HashMap<Uuid, Vec<Attachment>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    for a in attachment::Entity::find()
+        .filter(attachment::Column::SubjectType.eq(subject_type))
+        .filter(attachment::Column::SubjectId.is_in(ids.iter().copied()))
+        .order_by_asc(attachment::Column::Id)
+        .all(db)
+        .await?
+    {
+        if let Some(s) = a.subject_id {
+            out.entry(s).or_default().push(a);
+        }
+    }
+    Ok(out)
+}
+
+/// Detaches from the subject every photo not in `keep`: they become unattached uploads of their
+/// uploader again (and are purged with the others after a day unless attached anew).
+pub async fn detach_except<C: ConnectionTrait>(
+    db: &C,
+    subject: (SubjectType, Uuid),
+    keep: &[Uuid],
+) -> AppResult<()> {
+    attachment::Entity::update_many()
+        .col_expr(
+            attachment::Column::SubjectType,
+            Expr::value(Option::<SubjectType>::None),
+        )
+        .col_expr(
+            attachment::Column::SubjectId,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(
+            attachment::Column::EventId,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .filter(attachment::Column::SubjectType.eq(subject.0))
+        .filter(attachment::Column::SubjectId.eq(subject.1))
+        .filter(attachment::Column::Id.is_not_in(keep.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Of the subjects `ids` of one type, the first photo (lowest id) that has a thumbnail, per
@@ -416,5 +471,50 @@ mod tests {
         assert_eq!(sniff(b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>"), None);
         assert_eq!(sniff(b"just some text named photo.jpg"), None);
         assert_eq!(sniff(b""), None);
+    }
+}
+
+/// An uploaded photo, as listed on a ticket or a notice and returned by the upload.
+///
+/// `url` and `thumbnail_url` work without a token (for `<image src>` and `wx.previewImage`):
+/// each is signed for this photo alone and stops working at `url_expires_at` (403
+/// `url_expired`); fetch the ticket again for fresh ones. They are relative: prefix the API's
+/// origin. With a token, `GET /api/v1/attachments/{id}` serves the photo too.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttachmentResponse {
+    pub id: Uuid,
+    /// The image type detected from the content: `image/jpeg`, `image/png` or `image/webp`.
+    pub content_type: String,
+    pub size_bytes: i64,
+    /// The photo, signed: needs no token until `url_expires_at`.
+    pub url: String,
+    /// A copy at most 480 pixels a side, upright, without any metadata, signed like `url`.
+    /// Null when none could be made (WebP photos, photos uploaded before thumbnails existed,
+    /// pictures too large to decode): show `url` instead.
+    pub thumbnail_url: Option<String>,
+    /// When `url` and `thumbnail_url` stop working (between half and all of
+    /// `LINLI_ATTACHMENT_URL_TTL_SECS`, 10 minutes by default, after this response).
+    #[serde(serialize_with = "crate::platform::rfc3339::ms")]
+    pub url_expires_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::platform::rfc3339::ms")]
+    pub created_at: DateTime<Utc>,
+}
+
+impl AttachmentResponse {
+    /// The response for `m`, its URLs signed at `now`.
+    pub fn new(m: Attachment, urls: &Signer, now: DateTime<Utc>) -> Self {
+        let original = urls.sign(m.id, Variant::Original, now);
+        Self {
+            id: m.id,
+            thumbnail_url: m
+                .thumbnail_key
+                .is_some()
+                .then(|| urls.sign(m.id, Variant::Thumbnail, now).url),
+            url: original.url,
+            url_expires_at: original.expires_at,
+            content_type: m.content_type,
+            size_bytes: m.size_bytes,
+            created_at: m.created_at,
+        }
     }
 }

@@ -979,6 +979,42 @@ async fn a_wechat_leaders_notice_is_checked_by_wechat_with_their_openid() {
         "draft"
     );
 
+    // A photo by a WeChat author waits for a moderator even when the text passes; staff of the
+    // community pass it, and residents then see it.
+    let staff = {
+        let (s, _) = member(
+            &app,
+            &root,
+            &uname("cs"),
+            "community_staff",
+            "community",
+            t.community,
+        )
+        .await;
+        s
+    };
+    let photo = crate::attachments::upload_png(&app, &leader).await;
+    let mut b = body_for("building", t.building, "楼道堆物清理前后");
+    b["photo_ids"] = json!([photo["id"]]);
+    let d = draft(&app, &leader, b).await;
+    let id = d["id"].as_str().unwrap().to_string();
+    let n = publish(&app, &leader, &id).await;
+    assert_eq!(n["status"], "pending_review");
+    assert_eq!(n["review_label"], "images");
+    let res = app
+        .get(
+            &format!("/api/v1/attachments/{}", photo["id"].as_str().unwrap()),
+            &r,
+        )
+        .await;
+    assert_problem(res, 404, "not_found").await;
+    let res = app
+        .post(&format!("/api/v1/notices/{id}/approve"), &staff, &json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let seen = get(&app, &r, &format!("/api/v1/notices/{id}")).await;
+    assert_eq!(seen["photos"].as_array().unwrap().len(), 1);
+
     for title in ["[down] 停水", "[slow] 停电"] {
         let (id, res, took) = try_publish(title).await;
         assert_eq!(res.status(), StatusCode::OK, "{title}");
@@ -993,4 +1029,68 @@ async fn a_wechat_leaders_notice_is_checked_by_wechat_with_their_openid() {
         let res = app.get(&format!("/api/v1/notices/{id}"), &r).await;
         assert_problem(res, 404, "not_found").await;
     }
+}
+
+/// Photos on a notice: a staff member's notice shows them once published, with signed URLs
+/// that need no token; before that they are out of residents' sight (404), like the draft.
+/// Editing a draft replaces its photos.
+#[tokio::test]
+async fn a_notices_photos_are_seen_with_the_notice_and_edited_with_the_draft() {
+    use crate::attachments::upload_png;
+    let p = place().await;
+    let app = &p.app;
+    let first = upload_png(app, &p.staff).await;
+    let second = upload_png(app, &p.staff).await;
+    let mut b = body_for("building", p.b3, "电梯维修公示");
+    b["photo_ids"] = json!([first["id"]]);
+    let d = draft(app, &p.staff, b).await;
+    let id = d["id"].as_str().unwrap().to_string();
+    assert_eq!(d["photos"].as_array().unwrap().len(), 1);
+    let photo = first["id"].as_str().unwrap();
+    let res = app
+        .get(&format!("/api/v1/attachments/{photo}"), &p.r3a)
+        .await;
+    assert_problem(res, 404, "not_found").await;
+    // Someone else's upload cannot be attached.
+    let other = upload_png(app, &p.leader_b3).await;
+    let res = app
+        .patch(
+            &format!("/api/v1/notices/{id}"),
+            &p.staff,
+            &json!({"photo_ids": [first["id"], other["id"]]}),
+        )
+        .await;
+    assert_problem(res, 400, "validation_failed").await;
+    let res = app
+        .patch(
+            &format!("/api/v1/notices/{id}"),
+            &p.staff,
+            &json!({"photo_ids": [second["id"]]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let n: Value = res.json().await.unwrap();
+    let shown: Vec<&str> = n["photos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(shown, vec![second["id"].as_str().unwrap()]);
+    // Staff photos need no moderator: published at once.
+    let n = publish(app, &p.staff, &id).await;
+    assert_eq!(n["status"], "published");
+    let seen = get(app, &p.r3a, &format!("/api/v1/notices/{id}")).await;
+    let url = seen["photos"][0]["url"].as_str().unwrap();
+    let res = app.client.get(app.url(url)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "a signed URL needs no token");
+    let photo = second["id"].as_str().unwrap();
+    let res = app
+        .get(&format!("/api/v1/attachments/{photo}"), &p.r3a)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .get(&format!("/api/v1/attachments/{photo}"), &p.r5)
+        .await;
+    assert_problem(res, 404, "not_found").await;
 }

@@ -14,6 +14,7 @@ use crate::notices::service as svc;
 use crate::platform::error::AppResult;
 use crate::platform::http::extract::{Json, Query};
 use crate::platform::http::{clean_optional, clean_text, if_match, Page, PageParams};
+use crate::platform::signed_urls::Signer;
 use crate::platform::state::AppState;
 
 /// The receipts of a notice: totals, and per building read, confirmed and households reached.
@@ -155,8 +156,15 @@ pub async fn list_moderation_queue(
     q: Query<ModerationQueueQuery>,
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
-    let page =
-        query::moderation_queue(&state.db, &user, q.community_id, p, state.clock.now()).await?;
+    let page = query::moderation_queue(
+        &state.db,
+        &user,
+        q.community_id,
+        p,
+        &Signer::from_settings(&state.settings),
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -181,7 +189,14 @@ pub async fn approve_notice(
 ) -> AppResult<HttpResponse> {
     let now = state.clock.now();
     let n = svc::approve(&state.db, &user, *id, if_match(&req)?, now).await?;
-    let r = query::respond(&state.db, &user, n, now).await?;
+    let r = query::respond(
+        &state.db,
+        &user,
+        n,
+        &Signer::from_settings(&state.settings),
+        now,
+    )
+    .await?;
     Ok(with_etag(HttpResponse::Ok(), &r))
 }
 
@@ -216,6 +231,13 @@ pub async fn send_back_notice(
     let note = clean_text("note", &body.note, model::REASON_MAX)?;
     let now = state.clock.now();
     let n = svc::send_back(&state.db, &user, *id, if_match(&req)?, note, now).await?;
-    let r = query::respond(&state.db, &user, n, now).await?;
+    let r = query::respond(
+        &state.db,
+        &user,
+        n,
+        &Signer::from_settings(&state.settings),
+        now,
+    )
+    .await?;
     Ok(with_etag(HttpResponse::Ok(), &r))
 }

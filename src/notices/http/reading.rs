@@ -11,6 +11,7 @@ use crate::notices::service as svc;
 use crate::platform::error::AppResult;
 use crate::platform::http::extract::Query;
 use crate::platform::http::page_limit;
+use crate::platform::signed_urls::Signer;
 use crate::platform::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
@@ -48,6 +49,7 @@ pub async fn list_my_notices(
         q.unread,
         limit,
         q.cursor.as_deref(),
+        &Signer::from_settings(&state.settings),
         state.clock.now(),
     )
     .await?;

@@ -26,6 +26,7 @@ use uuid::Uuid;
 use crate::access::Actor;
 use crate::notices::model::{self, Category, Place, Priority, Reach, Status};
 use crate::notices::policy;
+use crate::platform::attachments::{self, SubjectType};
 use crate::platform::error::{AppError, AppResult, FieldCode, FieldError, ProblemCode};
 use crate::platform::lang::Text;
 use crate::platform::notifications::{self, Event};
@@ -47,6 +48,8 @@ pub struct Draft {
     pub publish_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
     pub pinned_until: Option<DateTime<Utc>>,
+    /// The author's own uploads to show with it (at most 9).
+    pub photo_ids: Vec<Uuid>,
 }
 
 /// A change to a draft: each field absent leaves it, `Some(None)` clears an optional one.
@@ -62,6 +65,9 @@ pub struct Changes {
     pub publish_at: Option<Option<DateTime<Utc>>>,
     pub expires_at: Option<Option<DateTime<Utc>>>,
     pub pinned_until: Option<Option<DateTime<Utc>>>,
+    /// The photos it shows from now on: those kept stay, new ones (the editor's own uploads) are
+    /// attached, the others detached.
+    pub photo_ids: Option<Vec<Uuid>>,
 }
 
 fn wrong_status(s: Status, doing: &str) -> AppError {
@@ -119,15 +125,16 @@ fn check_times(
     }
 }
 
-/// Writes a draft addressed to a place the author may publish to.
-pub async fn create<C: ConnectionTrait>(
+/// Writes a draft addressed to a place the author may publish to, with the author's photos.
+pub async fn create<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     actor: &Actor,
     d: Draft,
     now: DateTime<Utc>,
 ) -> AppResult<notice::Model> {
-    let target = policy::writable_target(db, actor, d.place, d.place_id).await?;
-    policy::may_publish_kind(db, actor, &target, d.category, d.priority).await?;
+    let txn = db.begin().await?;
+    let target = policy::writable_target(&txn, actor, d.place, d.place_id).await?;
+    policy::may_publish_kind(&txn, actor, &target, d.category, d.priority).await?;
     check_times(d.publish_at, d.expires_at, now)?;
     let m = notice::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -167,7 +174,46 @@ pub async fn create<C: ConnectionTrait>(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    Ok(m.insert(db).await?)
+    let n = m.insert(&txn).await?;
+    attachments::link(
+        &txn,
+        actor.id,
+        &d.photo_ids,
+        (SubjectType::Notice, n.id),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(n)
+}
+
+/// The photos of notice `id`, oldest first.
+pub async fn photos<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+) -> AppResult<Vec<attachments::Attachment>> {
+    attachments::of_subject(db, SubjectType::Notice, id).await
+}
+
+/// Replaces the photos of notice `id` with `ids`: kept ones stay, new ones (the editor's own
+/// uploads) are attached, the others detached.
+async fn set_photos<C: ConnectionTrait>(
+    db: &C,
+    editor: Uuid,
+    id: Uuid,
+    ids: &[Uuid],
+) -> AppResult<()> {
+    if ids.len() > attachments::MAX_PER_ENTRY {
+        return Err(AppError::Validation(vec![FieldError::too_many(
+            "photo_ids",
+            attachments::MAX_PER_ENTRY,
+        )]));
+    }
+    let subject = (SubjectType::Notice, id);
+    attachments::detach_except(db, subject, ids).await?;
+    let kept: Vec<Uuid> = photos(db, id).await?.iter().map(|a| a.id).collect();
+    let new: Vec<Uuid> = ids.iter().copied().filter(|i| !kept.contains(i)).collect();
+    attachments::link(db, editor, &new, subject, None).await
 }
 
 fn tags_json(tags: &[String]) -> AppResult<String> {
@@ -274,6 +320,9 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     m.expires_at = Set(expires_at);
     if let Some(v) = c.pinned_until {
         m.pinned_until = Set(v);
+    }
+    if let Some(ids) = &c.photo_ids {
+        set_photos(&txn, actor.id, id, ids).await?;
     }
     m.version = Set(version + 1);
     m.updated_at = Set(now);

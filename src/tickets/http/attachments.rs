@@ -53,7 +53,7 @@ pub struct ImageFile(Vec<u8>);
             headers(("Location" = String, description = "`/api/v1/attachments/{id}`"))),
         (status = 400, description = "No `file` part, an empty file, another part, or a \
             malformed multipart body"),
-        (status = 403, description = "The caller's roles neither file nor work tickets"),
+        (status = 403, description = "The caller's roles neither file nor work tickets, nor publish notices"),
         (status = 409, description = "The caller already holds 20 uploads not yet attached to a \
             ticket"),
         (status = 413, description = "The photo is larger than 5 MiB (5,242,880 bytes)"),
@@ -73,6 +73,7 @@ pub async fn upload_attachment(
         Action::TicketFile,
         Action::TicketFollowUp,
         Action::TicketHandle,
+        Action::NoticePublish,
     ]
     .into_iter()
     .any(|a| policy::can_anywhere(&user, a));

@@ -30,7 +30,8 @@ pub async fn for_ticket<C: ConnectionTrait>(db: &C, ticket_id: Uuid) -> AppResul
 }
 
 /// The photo `id` if `user` may see it: their own upload before it is attached; afterwards, as
-/// its subject's domain decides (a ticket's photos to whoever may see the ticket). 404 otherwise.
+/// its subject's domain decides (a ticket's photos to whoever may see the ticket, a notice's to
+/// whoever may read the notice). 404 otherwise.
 pub async fn visible_photo<C: ConnectionTrait>(
     db: &C,
     user: &Actor,
@@ -44,10 +45,12 @@ pub async fn visible_photo<C: ConnectionTrait>(
             policy::find_visible::<ticket::Entity, _>(db, user, Action::TicketRead, ticket_id)
                 .await?;
         }
-        // No other subject holds photos yet; each that will decides for its own.
-        Some((SubjectType::ResidentTransfer | SubjectType::Notice, _)) => {
-            return Err(AppError::NotFound)
+        // A notice's photos: whoever may read the notice (residents: once published).
+        Some((SubjectType::Notice, notice_id)) => {
+            crate::notices::service::readable_notice(db, user, notice_id).await?;
         }
+        // No other subject holds photos yet; each that will decides for its own.
+        Some((SubjectType::ResidentTransfer, _)) => return Err(AppError::NotFound),
     }
     Ok(a.into())
 }
