@@ -418,8 +418,9 @@ fn sqlite_accesses(lines: &[(i64, i64, String)]) -> Vec<Access> {
 }
 
 /// The tables seeded by the thousand.
-const BIG: [&str; 12] = [
+const BIG: [&str; 13] = [
     "notices",
+    "office_terms",
     "notice_recipients",
     "residents",
     "resident_tags",
@@ -1251,5 +1252,86 @@ async fn notice_pages_read_one_index_range_per_term_of_the_reach() {
     }
     for path in ["/api/v1/me/notices", "/api/v1/me/notices?unread=true"] {
         assert_every_branch_walks(&w, &resident, path, "notice_recipients").await;
+    }
+}
+
+/// Office terms (one 楼组长 term on every building, three 街面长-style terms on every compound):
+/// a page for a street administrator and community staff, and with a community filter, is one
+/// range of the `(street_id|community_id, id)` index in order.
+#[tokio::test]
+async fn office_term_pages_read_one_index_range() {
+    let w = world().await;
+    let pg = backend(&w.app) == DbBackend::Postgres;
+    let new_id = if pg {
+        "gen_random_uuid()"
+    } else {
+        "randomblob(16)"
+    };
+    let ts = "'2026-11-30T00:00:00+00:00'";
+    let k = |n: u32| {
+        format!("WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < {n})")
+    };
+    for (n, place, body, from, at) in [
+        (
+            0,
+            "building",
+            "building_leader",
+            "buildings p",
+            "p.street_id, p.community_id, p.compound_id, p.id",
+        ),
+        (
+            2,
+            "compound",
+            "team",
+            "compounds p",
+            "p.street_id, p.community_id, p.id, NULL",
+        ),
+    ] {
+        exec(
+            &w.app,
+            &format!(
+                "{} INSERT INTO office_terms (id, street_id, community_id, compound_id, building_id, \
+                 scope_type, scope_id, body, position, display_name, source, starts_on, created_by, \
+                 created_at, updated_at) \
+                 SELECT {new_id}, {at}, '{place}', p.id, '{body}', '楼组长', '王阿姨', 'appointment', \
+                 '2026-01-01', {new_id}, {ts}, {ts} FROM {from}, k",
+                k(n)
+            ),
+        )
+        .await;
+    }
+    exec(&w.app, "ANALYZE office_terms").await;
+    let admin = w
+        .app
+        .user_with_role(&w.root, "plan_office_admin", "admin", "street", w.street)
+        .await;
+    let staff = w
+        .app
+        .user_with_role(
+            &w.root,
+            "plan_office_staff",
+            "community_staff",
+            "community",
+            w.community,
+        )
+        .await;
+    for (token, path, index) in [
+        (
+            &admin,
+            "/api/v1/office-terms".to_string(),
+            "ix_office_terms_street_id_id",
+        ),
+        (
+            &staff,
+            "/api/v1/office-terms".to_string(),
+            "ix_office_terms_community_id_id",
+        ),
+        (
+            &admin,
+            format!("/api/v1/office-terms?community_id={}", w.community),
+            "ix_office_terms_community_id_id",
+        ),
+    ] {
+        assert_page_walks(&w, token, &path, "office_terms", index, Sort::Never).await;
     }
 }
