@@ -384,31 +384,25 @@ pub async fn publish<C: ConnectionTrait + TransactionTrait>(
         Checked::Review(l) => Some(l),
         Checked::Pass => None,
     };
-    let moved = notice::Entity::update_many()
-        .col_expr(notice::Column::Status, Expr::value(next))
-        .col_expr(notice::Column::ReviewLabel, Expr::value(label))
-        .col_expr(
-            notice::Column::ReviewNote,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(notice::Column::PublishedBy, Expr::value(actor.id))
-        .col_expr(
-            notice::Column::PublishedByName,
-            Expr::value(actor.display_name.clone()),
-        )
-        .col_expr(
-            notice::Column::Version,
-            Expr::col(notice::Column::Version).add(1),
-        )
-        .col_expr(notice::Column::UpdatedAt, Expr::value(now))
-        .filter(notice::Column::Id.eq(id))
-        .filter(notice::Column::Status.eq(Status::Draft))
-        .filter(notice::Column::Version.eq(n.version))
-        .exec(&txn)
-        .await?;
-    if moved.rows_affected != 1 {
-        return Err(stale());
-    }
+    step(
+        &txn,
+        &n,
+        next,
+        vec![
+            (notice::Column::ReviewLabel, Expr::value(label)),
+            (
+                notice::Column::ReviewNote,
+                Expr::value(Option::<String>::None),
+            ),
+            (notice::Column::PublishedBy, Expr::value(actor.id)),
+            (
+                notice::Column::PublishedByName,
+                Expr::value(actor.display_name.clone()),
+            ),
+        ],
+        now,
+    )
+    .await?;
     if next == Status::Published {
         go_public(&txn, id, Status::Published, now).await?;
     }
@@ -434,21 +428,7 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
         Some(at) if at > now => Status::Scheduled,
         _ => Status::Published,
     };
-    let moved = notice::Entity::update_many()
-        .col_expr(notice::Column::Status, Expr::value(next))
-        .col_expr(
-            notice::Column::Version,
-            Expr::col(notice::Column::Version).add(1),
-        )
-        .col_expr(notice::Column::UpdatedAt, Expr::value(now))
-        .filter(notice::Column::Id.eq(id))
-        .filter(notice::Column::Status.eq(Status::PendingReview))
-        .filter(notice::Column::Version.eq(n.version))
-        .exec(&txn)
-        .await?;
-    if moved.rows_affected != 1 {
-        return Err(stale());
-    }
+    step(&txn, &n, next, Vec::new(), now).await?;
     if next == Status::Published {
         go_public(&txn, id, Status::Published, now).await?;
     }
@@ -470,22 +450,8 @@ pub async fn send_back<C: ConnectionTrait + TransactionTrait>(
     if expected.is_some_and(|v| v != n.version) {
         return Err(stale());
     }
-    let moved = notice::Entity::update_many()
-        .col_expr(notice::Column::Status, Expr::value(Status::Draft))
-        .col_expr(notice::Column::ReviewNote, Expr::value(Some(note)))
-        .col_expr(
-            notice::Column::Version,
-            Expr::col(notice::Column::Version).add(1),
-        )
-        .col_expr(notice::Column::UpdatedAt, Expr::value(now))
-        .filter(notice::Column::Id.eq(id))
-        .filter(notice::Column::Status.eq(Status::PendingReview))
-        .filter(notice::Column::Version.eq(n.version))
-        .exec(&txn)
-        .await?;
-    if moved.rows_affected != 1 {
-        return Err(stale());
-    }
+    let extra = vec![(notice::Column::ReviewNote, Expr::value(Some(note)))];
+    step(&txn, &n, Status::Draft, extra, now).await?;
     txn.commit().await?;
     reload(db, id).await
 }
@@ -531,25 +497,45 @@ pub async fn withdraw<C: ConnectionTrait + TransactionTrait>(
     if expected.is_some_and(|v| v != n.version) {
         return Err(stale());
     }
-    let moved = notice::Entity::update_many()
-        .col_expr(notice::Column::Status, Expr::value(Status::Withdrawn))
-        .col_expr(notice::Column::WithdrawnAt, Expr::value(Some(now)))
-        .col_expr(notice::Column::WithdrawnReason, Expr::value(Some(reason)))
+    let extra = vec![
+        (notice::Column::WithdrawnAt, Expr::value(Some(now))),
+        (notice::Column::WithdrawnReason, Expr::value(Some(reason))),
+    ];
+    step(&txn, &n, Status::Withdrawn, extra, now).await?;
+    txn.commit().await?;
+    reload(db, id).await
+}
+
+/// Moves `n` to `to` as the caller saw it (its status and version), with `extra` columns set;
+/// 412 when someone changed it meanwhile (the update changed no row).
+async fn step<C: ConnectionTrait>(
+    db: &C,
+    n: &notice::Model,
+    to: Status,
+    extra: Vec<(notice::Column, sea_orm::sea_query::SimpleExpr)>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let mut update = notice::Entity::update_many()
+        .col_expr(notice::Column::Status, Expr::value(to))
         .col_expr(
             notice::Column::Version,
             Expr::col(notice::Column::Version).add(1),
         )
-        .col_expr(notice::Column::UpdatedAt, Expr::value(now))
-        .filter(notice::Column::Id.eq(id))
+        .col_expr(notice::Column::UpdatedAt, Expr::value(now));
+    for (col, value) in extra {
+        update = update.col_expr(col, value);
+    }
+    let moved = update
+        .filter(notice::Column::Id.eq(n.id))
         .filter(notice::Column::Status.eq(n.status))
         .filter(notice::Column::Version.eq(n.version))
-        .exec(&txn)
+        .exec(db)
         .await?;
-    if moved.rows_affected != 1 {
-        return Err(stale());
+    if moved.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(stale())
     }
-    txn.commit().await?;
-    reload(db, id).await
 }
 
 async fn reload<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<notice::Model> {
