@@ -445,7 +445,8 @@ pub async fn scope<C: ConnectionTrait>(db: &C, user: &Actor, action: Action) -> 
     }
     for a in user.roles.iter().filter(|a| allowed(a.role, action)) {
         if reads_upward(a.role, action) {
-            s.add(Level::Audience, upward(db, a.scope_type, a.scope_id).await?);
+            let above = upward(db, a.scope_type, a.scope_id).await?;
+            s.add(Level::Audience, above.into_iter().map(|(_, id)| id));
         }
         match a.scope_type {
             ScopeType::Street => s.add(Level::Street, [a.scope_id]),
@@ -487,51 +488,67 @@ pub async fn scope<C: ConnectionTrait>(db: &C, user: &Actor, action: Action) -> 
     Ok(s)
 }
 
-/// The place `(scope_type, id)` and every place above it in the territory (a grid: its community
-/// and street; a household: its building and above), by one primary-key read; empty when the
-/// place no longer exists.
+/// The place `(scope_type, id)` and every place above it in the territory, with their levels
+/// (a grid: its community and street; a household: its building and above), by one primary-key
+/// read; empty when the place no longer exists, and for a property company (it serves places,
+/// it lies in none).
 async fn upward<C: ConnectionTrait>(
     db: &C,
     scope_type: ScopeType,
     id: Uuid,
-) -> AppResult<Vec<Uuid>> {
+) -> AppResult<Vec<(Level, Uuid)>> {
     use entity::{building, community, compound, grid, household};
-    let mut out = vec![id];
-    match scope_type {
-        ScopeType::Street | ScopeType::PropertyCompany => {}
-        ScopeType::Community => {
-            if let Some(c) = community::Entity::find_by_id(id).one(db).await? {
-                out.push(c.street_id);
-            }
-        }
-        ScopeType::Compound => {
-            if let Some(c) = compound::Entity::find_by_id(id).one(db).await? {
-                out.extend([c.community_id, c.street_id]);
-            }
-        }
-        ScopeType::Building => {
-            if let Some(b) = building::Entity::find_by_id(id).one(db).await? {
-                out.extend([b.compound_id, b.community_id, b.street_id]);
-            }
-        }
-        ScopeType::Household => {
-            // Nothing is addressed to one household: its building and what lies above.
-            out.clear();
-            if let Some(h) = household::Entity::find_by_id(id).one(db).await? {
-                out.extend([h.building_id, h.compound_id, h.community_id, h.street_id]);
-            }
-        }
-        ScopeType::Grid => {
-            out.clear();
-            if let Some(g) = grid::Entity::find_by_id(id).one(db).await? {
-                out.extend([g.community_id, g.street_id]);
-            }
-        }
-    }
-    if scope_type == ScopeType::PropertyCompany {
-        out.clear();
-    }
-    Ok(out)
+    use Level as L;
+    Ok(match scope_type {
+        ScopeType::Street => vec![(L::Street, id)],
+        ScopeType::PropertyCompany => Vec::new(),
+        ScopeType::Community => community::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|c| vec![(L::Community, id), (L::Street, c.street_id)])
+            .unwrap_or_default(),
+        ScopeType::Compound => compound::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|c| {
+                vec![
+                    (L::Compound, id),
+                    (L::Community, c.community_id),
+                    (L::Street, c.street_id),
+                ]
+            })
+            .unwrap_or_default(),
+        ScopeType::Building => building::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|b| {
+                vec![
+                    (L::Building, id),
+                    (L::Compound, b.compound_id),
+                    (L::Community, b.community_id),
+                    (L::Street, b.street_id),
+                ]
+            })
+            .unwrap_or_default(),
+        // Nothing is addressed to one household: its building and what lies above.
+        ScopeType::Household => household::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|h| {
+                vec![
+                    (L::Building, h.building_id),
+                    (L::Compound, h.compound_id),
+                    (L::Community, h.community_id),
+                    (L::Street, h.street_id),
+                ]
+            })
+            .unwrap_or_default(),
+        ScopeType::Grid => grid::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|g| vec![(L::Community, g.community_id), (L::Street, g.street_id)])
+            .unwrap_or_default(),
+    })
 }
 
 /// Every place at and above the caller's assignments (their household's building, compound,
@@ -541,7 +558,12 @@ async fn upward<C: ConnectionTrait>(
 pub async fn places_above<C: ConnectionTrait>(db: &C, user: &Actor) -> AppResult<Vec<Uuid>> {
     let mut out = BTreeSet::new();
     for a in &user.roles {
-        out.extend(upward(db, a.scope_type, a.scope_id).await?);
+        out.extend(
+            upward(db, a.scope_type, a.scope_id)
+                .await?
+                .into_iter()
+                .map(|(_, id)| id),
+        );
     }
     Ok(out.into_iter().collect())
 }
@@ -593,84 +615,26 @@ pub async fn streets<C: ConnectionTrait>(
     if user.is_superadmin {
         return Ok(Streets::All);
     }
-    async fn street_of<E: EntityTrait, C: ConnectionTrait>(
-        db: &C,
-        id_col: E::Column,
-        street_col: E::Column,
-        id: Uuid,
-    ) -> AppResult<Vec<Uuid>>
-    where
-        E::Column: ColumnTrait,
-    {
-        Ok(E::find()
-            .select_only()
-            .column(street_col)
-            .filter(id_col.eq(id))
-            .into_tuple()
-            .all(db)
-            .await?)
-    }
     let mut out = BTreeSet::new();
     for a in user.roles.iter().filter(|a| allowed(a.role, action)) {
-        use entity::{building, community, compound, grid, household};
-        let found = match a.scope_type {
-            ScopeType::Street => vec![a.scope_id],
-            ScopeType::Community => {
-                street_of::<community::Entity, C>(
-                    db,
-                    community::Column::Id,
-                    community::Column::StreetId,
-                    a.scope_id,
-                )
-                .await?
-            }
-            ScopeType::Compound => {
-                street_of::<compound::Entity, C>(
-                    db,
-                    compound::Column::Id,
-                    compound::Column::StreetId,
-                    a.scope_id,
-                )
-                .await?
-            }
-            ScopeType::Building => {
-                street_of::<building::Entity, C>(
-                    db,
-                    building::Column::Id,
-                    building::Column::StreetId,
-                    a.scope_id,
-                )
-                .await?
-            }
-            ScopeType::Household => {
-                street_of::<household::Entity, C>(
-                    db,
-                    household::Column::Id,
-                    household::Column::StreetId,
-                    a.scope_id,
-                )
-                .await?
-            }
-            ScopeType::Grid => {
-                street_of::<grid::Entity, C>(
-                    db,
-                    grid::Column::Id,
-                    grid::Column::StreetId,
-                    a.scope_id,
-                )
-                .await?
-            }
+        use entity::compound;
+        let found: Vec<Uuid> = match a.scope_type {
+            // A property company's streets are those of the compounds it serves.
             ScopeType::PropertyCompany => {
-                let mut s: Vec<Uuid> = compound::Entity::find()
+                compound::Entity::find()
                     .select_only()
                     .column(compound::Column::StreetId)
                     .filter(compound::Column::PropertyCompanyId.eq(a.scope_id))
                     .into_tuple()
                     .all(db)
-                    .await?;
-                s.dedup();
-                s
+                    .await?
             }
+            _ => upward(db, a.scope_type, a.scope_id)
+                .await?
+                .into_iter()
+                .filter(|(level, _)| *level == Level::Street)
+                .map(|(_, id)| id)
+                .collect(),
         };
         out.extend(found);
     }
