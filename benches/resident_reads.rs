@@ -26,32 +26,21 @@ use common::{backend, drive, env_or, in_parallel, start, Server};
 
 const BUILDINGS: u64 = 10;
 
+/// The path a case requests as a resident.
+type PathOf = fn(&Resident) -> String;
+
 struct Resident {
     token: String,
     deep_cursor: String,
 }
 
 async fn world(s: &Server, households: u64, notices: u64) -> anyhow::Result<Vec<Resident>> {
-    let street = s.create("streets", json!({"name": "街道"})).await?;
-    let community = s
-        .create("communities", json!({"street_id": street, "name": "社区"}))
-        .await?;
-    let compound = s
-        .create(
-            "compounds",
-            json!({"community_id": community, "name": "小区"}),
-        )
-        .await?;
-    let mut buildings = Vec::new();
-    for b in 0..BUILDINGS {
-        buildings.push(
-            s.create(
-                "buildings",
-                json!({"compound_id": compound, "name": format!("{}幢", b + 1)}),
-            )
-            .await?,
-        );
-    }
+    let common::Place {
+        street,
+        community,
+        compound,
+        buildings,
+    } = s.place(BUILDINGS).await?;
     let homes: Vec<Uuid> = in_parallel(households, 4, |i| {
         s.create(
             "households",
@@ -141,7 +130,7 @@ async fn main() -> anyhow::Result<()> {
         backend(),
         sample["unread_count"]
     );
-    let cases: [(&str, fn(&Resident) -> String); 3] = [
+    let cases: [(&str, PathOf); 3] = [
         ("GET /me", |_| "/me".into()),
         ("GET /me/notices, first page", |_| {
             "/me/notices?limit=20".into()

@@ -63,26 +63,12 @@ async fn main() -> anyhow::Result<()> {
     let concurrency = env_or("BENCH_CONCURRENCY", 16);
     // The jobs (escalation, outbox delivery) must not compete with the filings measured.
     let s = start(&[("LINLI_JOB_INTERVAL_SECS", "86400")]).await?;
-    let street = s.create("streets", json!({"name": "街道"})).await?;
-    let community = s
-        .create("communities", json!({"street_id": street, "name": "社区"}))
-        .await?;
-    let compound = s
-        .create(
-            "compounds",
-            json!({"community_id": community, "name": "小区"}),
-        )
-        .await?;
-    let mut buildings = Vec::new();
-    for b in 0..BUILDINGS {
-        buildings.push(
-            s.create(
-                "buildings",
-                json!({"compound_id": compound, "name": format!("{}幢", b + 1)}),
-            )
-            .await?,
-        );
-    }
+    let common::Place {
+        community,
+        compound,
+        buildings,
+        ..
+    } = s.place(BUILDINGS).await?;
     // Staff of the community, who see (and would be told of) what is filed.
     s.member("staff", "community_staff", "community", community)
         .await?;

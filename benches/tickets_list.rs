@@ -38,18 +38,7 @@ async fn setup(n: u64) -> anyhow::Result<Setup> {
     let street = s.create("streets", json!({"name": "街道"})).await?;
     let mut places = Vec::new();
     for c in 0..2 {
-        let community = s
-            .create(
-                "communities",
-                json!({"street_id": street, "name": format!("社区{c}")}),
-            )
-            .await?;
-        let compound = s
-            .create(
-                "compounds",
-                json!({"community_id": community, "name": "小区"}),
-            )
-            .await?;
+        let (community, compound) = s.community(street, &format!("社区{c}")).await?;
         let cats = s
             .get(
                 &s.root,

@@ -182,6 +182,42 @@ impl Server {
         Ok(n)
     }
 
+    /// A community named `name` on `street`, with one compound: their ids.
+    pub async fn community(&self, street: Uuid, name: &str) -> anyhow::Result<(Uuid, Uuid)> {
+        let community = self
+            .create("communities", json!({"street_id": street, "name": name}))
+            .await?;
+        let compound = self
+            .create(
+                "compounds",
+                json!({"community_id": community, "name": "小区"}),
+            )
+            .await?;
+        Ok((community, compound))
+    }
+
+    /// A street, a community with one compound, and `buildings` buildings in it.
+    pub async fn place(&self, buildings: u64) -> anyhow::Result<Place> {
+        let street = self.create("streets", json!({"name": "街道"})).await?;
+        let (community, compound) = self.community(street, "社区").await?;
+        let mut ids = Vec::new();
+        for b in 0..buildings {
+            ids.push(
+                self.create(
+                    "buildings",
+                    json!({"compound_id": compound, "name": format!("{}幢", b + 1)}),
+                )
+                .await?,
+            );
+        }
+        Ok(Place {
+            street,
+            community,
+            compound,
+            buildings: ids,
+        })
+    }
+
     /// Removes the SQLite file (a PostgreSQL database is left for inspection).
     pub fn cleanup(&self) {
         if let Some(f) = &self.sqlite_file {
@@ -190,6 +226,13 @@ impl Server {
             }
         }
     }
+}
+
+pub struct Place {
+    pub street: Uuid,
+    pub community: Uuid,
+    pub compound: Uuid,
+    pub buildings: Vec<Uuid>,
 }
 
 pub fn id(v: &Value) -> anyhow::Result<Uuid> {
