@@ -7,52 +7,20 @@
 //! Each run starts the server in-process on a fresh database, logs in, and keeps
 //! `BENCH_CONCURRENCY` (default 16) clients busy for `BENCH_SECONDS` (default 5) per variant.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use linli::platform::config::Settings;
-use linli::Application;
-
 #[path = "common/mod.rs"]
 mod common;
-use common::{backend, env_or, fresh_db};
+use common::{backend, env_or, start};
 
 async fn run(ping: bool, seconds: u64, concurrency: u64) -> anyhow::Result<f64> {
-    let vars: HashMap<&str, String> = HashMap::from([
-        ("DATABASE_URL", fresh_db().await?.0),
-        ("LINLI_BIND", "127.0.0.1:0".into()),
-        (
-            "LINLI_JWT_SECRET",
-            "bench-secret-bench-secret-bench-secret-00".into(),
-        ),
-        ("LINLI_ADMIN_USERNAME", "root".into()),
-        ("LINLI_ADMIN_PASSWORD", "bench-password-1".into()),
-        ("LINLI_DB_PING_BEFORE_ACQUIRE", ping.to_string()),
-    ]);
-    let settings = Settings::from_lookup(|k| vars.get(k).cloned())?;
-    let app = Application::build(settings).await?;
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::new();
-    let pair: serde_json::Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"username": "root", "password": "bench-password-1"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = pair["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let ping = ping.to_string();
+    let s = start(&[("LINLI_DB_PING_BEFORE_ACQUIRE", ping.as_str())]).await?;
+    let (client, token) = (s.client.clone(), s.root.clone());
     for i in 0..20 {
-        client
-            .post(format!("{base}/api/v1/streets"))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({"name": format!("街道{i}")}))
-            .send()
+        s.create("streets", serde_json::json!({"name": format!("街道{i}")}))
             .await?;
     }
     let done = Arc::new(AtomicU64::new(0));
@@ -63,7 +31,7 @@ async fn run(ping: bool, seconds: u64, concurrency: u64) -> anyhow::Result<f64> 
             client.clone(),
             token.clone(),
             done.clone(),
-            format!("{base}/api/v1/streets"),
+            format!("{}/streets", s.api),
         );
         tasks.push(tokio::spawn(async move {
             while Instant::now() < deadline {
@@ -78,6 +46,7 @@ async fn run(ping: bool, seconds: u64, concurrency: u64) -> anyhow::Result<f64> 
     for t in tasks {
         t.await?;
     }
+    s.cleanup();
     Ok(done.load(Ordering::Relaxed) as f64 / seconds as f64)
 }
 

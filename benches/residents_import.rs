@@ -6,19 +6,20 @@
 //!
 //! Each run starts the server in-process on a fresh database and imports `BENCH_RUNS` (default
 //! 3) different files of `BENCH_ROWS` (default 10,000) rows, each into its own compound of five
-//! buildings, four residents per household.
+//! buildings, four residents per household; at the end, when they total at most 50,000 (the
+//! export's limit), the whole community is exported as one file. A file holds at most 10,000
+//! rows (the import's limit), so 100,000 rows are `BENCH_RUNS=10`. Each phase reports the peak resident memory of the
+//! bench process during it (`VmHWM`, reset before the phase through `/proc/self/clear_refs`):
+//! the server runs in-process, so that is the server's and the client's together.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::{Datelike, NaiveDate};
-use linli::platform::config::Settings;
-use linli::Application;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 
 #[path = "common/mod.rs"]
 mod common;
-use common::{backend, env_or, fresh_db};
+use common::{backend, env_or, peak_rss_mib, reset_peak_rss, start};
 use serde_json::{json, Value};
 
 const HEADER: [&str; 10] = [
@@ -83,22 +84,11 @@ struct Bench {
 }
 
 impl Bench {
-    async fn create(&self, collection: &str, body: Value) -> anyhow::Result<String> {
-        let res = self
-            .client
-            .post(format!("{}/api/v1/{collection}", self.base))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await?;
-        let v: Value = res.json().await?;
-        v["id"]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| anyhow::anyhow!("create {collection}: {v}"))
-    }
-
-    async fn import(&self, compound: &str, file: &[u8]) -> anyhow::Result<(Duration, Value)> {
+    async fn import(
+        &self,
+        compound: &uuid::Uuid,
+        file: &[u8],
+    ) -> anyhow::Result<(Duration, Value)> {
         let boundary = "----linli-bench-boundary";
         let mut body = format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; \
@@ -129,14 +119,12 @@ impl Bench {
         Ok((took, v))
     }
 
-    async fn export(&self, compound: &str) -> anyhow::Result<(Duration, usize)> {
+    /// Exports the residents of `place` (`compound_id=…` or `community_id=…`).
+    async fn export(&self, place: &str) -> anyhow::Result<(Duration, usize)> {
         let started = Instant::now();
         let res = self
             .client
-            .get(format!(
-                "{}/api/v1/residents/export?compound_id={compound}",
-                self.base
-            ))
+            .get(format!("{}/api/v1/residents/export?{place}", self.base))
             .bearer_auth(&self.token)
             .send()
             .await?;
@@ -144,6 +132,14 @@ impl Bench {
         let bytes = res.bytes().await?;
         Ok((started.elapsed(), bytes.len()))
     }
+}
+
+/// The process's peak RSS since the last reset: server and client together (the server runs
+/// in-process; the client holds the file and the request body, or the exported bytes).
+fn peak() -> String {
+    peak_rss_mib()
+        .map(|m| format!("{m:.0} MiB"))
+        .unwrap_or_else(|| "n/a".into())
 }
 
 fn ms(d: Duration) -> String {
@@ -155,53 +151,28 @@ async fn main() -> anyhow::Result<()> {
     let runs = env_or("BENCH_RUNS", 3) as u32;
     let rows = env_or("BENCH_ROWS", 10_000) as usize;
     let backend = backend();
-    let (db_url, sqlite_file) = fresh_db().await?;
-    let vars: HashMap<&str, String> = HashMap::from([
-        ("DATABASE_URL", db_url),
-        ("LINLI_BIND", "127.0.0.1:0".into()),
-        (
-            "LINLI_JWT_SECRET",
-            "bench-secret-bench-secret-bench-secret-00".into(),
-        ),
-        ("LINLI_ADMIN_USERNAME", "root".into()),
-        ("LINLI_ADMIN_PASSWORD", "bench-password-1".into()),
-    ]);
-    let settings = Settings::from_lookup(|k| vars.get(k).cloned())?;
-    let app = Application::build(settings).await?;
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::new();
-    let pair: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "root", "password": "bench-password-1"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = pair["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let server = start(&[]).await?;
     let bench = Bench {
-        client,
-        base,
-        token,
+        client: server.client.clone(),
+        base: server.api.trim_end_matches("/api/v1").to_string(),
+        token: server.root.clone(),
     };
-    let street = bench.create("streets", json!({"name": "街道"})).await?;
-    let community = bench
+    let street = server.create("streets", json!({"name": "街道"})).await?;
+    let community = server
         .create("communities", json!({"street_id": street, "name": "社区"}))
         .await?;
 
     println!("POST /api/v1/residents/import, {backend}, {rows} rows per file (.xlsx)");
+    let (mut all_created, mut all_updated) = (Duration::ZERO, Duration::ZERO);
     for run in 0..runs {
-        let compound = bench
+        let compound = server
             .create(
                 "compounds",
                 json!({"community_id": community, "name": format!("小区{run}")}),
             )
             .await?;
         for b in 1..=5 {
-            bench
+            server
                 .create(
                     "buildings",
                     json!({"compound_id": compound, "name": format!("{b}幢")}),
@@ -209,11 +180,20 @@ async fn main() -> anyhow::Result<()> {
                 .await?;
         }
         let file = workbook(rows, run)?;
+        reset_peak_rss();
         let (created, v1) = bench.import(&compound, &file).await?;
+        let created_peak = peak();
+        all_created += created;
+        reset_peak_rss();
         let (updated, v2) = bench.import(&compound, &file).await?;
-        let (exported, size) = bench.export(&compound).await?;
+        let updated_peak = peak();
+        all_updated += updated;
+        reset_peak_rss();
+        let (exported, size) = bench.export(&format!("compound_id={compound}")).await?;
+        let exported_peak = peak();
         println!(
-            "  run {run}: file {:>5} KiB  create {} ({} new, {} households)  update {} ({} matched)  export {} ({} KiB)",
+            "  run {run}: file {:>5} KiB  create {} ({} new, {} households, peak {created_peak})  \
+             update {} ({} matched, peak {updated_peak})  export {} ({} KiB, peak {exported_peak})",
             file.len() / 1024,
             ms(created),
             v1["created"],
@@ -224,10 +204,24 @@ async fn main() -> anyhow::Result<()> {
             size / 1024,
         );
     }
-    if let Some(f) = sqlite_file {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", f.display()));
-        }
+    println!(
+        "  all {} rows: create {}, update {}",
+        runs as usize * rows,
+        ms(all_created),
+        ms(all_updated)
+    );
+    // The whole community in one file, when the export allows that many (50,000 residents).
+    let total = runs as usize * rows;
+    if total <= 50_000 {
+        reset_peak_rss();
+        let (exported, size) = bench.export(&format!("community_id={community}")).await?;
+        println!(
+            "  export of the community: {total} residents in {} ({} KiB, peak {})",
+            ms(exported),
+            size / 1024,
+            peak()
+        );
     }
+    server.cleanup();
     Ok(())
 }

@@ -11,20 +11,17 @@
 //! untriaged), spread over two communities of which the staff member sees one; a resident filed
 //! five of them.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use chrono::Utc;
-use linli::platform::config::Settings;
-use linli::Application;
 use sea_orm::{Database, EntityTrait};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 #[path = "common/mod.rs"]
 mod common;
-use common::{backend, env_or, fresh_db};
+use common::{backend, env_or, start, PASSWORD};
 
 struct Setup {
     base: String,
@@ -35,131 +32,32 @@ struct Setup {
     mid: entity::ticket::Model,
 }
 
-async fn post(
-    client: &reqwest::Client,
-    url: String,
-    token: &str,
-    body: Value,
-) -> anyhow::Result<Value> {
-    let res = client
-        .post(url)
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await?;
-    anyhow::ensure!(
-        res.status().is_success(),
-        "setup call failed: {}",
-        res.status()
-    );
-    Ok(res.json().await?)
-}
-
-fn id(v: &Value) -> anyhow::Result<Uuid> {
-    v["id"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("no id in {v}"))
-}
-
 async fn setup(n: u64) -> anyhow::Result<Setup> {
-    let db_url = fresh_db().await?.0;
-    let vars: HashMap<&str, String> = HashMap::from([
-        ("DATABASE_URL", db_url.clone()),
-        ("LINLI_BIND", "127.0.0.1:0".into()),
-        (
-            "LINLI_JWT_SECRET",
-            "bench-secret-bench-secret-bench-secret-00".into(),
-        ),
-        ("LINLI_ADMIN_USERNAME", "root".into()),
-        ("LINLI_ADMIN_PASSWORD", "bench-password-1".into()),
-        // The jobs must not touch the table while it is measured.
-        ("LINLI_JOB_INTERVAL_SECS", "86400".into()),
-    ]);
-    let settings = Settings::from_lookup(|k| vars.get(k).cloned())?;
-    let app = Application::build(settings).await?;
-    let base = format!("http://127.0.0.1:{}/api/v1", app.port());
-    tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::new();
-    let login = |u: &str, p: &str| {
-        client
-            .post(format!("{base}/auth/login"))
-            .json(&json!({"username": u, "password": p}))
-            .send()
-    };
-    let pair: Value = login("root", "bench-password-1").await?.json().await?;
-    let root = pair["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let street = id(&post(
-        &client,
-        format!("{base}/streets"),
-        &root,
-        json!({"name": "街道"}),
-    )
-    .await?)?;
+    // The jobs must not touch the table while it is measured.
+    let s = start(&[("LINLI_JOB_INTERVAL_SECS", "86400")]).await?;
+    let street = s.create("streets", json!({"name": "街道"})).await?;
     let mut places = Vec::new();
     for c in 0..2 {
-        let community = id(&post(
-            &client,
-            format!("{base}/communities"),
-            &root,
-            json!({"street_id": street, "name": format!("社区{c}")}),
-        )
-        .await?)?;
-        let compound = id(&post(
-            &client,
-            format!("{base}/compounds"),
-            &root,
-            json!({"community_id": community, "name": "小区"}),
-        )
-        .await?)?;
-        let cats: Value = client
-            .get(format!("{base}/ticket-categories?community_id={community}"))
-            .bearer_auth(&root)
-            .send()
-            .await?
-            .json()
+        let (community, compound) = s.community(street, &format!("社区{c}")).await?;
+        let cats = s
+            .get(
+                &s.root,
+                &format!("/ticket-categories?community_id={community}"),
+            )
             .await?;
-        let category = cats["items"][0]["id"]
-            .as_str()
-            .and_then(|s| s.parse::<Uuid>().ok())
-            .ok_or_else(|| anyhow::anyhow!("no category"))?;
-        places.push((community, compound, category));
+        places.push((community, compound, common::id(&cats["items"][0])?));
     }
-    let staff = id(&post(
-        &client,
-        format!("{base}/users"),
-        &root,
-        json!({"username": "staff", "password": "bench-password-1", "display_name": "社工"}),
-    )
-    .await?)?;
-    post(
-        &client,
-        format!("{base}/role-assignments"),
-        &root,
-        json!({"user_id": staff,
-        "role": "community_staff", "scope_type": "community", "scope_id": places[0].0}),
-    )
-    .await?;
-    let pair: Value = login("staff", "bench-password-1").await?.json().await?;
-    let token = pair["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let resident_id = id(&post(
-        &client,
-        format!("{base}/users"),
-        &root,
-        json!({"username": "resident", "password": "bench-password-1", "display_name": "居民"}),
-    )
-    .await?)?;
-    let pair: Value = login("resident", "bench-password-1").await?.json().await?;
-    let resident = pair["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let (_, token) = s
+        .member("staff", "community_staff", "community", places[0].0)
+        .await?;
+    let resident_id = s
+        .create(
+            "users",
+            json!({"username": "resident", "password": PASSWORD, "display_name": "居民"}),
+        )
+        .await?;
+    let resident = s.login("resident", PASSWORD).await?;
+    let db_url = s.db_url.clone();
 
     use entity::ticket::{Channel, Priority, Status};
     let db = Database::connect(db_url.as_str()).await?;
@@ -251,10 +149,10 @@ async fn setup(n: u64) -> anyhow::Result<Setup> {
             .await?;
     }
     Ok(Setup {
-        base,
+        base: s.api.clone(),
         token,
         resident,
-        client,
+        client: s.client.clone(),
         mid: mid.ok_or_else(|| anyhow::anyhow!("no tickets"))?,
     })
 }
