@@ -80,6 +80,9 @@ def _explained(case, error):
         ("/api/v1/me/password", "current_password", "wrong_password"),
     }:
         return True
+    # A content-check keyword of punctuation and spaces only would match every text.
+    if path == "/api/v1/content-keywords" and field == "word" and code == "invalid":
+        return not any(c.isalnum() for c in str(body.get("word") or ""))
     # A ticket is not merged into itself (a rule between the path and the body).
     if path == "/api/v1/tickets/{id}/merge" and field == "into_ticket_id" and code == "invalid":
         ticket = (case.path_parameters or {}).get("id")

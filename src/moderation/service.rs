@@ -15,7 +15,9 @@ use crate::platform::paging::{cut_page, PageParams};
 /// A keyword as it will be stored and matched: normalised, 1–20 characters, one line, and not
 /// only punctuation or spaces (which would match every text).
 pub fn clean_word(raw: &str) -> AppResult<String> {
+    // What surrounds the word is trimmed away, as for every one-line field.
     if !raw
+        .trim()
         .chars()
         .all(|c| c == '\u{3000}' || crate::platform::text::single_line_ok(c))
     {

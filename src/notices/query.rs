@@ -439,8 +439,13 @@ pub async fn mine<C: ConnectionTrait>(
         }
         None => (false, None),
     };
+    // A cursor into the read part, asked for unread ones only: the unread part is behind it.
     if in_read && unread_only {
-        return Err(bad_cursor());
+        return Ok(MyNotices {
+            items: Vec::new(),
+            next_cursor: None,
+            unread_count: unread_count(db, actor.id, now).await?,
+        });
     }
     let mut got: Vec<(bool, Uuid, notice::Model)> = Vec::new();
     if !in_read {
@@ -464,8 +469,23 @@ pub async fn mine<C: ConnectionTrait>(
     } else {
         None
     };
-    let unread_count = recipient::Entity::find()
-        .filter(recipient::Column::UserId.eq(actor.id))
+    let unread_count = unread_count(db, actor.id, now).await?;
+    let rows = got.into_iter().map(|(_, _, n)| n).collect();
+    Ok(MyNotices {
+        items: respond_all(db, actor, rows, urls, now).await?,
+        next_cursor,
+        unread_count,
+    })
+}
+
+/// Published, unexpired notices `user` has not read (the badge).
+async fn unread_count<C: ConnectionTrait>(
+    db: &C,
+    user: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
+    Ok(recipient::Entity::find()
+        .filter(recipient::Column::UserId.eq(user))
         .filter(recipient::Column::IsRead.eq(false))
         .join(JoinType::InnerJoin, to_notice())
         .filter(notice::Column::Status.eq(Status::Published))
@@ -475,13 +495,7 @@ pub async fn mine<C: ConnectionTrait>(
                 .add(notice::Column::ExpiresAt.gt(now)),
         )
         .count(db)
-        .await?;
-    let rows = got.into_iter().map(|(_, _, n)| n).collect();
-    Ok(MyNotices {
-        items: respond_all(db, actor, rows, urls, now).await?,
-        next_cursor,
-        unread_count,
-    })
+        .await?)
 }
 
 /// A notice's receipts in one building.

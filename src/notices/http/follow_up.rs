@@ -70,11 +70,33 @@ pub async fn list_unreached_households(
 #[serde(deny_unknown_fields)]
 pub struct OfflineReachRequest {
     pub household_id: Uuid,
-    /// `visit`, `phone` or `board` (`read` is what the mini-program records by itself).
-    pub method: Reach,
+    /// How the household was told (a member's read is recorded by the mini-program itself).
+    pub method: OfflineMethod,
     /// At most 200 characters; blank counts as absent.
     #[schema(max_length = 200, format = "text-or-blank")]
     pub note: Option<String>,
+}
+
+/// How a leader told a household offline.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OfflineMethod {
+    /// At the door.
+    Visit,
+    /// By telephone.
+    Phone,
+    /// On the building's notice board.
+    Board,
+}
+
+impl From<OfflineMethod> for Reach {
+    fn from(m: OfflineMethod) -> Self {
+        match m {
+            OfflineMethod::Visit => Reach::Visit,
+            OfflineMethod::Phone => Reach::Phone,
+            OfflineMethod::Board => Reach::Board,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -96,7 +118,7 @@ pub struct OfflineReachResponse {
     responses(
         (status = 201, body = OfflineReachResponse),
         (status = 200, body = OfflineReachResponse),
-        (status = 400, description = "The household is not in the notice's audience, or the method is `read`"),
+        (status = 400, description = "The household is not in the notice's audience"),
         (status = 403, description = "The household is not in a building the caller follows up"),
         (status = 404, description = "Not found or not the caller's to see"),
         (status = 409, description = "Not published (`wrong_status`)"),
@@ -116,7 +138,7 @@ pub async fn record_offline_reach(
         &user,
         *id,
         b.household_id,
-        b.method,
+        b.method.into(),
         note,
         state.clock.now(),
     )

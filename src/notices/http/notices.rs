@@ -27,6 +27,7 @@ pub struct CreateNoticeRequest {
     /// Only residents carrying any of these tags (党员, 独居老人, …); at most 10, each 1–20
     /// characters. Absent or empty: everyone in the place.
     #[serde(default)]
+    #[schema(max_items = 10, max_length = 20, format = "text-line")]
     pub audience_tags: Vec<String>,
     /// Whether the place's shops (商铺) are addressed too. Default false.
     #[serde(default)]
@@ -206,6 +207,8 @@ pub async fn get_notice(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateNoticeRequest {
+    /// Replaces the tags; at most 10 of at most 20 characters.
+    #[schema(max_items = 10, max_length = 20, format = "text-line")]
     pub audience_tags: Option<Vec<String>>,
     pub include_shops: Option<bool>,
     pub category: Option<Category>,
