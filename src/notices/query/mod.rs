@@ -2,14 +2,17 @@
 //! first) with its unread count, one notice, its receipts by building, the households not yet
 //! reached, and the moderation queue.
 
+mod follow_up;
+mod mine;
+
+pub use follow_up::{receipts, unreached, BuildingReceipts, NoticeReceipts, UnreachedHousehold};
+pub use mine::{mine, parse_my_cursor, MyNotices, MyReceipt, MY_CURSOR_PATTERN};
+
 use std::collections::HashMap;
 
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, RelationDef,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -18,13 +21,12 @@ use uuid::Uuid;
 use crate::access::Actor;
 use crate::notices::model::{self, Category, Place, Priority, Reach, Status};
 use crate::notices::policy;
-use crate::notices::service::{self, audience};
+use crate::notices::service::{self};
 use crate::platform::attachments::{self, AttachmentResponse, SubjectType};
-use crate::platform::error::{AppError, AppResult, FieldCode, FieldError};
-use crate::platform::lang::Text;
+use crate::platform::error::{AppError, AppResult};
 use crate::platform::paging::{cut_page, Page, PageParams};
 use crate::platform::signed_urls::Signer;
-use entity::{notice, notice_household_reach as reach, notice_recipient as recipient};
+use entity::{notice, notice_recipient as recipient};
 
 /// A notice as every screen shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -92,28 +94,6 @@ pub struct NoticeResponse {
     pub created_at: DateTime<Utc>,
     #[serde(serialize_with = "crate::platform::rfc3339::ms")]
     pub updated_at: DateTime<Utc>,
-}
-
-/// The caller's receipt of a notice.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct MyReceipt {
-    pub read: bool,
-    #[serde(serialize_with = "crate::platform::rfc3339::ms_opt")]
-    pub read_at: Option<DateTime<Utc>>,
-    pub confirmed: bool,
-    #[serde(serialize_with = "crate::platform::rfc3339::ms_opt")]
-    pub confirmed_at: Option<DateTime<Utc>>,
-}
-
-impl From<service::Receipt> for MyReceipt {
-    fn from(r: service::Receipt) -> Self {
-        MyReceipt {
-            read: r.read_at.is_some(),
-            read_at: r.read_at,
-            confirmed: r.confirmed_at.is_some(),
-            confirmed_at: r.confirmed_at,
-        }
-    }
 }
 
 /// Responses for `rows`, with their places' names and the caller's receipts, in a few
@@ -338,329 +318,6 @@ pub async fn list<C: ConnectionTrait>(
         .collect();
     Ok(Page {
         items: respond_all(db, actor, rows, urls, now).await?,
-        next_cursor,
-    })
-}
-
-/// A resident's notices: unread first, then read, each newest publication first.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MyNotices {
-    pub items: Vec<NoticeResponse>,
-    /// Pass as `cursor` to get the next page; null on the last page.
-    pub next_cursor: Option<String>,
-    /// Published, unexpired notices the caller has not read (the badge).
-    pub unread_count: u64,
-}
-
-/// The pattern of a cursor of `/me/notices`: `u` (unread part) or `r` (read part) and a key.
-pub const MY_CURSOR_PATTERN: &str = "^[ur][A-Za-z0-9_-]{21}[AQgw]$";
-
-fn my_cursor(read: bool, key: Uuid) -> String {
-    format!(
-        "{}{}",
-        if read { 'r' } else { 'u' },
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.as_bytes())
-    )
-}
-
-fn bad_cursor() -> AppError {
-    AppError::InvalidQuery(vec![FieldError::of(
-        "cursor",
-        FieldCode::Invalid,
-        Text::new("cursor 无效", "not a cursor of this list"),
-    )])
-}
-
-/// Parses a `/me/notices` cursor: which part, and the last key seen in it.
-pub fn parse_my_cursor(s: &str) -> AppResult<(bool, Uuid)> {
-    let read = match s.chars().next() {
-        Some('u') => false,
-        Some('r') => true,
-        _ => return Err(bad_cursor()),
-    };
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(&s[1..])
-        .map_err(|_| bad_cursor())?;
-    let key = Uuid::from_slice(&bytes).map_err(|_| bad_cursor())?;
-    Ok((read, key))
-}
-
-fn to_notice() -> RelationDef {
-    recipient::Entity::belongs_to(notice::Entity)
-        .from(recipient::Column::NoticeId)
-        .to(notice::Column::Id)
-        .into()
-}
-
-/// One part of the caller's list (unread or read), after `after`, as notices.
-async fn my_part<C: ConnectionTrait>(
-    db: &C,
-    user: Uuid,
-    read: bool,
-    after: Option<Uuid>,
-    limit: u64,
-) -> AppResult<Vec<(Uuid, notice::Model)>> {
-    let mut q = recipient::Entity::find()
-        .filter(recipient::Column::UserId.eq(user))
-        .filter(recipient::Column::IsRead.eq(read))
-        .join(JoinType::InnerJoin, to_notice())
-        .filter(notice::Column::Status.eq(Status::Published));
-    if let Some(after) = after {
-        q = q.filter(recipient::Column::SortKey.lt(after));
-    }
-    let rows: Vec<(recipient::Model, Option<notice::Model>)> = q
-        // A notice's sort key is drawn once at its publication: unique per notice, so it orders
-        // a recipient's rows alone, as the `(user_id, is_read, sort_key)` index holds them.
-        .order_by_desc(recipient::Column::SortKey)
-        .limit(limit)
-        .select_also(notice::Entity)
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(r, n)| n.map(|n| (r.sort_key, n)))
-        .collect())
-}
-
-/// The caller's notices (those published to them), unread first; `unread` only the unread.
-pub async fn mine<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    unread_only: bool,
-    limit: u64,
-    cursor: Option<&str>,
-    urls: &Signer,
-    now: DateTime<Utc>,
-) -> AppResult<MyNotices> {
-    let (mut in_read, after) = match cursor {
-        Some(c) => {
-            let (r, k) = parse_my_cursor(c)?;
-            (r, Some(k))
-        }
-        None => (false, None),
-    };
-    // A cursor into the read part, asked for unread ones only: the unread part is behind it.
-    if in_read && unread_only {
-        return Ok(MyNotices {
-            items: Vec::new(),
-            next_cursor: None,
-            unread_count: unread_count(db, actor.id, now).await?,
-        });
-    }
-    let mut got: Vec<(bool, Uuid, notice::Model)> = Vec::new();
-    if !in_read {
-        for (k, n) in my_part(db, actor.id, false, after, limit + 1).await? {
-            got.push((false, k, n));
-        }
-    }
-    if (got.len() as u64) <= limit && !unread_only {
-        let after_read = if in_read { after } else { None };
-        let want = limit + 1 - got.len() as u64;
-        for (k, n) in my_part(db, actor.id, true, after_read, want).await? {
-            got.push((true, k, n));
-        }
-        in_read = true;
-    }
-    let _ = in_read;
-    let more = got.len() as u64 > limit;
-    got.truncate(limit as usize);
-    let next_cursor = if more {
-        got.last().map(|(r, k, _)| my_cursor(*r, *k))
-    } else {
-        None
-    };
-    let unread_count = unread_count(db, actor.id, now).await?;
-    let rows = got.into_iter().map(|(_, _, n)| n).collect();
-    Ok(MyNotices {
-        items: respond_all(db, actor, rows, urls, now).await?,
-        next_cursor,
-        unread_count,
-    })
-}
-
-/// Published, unexpired notices `user` has not read (the badge).
-async fn unread_count<C: ConnectionTrait>(
-    db: &C,
-    user: Uuid,
-    now: DateTime<Utc>,
-) -> AppResult<u64> {
-    Ok(recipient::Entity::find()
-        .filter(recipient::Column::UserId.eq(user))
-        .filter(recipient::Column::IsRead.eq(false))
-        .join(JoinType::InnerJoin, to_notice())
-        .filter(notice::Column::Status.eq(Status::Published))
-        .filter(
-            Condition::any()
-                .add(notice::Column::ExpiresAt.is_null())
-                .add(notice::Column::ExpiresAt.gt(now)),
-        )
-        .count(db)
-        .await?)
-}
-
-/// A notice's receipts in one building.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BuildingReceipts {
-    pub building_id: Uuid,
-    pub building_name: String,
-    pub recipients: i64,
-    pub read: i64,
-    pub confirmed: i64,
-    pub households_total: i64,
-    pub households_reached: i64,
-}
-
-/// A notice's receipts: the totals and, per building of its place, who read, confirmed and
-/// which households were reached.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct NoticeReceipts {
-    pub notice_id: Uuid,
-    pub recipients_count: i32,
-    pub read_count: i32,
-    pub confirmed_count: i32,
-    pub households_total: i32,
-    pub households_reached: i32,
-    /// Per building the caller may follow up, by building name.
-    pub buildings: Vec<BuildingReceipts>,
-}
-
-/// The receipts of a notice, for who follows it up: its writers and staff down their reach see
-/// every building; a building leader their own building.
-pub async fn receipts<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    id: Uuid,
-) -> AppResult<NoticeReceipts> {
-    let n = service::readable_notice(db, actor, id).await?;
-    let follow = policy::follow_up(db, actor, &n).await?;
-    let a = service::audience_of(&n)?;
-    let mut per: HashMap<Uuid, (Uuid, BuildingReceipts)> = HashMap::new();
-    for t in audience::households_per_building(db, &a).await? {
-        let mut e = empty_building(t.building_id);
-        e.households_total = t.households;
-        per.insert(t.building_id, (t.compound_id, e));
-    }
-    let counts: Vec<(Option<Uuid>, i64, i64, i64)> = recipient::Entity::find()
-        .select_only()
-        .column(recipient::Column::BuildingId)
-        .column_as(Expr::col(recipient::Column::UserId).count(), "n")
-        .column_as(Expr::col(recipient::Column::ReadAt).count(), "r")
-        .column_as(Expr::col(recipient::Column::ConfirmedAt).count(), "c")
-        .filter(recipient::Column::NoticeId.eq(id))
-        .group_by(recipient::Column::BuildingId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    for (b, count, read, confirmed) in counts {
-        if let Some((_, e)) = b.and_then(|b| per.get_mut(&b)) {
-            e.recipients = count;
-            e.read = read;
-            e.confirmed = confirmed;
-        }
-    }
-    let reached: Vec<(Uuid, i64)> = reach::Entity::find()
-        .select_only()
-        .column(reach::Column::BuildingId)
-        .column_as(Expr::col(reach::Column::HouseholdId).count(), "n")
-        .filter(reach::Column::NoticeId.eq(id))
-        .group_by(reach::Column::BuildingId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    for (b, count) in reached {
-        if let Some((_, e)) = per.get_mut(&b) {
-            e.households_reached = count;
-        }
-    }
-    per.retain(|b, (compound, _)| follow.covers(*compound, *b));
-    let names =
-        crate::territory::query::place_lookup::building_names(db, per.keys().copied()).await?;
-    let mut buildings: Vec<BuildingReceipts> = per
-        .into_values()
-        .map(|(_, mut e)| {
-            e.building_name = names.get(&e.building_id).cloned().unwrap_or_default();
-            e
-        })
-        .collect();
-    buildings.sort_by(|x, y| {
-        x.building_name
-            .cmp(&y.building_name)
-            .then(x.building_id.cmp(&y.building_id))
-    });
-    Ok(NoticeReceipts {
-        notice_id: n.id,
-        recipients_count: n.recipients_count,
-        read_count: n.read_count,
-        confirmed_count: n.confirmed_count,
-        households_total: n.households_total,
-        households_reached: n.households_reached,
-        buildings,
-    })
-}
-
-fn empty_building(b: Uuid) -> BuildingReceipts {
-    BuildingReceipts {
-        building_id: b,
-        building_name: String::new(),
-        recipients: 0,
-        read: 0,
-        confirmed: 0,
-        households_total: 0,
-        households_reached: 0,
-    }
-}
-
-/// A household the notice has not reached yet.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UnreachedHousehold {
-    pub household_id: Uuid,
-    pub unit: String,
-    pub room: String,
-    /// Its current residents' names, masked (`张*`).
-    pub residents: Vec<String>,
-}
-
-/// The households of `building_id` the notice addresses and nothing reached yet, by household:
-/// for a building leader's round of visits.
-pub async fn unreached<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    id: Uuid,
-    building_id: Uuid,
-    p: PageParams,
-) -> AppResult<Page<UnreachedHousehold>> {
-    let n = service::readable_notice(db, actor, id).await?;
-    let follow = policy::follow_up(db, actor, &n).await?;
-    let compound = crate::territory::query::place_lookup::building_compound(db, building_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let under = crate::territory::query::place_lookup::building_under(
-        db,
-        building_id,
-        policy::level_of(n.scope_type),
-        n.scope_id,
-    )
-    .await?;
-    if !under || !follow.covers(compound, building_id) {
-        return Err(AppError::NotFound);
-    }
-    let a = service::audience_of(&n)?;
-    let rows = audience::unreached(db, id, &a, building_id, p.after, p.limit + 1).await?;
-    let (rows, next_cursor) = cut_page(rows, p.limit, |u| u.household_id);
-    Ok(Page {
-        items: rows
-            .into_iter()
-            .map(|u| UnreachedHousehold {
-                household_id: u.household_id,
-                unit: u.unit,
-                room: u.room,
-                residents: u
-                    .names
-                    .iter()
-                    .map(|n| crate::platform::pii::mask_name(n))
-                    .collect(),
-            })
-            .collect(),
         next_cursor,
     })
 }
