@@ -450,12 +450,16 @@ impl sea_orm::FromQueryResult for ResidentWithTags {
 /// The tags a row read with [`tags_column`] (as `tags`) carries, sorted.
 pub fn tags_of_row(res: &sea_orm::QueryResult, pre: &str) -> Result<Vec<String>, sea_orm::DbErr> {
     let joined: Option<String> = res.try_get(pre, "tags")?;
+    Ok(split_tags_joined(joined.as_deref()))
+}
+
+/// The tags in a [`tags_column`] value (a row's `tags_joined`), sorted.
+pub fn split_tags_joined(joined: Option<&str>) -> Vec<String> {
     let mut tags: Vec<String> = joined
-        .as_deref()
         .map(|j| j.split(TAG_SEPARATOR).map(str::to_string).collect())
         .unwrap_or_default();
     tags.sort();
-    Ok(tags)
+    tags
 }
 
 #[cfg(test)]
