@@ -80,6 +80,7 @@ pub async fn execute_import<C: ConnectionTrait>(
                     ..Default::default()
                 };
                 roster::apply(pii, &mut am, &r.data)?;
+                am.tags_joined = Set(roster::join_tags(&r.data.tags));
                 inserts.push(am);
                 id
             }
@@ -103,10 +104,11 @@ pub async fn execute_import<C: ConnectionTrait>(
                 }
                 am.household_id = Set(household_id);
                 am.updated_at = Set(now);
-                household_updates.push(am);
                 if replace_tags {
+                    am.tags_joined = Set(roster::join_tags(&r.data.tags));
                     retagged.push(id);
                 }
+                household_updates.push(am);
                 id
             }
             Some((m, Matched::IdNumber)) => {
@@ -130,17 +132,15 @@ pub async fn execute_import<C: ConnectionTrait>(
                 am.building_id = Set(r.building_id);
                 am.household_id = Set(household_id);
                 am.updated_at = Set(now);
-                updates.push(am);
                 if replace_tags {
+                    am.tags_joined = Set(roster::join_tags(&r.data.tags));
                     retagged.push(id);
                 }
+                updates.push(am);
                 id
             }
         };
         // Without a 标签 column there are none here, and a match keeps the tags it has.
-        if !r.data.tags.is_empty() {
-            retagged.push(id);
-        }
         tags.extend(r.data.tags.iter().map(|t| resident_tag::ActiveModel {
             resident_id: Set(id),
             tag: Set(t.clone()),
@@ -169,6 +169,9 @@ pub async fn execute_import<C: ConnectionTrait>(
     if plan.present.contains(&Column::Relation) {
         household_columns.push(resident::Column::Relation);
     }
+    if replace_tags {
+        household_columns.push(resident::Column::TagsJoined);
+    }
     if plan.present.contains(&Column::Phone) {
         household_columns.extend([
             resident::Column::PhoneCipher,
@@ -190,6 +193,8 @@ pub async fn execute_import<C: ConnectionTrait>(
     ]);
     upsert(db, &updates, &update_columns).await?;
     upsert(db, &household_updates, &household_columns).await?;
+    // Matched residents lose the tags they had (new ones have none); their `tags_joined` was
+    // written with the row above, so the rows are not rewritten a second time for it.
     for chunk in retagged.chunks(LOOKUP_CHUNK) {
         resident_tag::Entity::delete_many()
             .filter(resident_tag::Column::ResidentId.is_in(chunk.iter().copied()))
@@ -201,9 +206,6 @@ pub async fn execute_import<C: ConnectionTrait>(
             .exec_without_returning(db)
             .await?;
     }
-    retagged.sort_unstable();
-    retagged.dedup();
-    roster::refresh_tags_joined(db, &retagged).await?;
     Ok(summary)
 }
 
