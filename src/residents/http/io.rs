@@ -42,7 +42,8 @@ pub struct ImportResidentsResponse {
     /// Residents added to the roster.
     pub created: u64,
     /// Residents already on the roster whose data was updated: `matched_by_id_number` +
-    /// `matched_in_household`.
+    /// `matched_in_household` (a match the file leaves as it was counts too, and is not
+    /// rewritten: its `updated_at` stays).
     pub updated: u64,
     /// Of `updated`: matched by ID number (within the compound's community).
     pub matched_by_id_number: u64,
