@@ -69,6 +69,16 @@ pub struct Server {
 /// settings.
 pub async fn start(extra: &[(&str, &str)]) -> anyhow::Result<Server> {
     let (db_url, sqlite_file) = fresh_db().await?;
+    start_at(db_url, sqlite_file, extra).await
+}
+
+/// Starts the server on the database at `db_url` (an existing one, such as a database an earlier
+/// run kept, or a fresh one); `sqlite_file` is what [`Server::cleanup`] removes.
+pub async fn start_at(
+    db_url: String,
+    sqlite_file: Option<std::path::PathBuf>,
+    extra: &[(&str, &str)],
+) -> anyhow::Result<Server> {
     let mut vars: HashMap<&str, String> = HashMap::from([
         ("DATABASE_URL", db_url.clone()),
         ("LINLI_BIND", "127.0.0.1:0".into()),
@@ -338,10 +348,20 @@ where
 
 /// The peak resident set size of this process so far (`VmHWM`), in MiB; None off Linux.
 pub fn peak_rss_mib() -> Option<f64> {
+    status_mib("VmHWM:")
+}
+
+/// The process's resident memory now (`VmRSS`), in MiB; None off Linux.
+pub fn rss_mib() -> Option<f64> {
+    status_mib("VmRSS:")
+}
+
+/// A size in kB of `/proc/self/status`, in MiB.
+fn status_mib(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kb: f64 = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .find_map(|l| l.strip_prefix(field))?
         .trim()
         .trim_end_matches("kB")
         .trim()

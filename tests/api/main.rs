@@ -43,6 +43,7 @@ mod security;
 mod spec;
 mod staff;
 mod startup;
+mod statement_counts;
 mod territory;
 mod ticket_reports;
 mod ticket_rules;

@@ -854,7 +854,7 @@ async fn staff_audit_notification_and_binding_pages_read_one_index_range() {
 
 /// `reltuples` of a table: what the PostgreSQL planner believes its size to be (-1: never
 /// analyzed).
-async fn planner_rows(app: &TestApp, table: &str) -> f64 {
+pub async fn planner_rows(app: &TestApp, table: &str) -> f64 {
     let row = app
         .state
         .db

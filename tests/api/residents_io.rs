@@ -614,18 +614,39 @@ async fn a_csv_imports_and_importing_it_again_updates_instead_of_duplicating() {
     let before = residents_of(&app, &root, t.compound).await;
     assert_eq!(before.len(), 3);
 
-    // The same file again: everyone is matched by ID number.
+    // The same file again: everyone is matched by ID number, and nobody's row is rewritten
+    // (nothing changed: same numbers, same tags).
+    app.clock.advance(chrono::Duration::hours(1));
     assert_eq!(
         import_ok(&app, &root, t.compound, "roster.csv", &first).await,
         (0, 3, 0)
     );
-    // Once more with a new phone and other tags for 吴二.
+    let updated_at = |v: &[Value]| -> Vec<(String, String)> {
+        let mut u: Vec<(String, String)> = v
+            .iter()
+            .map(|r| (r["name"].to_string(), r["updated_at"].to_string()))
+            .collect();
+        u.sort();
+        u
+    };
+    let again = residents_of(&app, &root, t.compound).await;
+    assert_eq!(updated_at(&again), updated_at(&before));
+    // Once more with a new phone and other tags for 吴二: only that row is written.
+    app.clock.advance(chrono::Duration::hours(1));
     let second = file(rows("13900000099", "楼长"));
     assert_eq!(
         import_ok(&app, &root, t.compound, "roster.csv", &second).await,
         (0, 3, 0)
     );
     let after = residents_of(&app, &root, t.compound).await;
+    let (was, now) = (updated_at(&before), updated_at(&after));
+    let changed: Vec<&String> = was
+        .iter()
+        .zip(&now)
+        .filter(|(a, b)| a != b)
+        .map(|(_, b)| &b.0)
+        .collect();
+    assert_eq!(changed, [&"\"吴二\"".to_string()]);
     assert_eq!(after.len(), 3, "updated, not duplicated");
     let ids = |v: &[Value]| -> HashSet<String> {
         v.iter()
@@ -1165,6 +1186,24 @@ async fn ten_thousand_rows_import_in_one_go_and_again_as_updates() {
     assert_eq!(res.status(), StatusCode::OK);
     let sheet = read_xlsx(&res.bytes().await.unwrap());
     assert_eq!(sheet.len(), 10_001);
+    // The export streams in batches of a thousand, read by id; the file is still in the order
+    // of building, unit and room, with every resident once and their tags.
+    let body = &sheet[1..];
+    let place = |r: &Vec<String>| (r[5].clone(), r[6].clone(), r[7].clone());
+    assert!(
+        body.windows(2).all(|w| place(&w[0]) <= place(&w[1])),
+        "not in the order of building, unit and room"
+    );
+    assert_eq!(
+        place(&body[0]),
+        ("1幢".into(), "1单元".into(), "100".into())
+    );
+    let names: std::collections::HashSet<&String> = body.iter().map(|r| &r[0]).collect();
+    assert_eq!(names.len(), 10_000);
+    assert_eq!(
+        body.iter().filter(|r| r[9] == "党员、志愿者").count(),
+        1_429
+    );
 }
 
 #[tokio::test]

@@ -42,7 +42,8 @@ pub struct ImportResidentsResponse {
     /// Residents added to the roster.
     pub created: u64,
     /// Residents already on the roster whose data was updated: `matched_by_id_number` +
-    /// `matched_in_household`.
+    /// `matched_in_household` (a match the file leaves as it was counts too, and is not
+    /// rewritten: its `updated_at` stays).
     pub updated: u64,
     /// Of `updated`: matched by ID number (within the compound's community).
     pub matched_by_id_number: u64,
@@ -184,7 +185,7 @@ pub struct XlsxFile(Vec<u8>);
             content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             body = XlsxFile),
         (status = 400, description = "Invalid query parameter, a missing purpose for an unmasked \
-            export, or more than 50,000 residents selected"),
+            export, or more than 100,000 residents selected (export one community, compound or building at a time)"),
         (status = 403, description = "The caller's role may not read residents, or (unmasked) may \
             not reveal the personal data of every selected resident"),
     ))]
@@ -200,18 +201,26 @@ pub async fn export_residents(
         compound_id: q.compound_id,
         building_id: q.building_id,
     };
-    let mut export = roster_files::prepare_export(
-        &state.db,
-        &state.pii,
-        &user,
-        filter,
-        unmasked,
-        q.purpose.as_deref(),
-    )
-    .await?;
-    let count = export.rows.len();
-    let rows = std::mem::take(&mut export.rows);
-    let bytes = web::block(move || svc::write_workbook(&rows))
+    let mut export =
+        roster_files::prepare_export(&state.db, &user, filter, unmasked, q.purpose.as_deref())
+            .await?;
+    // Read a batch of residents, write it into the worksheet on a blocking thread, repeat: the
+    // residents and the worksheet are never held whole.
+    let mut sheet = web::block(svc::ExportSheet::new)
+        .await
+        .map_err(blocking_failed)??;
+    while let Some(rows) = export.next_rows(&state.db, &state.pii).await? {
+        let (back, written) = web::block(move || {
+            let written = sheet.append(&rows);
+            (sheet, written)
+        })
+        .await
+        .map_err(blocking_failed)?;
+        written?;
+        sheet = back;
+    }
+    let count = sheet.rows();
+    let bytes = web::block(move || sheet.finish())
         .await
         .map_err(blocking_failed)??;
     let event =

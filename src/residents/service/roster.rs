@@ -450,12 +450,28 @@ impl sea_orm::FromQueryResult for ResidentWithTags {
 /// The tags a row read with [`tags_column`] (as `tags`) carries, sorted.
 pub fn tags_of_row(res: &sea_orm::QueryResult, pre: &str) -> Result<Vec<String>, sea_orm::DbErr> {
     let joined: Option<String> = res.try_get(pre, "tags")?;
+    Ok(split_tags_joined(joined.as_deref()))
+}
+
+/// The `tags_joined` value of a resident whose tags are `tags` (what [`refresh_tags_joined`]
+/// would write, in sorted order: readers sort anyway), for a writer that sets the row and its
+/// tags in one go.
+pub fn join_tags(tags: &[String]) -> Option<String> {
+    if tags.is_empty() {
+        return None;
+    }
+    let mut sorted: Vec<&str> = tags.iter().map(String::as_str).collect();
+    sorted.sort_unstable();
+    Some(sorted.join(&TAG_SEPARATOR.to_string()))
+}
+
+/// The tags in a [`tags_column`] value (a row's `tags_joined`), sorted.
+pub fn split_tags_joined(joined: Option<&str>) -> Vec<String> {
     let mut tags: Vec<String> = joined
-        .as_deref()
         .map(|j| j.split(TAG_SEPARATOR).map(str::to_string).collect())
         .unwrap_or_default();
     tags.sort();
-    Ok(tags)
+    tags
 }
 
 #[cfg(test)]

@@ -94,21 +94,59 @@ pub async fn import<C: ConnectionTrait + TransactionTrait>(
     Ok((summary, rows))
 }
 
-/// An export ready to be written: its rows, and what its audit record says.
+/// An export ready to be written: its residents in order, and what its audit record says.
 pub struct PreparedExport {
-    pub rows: Vec<ExportRow>,
+    order: svc::ExportOrder,
     pub unmasked: bool,
+    /// Whether the caller may reveal every selected resident (else birth dates are left out).
+    may_reveal_all: bool,
     purpose: String,
     street_id: Option<Uuid>,
     community_id: Option<Uuid>,
     filter: ExportFilter,
 }
 
+impl PreparedExport {
+    /// How many residents were selected.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// The next batch of rows to write, masked unless the export is unmasked; `None` after the
+    /// last.
+    pub async fn next_rows<C: ConnectionTrait>(
+        &mut self,
+        db: &C,
+        pii: &Pii,
+    ) -> AppResult<Option<Vec<ExportRow>>> {
+        let unmask = self.unmasked.then_some(pii);
+        let Some(mut rows) = self.order.next_rows(db, unmask).await? else {
+            return Ok(None);
+        };
+        if !self.unmasked {
+            for r in rows.iter_mut() {
+                r.phone = r
+                    .phone
+                    .as_deref()
+                    .map(crate::platform::pii::staff_phone_mask);
+                if !self.may_reveal_all {
+                    r.birth_date = None;
+                }
+            }
+        }
+        Ok(Some(rows))
+    }
+}
+
 /// The residents `filter` selects that the caller may read, masked unless `unmasked` (for
-/// roles that may reveal every one of them, with a purpose of 2 to 500 characters).
+/// roles that may reveal every one of them, with a purpose of 2 to 500 characters), in the
+/// order they are written; their rows are read a batch at a time ([`PreparedExport::next_rows`]).
 pub async fn prepare_export<C: ConnectionTrait>(
     db: &C,
-    pii: &Pii,
     actor: &Actor,
     filter: ExportFilter,
     unmasked: bool,
@@ -148,19 +186,8 @@ pub async fn prepare_export<C: ConnectionTrait>(
     if unmasked && !may_reveal_all {
         return Err(AppError::Forbidden);
     }
-    let mut export = svc::load_export(db, unmasked.then_some(pii), &read, &filter).await?;
-    if !unmasked {
-        for r in export.rows.iter_mut() {
-            r.phone = r
-                .phone
-                .as_deref()
-                .map(crate::platform::pii::staff_phone_mask);
-            if !may_reveal_all {
-                r.birth_date = None;
-            }
-        }
-    }
-    let (street_id, community_id) = if export.rows.is_empty() {
+    let order = svc::plan_export(db, &read, &filter).await?;
+    let (street_id, community_id) = if order.is_empty() {
         // Nobody was exported: the event belongs to the caller's own street, not to whatever
         // street the (possibly foreign) filter names.
         (
@@ -168,11 +195,12 @@ pub async fn prepare_export<C: ConnectionTrait>(
             None,
         )
     } else {
-        (export.street_id, export.community_id)
+        (order.street_id, order.community_id)
     };
     Ok(PreparedExport {
-        rows: export.rows,
+        order,
         unmasked,
+        may_reveal_all,
         purpose: purpose.to_string(),
         street_id,
         community_id,

@@ -54,6 +54,41 @@ pub async fn execute_import<C: ConnectionTrait>(
         .map_err(changed_meanwhile)?;
 
     let replace_tags = plan.present.contains(&Column::Tags);
+    // The columns an update writes. A match within the household keeps the ID number (and what
+    // it encodes) and its place.
+    let mut household_columns = vec![
+        resident::Column::Name,
+        resident::Column::Gender,
+        resident::Column::BirthDate,
+        resident::Column::HouseholdId,
+        resident::Column::UpdatedAt,
+    ];
+    if plan.present.contains(&Column::Relation) {
+        household_columns.push(resident::Column::Relation);
+    }
+    if replace_tags {
+        household_columns.push(resident::Column::TagsJoined);
+    }
+    if plan.present.contains(&Column::Phone) {
+        household_columns.extend([
+            resident::Column::PhoneCipher,
+            resident::Column::PhoneKeyId,
+            resident::Column::PhoneHash,
+            resident::Column::PhoneMasked,
+        ]);
+    }
+    let mut update_columns = household_columns.clone();
+    update_columns.extend([
+        resident::Column::IdNumberCipher,
+        resident::Column::IdNumberKeyId,
+        resident::Column::IdNumberHash,
+        resident::Column::IdNumberMasked,
+        resident::Column::StreetId,
+        resident::Column::CommunityId,
+        resident::Column::CompoundId,
+        resident::Column::BuildingId,
+    ]);
+    let (mut matched_by_id_number, mut matched_in_household) = (0u64, 0u64);
     let mut inserts = Vec::new();
     let mut updates = Vec::new();
     let mut household_updates = Vec::new();
@@ -80,11 +115,14 @@ pub async fn execute_import<C: ConnectionTrait>(
                     ..Default::default()
                 };
                 roster::apply(pii, &mut am, &r.data)?;
+                am.tags_joined = Set(roster::join_tags(&r.data.tags));
                 inserts.push(am);
                 id
             }
             Some((m, Matched::Household)) => {
                 let id = m.id;
+                matched_in_household += 1;
+                let before = m.clone();
                 let mut fresh = resident::ActiveModel::default();
                 roster::apply(pii, &mut fresh, &r.data)?;
                 let has_id_number = m.id_number_hash.is_some();
@@ -103,14 +141,22 @@ pub async fn execute_import<C: ConnectionTrait>(
                 }
                 am.household_id = Set(household_id);
                 am.updated_at = Set(now);
-                household_updates.push(am);
+                if replace_tags {
+                    am.tags_joined = Set(roster::join_tags(&r.data.tags));
+                }
+                if unchanged(&mut am, &before, &household_columns) {
+                    continue;
+                }
                 if replace_tags {
                     retagged.push(id);
                 }
+                household_updates.push(am);
                 id
             }
             Some((m, Matched::IdNumber)) => {
                 let id = m.id;
+                matched_by_id_number += 1;
+                let before = m.clone();
                 let mut fresh = resident::ActiveModel::default();
                 roster::apply(pii, &mut fresh, &r.data)?;
                 let mut am = m.into_active_model();
@@ -130,25 +176,29 @@ pub async fn execute_import<C: ConnectionTrait>(
                 am.building_id = Set(r.building_id);
                 am.household_id = Set(household_id);
                 am.updated_at = Set(now);
-                updates.push(am);
+                if replace_tags {
+                    am.tags_joined = Set(roster::join_tags(&r.data.tags));
+                }
+                if unchanged(&mut am, &before, &update_columns) {
+                    continue;
+                }
                 if replace_tags {
                     retagged.push(id);
                 }
+                updates.push(am);
                 id
             }
         };
         // Without a 标签 column there are none here, and a match keeps the tags it has.
-        if !r.data.tags.is_empty() {
-            retagged.push(id);
-        }
         tags.extend(r.data.tags.iter().map(|t| resident_tag::ActiveModel {
             resident_id: Set(id),
             tag: Set(t.clone()),
         }));
     }
     summary.created = inserts.len() as u64;
-    summary.matched_by_id_number = updates.len() as u64;
-    summary.matched_in_household = household_updates.len() as u64;
+    // A match the file leaves as it is counts as updated, but is not written.
+    summary.matched_by_id_number = matched_by_id_number;
+    summary.matched_in_household = matched_in_household;
     summary.updated = summary.matched_by_id_number + summary.matched_in_household;
 
     for chunk in inserts.chunks(RESIDENT_CHUNK) {
@@ -157,39 +207,10 @@ pub async fn execute_import<C: ConnectionTrait>(
             .await
             .map_err(changed_meanwhile)?;
     }
-    // Updates in batches: an upsert on the primary key, which every row hits. A match within
-    // the household keeps the ID number (and what it encodes) and its place.
-    let mut household_columns = vec![
-        resident::Column::Name,
-        resident::Column::Gender,
-        resident::Column::BirthDate,
-        resident::Column::HouseholdId,
-        resident::Column::UpdatedAt,
-    ];
-    if plan.present.contains(&Column::Relation) {
-        household_columns.push(resident::Column::Relation);
-    }
-    if plan.present.contains(&Column::Phone) {
-        household_columns.extend([
-            resident::Column::PhoneCipher,
-            resident::Column::PhoneKeyId,
-            resident::Column::PhoneHash,
-            resident::Column::PhoneMasked,
-        ]);
-    }
-    let mut update_columns = household_columns.clone();
-    update_columns.extend([
-        resident::Column::IdNumberCipher,
-        resident::Column::IdNumberKeyId,
-        resident::Column::IdNumberHash,
-        resident::Column::IdNumberMasked,
-        resident::Column::StreetId,
-        resident::Column::CommunityId,
-        resident::Column::CompoundId,
-        resident::Column::BuildingId,
-    ]);
     upsert(db, &updates, &update_columns).await?;
     upsert(db, &household_updates, &household_columns).await?;
+    // Matched residents lose the tags they had (new ones have none); their `tags_joined` was
+    // written with the row above, so the rows are not rewritten a second time for it.
     for chunk in retagged.chunks(LOOKUP_CHUNK) {
         resident_tag::Entity::delete_many()
             .filter(resident_tag::Column::ResidentId.is_in(chunk.iter().copied()))
@@ -201,10 +222,39 @@ pub async fn execute_import<C: ConnectionTrait>(
             .exec_without_returning(db)
             .await?;
     }
-    retagged.sort_unstable();
-    retagged.dedup();
-    roster::refresh_tags_joined(db, &retagged).await?;
     Ok(summary)
+}
+
+/// Whether the update `am` of the resident `before` changes nothing among `columns` (its
+/// `updated_at` aside): then it need not be written, nor its tags rewritten. A number sealed
+/// again under the key it was sealed with (the same lookup hash and key id) is the same number
+/// with a fresh nonce: `am` takes the stored ciphertext back, so only a changed number or a
+/// rotated key counts as a change. Tags compare as sets.
+pub(super) fn unchanged(
+    am: &mut resident::ActiveModel,
+    before: &resident::Model,
+    columns: &[resident::Column],
+) -> bool {
+    use sea_orm::ActiveModelTrait;
+    use sea_orm::ModelTrait;
+    if am.phone_hash.as_ref() == &before.phone_hash
+        && am.phone_key_id.as_ref() == &before.phone_key_id
+    {
+        am.phone_cipher = Set(before.phone_cipher.clone());
+        am.phone_masked = Set(before.phone_masked.clone());
+    }
+    if am.id_number_hash.as_ref() == &before.id_number_hash
+        && am.id_number_key_id.as_ref() == &before.id_number_key_id
+    {
+        am.id_number_cipher = Set(before.id_number_cipher.clone());
+        am.id_number_masked = Set(before.id_number_masked.clone());
+    }
+    let stored_tags = roster::join_tags(&roster::split_tags_joined(before.tags_joined.as_deref()));
+    columns.iter().all(|c| match c {
+        resident::Column::UpdatedAt => true,
+        resident::Column::TagsJoined => am.tags_joined.as_ref() == &stored_tags,
+        c => am.get(*c).into_value() == Some(before.get(*c)),
+    })
 }
 
 /// Sets on a matched resident the relation and phone of `fresh` when the file has those columns.

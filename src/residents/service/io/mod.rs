@@ -6,7 +6,7 @@
 //! is written, in one transaction, with batched lookups and inserts ([`execute_import`]). Residents
 //! are matched to the roster by ID number (through its keyed hash) and updated in place.
 //!
-//! The export ([`load_export`], [`write_workbook`]) has the same columns, so an unmasked export can
+//! The export ([`plan_export`], [`ExportOrder`], [`ExportSheet`]) has the same columns, so an unmasked export can
 //! be edited and imported again.
 //!
 //! One concern per file: [`read`] turns the upload into a [`Table`], [`validate`] checks cells
@@ -43,8 +43,10 @@ use entity::{resident, resident_tag};
 pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
 /// Most data rows in one upload.
 pub const MAX_ROWS: usize = 10_000;
-/// Most residents in one export.
-pub const MAX_EXPORT_ROWS: usize = 50_000;
+/// Most residents in one export. The export streams (see [`export`]), so this bounds the time
+/// one request takes (a few seconds) and the sort keys it holds (64 bytes a resident), not a
+/// workbook in memory.
+pub const MAX_EXPORT_ROWS: usize = 100_000;
 /// Columns a row may fill: the template has ten. Each kept row is as wide as its last value,
 /// so this bounds the table at `MAX_ROWS × MAX_COLUMNS` cells whatever the file claims.
 const MAX_COLUMNS: usize = 100;
@@ -74,7 +76,9 @@ use read::*;
 use validate::*;
 
 pub use apply::execute_import;
-pub use export::{all_within, load_export, write_workbook, Export, ExportFilter, ExportRow};
+pub use export::{
+    all_within, plan_export, write_workbook, ExportFilter, ExportOrder, ExportRow, ExportSheet,
+};
 pub use plan::plan_import;
 pub use read::{read_table, Cell, Row, Table};
 pub use validate::{is_masked, split_tags, ImportPlan, ImportSummary};
