@@ -34,6 +34,7 @@ mod offices;
 mod operations;
 mod outages;
 mod plans;
+mod polls;
 mod proxy;
 mod public_tags;
 mod residents;
