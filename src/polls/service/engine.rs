@@ -2,7 +2,7 @@
 //! call inside their own transactions. Nothing here authorizes (the calling domain does); every
 //! function validates shape and state and answers with the house's codes.
 
-use chrono::{DateTime, DurationRound, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -10,16 +10,23 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::platform::error::{AppError, AppResult, FieldCode, FieldError, ProblemCode};
+use crate::platform::error::{AppError, AppResult, FieldCode, FieldError};
 use crate::platform::lang::Text;
 use crate::polls::model::{
-    self, Eligibility, OfficerRole, Outcome, PollScope, Preset, QuestionKind, ResultsVisibility,
-    RollStatus, Rules, Secrecy, Status, Subject, VoterUnit,
+    self, Eligibility, Outcome, PollScope, Preset, ResultsVisibility, RollStatus, Rules, Secrecy,
+    Status, Subject, VoterUnit,
 };
 use crate::polls::service::{roster, tally};
-use entity::{poll, poll_officer, poll_option, poll_question, poll_roll};
+use entity::{poll, poll_roll};
 
-pub use super::rows::{count_status, eligibility_of, load};
+use super::questions::write_questions;
+pub use super::questions::{check_questions, set_questions_in, NewOption, NewQuestion};
+pub use super::roll::{
+    add_voter_in, admit_voter_in, build_roll_in, set_officers_in, strike_voter_in, RollBuilt,
+    VoterRef,
+};
+pub(crate) use super::rows::{before_open, invalid, not_open, wrong_status};
+pub use super::rows::{count_status, eligibility_of, load, to_minute};
 pub use tally::{BoxState, OptionResult, PollResults, QuestionResult, Reconciliation};
 
 /// A poll to create (in `draft`).
@@ -50,40 +57,6 @@ pub struct NewPoll {
     pub created_by_name: String,
 }
 
-/// A question and its options. For `yes_no_abstain` the options are made by the server (同意,
-/// 反对, 弃权) and those given are ignored, as are `min_choices`/`max_choices` (1 and 1).
-#[derive(Debug, Clone)]
-pub struct NewQuestion {
-    pub title: String,
-    pub kind: QuestionKind,
-    pub min_choices: i32,
-    pub max_choices: i32,
-    /// Seats to fill (`candidates`); at most this many choices.
-    pub seats: Option<i32>,
-    pub options: Vec<NewOption>,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewOption {
-    pub label: String,
-    pub candidate_id: Option<Uuid>,
-}
-
-/// Who to add to a roll: a resident (unit `resident`) or a household (unit `household`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VoterRef {
-    Resident(Uuid),
-    Household(Uuid),
-}
-
-/// What building a roll wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RollBuilt {
-    /// Entries written (eligible and needs_review).
-    pub size: u64,
-    pub needs_review: u64,
-}
-
 /// A poll's state, for the calling domain's guards.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PollState {
@@ -102,33 +75,6 @@ pub struct PollState {
     pub late_additions: i32,
     pub outcome: Option<Outcome>,
     pub latest_tally_id: Option<Uuid>,
-}
-
-/// A time as polls keep it: to the minute.
-pub fn to_minute(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.duration_trunc(chrono::Duration::minutes(1)).unwrap_or(t)
-}
-
-pub(crate) fn wrong_status(s: Status, doing: &str) -> AppError {
-    AppError::conflict(
-        ProblemCode::WrongStatus,
-        crate::text!(
-            "投票当前为「{}」，不能{}",
-            "the poll is {:?}; it cannot be {}",
-            model::status_label(s),
-            doing
-        ),
-    )
-}
-
-pub(crate) fn not_open() -> AppError {
-    AppError::conflict(
-        ProblemCode::PollNotOpen,
-        Text::new(
-            "投票尚未开始、已经结束或已取消",
-            "the poll is not open: not yet started, closed or cancelled",
-        ),
-    )
 }
 
 fn check_times(
@@ -207,105 +153,6 @@ pub fn check_eligibility(e: &Eligibility) -> Vec<FieldError> {
         ));
     }
     out
-}
-
-/// The problems of a set of questions, each naming its field (`questions[i].…`).
-pub fn check_questions(qs: &[NewQuestion]) -> Vec<FieldError> {
-    let mut out = Vec::new();
-    if qs.len() > model::QUESTIONS_MAX {
-        out.push(FieldError::too_many("questions", model::QUESTIONS_MAX));
-        return out;
-    }
-    for (i, q) in qs.iter().enumerate() {
-        let f = |name: &str| format!("questions[{i}].{name}");
-        let len = q.title.chars().count();
-        if len == 0 {
-            out.push(FieldError::required(f("title")));
-        } else if len > model::TITLE_MAX {
-            out.push(FieldError::too_long(f("title"), model::TITLE_MAX));
-        }
-        if q.kind == QuestionKind::YesNoAbstain {
-            continue;
-        }
-        let n = q.options.len() as i32;
-        if q.options.len() > model::OPTIONS_MAX {
-            out.push(FieldError::too_many(f("options"), model::OPTIONS_MAX));
-            continue;
-        }
-        for (j, o) in q.options.iter().enumerate() {
-            let l = o.label.chars().count();
-            if l == 0 {
-                out.push(FieldError::required(format!(
-                    "questions[{i}].options[{j}].label"
-                )));
-            } else if l > model::LABEL_MAX {
-                out.push(FieldError::too_long(
-                    format!("questions[{i}].options[{j}].label"),
-                    model::LABEL_MAX,
-                ));
-            }
-        }
-        let range = |msg_zh: &str| {
-            FieldError::of(
-                f("max_choices"),
-                FieldCode::OutOfRange,
-                Text::new(msg_zh.to_string(), "choices out of range"),
-            )
-        };
-        match q.kind {
-            QuestionKind::Single => {
-                if n < 2 {
-                    out.push(FieldError::of(
-                        f("options"),
-                        FieldCode::TooShort,
-                        Text::new("单选题至少要有 2 个选项", "at least 2 options"),
-                    ));
-                }
-                if q.max_choices != 1 || !(0..=1).contains(&q.min_choices) {
-                    out.push(range("单选题最多选 1 项，最少选 0 或 1 项"));
-                }
-            }
-            QuestionKind::Multiple | QuestionKind::Rating => {
-                if n < 1 {
-                    out.push(FieldError::required(f("options")));
-                }
-                if q.max_choices < 1
-                    || q.max_choices > n.max(1)
-                    || q.min_choices < 0
-                    || q.min_choices > q.max_choices
-                {
-                    out.push(range("可选项数须满足 0 ≤ 最少 ≤ 最多 ≤ 选项数"));
-                }
-            }
-            QuestionKind::Candidates => {
-                let seats = q.seats.unwrap_or(0);
-                if !(1..=model::OPTIONS_MAX as i32).contains(&seats) {
-                    out.push(FieldError::of(
-                        f("seats"),
-                        FieldCode::OutOfRange,
-                        Text::new("应选名额须在 1 到 50 之间", "seats 1 to 50"),
-                    ));
-                }
-                if q.max_choices < 1
-                    || q.max_choices > seats
-                    || q.min_choices < 0
-                    || q.min_choices > q.max_choices
-                {
-                    out.push(range("可选人数须满足 0 ≤ 最少 ≤ 最多 ≤ 应选名额"));
-                }
-            }
-            QuestionKind::YesNoAbstain => {}
-        }
-    }
-    out
-}
-
-fn invalid(errors: Vec<FieldError>) -> AppResult<()> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Validation(errors))
-    }
 }
 
 /// Creates a poll in `draft` addressed to `p.scope_type`/`p.scope_id`; `created_by` is the
@@ -390,112 +237,6 @@ pub async fn create_in<C: ConnectionTrait>(
     Ok(id)
 }
 
-/// An option to write: its label, candidate, and whether it is the abstain option.
-type OptionRow = (String, Option<Uuid>, bool);
-
-async fn write_questions<C: ConnectionTrait>(
-    conn: &C,
-    poll_id: Uuid,
-    qs: &[NewQuestion],
-) -> AppResult<()> {
-    for (i, q) in qs.iter().enumerate() {
-        let qid = Uuid::now_v7();
-        let (min, max, options): (i32, i32, Vec<OptionRow>) = match q.kind {
-            QuestionKind::YesNoAbstain => (
-                1,
-                1,
-                vec![
-                    ("同意".into(), None, false),
-                    ("反对".into(), None, false),
-                    ("弃权".into(), None, true),
-                ],
-            ),
-            _ => (
-                q.min_choices,
-                q.max_choices,
-                q.options
-                    .iter()
-                    .map(|o| (o.label.clone(), o.candidate_id, false))
-                    .collect(),
-            ),
-        };
-        poll_question::ActiveModel {
-            id: Set(qid),
-            poll_id: Set(poll_id),
-            position: Set(i as i32),
-            title: Set(q.title.clone()),
-            kind: Set(q.kind),
-            min_choices: Set(min),
-            max_choices: Set(max),
-            seats: Set(q.seats.filter(|_| q.kind == QuestionKind::Candidates)),
-        }
-        .insert(conn)
-        .await?;
-        let rows: Vec<poll_option::ActiveModel> = options
-            .into_iter()
-            .enumerate()
-            .map(
-                |(j, (label, candidate_id, is_abstain))| poll_option::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    poll_id: Set(poll_id),
-                    question_id: Set(qid),
-                    position: Set(j as i32),
-                    label: Set(label),
-                    candidate_id: Set(candidate_id),
-                    is_abstain: Set(is_abstain),
-                },
-            )
-            .collect();
-        if !rows.is_empty() {
-            poll_option::Entity::insert_many(rows)
-                .exec_without_returning(conn)
-                .await?;
-        }
-    }
-    Ok(())
-}
-
-fn before_open(p: &poll::Model, doing: &str) -> AppResult<()> {
-    if matches!(p.status, Status::Draft | Status::Scheduled) {
-        Ok(())
-    } else {
-        Err(wrong_status(p.status, doing))
-    }
-}
-
-/// Replaces all questions and options (draft or scheduled only).
-pub async fn set_questions_in<C: ConnectionTrait>(
-    conn: &C,
-    poll_id: Uuid,
-    questions: Vec<NewQuestion>,
-) -> AppResult<()> {
-    let p = load(conn, poll_id).await?;
-    before_open(&p, "修改题目")?;
-    invalid(check_questions(&questions))?;
-    poll_option::Entity::delete_many()
-        .filter(poll_option::Column::PollId.eq(poll_id))
-        .exec(conn)
-        .await?;
-    poll_question::Entity::delete_many()
-        .filter(poll_question::Column::PollId.eq(poll_id))
-        .exec(conn)
-        .await?;
-    write_questions(conn, poll_id, &questions).await?;
-    bump_version(conn, poll_id).await
-}
-
-async fn bump_version<C: ConnectionTrait>(conn: &C, poll_id: Uuid) -> AppResult<()> {
-    poll::Entity::update_many()
-        .col_expr(
-            poll::Column::Version,
-            Expr::col(poll::Column::Version).add(1),
-        )
-        .filter(poll::Column::Id.eq(poll_id))
-        .exec(conn)
-        .await?;
-    Ok(())
-}
-
 /// Sets the times (draft or scheduled only), to the minute.
 pub async fn set_times_in<C: ConnectionTrait>(
     conn: &C,
@@ -519,269 +260,6 @@ pub async fn set_times_in<C: ConnectionTrait>(
         .filter(poll::Column::Status.is_in([Status::Draft, Status::Scheduled]))
         .exec(conn)
         .await?;
-    Ok(())
-}
-
-/// Builds the roll from the roster now (draft or scheduled only), replacing an earlier build.
-pub async fn build_roll_in<C: ConnectionTrait>(
-    conn: &C,
-    poll_id: Uuid,
-    now: DateTime<Utc>,
-) -> AppResult<RollBuilt> {
-    let p = load(conn, poll_id).await?;
-    before_open(&p, "生成名册")?;
-    poll_roll::Entity::delete_many()
-        .filter(poll_roll::Column::PollId.eq(poll_id))
-        .exec(conn)
-        .await?;
-    let size = roster::write_roll(conn, &p, &eligibility_of(&p)?, now.date_naive()).await?;
-    poll::Entity::update_many()
-        .col_expr(poll::Column::RollBuiltAt, Expr::value(Some(now)))
-        .filter(poll::Column::Id.eq(poll_id))
-        .exec(conn)
-        .await?;
-    let needs_review = count_status(conn, poll_id, &[RollStatus::NeedsReview]).await?;
-    Ok(RollBuilt {
-        size,
-        needs_review: needs_review as u64,
-    })
-}
-
-fn reason_error() -> AppError {
-    AppError::invalid(
-        "reason",
-        FieldCode::Required,
-        Text::new("请填写原因", "a reason is required"),
-    )
-}
-
-/// Adds one voter (a resident or household per the poll's unit, a current one of its place)
-/// with a reason, by `by`. Draft or scheduled: an ordinary entry; open: a late addition,
-/// counted separately (`late_additions`). The caller audits it. Returns the voter key.
-pub async fn add_voter_in<C: ConnectionTrait>(
-    conn: &C,
-    poll_id: Uuid,
-    key: VoterRef,
-    reason: &str,
-    by: Uuid,
-    now: DateTime<Utc>,
-) -> AppResult<Uuid> {
-    let _ = now;
-    if reason.trim().is_empty() {
-        return Err(reason_error());
-    }
-    let p = load(conn, poll_id).await?;
-    if !matches!(p.status, Status::Draft | Status::Scheduled | Status::Open) {
-        return Err(wrong_status(p.status, "增补选民"));
-    }
-    let (field, id) = match (key, p.unit) {
-        (VoterRef::Resident(id), VoterUnit::Resident) => ("resident_id", id),
-        (VoterRef::Household(id), VoterUnit::Household) => ("household_id", id),
-        (VoterRef::Resident(_), VoterUnit::Household) => {
-            return Err(AppError::invalid(
-                "household_id",
-                FieldCode::Required,
-                Text::new("按户投票，请指定户", "a household poll: name the household"),
-            ))
-        }
-        (VoterRef::Household(_), VoterUnit::Resident) => {
-            return Err(AppError::invalid(
-                "resident_id",
-                FieldCode::Required,
-                Text::new("按人投票，请指定居民", "a resident poll: name the resident"),
-            ))
-        }
-    };
-    let e = eligibility_of(&p)?;
-    let entry = roster::entry_in_place(conn, &p, &e, id)
-        .await?
-        .ok_or_else(|| {
-            AppError::invalid(
-                field,
-                FieldCode::NotEligible,
-                Text::new(
-                    "不是本次投票范围内的现住居民或住户",
-                    "not a current resident or household of the poll's place",
-                ),
-            )
-        })?;
-    let late = p.status == Status::Open;
-    if late {
-        // Serialised with the close like a cast: never added to a closed poll.
-        let moved = poll::Entity::update_many()
-            .col_expr(
-                poll::Column::LateAdditions,
-                Expr::col(poll::Column::LateAdditions).add(1),
-            )
-            .filter(poll::Column::Id.eq(poll_id))
-            .filter(poll::Column::Status.eq(Status::Open))
-            .exec(conn)
-            .await?;
-        if moved.rows_affected != 1 {
-            return Err(not_open());
-        }
-    }
-    let added = poll_roll::Entity::insert(poll_roll::ActiveModel {
-        poll_id: Set(poll_id),
-        voter_key: Set(entry.voter_key),
-        unit: Set(p.unit),
-        household_id: Set(entry.household_id),
-        resident_id: Set(entry.resident_id),
-        building_id: Set(entry.building_id),
-        status: Set(RollStatus::Eligible),
-        channel: Set(None),
-        cast_by_user_id: Set(None),
-        voted_at: Set(None),
-        late: Set(late),
-        added_reason: Set(Some(reason.to_string())),
-        added_by: Set(Some(by)),
-        struck_reason: Set(None),
-        struck_by: Set(None),
-        version: Set(1),
-    })
-    .on_conflict(
-        sea_orm::sea_query::OnConflict::columns([
-            poll_roll::Column::PollId,
-            poll_roll::Column::VoterKey,
-        ])
-        .do_nothing()
-        .to_owned(),
-    )
-    .exec_without_returning(conn)
-    .await?;
-    if added != 1 {
-        return Err(AppError::conflict(
-            ProblemCode::AlreadyExists,
-            Text::new("已在选民名册中", "already on the roll"),
-        ));
-    }
-    Ok(entry.voter_key)
-}
-
-/// Strikes an `eligible` or `needs_review` entry with a reason (never a `voted` one; not after
-/// close).
-pub async fn strike_voter_in<C: ConnectionTrait>(
-    conn: &C,
-    poll_id: Uuid,
-    voter_key: Uuid,
-    reason: &str,
-    by: Uuid,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let _ = now;
-    if reason.trim().is_empty() {
-        return Err(reason_error());
-    }
-    let p = load(conn, poll_id).await?;
-    if !matches!(p.status, Status::Draft | Status::Scheduled | Status::Open) {
-        return Err(wrong_status(p.status, "删除选民"));
-    }
-    let moved = poll_roll::Entity::update_many()
-        .col_expr(poll_roll::Column::Status, Expr::value(RollStatus::Struck))
-        .col_expr(
-            poll_roll::Column::StruckReason,
-            Expr::value(Some(reason.to_string())),
-        )
-        .col_expr(poll_roll::Column::StruckBy, Expr::value(Some(by)))
-        .col_expr(
-            poll_roll::Column::Version,
-            Expr::col(poll_roll::Column::Version).add(1),
-        )
-        .filter(poll_roll::Column::PollId.eq(poll_id))
-        .filter(poll_roll::Column::VoterKey.eq(voter_key))
-        .filter(poll_roll::Column::Status.is_in([RollStatus::Eligible, RollStatus::NeedsReview]))
-        .exec(conn)
-        .await?;
-    if moved.rows_affected == 1 {
-        return Ok(());
-    }
-    roll_refusal(conn, poll_id, voter_key).await
-}
-
-async fn roll_refusal<C: ConnectionTrait>(conn: &C, poll_id: Uuid, key: Uuid) -> AppResult<()> {
-    match poll_roll::Entity::find_by_id((poll_id, key))
-        .one(conn)
-        .await?
-    {
-        None => Err(AppError::NotFound),
-        Some(r) => Err(AppError::conflict(
-            ProblemCode::WrongStatus,
-            crate::text!(
-                "该选民当前状态为 {:?}，不能这样处理",
-                "the entry is {:?}",
-                r.status
-            ),
-        )),
-    }
-}
-
-/// Marks a `needs_review` entry eligible (an objection accepted for it, a birth date checked).
-pub async fn admit_voter_in<C: ConnectionTrait>(
-    conn: &C,
-    poll_id: Uuid,
-    voter_key: Uuid,
-    by: Uuid,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let (_, _) = (by, now);
-    let p = load(conn, poll_id).await?;
-    if !matches!(p.status, Status::Draft | Status::Scheduled | Status::Open) {
-        return Err(wrong_status(p.status, "确认选民"));
-    }
-    let moved = poll_roll::Entity::update_many()
-        .col_expr(poll_roll::Column::Status, Expr::value(RollStatus::Eligible))
-        .col_expr(
-            poll_roll::Column::Version,
-            Expr::col(poll_roll::Column::Version).add(1),
-        )
-        .filter(poll_roll::Column::PollId.eq(poll_id))
-        .filter(poll_roll::Column::VoterKey.eq(voter_key))
-        .filter(poll_roll::Column::Status.eq(RollStatus::NeedsReview))
-        .exec(conn)
-        .await?;
-    if moved.rows_affected == 1 {
-        return Ok(());
-    }
-    roll_refusal(conn, poll_id, voter_key).await
-}
-
-/// Replaces the poll's officers. When a poll has officers, only its tellers and chair keep its
-/// paper boxes (mark voters, enter and confirm counts); without any, holders of `PollTally`.
-/// Not after close.
-pub async fn set_officers_in<C: ConnectionTrait>(
-    conn: &C,
-    poll_id: Uuid,
-    officers: Vec<(Uuid, OfficerRole)>,
-) -> AppResult<()> {
-    let p = load(conn, poll_id).await?;
-    if matches!(p.status, Status::Closed | Status::Cancelled) {
-        return Err(wrong_status(p.status, "指定工作人员"));
-    }
-    if officers.len() > model::OFFICERS_MAX {
-        return Err(AppError::Validation(vec![FieldError::too_many(
-            "officers",
-            model::OFFICERS_MAX,
-        )]));
-    }
-    poll_officer::Entity::delete_many()
-        .filter(poll_officer::Column::PollId.eq(poll_id))
-        .exec(conn)
-        .await?;
-    let mut seen = std::collections::HashSet::new();
-    let rows: Vec<poll_officer::ActiveModel> = officers
-        .into_iter()
-        .filter(|(u, _)| seen.insert(*u))
-        .map(|(user_id, role)| poll_officer::ActiveModel {
-            poll_id: Set(poll_id),
-            user_id: Set(user_id),
-            role: Set(role),
-        })
-        .collect();
-    if !rows.is_empty() {
-        poll_officer::Entity::insert_many(rows)
-            .exec_without_returning(conn)
-            .await?;
-    }
     Ok(())
 }
 

@@ -16,6 +16,8 @@ pub mod boxes;
 pub mod casting;
 pub mod engine;
 pub mod notify;
+pub mod questions;
+pub mod roll;
 pub mod roster;
 pub mod rows;
 pub mod tally;

@@ -2,6 +2,12 @@
 //! visible, the counts), the caller's own polls, the roll for staff, the caller's own ballot
 //! (open polls), and the anonymous ballots of a closed secret poll.
 
+mod ballots;
+mod roll;
+
+pub use ballots::{anonymous_ballots, my_ballot, results, AnonymousBallot, ChoiceView};
+pub use roll::{roll, PollBoxResponse, RollEntry};
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -13,16 +19,15 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::access::Actor;
-use crate::platform::error::{AppError, AppResult, ProblemCode};
-use crate::platform::lang::Text;
+use crate::platform::error::AppResult;
 use crate::platform::paging::{cut_page, Page, PageParams};
 use crate::polls::model::{
-    self, BoxStatus, Channel, Eligibility, Outcome, PollScope, Preset, QuestionKind,
-    ResultsVisibility, RollStatus, Rules, Secrecy, Status, Subject, VoterUnit,
+    self, Eligibility, Outcome, PollScope, Preset, QuestionKind, ResultsVisibility, RollStatus,
+    Rules, Secrecy, Status, Subject, VoterUnit,
 };
 use crate::polls::policy;
 use crate::polls::service::{casting, engine, roster, tally};
-use entity::{ballot_choice, poll, poll_ballot, poll_box, poll_option, poll_question, poll_roll};
+use entity::{poll, poll_option, poll_question, poll_roll};
 
 /// Where the caller stands in a poll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -358,17 +363,23 @@ pub async fn mine<C: ConnectionTrait>(
             next_cursor: None,
         });
     }
-    let mut q = poll_roll::Entity::find()
-        .select_only()
-        .column(poll_roll::Column::PollId)
-        .filter(poll_roll::Column::VoterKey.is_in(keys))
-        .order_by_desc(poll_roll::Column::PollId)
-        .limit(p.limit + 1);
-    if let Some(after) = p.after {
-        q = q.filter(poll_roll::Column::PollId.lt(after));
-    }
+    // One walk of `(voter_key, poll_id)` backwards per key (an account holds a few: its
+    // resident entries and their households), at most a page each, merged.
     let wanted = status.unwrap_or(Status::Open);
-    let mut ids: Vec<Uuid> = q.into_tuple().all(db).await?;
+    let mut ids: Vec<Uuid> = Vec::new();
+    for key in keys {
+        let mut q = poll_roll::Entity::find()
+            .select_only()
+            .column(poll_roll::Column::PollId)
+            .filter(poll_roll::Column::VoterKey.eq(key))
+            .order_by_desc(poll_roll::Column::PollId)
+            .limit(p.limit + 1);
+        if let Some(after) = p.after {
+            q = q.filter(poll_roll::Column::PollId.lt(after));
+        }
+        ids.extend(q.into_tuple::<Uuid>().all(db).await?);
+    }
+    ids.sort_by_key(|i| std::cmp::Reverse(*i));
     ids.dedup();
     let (ids, next_cursor) = cut_page(ids, p.limit, |i| *i);
     let polls = poll::Entity::find()
@@ -383,253 +394,4 @@ pub async fn mine<C: ConnectionTrait>(
         items.push(PollSummary::of(&pl, s));
     }
     Ok(Page { items, next_cursor })
-}
-
-/// A paper box as its tellers see it.
-#[derive(Serialize, ToSchema)]
-pub struct PollBoxResponse {
-    pub id: Uuid,
-    pub poll_id: Uuid,
-    pub label: String,
-    /// Blank paper ballots given to the box.
-    pub issued_count: i32,
-    /// Voters marked as handed one.
-    pub marked_count: i32,
-    pub returned_count: Option<i32>,
-    pub status: BoxStatus,
-    /// The counts entered (once counted).
-    pub counts: Vec<tally::PaperCount>,
-}
-
-impl From<poll_box::Model> for PollBoxResponse {
-    fn from(b: poll_box::Model) -> Self {
-        PollBoxResponse {
-            counts: tally::box_counts(&b),
-            id: b.id,
-            poll_id: b.poll_id,
-            label: b.label,
-            issued_count: b.issued_count,
-            marked_count: b.marked_count,
-            returned_count: b.returned_count,
-            status: b.status,
-        }
-    }
-}
-
-/// A roll entry as staff see it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RollEntry {
-    pub voter_key: Uuid,
-    pub unit: VoterUnit,
-    pub household_id: Uuid,
-    pub resident_id: Option<Uuid>,
-    pub building_id: Uuid,
-    /// The resident's name masked (`张*`), or the household's residents' names masked.
-    pub name: String,
-    /// The household's unit and room (`1单元 301`).
-    pub address: String,
-    pub status: RollStatus,
-    /// Added while open (counted separately).
-    pub late: bool,
-    pub added_reason: Option<String>,
-    pub struck_reason: Option<String>,
-    /// Open polls only: how the entry voted. Never for a secret poll.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub channel: Option<Channel>,
-    /// Open polls only: when. Never for a secret poll.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "crate::platform::rfc3339::ms_opt"
-    )]
-    pub voted_at: Option<DateTime<Utc>>,
-}
-
-/// A page of the roll of a poll the caller manages or keeps boxes of, by voter key.
-pub async fn roll<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    poll_id: Uuid,
-    status: Option<RollStatus>,
-    p: PageParams,
-) -> AppResult<Page<RollEntry>> {
-    let pl = policy::readable_poll(db, actor, poll_id).await?;
-    if crate::polls::service::boxes::may_tally(db, actor, &pl)
-        .await
-        .is_err()
-    {
-        policy::managed_poll(db, actor, poll_id).await?;
-    }
-    let mut q = poll_roll::Entity::find()
-        .filter(poll_roll::Column::PollId.eq(poll_id))
-        .order_by_asc(poll_roll::Column::VoterKey)
-        .limit(p.limit + 1);
-    if let Some(s) = status {
-        q = q.filter(poll_roll::Column::Status.eq(s));
-    }
-    if let Some(after) = p.after {
-        q = q.filter(poll_roll::Column::VoterKey.gt(after));
-    }
-    let (rows, next_cursor) = cut_page(q.all(db).await?, p.limit, |r| r.voter_key);
-    let residents: Vec<Uuid> = rows.iter().filter_map(|r| r.resident_id).collect();
-    let households: Vec<Uuid> = rows.iter().map(|r| r.household_id).collect();
-    let (names, labels) = roster::labels(db, &residents, &households).await?;
-    let open = pl.secrecy == Secrecy::Open;
-    let items = rows
-        .into_iter()
-        .map(|r| {
-            let label = labels.get(&r.household_id).cloned().unwrap_or_default();
-            let name = match r.resident_id.and_then(|id| names.get(&id)) {
-                Some(n) => crate::platform::pii::mask_name(n),
-                None => label
-                    .names
-                    .iter()
-                    .map(|n| crate::platform::pii::mask_name(n))
-                    .collect::<Vec<_>>()
-                    .join("、"),
-            };
-            RollEntry {
-                voter_key: r.voter_key,
-                unit: r.unit,
-                household_id: r.household_id,
-                resident_id: r.resident_id,
-                building_id: r.building_id,
-                name,
-                address: format!("{} {}", label.unit, label.room).trim().to_string(),
-                status: r.status,
-                late: r.late,
-                added_reason: r.added_reason,
-                struck_reason: r.struck_reason,
-                channel: if open { r.channel } else { None },
-                voted_at: if open { r.voted_at } else { None },
-            }
-        })
-        .collect();
-    Ok(Page { items, next_cursor })
-}
-
-/// One choice of a ballot.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(as = PollBallotChoice)]
-pub struct ChoiceView {
-    pub question_id: Uuid,
-    pub option_id: Uuid,
-    /// 1, or a rating's score.
-    pub score: i32,
-}
-
-/// The caller's own ballot in an open (not secret) poll; 404 for a secret poll, or when they
-/// have no online ballot.
-pub async fn my_ballot<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    poll_id: Uuid,
-    now: DateTime<Utc>,
-) -> AppResult<Vec<ChoiceView>> {
-    let p = policy::readable_poll(db, actor, poll_id).await?;
-    if p.secrecy == Secrecy::Secret {
-        return Err(AppError::NotFound);
-    }
-    let entry = casting::voter_key_of(db, &p, actor.id, now)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let ballot = poll_ballot::Entity::find()
-        .filter(poll_ballot::Column::PollId.eq(poll_id))
-        .filter(poll_ballot::Column::VoterKey.eq(entry.voter_key))
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    choices_of(db, &[ballot.id])
-        .await
-        .map(|mut m| m.remove(&ballot.id).unwrap_or_default())
-}
-
-async fn choices_of<C: ConnectionTrait>(
-    db: &C,
-    ballots: &[Uuid],
-) -> AppResult<HashMap<Uuid, Vec<ChoiceView>>> {
-    let mut out: HashMap<Uuid, Vec<ChoiceView>> = HashMap::new();
-    for chunk in ballots.chunks(1000) {
-        for c in ballot_choice::Entity::find()
-            .filter(ballot_choice::Column::BallotId.is_in(chunk.iter().copied()))
-            .all(db)
-            .await?
-        {
-            out.entry(c.ballot_id).or_default().push(ChoiceView {
-                question_id: c.question_id,
-                option_id: c.option_id,
-                score: i32::from(c.score),
-            });
-        }
-    }
-    for v in out.values_mut() {
-        v.sort_by_key(|c| (c.question_id, c.option_id));
-    }
-    Ok(out)
-}
-
-/// One anonymous ballot.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AnonymousBallot {
-    pub choices: Vec<ChoiceView>,
-}
-
-/// The anonymous online ballots of a closed secret poll in which at least
-/// `model::PUBLISH_BALLOTS_MIN` took part, in random order, for a public recount. Ballot ids,
-/// voters and any order of casting are left out.
-pub async fn anonymous_ballots<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    poll_id: Uuid,
-) -> AppResult<Vec<AnonymousBallot>> {
-    use rand::seq::SliceRandom;
-    let p = policy::readable_poll(db, actor, poll_id).await?;
-    let participants = engine::count_status(db, poll_id, &[RollStatus::Voted]).await?;
-    if p.secrecy != Secrecy::Secret
-        || p.status != Status::Closed
-        || participants < i64::from(model::PUBLISH_BALLOTS_MIN)
-    {
-        return Err(AppError::conflict(
-            ProblemCode::WrongStatus,
-            crate::text!(
-                "只有已结束、至少 {} 人参加的无记名投票才公开匿名选票",
-                "only a closed secret poll with at least {} participants publishes its ballots",
-                model::PUBLISH_BALLOTS_MIN
-            ),
-        ));
-    }
-    let ids: Vec<Uuid> = poll_ballot::Entity::find()
-        .select_only()
-        .column(poll_ballot::Column::Id)
-        .filter(poll_ballot::Column::PollId.eq(poll_id))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut by_ballot = choices_of(db, &ids).await?;
-    let mut out: Vec<AnonymousBallot> = ids
-        .iter()
-        .map(|id| AnonymousBallot {
-            choices: by_ballot.remove(id).unwrap_or_default(),
-        })
-        .collect();
-    out.shuffle(&mut rand::thread_rng());
-    Ok(out)
-}
-
-/// The results of a poll the caller may read, once closed; 409 before (never per-option counts
-/// of a poll still open through this route, whoever asks).
-pub async fn results<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    poll_id: Uuid,
-) -> AppResult<tally::PollResults> {
-    let p = policy::readable_poll(db, actor, poll_id).await?;
-    if p.status != Status::Closed {
-        return Err(AppError::conflict(
-            ProblemCode::WrongStatus,
-            Text::new("投票结束后才公布结果", "results are published after close"),
-        ));
-    }
-    engine::results_in(db, poll_id)
-        .await?
-        .ok_or(AppError::NotFound)
 }
