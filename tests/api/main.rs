@@ -35,6 +35,7 @@ mod operations;
 mod outages;
 mod plans;
 mod polls;
+mod polls_secrecy;
 mod proxy;
 mod public_tags;
 mod residents;

@@ -263,6 +263,35 @@ pub async fn set_times_in<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Moves a draft to `scheduled`, exactly once (a conditional update from draft): the job opens
+/// it at `opens_at`. Ok(false) when it was not a draft. 400 when `closes_at` has passed.
+pub async fn schedule_in<C: ConnectionTrait>(
+    conn: &C,
+    poll_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let p = load(conn, poll_id).await?;
+    if p.closes_at <= now {
+        return Err(AppError::invalid(
+            "closes_at",
+            FieldCode::OutOfRange,
+            Text::new("结束时间已过，请先修改时间", "closes_at has passed"),
+        ));
+    }
+    let moved = poll::Entity::update_many()
+        .col_expr(poll::Column::Status, Expr::value(Status::Scheduled))
+        .col_expr(
+            poll::Column::Version,
+            Expr::col(poll::Column::Version).add(1),
+        )
+        .col_expr(poll::Column::UpdatedAt, Expr::value(now))
+        .filter(poll::Column::Id.eq(poll_id))
+        .filter(poll::Column::Status.eq(Status::Draft))
+        .exec(conn)
+        .await?;
+    Ok(moved.rows_affected == 1)
+}
+
 /// Opens the poll now, exactly once (a conditional update from draft or scheduled): builds the
 /// roll if none was built, freezes it (`roll_size`, `roll_sha256`), records the time. Ok(false)
 /// when it was not in draft or scheduled (another runner got there first). The caller sends the

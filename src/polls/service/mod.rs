@@ -29,8 +29,9 @@ use uuid::Uuid;
 
 pub use engine::{
     add_voter_in, admit_voter_in, build_roll_in, close_in, create_in, open_in, reconciliation_in,
-    results_in, set_officers_in, set_questions_in, set_times_in, status_in, strike_voter_in,
-    NewOption, NewPoll, NewQuestion, PollState, Reconciliation, RollBuilt, VoterRef,
+    results_in, schedule_in, set_officers_in, set_questions_in, set_times_in, status_in,
+    strike_voter_in, NewOption, NewPoll, NewQuestion, PollState, Reconciliation, RollBuilt,
+    VoterRef,
 };
 
 use crate::access::Actor;
@@ -234,28 +235,9 @@ pub async fn schedule<C: ConnectionTrait + TransactionTrait>(
     if expected.is_some_and(|v| v != p.version) {
         return Err(AppError::PreconditionFailed);
     }
-    if p.closes_at <= now {
-        return Err(AppError::invalid(
-            "closes_at",
-            FieldCode::OutOfRange,
-            Text::new("结束时间已过，请先修改时间", "closes_at has passed"),
-        ));
-    }
     no_questions_guard(&txn, id).await?;
-    let moved = poll::Entity::update_many()
-        .col_expr(poll::Column::Status, Expr::value(Status::Scheduled))
-        .col_expr(
-            poll::Column::Version,
-            Expr::col(poll::Column::Version).add(1),
-        )
-        .col_expr(poll::Column::UpdatedAt, Expr::value(now))
-        .filter(poll::Column::Id.eq(id))
-        .filter(poll::Column::Status.eq(Status::Draft))
-        .filter(poll::Column::Version.eq(p.version))
-        .exec(&txn)
-        .await?;
-    if moved.rows_affected != 1 {
-        return Err(AppError::PreconditionFailed);
+    if !engine::schedule_in(&txn, id, now).await? {
+        return Err(wrong_status(p.status, "安排"));
     }
     txn.commit().await?;
     Ok(())
