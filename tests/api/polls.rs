@@ -887,3 +887,47 @@ async fn paper_box_counts_need_a_second_teller_and_join_the_results() {
     assert_eq!(r["tally_kind"], "recount");
     assert_eq!(r["questions"][0]["options"][0]["votes"], 2);
 }
+
+/// Opens a building-3 poll with `preset`, casts `votes` (voter, option position), closes it and
+/// answers its results.
+async fn close_with(w: &World, preset: &str, votes: &[(&Voter, usize)]) -> Value {
+    let mut b = body(w, "building", w.b3, "secret", "resident");
+    b["preset"] = json!(preset);
+    let p = opened(w, b).await;
+    for (v, choice) in votes {
+        assert_eq!(cast(w, v, &p, *choice).await.status(), 201);
+    }
+    let id = p["id"].as_str().unwrap();
+    verb(w, &w.staff, id, "close", json!({})).await;
+    get(w, &w.staff, &format!("/api/v1/polls/{id}/results")).await
+}
+
+/// §A9 13–14 end to end: the close applies the preset's integer rules to the roll (E), the
+/// voters (P) and the abstentions (A), which `polls::model`'s unit tests cover case by case.
+#[tokio::test]
+async fn the_close_applies_the_presets_quorum_and_abstention_rules() {
+    let w = world().await;
+    let a = voter(&w, w.h3a, "甲", Some("1970-01-01")).await;
+    let b = voter(&w, w.h3b, "乙", Some("1970-01-01")).await;
+    let _c = voter(&w, w.h3b, "丙", Some("1970-01-01")).await;
+    // 居民会议: 1 of 3 took part — not more than half: no quorum.
+    let r = close_with(&w, "residents_meeting", &[(&a, 0)]).await;
+    assert_eq!(
+        (r["eligible"].clone(), r["participants"].clone()),
+        (json!(3), json!(1))
+    );
+    assert_eq!(r["quorum_met"], false);
+    assert_eq!(r["outcome"], "no_quorum");
+    // 2 of 3, one for and one abstaining: quorum met (the abstainer took part), but 1 of the 2
+    // participants is not more than half.
+    let r = close_with(&w, "residents_meeting", &[(&a, 0), (&b, 2)]).await;
+    assert_eq!(r["quorum_met"], true);
+    assert_eq!(r["abstentions"], 1);
+    assert_eq!(r["outcome"], "failed");
+    // Simple majority of the valid votes: the abstention is out of the base, 1 of 1 passes.
+    let r = close_with(&w, "simple_majority", &[(&a, 0), (&b, 2)]).await;
+    assert_eq!(r["outcome"], "passed");
+    // Two thirds (以上, inclusive): 1 for, 1 against is a half: fails.
+    let r = close_with(&w, "two_thirds", &[(&a, 0), (&b, 1)]).await;
+    assert_eq!(r["outcome"], "failed");
+}
