@@ -247,7 +247,8 @@ pub fn ranks(votes: &[i64]) -> Vec<i32> {
 
 /// The roll hash: SHA-256, in lowercase hex, of the voter keys (lowercase hyphenated UUIDs)
 /// sorted ascending as text and joined by a line feed `\n` (none after the last). The keys are
-/// those of every entry not struck when the poll opened; late additions are not part of it.
+/// those of every entry on the roll when the poll opened (struck ones included); late additions
+/// are not part of it.
 pub fn roll_sha256(keys: &[Uuid]) -> String {
     use sha2::{Digest, Sha256};
     let mut texts: Vec<String> = keys.iter().map(|k| k.hyphenated().to_string()).collect();

@@ -931,3 +931,59 @@ async fn the_close_applies_the_presets_quorum_and_abstention_rules() {
     let r = close_with(&w, "two_thirds", &[(&a, 0), (&b, 1)]).await;
     assert_eq!(r["outcome"], "failed");
 }
+
+/// The path an election takes (§A4): the roll built while draft through the engine, an entry
+/// struck before opening; opening keeps that roll (no rebuild), counts the struck entry out of
+/// `roll_size` and into the hash, so the hash is recomputed from every entry not added late.
+#[tokio::test]
+async fn a_roll_built_before_opening_is_kept_and_its_hash_covers_every_entry() {
+    use sha2::{Digest, Sha256};
+    let w = world().await;
+    let a = voter(&w, w.h3a, "贾甲", Some("1970-01-01")).await;
+    let b = resident(&w, w.h3b, "贾乙", Some("1970-01-01")).await;
+    let p = create(
+        &w,
+        &w.staff,
+        body(&w, "building", w.b3, "secret", "resident"),
+    )
+    .await;
+    let id = pid(&p);
+    let db = &w.app.state.db;
+    let now = w.app.state.clock.now();
+    let built = linli::polls::service::build_roll_in(db, id, now)
+        .await
+        .unwrap();
+    assert_eq!(built.size, 2);
+    linli::polls::service::strike_voter_in(db, id, b, "异议成立", Uuid::nil(), now)
+        .await
+        .unwrap();
+    // Someone moving in before opening is not added: the roll was built already.
+    let late = voter(&w, w.h3b, "贾新", Some("1990-01-01")).await;
+    let opened = verb(&w, &w.staff, &id.to_string(), "open", json!({})).await;
+    assert_eq!(opened["roll_size"], 1);
+    let mut keys = vec![a.resident_id.to_string(), b.to_string()];
+    keys.sort();
+    let expected: String = Sha256::digest(keys.join("\n").as_bytes())
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect();
+    assert_eq!(opened["roll_sha256"], expected);
+    let roll = get(&w, &w.staff, &format!("/api/v1/polls/{id}/roll")).await;
+    let mut listed: Vec<String> = roll["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["late"] == false)
+        .map(|e| e["voter_key"].as_str().unwrap().to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(listed, keys, "the roll view gives what the hash covers");
+    assert_problem(cast(&w, &late, &opened, 0).await, 403, "not_on_roll").await;
+    assert_eq!(cast(&w, &a, &opened, 0).await.status(), 201);
+    let state = linli::polls::service::status_in(db, id).await.unwrap();
+    assert_eq!(state.ballots_cast, 1);
+    let rec = linli::polls::service::reconciliation_in(db, id)
+        .await
+        .unwrap();
+    assert!(rec.balanced && rec.all_boxes_confirmed);
+}

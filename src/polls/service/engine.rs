@@ -331,15 +331,22 @@ pub async fn open_in<C: ConnectionTrait>(
     if p.roll_built_at.is_none() {
         roster::write_roll(conn, &p, &eligibility_of(&p)?, now.date_naive()).await?;
     }
-    let keys: Vec<Uuid> = poll_roll::Entity::find()
+    // Every entry there at opening, struck ones included: anyone can recompute the hash from
+    // the roll (the entries not added late); the size counts those not struck.
+    let entries: Vec<(Uuid, RollStatus)> = poll_roll::Entity::find()
         .select_only()
         .column(poll_roll::Column::VoterKey)
+        .column(poll_roll::Column::Status)
         .filter(poll_roll::Column::PollId.eq(poll_id))
-        .filter(poll_roll::Column::Status.ne(RollStatus::Struck))
         .order_by_asc(poll_roll::Column::VoterKey)
         .into_tuple()
         .all(conn)
         .await?;
+    let keys: Vec<Uuid> = entries.iter().map(|(k, _)| *k).collect();
+    let size = entries
+        .iter()
+        .filter(|(_, s)| *s != RollStatus::Struck)
+        .count();
     poll::Entity::update_many()
         .col_expr(
             poll::Column::RollBuiltAt,
@@ -347,7 +354,7 @@ pub async fn open_in<C: ConnectionTrait>(
         )
         .col_expr(
             poll::Column::RollSize,
-            Expr::value(Some(i32::try_from(keys.len()).unwrap_or(i32::MAX))),
+            Expr::value(Some(i32::try_from(size).unwrap_or(i32::MAX))),
         )
         .col_expr(
             poll::Column::RollSha256,
