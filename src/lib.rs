@@ -8,6 +8,7 @@ pub mod moderation;
 pub mod notices;
 pub mod offices;
 pub mod platform;
+pub mod polls;
 pub mod residents;
 pub mod territory;
 pub mod tickets;
@@ -49,6 +50,7 @@ where
                 .configure(tickets::http::configure)
                 .configure(notices::http::configure)
                 .configure(offices::http::configure)
+                .configure(polls::http::configure)
                 .configure(activity::http::configure)
                 .configure(moderation::http::configure),
         )

@@ -101,6 +101,15 @@ pub enum Action {
     /// A term-bound role expired and was removed by the expiry job; the term ended.
     #[sea_orm(string_value = "term_expire")]
     TermExpire,
+    /// A voter added to a poll's roll by staff (a late addition while open), with the reason.
+    #[sea_orm(string_value = "poll_roll_add")]
+    PollRollAdd,
+    /// A voter struck from a poll's roll, with the reason.
+    #[sea_orm(string_value = "poll_roll_strike")]
+    PollRollStrike,
+    /// A `needs_review` entry of a poll's roll admitted as eligible.
+    #[sea_orm(string_value = "poll_roll_admit")]
+    PollRollAdmit,
 }
 
 impl Action {

@@ -2,6 +2,7 @@
 
 pub mod attachment;
 pub mod audit_event;
+pub mod ballot_choice;
 pub mod binding_request;
 pub mod building;
 pub mod community;
@@ -19,6 +20,15 @@ pub mod notice_household_reach;
 pub mod notice_recipient;
 pub mod notification;
 pub mod office_term;
+pub mod poll;
+pub mod poll_ballot;
+pub mod poll_box;
+pub mod poll_officer;
+pub mod poll_option;
+pub mod poll_question;
+pub mod poll_result;
+pub mod poll_roll;
+pub mod poll_tally;
 pub mod property_company;
 pub mod refresh_token;
 pub mod resident;

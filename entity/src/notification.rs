@@ -95,6 +95,12 @@ pub enum Event {
     /// To each recipient of a notice, when it is published.
     #[sea_orm(string_value = "notice_published")]
     NoticePublished,
+    /// To the accounts on a poll's roll: voting has opened.
+    #[sea_orm(string_value = "poll_opened")]
+    PollOpened,
+    /// To the accounts on a poll's roll: the poll closed and its result is out.
+    #[sea_orm(string_value = "poll_result")]
+    PollResult,
 }
 
 impl Event {
@@ -106,17 +112,21 @@ impl Event {
             Event::TicketEscalated => "ticket_escalated",
             Event::TicketMessage => "ticket_message",
             Event::NoticePublished => "notice_published",
+            Event::PollOpened => "poll_opened",
+            Event::PollResult => "poll_result",
         }
     }
 
     /// Every event, for validating configuration and filters.
-    pub const ALL: [Event; 6] = [
+    pub const ALL: [Event; 8] = [
         Event::TicketStatusChanged,
         Event::TicketAssigned,
         Event::TicketUrged,
         Event::TicketEscalated,
         Event::TicketMessage,
         Event::NoticePublished,
+        Event::PollOpened,
+        Event::PollResult,
     ];
 
     pub fn parse(s: &str) -> Option<Event> {

@@ -15,4 +15,7 @@ pub enum SubjectType {
     /// A notice (公告).
     #[sea_orm(string_value = "notice")]
     Notice,
+    /// A poll (投票).
+    #[sea_orm(string_value = "poll")]
+    Poll,
 }

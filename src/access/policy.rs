@@ -88,6 +88,17 @@ pub enum Action {
     OfficeRead,
     /// Appoint, end and hand over office terms (and the roles they grant).
     OfficeManage,
+    /// See polls: staff and leaders down their reach (drafts included); residents, and every
+    /// role that [`reads_upward`], the polls addressed to the places above them once scheduled.
+    PollRead,
+    /// Create, edit, schedule, open, close and cancel polls, see and change their rolls (staff;
+    /// building and street leaders for their building or compound).
+    PollManage,
+    /// Cast a ballot: every role may, the roll decides (an object-level check in the service).
+    PollVote,
+    /// Keep paper boxes (流动票箱): mark voters issued a paper ballot, enter and confirm counts,
+    /// recount. When a poll has officers, only its tellers and chair (an object-level check).
+    PollTally,
 }
 
 impl Action {
@@ -148,6 +159,10 @@ pub fn allowed(role: Role, action: Action) -> bool {
             ContentCheck,
             OfficeRead,
             OfficeManage,
+            PollRead,
+            PollManage,
+            PollVote,
+            PollTally,
         ],
         Role::CommunityStaff => &[
             CommunityRead,
@@ -179,6 +194,10 @@ pub fn allowed(role: Role, action: Action) -> bool {
             ContentCheck,
             OfficeRead,
             OfficeManage,
+            PollRead,
+            PollManage,
+            PollVote,
+            PollTally,
         ],
         Role::GridManager => &[
             GridRead,
@@ -200,6 +219,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             NoticePublish,
             ContentCheck,
             OfficeRead,
+            PollRead,
+            PollVote,
         ],
         // Property staff see the compounds they serve and their buildings; residents' households
         // only through tickets.
@@ -213,6 +234,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             NoticeRead,
             NoticePublish,
             ContentCheck,
+            PollVote,
         ],
         Role::CouncilMember => &[
             CommunityRead,
@@ -226,6 +248,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             NoticePublish,
             ContentCheck,
             OfficeRead,
+            PollRead,
+            PollVote,
         ],
         // Resident leaders help their neighbours: the roster of their patch, masked; and
         // `normal` notices to it (the notice service narrows the priority).
@@ -236,6 +260,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
             NoticeRead,
             NoticePublish,
             ContentCheck,
+            PollRead,
+            PollManage,
+            PollVote,
         ],
         Role::StreetLeader => &[
             CompoundRead,
@@ -245,9 +272,19 @@ pub fn allowed(role: Role, action: Action) -> bool {
             NoticeRead,
             NoticePublish,
             ContentCheck,
+            PollRead,
+            PollManage,
+            PollVote,
         ],
         // A household's notices come through the upward reach ([`reads_upward`]).
-        Role::Resident => &[HouseholdRead, TicketFileOwn, NoticeRead, ContentCheck],
+        Role::Resident => &[
+            HouseholdRead,
+            TicketFileOwn,
+            NoticeRead,
+            ContentCheck,
+            PollRead,
+            PollVote,
+        ],
     };
     actions.contains(&action)
 }
@@ -258,7 +295,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
 /// addressed to a place have it; writes keep the downward reach. Property staff have none: they
 /// serve compounds, they are not addressed by them.
 pub fn reads_upward(role: Role, action: Action) -> bool {
-    matches!(action, Action::NoticeRead)
+    matches!(action, Action::NoticeRead | Action::PollRead)
         && matches!(
             role,
             Role::Resident

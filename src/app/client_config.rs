@@ -31,6 +31,10 @@ pub enum SubscribeEvent {
     TicketMessage,
     /// To the residents a notice is addressed to: it was published.
     NoticePublished,
+    /// To the accounts on a poll's roll: voting has opened.
+    PollOpened,
+    /// To the accounts on a poll's roll: its result is out.
+    PollResult,
 }
 
 /// Who receives an event, so the app asks each user only for what may reach them.
@@ -45,6 +49,8 @@ pub enum SubscribeAudience {
     Both,
     /// The residents a notice is addressed to.
     Residents,
+    /// The residents on a poll's roll.
+    Voters,
 }
 
 impl From<Event> for SubscribeEvent {
@@ -56,6 +62,8 @@ impl From<Event> for SubscribeEvent {
             Event::TicketEscalated => SubscribeEvent::TicketEscalated,
             Event::TicketMessage => SubscribeEvent::TicketMessage,
             Event::NoticePublished => SubscribeEvent::NoticePublished,
+            Event::PollOpened => SubscribeEvent::PollOpened,
+            Event::PollResult => SubscribeEvent::PollResult,
         }
     }
 }
@@ -68,6 +76,7 @@ fn audience(e: Event) -> SubscribeAudience {
         }
         Event::TicketMessage => SubscribeAudience::Both,
         Event::NoticePublished => SubscribeAudience::Residents,
+        Event::PollOpened | Event::PollResult => SubscribeAudience::Voters,
     }
 }
 
@@ -79,7 +88,7 @@ pub struct SubscribeTemplate {
     /// The template id to pass to `wx.requestSubscribeMessage` (`tmplIds`).
     pub template_id: String,
     /// The mini-program page the message opens; the server appends `?id=<ticket id>` (a
-    /// notice's: `?id=<notice id>`).
+    /// notice's: `?id=<notice id>`; a poll's: `?id=<poll id>`).
     pub page: String,
 }
 
@@ -102,6 +111,7 @@ pub struct ClientConfig {
 pub async fn get_client_config(state: web::Data<AppState>) -> HttpResponse {
     let page = |e: Event| match e {
         Event::NoticePublished => state.settings.wechat_notice_page.clone(),
+        Event::PollOpened | Event::PollResult => state.settings.wechat_poll_page.clone(),
         _ => state.settings.wechat_page.clone(),
     };
     let subscribe_templates = Event::ALL

@@ -303,9 +303,12 @@ pub async fn idempotency(
     use crate::platform::idempotency::{self as store, Claim, Stored};
 
     // Never stored: a reveal (a full personal-data value; the database holds no plaintext, and
-    // every call is audited on its own) and the auth routes (tokens are stored only hashed).
+    // every call is audited on its own), the auth routes (tokens are stored only hashed), and a
+    // ballot (the stored user id and request hash would tie a voter to a choice: a ballot's body
+    // has a handful of possible values; a second cast is refused with `already_voted` anyway).
     if req.method() != actix_web::http::Method::POST
         || req.path().ends_with("/reveal")
+        || req.path().ends_with("/ballots")
         || req.path().starts_with("/api/v1/auth/")
     {
         return Ok(next.call(req).await?.map_into_boxed_body());

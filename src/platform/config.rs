@@ -86,6 +86,8 @@ pub struct Settings {
     pub wechat_page: String,
     /// Mini-program page a notice's subscribe message opens; `?id=<notice id>` is appended.
     pub wechat_notice_page: String,
+    /// Mini-program page a poll's subscribe message opens; `?id=<poll id>` is appended.
+    pub wechat_poll_page: String,
     pub job_interval: Duration,
     /// How long a message of the in-app message centre is kept once read
     /// (`LINLI_INBOX_RETENTION_DAYS`, default 90); unread ones are kept.
@@ -235,6 +237,7 @@ impl Settings {
             });
         let wechat_page = r.wechat_page("LINLI_WECHAT_PAGE", "pages/tickets/detail");
         let wechat_notice_page = r.wechat_page("LINLI_WECHAT_NOTICE_PAGE", "pages/notices/detail");
+        let wechat_poll_page = r.wechat_page("LINLI_WECHAT_POLL_PAGE", "pages/polls/detail");
         let trusted_proxies = r.trusted_proxies();
         let metrics_token = r.metrics_token();
         let attachment_url_ttl =
@@ -278,6 +281,7 @@ impl Settings {
             wechat_templates,
             wechat_page,
             wechat_notice_page,
+            wechat_poll_page,
             job_interval: Duration::from_secs(r.num("LINLI_JOB_INTERVAL_SECS", 60).max(1)),
             inbox_retention: chrono::Duration::days(inbox_retention_days.min(3650) as i64),
             upload_dir: r

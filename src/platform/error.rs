@@ -86,6 +86,9 @@ pub enum FieldCode {
     AmbiguousMatch,
     /// The text did not pass the content check (`content_rejected`); `label` says why.
     ContentRisky,
+    /// A guard of `guard_failed`: the object is driven by its subject (an election's poll is
+    /// opened and closed by the election, not by the poll's own verbs).
+    ManagedBySubject,
 }
 
 impl FieldCode {
@@ -251,6 +254,16 @@ pub enum ProblemCode {
     TooManyKeywords,
     /// The office term was already ended (by staff, by handover, or by the expiry of its role).
     TermAlreadyEnded,
+    /// A second ballot from the same voter, or from the same household in household mode.
+    AlreadyVoted,
+    /// The poll is visible to the caller, but the caller is not on its roll (or not eligible
+    /// there: struck, waiting for review, not an adult member of the household).
+    NotOnRoll,
+    /// The poll does not take ballots now: before `opens_at`, after close, or cancelled.
+    PollNotOpen,
+    /// The object is in the right status, but one or more guards are unmet: `errors[]` names
+    /// each (`{"field": <the guard>, "code": <why>}`).
+    GuardFailed,
 }
 
 /// RFC 9457 problem details, as every error of this API is answered.
@@ -344,6 +357,10 @@ pub enum AppError {
     BadGateway(#[source] anyhow::Error),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+    /// 409 `guard_failed`: the verb is right for the object's status, but the guards named in
+    /// the list are unmet (one entry per guard: `field` names the guard, `code` why).
+    #[error("unmet guards")]
+    GuardFailed(Vec<FieldError>),
 }
 
 /// The summary of each status, in both languages.
@@ -402,6 +419,7 @@ impl AppError {
             ContentRejected { .. } => (StatusCode::BAD_REQUEST, C::ContentRejected),
             BadGateway(_) => (StatusCode::BAD_GATEWAY, C::BadGateway),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, C::InternalError),
+            GuardFailed(_) => (StatusCode::CONFLICT, C::GuardFailed),
         }
     }
 
@@ -537,6 +555,10 @@ impl AppError {
                 "WeChat flags this account as high-risk",
             ),
             MethodOverrideInvalid(m) => m.clone(),
+            GuardFailed(_) => Text::new(
+                "当前条件尚不满足，详见 errors",
+                "one or more guards are unmet; see errors",
+            ),
             UrlSignatureInvalid => Text::new(
                 "链接无效：签名与该附件不符，请重新获取",
                 "the signed URL does not match this attachment; fetch a new one",
@@ -583,7 +605,8 @@ impl AppError {
             AppError::InvalidBody(e)
             | AppError::InvalidQuery(e)
             | AppError::InvalidPath(e)
-            | AppError::Validation(e) => e.clone(),
+            | AppError::Validation(e)
+            | AppError::GuardFailed(e) => e.clone(),
             AppError::ContentRejected { label } => {
                 let (zh, en) = content_label_words(label);
                 let mut e = FieldError::of(

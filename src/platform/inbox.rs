@@ -31,6 +31,7 @@ pub enum Subject {
     Ticket(Uuid),
     ResidentTransfer(Uuid),
     Notice(Uuid),
+    Poll(Uuid),
 }
 
 impl Subject {
@@ -39,12 +40,16 @@ impl Subject {
             Subject::Ticket(_) => SubjectType::Ticket,
             Subject::ResidentTransfer(_) => SubjectType::ResidentTransfer,
             Subject::Notice(_) => SubjectType::Notice,
+            Subject::Poll(_) => SubjectType::Poll,
         }
     }
 
     pub fn id(self) -> Uuid {
         match self {
-            Subject::Ticket(id) | Subject::ResidentTransfer(id) | Subject::Notice(id) => id,
+            Subject::Ticket(id)
+            | Subject::ResidentTransfer(id)
+            | Subject::Notice(id)
+            | Subject::Poll(id) => id,
         }
     }
 }

@@ -43,6 +43,8 @@ fn inbox_text(event: Event, p: &Payload) -> (String, String) {
         ),
         Event::TicketMessage => ("诉求有新留言".to_string(), with_note("")),
         Event::NoticePublished => ("新公告".to_string(), subject.clone()),
+        Event::PollOpened => ("投票开始".to_string(), subject.clone()),
+        Event::PollResult => ("投票结果".to_string(), with_note("结果已公布")),
     };
     (
         inbox::truncate(&title, inbox::TITLE_MAX),

@@ -60,6 +60,21 @@ const DOMAINS: &[(&str, &[&str])] = &[
         &["notice", "notice_recipient", "notice_household_reach"],
     ),
     ("offices", &["office_term"]),
+    (
+        "polls",
+        &[
+            "poll",
+            "poll_question",
+            "poll_option",
+            "poll_roll",
+            "poll_ballot",
+            "ballot_choice",
+            "poll_box",
+            "poll_tally",
+            "poll_result",
+            "poll_officer",
+        ],
+    ),
     ("activity", &[]),
     // The keyword lists it keeps are `platform::content`'s table: the check reads them.
     ("moderation", &[]),
@@ -109,6 +124,13 @@ const CROSS_DOMAIN_READS: &[(&str, &[&str], &str)] = &[
         "publishing a notice writes all its recipients in one INSERT … SELECT over the accounts \
          bound to households of its place (with their tags), and a receipt's household totals \
          are one grouped count: neither can be a chain of calls through three domains",
+    ),
+    (
+        "polls/service/roster.rs",
+        &["household", "resident", "resident_tag"],
+        "a poll's voter roll is written from the roster in one INSERT … SELECT when it opens (and \
+         frozen with its hash), a roll view names a page of entries in two lookups, and a poll's \
+         notifications go to the accounts bound to its roll in one statement",
     ),
 ];
 

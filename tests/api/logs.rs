@@ -10,7 +10,14 @@ use crate::helpers::*;
 use crate::wechat::{spawn_with_fake, wechat_login_ok};
 
 #[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Buffer {
+    /// Everything captured so far.
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).to_string()
+    }
+}
 
 impl Write for Buffer {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -24,7 +31,7 @@ impl Write for Buffer {
 
 /// Captures every log line of this test process at DEBUG and above, as production would write
 /// them (JSON, with span fields).
-fn captured() -> &'static Buffer {
+pub(crate) fn captured() -> &'static Buffer {
     static BUF: OnceLock<Buffer> = OnceLock::new();
     BUF.get_or_init(|| {
         let buf = Buffer::default();

@@ -34,6 +34,8 @@ mod offices;
 mod operations;
 mod outages;
 mod plans;
+mod polls;
+mod polls_secrecy;
 mod proxy;
 mod public_tags;
 mod residents;

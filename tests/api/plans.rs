@@ -418,7 +418,9 @@ fn sqlite_accesses(lines: &[(i64, i64, String)]) -> Vec<Access> {
 }
 
 /// The tables seeded by the thousand.
-const BIG: [&str; 13] = [
+const BIG: [&str; 15] = [
+    "polls",
+    "poll_roll",
     "notices",
     "office_terms",
     "notice_recipients",
@@ -1334,4 +1336,234 @@ async fn office_term_pages_read_one_index_range() {
     ] {
         assert_page_walks(&w, token, &path, "office_terms", index, Sort::Never).await;
     }
+}
+
+/// Polls (10 on every building, 3 on every compound, 2 on every community, all open) and one
+/// community poll whose roll holds the community's 3,000 residents: a page of polls for
+/// community staff and a resident is one backward range per term of their reach; a page of the
+/// roll (also by status) is one range of the roll's key in order; a resident's own polls read
+/// `(voter_key, poll_id)`.
+#[tokio::test]
+async fn poll_pages_read_one_index_range_per_term_of_the_reach() {
+    let w = world().await;
+    let pg = backend(&w.app) == DbBackend::Postgres;
+    let new_id = if pg {
+        "gen_random_uuid()"
+    } else {
+        "randomblob(16)"
+    };
+    let ts = "'2026-11-30T00:00:00+00:00'";
+    let k = |n: u32| {
+        format!("WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < {n})")
+    };
+    for (n, place, from, at) in [
+        (
+            9,
+            "building",
+            "buildings p",
+            "p.street_id, p.community_id, p.compound_id, p.id",
+        ),
+        (
+            2,
+            "compound",
+            "compounds p",
+            "p.street_id, p.community_id, p.id, NULL",
+        ),
+        (
+            1,
+            "community",
+            "communities p",
+            "p.street_id, p.id, NULL, NULL",
+        ),
+    ] {
+        exec(
+            &w.app,
+            &format!(
+                "{} INSERT INTO polls (id, street_id, community_id, compound_id, building_id, \
+                 scope_type, scope_id, subject_type, title, description, secrecy, unit, eligibility, \
+                 preset, quorum_strict, threshold_num, threshold_den, threshold_strict, \
+                 threshold_base, abstain_in_quorum, abstain_in_threshold_base, results_visibility, \
+                 opens_at, closes_at, status, created_by, created_by_name, created_at, updated_at) \
+                 SELECT {new_id}, {at}, '{place}', p.id, 'standalone', '意见征询', '', 'secret', \
+                 'resident', '{{}}', 'simple_majority', true, 1, 2, true, 'valid', true, false, \
+                 'after_close', {ts}, '2027-11-30T00:00:00+00:00', 'open', {new_id}, '社工', {ts}, {ts} \
+                 FROM {from}, k",
+                k(n)
+            ),
+        )
+        .await;
+    }
+    let lit = |id: Uuid| {
+        if pg {
+            format!("'{id}'")
+        } else {
+            format!("x'{}'", id.simple())
+        }
+    };
+    // The community of the world's household, where the resident below lives.
+    let community = one_id(
+        &w.app,
+        &format!(
+            "SELECT community_id FROM households WHERE id = {}",
+            lit(w.household)
+        ),
+    )
+    .await;
+    let staff = w
+        .app
+        .user_with_role(
+            &w.root,
+            "plan_poll_staff",
+            "community_staff",
+            "community",
+            community,
+        )
+        .await;
+    let now = w.app.state.clock.now();
+    let res = w
+        .app
+        .post(
+            "/api/v1/polls",
+            &staff,
+            &json!({
+                "scope_type": "community", "scope_id": community, "title": "社区议题",
+                "secrecy": "secret", "unit": "resident", "preset": "residents_meeting",
+                "opens_at": now.to_rfc3339(),
+                "closes_at": (now + chrono::Duration::days(3)).to_rfc3339(),
+                "questions": [{"title": "是否同意", "kind": "yes_no_abstain"}],
+            }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let poll: Value = res.json().await.unwrap();
+    let id = poll["id"].as_str().unwrap().to_string();
+    let res = w
+        .app
+        .post(&format!("/api/v1/polls/{id}/open"), &staff, &json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let opened: Value = res.json().await.unwrap();
+    assert!(opened["roll_size"].as_i64().unwrap() >= 3000, "{opened}");
+    // A resident of the world's household, bound to its first roster entry.
+    let resident_user = w
+        .app
+        .create_user(&w.root, "plan_poll_resident", "a-long-password-1")
+        .await;
+    w.app
+        .grant(&w.root, resident_user, "resident", "household", w.household)
+        .await;
+    exec(
+        &w.app,
+        &format!(
+            "UPDATE residents SET user_id = {} WHERE id = (SELECT id FROM residents \
+             WHERE household_id = {} ORDER BY id LIMIT 1)",
+            lit(resident_user),
+            lit(w.household)
+        ),
+    )
+    .await;
+    let resident = token_of(&w.app.login("plan_poll_resident", "a-long-password-1").await);
+    // Years of polls at the resident's building and community: enough that a branch is a long
+    // range, which must be walked in order and cut, not fetched whole and sorted.
+    let building = one_id(
+        &w.app,
+        &format!(
+            "SELECT building_id FROM households WHERE id = {}",
+            lit(w.household)
+        ),
+    )
+    .await;
+    let compound = one_id(
+        &w.app,
+        &format!(
+            "SELECT compound_id FROM households WHERE id = {}",
+            lit(w.household)
+        ),
+    )
+    .await;
+    for (place, id, at) in [
+        (
+            "building",
+            building,
+            format!("(SELECT street_id FROM buildings WHERE id = {b}), (SELECT community_id FROM buildings WHERE id = {b}), (SELECT compound_id FROM buildings WHERE id = {b}), {b}", b = lit(building)),
+        ),
+        (
+            "community",
+            community,
+            format!("(SELECT street_id FROM communities WHERE id = {c}), {c}, NULL, NULL", c = lit(community)),
+        ),
+        (
+            "compound",
+            compound,
+            format!("(SELECT street_id FROM compounds WHERE id = {c}), (SELECT community_id FROM compounds WHERE id = {c}), {c}, NULL", c = lit(compound)),
+        ),
+        ("street", w.street, format!("{}, NULL, NULL, NULL", lit(w.street))),
+    ] {
+        exec(
+            &w.app,
+            &format!(
+                "{} INSERT INTO polls (id, street_id, community_id, compound_id, building_id, \
+                 scope_type, scope_id, subject_type, title, description, secrecy, unit, eligibility, \
+                 preset, quorum_strict, threshold_num, threshold_den, threshold_strict, \
+                 threshold_base, abstain_in_quorum, abstain_in_threshold_base, results_visibility, \
+                 opens_at, closes_at, status, created_by, created_by_name, created_at, updated_at) \
+                 SELECT {new_id}, {at}, '{place}', {}, 'standalone', '往年议题', '', 'open', \
+                 'resident', '{{}}', 'simple_majority', true, 1, 2, true, 'valid', true, false, \
+                 'after_close', {ts}, {ts}, 'closed', {new_id}, '社工', {ts}, {ts} FROM k",
+                k(1500),
+                lit(id)
+            ),
+        )
+        .await;
+    }
+    exec(&w.app, "ANALYZE polls").await;
+    exec(&w.app, "ANALYZE poll_roll").await;
+    for token in [&staff, &resident] {
+        let n = assert_every_branch_walks(&w, token, "/api/v1/polls", "polls").await;
+        assert!(n >= 1);
+        let page: Value = w
+            .app
+            .get("/api/v1/polls", token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let all: Value = w
+            .app
+            .get("/api/v1/polls?limit=100", token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let n = all["items"].as_array().unwrap().len();
+        assert_eq!(page["items"].as_array().unwrap().len(), n.min(20));
+    }
+    let roll_index = if pg {
+        "poll_roll_pkey|ix_poll_roll_poll_id_status_voter_key"
+    } else {
+        "sqlite_autoindex_poll_roll_1|ix_poll_roll_poll_id_status_voter_key"
+    };
+    for path in [
+        format!("/api/v1/polls/{id}/roll"),
+        format!("/api/v1/polls/{id}/roll?status=eligible"),
+    ] {
+        assert_page_walks(&w, &staff, &path, "poll_roll", roll_index, Sort::Never).await;
+    }
+    let mine: Value = w
+        .app
+        .get("/api/v1/me/polls", &resident)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["items"][0]["id"], id.as_str());
+    assert_page_walks(
+        &w,
+        &resident,
+        "/api/v1/me/polls",
+        "poll_roll",
+        "ix_poll_roll_voter_key_poll_id",
+        Sort::Never,
+    )
+    .await;
 }

@@ -50,6 +50,8 @@ impl InboxEvent {
                 // Notices are read in their own list (`/me/notices`), never in the message
                 // centre.
                 Event::NoticePublished => return None,
+                // Polls are found in `/me/polls`, not in the message centre.
+                Event::PollOpened | Event::PollResult => return None,
             });
         }
         match s {

@@ -127,6 +127,15 @@ pub async fn round(state: &AppState) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "term expiry failed; retrying at the next tick"),
     }
+    match crate::polls::jobs::run_due(&state.db, state.clock.now()).await {
+        Ok(done) if done != crate::polls::jobs::Round::default() => tracing::info!(
+            opened = done.opened,
+            closed = done.closed,
+            "polls opened and closed on time"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "poll jobs failed; retrying at the next tick"),
+    }
     if let Err(e) = attachments(state).await {
         tracing::warn!(error = %e, "purging unattached uploads failed; retrying at the next tick");
     }

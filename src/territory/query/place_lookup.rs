@@ -272,6 +272,48 @@ pub async fn authorize_place<C: ConnectionTrait>(
     })
 }
 
+/// The place `(level, id)` with the places above it, if it exists, whoever asks: for a domain
+/// that has authorized its caller another way (an election creating its poll). Streets,
+/// communities, compounds and buildings; any other level is None.
+pub async fn place<C: ConnectionTrait>(
+    db: &C,
+    level: policy::Level,
+    id: Uuid,
+) -> AppResult<Option<PlaceRef>> {
+    use policy::Level as L;
+    let place = |street_id, community_id, compound_id, building_id| PlaceRef {
+        level,
+        id,
+        street_id,
+        community_id,
+        compound_id,
+        building_id,
+    };
+    Ok(match level {
+        L::Street => entity::street::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|s| place(s.id, None, None, None)),
+        L::Community => community::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|c| place(c.street_id, Some(c.id), None, None)),
+        L::Compound => compound::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|c| place(c.street_id, Some(c.community_id), Some(c.id), None)),
+        L::Building => building::Entity::find_by_id(id).one(db).await?.map(|b| {
+            place(
+                b.street_id,
+                Some(b.community_id),
+                Some(b.compound_id),
+                Some(b.id),
+            )
+        }),
+        _ => None,
+    })
+}
+
 /// Whether `action` reaches the place `(level, id)` for the caller.
 pub async fn place_reached<C: ConnectionTrait>(
     db: &C,

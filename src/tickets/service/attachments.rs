@@ -50,7 +50,9 @@ pub async fn visible_photo<C: ConnectionTrait>(
             crate::notices::service::readable_notice(db, user, notice_id).await?;
         }
         // No other subject holds photos yet; each that will decides for its own.
-        Some((SubjectType::ResidentTransfer, _)) => return Err(AppError::NotFound),
+        Some((SubjectType::ResidentTransfer | SubjectType::Poll, _)) => {
+            return Err(AppError::NotFound)
+        }
     }
     Ok(a.into())
 }
