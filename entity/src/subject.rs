@@ -15,4 +15,10 @@ pub enum SubjectType {
     /// A notice (公告).
     #[sea_orm(string_value = "notice")]
     Notice,
+    /// An entry of a fund account (自治金台账): its receipts.
+    #[sea_orm(string_value = "fund_entry")]
+    FundEntry,
+    /// A fund expense request: its invoices (发票).
+    #[sea_orm(string_value = "fund_expense")]
+    FundExpense,
 }

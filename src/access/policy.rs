@@ -88,6 +88,15 @@ pub enum Action {
     OfficeRead,
     /// Appoint, end and hand over office terms (and the roles they grant).
     OfficeManage,
+    /// Read fund accounts (自治金), their ledger and expense requests: staff and leaders down
+    /// their reach; residents, and leaders for the places above them, through the audience
+    /// reach ([`reads_upward`]), with public names only.
+    FundRead,
+    /// Open and close fund accounts, record income and transfers, file and pay expense
+    /// requests, reverse entries, export the ledger.
+    FundRecord,
+    /// Approve or reject expense requests (two people of different roles approve one).
+    FundApprove,
 }
 
 impl Action {
@@ -148,6 +157,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
             ContentCheck,
             OfficeRead,
             OfficeManage,
+            FundRead,
+            FundRecord,
+            FundApprove,
         ],
         Role::CommunityStaff => &[
             CommunityRead,
@@ -179,6 +191,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
             ContentCheck,
             OfficeRead,
             OfficeManage,
+            FundRead,
+            FundRecord,
+            FundApprove,
         ],
         Role::GridManager => &[
             GridRead,
@@ -200,6 +215,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             NoticePublish,
             ContentCheck,
             OfficeRead,
+            FundRead,
         ],
         // Property staff see the compounds they serve and their buildings; residents' households
         // only through tickets.
@@ -226,6 +242,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             NoticePublish,
             ContentCheck,
             OfficeRead,
+            FundRead,
+            FundApprove,
         ],
         // Resident leaders help their neighbours: the roster of their patch, masked; and
         // `normal` notices to it (the notice service narrows the priority).
@@ -236,6 +254,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             NoticeRead,
             NoticePublish,
             ContentCheck,
+            FundRead,
         ],
         Role::StreetLeader => &[
             CompoundRead,
@@ -245,9 +264,16 @@ pub fn allowed(role: Role, action: Action) -> bool {
             NoticeRead,
             NoticePublish,
             ContentCheck,
+            FundRead,
         ],
-        // A household's notices come through the upward reach ([`reads_upward`]).
-        Role::Resident => &[HouseholdRead, TicketFileOwn, NoticeRead, ContentCheck],
+        // A household's notices and fund ledgers come through the upward reach.
+        Role::Resident => &[
+            HouseholdRead,
+            TicketFileOwn,
+            NoticeRead,
+            ContentCheck,
+            FundRead,
+        ],
     };
     actions.contains(&action)
 }
@@ -258,7 +284,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
 /// addressed to a place have it; writes keep the downward reach. Property staff have none: they
 /// serve compounds, they are not addressed by them.
 pub fn reads_upward(role: Role, action: Action) -> bool {
-    matches!(action, Action::NoticeRead)
+    matches!(action, Action::NoticeRead | Action::FundRead)
         && matches!(
             role,
             Role::Resident
@@ -824,6 +850,24 @@ mod tests {
                     r,
                     Role::Admin | Role::CommunityStaff | Role::GridManager | Role::CouncilMember
                 )
+            );
+        }
+    }
+
+    #[test]
+    fn fund_actions_follow_the_design_table() {
+        use Role::*;
+        for r in Role::ALL {
+            assert_eq!(allowed(r, Action::FundRead), r != PropertyStaff, "{r:?}");
+            assert_eq!(
+                allowed(r, Action::FundRecord),
+                matches!(r, Admin | CommunityStaff),
+                "{r:?}"
+            );
+            assert_eq!(
+                allowed(r, Action::FundApprove),
+                matches!(r, Admin | CommunityStaff | CouncilMember),
+                "{r:?}"
             );
         }
     }

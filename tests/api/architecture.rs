@@ -60,6 +60,15 @@ const DOMAINS: &[(&str, &[&str])] = &[
         &["notice", "notice_recipient", "notice_household_reach"],
     ),
     ("offices", &["office_term"]),
+    (
+        "funds",
+        &[
+            "fund_account",
+            "fund_entry",
+            "fund_expense",
+            "fund_expense_approval",
+        ],
+    ),
     ("activity", &[]),
     // The keyword lists it keeps are `platform::content`'s table: the check reads them.
     ("moderation", &[]),
