@@ -749,6 +749,22 @@ async fn a_resident_reads_the_accounts_of_their_community_and_compound_not_a_nei
             }
         }
     }
+    // The requests of an account list nothing to whom cannot read it.
+    let e = p.expense(c, 100).await;
+    let path = format!("/api/v1/fund-expenses?account_id={c}");
+    assert_eq!(
+        p.get(&p.resident, &path).await["items"][0]["id"],
+        e.to_string()
+    );
+    assert_eq!(p.get(&p.neighbour, &path).await["items"], json!([]));
+    assert_problem(
+        p.app
+            .get(&format!("/api/v1/fund-expenses/{e}"), &p.neighbour)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
     // The list filter by community agrees.
     let filtered = ids(&p
         .get(
@@ -892,6 +908,6 @@ async fn an_account_closes_only_when_empty_and_then_takes_nothing() {
                     "counterparty_name": "街道办", "occurred_on": "2026-11-20"}),
         )
         .await;
-    assert_problem(res, 400, "validation_failed").await;
+    assert_problem(res, 400, "invalid_body").await;
     p.assert_consistent(other).await;
 }

@@ -110,12 +110,10 @@ pub struct ListFundExpensesQuery {
     pub cursor: Option<String>,
 }
 
-/// The expense requests of an account the caller may read, newest first.
+/// The expense requests of an account, newest first; an account the caller may not read (or
+/// none) lists nothing.
 #[utoipa::path(tag = "funds", security(("bearer" = [])), params(ListFundExpensesQuery),
-    responses(
-        (status = 200, body = Page<ExpenseResponse>),
-        (status = 404, description = "The account is not found or not the caller's to see"),
-    ))]
+    responses((status = 200, body = Page<ExpenseResponse>)))]
 #[get("/fund-expenses")]
 #[tracing::instrument(skip_all, fields(user = %user.id))]
 pub async fn list_fund_expenses(

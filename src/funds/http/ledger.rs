@@ -60,12 +60,30 @@ pub async fn list_fund_entries(
     Ok(HttpResponse::Ok().json(page))
 }
 
+/// The kinds of income: `allocation` (拨付 from the street or district), `contribution` (捐赠),
+/// `transfer_in` (money from outside the system's accounts).
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IncomeKind {
+    Allocation,
+    Contribution,
+    TransferIn,
+}
+
+impl From<IncomeKind> for EntryKind {
+    fn from(k: IncomeKind) -> Self {
+        match k {
+            IncomeKind::Allocation => EntryKind::Allocation,
+            IncomeKind::Contribution => EntryKind::Contribution,
+            IncomeKind::TransferIn => EntryKind::TransferIn,
+        }
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordIncomeRequest {
-    /// `allocation` (拨付 from the street or district), `contribution` (捐赠), or `transfer_in`
-    /// (money from outside the system's accounts).
-    pub kind: EntryKind,
+    pub kind: IncomeKind,
     /// 1 to 10,000,000,000 fen.
     #[serde(deserialize_with = "crate::platform::http::integer")]
     #[schema(minimum = 1, maximum = 10000000000_i64)]
@@ -109,7 +127,7 @@ pub async fn record_fund_income(
 ) -> AppResult<HttpResponse> {
     let b = body.into_inner();
     let i = Income {
-        kind: b.kind,
+        kind: b.kind.into(),
         amount_fen: check_amount("amount_fen", b.amount_fen)?,
         counterparty_kind: b.counterparty_kind,
         counterparty_name: clean_line("counterparty_name", &b.counterparty_name, model::PARTY_MAX)?,

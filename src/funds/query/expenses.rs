@@ -163,7 +163,7 @@ pub async fn expense<C: ConnectionTrait>(
     expense_response(db, actor, e, urls, now).await
 }
 
-/// The requests on account `account_id` (the caller may read it), newest first.
+/// The requests on account `account_id`, newest first: none when the caller may not read it.
 pub async fn expenses<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -174,7 +174,17 @@ pub async fn expenses<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<Page<ExpenseResponse>> {
     use fund_expense::Column as X;
-    let staff = policy::reader(db, actor, account_id).await?;
+    // An account the caller cannot read lists nothing, as any filter outside their reach.
+    let staff = match policy::reader(db, actor, account_id).await {
+        Ok(staff) => staff,
+        Err(AppError::NotFound) => {
+            return Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            })
+        }
+        Err(e) => return Err(e),
+    };
     let mut q = fund_expense::Entity::find().filter(X::AccountId.eq(account_id));
     if let Some(s) = status {
         q = q.filter(X::Status.eq(s));
