@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::access::policy::{self, scoped, Action, Level, Role, Scoped};
 use crate::access::Actor;
 use crate::platform::error::AppResult;
+use crate::territory::query::place_lookup::node_names;
 use entity::fund_account;
 
 scoped!(fund_account::Entity,
@@ -106,23 +107,37 @@ pub async fn approver_roles<C: ConnectionTrait>(
 }
 
 /// The accounts the caller may read, as conditions whose union it is: one per term of their
-/// reach (`community_id = …`, `scope_id = …`), each walked along its own `(column, id)` index;
-/// `None` is everything (a superadmin).
+/// reach (`community_id = …`; `scope_id = …` for each community and compound above them), each
+/// walked along its own `(column, id)` index; `None` is everything (a superadmin).
 pub async fn readable_branches<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
 ) -> AppResult<Option<Vec<Condition>>> {
     let s = policy::scope(db, actor, Action::FundRead).await?;
-    Ok(match s.terms::<fund_account::Entity>() {
-        None => None,
-        Some(terms) if terms.len() <= MAX_BRANCHES => Some(
-            terms
-                .into_iter()
-                .map(|(col, id)| Condition::all().add(col.eq(id)))
-                .collect(),
-        ),
-        Some(_) => Some(vec![s.condition::<fund_account::Entity>()]),
-    })
+    let Some(terms) = s.leveled_terms::<fund_account::Entity>() else {
+        return Ok(None);
+    };
+    // Accounts lie on communities and compounds only: the buildings and streets of the audience
+    // reach would be branches that never find a row (two primary-key lookups find which ids are
+    // communities or compounds).
+    let above: Vec<(Level, Uuid)> = s
+        .audience()
+        .into_iter()
+        .flat_map(|id| [(Level::Community, id), (Level::Compound, id)])
+        .collect();
+    let holders = node_names(db, &above).await?;
+    let terms: Vec<_> = terms
+        .into_iter()
+        .filter(|(level, _, id)| *level != Level::Audience || holders.contains_key(id))
+        .collect();
+    Ok(Some(if terms.len() <= MAX_BRANCHES {
+        terms
+            .into_iter()
+            .map(|(_, col, id)| Condition::all().add(col.eq(id)))
+            .collect()
+    } else {
+        vec![s.condition::<fund_account::Entity>()]
+    }))
 }
 
 /// The level of the place an account belongs to.
