@@ -260,8 +260,7 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
                 return Err(same_approver("第二位审批人须与第一位角色不同"));
             };
             record_decision(&txn, actor, &e, role, Decision::Approve, note, now).await?;
-            lock(&txn, a.id).await?;
-            require_active(&a)?;
+            require_active(&lock(&txn, a.id).await?)?;
             let reserve = vec![(
                 fund_account::Column::ReservedFen,
                 Expr::col(fund_account::Column::ReservedFen).add(e.amount_fen),
