@@ -87,6 +87,14 @@ def _explained(case, error):
     if path == "/api/v1/tickets/{id}/merge" and field == "into_ticket_id" and code == "invalid":
         ticket = (case.path_parameters or {}).get("id")
         return str(body.get("into_ticket_id")) == str(ticket)
+    # Fund movements happen on a day not in the future (China time) and not before 2000; a
+    # transfer goes to another account than the one in the path.
+    if path.startswith("/api/v1/fund-") and field == "occurred_on" and code == "out_of_range":
+        day = _date(body.get("occurred_on"))
+        return day is None or day.year < 2000 or day >= _today()
+    if path == "/api/v1/fund-accounts/{id}/transfers" and field == "to_account_id":
+        account = (case.path_parameters or {}).get("id")
+        return code == "invalid" and str(body.get("to_account_id")) == str(account)
     # Tickets' cursors encode the sort they were issued for: only one the API returned works.
     if path == "/api/v1/tickets" and field == "cursor" and code == "invalid":
         return True

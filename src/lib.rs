@@ -3,6 +3,7 @@
 pub mod access;
 pub mod activity;
 pub mod app;
+pub mod funds;
 pub mod identity;
 pub mod moderation;
 pub mod notices;
@@ -51,6 +52,7 @@ where
                 .configure(notices::http::configure)
                 .configure(offices::http::configure)
                 .configure(polls::http::configure)
+                .configure(funds::http::configure)
                 .configure(activity::http::configure)
                 .configure(moderation::http::configure),
         )

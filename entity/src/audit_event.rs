@@ -110,6 +110,38 @@ pub enum Action {
     /// A `needs_review` entry of a poll's roll admitted as eligible.
     #[sea_orm(string_value = "poll_roll_admit")]
     PollRollAdmit,
+    /// A fund account opened (自治金账户).
+    #[sea_orm(string_value = "fund_account_open")]
+    FundAccountOpen,
+    /// A fund account closed (at balance 0).
+    #[sea_orm(string_value = "fund_account_close")]
+    FundAccountClose,
+    /// Income recorded on a fund account (allocation, contribution, transfer in).
+    #[sea_orm(string_value = "fund_income")]
+    FundIncome,
+    /// Money moved between two fund accounts.
+    #[sea_orm(string_value = "fund_transfer")]
+    FundTransfer,
+    /// An expense request filed.
+    #[sea_orm(string_value = "fund_expense_request")]
+    FundExpenseRequest,
+    /// An approval of an expense request (the second reserves the money).
+    #[sea_orm(string_value = "fund_expense_approve")]
+    FundExpenseApprove,
+    #[sea_orm(string_value = "fund_expense_reject")]
+    FundExpenseReject,
+    /// An approved or submitted request cancelled (a reservation released).
+    #[sea_orm(string_value = "fund_expense_cancel")]
+    FundExpenseCancel,
+    /// An expense paid: the `expense` entry written.
+    #[sea_orm(string_value = "fund_expense_pay")]
+    FundExpensePay,
+    /// An entry reversed.
+    #[sea_orm(string_value = "fund_reverse")]
+    FundReverse,
+    /// A fund ledger (自治金台账) exported.
+    #[sea_orm(string_value = "fund_export")]
+    FundExport,
 }
 
 impl Action {

@@ -18,4 +18,10 @@ pub enum SubjectType {
     /// A poll (投票).
     #[sea_orm(string_value = "poll")]
     Poll,
+    /// An entry of a fund account (自治金台账): its receipts.
+    #[sea_orm(string_value = "fund_entry")]
+    FundEntry,
+    /// A fund expense request: its invoices (发票).
+    #[sea_orm(string_value = "fund_expense")]
+    FundExpense,
 }

@@ -27,6 +27,7 @@ mod m20261201_000021_office_terms;
 mod m20261201_000022_content_keywords;
 mod m20261201_000023_notices;
 mod m20261201_000024_polls;
+mod m20261201_000027_funds;
 mod util;
 
 pub use lock::{up_exclusive, ADVISORY_LOCK_KEY};
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000022_content_keywords::Migration),
             Box::new(m20261201_000023_notices::Migration),
             Box::new(m20261201_000024_polls::Migration),
+            Box::new(m20261201_000027_funds::Migration),
         ]
     }
 }

@@ -99,6 +99,15 @@ pub enum Action {
     /// Keep paper boxes (流动票箱): mark voters issued a paper ballot, enter and confirm counts,
     /// recount. When a poll has officers, only its tellers and chair (an object-level check).
     PollTally,
+    /// Read fund accounts (自治金), their ledger and expense requests: staff and leaders down
+    /// their reach; residents, and leaders for the places above them, through the audience
+    /// reach ([`reads_upward`]), with public names only.
+    FundRead,
+    /// Open and close fund accounts, record income and transfers, file and pay expense
+    /// requests, reverse entries, export the ledger.
+    FundRecord,
+    /// Approve or reject expense requests (two people of different roles approve one).
+    FundApprove,
 }
 
 impl Action {
@@ -163,6 +172,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollManage,
             PollVote,
             PollTally,
+            FundRead,
+            FundRecord,
+            FundApprove,
         ],
         Role::CommunityStaff => &[
             CommunityRead,
@@ -198,6 +210,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollManage,
             PollVote,
             PollTally,
+            FundRead,
+            FundRecord,
+            FundApprove,
         ],
         Role::GridManager => &[
             GridRead,
@@ -221,6 +236,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             OfficeRead,
             PollRead,
             PollVote,
+            FundRead,
         ],
         // Property staff see the compounds they serve and their buildings; residents' households
         // only through tickets.
@@ -250,6 +266,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             OfficeRead,
             PollRead,
             PollVote,
+            FundRead,
+            FundApprove,
         ],
         // Resident leaders help their neighbours: the roster of their patch, masked; and
         // `normal` notices to it (the notice service narrows the priority).
@@ -263,6 +281,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollRead,
             PollManage,
             PollVote,
+            FundRead,
         ],
         Role::StreetLeader => &[
             CompoundRead,
@@ -275,8 +294,10 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollRead,
             PollManage,
             PollVote,
+            FundRead,
         ],
-        // A household's notices come through the upward reach ([`reads_upward`]).
+        // A household's notices, polls and fund ledgers come through the upward reach
+        // ([`reads_upward`]).
         Role::Resident => &[
             HouseholdRead,
             TicketFileOwn,
@@ -284,6 +305,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             ContentCheck,
             PollRead,
             PollVote,
+            FundRead,
         ],
     };
     actions.contains(&action)
@@ -295,7 +317,10 @@ pub fn allowed(role: Role, action: Action) -> bool {
 /// addressed to a place have it; writes keep the downward reach. Property staff have none: they
 /// serve compounds, they are not addressed by them.
 pub fn reads_upward(role: Role, action: Action) -> bool {
-    matches!(action, Action::NoticeRead | Action::PollRead)
+    matches!(
+        action,
+        Action::NoticeRead | Action::PollRead | Action::FundRead
+    )
         && matches!(
             role,
             Role::Resident
@@ -861,6 +886,24 @@ mod tests {
                     r,
                     Role::Admin | Role::CommunityStaff | Role::GridManager | Role::CouncilMember
                 )
+            );
+        }
+    }
+
+    #[test]
+    fn fund_actions_follow_the_design_table() {
+        use Role::*;
+        for r in Role::ALL {
+            assert_eq!(allowed(r, Action::FundRead), r != PropertyStaff, "{r:?}");
+            assert_eq!(
+                allowed(r, Action::FundRecord),
+                matches!(r, Admin | CommunityStaff),
+                "{r:?}"
+            );
+            assert_eq!(
+                allowed(r, Action::FundApprove),
+                matches!(r, Admin | CommunityStaff | CouncilMember),
+                "{r:?}"
             );
         }
     }

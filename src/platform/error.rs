@@ -264,6 +264,19 @@ pub enum ProblemCode {
     /// The object is in the right status, but one or more guards are unmet: `errors[]` names
     /// each (`{"field": <the guard>, "code": <why>}`).
     GuardFailed,
+    /// A fund movement would make an account's balance, or the money not yet reserved,
+    /// negative.
+    InsufficientFunds,
+    /// A second approval of an expense by the first approver, by the requester, or by someone
+    /// approving in the first approver's role.
+    SameApprover,
+    /// The fund entry has been reversed already (each entry is reversed at most once).
+    AlreadyReversed,
+    /// The fund entry cannot be reversed: it is a reversal itself, or one leg of a transfer
+    /// (undo a transfer by a transfer back).
+    EntryNotReversible,
+    /// A fund account is closed only when nothing is left in it.
+    FundAccountNotEmpty,
 }
 
 /// RFC 9457 problem details, as every error of this API is answered.

@@ -75,6 +75,15 @@ const DOMAINS: &[(&str, &[&str])] = &[
             "poll_officer",
         ],
     ),
+    (
+        "funds",
+        &[
+            "fund_account",
+            "fund_entry",
+            "fund_expense",
+            "fund_expense_approval",
+        ],
+    ),
     ("activity", &[]),
     // The keyword lists it keeps are `platform::content`'s table: the check reads them.
     ("moderation", &[]),

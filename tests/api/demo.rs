@@ -121,6 +121,48 @@ async fn demo_seed_creates_the_street_its_communities_and_a_working_account_per_
         .unwrap()
         .iter()
         .any(|n| n["requires_confirmation"] == true && n["scope_name"] == "海潮社区"));
+    // The community's 自治金, read by its resident: the allocation and an anonymous gift, one
+    // request waiting for approval; the ledger verifies.
+    let funds: Value = app
+        .get("/api/v1/fund-accounts", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let account = &funds["items"][0];
+    assert_eq!(account["balance_fen"], 5_020_000, "{funds}");
+    assert_eq!(account["community_name"], "海潮社区");
+    let id = account["id"].as_str().unwrap();
+    let entries: Value = app
+        .get(&format!("/api/v1/fund-accounts/{id}/entries"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = entries["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["public_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["匿名居民", "上城区民政局"]);
+    let waiting: Value = app
+        .get(
+            &format!("/api/v1/fund-expenses?account_id={id}&status=submitted"),
+            &token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(waiting["items"].as_array().unwrap().len(), 1);
+    let verified: Value = app
+        .get(&format!("/api/v1/fund-accounts/{id}/verify"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verified["ok"], true, "{verified}");
 }
 
 #[tokio::test]

@@ -19,6 +19,7 @@ mod contract;
 mod demo;
 mod directory;
 mod errors;
+mod funds;
 mod idempotency;
 mod invitations;
 mod jobs;

@@ -418,9 +418,12 @@ fn sqlite_accesses(lines: &[(i64, i64, String)]) -> Vec<Access> {
 }
 
 /// The tables seeded by the thousand.
-const BIG: [&str; 15] = [
+const BIG: [&str; 18] = [
     "polls",
     "poll_roll",
+    "fund_accounts",
+    "fund_entries",
+    "fund_expenses",
     "notices",
     "office_terms",
     "notice_recipients",
@@ -1566,4 +1569,213 @@ async fn poll_pages_read_one_index_range_per_term_of_the_reach() {
         Sort::Never,
     )
     .await;
+}
+
+/// Fund accounts (3 on every community, 5 on every compound, and 2,000 more on a resident's
+/// community and compound), 5,000 entries and 3,000 expense requests on one account: a page of
+/// accounts is one backward range per term of the reader's reach (a resident's compound and
+/// community, staff's community down and up, an admin's street); a page of the ledger walks
+/// `(account_id, seq)` or `(account_id, kind, seq)` backwards; a page of requests
+/// `(account_id, id)` or `(account_id, status, id)`.
+#[tokio::test]
+async fn fund_pages_read_one_index_range_per_term_of_the_reach() {
+    let w = world().await;
+    let pg = backend(&w.app) == DbBackend::Postgres;
+    let new_id = if pg {
+        "gen_random_uuid()"
+    } else {
+        "randomblob(16)"
+    };
+    let lit = |id: Uuid| {
+        if pg {
+            format!("'{id}'")
+        } else {
+            format!("x'{}'", id.simple())
+        }
+    };
+    let ts = "'2026-11-30T00:00:00+00:00'";
+    let zeros = "0".repeat(64);
+    let k = |n: u32| {
+        format!("WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < {n})")
+    };
+    let accounts =
+        "INSERT INTO fund_accounts (id, street_id, community_id, compound_id, scope_type, \
+                    scope_id, name, kind, last_hash, status, created_by, created_at, updated_at)";
+    for (n, place, from, at) in [
+        (
+            4,
+            "compound",
+            "compounds p",
+            "p.street_id, p.community_id, p.id",
+        ),
+        (2, "community", "communities p", "p.street_id, p.id, NULL"),
+    ] {
+        exec(
+            &w.app,
+            &format!(
+                "{} {accounts} SELECT {new_id}, {at}, '{place}', p.id, '自治金', 'self_governance', \
+                 '{zeros}', 'active', {new_id}, {ts}, {ts} FROM {from}, k",
+                k(n)
+            ),
+        )
+        .await;
+    }
+    // Years of accounts at the reader's own compound and community (those of `w.household`).
+    let of_household = |col: &str| {
+        format!(
+            "SELECT {col} FROM households WHERE id = {}",
+            lit(w.household)
+        )
+    };
+    let home = one_id(&w.app, &of_household("compound_id")).await;
+    let home_community = one_id(&w.app, &of_household("community_id")).await;
+    for (place, id, at) in [
+        (
+            "compound",
+            home,
+            [lit(w.street), lit(home_community), lit(home)],
+        ),
+        (
+            "community",
+            home_community,
+            [lit(w.street), lit(home_community), "NULL".to_string()],
+        ),
+    ] {
+        exec(
+            &w.app,
+            &format!(
+                "{} {accounts} SELECT {new_id}, {}, '{place}', {}, '自治金', 'self_governance', \
+                 '{zeros}', 'active', {new_id}, {ts}, {ts} FROM k",
+                k(1999),
+                at.join(", "),
+                lit(id)
+            ),
+        )
+        .await;
+    }
+    let account = Uuid::now_v7();
+    exec(
+        &w.app,
+        &format!(
+            "{accounts} VALUES ({}, {}, {}, {}, 'compound', {}, '自治金', 'self_governance', \
+             '{zeros}', 'active', {}, {ts}, {ts})",
+            lit(account),
+            lit(w.street),
+            lit(home_community),
+            lit(home),
+            lit(home),
+            lit(w.user)
+        ),
+    )
+    .await;
+    exec(
+        &w.app,
+        &format!(
+            "{} INSERT INTO fund_entries (id, account_id, seq, amount_fen, balance_after_fen, \
+             prev_hash, hash, created_at, kind, street_id, community_id, recorded_by, recorded_by_name) \
+             SELECT {new_id}, {}, i + 1, 100, 100 * (i + 1), '{zeros}', '{zeros}', {ts}, \
+             CASE WHEN i % 3 = 0 THEN 'allocation' ELSE 'contribution' END, {}, {}, {}, '社工' FROM k",
+            k(4999),
+            lit(account),
+            lit(w.street),
+            lit(home_community),
+            lit(w.user)
+        ),
+    )
+    .await;
+    exec(
+        &w.app,
+        &format!(
+            "{} INSERT INTO fund_expenses (id, account_id, street_id, community_id, amount_fen, \
+             payee_kind, payee_name, public_name, purpose, status, requested_by, requested_by_name, \
+             created_at, updated_at) \
+             SELECT {new_id}, {}, {}, {}, 100, 'business', '灯具店', '灯具店', '换灯', \
+             CASE WHEN i % 4 = 0 THEN 'paid' ELSE 'rejected' END, {}, '社工', {ts}, {ts} FROM k",
+            k(2999),
+            lit(account),
+            lit(w.street),
+            lit(home_community),
+            lit(w.user)
+        ),
+    )
+    .await;
+    for t in ["fund_accounts", "fund_entries", "fund_expenses"] {
+        exec(&w.app, &format!("ANALYZE {t}")).await;
+    }
+    let resident_id = w
+        .app
+        .create_user(&w.root, "plan_fund_reader", "a-long-password-1")
+        .await;
+    w.app
+        .grant(&w.root, resident_id, "resident", "household", w.household)
+        .await;
+    let resident = token_of(&w.app.login("plan_fund_reader", "a-long-password-1").await);
+    let staff = w
+        .app
+        .user_with_role(
+            &w.root,
+            "plan_fund_staff",
+            "community_staff",
+            "community",
+            home_community,
+        )
+        .await;
+    let admin = w
+        .app
+        .user_with_role(&w.root, "plan_fund_admin", "admin", "street", w.street)
+        .await;
+    // (who, the branches their reach walks)
+    // A resident: their compound and community (the building and street above them hold no
+    // accounts); staff: their community down, and up (the same community; the street holds
+    // none); the admin: their street.
+    for (token, branches) in [(&resident, 2), (&staff, 2), (&admin, 1)] {
+        let n =
+            assert_every_branch_walks(&w, token, "/api/v1/fund-accounts", "fund_accounts").await;
+        assert_eq!(n, branches, "one statement per term");
+        let page: Value = w
+            .app
+            .get("/api/v1/fund-accounts", token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["items"].as_array().unwrap().len(), 20);
+        let next = page["next_cursor"].as_str().expect("more pages");
+        assert_every_branch_walks(
+            &w,
+            token,
+            &format!("/api/v1/fund-accounts?cursor={next}&status=active"),
+            "fund_accounts",
+        )
+        .await;
+    }
+    let entries = format!("/api/v1/fund-accounts/{account}/entries");
+    let page: Value = w.app.get(&entries, &resident).await.json().await.unwrap();
+    let next = page["next_cursor"]
+        .as_str()
+        .expect("more entries")
+        .to_string();
+    for (path, index) in [
+        (entries.clone(), "ix_fund_entries_account_id_seq"),
+        (
+            format!("{entries}?cursor={next}"),
+            "ix_fund_entries_account_id_seq",
+        ),
+        (
+            format!("{entries}?kind=allocation"),
+            "ix_fund_entries_account_id_kind_seq",
+        ),
+    ] {
+        assert_page_walks(&w, &resident, &path, "fund_entries", index, Sort::Never).await;
+    }
+    let expenses = format!("/api/v1/fund-expenses?account_id={account}");
+    for (path, index) in [
+        (expenses.clone(), "ix_fund_expenses_account_id_id"),
+        (
+            format!("{expenses}&status=paid"),
+            "ix_fund_expenses_account_id_status_id",
+        ),
+    ] {
+        assert_page_walks(&w, &admin, &path, "fund_expenses", index, Sort::Never).await;
+    }
 }

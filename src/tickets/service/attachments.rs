@@ -49,6 +49,13 @@ pub async fn visible_photo<C: ConnectionTrait>(
         Some((SubjectType::Notice, notice_id)) => {
             crate::notices::service::readable_notice(db, user, notice_id).await?;
         }
+        // Receipts and invoices of a fund ledger: whoever may read the account (公示).
+        Some((SubjectType::FundEntry, entry_id)) => {
+            crate::funds::query::entry_visible(db, user, entry_id).await?;
+        }
+        Some((SubjectType::FundExpense, expense_id)) => {
+            crate::funds::query::expense_visible(db, user, expense_id).await?;
+        }
         // No other subject holds photos yet; each that will decides for its own.
         Some((SubjectType::ResidentTransfer | SubjectType::Poll, _)) => {
             return Err(AppError::NotFound)
