@@ -3,6 +3,7 @@
 pub mod access;
 pub mod activity;
 pub mod app;
+pub mod elections;
 pub mod identity;
 pub mod moderation;
 pub mod notices;
@@ -47,6 +48,7 @@ where
                 .configure(territory::http::configure)
                 .configure(residents::http::configure)
                 .configure(tickets::http::configure)
+                .configure(elections::http::configure)
                 .configure(notices::http::configure)
                 .configure(offices::http::configure)
                 .configure(activity::http::configure)

@@ -101,6 +101,16 @@ pub enum Action {
     /// A term-bound role expired and was removed by the expiry job; the term ended.
     #[sea_orm(string_value = "term_expire")]
     TermExpire,
+    /// A step of an election (§A4.3): the verb is in `purpose`, the election and the
+    /// change in `detail`.
+    #[sea_orm(string_value = "election_step")]
+    ElectionStep,
+    /// An accepted roll objection edited an election's voter roll.
+    #[sea_orm(string_value = "election_roll_edit")]
+    ElectionRollEdit,
+    /// An office term started by an election's published result, with its role.
+    #[sea_orm(string_value = "term_elect")]
+    TermElect,
 }
 
 impl Action {

@@ -26,6 +26,7 @@ mod m20261130_000020_resident_tags_joined;
 mod m20261201_000021_office_terms;
 mod m20261201_000022_content_keywords;
 mod m20261201_000023_notices;
+mod m20261201_000025_elections;
 mod util;
 
 pub use lock::{up_exclusive, ADVISORY_LOCK_KEY};
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000021_office_terms::Migration),
             Box::new(m20261201_000022_content_keywords::Migration),
             Box::new(m20261201_000023_notices::Migration),
+            Box::new(m20261201_000025_elections::Migration),
         ]
     }
 }

@@ -88,6 +88,12 @@ pub enum Action {
     OfficeRead,
     /// Appoint, end and hand over office terms (and the roles they grant).
     OfficeManage,
+    /// See elections: staff down their reach (drafts only with [`Action::ElectionManage`]);
+    /// residents and leaders those of the places above them, once the roll is published
+    /// (see [`reads_upward`]).
+    ElectionRead,
+    /// Run elections (§A8: the street guides 居委会 elections, community staff run them).
+    ElectionManage,
 }
 
 impl Action {
@@ -148,6 +154,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             ContentCheck,
             OfficeRead,
             OfficeManage,
+            ElectionRead,
+            ElectionManage,
         ],
         Role::CommunityStaff => &[
             CommunityRead,
@@ -179,6 +187,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             ContentCheck,
             OfficeRead,
             OfficeManage,
+            ElectionRead,
+            ElectionManage,
         ],
         Role::GridManager => &[
             GridRead,
@@ -200,6 +210,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             NoticePublish,
             ContentCheck,
             OfficeRead,
+            ElectionRead,
         ],
         // Property staff see the compounds they serve and their buildings; residents' households
         // only through tickets.
@@ -226,6 +237,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             NoticePublish,
             ContentCheck,
             OfficeRead,
+            ElectionRead,
         ],
         // Resident leaders help their neighbours: the roster of their patch, masked; and
         // `normal` notices to it (the notice service narrows the priority).
@@ -236,6 +248,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             NoticeRead,
             NoticePublish,
             ContentCheck,
+            ElectionRead,
         ],
         Role::StreetLeader => &[
             CompoundRead,
@@ -245,9 +258,16 @@ pub fn allowed(role: Role, action: Action) -> bool {
             NoticeRead,
             NoticePublish,
             ContentCheck,
+            ElectionRead,
         ],
         // A household's notices come through the upward reach ([`reads_upward`]).
-        Role::Resident => &[HouseholdRead, TicketFileOwn, NoticeRead, ContentCheck],
+        Role::Resident => &[
+            HouseholdRead,
+            TicketFileOwn,
+            NoticeRead,
+            ContentCheck,
+            ElectionRead,
+        ],
     };
     actions.contains(&action)
 }
@@ -258,7 +278,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
 /// addressed to a place have it; writes keep the downward reach. Property staff have none: they
 /// serve compounds, they are not addressed by them.
 pub fn reads_upward(role: Role, action: Action) -> bool {
-    matches!(action, Action::NoticeRead)
+    matches!(action, Action::NoticeRead | Action::ElectionRead)
         && matches!(
             role,
             Role::Resident

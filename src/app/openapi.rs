@@ -55,6 +55,7 @@ use crate::platform::error::{FieldError, Problem};
         (name = "tickets", description = "Residents' requests (诉求): filing, triage by colour, dispatch, the workflow verbs, timeline, photos, stats and the ledger"),
         (name = "notices", description = "Notices (公告) addressed to a place of the territory: drafting, the content check and moderation, publishing (now or scheduled), reading and confirming (回执), receipts by building and household coverage"),
         (name = "offices", description = "Offices and terms: who holds which office (居委会, 楼组长, 街面长, 议事员, 邻里大管家, 队长, 值班长) where and when, and the roles terms grant"),
+        (name = "elections", description = "Elections (选举, 推选) of 居委会, 楼组长, 街面长, 议事会 and 邻里大管家: positions and seats, officers, the voter roll and its objections, nominations, the verbs of the state machine with their guards (409 `guard_failed` naming each unmet guard), results that start office terms"),
         (name = "notifications", description = "The notification outbox: WeChat subscribe messages and their delivery state; the templates the mini-program asks consent for"),
         (name = "moderation", description = "The content check: each street's keyword list, and checking a text as publishing would (WeChat msgSecCheck for WeChat accounts, the street's list for the others)"),
     )

@@ -86,6 +86,20 @@ pub enum FieldCode {
     AmbiguousMatch,
     /// The text did not pass the content check (`content_rejected`); `label` says why.
     ContentRisky,
+    /// A guard: the deadline for this step has passed.
+    TooLate,
+    /// A guard: fewer than needed (candidates, officers, nominators).
+    TooFew,
+    /// A guard: something is still undecided or unconfirmed (objections, paper boxes).
+    Pending,
+    /// A guard: a rule is not met (validity, reconciliation, women elected).
+    NotMet,
+    /// A guard: a tie at the cut-off or an unfilled seat needs a runoff (另行选举).
+    RunoffRequired,
+    /// A guard: the poll is not closed yet.
+    NotClosed,
+    /// A guard: a service this step needs is not available in this deployment.
+    Unavailable,
 }
 
 impl FieldCode {
@@ -247,6 +261,9 @@ pub enum ProblemCode {
     NoticeRestricted,
     /// The content check found the text risky (违规); `errors[]` carries its label.
     ContentRejected,
+    /// The step is right but a condition is unmet: `errors[]` names each unmet guard
+    /// (`{"field": "<guard>", "code": "<why>"}`).
+    GuardFailed,
     /// A street's content-check keyword list is full.
     TooManyKeywords,
     /// The office term was already ended (by staff, by handover, or by the expiry of its role).
@@ -333,6 +350,9 @@ pub enum AppError {
     WeChatUserBlocked,
     #[error("{0}")]
     MethodOverrideInvalid(Text),
+    /// A workflow step whose guards are unmet; each unmet guard is one field error.
+    #[error("unmet guards")]
+    GuardFailed(Vec<FieldError>),
     #[error("the signed URL does not match this attachment")]
     UrlSignatureInvalid,
     #[error("the signed URL has expired")]
@@ -397,6 +417,7 @@ impl AppError {
             WeChatCodeInvalid => (StatusCode::UNAUTHORIZED, C::WechatCodeInvalid),
             WeChatUserBlocked => (StatusCode::FORBIDDEN, C::WechatUserBlocked),
             MethodOverrideInvalid(_) => (StatusCode::BAD_REQUEST, C::MethodOverrideInvalid),
+            GuardFailed(_) => (StatusCode::CONFLICT, C::GuardFailed),
             UrlSignatureInvalid => (StatusCode::FORBIDDEN, C::UrlSignatureInvalid),
             UrlExpired => (StatusCode::FORBIDDEN, C::UrlExpired),
             ContentRejected { .. } => (StatusCode::BAD_REQUEST, C::ContentRejected),
@@ -537,6 +558,10 @@ impl AppError {
                 "WeChat flags this account as high-risk",
             ),
             MethodOverrideInvalid(m) => m.clone(),
+            GuardFailed(_) => Text::new(
+                "当前条件尚不满足，详见 errors",
+                "a condition of this step is unmet; see errors",
+            ),
             UrlSignatureInvalid => Text::new(
                 "链接无效：签名与该附件不符，请重新获取",
                 "the signed URL does not match this attachment; fetch a new one",
@@ -583,7 +608,8 @@ impl AppError {
             AppError::InvalidBody(e)
             | AppError::InvalidQuery(e)
             | AppError::InvalidPath(e)
-            | AppError::Validation(e) => e.clone(),
+            | AppError::Validation(e)
+            | AppError::GuardFailed(e) => e.clone(),
             AppError::ContentRejected { label } => {
                 let (zh, en) = content_label_words(label);
                 let mut e = FieldError::of(

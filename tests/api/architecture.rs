@@ -60,6 +60,17 @@ const DOMAINS: &[(&str, &[&str])] = &[
         &["notice", "notice_recipient", "notice_household_reach"],
     ),
     ("offices", &["office_term"]),
+    (
+        "elections",
+        &[
+            "election",
+            "election_position",
+            "election_officer",
+            "candidate",
+            "candidate_nominator",
+            "roll_objection",
+        ],
+    ),
     ("activity", &[]),
     // The keyword lists it keeps are `platform::content`'s table: the check reads them.
     ("moderation", &[]),
