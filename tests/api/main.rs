@@ -18,6 +18,7 @@ mod content;
 mod contract;
 mod demo;
 mod directory;
+mod elections;
 mod errors;
 mod idempotency;
 mod invitations;
