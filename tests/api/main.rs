@@ -19,6 +19,7 @@ mod contract;
 mod demo;
 mod directory;
 mod elections;
+mod elections_life;
 mod errors;
 mod idempotency;
 mod invitations;
