@@ -73,6 +73,14 @@ pub struct Voter {
     pub household_id: Uuid,
 }
 
+/// Whom a roll entry stands for: a resident (method `direct`) or a household
+/// (`household_rep`); its id is the entry's voter key.
+#[derive(Debug, Clone, Copy)]
+pub enum VoterKey {
+    Resident(Uuid),
+    Household(Uuid),
+}
+
 /// The edit an accepted objection makes.
 #[derive(Debug, Clone, Copy)]
 pub enum RollEdit {
@@ -115,9 +123,8 @@ pub async fn build_roll<C: ConnectionTrait>(
 pub async fn edit_roll<C: ConnectionTrait>(
     _db: &C,
     _poll: Uuid,
-    _unit_household: bool,
     _edit: RollEdit,
-    _voter: Voter,
+    _voter: VoterKey,
     _reason: &str,
     _by: Uuid,
     _now: DateTime<Utc>,

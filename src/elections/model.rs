@@ -360,9 +360,11 @@ mod tests {
 
     #[test]
     fn a_tie_at_the_cut_off_elects_those_above_and_sends_the_tied_to_a_runoff() {
-        let mut r = Rules::default();
-        r.win_num = 1;
-        r.win_den = 3;
+        let r = Rules {
+            win_num: 1,
+            win_den: 3,
+            ..Rules::default()
+        };
         let c = ids(4);
         let o = count(&r, 2, 12, &votes(&c, &[9, 5, 5, 1]), false);
         assert_eq!(o.elected, vec![c[0]]);

@@ -291,6 +291,7 @@ async fn write_positions<C: ConnectionTrait>(
 }
 
 /// Writes one audit event of election `e`: `verb` as the purpose, `detail` as given.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn audit_step<C: ConnectionTrait>(
     db: &C,
     who: audit::Who<'_>,

@@ -11,7 +11,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::access::Actor;
-use crate::elections::engine::{self, RollEdit, Voter};
+use crate::elections::engine::{self, RollEdit, VoterKey};
 use crate::elections::model::{self, Method, ObjectionKind, ObjectionStatus, Status};
 use crate::elections::policy as election_policy;
 use crate::elections::service::people::lives_in;
@@ -148,21 +148,11 @@ pub async fn decide(
             ObjectionKind::Remove => RollEdit::Strike,
             ObjectionKind::Correct => RollEdit::Admit,
         };
-        let voter = Voter {
-            resident_id: r.id,
-            household_id: r.household_id,
+        let voter = match e.method {
+            Method::HouseholdRep => VoterKey::Household(r.household_id),
+            Method::Direct => VoterKey::Resident(r.id),
         };
-        engine::edit_roll(
-            &txn,
-            poll,
-            e.method == Method::HouseholdRep,
-            edit,
-            voter,
-            &o.reason,
-            caller.id,
-            now,
-        )
-        .await?;
+        engine::edit_roll(&txn, poll, edit, voter, &o.reason, caller.id, now).await?;
         audit_step(
             &txn,
             caller.into(),

@@ -45,7 +45,7 @@ impl Verb {
         }
     }
 
-    fn from_to(self) -> (Status, Status) {
+    fn statuses(self) -> (Status, Status) {
         match self {
             Verb::PublishRoll => (Status::Draft, Status::RollPublished),
             Verb::OpenNominations => (Status::RollPublished, Status::Nominating),
@@ -218,7 +218,7 @@ pub async fn run(
 ) -> AppResult<election::Model> {
     let e = election_policy::find_managed(db, caller, id).await?;
     check_version(&e, expected)?;
-    let (from, to) = verb.from_to();
+    let (from, to) = verb.statuses();
     if e.status != from {
         return Err(wrong_status(e.status));
     }
