@@ -24,6 +24,9 @@ use crate::platform::paging::page_of;
 use crate::residents::query::resident_refs;
 use entity::{candidate, election, election_officer, election_position, roll_objection};
 
+/// An election as the services return it (what [`respond`] answers).
+pub type Election = election::Model;
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PositionResponse {
     pub id: Uuid,

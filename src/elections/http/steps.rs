@@ -18,7 +18,7 @@ use crate::platform::http::extract::Json;
 use crate::platform::http::if_match;
 use crate::platform::state::AppState;
 
-async fn answer(state: &AppState, e: entity::election::Model) -> AppResult<HttpResponse> {
+async fn answer(state: &AppState, e: query::Election) -> AppResult<HttpResponse> {
     let r = query::respond(&state.db, e).await?;
     Ok(with_etag(HttpResponse::Ok(), &r))
 }
