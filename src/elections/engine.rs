@@ -66,13 +66,6 @@ pub struct Standing {
     pub paper_box: Option<String>,
 }
 
-/// A voter an objection names.
-#[derive(Debug, Clone, Copy)]
-pub struct Voter {
-    pub resident_id: Uuid,
-    pub household_id: Uuid,
-}
-
 /// Whom a roll entry stands for: a resident (method `direct`) or a household
 /// (`household_rep`); its id is the entry's voter key.
 #[derive(Debug, Clone, Copy)]
@@ -103,6 +96,7 @@ fn unavailable() -> AppError {
 pub async fn create_poll<C: ConnectionTrait>(
     _db: &C,
     _by: Uuid,
+    _by_name: &str,
     _e: &election::Model,
     _questions: Vec<Question>,
     _now: DateTime<Utc>,
@@ -168,11 +162,12 @@ pub async fn reconciliation<C: ConnectionTrait>(_db: &C, _poll: Uuid) -> AppResu
     Err(unavailable())
 }
 
-/// How the voter stands on the poll's roll (None: not on it).
+/// How the account `user` stands on the poll's roll (None: not on it).
 pub async fn standing<C: ConnectionTrait>(
     _db: &C,
     _poll: Uuid,
-    _voter: Voter,
+    _user: Uuid,
+    _now: DateTime<Utc>,
 ) -> AppResult<Option<Standing>> {
     Err(unavailable())
 }

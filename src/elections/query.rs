@@ -21,7 +21,6 @@ use crate::elections::service::verbs::positions;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::http::{Page, PageParams};
 use crate::platform::paging::page_of;
-use crate::residents::query::resident_refs;
 use entity::{candidate, election, election_officer, election_position, roll_objection};
 
 /// An election as the services return it (what [`respond`] answers).
@@ -412,6 +411,7 @@ pub struct MyElectionResponse {
 pub async fn mine<C: ConnectionTrait>(
     db: &C,
     caller: &Actor,
+    now: DateTime<Utc>,
 ) -> AppResult<Vec<MyElectionResponse>> {
     let rows = election::Entity::find()
         .filter(election_policy::readable(db, caller).await?)
@@ -420,21 +420,11 @@ pub async fn mine<C: ConnectionTrait>(
         .limit(20)
         .all(db)
         .await?;
-    let me = match resident_refs::of_account(db, caller.id).await? {
-        Some(r) => resident_refs::placed(db, r.id).await?,
-        None => None,
-    };
     let mut out = Vec::with_capacity(rows.len());
     for e in rows {
-        let standing = match (e.poll_id, &me) {
-            (Some(p), Some(r)) => {
-                let voter = engine::Voter {
-                    resident_id: r.id,
-                    household_id: r.household_id,
-                };
-                Some(engine::standing(db, p, voter).await?)
-            }
-            _ => None,
+        let standing = match e.poll_id {
+            Some(p) => Some(engine::standing(db, p, caller.id, now).await?),
+            None => None,
         };
         out.push(MyElectionResponse {
             on_roll: standing.as_ref().map(Option::is_some),

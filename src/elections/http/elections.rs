@@ -163,7 +163,7 @@ pub async fn list_my_elections(
     state: web::Data<AppState>,
     user: AuthUser,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(query::mine(&state.db, &user).await?))
+    Ok(HttpResponse::Ok().json(query::mine(&state.db, &user, state.clock.now()).await?))
 }
 
 /// One election with its positions and officers.

@@ -530,7 +530,15 @@ pub async fn runoff(
         runoff_position_id: Some(position_id),
         ..e.clone()
     };
-    let new_poll = engine::create_poll(&txn, caller.id, &next, Vec::new(), now).await?;
+    let new_poll = engine::create_poll(
+        &txn,
+        caller.id,
+        &caller.display_name,
+        &next,
+        Vec::new(),
+        now,
+    )
+    .await?;
     engine::build_roll(&txn, new_poll, now).await?;
     let os = officers(&txn, e.id)
         .await?

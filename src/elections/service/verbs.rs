@@ -228,7 +228,9 @@ pub async fn run(
     let mut detail = serde_json::json!({});
     match verb {
         Verb::PublishRoll => {
-            let poll = engine::create_poll(&txn, caller.id, &e, Vec::new(), now).await?;
+            let poll =
+                engine::create_poll(&txn, caller.id, &caller.display_name, &e, Vec::new(), now)
+                    .await?;
             let (size, needs_review) = engine::build_roll(&txn, poll, now).await?;
             if size + needs_review == 0 {
                 guards(vec![unmet(
