@@ -63,6 +63,40 @@ pub async fn readable<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult<Co
     Ok(any)
 }
 
+/// What `actor` reads, as branches whose union is [`readable`], each a condition one
+/// `(column, id)` index walks: one per term of the downward reach for running elections (any
+/// status), one per term of the downward reach for reading them and per place of the audience
+/// reach (past the draft). `None`: everything.
+pub async fn branches<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+) -> AppResult<Option<Vec<Condition>>> {
+    let manage = policy::scope(db, actor, Action::ElectionManage).await?;
+    let read = policy::scope(db, actor, Action::ElectionRead).await?;
+    let (Some(managed), Some(reached)) = (
+        manage.terms::<election::Entity>(),
+        read.terms::<election::Entity>(),
+    ) else {
+        return Ok(None);
+    };
+    let past_draft = || election::Column::Status.ne(Status::Draft);
+    let mut out: Vec<Condition> = managed
+        .into_iter()
+        .map(|(col, id)| Condition::all().add(col.eq(id)))
+        .collect();
+    out.extend(
+        reached
+            .into_iter()
+            .map(|(col, id)| Condition::all().add(col.eq(id)).add(past_draft())),
+    );
+    out.extend(read.audience().into_iter().map(|p| {
+        Condition::all()
+            .add(election::Column::ScopeId.eq(p))
+            .add(past_draft())
+    }));
+    Ok(Some(out))
+}
+
 /// The election `id` if `actor` may read it (else 404).
 pub async fn find_readable<C: ConnectionTrait>(
     db: &C,

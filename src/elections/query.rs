@@ -196,34 +196,45 @@ pub struct ElectionFilter {
     pub body: Option<ElectionBody>,
 }
 
-/// A page of the elections the caller may read, newest first.
+/// A page of the elections the caller may read, newest first: one walk of a `(column, id)`
+/// index per branch of the caller's reach, merged.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     caller: &Actor,
     f: ElectionFilter,
     p: PageParams,
 ) -> AppResult<Page<ElectionResponse>> {
-    let mut q = election::Entity::find().filter(election_policy::readable(db, caller).await?);
-    if let Some(v) = f.community_id {
-        q = q.filter(election::Column::CommunityId.eq(v));
+    let branches = match election_policy::branches(db, caller).await? {
+        Some(b) => b,
+        None => vec![sea_orm::Condition::all()],
+    };
+    let mut rows: Vec<election::Model> = Vec::new();
+    for b in branches {
+        let mut q = election::Entity::find().filter(b);
+        if let Some(v) = f.community_id {
+            q = q.filter(election::Column::CommunityId.eq(v));
+        }
+        if let Some(v) = f.scope_id {
+            q = q.filter(election::Column::ScopeId.eq(v));
+        }
+        if let Some(v) = f.status {
+            q = q.filter(election::Column::Status.eq(v));
+        }
+        if let Some(v) = f.body {
+            q = q.filter(election::Column::Body.eq(v));
+        }
+        if let Some(after) = p.after {
+            q = q.filter(election::Column::Id.lt(after));
+        }
+        rows.extend(
+            q.order_by_desc(election::Column::Id)
+                .limit(p.limit + 1)
+                .all(db)
+                .await?,
+        );
     }
-    if let Some(v) = f.scope_id {
-        q = q.filter(election::Column::ScopeId.eq(v));
-    }
-    if let Some(v) = f.status {
-        q = q.filter(election::Column::Status.eq(v));
-    }
-    if let Some(v) = f.body {
-        q = q.filter(election::Column::Body.eq(v));
-    }
-    if let Some(after) = p.after {
-        q = q.filter(election::Column::Id.lt(after));
-    }
-    let rows = q
-        .order_by_desc(election::Column::Id)
-        .limit(p.limit + 1)
-        .all(db)
-        .await?;
+    rows.sort_by(|a, b| b.id.cmp(&a.id));
+    rows.dedup_by_key(|e| e.id);
     let (rows, next_cursor) = crate::platform::paging::cut_page(rows, p.limit, |e| e.id);
     Ok(Page {
         items: respond_all(db, rows).await?,

@@ -418,7 +418,8 @@ fn sqlite_accesses(lines: &[(i64, i64, String)]) -> Vec<Access> {
 }
 
 /// The tables seeded by the thousand.
-const BIG: [&str; 13] = [
+const BIG: [&str; 14] = [
+    "elections",
     "notices",
     "office_terms",
     "notice_recipients",
@@ -1334,4 +1335,110 @@ async fn office_term_pages_read_one_index_range() {
     ] {
         assert_page_walks(&w, token, &path, "office_terms", index, Sort::Never).await;
     }
+}
+
+/// Elections (five drafts on every building, five cancelled on every compound): a page of the
+/// elections an administrator, community staff, a building leader and a resident read is one
+/// backward range per branch of their reach, merged.
+#[tokio::test]
+async fn election_pages_read_one_index_range_per_branch_of_the_reach() {
+    let w = world().await;
+    let pg = backend(&w.app) == DbBackend::Postgres;
+    let new_id = if pg {
+        "gen_random_uuid()"
+    } else {
+        "randomblob(16)"
+    };
+    let ts = "'2026-12-30T00:00:00+00:00'";
+    for (place, status, from, at) in [
+        (
+            "building",
+            "draft",
+            "buildings p",
+            "p.street_id, p.community_id, p.compound_id, p.id",
+        ),
+        (
+            "compound",
+            "cancelled",
+            "compounds p",
+            "p.street_id, p.community_id, p.id, NULL",
+        ),
+    ] {
+        exec(
+            &w.app,
+            &format!(
+                "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < 4) \
+                 INSERT INTO elections (id, street_id, community_id, compound_id, building_id, \
+                 scope_type, scope_id, body, title, method, term_years, validity_num, validity_den, \
+                 validity_strict, win_num, win_den, win_strict, runoff_min_num, runoff_min_den, \
+                 contested, min_women, roll_publish_days, candidates_publish_days, \
+                 joint_nominators_min, status, voting_starts_at, voting_ends_at, version, \
+                 created_by, created_at, updated_at) \
+                 SELECT {new_id}, {at}, '{place}', p.id, 'neighbour_steward', '推选', 'direct', 2, \
+                 1, 2, true, 1, 2, true, 1, 3, true, 0, 20, 5, 10, '{status}', {ts}, {ts}, 1, \
+                 {new_id}, {ts}, {ts} FROM {from}, k"
+            ),
+        )
+        .await;
+    }
+    exec(&w.app, "ANALYZE elections").await;
+    let admin = w
+        .app
+        .user_with_role(&w.root, "plan_election_admin", "admin", "street", w.street)
+        .await;
+    let staff = w
+        .app
+        .user_with_role(
+            &w.root,
+            "plan_election_staff",
+            "community_staff",
+            "community",
+            w.community,
+        )
+        .await;
+    let leader = w
+        .app
+        .user_with_role(
+            &w.root,
+            "plan_election_leader",
+            "building_leader",
+            "building",
+            w.building,
+        )
+        .await;
+    let resident = w
+        .app
+        .user_with_role(
+            &w.root,
+            "plan_election_resident",
+            "resident",
+            "household",
+            w.household,
+        )
+        .await;
+    for (who, token) in [
+        ("admin", &admin),
+        ("staff", &staff),
+        ("leader", &leader),
+        ("resident", &resident),
+    ] {
+        let n = assert_every_branch_walks(&w, token, "/api/v1/elections", "elections").await;
+        assert!(n >= 1, "{who}: {n} branches");
+        let page: Value = w
+            .app
+            .get("/api/v1/elections?limit=20", token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(page["items"].is_array(), "{who}: {page}");
+    }
+    let page: Value = w
+        .app
+        .get("/api/v1/elections?limit=20", &staff)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 20, "a full page");
 }
