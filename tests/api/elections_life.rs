@@ -506,12 +506,12 @@ async fn certify_requires_two_distinct_officers_and_ballot_reconciliation() {
         guards.contains(&"candidate:not_allowed".to_string()),
         "{guards:?}"
     );
-    // A second teller confirms the box; one officer certifies, and again is refused.
+    // A second teller (赵三) confirms the box; one officer certifies, and again is refused.
     let res =
         l.w.app
             .post(
                 &format!("/api/v1/poll-boxes/{bx}/confirm"),
-                &l.scrutineer.token,
+                &l.r[2].token,
                 &json!({}),
             )
             .await;
