@@ -7,7 +7,7 @@
 //! - Running ([`Action::ElectionManage`]): the election's node lies in the caller's downward
 //!   reach for it (admins of the street, community staff).
 
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use crate::access::policy::{self, scoped, Action, Level, Scoped};
@@ -79,7 +79,10 @@ pub async fn branches<C: ConnectionTrait>(
     ) else {
         return Ok(None);
     };
-    let past_draft = || election::Column::Status.ne(Status::Draft);
+    let past_draft = || {
+        election::Column::Status
+            .is_in(<Status as sea_orm::Iterable>::iter().filter(|s| *s != Status::Draft))
+    };
     let mut out: Vec<Condition> = managed
         .into_iter()
         .map(|(col, id)| Condition::all().add(col.eq(id)))
@@ -89,11 +92,25 @@ pub async fn branches<C: ConnectionTrait>(
             .into_iter()
             .map(|(col, id)| Condition::all().add(col.eq(id)).add(past_draft())),
     );
-    out.extend(read.audience().into_iter().map(|p| {
-        Condition::all()
-            .add(election::Column::ScopeId.eq(p))
-            .add(past_draft())
-    }));
+    for p in read.audience() {
+        // Most places above a reader hold no election (a street, a household never do): a
+        // point lookup of `(scope_id, id)` skips their branches.
+        let any = election::Entity::find()
+            .select_only()
+            .column(election::Column::Id)
+            .filter(election::Column::ScopeId.eq(p))
+            .into_tuple::<Uuid>()
+            .one(db)
+            .await?;
+        if any.is_none() {
+            continue;
+        }
+        out.push(
+            Condition::all()
+                .add(election::Column::ScopeId.eq(p))
+                .add(past_draft()),
+        );
+    }
     Ok(Some(out))
 }
 

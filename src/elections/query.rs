@@ -233,7 +233,7 @@ pub async fn list<C: ConnectionTrait>(
                 .await?,
         );
     }
-    rows.sort_by(|a, b| b.id.cmp(&a.id));
+    rows.sort_by_key(|e| std::cmp::Reverse(e.id));
     rows.dedup_by_key(|e| e.id);
     let (rows, next_cursor) = crate::platform::paging::cut_page(rows, p.limit, |e| e.id);
     Ok(Page {
