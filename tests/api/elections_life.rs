@@ -512,7 +512,7 @@ async fn certify_requires_two_distinct_officers_and_ballot_reconciliation() {
             .post(
                 &format!("/api/v1/poll-boxes/{bx}/confirm"),
                 &l.r[2].token,
-                &json!({}),
+                &json!({"counts": [{"option_id": option_a, "votes": 1}], "returned_count": 1}),
             )
             .await;
     assert!(res.status().is_success(), "{}", res.text().await.unwrap());
@@ -565,7 +565,7 @@ async fn a_tie_at_the_cut_off_goes_to_a_runoff_and_the_runoff_elects() {
         .post(
             &format!("/api/v1/elections/{}/runoff", l.id),
             &l.w.staff,
-            &json!({"position_id": l.position(&e), "voting_ends_at": (chrono::Utc::now() + Duration::days(40)).to_rfc3339()}),
+            &json!({"position_id": l.position(&e), "voting_ends_at": (chrono::Utc::now() + Duration::days(10)).to_rfc3339()}),
         )
         .await;
     let e = json_of(res, StatusCode::OK).await;
