@@ -3,6 +3,7 @@
 pub mod access;
 pub mod activity;
 pub mod app;
+pub mod elections;
 pub mod funds;
 pub mod identity;
 pub mod moderation;
@@ -49,6 +50,7 @@ where
                 .configure(territory::http::configure)
                 .configure(residents::http::configure)
                 .configure(tickets::http::configure)
+                .configure(elections::http::configure)
                 .configure(notices::http::configure)
                 .configure(offices::http::configure)
                 .configure(polls::http::configure)

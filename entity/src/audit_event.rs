@@ -142,6 +142,16 @@ pub enum Action {
     /// A fund ledger (自治金台账) exported.
     #[sea_orm(string_value = "fund_export")]
     FundExport,
+    /// A step of an election (§A4.3): the verb is in `purpose`, the election and the
+    /// change in `detail`.
+    #[sea_orm(string_value = "election_step")]
+    ElectionStep,
+    /// An accepted roll objection edited an election's voter roll.
+    #[sea_orm(string_value = "election_roll_edit")]
+    ElectionRollEdit,
+    /// An office term started by an election's published result, with its role.
+    #[sea_orm(string_value = "term_elect")]
+    TermElect,
 }
 
 impl Action {

@@ -27,6 +27,7 @@ mod m20261201_000021_office_terms;
 mod m20261201_000022_content_keywords;
 mod m20261201_000023_notices;
 mod m20261201_000024_polls;
+mod m20261201_000025_elections;
 mod m20261201_000027_funds;
 mod util;
 
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000022_content_keywords::Migration),
             Box::new(m20261201_000023_notices::Migration),
             Box::new(m20261201_000024_polls::Migration),
+            Box::new(m20261201_000025_elections::Migration),
             Box::new(m20261201_000027_funds::Migration),
         ]
     }

@@ -108,6 +108,12 @@ pub enum Action {
     FundRecord,
     /// Approve or reject expense requests (two people of different roles approve one).
     FundApprove,
+    /// See elections: staff down their reach (drafts only with [`Action::ElectionManage`]);
+    /// residents and leaders those of the places above them, once the roll is published
+    /// (see [`reads_upward`]).
+    ElectionRead,
+    /// Run elections (§A8: the street guides 居委会 elections, community staff run them).
+    ElectionManage,
 }
 
 impl Action {
@@ -175,6 +181,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             FundRead,
             FundRecord,
             FundApprove,
+            ElectionRead,
+            ElectionManage,
         ],
         Role::CommunityStaff => &[
             CommunityRead,
@@ -213,6 +221,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             FundRead,
             FundRecord,
             FundApprove,
+            ElectionRead,
+            ElectionManage,
         ],
         Role::GridManager => &[
             GridRead,
@@ -237,6 +247,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollRead,
             PollVote,
             FundRead,
+            ElectionRead,
         ],
         // Property staff see the compounds they serve and their buildings; residents' households
         // only through tickets.
@@ -268,6 +279,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollVote,
             FundRead,
             FundApprove,
+            ElectionRead,
         ],
         // Resident leaders help their neighbours: the roster of their patch, masked; and
         // `normal` notices to it (the notice service narrows the priority).
@@ -282,6 +294,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollManage,
             PollVote,
             FundRead,
+            ElectionRead,
         ],
         Role::StreetLeader => &[
             CompoundRead,
@@ -295,8 +308,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollManage,
             PollVote,
             FundRead,
+            ElectionRead,
         ],
-        // A household's notices, polls and fund ledgers come through the upward reach
+        // A household's notices, polls, fund ledgers and elections come through the upward reach
         // ([`reads_upward`]).
         Role::Resident => &[
             HouseholdRead,
@@ -306,6 +320,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollRead,
             PollVote,
             FundRead,
+            ElectionRead,
         ],
     };
     actions.contains(&action)
@@ -319,17 +334,16 @@ pub fn allowed(role: Role, action: Action) -> bool {
 pub fn reads_upward(role: Role, action: Action) -> bool {
     matches!(
         action,
-        Action::NoticeRead | Action::PollRead | Action::FundRead
+        Action::NoticeRead | Action::PollRead | Action::FundRead | Action::ElectionRead
+    ) && matches!(
+        role,
+        Role::Resident
+            | Role::BuildingLeader
+            | Role::StreetLeader
+            | Role::GridManager
+            | Role::CouncilMember
+            | Role::CommunityStaff
     )
-        && matches!(
-            role,
-            Role::Resident
-                | Role::BuildingLeader
-                | Role::StreetLeader
-                | Role::GridManager
-                | Role::CouncilMember
-                | Role::CommunityStaff
-        )
 }
 
 /// Levels of the territory a scoped table can be filtered on.

@@ -57,6 +57,7 @@ use crate::platform::error::{FieldError, Problem};
         (name = "polls", description = "Polls (投票表决) addressed to a place: questions, eligibility and integer quorum/pass rules, the voter roll frozen at opening with its hash, casting exactly once (secret ballots keep no voter, time or order), paper boxes with two tellers, results after close"),
         (name = "offices", description = "Offices and terms: who holds which office (居委会, 楼组长, 街面长, 议事员, 邻里大管家, 队长, 值班长) where and when, and the roles terms grant"),
         (name = "funds", description = "Self-governance funds (自治金, 协商资金): accounts on a community or compound, income and transfers, expense requests approved by two people of different roles and paid against invoices, reversals, the public hash-chained ledger, its verification and the 自治金台账 export"),
+        (name = "elections", description = "Elections (选举, 推选) of 居委会, 楼组长, 街面长, 议事会 and 邻里大管家: positions and seats, officers, the voter roll and its objections, nominations, the verbs of the state machine with their guards (409 `guard_failed` naming each unmet guard), results that start office terms"),
         (name = "notifications", description = "The notification outbox: WeChat subscribe messages and their delivery state; the templates the mini-program asks consent for"),
         (name = "moderation", description = "The content check: each street's keyword list, and checking a text as publishing would (WeChat msgSecCheck for WeChat accounts, the street's list for the others)"),
     )

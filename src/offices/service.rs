@@ -194,6 +194,7 @@ async fn start<C: ConnectionTrait>(
     a: &Appointment,
     node: &Node,
     source: Source,
+    election_id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> AppResult<office_term::Model> {
     check_shape(a)?;
@@ -226,7 +227,7 @@ async fn start<C: ConnectionTrait>(
         user_id: Set(user_id),
         display_name: Set(display_name),
         source: Set(source),
-        election_id: Set(None),
+        election_id: Set(election_id),
         starts_on: Set(a.starts_on),
         ends_on: Set(a.ends_on),
         ended_on: Set(None),
@@ -325,7 +326,17 @@ pub async fn appoint(
     let name = node.name.clone();
     let term = epoch::changing(cache, &users, async {
         let txn = db.begin().await?;
-        let term = start(&txn, cache, caller, &a, &node, Source::Appointment, now).await?;
+        let term = start(
+            &txn,
+            cache,
+            caller,
+            &a,
+            &node,
+            Source::Appointment,
+            None,
+            now,
+        )
+        .await?;
         audit_term(&txn, caller.into(), Audited::TermAppoint, &term, None, now).await?;
         txn.commit().await?;
         Ok(term)
@@ -333,6 +344,36 @@ pub async fn appoint(
     .await?;
     tracing::info!(term = %term.id, by = %caller.id, "office term appointed");
     Ok(query::respond(term, name, now))
+}
+
+/// Starts the term of someone elected in election `election_id` (`source = election`), with
+/// the role of the body when `a.grants_role`, on the connection `db` (the election's
+/// transaction; the caller changes the holders' epochs around it). No authorization here: the
+/// elections domain authorized publishing the result.
+pub async fn start_elected<C: ConnectionTrait>(
+    db: &C,
+    cache: &SharedCache,
+    caller: &Actor,
+    a: &Appointment,
+    election_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<office_term::Model> {
+    let node = place_lookup::node(db, model::level(a.scope_type), a.scope_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let term = start(
+        db,
+        cache,
+        caller,
+        a,
+        &node,
+        Source::Election,
+        Some(election_id),
+        now,
+    )
+    .await?;
+    audit_term(db, caller.into(), Audited::TermElect, &term, None, now).await?;
+    Ok(term)
 }
 
 /// Ends term `t` on `ended_on` with `reason`, revoking its grant: exactly once (a conditional
@@ -505,7 +546,7 @@ pub async fn hand_over(
             now,
         )
         .await?;
-        let next = start(&txn, cache, caller, &a, &node, Source::Handover, now).await?;
+        let next = start(&txn, cache, caller, &a, &node, Source::Handover, None, now).await?;
         audit_term(
             &txn,
             caller.into(),

@@ -89,6 +89,18 @@ pub enum FieldCode {
     /// A guard of `guard_failed`: the object is driven by its subject (an election's poll is
     /// opened and closed by the election, not by the poll's own verbs).
     ManagedBySubject,
+    /// A guard: the deadline for this step has passed.
+    TooLate,
+    /// A guard: fewer than needed (candidates, officers, nominators).
+    TooFew,
+    /// A guard: something is still undecided or unconfirmed (objections, paper boxes).
+    Pending,
+    /// A guard: a rule is not met (validity, reconciliation, women elected).
+    NotMet,
+    /// A guard: a tie at the cut-off or an unfilled seat needs a runoff (另行选举).
+    RunoffRequired,
+    /// A guard: the poll is not closed yet.
+    NotClosed,
 }
 
 impl FieldCode {

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use entity::resident;
 
+pub use entity::resident::Gender;
 pub use entity::resident_transfer::TransferStatus;
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, PartialEq, Eq)]

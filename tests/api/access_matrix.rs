@@ -1775,3 +1775,114 @@ async fn every_role_reads_and_keeps_exactly_the_fund_accounts_the_table_allows()
     }
     report(errors);
 }
+
+/// Who reads elections (`ElectionRead`: staff and leaders down their reach once past the
+/// draft, residents and leaders up their audience reach; drafts only to those who run them) and
+/// who runs them (`ElectionManage`: admin, community staff). One election per compound, those
+/// of K1 and K3 cancelled (past the draft); lists agree with object reads; a verb answers 404
+/// outside the reach and 403 without the right.
+#[tokio::test]
+async fn elections_are_read_and_run_by_exactly_the_roles_that_may() {
+    let f = fixture().await;
+    let mut errors = Vec::new();
+    let at = |days: i64| (chrono::Utc::now() + chrono::Duration::days(days)).to_rfc3339();
+    let steward = |compound: Uuid| {
+        json!({"scope_type": "compound", "scope_id": compound, "body": "neighbour_steward",
+               "title": "邻里大管家推选", "method": "direct", "term_years": 2,
+               "voting_starts_at": at(30), "voting_ends_at": at(31),
+               "positions": [{"position": "邻里大管家", "seats": 1}]})
+    };
+    let mut elections: Vec<(&str, Uuid)> = Vec::new();
+    for k in ["K1", "K2", "K3", "K4"] {
+        let id = f.app.create(&f.root, "elections", steward(f.id(k))).await;
+        if k == "K1" || k == "K3" {
+            let res = f
+                .app
+                .post(
+                    &format!("/api/v1/elections/{id}/cancel"),
+                    &f.root,
+                    &json!({"reason": "改期"}),
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+        elections.push((k, id));
+    }
+    let label = |id: &str| {
+        elections
+            .iter()
+            .find(|(_, e)| e.to_string() == id)
+            .map_or_else(|| format!("?{id}"), |(k, _)| k.to_string())
+    };
+    // (actor, compounds whose election it reads, whether it runs elections)
+    let expect: &[(&str, &[&str], bool)] = &[
+        ("superadmin", &["K1", "K2", "K3", "K4"], true),
+        ("admin_s1", &["K1", "K2", "K3"], true),
+        ("staff_c1", &["K1", "K2"], true),
+        ("grid_g1", &["K1"], false),
+        ("property_p1", &[], false),
+        ("council_c1", &["K1"], false),
+        ("leader_b1", &["K1"], false),
+        ("leader_k2", &[], false),
+        ("resident_h1", &["K1"], false),
+        ("nobody", &[], false),
+    ];
+    assert_eq!(expect.len(), f.actors.len(), "every actor is in the table");
+    for (name, reads, manages) in expect {
+        let actor = f.actor(name);
+        let res = f.app.get("/api/v1/elections?limit=100", &actor.token).await;
+        let listed: BTreeSet<String> = if res.status() == StatusCode::OK {
+            let body: Value = res.json().await.expect("list body");
+            body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|i| label(i["id"].as_str().expect("id")))
+                .collect()
+        } else {
+            errors.push(format!("{name}: list → {}", outcome(res).await));
+            BTreeSet::new()
+        };
+        let want: BTreeSet<String> = reads.iter().map(|s| s.to_string()).collect();
+        check(
+            &mut errors,
+            format!("{name}: elections list"),
+            &format!("{listed:?}"),
+            &format!("{want:?}"),
+        );
+        for (k, id) in &elections {
+            let sees = reads.contains(k);
+            let got = outcome(
+                f.app
+                    .get(&format!("/api/v1/elections/{id}"), &actor.token)
+                    .await,
+            )
+            .await;
+            check(
+                &mut errors,
+                format!("{name}: GET election on {k}"),
+                &got,
+                if sees { OK } else { NOT_FOUND },
+            );
+            if !*manages {
+                let got = outcome(
+                    f.app
+                        .post(
+                            &format!("/api/v1/elections/{id}/cancel"),
+                            &actor.token,
+                            &json!({"reason": "试"}),
+                        )
+                        .await,
+                )
+                .await;
+                check(
+                    &mut errors,
+                    format!("{name}: cancel election on {k}"),
+                    &got,
+                    if sees { FORBIDDEN } else { NOT_FOUND },
+                );
+            }
+        }
+    }
+    report(errors);
+}

@@ -84,6 +84,17 @@ const DOMAINS: &[(&str, &[&str])] = &[
             "fund_expense_approval",
         ],
     ),
+    (
+        "elections",
+        &[
+            "election",
+            "election_position",
+            "election_officer",
+            "candidate",
+            "candidate_nominator",
+            "roll_objection",
+        ],
+    ),
     ("activity", &[]),
     // The keyword lists it keeps are `platform::content`'s table: the check reads them.
     ("moderation", &[]),

@@ -18,6 +18,8 @@ mod content;
 mod contract;
 mod demo;
 mod directory;
+mod elections;
+mod elections_life;
 mod errors;
 mod funds;
 mod idempotency;

@@ -418,7 +418,9 @@ fn sqlite_accesses(lines: &[(i64, i64, String)]) -> Vec<Access> {
 }
 
 /// The tables seeded by the thousand.
-const BIG: [&str; 18] = [
+const BIG: [&str; 20] = [
+    "elections",
+    "candidates",
     "polls",
     "poll_roll",
     "fund_accounts",
@@ -1778,4 +1780,190 @@ async fn fund_pages_read_one_index_range_per_term_of_the_reach() {
     ] {
         assert_page_walks(&w, &admin, &path, "fund_expenses", index, Sort::Never).await;
     }
+}
+
+/// Elections (thirty void on every building, thirty cancelled on every compound, thirty published on
+/// every community): a page of the
+/// elections an administrator, community staff, a building leader and a resident read is one
+/// backward range per branch of their reach, merged.
+#[tokio::test]
+async fn election_pages_read_one_index_range_per_branch_of_the_reach() {
+    let w = world().await;
+    let pg = backend(&w.app) == DbBackend::Postgres;
+    let new_id = if pg {
+        "gen_random_uuid()"
+    } else {
+        "randomblob(16)"
+    };
+    let ts = "'2026-12-30T00:00:00+00:00'";
+    for (place, status, from, at) in [
+        (
+            "building",
+            "void",
+            "buildings p",
+            "p.street_id, p.community_id, p.compound_id, p.id",
+        ),
+        (
+            "compound",
+            "cancelled",
+            "compounds p",
+            "p.street_id, p.community_id, p.id, NULL",
+        ),
+        (
+            "community",
+            "published",
+            "communities p",
+            "p.street_id, p.id, NULL, NULL",
+        ),
+    ] {
+        exec(
+            &w.app,
+            &format!(
+                "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < 29) \
+                 INSERT INTO elections (id, street_id, community_id, compound_id, building_id, \
+                 scope_type, scope_id, body, title, method, term_years, validity_num, validity_den, \
+                 validity_strict, win_num, win_den, win_strict, runoff_min_num, runoff_min_den, \
+                 contested, min_women, roll_publish_days, candidates_publish_days, \
+                 joint_nominators_min, status, voting_starts_at, voting_ends_at, version, \
+                 created_by, created_at, updated_at) \
+                 SELECT {new_id}, {at}, '{place}', p.id, 'neighbour_steward', '推选', 'direct', 2, \
+                 1, 2, true, 1, 2, true, 1, 3, true, 0, 20, 5, 10, '{status}', {ts}, {ts}, 1, \
+                 {new_id}, {ts}, {ts} FROM {from}, k"
+            ),
+        )
+        .await;
+    }
+    exec(&w.app, "ANALYZE elections").await;
+    let admin = w
+        .app
+        .user_with_role(&w.root, "plan_election_admin", "admin", "street", w.street)
+        .await;
+    let staff = w
+        .app
+        .user_with_role(
+            &w.root,
+            "plan_election_staff",
+            "community_staff",
+            "community",
+            w.community,
+        )
+        .await;
+    let leader = w
+        .app
+        .user_with_role(
+            &w.root,
+            "plan_election_leader",
+            "building_leader",
+            "building",
+            w.building,
+        )
+        .await;
+    let resident = w
+        .app
+        .user_with_role(
+            &w.root,
+            "plan_election_resident",
+            "resident",
+            "household",
+            w.household,
+        )
+        .await;
+    for (who, token) in [
+        ("admin", &admin),
+        ("staff", &staff),
+        ("leader", &leader),
+        ("resident", &resident),
+    ] {
+        let n = assert_every_branch_walks(&w, token, "/api/v1/elections", "elections").await;
+        assert!(n >= 1, "{who}: {n} branches");
+        let page: Value = w
+            .app
+            .get("/api/v1/elections?limit=20", token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(page["items"].is_array(), "{who}: {page}");
+    }
+    let page: Value = w
+        .app
+        .get("/api/v1/elections?limit=20", &staff)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 20, "a full page");
+}
+
+/// Candidates (2,000 of one election, 2,000 of another): a page of one election's candidates is
+/// one range of `(election_id, id)`.
+#[tokio::test]
+async fn candidate_pages_read_one_index_range() {
+    let w = world().await;
+    let pg = backend(&w.app) == DbBackend::Postgres;
+    let new_id = if pg {
+        "gen_random_uuid()"
+    } else {
+        "randomblob(16)"
+    };
+    let ts = "'2026-12-30T00:00:00+00:00'";
+    let staff = w
+        .app
+        .user_with_role(&w.root, "plan_candidate_admin", "admin", "street", w.street)
+        .await;
+    let at = |days: i64| (chrono::Utc::now() + chrono::Duration::days(days)).to_rfc3339();
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let res = w
+            .app
+            .post(
+                "/api/v1/elections",
+                &staff,
+                &json!({"scope_type": "building", "scope_id": w.building, "body": "building_leader",
+                        "title": "楼组长推选", "method": "household_rep", "term_years": 3,
+                        "voting_starts_at": at(30), "voting_ends_at": at(31),
+                        "positions": [{"position": "楼组长", "seats": 1}]}),
+            )
+            .await;
+        let e: Value = res.json().await.unwrap();
+        let id = e["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{e}"))
+            .to_string();
+        let position = e["positions"][0]["id"].as_str().unwrap().to_string();
+        // SQLite keeps the app's uuids as 16-byte blobs.
+        let lit = |u: &str| {
+            if pg {
+                format!("'{u}'")
+            } else {
+                format!("x'{}'", u.replace('-', ""))
+            }
+        };
+        let (eid, pid) = (lit(&id), lit(&position));
+        exec(
+            &w.app,
+            &format!(
+                "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < 1999) \
+                 INSERT INTO candidates (id, election_id, position_id, resident_id, display_name, \
+                 statement, nomination_kind, nominators_count, status, created_by, created_at, \
+                 updated_at) SELECT {new_id}, {eid}, {pid}, {new_id}, '王阿姨', '服务邻里', \
+                 'own', 0, 'nominated', {new_id}, {ts}, {ts} FROM k"
+            ),
+        )
+        .await;
+        ids.push(id);
+    }
+    exec(&w.app, "ANALYZE candidates").await;
+    let path = format!("/api/v1/elections/{}/candidates", ids[0]);
+    assert_page_walks(
+        &w,
+        &staff,
+        &path,
+        "candidates",
+        "ix_candidates_election_id_id",
+        Sort::Never,
+    )
+    .await;
+    let page: Value = w.app.get(&path, &staff).await.json().await.unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 20);
 }

@@ -118,6 +118,13 @@ pub async fn round(state: &AppState) {
             tracing::warn!(error = %e, "publishing notices failed; retrying at the next tick")
         }
     }
+    match crate::elections::jobs::count_due(&state.db, state.clock.now()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(moved = n, "elections moved to counting"),
+        Err(e) => {
+            tracing::warn!(error = %e, "moving elections to counting failed; retrying at the next tick")
+        }
+    }
     match crate::offices::jobs::expire_due(&state.db, &state.cache, state.clock.now()).await {
         Ok(done) if done != crate::offices::jobs::Expiry::default() => tracing::info!(
             grants_removed = done.grants_removed,

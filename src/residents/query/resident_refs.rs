@@ -63,6 +63,8 @@ pub struct PlacedResident {
     pub community_id: Uuid,
     pub compound_id: Uuid,
     pub building_id: Uuid,
+    pub household_id: Uuid,
+    pub gender: Option<resident::Gender>,
 }
 
 /// The resident `id` and where they live, if there is one.
@@ -78,5 +80,7 @@ pub async fn placed<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<Option<Pl
             community_id: r.community_id,
             compound_id: r.compound_id,
             building_id: r.building_id,
+            household_id: r.household_id,
+            gender: r.gender,
         }))
 }
