@@ -95,6 +95,12 @@ def _explained(case, error):
     if path == "/api/v1/fund-accounts/{id}/transfers" and field == "to_account_id":
         account = (case.path_parameters or {}).get("id")
         return code == "invalid" and str(body.get("to_account_id")) == str(account)
+    # A poll with the custom preset states its own rules; a late roll addition names exactly
+    # one of a resident and a household (rules between two fields).
+    if path in ("/api/v1/polls", "/api/v1/polls/{id}") and field == "rules" and code == "required":
+        return body.get("preset") == "custom" and not body.get("rules")
+    if path == "/api/v1/polls/{id}/roll" and field == "resident_id" and code == "exactly_one":
+        return (body.get("resident_id") is None) == (body.get("household_id") is None)
     # Tickets' cursors encode the sort they were issued for: only one the API returned works.
     if path == "/api/v1/tickets" and field == "cursor" and code == "invalid":
         return True

@@ -85,37 +85,47 @@ pub struct Rules {
     /// The election is valid when the voters who voted are more than (strict) or at least this
     /// share of the registered voters. Default 1/2, strict (过半数).
     #[schema(minimum = 0, maximum = 100)]
+    #[serde(deserialize_with = "crate::platform::http::integer")]
     pub validity_num: i32,
     #[schema(minimum = 1, maximum = 100)]
+    #[serde(deserialize_with = "crate::platform::http::integer")]
     pub validity_den: i32,
     pub validity_strict: bool,
     /// A candidate wins with more than (strict) or at least this share of the ballots cast.
     /// Default 1/2, strict.
     #[schema(minimum = 0, maximum = 100)]
+    #[serde(deserialize_with = "crate::platform::http::integer")]
     pub win_num: i32,
     #[schema(minimum = 1, maximum = 100)]
+    #[serde(deserialize_with = "crate::platform::http::integer")]
     pub win_den: i32,
     pub win_strict: bool,
     /// In a runoff (另行选举) the most votes win, with at least this share of the ballots cast.
     /// Default 1/3.
     #[schema(minimum = 0, maximum = 100)]
+    #[serde(deserialize_with = "crate::platform::http::integer")]
     pub runoff_min_num: i32,
     #[schema(minimum = 1, maximum = 100)]
+    #[serde(deserialize_with = "crate::platform::http::integer")]
     pub runoff_min_den: i32,
     /// 差额选举: every position needs more qualified candidates than seats. Default true.
     pub contested: bool,
     /// Women among those elected (0 = no rule). Default 0.
     #[schema(minimum = 0, maximum = 20)]
+    #[serde(deserialize_with = "crate::platform::http::integer")]
     pub min_women: i32,
     /// The roll is published at least this many days before voting starts. Default 20.
     #[schema(minimum = 0, maximum = 90)]
+    #[serde(deserialize_with = "crate::platform::http::integer")]
     pub roll_publish_days: i32,
     /// The candidates are published at least this many days before voting starts. Default 5.
     #[schema(minimum = 0, maximum = 90)]
+    #[serde(deserialize_with = "crate::platform::http::integer")]
     pub candidates_publish_days: i32,
     /// Residents a joint nomination (联名) needs before the candidate may be qualified.
     /// Default 10.
     #[schema(minimum = 1, maximum = 1000)]
+    #[serde(deserialize_with = "crate::platform::http::integer")]
     pub joint_nominators_min: i32,
 }
 

@@ -28,8 +28,9 @@ pub const LABEL_MAX: usize = 50;
 pub const REASON_MAX: usize = 500;
 /// Characters of a paper box's label.
 pub const BOX_LABEL_MAX: usize = 30;
-/// Questions per poll, options per question.
-pub const QUESTIONS_MAX: usize = 20;
+/// Questions per poll, options per question (so at most 500 options in all: a paper box's
+/// counts fit in one request body).
+pub const QUESTIONS_MAX: usize = 10;
 pub const OPTIONS_MAX: usize = 50;
 /// Tags of an eligibility rule, and characters of one.
 pub const TAGS_MAX: usize = 10;
@@ -57,8 +58,8 @@ pub const SCORE_MAX: i16 = 10;
 pub struct Eligibility {
     /// Residents at least this old on the day the roll is built (unit `resident`). Residents
     /// without a birth date are listed `needs_review`, never dropped. Null: any age.
-    #[serde(default)]
     #[schema(minimum = 0, maximum = 120)]
+    #[serde(default, deserialize_with = "crate::platform::http::optional_integer")]
     pub min_age: Option<i32>,
     /// Only residents (households: with a resident) carrying any of these tags.
     #[serde(default)]
@@ -85,15 +86,19 @@ pub struct Rules {
     /// Quorum: participants (P) against the eligible (E), `quorum_num / quorum_den`; a
     /// denominator of 0 means no quorum.
     #[schema(minimum = 0, maximum = 1000)]
+    #[serde(deserialize_with = "crate::platform::http::integer")]
     pub quorum_num: i32,
     #[schema(minimum = 0, maximum = 1000)]
+    #[serde(deserialize_with = "crate::platform::http::integer")]
     pub quorum_den: i32,
     /// true: more than (过半数, 超过); false: at least (以上, the fraction itself included).
     pub quorum_strict: bool,
     /// Pass: votes for (Y) against the base, `threshold_num / threshold_den`.
     #[schema(minimum = 0, maximum = 1000)]
+    #[serde(deserialize_with = "crate::platform::http::integer")]
     pub threshold_num: i32,
     #[schema(minimum = 1, maximum = 1000)]
+    #[serde(deserialize_with = "crate::platform::http::integer")]
     pub threshold_den: i32,
     /// true: more than (过半数); false: at least (以上).
     pub threshold_strict: bool,

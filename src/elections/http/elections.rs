@@ -28,10 +28,12 @@ pub struct PositionRequest {
     #[schema(max_length = 80, format = "text-line")]
     pub title: Option<String>,
     #[schema(minimum = 1, maximum = 20)]
+    #[serde(deserialize_with = "crate::platform::http::integer")]
     pub seats: i32,
     /// Qualified candidates needed to publish them: at least `seats`; by default `seats`, plus
     /// one when contested (差额).
     #[schema(minimum = 1, maximum = 60)]
+    #[serde(default, deserialize_with = "crate::platform::http::optional_integer")]
     pub min_candidates: Option<i32>,
 }
 
@@ -61,6 +63,7 @@ pub struct CreateElectionRequest {
     pub method: Method,
     /// 1 to 10 (a 居委会's term is 5 years).
     #[schema(minimum = 1, maximum = 10)]
+    #[serde(deserialize_with = "crate::platform::http::integer")]
     pub term_years: i32,
     /// The terms' first day; the day the results are published when absent.
     pub term_starts_on: Option<NaiveDate>,
@@ -191,6 +194,7 @@ pub struct UpdateElectionRequest {
     pub title: Option<String>,
     pub method: Option<Method>,
     #[schema(minimum = 1, maximum = 10)]
+    #[serde(default, deserialize_with = "crate::platform::http::optional_integer")]
     pub term_years: Option<i32>,
     /// null clears it (the terms then start on the day of publication).
     #[serde(default, deserialize_with = "double_option")]

@@ -68,6 +68,18 @@ where
     Option::<Wrap<T>>::deserialize(d).map(|w| w.map(|Wrap(v)| v))
 }
 
+/// [`integer`] for an optional list of integers (absent or null is None).
+pub fn optional_integers<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    #[derive(Deserialize)]
+    struct Wrap<T: TryFrom<i64>>(#[serde(deserialize_with = "integer")] T);
+    Option::<Vec<Wrap<T>>>::deserialize(d)
+        .map(|w| w.map(|v| v.into_iter().map(|Wrap(x)| x).collect()))
+}
+
 /// The `ETag` of a workflow object at `version`.
 pub fn etag(version: i32) -> String {
     format!("\"{version}\"")

@@ -160,6 +160,7 @@ pub struct CreateBoxRequest {
     pub label: String,
     /// Blank paper ballots given to the box, 1 to 100,000.
     #[schema(minimum = 1, maximum = 100000)]
+    #[serde(deserialize_with = "crate::platform::http::integer")]
     pub issued_count: i32,
 }
 
@@ -233,17 +234,18 @@ pub async fn mark_poll_voter(
 #[serde(deny_unknown_fields)]
 pub struct BoxCountsRequest {
     /// Votes per option counted in the box (each option at most once).
-    #[schema(max_items = 1000)]
+    #[schema(max_items = 500)]
     pub counts: Vec<PaperCount>,
     /// Paper ballots found in the box, at most those handed out.
     #[schema(minimum = 0, maximum = 100000)]
+    #[serde(deserialize_with = "crate::platform::http::integer")]
     pub returned_count: i32,
 }
 
 fn counts_limit(b: &BoxCountsRequest) -> AppResult<()> {
-    if b.counts.len() > 1000 {
+    if b.counts.len() > 500 {
         return Err(AppError::Validation(vec![FieldError::too_many(
-            "counts", 1000,
+            "counts", 500,
         )]));
     }
     Ok(())

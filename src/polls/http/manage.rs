@@ -38,12 +38,15 @@ pub struct QuestionRequest {
     pub kind: QuestionKind,
     /// Default 1 (`multiple`, `rating`, `candidates`: 0 allowed).
     #[schema(minimum = 0, maximum = 50)]
+    #[serde(default, deserialize_with = "crate::platform::http::optional_integer")]
     pub min_choices: Option<i32>,
     /// Default 1 (`single`: 1; `candidates`: at most `seats`).
     #[schema(minimum = 1, maximum = 50)]
+    #[serde(default, deserialize_with = "crate::platform::http::optional_integer")]
     pub max_choices: Option<i32>,
     /// `candidates` only: the seats to fill.
     #[schema(minimum = 1, maximum = 50)]
+    #[serde(default, deserialize_with = "crate::platform::http::optional_integer")]
     pub seats: Option<i32>,
     /// 2 to 50 for `single`; ignored for `yes_no_abstain` (同意, 反对, 弃权 are made).
     #[serde(default)]
@@ -160,9 +163,9 @@ pub struct CreatePollRequest {
     pub opens_at: DateTime<Utc>,
     /// After `opens_at`, at most 366 days later.
     pub closes_at: DateTime<Utc>,
-    /// At most 20.
+    /// At most 10.
     #[serde(default)]
-    #[schema(max_items = 20)]
+    #[schema(max_items = 10)]
     pub questions: Vec<QuestionRequest>,
 }
 
@@ -291,7 +294,7 @@ pub struct UpdatePollRequest {
     pub opens_at: Option<DateTime<Utc>>,
     pub closes_at: Option<DateTime<Utc>>,
     /// Replaces every question.
-    #[schema(max_items = 20)]
+    #[schema(max_items = 10)]
     pub questions: Option<Vec<QuestionRequest>>,
 }
 

@@ -56,6 +56,7 @@ pub struct AnswerRequest {
     pub option_ids: Vec<Uuid>,
     /// A rating's scores, 1–10, one per chosen option in the same order.
     #[schema(max_items = 50, minimum = 1, maximum = 10)]
+    #[serde(default, deserialize_with = "crate::platform::http::optional_integers")]
     pub scores: Option<Vec<i32>>,
 }
 
@@ -64,7 +65,7 @@ pub struct AnswerRequest {
 pub struct CastBallotRequest {
     /// One answer per question; a question left out is answered with no choice (allowed only
     /// when its `min_choices` is 0).
-    #[schema(max_items = 20)]
+    #[schema(max_items = 10)]
     pub answers: Vec<AnswerRequest>,
 }
 

@@ -49,6 +49,7 @@ pub struct Made {
 pub struct PaperCount {
     pub option_id: Uuid,
     #[schema(minimum = 0, maximum = 100000)]
+    #[serde(deserialize_with = "crate::platform::http::integer")]
     pub votes: i32,
 }
 
