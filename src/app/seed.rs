@@ -8,6 +8,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+mod participation;
+
 use crate::access::policy::Role;
 use crate::platform::config::{Environment, Settings};
 use crate::territory::model::{CompoundKind, HouseholdKind};
@@ -316,10 +318,17 @@ where
         });
     }
     if let Some((id, display, household)) = resident_user {
+        participation::demo_roster_entry(&txn, id, display, household, now).await?;
         demo_tickets(&txn, id, display, household, now).await?;
     }
     demo_notices(&txn, &publishers, street_id, haichao, haichao_compound, now).await?;
     demo_funds(&txn, &publishers, haichao, now).await?;
+    let staff = publishers
+        .iter()
+        .find(|p| p.2 == Role::CommunityStaff)
+        .ok_or_else(|| anyhow::anyhow!("demo community staff missing"))?;
+    let compound = haichao_compound.ok_or_else(|| anyhow::anyhow!("demo compound missing"))?;
+    participation::demo_poll(&txn, (staff.0, staff.1), compound, now).await?;
     txn.commit().await?;
     // Every table it filled started empty: analyze them all.
     crate::platform::statistics::refresh(db, &[]).await?;

@@ -163,6 +163,46 @@ async fn demo_seed_creates_the_street_its_communities_and_a_working_account_per_
         .await
         .unwrap();
     assert_eq!(verified["ok"], true, "{verified}");
+
+    // The compound's open poll (一户一票, secret): the resident may vote for their household,
+    // once, and the turnout shows it while the counts stay hidden.
+    let polls: Value = app
+        .get("/api/v1/me/polls", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = polls["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{polls}");
+    let poll = &items[0];
+    assert_eq!(poll["title"], "是否同意在小区东侧加装电动自行车充电棚");
+    assert_eq!(poll["my_status"], "eligible", "{poll}");
+    let id = poll["id"].as_str().unwrap().to_string();
+    let detail: Value = app
+        .get(&format!("/api/v1/polls/{id}"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let question = &detail["questions"][0];
+    let yes = question["options"][0]["id"].as_str().unwrap();
+    let cast = app
+        .post(
+            &format!("/api/v1/polls/{id}/ballots"),
+            &token,
+            &serde_json::json!({"answers": [{"question_id": question["id"], "option_ids": [yes]}]}),
+        )
+        .await;
+    assert_eq!(cast.status(), reqwest::StatusCode::CREATED);
+    let after: Value = app
+        .get(&format!("/api/v1/polls/{id}"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["my_status"], "voted_by_household", "{after}");
+    assert_eq!(after["ballots_cast"], 1);
+    assert!(after["questions"][0]["options"][0]["votes"].is_null());
 }
 
 #[tokio::test]
