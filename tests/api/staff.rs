@@ -64,6 +64,62 @@ async fn a_street_admin_lists_its_streets_staff_and_unassigned_accounts_only() {
     assert!(all.contains(&staff2) && all.len() == seen.len() + 2);
 }
 
+/// The list merges two walks (the accounts with a role in the street, the accounts with none):
+/// paged two at a time it gives each account once, in id order, and exactly the accounts one
+/// large page gives — a resident's WeChat account never among them.
+#[tokio::test]
+async fn paging_the_accounts_two_at_a_time_gives_each_managed_account_once_in_order() {
+    let app = spawn_app().await;
+    let root = app.admin_token().await;
+    let s1 = small_territory(&app, &root, "页").await;
+    let s2 = small_territory(&app, &root, "邻").await;
+    let admin = app
+        .user_with_role(&root, "page-admin", "admin", "street", s1.street)
+        .await;
+    let mut expected = BTreeSet::new();
+    // Interleave accounts with a role here, with a role elsewhere and with none, so that the
+    // pages cross from one walk to the other.
+    for i in 0..4 {
+        let here = app
+            .create_user(&root, &format!("page-here-{i}"), "a-long-password-1")
+            .await;
+        app.grant(&root, here, "community_staff", "community", s1.community)
+            .await;
+        expected.insert(here);
+        let elsewhere = app
+            .create_user(&root, &format!("page-there-{i}"), "a-long-password-1")
+            .await;
+        app.grant(
+            &root,
+            elsewhere,
+            "community_staff",
+            "community",
+            s2.community,
+        )
+        .await;
+        let fresh = app
+            .create_user(&root, &format!("page-fresh-{i}"), "a-long-password-1")
+            .await;
+        expected.insert(fresh);
+    }
+    let whole = listed_users(&app, &admin).await;
+    assert!(expected.is_subset(&whole), "{expected:?} not in {whole:?}");
+    let mut paged = Vec::new();
+    let mut path = "/api/v1/users?limit=2".to_string();
+    loop {
+        let v: Value = app.get(&path, &admin).await.json().await.unwrap();
+        let items = v["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        paged.extend(items.iter().map(id_of));
+        match v["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/users?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert!(paged.windows(2).all(|w| w[0] < w[1]), "{paged:?}");
+    assert_eq!(paged.into_iter().collect::<BTreeSet<_>>(), whole);
+}
+
 #[tokio::test]
 async fn only_a_visible_property_company_can_be_set_on_a_compound() {
     let app = spawn_app().await;
