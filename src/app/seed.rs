@@ -4,10 +4,12 @@ use chrono::Utc;
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, EntityTrait, PaginatorTrait, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
+mod election;
 mod funds;
 mod notices;
 mod participation;
@@ -64,10 +66,7 @@ fn password() -> String {
 }
 
 /// Fills an empty database; refuses one that already has streets.
-pub async fn seed_demo<C>(db: &C) -> anyhow::Result<Vec<DemoUser>>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
+pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<Vec<DemoUser>> {
     anyhow::ensure!(
         street::Entity::find().count(db).await? == 0,
         "the database already has territory; seed demo only fills an empty database"
@@ -279,6 +278,7 @@ where
     let mut out = Vec::new();
     let mut resident_user = None;
     let mut publishers = Vec::new();
+    let mut everyone = Vec::new();
     for (username, display, role, scope_id, scope) in accounts {
         let pw = password();
         let u = crate::identity::service::auth::create_user(
@@ -307,6 +307,7 @@ where
         if role == Role::Resident {
             resident_user = Some((u.id, display, scope_id));
         }
+        everyone.push((u.id, display, role, scope_id));
         if matches!(
             role,
             Role::Admin | Role::CommunityStaff | Role::PropertyStaff
@@ -332,7 +333,50 @@ where
         .ok_or_else(|| anyhow::anyhow!("demo community staff missing"))?;
     let compound = haichao_compound.ok_or_else(|| anyhow::anyhow!("demo compound missing"))?;
     participation::demo_poll(&txn, (staff.0, staff.1), compound, now).await?;
+    // 1幢's households: the demo resident's first, then six more with an adult on the roster
+    // (the electorate of its building-leader election; the first two stand).
+    let building = first_building.ok_or_else(missing)?;
+    let homes: Vec<Uuid> = household::Entity::find()
+        .filter(household::Column::BuildingId.eq(building))
+        .order_by_asc(household::Column::Id)
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    let mut neighbours = Vec::new();
+    for (home, name) in
+        homes
+            .iter()
+            .skip(1)
+            .zip(["李秀英", "张伟", "刘芳", "陈静", "杨建国", "赵丽华"])
+    {
+        neighbours.push(participation::roster_entry(&txn, None, name, *home, now).await?);
+    }
     txn.commit().await?;
+    let by_role = |role: Role| {
+        everyone
+            .iter()
+            .find(|a| a.2 == role)
+            .ok_or_else(|| anyhow::anyhow!("demo {role:?} missing"))
+    };
+    let cache = crate::platform::cache::connect(None, "linli-seed").await?;
+    election::demo_election(
+        db,
+        &cache,
+        by_role(Role::CommunityStaff)?,
+        [
+            by_role(Role::GridManager)?,
+            by_role(Role::CommunityStaff)?,
+            by_role(Role::Admin)?,
+        ],
+        by_role(Role::Resident)?,
+        building,
+        [neighbours[0], neighbours[1]],
+        &homes,
+        now,
+    )
+    .await?;
     // Every table it filled started empty: analyze them all.
     crate::platform::statistics::refresh(db, &[]).await?;
     Ok(out)
