@@ -364,3 +364,55 @@ async fn a_poll_is_cancelled_once_and_never_after_its_first_ballot() {
     let v = assert_problem(res, 409, "guard_failed").await;
     assert_eq!(v["errors"][0]["field"], "ballots_cast", "{v}");
 }
+
+/// Migration 028 rebuilds `elections` on SQLite to add the foreign key to `polls`: down and up
+/// again keep the election, its positions, officers, candidates and objections, and afterwards
+/// the database refuses a `poll_id` that names no poll.
+#[tokio::test]
+async fn migration_028_keeps_an_elections_rows_and_refuses_a_poll_id_of_no_poll() {
+    use migration::MigratorTrait;
+    use sea_orm::ConnectionTrait;
+    let l = life(None).await;
+    l.officers().await;
+    l.to_nominating().await;
+    let a = l.candidate(&l.r[0]).await;
+    let res =
+        l.w.app
+            .post(
+                &format!("/api/v1/elections/{}/objections", l.id),
+                &l.r[1].token,
+                &json!({"resident_id": l.r[1].resident, "kind": "correct", "reason": "信息有误"}),
+            )
+            .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let before = l.election().await;
+    migrate_back_before(&l.w.app, "m20261201_000028_election_poll_link").await;
+    migration::Migrator::up(&l.w.app.state.db, None)
+        .await
+        .unwrap();
+    let after = l.election().await;
+    for field in ["poll_id", "status", "positions", "officers", "version"] {
+        assert_eq!(before[field], after[field], "{field}");
+    }
+    let candidates = json_of(
+        l.w.app
+            .get(
+                &format!("/api/v1/elections/{}/candidates", l.id),
+                &l.w.staff,
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(candidates["items"][0]["id"], a.as_str(), "{candidates}");
+    let mine = my_election(&l, 1).await;
+    assert_eq!(mine["objections"].as_array().unwrap().len(), 1, "{mine}");
+    let stray = uuid::Uuid::new_v4();
+    let res =
+        l.w.app
+            .state
+            .db
+            .execute_unprepared(&format!("UPDATE elections SET poll_id = '{stray}'"))
+            .await;
+    assert!(res.is_err(), "a poll_id of no poll is refused");
+}
