@@ -155,7 +155,8 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let now = Utc::now();
-    let rules = Rules::preset(Preset::ResidentsMeeting).expect("preset");
+    let rules = Rules::preset(Preset::ResidentsMeeting)
+        .ok_or_else(|| anyhow::anyhow!("no residents' meeting preset"))?;
     let poll = NewPoll {
         scope_type: PollScope::Compound,
         scope_id: place.compound,
@@ -205,7 +206,7 @@ async fn main() -> anyhow::Result<()> {
         .filter(entity::poll_question::Column::PollId.eq(id))
         .one(&db)
         .await?
-        .expect("question");
+        .ok_or_else(|| anyhow::anyhow!("the poll has no question"))?;
     let options: Vec<Uuid> = entity::poll_option::Entity::find()
         .filter(entity::poll_option::Column::QuestionId.eq(question.id))
         .order_by_asc(entity::poll_option::Column::Position)
@@ -242,7 +243,9 @@ async fn main() -> anyhow::Result<()> {
     );
     txn.commit().await?;
     let close = t.elapsed();
-    let r = engine::results_in(&db, id).await?.expect("results");
+    let r = engine::results_in(&db, id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no results after close"))?;
     anyhow::ensure!(
         r.participants == ballots as i32 && r.eligible == voters as i32,
         "tally: P={} E={}",
