@@ -152,6 +152,9 @@ pub enum Action {
     /// An office term started by an election's published result, with its role.
     #[sea_orm(string_value = "term_elect")]
     TermElect,
+    /// An election's result sheet (.xlsx) downloaded.
+    #[sea_orm(string_value = "election_results_export")]
+    ElectionResultsExport,
 }
 
 impl Action {

@@ -9,6 +9,10 @@ pub struct Model {
     pub id: Uuid,
     pub poll_id: Uuid,
     pub label: String,
+    /// Where the box stands, or the route it walks (流动票箱).
+    pub location: Option<String>,
+    /// When it is there ("12月6日 9:00–11:00"), as its tellers wrote it.
+    pub schedule: Option<String>,
     pub issued_count: i32,
     /// Voters a teller marked as handed a paper ballot at this box.
     pub marked_count: i32,

@@ -42,7 +42,7 @@ fn flag(name: &str) -> ColumnDef {
 
 const ELECTIONS: &str = "elections";
 
-fn election_indexes() -> [IndexCreateStatement; 7] {
+pub(crate) fn election_indexes() -> [IndexCreateStatement; 7] {
     [
         index(ELECTIONS, &["street_id", "id"], false),
         index(ELECTIONS, &["community_id", "id"], false),
@@ -54,56 +54,62 @@ fn election_indexes() -> [IndexCreateStatement; 7] {
     ]
 }
 
+/// The `elections` table; with `poll_fk`, its `poll_id` references `polls` (migration 028
+/// rebuilds the table so on SQLite, which cannot add a foreign key to a table).
+pub(crate) fn elections_table(poll_fk: bool) -> TableCreateStatement {
+    let mut t = Table::create();
+    t.table(a(ELECTIONS))
+        .col(ColumnDef::new(a("id")).uuid().not_null().primary_key())
+        .col(ColumnDef::new(a("street_id")).uuid().not_null())
+        .col(ColumnDef::new(a("community_id")).uuid().not_null())
+        .col(ColumnDef::new(a("compound_id")).uuid().null())
+        .col(ColumnDef::new(a("building_id")).uuid().null())
+        .col(ColumnDef::new(a("scope_type")).string_len(16).not_null())
+        .col(ColumnDef::new(a("scope_id")).uuid().not_null())
+        .col(ColumnDef::new(a("body")).string_len(32).not_null())
+        .col(ColumnDef::new(a("title")).string_len(80).not_null())
+        .col(ColumnDef::new(a("method")).string_len(16).not_null())
+        .col(int("term_years"))
+        .col(ColumnDef::new(a("term_starts_on")).date().null())
+        .col(int("validity_num"))
+        .col(int("validity_den"))
+        .col(flag("validity_strict"))
+        .col(int("win_num"))
+        .col(int("win_den"))
+        .col(flag("win_strict"))
+        .col(int("runoff_min_num"))
+        .col(int("runoff_min_den"))
+        .col(flag("contested"))
+        .col(int("min_women"))
+        .col(int("roll_publish_days"))
+        .col(int("candidates_publish_days"))
+        .col(int("joint_nominators_min"))
+        .col(ColumnDef::new(a("status")).string_len(24).not_null())
+        // The poll engine's poll (its roll, ballots and tally); set at publish-roll, replaced
+        // by a runoff's poll.
+        .col(ColumnDef::new(a("poll_id")).uuid().null())
+        .col(at("voting_starts_at", false))
+        .col(at("voting_ends_at", false))
+        .col(ColumnDef::new(a("certified_by_1")).uuid().null())
+        .col(ColumnDef::new(a("certified_by_2")).uuid().null())
+        .col(at("certified_at", true))
+        .col(at("published_at", true))
+        // Why it was voided or cancelled.
+        .col(ColumnDef::new(a("end_reason")).string_len(500).null())
+        // The position a runoff is for, while one runs.
+        .col(ColumnDef::new(a("runoff_position_id")).uuid().null())
+        .col(int("version"))
+        .col(ColumnDef::new(a("created_by")).uuid().not_null())
+        .col(at("created_at", false))
+        .col(at("updated_at", false));
+    if poll_fk {
+        t.foreign_key(&mut fk(ELECTIONS, "poll_id", "polls", false));
+    }
+    t.to_owned()
+}
+
 async fn elections(m: &SchemaManager<'_>) -> Result<(), DbErr> {
-    m.create_table(
-        Table::create()
-            .table(a(ELECTIONS))
-            .col(ColumnDef::new(a("id")).uuid().not_null().primary_key())
-            .col(ColumnDef::new(a("street_id")).uuid().not_null())
-            .col(ColumnDef::new(a("community_id")).uuid().not_null())
-            .col(ColumnDef::new(a("compound_id")).uuid().null())
-            .col(ColumnDef::new(a("building_id")).uuid().null())
-            .col(ColumnDef::new(a("scope_type")).string_len(16).not_null())
-            .col(ColumnDef::new(a("scope_id")).uuid().not_null())
-            .col(ColumnDef::new(a("body")).string_len(32).not_null())
-            .col(ColumnDef::new(a("title")).string_len(80).not_null())
-            .col(ColumnDef::new(a("method")).string_len(16).not_null())
-            .col(int("term_years"))
-            .col(ColumnDef::new(a("term_starts_on")).date().null())
-            .col(int("validity_num"))
-            .col(int("validity_den"))
-            .col(flag("validity_strict"))
-            .col(int("win_num"))
-            .col(int("win_den"))
-            .col(flag("win_strict"))
-            .col(int("runoff_min_num"))
-            .col(int("runoff_min_den"))
-            .col(flag("contested"))
-            .col(int("min_women"))
-            .col(int("roll_publish_days"))
-            .col(int("candidates_publish_days"))
-            .col(int("joint_nominators_min"))
-            .col(ColumnDef::new(a("status")).string_len(24).not_null())
-            // The poll engine's poll (its roll, ballots and tally); set at publish-roll, replaced
-            // by a runoff's poll.
-            .col(ColumnDef::new(a("poll_id")).uuid().null())
-            .col(at("voting_starts_at", false))
-            .col(at("voting_ends_at", false))
-            .col(ColumnDef::new(a("certified_by_1")).uuid().null())
-            .col(ColumnDef::new(a("certified_by_2")).uuid().null())
-            .col(at("certified_at", true))
-            .col(at("published_at", true))
-            // Why it was voided or cancelled.
-            .col(ColumnDef::new(a("end_reason")).string_len(500).null())
-            // The position a runoff is for, while one runs.
-            .col(ColumnDef::new(a("runoff_position_id")).uuid().null())
-            .col(int("version"))
-            .col(ColumnDef::new(a("created_by")).uuid().not_null())
-            .col(at("created_at", false))
-            .col(at("updated_at", false))
-            .to_owned(),
-    )
-    .await?;
+    m.create_table(elections_table(false)).await?;
     for i in election_indexes() {
         m.create_index(i).await?;
     }

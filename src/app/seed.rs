@@ -4,11 +4,16 @@ use chrono::Utc;
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, EntityTrait, PaginatorTrait, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
+mod election;
+mod funds;
+mod notices;
 mod participation;
+mod tickets;
 
 use crate::access::policy::Role;
 use crate::platform::config::{Environment, Settings};
@@ -61,10 +66,7 @@ fn password() -> String {
 }
 
 /// Fills an empty database; refuses one that already has streets.
-pub async fn seed_demo<C>(db: &C) -> anyhow::Result<Vec<DemoUser>>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
+pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<Vec<DemoUser>> {
     anyhow::ensure!(
         street::Entity::find().count(db).await? == 0,
         "the database already has territory; seed demo only fills an empty database"
@@ -276,6 +278,7 @@ where
     let mut out = Vec::new();
     let mut resident_user = None;
     let mut publishers = Vec::new();
+    let mut everyone = Vec::new();
     for (username, display, role, scope_id, scope) in accounts {
         let pw = password();
         let u = crate::identity::service::auth::create_user(
@@ -304,6 +307,7 @@ where
         if role == Role::Resident {
             resident_user = Some((u.id, display, scope_id));
         }
+        everyone.push((u.id, display, role, scope_id));
         if matches!(
             role,
             Role::Admin | Role::CommunityStaff | Role::PropertyStaff
@@ -319,291 +323,61 @@ where
     }
     if let Some((id, display, household)) = resident_user {
         participation::demo_roster_entry(&txn, id, display, household, now).await?;
-        demo_tickets(&txn, id, display, household, now).await?;
+        tickets::demo_tickets(&txn, id, display, household, now).await?;
     }
-    demo_notices(&txn, &publishers, street_id, haichao, haichao_compound, now).await?;
-    demo_funds(&txn, &publishers, haichao, now).await?;
+    notices::demo_notices(&txn, &publishers, street_id, haichao, haichao_compound, now).await?;
+    funds::demo_funds(&txn, &publishers, haichao, now).await?;
     let staff = publishers
         .iter()
         .find(|p| p.2 == Role::CommunityStaff)
         .ok_or_else(|| anyhow::anyhow!("demo community staff missing"))?;
     let compound = haichao_compound.ok_or_else(|| anyhow::anyhow!("demo compound missing"))?;
     participation::demo_poll(&txn, (staff.0, staff.1), compound, now).await?;
+    // 1幢's households: the demo resident's first, then six more with an adult on the roster
+    // (the electorate of its building-leader election; the first two stand).
+    let building = first_building.ok_or_else(missing)?;
+    let homes: Vec<Uuid> = household::Entity::find()
+        .filter(household::Column::BuildingId.eq(building))
+        .order_by_asc(household::Column::Id)
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    let mut neighbours = Vec::new();
+    for (home, name) in
+        homes
+            .iter()
+            .skip(1)
+            .zip(["李秀英", "张伟", "刘芳", "陈静", "杨建国", "赵丽华"])
+    {
+        neighbours.push(participation::roster_entry(&txn, None, name, *home, now).await?);
+    }
     txn.commit().await?;
+    let by_role = |role: Role| {
+        everyone
+            .iter()
+            .find(|a| a.2 == role)
+            .ok_or_else(|| anyhow::anyhow!("demo {role:?} missing"))
+    };
+    let cache = crate::platform::cache::connect(None, "linli-seed").await?;
+    election::demo_election(
+        db,
+        &cache,
+        by_role(Role::CommunityStaff)?,
+        [
+            by_role(Role::GridManager)?,
+            by_role(Role::CommunityStaff)?,
+            by_role(Role::Admin)?,
+        ],
+        by_role(Role::Resident)?,
+        building,
+        [neighbours[0], neighbours[1]],
+        &homes,
+        now,
+    )
+    .await?;
     // Every table it filled started empty: analyze them all.
     crate::platform::statistics::refresh(db, &[]).await?;
     Ok(out)
-}
-
-/// A few published notices, as their staff would write them: the street's flood season, the
-/// community's free clinic (asking for a 回执), and the property company's water cut. Written
-/// by the seed, they skip the content check (the seed's own text).
-async fn demo_notices<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    publishers: &[(Uuid, &str, Role, Uuid)],
-    street_id: Uuid,
-    community_id: Uuid,
-    compound_id: Option<Uuid>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<()> {
-    use crate::access::actor::Assignment;
-    use crate::notices::model::{Category, Place, Priority};
-    use crate::notices::service::{self as notices, Checked, Draft};
-    let compound_id = compound_id.ok_or_else(|| anyhow::anyhow!("demo compound missing"))?;
-    let items = [
-        (
-            Role::Admin,
-            Place::Street,
-            street_id,
-            Category::Safety,
-            Priority::Urgent,
-            false,
-            "汛期安全提示",
-            "近期进入主汛期，请居民朋友关注天气预报，暴雨期间减少外出，及时清理阳台杂物，\
-             地下车库车辆请提前转移。如遇险情请拨打街道值班电话。",
-        ),
-        (
-            Role::CommunityStaff,
-            Place::Community,
-            community_id,
-            Category::Event,
-            Priority::Normal,
-            true,
-            "本周六社区义诊",
-            "本周六上午9点至11点，社区卫生服务中心医生在社区广场提供量血压、测血糖等义诊服务，\
-             请需要的居民带好医保卡参加。收到请点击确认。",
-        ),
-        (
-            Role::PropertyStaff,
-            Place::Compound,
-            compound_id,
-            Category::Notice,
-            Priority::Normal,
-            false,
-            "停水通知",
-            "因二次供水设备检修，明天上午8点至12点候潮府小区全区停水，请提前储水。给您带来不便，敬请谅解。",
-        ),
-    ];
-    for (role, place, place_id, category, priority, confirm, title, body) in items {
-        let Some((id, display, _, scope_id)) = publishers.iter().find(|p| p.2 == role) else {
-            continue;
-        };
-        let mut actor = crate::access::Actor::new(
-            *id,
-            vec![Assignment {
-                id: Uuid::nil(),
-                role,
-                scope_type: role.scope_type(),
-                scope_id: *scope_id,
-                valid_until: None,
-                source_term_id: None,
-            }],
-        );
-        actor.display_name = (*display).into();
-        let draft = Draft {
-            place,
-            place_id,
-            audience_tags: Vec::new(),
-            include_shops: true,
-            category,
-            title: title.into(),
-            body: body.into(),
-            priority,
-            requires_confirmation: confirm,
-            publish_at: None,
-            expires_at: None,
-            pinned_until: None,
-            photo_ids: Vec::new(),
-        };
-        let n = notices::create(db, &actor, draft, now)
-            .await
-            .map_err(|e| anyhow::anyhow!("drafting the demo notice {title}: {e}"))?;
-        notices::publish(db, &actor, n.id, None, Checked::Pass, now)
-            .await
-            .map_err(|e| anyhow::anyhow!("publishing the demo notice {title}: {e}"))?;
-    }
-    Ok(())
-}
-
-/// The community's 2026 self-governance fund (自治金): the street's allocation and a resident's
-/// anonymous gift recorded by the community staff, and one expense request waiting for its two
-/// approvals.
-async fn demo_funds<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    publishers: &[(Uuid, &str, Role, Uuid)],
-    community_id: Uuid,
-    now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<()> {
-    use crate::access::actor::Assignment;
-    use crate::funds::model::{AccountKind, CounterpartyKind, EntryKind, Place};
-    use crate::funds::service::{accounts, expenses, money};
-    let Some((id, display, role, scope_id)) = publishers
-        .iter()
-        .find(|p| p.2 == Role::CommunityStaff && p.3 == community_id)
-    else {
-        return Ok(());
-    };
-    let mut staff = crate::access::Actor::new(
-        *id,
-        vec![Assignment {
-            id: Uuid::nil(),
-            role: *role,
-            scope_type: role.scope_type(),
-            scope_id: *scope_id,
-            valid_until: None,
-            source_term_id: None,
-        }],
-    );
-    staff.display_name = (*display).into();
-    let fail = |what: &str, e: crate::platform::error::AppError| {
-        anyhow::anyhow!("the demo fund: {what}: {e}")
-    };
-    let account = accounts::open(
-        db,
-        &staff,
-        accounts::NewAccount {
-            place: Place::Community,
-            place_id: community_id,
-            name: "2026年度社区自治金".into(),
-            kind: AccountKind::SelfGovernance,
-            fiscal_year: Some(2026),
-        },
-        now,
-    )
-    .await
-    .map_err(|e| fail("opening the account", e))?;
-    let day = crate::funds::service::today(now);
-    for (kind, amount, party, name, anonymous, memo) in [
-        (
-            EntryKind::Allocation,
-            5_000_000,
-            CounterpartyKind::Government,
-            "上城区民政局",
-            false,
-            "2026年度社区自治金拨付",
-        ),
-        (
-            EntryKind::Contribution,
-            20_000,
-            CounterpartyKind::Resident,
-            "王建国",
-            true,
-            "居民捐赠：楼道改造",
-        ),
-    ] {
-        let income = money::Income {
-            kind,
-            amount_fen: amount,
-            counterparty_kind: party,
-            counterparty_name: name.into(),
-            anonymous,
-            memo: Some(memo.into()),
-            occurred_on: day,
-            proposal_id: None,
-            pledge_id: None,
-            attachment_ids: Vec::new(),
-        };
-        money::income(db, &staff, account.id, income, now)
-            .await
-            .map_err(|e| fail("recording income", e))?;
-    }
-    let request = expenses::NewExpense {
-        account_id: account.id,
-        amount_fen: 380_000,
-        payee_kind: CounterpartyKind::Business,
-        payee_name: "杭州明亮照明工程有限公司".into(),
-        anonymous: false,
-        purpose: "3幢、5幢楼道声控灯更换".into(),
-        proposal_id: None,
-        attachment_ids: Vec::new(),
-    };
-    expenses::create(db, &staff, request, now)
-        .await
-        .map_err(|e| fail("filing the expense request", e))?;
-    Ok(())
-}
-
-/// A few tickets from the demo resident, waiting for triage.
-async fn demo_tickets<C: ConnectionTrait>(
-    db: &C,
-    user_id: Uuid,
-    display: &str,
-    household_id: Uuid,
-    now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<()> {
-    use crate::access::actor::Assignment;
-    use crate::tickets::service::intake as tickets;
-    use crate::tickets::service::settings as ticket_settings;
-    let hh = household::Entity::find_by_id(household_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("demo household missing"))?;
-    let community = crate::territory::query::place_lookup::community(db, hh.community_id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("demo community missing"))?;
-    let categories = ticket_settings::list_categories(db, &community, chrono::Utc::now()).await?;
-    let mut resident = crate::access::Actor::new(
-        user_id,
-        vec![Assignment {
-            id: Uuid::nil(),
-            role: Role::Resident,
-            scope_type: crate::access::ScopeType::Household,
-            scope_id: household_id,
-            valid_until: None,
-            source_term_id: None,
-        }],
-    );
-    resident.display_name = display.into();
-    // Map points in GCJ-02, as `wx.chooseLocation` gives them, in 紫阳街道 (Hangzhou).
-    for (category, title, description, building, place) in [
-        (
-            "设施维修",
-            "楼道灯不亮",
-            "1单元3楼到6楼的楼道灯坏了一周，晚上很黑。",
-            true,
-            Some((30.2379, 120.1762, "1单元楼道")),
-        ),
-        (
-            "停车",
-            "消防通道被占",
-            "小区东门消防通道每天晚上都停满了车。",
-            false,
-            Some((30.2385, 120.1771, "小区东门消防通道")),
-        ),
-        (
-            "建议",
-            "增加健身器材",
-            "希望在中心花园增加几件适合老人的健身器材。",
-            false,
-            None,
-        ),
-    ] {
-        let category_id = categories
-            .iter()
-            .find(|c| c.name == category)
-            .map(|c| c.id)
-            .ok_or_else(|| anyhow::anyhow!("category {category} missing"))?;
-        let input = tickets::NewTicket {
-            category_id,
-            title: title.into(),
-            description: description.into(),
-            compound_id: hh.compound_id,
-            building_id: building.then_some(hh.building_id),
-            location: place.map(|(_, _, address)| address.to_string()),
-            coordinates: place.map(|(latitude, longitude, _)| tickets::GeoPoint {
-                latitude,
-                longitude,
-            }),
-            anonymous: false,
-            attachment_ids: Vec::new(),
-            channel: None,
-            resident_id: None,
-            requester_name: None,
-            idempotency_key: None,
-        };
-        tickets::file(db, &resident, input, now)
-            .await
-            .map_err(|e| anyhow::anyhow!("filing the demo ticket {title}: {e}"))?;
-    }
-    Ok(())
 }

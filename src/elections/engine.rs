@@ -13,11 +13,14 @@ use uuid::Uuid;
 use crate::elections::model::OfficerRole;
 use crate::elections::model::{ElectionScope, Method};
 use crate::platform::error::AppResult;
+use crate::platform::paging::{Page, PageParams};
 use crate::polls::model::Eligibility;
+use crate::polls::model::RollStatus;
 use crate::polls::model::{
     BoxStatus, OfficerRole as PollOfficer, PollScope, Preset, QuestionKind, ResultsVisibility,
     Secrecy, Status as PollStatus, Subject, VoterUnit,
 };
+use crate::polls::query::{BoxPlaceView, RollEntry};
 use crate::polls::service::engine as polls;
 use entity::election;
 
@@ -64,10 +67,11 @@ pub enum Phase {
 /// How a voter stands on an election's roll.
 #[derive(Debug, Clone)]
 pub struct Standing {
-    /// `eligible`, `voted`, `struck` or `needs_review`.
-    pub status: String,
-    /// The paper box (流动票箱) serving the voter, if any.
-    pub paper_box: Option<String>,
+    /// `eligible`, `needs_review`, `voted` or `voted_by_household`; None when not on the roll.
+    pub status: Option<String>,
+    /// The paper boxes (流动票箱) of the poll, where the voter may vote on paper (voters on
+    /// the roll only).
+    pub paper_boxes: Vec<BoxPlaceView>,
 }
 
 /// Whom a roll entry stands for: a resident (method `direct`) or a household
@@ -234,6 +238,17 @@ pub async fn close<C: ConnectionTrait>(db: &C, poll: Uuid, now: DateTime<Utc>) -
     Ok(closed)
 }
 
+/// Cancels the poll with its election (before voting, while the poll is a draft), with the
+/// election's reason; false when the poll was not cancellable (already cancelled).
+pub async fn cancel<C: ConnectionTrait>(
+    db: &C,
+    poll: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    polls::cancel_in(db, poll, reason, now).await
+}
+
 /// Where the poll is.
 pub async fn phase<C: ConnectionTrait>(db: &C, poll: Uuid) -> AppResult<Phase> {
     Ok(match polls::status_in(db, poll).await?.status {
@@ -264,6 +279,15 @@ pub async fn count<C: ConnectionTrait>(db: &C, poll: Uuid) -> AppResult<Option<C
     }))
 }
 
+/// The frozen roll's size and hash and the latest tally's id (None before close).
+pub async fn roll_facts<C: ConnectionTrait>(
+    db: &C,
+    poll: Uuid,
+) -> AppResult<(Option<i32>, Option<String>, Option<Uuid>)> {
+    let s = polls::status_in(db, poll).await?;
+    Ok((s.roll_size, s.roll_sha256, s.latest_tally_id))
+}
+
 /// The poll's paper/online reconciliation.
 pub async fn reconciliation<C: ConnectionTrait>(db: &C, poll: Uuid) -> AppResult<Reconciliation> {
     let r = polls::reconciliation_in(db, poll).await?;
@@ -285,21 +309,40 @@ pub async fn reconciliation<C: ConnectionTrait>(db: &C, poll: Uuid) -> AppResult
     })
 }
 
-/// How the account `user` stands on the poll's roll (None: not on it).
+/// How the account `user` stands on the poll's roll, as soon as the roll is built (published
+/// for objections before voting): None before the roll exists; `not_on_roll` when the account
+/// is on no entry.
 pub async fn standing<C: ConnectionTrait>(
     db: &C,
     poll: Uuid,
     user: Uuid,
     now: DateTime<Utc>,
 ) -> AppResult<Option<Standing>> {
-    let p = polls::load(db, poll).await?;
-    let status = crate::polls::query::my_status(db, &p, user, now).await?;
-    Ok(status.and_then(|s| {
-        let v = serde_json::to_value(s).ok()?;
-        let name = v.as_str()?.to_string();
-        (name != "not_on_roll").then_some(Standing {
-            status: name,
-            paper_box: None,
-        })
+    let Some(status) = crate::polls::query::roll_standing(db, poll, user, now).await? else {
+        return Ok(None);
+    };
+    let name = serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let on_roll = name != "not_on_roll";
+    Ok(Some(Standing {
+        status: on_roll.then_some(name),
+        paper_boxes: if on_roll {
+            crate::polls::query::box_places(db, poll).await?
+        } else {
+            Vec::new()
+        },
     }))
+}
+
+/// A page of the poll's roll, by voter key (names masked; never how or when a voter of this
+/// secret poll voted).
+pub async fn roll<C: ConnectionTrait>(
+    db: &C,
+    poll: Uuid,
+    status: Option<RollStatus>,
+    p: PageParams,
+) -> AppResult<Page<RollEntry>> {
+    crate::polls::query::roll_page(db, poll, status, p).await
 }

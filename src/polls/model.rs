@@ -28,6 +28,8 @@ pub const LABEL_MAX: usize = 50;
 pub const REASON_MAX: usize = 500;
 /// Characters of a paper box's label.
 pub const BOX_LABEL_MAX: usize = 30;
+/// A paper box's location and schedule, each at most this many characters.
+pub const BOX_PLACE_MAX: usize = 200;
 /// Questions per poll, options per question (so at most 500 options in all: a paper box's
 /// counts fit in one request body).
 pub const QUESTIONS_MAX: usize = 10;

@@ -1864,6 +1864,45 @@ async fn elections_are_read_and_run_by_exactly_the_roles_that_may() {
                 &got,
                 if sees { OK } else { NOT_FOUND },
             );
+            // The roll and the result sheet are for those who run it: none of these elections
+            // has published a roll (409) or results (404) yet.
+            let got = outcome(
+                f.app
+                    .get(&format!("/api/v1/elections/{id}/roll"), &actor.token)
+                    .await,
+            )
+            .await;
+            let want = match (sees, *manages) {
+                (false, _) => NOT_FOUND,
+                (true, true) => "409 wrong_status",
+                (true, false) => FORBIDDEN,
+            };
+            check(
+                &mut errors,
+                format!("{name}: election roll on {k}"),
+                &got,
+                want,
+            );
+            let got = outcome(
+                f.app
+                    .get(
+                        &format!("/api/v1/elections/{id}/results.xlsx"),
+                        &actor.token,
+                    )
+                    .await,
+            )
+            .await;
+            let want = if sees && !*manages {
+                FORBIDDEN
+            } else {
+                NOT_FOUND
+            };
+            check(
+                &mut errors,
+                format!("{name}: election sheet on {k}"),
+                &got,
+                want,
+            );
             if !*manages {
                 let got = outcome(
                     f.app

@@ -230,3 +230,89 @@ async fn the_demo_seed_leaves_the_planner_statistics_current_on_postgres() {
     assert_eq!(planner_rows(&app, "communities").await, 4.0);
     assert!(planner_rows(&app, "notices").await >= 1.0);
 }
+
+/// The demo's finished building-leader election (楼组长推选) of 候潮府小区 1幢: published, its
+/// winner's office term running, its count reconciled (one online ballot, four on paper), and
+/// the demo resident on its roll with their household's vote counted.
+#[tokio::test]
+async fn the_demo_seed_has_a_finished_building_leader_election_and_its_term() {
+    let app = spawn_app().await;
+    let users = linli::app::seed::seed_demo(&app.state.db).await.unwrap();
+    let login = |name: &'static str| {
+        let u = users.iter().find(|u| u.username == name).unwrap();
+        let app = &app;
+        async move { token_of(&app.login(&u.username, &u.password).await) }
+    };
+    let staff = login("haichao_staff").await;
+    let list: Value = app
+        .get("/api/v1/elections?body=building_leader", &staff)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{list}");
+    let e = &items[0];
+    assert_eq!(e["status"], "published", "{e}");
+    assert_eq!(e["certifications"], 2);
+    let id = e["id"].as_str().unwrap();
+    let results: Value = app
+        .get(&format!("/api/v1/elections/{id}/results"), &staff)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(results["registered"], 7, "{results}");
+    assert_eq!(results["participants"], 5);
+    assert_eq!(results["validity_met"], true);
+    let cs = results["positions"][0]["candidates"].as_array().unwrap();
+    assert_eq!(cs[0]["display_name"], "李秀英");
+    assert_eq!(cs[0]["votes"], 4);
+    assert_eq!(cs[0]["status"], "elected");
+    assert_eq!(cs[1]["status"], "not_elected");
+    let building = e["scope_id"].as_str().unwrap();
+    let terms: Value = app
+        .get(&format!("/api/v1/office-terms?scope_id={building}"), &staff)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let term = terms["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["source"] == "election")
+        .unwrap_or_else(|| panic!("an elected term: {terms}"));
+    assert_eq!(term["display_name"], "李秀英");
+    assert_eq!(term["position"], "楼组长");
+    let sheet = app
+        .get(&format!("/api/v1/elections/{id}/results.xlsx"), &staff)
+        .await;
+    assert_eq!(sheet.status(), StatusCode::OK);
+    // The roll: seven households, five voted, none saying how or when.
+    let roll: Value = app
+        .get(&format!("/api/v1/elections/{id}/roll?limit=100"), &staff)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let entries = roll["items"].as_array().unwrap();
+    assert_eq!(entries.len(), 7, "{roll}");
+    assert_eq!(entries.iter().filter(|e| e["status"] == "voted").count(), 5);
+    let resident = login("houchao_resident").await;
+    let mine: Value = app
+        .get("/api/v1/me/elections", &resident)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mine = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["election"]["id"] == id)
+        .unwrap_or_else(|| panic!("the resident's elections: {mine}"));
+    assert_eq!(mine["on_roll"], true, "{mine}");
+    assert_eq!(mine["roll_status"], "voted_by_household");
+    assert_eq!(mine["paper_boxes"][0]["location"], "1幢1单元门厅");
+}

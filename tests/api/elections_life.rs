@@ -15,22 +15,22 @@ use crate::helpers::*;
 
 /// A person: token, user id, resident id (nil for staff officers).
 #[derive(Clone)]
-struct P {
-    token: String,
-    user: Uuid,
-    resident: Uuid,
+pub struct P {
+    pub token: String,
+    pub user: Uuid,
+    pub resident: Uuid,
 }
 
-struct Life {
-    w: W,
-    id: String,
-    chair: P,
-    scrutineer: P,
+pub struct Life {
+    pub w: W,
+    pub id: String,
+    pub chair: P,
+    pub scrutineer: P,
     /// Residents of three households of the building.
-    r: Vec<P>,
+    pub r: Vec<P>,
 }
 
-async fn life(rules: Option<Value>) -> Life {
+pub async fn life(rules: Option<Value>) -> Life {
     let w = w().await;
     let mut body = building_leader(&w, 30);
     if let Some(r) = rules {
@@ -73,7 +73,7 @@ async fn life(rules: Option<Value>) -> Life {
 }
 
 impl Life {
-    async fn add_officer(&self, user: Uuid, role: &str) -> Response {
+    pub async fn add_officer(&self, user: Uuid, role: &str) -> Response {
         self.w
             .app
             .post(
@@ -84,18 +84,18 @@ impl Life {
             .await
     }
 
-    async fn officers(&self) {
+    pub async fn officers(&self) {
         let res = self.add_officer(self.chair.user, "chair").await;
         assert_eq!(res.status(), StatusCode::CREATED);
         let res = self.add_officer(self.scrutineer.user, "scrutineer").await;
         assert_eq!(res.status(), StatusCode::CREATED);
     }
 
-    fn position(&self, e: &Value) -> String {
+    pub fn position(&self, e: &Value) -> String {
         e["positions"][0]["id"].as_str().unwrap().to_string()
     }
 
-    async fn election(&self) -> Value {
+    pub async fn election(&self) -> Value {
         json_of(
             self.w
                 .app
@@ -106,7 +106,7 @@ impl Life {
         .await
     }
 
-    async fn nominate(&self, who: &P) -> Response {
+    pub async fn nominate(&self, who: &P) -> Response {
         let e = self.election().await;
         self.w
             .app
@@ -118,7 +118,7 @@ impl Life {
             .await
     }
 
-    async fn candidate(&self, who: &P) -> String {
+    pub async fn candidate(&self, who: &P) -> String {
         let c = json_of(self.nominate(who).await, StatusCode::CREATED).await;
         assert_eq!(c["nomination_kind"], "self");
         let id = c["id"].as_str().unwrap().to_string();
@@ -139,7 +139,7 @@ impl Life {
     }
 
     /// Draft → nominating.
-    async fn to_nominating(&self) {
+    pub async fn to_nominating(&self) {
         assert_eq!(
             step(&self.w, &self.id, "publish-roll").await["status"],
             "roll_published"
@@ -151,7 +151,7 @@ impl Life {
     }
 
     /// The poll's question and the option of each candidate id.
-    async fn ballot_paper(&self) -> (String, Value) {
+    pub async fn ballot_paper(&self) -> (String, Value) {
         let e = self.election().await;
         let poll = e["poll_id"].as_str().unwrap();
         let p = json_of(
@@ -165,7 +165,7 @@ impl Life {
         (poll.to_string(), p["questions"][0].clone())
     }
 
-    async fn cast(&self, voter: &P, candidate: &str) {
+    pub async fn cast(&self, voter: &P, candidate: &str) {
         let (poll, q) = self.ballot_paper().await;
         let option = q["options"]
             .as_array()

@@ -20,6 +20,7 @@ mod demo;
 mod directory;
 mod elections;
 mod elections_life;
+mod elections_views;
 mod errors;
 mod funds;
 mod idempotency;

@@ -66,12 +66,26 @@ pub(super) async fn demo_roster_entry<C: ConnectionTrait>(
     household_id: Uuid,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
+    roster_entry(db, Some(user_id), name, household_id, now).await?;
+    Ok(())
+}
+
+/// An adult on the roster of `household_id` (the head of the household), bound to `user_id`
+/// when given; their resident id.
+pub(super) async fn roster_entry<C: ConnectionTrait>(
+    db: &C,
+    user_id: Option<Uuid>,
+    name: &str,
+    household_id: Uuid,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Uuid> {
+    let id = Uuid::now_v7();
     let h = entity::household::Entity::find_by_id(household_id)
         .one(db)
         .await?
         .ok_or_else(|| anyhow::anyhow!("demo household missing"))?;
     entity::resident::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         street_id: Set(h.street_id),
         community_id: Set(h.community_id),
         compound_id: Set(h.compound_id),
@@ -83,7 +97,7 @@ pub(super) async fn demo_roster_entry<C: ConnectionTrait>(
         relation: Set(Some("户主".into())),
         moved_in_on: Set(NaiveDate::from_ymd_opt(2015, 9, 1)),
         moved_out_on: Set(None),
-        user_id: Set(Some(user_id)),
+        user_id: Set(user_id),
         created_at: Set(now),
         updated_at: Set(now),
         phone_cipher: Set(None),
@@ -98,5 +112,5 @@ pub(super) async fn demo_roster_entry<C: ConnectionTrait>(
     }
     .insert(db)
     .await?;
-    Ok(())
+    Ok(id)
 }

@@ -6,6 +6,7 @@
 pub mod elections;
 pub mod people;
 pub mod steps;
+pub mod views;
 
 use actix_web::http::header;
 use actix_web::HttpResponse;
@@ -26,6 +27,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(elections::get_election)
         .service(elections::update_election)
         .service(elections::get_election_results)
+        .service(views::list_election_roll)
+        .service(views::get_election_result_sheet)
         .service(people::add_election_officer)
         .service(people::remove_election_officer)
         .service(people::list_candidates)

@@ -6,6 +6,7 @@
 pub mod count;
 pub mod objections;
 pub mod people;
+pub mod sheet;
 pub mod verbs;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};

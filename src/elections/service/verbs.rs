@@ -324,6 +324,10 @@ pub async fn end(
         return Err(wrong_status(e.status));
     }
     let txn = db.begin().await?;
+    if let (false, Some(poll)) = (void, e.poll_id) {
+        // Before voting the poll is a draft: it ends with its election.
+        engine::cancel(&txn, poll, &reason, now).await?;
+    }
     transition(
         &txn,
         &e,

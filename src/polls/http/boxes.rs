@@ -162,6 +162,13 @@ pub struct CreateBoxRequest {
     #[schema(minimum = 1, maximum = 100000)]
     #[serde(deserialize_with = "crate::platform::http::integer")]
     pub issued_count: i32,
+    /// Where the box stands, or the route a 流动票箱 walks: at most 200 characters. Shown to
+    /// the voters (`GET /api/v1/me/elections`).
+    #[schema(max_length = 200, format = "text-line")]
+    pub location: Option<String>,
+    /// When it is there ("12月6日 9:00–11:00"): at most 200 characters, shown to the voters.
+    #[schema(max_length = 200, format = "text-line")]
+    pub schedule: Option<String>,
 }
 
 /// Opens a paper box for a poll not yet closed (its tellers, or staff keeping boxes).
@@ -190,12 +197,22 @@ pub async fn create_poll_box(
             Text::new("发出票数须在 1 到 100000 之间", "1 to 100000"),
         ));
     }
+    let place = |field: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|v| clean_line(field, v, model::BOX_PLACE_MAX))
+            .transpose()
+    };
+    let at = boxes::BoxPlace {
+        location: place("location", &body.location)?,
+        schedule: place("schedule", &body.schedule)?,
+    };
     let b = boxes::create_box(
         &state.db,
         &user,
         *id,
         label,
         body.issued_count,
+        at,
         state.clock.now(),
     )
     .await?;

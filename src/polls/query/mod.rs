@@ -6,7 +6,7 @@ mod ballots;
 mod roll;
 
 pub use ballots::{anonymous_ballots, my_ballot, results, AnonymousBallot, ChoiceView};
-pub use roll::{roll, PollBoxResponse, RollEntry};
+pub use roll::{box_places, roll, roll_page, BoxPlaceView, PollBoxResponse, RollEntry};
 
 use std::collections::HashMap;
 
@@ -181,6 +181,23 @@ pub async fn my_status<C: ConnectionTrait>(
     }
     let entry = casting::voter_key_of(db, p, user, now).await?;
     Ok(Some(status_of(p, entry.as_ref(), user)))
+}
+
+/// Where `user` stands on the roll of poll `poll_id` as soon as it exists: an election's roll is
+/// built (and published for objections) while its poll is still a draft. None before the roll
+/// is built.
+pub async fn roll_standing<C: ConnectionTrait>(
+    db: &C,
+    poll_id: Uuid,
+    user: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<Option<MyStatus>> {
+    let p = crate::polls::service::engine::load(db, poll_id).await?;
+    if p.roll_built_at.is_none() && !matches!(p.status, Status::Open | Status::Closed) {
+        return Ok(None);
+    }
+    let entry = casting::voter_key_of(db, &p, user, now).await?;
+    Ok(Some(status_of(&p, entry.as_ref(), user)))
 }
 
 fn status_of(p: &poll::Model, entry: Option<&poll_roll::Model>, user: Uuid) -> MyStatus {

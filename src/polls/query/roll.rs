@@ -20,6 +20,10 @@ pub struct PollBoxResponse {
     pub id: Uuid,
     pub poll_id: Uuid,
     pub label: String,
+    /// Where the box stands, or the route it walks.
+    pub location: Option<String>,
+    /// When it is there.
+    pub schedule: Option<String>,
     /// Blank paper ballots given to the box.
     pub issued_count: i32,
     /// Voters marked as handed one.
@@ -37,12 +41,42 @@ impl From<poll_box::Model> for PollBoxResponse {
             id: b.id,
             poll_id: b.poll_id,
             label: b.label,
+            location: b.location,
+            schedule: b.schedule,
             issued_count: b.issued_count,
             marked_count: b.marked_count,
             returned_count: b.returned_count,
             status: b.status,
         }
     }
+}
+
+/// Where and when a paper box is, as the voters it serves see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BoxPlaceView {
+    /// 中心会场, 流动票箱1, …
+    pub label: String,
+    pub location: Option<String>,
+    pub schedule: Option<String>,
+    /// `open` while it takes ballots; then `sealed`, `counted`, `confirmed`.
+    pub status: BoxStatus,
+}
+
+/// The paper boxes of poll `poll_id`, in the order they were opened.
+pub async fn box_places<C: ConnectionTrait>(db: &C, poll_id: Uuid) -> AppResult<Vec<BoxPlaceView>> {
+    Ok(poll_box::Entity::find()
+        .filter(poll_box::Column::PollId.eq(poll_id))
+        .order_by_asc(poll_box::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| BoxPlaceView {
+            label: b.label,
+            location: b.location,
+            schedule: b.schedule,
+            status: b.status,
+        })
+        .collect())
 }
 
 /// A roll entry as staff see it.
@@ -88,6 +122,18 @@ pub async fn roll<C: ConnectionTrait>(
     {
         policy::managed_poll(db, actor, poll_id).await?;
     }
+    roll_page(db, poll_id, status, p).await
+}
+
+/// A page of a poll's roll, by voter key, for a caller the calling domain authorized (an
+/// election's staff): names masked, never how or when an entry of a secret poll voted.
+pub async fn roll_page<C: ConnectionTrait>(
+    db: &C,
+    poll_id: Uuid,
+    status: Option<RollStatus>,
+    p: PageParams,
+) -> AppResult<Page<RollEntry>> {
+    let pl = crate::polls::service::engine::load(db, poll_id).await?;
     let mut q = poll_roll::Entity::find()
         .filter(poll_roll::Column::PollId.eq(poll_id))
         .order_by_asc(poll_roll::Column::VoterKey)

@@ -52,6 +52,13 @@ pub async fn may_tally<C: ConnectionTrait>(
     }
 }
 
+/// Where and when a paper box is (both optional, shown to its voters).
+#[derive(Debug, Clone, Default)]
+pub struct BoxPlace {
+    pub location: Option<String>,
+    pub schedule: Option<String>,
+}
+
 /// Opens a paper box for a poll not yet closed.
 pub async fn create_box<C: ConnectionTrait + TransactionTrait>(
     db: &C,
@@ -59,6 +66,7 @@ pub async fn create_box<C: ConnectionTrait + TransactionTrait>(
     poll_id: Uuid,
     label: String,
     issued_count: i32,
+    at: BoxPlace,
     now: DateTime<Utc>,
 ) -> AppResult<poll_box::Model> {
     let txn = db.begin().await?;
@@ -71,6 +79,8 @@ pub async fn create_box<C: ConnectionTrait + TransactionTrait>(
         id: Set(Uuid::now_v7()),
         poll_id: Set(poll_id),
         label: Set(label),
+        location: Set(at.location),
+        schedule: Set(at.schedule),
         issued_count: Set(issued_count),
         marked_count: Set(0),
         returned_count: Set(None),

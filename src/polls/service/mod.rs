@@ -23,15 +23,14 @@ pub mod rows;
 pub mod tally;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use uuid::Uuid;
 
 pub use engine::{
-    add_voter_in, admit_voter_in, build_roll_in, close_in, create_in, open_in, reconciliation_in,
-    results_in, schedule_in, set_officers_in, set_questions_in, set_times_in, status_in,
-    strike_voter_in, NewOption, NewPoll, NewQuestion, PollState, Reconciliation, RollBuilt,
-    VoterRef,
+    add_voter_in, admit_voter_in, build_roll_in, cancel_in, close_in, create_in, open_in,
+    reconciliation_in, results_in, schedule_in, set_officers_in, set_questions_in, set_times_in,
+    status_in, strike_voter_in, NewOption, NewPoll, NewQuestion, PollState, Reconciliation,
+    RollBuilt, VoterRef,
 };
 
 use crate::access::Actor;
@@ -323,36 +322,8 @@ pub async fn cancel<C: ConnectionTrait + TransactionTrait>(
     if expected.is_some_and(|v| v != p.version) {
         return Err(AppError::PreconditionFailed);
     }
-    if !matches!(p.status, Status::Draft | Status::Scheduled | Status::Open) {
-        return Err(wrong_status(p.status, "取消"));
-    }
-    let moved = poll::Entity::update_many()
-        .col_expr(poll::Column::Status, Expr::value(Status::Cancelled))
-        .col_expr(poll::Column::CancelReason, Expr::value(Some(reason)))
-        .col_expr(
-            poll::Column::Version,
-            Expr::col(poll::Column::Version).add(1),
-        )
-        .col_expr(poll::Column::UpdatedAt, Expr::value(now))
-        .filter(poll::Column::Id.eq(id))
-        .filter(poll::Column::Status.eq(p.status))
-        .filter(poll::Column::BallotsCast.eq(0))
-        .filter(poll::Column::PaperIssued.eq(0))
-        .exec(&txn)
-        .await?;
-    if moved.rows_affected != 1 {
-        let now_p = engine::load(&txn, id).await?;
-        if now_p.ballots_cast > 0 || now_p.paper_issued > 0 {
-            return Err(AppError::GuardFailed(vec![FieldError::of(
-                "ballots_cast",
-                FieldCode::NotAllowed,
-                Text::new(
-                    "已经有人投票，不能取消，只能结束",
-                    "ballots were cast: close it instead",
-                ),
-            )]));
-        }
-        return Err(wrong_status(now_p.status, "取消"));
+    if !engine::cancel_in(&txn, id, &reason, now).await? {
+        return Err(wrong_status(engine::load(&txn, id).await?.status, "取消"));
     }
     txn.commit().await?;
     Ok(())

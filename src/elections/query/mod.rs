@@ -22,6 +22,9 @@ use crate::platform::http::{Page, PageParams};
 use crate::platform::paging::page_of;
 use entity::{candidate, election, election_officer, election_position, roll_objection};
 
+mod views;
+pub use views::{mine, roll, run_by, MyElectionResponse};
+
 /// An election as the services return it (what [`respond`] answers).
 pub type Election = election::Model;
 
@@ -440,47 +443,4 @@ pub async fn results<C: ConnectionTrait>(
         validity_met: model::valid(&rules, count.registered, count.participants),
         positions,
     })
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MyElectionResponse {
-    pub election: ElectionResponse,
-    /// Whether I am on the voter roll (null while there is no roll yet).
-    pub on_roll: Option<bool>,
-    /// My entry's status: `eligible`, `voted`, `struck` or `needs_review`.
-    pub roll_status: Option<String>,
-    /// The paper box (流动票箱) that serves me, if any.
-    pub paper_box: Option<String>,
-}
-
-/// The elections of the places above the caller's home, newest first, with how they stand on
-/// each roll (the most recent 20 elections).
-pub async fn mine<C: ConnectionTrait>(
-    db: &C,
-    caller: &Actor,
-    now: DateTime<Utc>,
-) -> AppResult<Vec<MyElectionResponse>> {
-    let rows = election::Entity::find()
-        .filter(election_policy::readable(db, caller).await?)
-        .filter(election::Column::Status.ne(Status::Draft))
-        .order_by_desc(election::Column::Id)
-        .limit(20)
-        .all(db)
-        .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for e in rows {
-        let standing = match e.poll_id {
-            Some(p) => Some(engine::standing(db, p, caller.id, now).await?),
-            None => None,
-        };
-        out.push(MyElectionResponse {
-            on_roll: standing.as_ref().map(Option::is_some),
-            roll_status: standing
-                .as_ref()
-                .and_then(|s| s.as_ref().map(|s| s.status.clone())),
-            paper_box: standing.and_then(|s| s.and_then(|s| s.paper_box)),
-            election: respond(db, e).await?,
-        });
-    }
-    Ok(out)
 }

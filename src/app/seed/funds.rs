@@ -1,0 +1,104 @@
+//! The demo's 自治金 account.
+
+use sea_orm::{ConnectionTrait, TransactionTrait};
+use uuid::Uuid;
+
+use crate::access::policy::Role;
+
+/// The community's 2026 self-governance fund (自治金): the street's allocation and a resident's
+/// anonymous gift recorded by the community staff, and one expense request waiting for its two
+/// approvals.
+pub(super) async fn demo_funds<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    publishers: &[(Uuid, &str, Role, Uuid)],
+    community_id: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    use crate::access::actor::Assignment;
+    use crate::funds::model::{AccountKind, CounterpartyKind, EntryKind, Place};
+    use crate::funds::service::{accounts, expenses, money};
+    let Some((id, display, role, scope_id)) = publishers
+        .iter()
+        .find(|p| p.2 == Role::CommunityStaff && p.3 == community_id)
+    else {
+        return Ok(());
+    };
+    let mut staff = crate::access::Actor::new(
+        *id,
+        vec![Assignment {
+            id: Uuid::nil(),
+            role: *role,
+            scope_type: role.scope_type(),
+            scope_id: *scope_id,
+            valid_until: None,
+            source_term_id: None,
+        }],
+    );
+    staff.display_name = (*display).into();
+    let fail = |what: &str, e: crate::platform::error::AppError| {
+        anyhow::anyhow!("the demo fund: {what}: {e}")
+    };
+    let account = accounts::open(
+        db,
+        &staff,
+        accounts::NewAccount {
+            place: Place::Community,
+            place_id: community_id,
+            name: "2026年度社区自治金".into(),
+            kind: AccountKind::SelfGovernance,
+            fiscal_year: Some(2026),
+        },
+        now,
+    )
+    .await
+    .map_err(|e| fail("opening the account", e))?;
+    let day = crate::funds::service::today(now);
+    for (kind, amount, party, name, anonymous, memo) in [
+        (
+            EntryKind::Allocation,
+            5_000_000,
+            CounterpartyKind::Government,
+            "上城区民政局",
+            false,
+            "2026年度社区自治金拨付",
+        ),
+        (
+            EntryKind::Contribution,
+            20_000,
+            CounterpartyKind::Resident,
+            "王建国",
+            true,
+            "居民捐赠：楼道改造",
+        ),
+    ] {
+        let income = money::Income {
+            kind,
+            amount_fen: amount,
+            counterparty_kind: party,
+            counterparty_name: name.into(),
+            anonymous,
+            memo: Some(memo.into()),
+            occurred_on: day,
+            proposal_id: None,
+            pledge_id: None,
+            attachment_ids: Vec::new(),
+        };
+        money::income(db, &staff, account.id, income, now)
+            .await
+            .map_err(|e| fail("recording income", e))?;
+    }
+    let request = expenses::NewExpense {
+        account_id: account.id,
+        amount_fen: 380_000,
+        payee_kind: CounterpartyKind::Business,
+        payee_name: "杭州明亮照明工程有限公司".into(),
+        anonymous: false,
+        purpose: "3幢、5幢楼道声控灯更换".into(),
+        proposal_id: None,
+        attachment_ids: Vec::new(),
+    };
+    expenses::create(db, &staff, request, now)
+        .await
+        .map_err(|e| fail("filing the expense request", e))?;
+    Ok(())
+}
