@@ -1600,6 +1600,34 @@ async fn poll_pages_read_one_index_range_per_term_of_the_reach() {
     ] {
         assert_page_walks(&w, &staff, &path, "poll_roll", roll_index, Sort::Never).await;
     }
+    // An election whose poll it is: its roll view walks the same range of the same index.
+    let election = Uuid::now_v7();
+    let poll_id: Uuid = id.parse().unwrap();
+    exec(
+        &w.app,
+        &format!(
+            "INSERT INTO elections (id, street_id, community_id, compound_id, building_id, \
+             scope_type, scope_id, body, title, method, term_years, validity_num, validity_den, \
+             validity_strict, win_num, win_den, win_strict, runoff_min_num, runoff_min_den, \
+             contested, min_women, roll_publish_days, candidates_publish_days, \
+             joint_nominators_min, status, poll_id, voting_starts_at, voting_ends_at, version, \
+             created_by, created_at, updated_at) \
+             SELECT {}, p.street_id, p.id, NULL, NULL, 'community', p.id, \
+             'residents_committee', '换届选举', 'direct', 5, 1, 2, true, 1, 2, true, 1, 3, true, \
+             0, 20, 5, 10, 'voting', {}, {ts}, {ts}, 1, {new_id}, {ts}, {ts} \
+             FROM communities p WHERE p.id = {}",
+            lit(election),
+            lit(poll_id),
+            lit(community)
+        ),
+    )
+    .await;
+    for path in [
+        format!("/api/v1/elections/{election}/roll"),
+        format!("/api/v1/elections/{election}/roll?status=eligible"),
+    ] {
+        assert_page_walks(&w, &staff, &path, "poll_roll", roll_index, Sort::Never).await;
+    }
     let mine: Value = w
         .app
         .get("/api/v1/me/polls", &resident)
