@@ -289,3 +289,143 @@ async fn support_counts_once_per_household_even_from_two_members() {
     let res = f.verb(&f.staff, id, "support", json!({}), None).await;
     assert_eq!(res.status(), 403);
 }
+
+#[tokio::test]
+async fn residents_see_proposals_of_their_own_building_not_the_neighbour_buildings() {
+    let f = forum().await;
+    let mine = id_of(&f.propose(&f.r1, "building", f.b1, "一幢楼道灯").await);
+    let theirs = id_of(&f.propose(&f.r3, "building", f.b2, "二幢楼道灯").await);
+    let shared = id_of(&f.propose(&f.r3, "compound", f.compound, "小区停车").await);
+    let listed = |v: Value| -> Vec<Uuid> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(id_of)
+            .collect::<Vec<_>>()
+    };
+    // r2 lives in building 1: sees building 1's and the compound's, not building 2's; the list
+    // and the per-object read agree.
+    let list = listed(body(f.app.get("/api/v1/proposals", &f.r2).await, 200).await);
+    assert!(list.contains(&mine) && list.contains(&shared), "{list:?}");
+    assert!(!list.contains(&theirs));
+    assert_eq!(
+        f.app
+            .get(&format!("/api/v1/proposals/{mine}"), &f.r2)
+            .await
+            .status(),
+        200
+    );
+    assert_problem(
+        f.app
+            .get(&format!("/api/v1/proposals/{theirs}"), &f.r2)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    // Supporting the neighbour building's proposal: not found either.
+    let res = f.verb(&f.r2, theirs, "support", json!({}), None).await;
+    assert_problem(res, 404, "not_found").await;
+    // Filters: the building, mine.
+    let b1 = listed(
+        body(
+            f.app
+                .get(&format!("/api/v1/proposals?building_id={}", f.b1), &f.staff)
+                .await,
+            200,
+        )
+        .await,
+    );
+    assert_eq!(b1, vec![mine]);
+    let own = listed(body(f.app.get("/api/v1/proposals?mine=true", &f.r3).await, 200).await);
+    assert_eq!(own.len(), 2);
+    assert!(!own.contains(&mine));
+    // The timeline names the author masked.
+    let t = body(
+        f.app
+            .get(&format!("/api/v1/proposals/{mine}/timeline"), &f.r2)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(t["items"][0]["kind"], "proposed");
+    assert_eq!(
+        t["items"][0]["actor_name"]
+            .as_str()
+            .map(|n| n.ends_with('*')),
+        Some(true),
+        "{t}"
+    );
+}
+
+#[tokio::test]
+async fn staff_change_the_consultation_policy_and_it_rules_acceptance() {
+    let f = forum().await;
+    let path = format!("/api/v1/consultation-policies/{}", f.community);
+    let v = body(f.app.get(&path, &f.council).await, 200).await;
+    assert_eq!(v["min_supporters"], 5);
+    assert_eq!(v["is_default"], true);
+    let mut b = v.clone();
+    for k in ["community_id", "version", "is_default"] {
+        b.as_object_mut().unwrap().remove(k);
+    }
+    b["min_supporters"] = json!(1);
+    // Council members read it but do not change it.
+    let res = f
+        .app
+        .request(Method::PUT, &path, Some(&f.council))
+        .json(&b)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let res = f
+        .app
+        .request(Method::PUT, &path, Some(&f.staff))
+        .json(&b)
+        .send()
+        .await
+        .unwrap();
+    let v = body(res, 200).await;
+    assert_eq!(v["min_supporters"], 1);
+    assert_eq!(v["version"], 1);
+    // One household's support is enough now; the tier must be given.
+    let p = f.propose(&f.r2, "compound", f.compound, "增设快递柜").await;
+    let id = id_of(&p);
+    assert_eq!(
+        f.verb(&f.r1, id, "support", json!({}), None).await.status(),
+        204
+    );
+    let res = f.verb(&f.staff, id, "accept", json!({}), None).await;
+    assert_eq!(f.guards(res).await, vec!["tier"]);
+    let res = f
+        .verb(&f.staff, id, "accept", json!({"tier": "small"}), Some(9))
+        .await;
+    assert_problem(res, 412, "precondition_failed").await;
+    let res = f
+        .verb(&f.staff, id, "accept", json!({"tier": "small"}), Some(1))
+        .await;
+    assert_eq!(body(res, 200).await["step"], "deliberating");
+    // Accepting again: wrong step.
+    let res = f
+        .verb(&f.staff, id, "accept", json!({"tier": "small"}), None)
+        .await;
+    assert_problem(res, 409, "wrong_step").await;
+    // A resident's per-day limit (the policy's 3 by default; r2 has made one).
+    let p2 = f.propose(&f.r2, "compound", f.compound, "二").await;
+    let _ = f.propose(&f.r2, "compound", f.compound, "三").await;
+    let res = f
+        .app
+        .post(
+            "/api/v1/proposals",
+            &f.r2,
+            &json!({"scope_type": "compound", "scope_id": f.compound, "title": "四",
+                    "body": "内容", "category": "环境"}),
+        )
+        .await;
+    assert_problem(res, 429, "daily_filing_limit").await;
+    // The author withdraws one; staff reject another with the answer.
+    let res = f.verb(&f.r2, id_of(&p2), "withdraw", json!({}), None).await;
+    assert_eq!(body(res, 200).await["step"], "withdrawn");
+}

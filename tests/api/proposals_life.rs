@@ -12,12 +12,12 @@ use crate::helpers::*;
 use crate::proposals::{body, forum, Forum};
 
 /// The poll `id` as `token` sees it.
-async fn poll(f: &Forum, token: &str, id: &str) -> Value {
+pub async fn poll(f: &Forum, token: &str, id: &str) -> Value {
     body(f.app.get(&format!("/api/v1/polls/{id}"), token).await, 200).await
 }
 
 /// `token` answers question `q` of poll `p` with option `o` (and question 2 with `o2`).
-async fn cast(f: &Forum, token: &str, p: &Value, choices: &[(usize, usize)]) -> u16 {
+pub async fn cast(f: &Forum, token: &str, p: &Value, choices: &[(usize, usize)]) -> u16 {
     let answers: Vec<Value> = choices
         .iter()
         .map(|(q, o)| {
@@ -37,13 +37,20 @@ async fn cast(f: &Forum, token: &str, p: &Value, choices: &[(usize, usize)]) -> 
         .as_u16()
 }
 
+/// A connection of its own to the test's database: a second replica's, without its job loop.
+pub async fn second_connection(f: &Forum) -> sea_orm::DatabaseConnection {
+    linli::platform::db::connect(&f.app.state.settings)
+        .await
+        .expect("a second connection")
+}
+
 /// Runs the polls' job twice at once (two replicas); answers the polls closed in all.
-async fn two_runners(f: &Forum) -> u64 {
-    let second = start(f.app.vars.clone()).await;
+pub async fn two_runners(f: &Forum) -> u64 {
+    let second = second_connection(f).await;
     let at = f.app.state.clock.now();
     let (a, b) = tokio::join!(
         linli::polls::jobs::run_due(&f.app.state.db, at),
-        linli::polls::jobs::run_due(&second.state.db, at),
+        linli::polls::jobs::run_due(&second, at),
     );
     // Under SQLite one writer may find the database busy; the other must have done the work.
     let closed = |r: Result<linli::polls::jobs::Round, _>| match r {
@@ -56,7 +63,7 @@ async fn two_runners(f: &Forum) -> u64 {
     closed(a) + closed(b)
 }
 
-async fn events(f: &Forum, id: Uuid, kind: &str) -> u64 {
+pub async fn events(f: &Forum, id: Uuid, kind: &str) -> u64 {
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     entity::proposal_event::Entity::find()
         .filter(entity::proposal_event::Column::ProposalId.eq(id))
@@ -68,7 +75,7 @@ async fn events(f: &Forum, id: Uuid, kind: &str) -> u64 {
 
 /// A proposal by r1 for the compound, supported by H1b and H2, accepted by staff (议事会 note):
 /// deliberating.
-async fn accepted(f: &Forum, title: &str) -> (Uuid, Value) {
+pub async fn accepted(f: &Forum, title: &str) -> (Uuid, Value) {
     let p = f.propose(&f.r1, "compound", f.compound, title).await;
     let id = id_of(&p);
     for t in [&f.r2, &f.r3] {
@@ -102,7 +109,7 @@ async fn accepted(f: &Forum, title: &str) -> (Uuid, Value) {
 }
 
 /// Deliberation over, the decision opened: the proposal and its poll (as r1 sees it).
-async fn deciding(f: &Forum, id: Uuid) -> (Value, Value) {
+pub async fn deciding(f: &Forum, id: Uuid) -> (Value, Value) {
     f.app
         .clock
         .advance(Duration::days(7) + Duration::minutes(1));
@@ -289,10 +296,10 @@ async fn a_proposal_lives_from_proposed_to_closed_without_money() {
     // The 回头看 falls due after 90 days: reminded once, however often the job runs.
     f.app.clock.advance(Duration::days(91));
     let at = f.app.state.clock.now();
-    let second = start(f.app.vars.clone()).await;
+    let second = second_connection(&f).await;
     let (a, b) = tokio::join!(
         linli::proposals::jobs::review_due(&f.app.state.db, at),
-        linli::proposals::jobs::review_due(&second.state.db, at),
+        linli::proposals::jobs::review_due(&second, at),
     );
     assert_eq!(a.unwrap_or(0) + b.unwrap_or(0), 1);
     assert_eq!(events(&f, id, "review_due").await, 1);

@@ -3,6 +3,7 @@
 //! models in `proposals::query`; these handlers parse, call one of them and answer.
 
 pub mod proposals;
+pub mod settings;
 pub mod steps;
 pub mod verbs;
 
@@ -37,6 +38,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(proposals::get_proposal)
         .service(proposals::update_proposal)
         .service(proposals::list_proposal_revisions)
+        .service(proposals::get_proposal_timeline)
+        .service(settings::get_consultation_policy)
+        .service(settings::put_consultation_policy)
         .service(verbs::support_proposal)
         .service(verbs::unsupport_proposal)
         .service(verbs::accept_proposal)

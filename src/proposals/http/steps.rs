@@ -249,6 +249,7 @@ pub struct CreateUpdateRequest {
     /// 0–100; without it a proposal with milestones shows done/total.
     #[serde(default, deserialize_with = "crate::platform::http::optional_integer")]
     #[schema(minimum = 0, maximum = 100)]
+    #[schema(value_type = Option<i32>)]
     pub progress_pct: Option<i16>,
     /// 1 to 1000 characters.
     #[schema(max_length = 1000)]

@@ -40,7 +40,7 @@ pub async fn open_in<C: ConnectionTrait>(
         candidate_id: None,
     };
     let preset = Preset::SimpleMajority;
-    let rules = Rules::preset(preset).unwrap_or_else(|| unreachable_rules());
+    let rules = Rules::preset(preset).unwrap_or_else(unreachable_rules);
     let id = engine::create_in(
         conn,
         actor.id,
