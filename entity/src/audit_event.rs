@@ -155,6 +155,16 @@ pub enum Action {
     /// An election's result sheet (.xlsx) downloaded.
     #[sea_orm(string_value = "election_results_export")]
     ElectionResultsExport,
+    /// A verb of a proposal (§A1): the verb is in `purpose`, the proposal and the move in
+    /// `detail`.
+    #[sea_orm(string_value = "proposal_step")]
+    ProposalStep,
+    /// A community's consultation policy changed.
+    #[sea_orm(string_value = "consultation_policy_change")]
+    ConsultationPolicyChange,
+    /// The 协商台账 (.xlsx) exported.
+    #[sea_orm(string_value = "proposal_export")]
+    ProposalExport,
 }
 
 impl Action {

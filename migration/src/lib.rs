@@ -30,6 +30,7 @@ mod m20261201_000024_polls;
 mod m20261201_000025_elections;
 mod m20261201_000027_funds;
 mod m20261201_000028_election_poll_link;
+mod m20261201_000029_proposals;
 mod m20261201_000032_user_page_indexes;
 mod util;
 
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000025_elections::Migration),
             Box::new(m20261201_000027_funds::Migration),
             Box::new(m20261201_000028_election_poll_link::Migration),
+            Box::new(m20261201_000029_proposals::Migration),
             Box::new(m20261201_000032_user_page_indexes::Migration),
         ]
     }

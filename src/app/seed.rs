@@ -14,6 +14,7 @@ mod funds;
 mod notices;
 mod participation;
 mod tickets;
+mod proposals;
 
 use crate::access::policy::Role;
 use crate::platform::config::{Environment, Settings};
@@ -353,6 +354,8 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<Vec<DemoUser>>
     {
         neighbours.push(participation::roster_entry(&txn, None, name, *home, now).await?);
     }
+    let resident = resident_user.map(|(id, _, household)| (id, household));
+    proposals::demo_proposals(&txn, (staff.0, staff.1), resident, haichao, compound, now).await?;
     txn.commit().await?;
     let by_role = |role: Role| {
         everyone
