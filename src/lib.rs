@@ -10,6 +10,7 @@ pub mod moderation;
 pub mod notices;
 pub mod offices;
 pub mod platform;
+pub mod pledges;
 pub mod polls;
 pub mod residents;
 pub mod territory;
@@ -55,6 +56,7 @@ where
                 .configure(offices::http::configure)
                 .configure(polls::http::configure)
                 .configure(funds::http::configure)
+                .configure(pledges::http::configure)
                 .configure(activity::http::configure)
                 .configure(moderation::http::configure),
         )

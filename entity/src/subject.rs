@@ -24,4 +24,7 @@ pub enum SubjectType {
     /// A fund expense request: its invoices (发票).
     #[sea_orm(string_value = "fund_expense")]
     FundExpense,
+    /// A pledge (民筹): the receipt photo of materials received.
+    #[sea_orm(string_value = "pledge")]
+    Pledge,
 }

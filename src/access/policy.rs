@@ -108,6 +108,15 @@ pub enum Action {
     FundRecord,
     /// Approve or reject expense requests (two people of different roles approve one).
     FundApprove,
+    /// Request money of a fund account for a proposal (an allocation); approving it is
+    /// [`Action::FundApprove`], releasing its rest is this again.
+    FundAllocate,
+    /// Pledge money, labour or materials to a proposal (民筹): residents for themselves, staff
+    /// and leaders on a resident's behalf.
+    PledgeCreate,
+    /// Record a money pledge received (community staff, the treasurer). A proposal's lead
+    /// confirms labour and materials: an object-level check, not this action.
+    PledgeFulfil,
     /// See elections: staff down their reach (drafts only with [`Action::ElectionManage`]);
     /// residents and leaders those of the places above them, once the roll is published
     /// (see [`reads_upward`]).
@@ -181,6 +190,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             FundRead,
             FundRecord,
             FundApprove,
+            FundAllocate,
             ElectionRead,
             ElectionManage,
         ],
@@ -221,6 +231,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
             FundRead,
             FundRecord,
             FundApprove,
+            FundAllocate,
+            PledgeCreate,
+            PledgeFulfil,
             ElectionRead,
             ElectionManage,
         ],
@@ -247,6 +260,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollRead,
             PollVote,
             FundRead,
+            PledgeCreate,
             ElectionRead,
         ],
         // Property staff see the compounds they serve and their buildings; residents' households
@@ -294,6 +308,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollManage,
             PollVote,
             FundRead,
+            PledgeCreate,
             ElectionRead,
         ],
         Role::StreetLeader => &[
@@ -308,6 +323,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollManage,
             PollVote,
             FundRead,
+            PledgeCreate,
             ElectionRead,
         ],
         // A household's notices, polls, fund ledgers and elections come through the upward reach
@@ -320,6 +336,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollRead,
             PollVote,
             FundRead,
+            PledgeCreate,
             ElectionRead,
         ],
     };

@@ -426,8 +426,8 @@ async fn demo_notices<C: ConnectionTrait + TransactionTrait>(
 }
 
 /// The community's 2026 self-governance fund (自治金): the street's allocation and a resident's
-/// anonymous gift recorded by the community staff, and one expense request waiting for its two
-/// approvals.
+/// anonymous gift recorded by the community staff. (Spending from a 自治金 names a proposal in
+/// `implementing`: the demo's expense request is filed by `seed::pledges` under one.)
 async fn demo_funds<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     publishers: &[(Uuid, &str, Role, Uuid)],
@@ -436,7 +436,7 @@ async fn demo_funds<C: ConnectionTrait + TransactionTrait>(
 ) -> anyhow::Result<()> {
     use crate::access::actor::Assignment;
     use crate::funds::model::{AccountKind, CounterpartyKind, EntryKind, Place};
-    use crate::funds::service::{accounts, expenses, money};
+    use crate::funds::service::{accounts, money};
     let Some((id, display, role, scope_id)) = publishers
         .iter()
         .find(|p| p.2 == Role::CommunityStaff && p.3 == community_id)
@@ -507,19 +507,6 @@ async fn demo_funds<C: ConnectionTrait + TransactionTrait>(
             .await
             .map_err(|e| fail("recording income", e))?;
     }
-    let request = expenses::NewExpense {
-        account_id: account.id,
-        amount_fen: 380_000,
-        payee_kind: CounterpartyKind::Business,
-        payee_name: "杭州明亮照明工程有限公司".into(),
-        anonymous: false,
-        purpose: "3幢、5幢楼道声控灯更换".into(),
-        proposal_id: None,
-        attachment_ids: Vec::new(),
-    };
-    expenses::create(db, &staff, request, now)
-        .await
-        .map_err(|e| fail("filing the expense request", e))?;
     Ok(())
 }
 
