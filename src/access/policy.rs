@@ -123,6 +123,26 @@ pub enum Action {
     ElectionRead,
     /// Run elections (§A8: the street guides 居委会 elections, community staff run them).
     ElectionManage,
+    /// See proposals (议题): staff and leaders down their reach; property staff those of the
+    /// compounds they serve; residents, and every role that [`reads_upward`], the proposals
+    /// addressed to the places above them.
+    ProposalRead,
+    /// Propose a matter for one's own building, compound or community (residents).
+    ProposalCreate,
+    /// Record a proposal on a resident's behalf (phone, visit, meeting, station), with the
+    /// channel.
+    ProposalCreateOnBehalf,
+    /// Support (附议) a proposal, once per household (residents).
+    ProposalSupport,
+    /// Move a proposal through its steps: accept, reject, refer, merge, open and cancel the
+    /// decision, start, accept the work, close (staff, council; leaders for `small` proposals of
+    /// their building or compound: the service narrows it).
+    ProposalAdvance,
+    /// Report on an implementation: updates, milestones, complete (community staff; the
+    /// proposal's lead by an object-level check).
+    ProposalLead,
+    /// Change a community's consultation policy.
+    ConsultationPolicyManage,
 }
 
 impl Action {
@@ -193,6 +213,10 @@ pub fn allowed(role: Role, action: Action) -> bool {
             FundAllocate,
             ElectionRead,
             ElectionManage,
+            ProposalRead,
+            ProposalCreateOnBehalf,
+            ProposalAdvance,
+            ConsultationPolicyManage,
         ],
         Role::CommunityStaff => &[
             CommunityRead,
@@ -236,6 +260,11 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PledgeFulfil,
             ElectionRead,
             ElectionManage,
+            ProposalRead,
+            ProposalCreateOnBehalf,
+            ProposalAdvance,
+            ProposalLead,
+            ConsultationPolicyManage,
         ],
         Role::GridManager => &[
             GridRead,
@@ -262,6 +291,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             FundRead,
             PledgeCreate,
             ElectionRead,
+            ProposalRead,
+            ProposalCreateOnBehalf,
         ],
         // Property staff see the compounds they serve and their buildings; residents' households
         // only through tickets.
@@ -276,6 +307,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             NoticePublish,
             ContentCheck,
             PollVote,
+            ProposalRead,
         ],
         Role::CouncilMember => &[
             CommunityRead,
@@ -294,6 +326,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
             FundRead,
             FundApprove,
             ElectionRead,
+            ProposalRead,
+            ProposalCreateOnBehalf,
+            ProposalAdvance,
         ],
         // Resident leaders help their neighbours: the roster of their patch, masked; and
         // `normal` notices to it (the notice service narrows the priority).
@@ -310,6 +345,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
             FundRead,
             PledgeCreate,
             ElectionRead,
+            ProposalRead,
+            ProposalCreateOnBehalf,
+            ProposalAdvance,
         ],
         Role::StreetLeader => &[
             CompoundRead,
@@ -325,6 +363,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
             FundRead,
             PledgeCreate,
             ElectionRead,
+            ProposalRead,
+            ProposalCreateOnBehalf,
+            ProposalAdvance,
         ],
         // A household's notices, polls, fund ledgers and elections come through the upward reach
         // ([`reads_upward`]).
@@ -338,6 +379,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
             FundRead,
             PledgeCreate,
             ElectionRead,
+            ProposalRead,
+            ProposalCreate,
+            ProposalSupport,
         ],
     };
     actions.contains(&action)
@@ -351,7 +395,11 @@ pub fn allowed(role: Role, action: Action) -> bool {
 pub fn reads_upward(role: Role, action: Action) -> bool {
     matches!(
         action,
-        Action::NoticeRead | Action::PollRead | Action::FundRead | Action::ElectionRead
+        Action::NoticeRead
+            | Action::PollRead
+            | Action::FundRead
+            | Action::ElectionRead
+            | Action::ProposalRead
     ) && matches!(
         role,
         Role::Resident

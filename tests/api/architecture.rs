@@ -98,6 +98,20 @@ const DOMAINS: &[(&str, &[&str])] = &[
             "roll_objection",
         ],
     ),
+    (
+        "proposals",
+        &[
+            "proposal",
+            "proposal_revision",
+            "proposal_support",
+            "proposal_event",
+            "proposal_update",
+            "proposal_milestone",
+            "proposal_acceptance",
+            "proposal_target",
+            "consultation_policy",
+        ],
+    ),
     ("activity", &[]),
     // The keyword lists it keeps are `platform::content`'s table: the check reads them.
     ("moderation", &[]),

@@ -83,7 +83,7 @@ async fn money_fulfil_writes_a_contribution_and_bumps_received() {
     assert_eq!(c["proposal_id"], prop.to_string());
     assert_eq!(c["public_name"], "匿名居民");
     let f = figures(&p, prop).await;
-    assert_eq!((f["received_fen"].as_i64(), f["pledged_money_fen"].as_i64()), (Some(5_000), Some(5_000)), "{f}");
+    assert_eq!((f["received_fen"].as_i64(), f["pledged_money_fen"].as_i64()), (Some(5_000), Some(0)), "{f}");
     assert_eq!(p.account_state(acct).await["balance_fen"], 15_000);
     // Once only.
     assert_problem(verb(&p, &p.staff, &x["id"], "fulfil", receive).await, 409, "wrong_status").await;
@@ -180,4 +180,49 @@ async fn a_pledge_is_cancelled_by_its_pledger_and_its_money_leaves_the_total() {
     assert_eq!(c["status"], "cancelled");
     assert_eq!(figures(&p, prop).await["pledged_money_fen"], 0);
     assert_problem(verb(&p, &p.resident, &x["id"], "cancel", json!({})).await, 409, "wrong_status").await;
+}
+
+#[tokio::test]
+async fn unfulfilled_pledges_lapse_exactly_once_when_the_proposal_ends() {
+    let p = place().await;
+    let acct = funded(&p, 1_000).await;
+    let prop = proposal(&p, "楼道改造").await;
+    force_step(&p, prop, "raising").await;
+    let a = body(pledge(&p, &p.resident, prop, json!({"kind": "money", "amount_fen": 2_000})).await, 201).await;
+    let b = body(pledge(&p, &p.resident, prop, json!({"kind": "labour", "minutes": 30})).await, 201).await;
+    let c = body(pledge(&p, &p.resident, prop, json!({"kind": "money", "amount_fen": 700})).await, 201).await;
+    body(verb(&p, &p.staff, &c["id"], "fulfil", json!({"account_id": acct})).await, 200).await;
+    assert_eq!(figures(&p, prop).await["pledged_money_fen"], 2_000);
+    // Two staff cancel the proposal at once: it ends once, and its pledges lapse once.
+    let cancel = |token: &str| {
+        let path = format!("/api/v1/proposals/{prop}/cancel");
+        let token = token.to_string();
+        let app = &p.app;
+        async move { app.post(&path, &token, &json!({"reason": "居民意见分歧"})).await }
+    };
+    let (r1, r2) = tokio::join!(cancel(&p.staff), cancel(&p.staff2));
+    let codes = [r1.status().as_u16(), r2.status().as_u16()];
+    assert_eq!(codes.iter().filter(|c| **c == 200).count(), 1, "{codes:?}");
+    let list = p.get(&p.staff, &format!("/api/v1/proposals/{prop}/pledges")).await;
+    let status = |id: &Value| {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| &i["id"] == id)
+            .map(|i| i["status"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(status(&a["id"]), "lapsed");
+    assert_eq!(status(&b["id"]), "lapsed");
+    assert_eq!(status(&c["id"]), "fulfilled");
+    let f = figures(&p, prop).await;
+    assert_eq!(f["step"], "cancelled", "{f}");
+    assert_eq!((f["pledged_money_fen"].as_i64(), f["received_fen"].as_i64()), (Some(0), Some(700)), "{f}");
+    // Ended: no new pledges, nothing more to fulfil, and a second cancel changes nothing.
+    assert_problem(pledge(&p, &p.resident, prop, json!({"kind": "money", "amount_fen": 1})).await, 409, "wrong_step").await;
+    assert_problem(verb(&p, &p.staff, &a["id"], "fulfil", json!({"account_id": acct})).await, 409, "wrong_status").await;
+    let again = p.app.post(&format!("/api/v1/proposals/{prop}/cancel"), &p.staff, &json!({"reason": "再次"})).await;
+    assert_problem(again, 409, "wrong_step").await;
+    assert_eq!(figures(&p, prop).await["pledged_money_fen"], 0);
 }

@@ -74,7 +74,7 @@ pub struct PledgePage {
 /// What a proposal has been pledged and received, besides the fund ledger.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PledgeTotals {
-    /// Money pledged, neither cancelled nor lapsed (the proposal's `pledged_money_fen`).
+    /// Money pledged and not yet received (the proposal's `pledged_money_fen`).
     pub pledged_money_fen: i64,
     /// Estimated value of the materials received (the in-kind total, not money of the ledger).
     pub in_kind_fen: i64,
@@ -173,7 +173,7 @@ async fn totals<C: ConnectionTrait>(db: &C, proposal_id: Uuid) -> AppResult<Pled
     for (kind, status, amount, minutes, value) in rows {
         let received = status != Status::Pledged;
         match kind {
-            Kind::Money => t.pledged_money_fen += amount.unwrap_or(0),
+            Kind::Money if !received => t.pledged_money_fen += amount.unwrap_or(0),
             Kind::Labour if received => t.labour_done_minutes += i64::from(minutes.unwrap_or(0)),
             Kind::Material if received => t.in_kind_fen += value.unwrap_or(0),
             _ => {}

@@ -117,6 +117,9 @@ pub async fn fulfil<C: ConnectionTrait + TransactionTrait>(
                 attachment_ids: r.attachment_ids.clone(),
             };
             let entry = money::income(&txn, actor, account, income, now).await?;
+            // Received now, no longer only promised.
+            let promised = x.amount_fen.unwrap_or(0);
+            caches::add(&txn, p.id, Cache::PledgedMoney, -promised).await?;
             extra.push((P::FundEntryId, Expr::value(Some(entry.id))));
             extra.push((P::FulfilledAmountFen, Expr::value(Some(amount))));
             amount >= x.amount_fen.unwrap_or(0)

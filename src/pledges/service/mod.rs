@@ -1,5 +1,6 @@
 //! Making, cancelling and lapsing pledges; fulfilling them is [`fulfil`]. Every change of a
-//! pledge moves the proposal's cached figures (`pledged_money_fen`, `labour_done_minutes`; the
+//! pledge moves the proposal's cached figures (`pledged_money_fen`: money promised and not yet
+//! received; `labour_done_minutes`; the
 //! money received through the fund ledger's `received_fen`) in the same transaction, by
 //! conditional updates (`proposals::service::money`).
 //!

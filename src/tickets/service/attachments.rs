@@ -57,6 +57,13 @@ pub async fn visible_photo<C: ConnectionTrait>(
         Some((SubjectType::FundExpense, expense_id)) => {
             crate::funds::query::expense_visible(db, user, expense_id).await?;
         }
+        // A proposal's photos and its updates': whoever may read the proposal.
+        Some((SubjectType::Proposal, proposal_id)) => {
+            crate::proposals::policy::readable_proposal(db, user, proposal_id).await?;
+        }
+        Some((SubjectType::ProposalUpdate, update_id)) => {
+            crate::proposals::query::update_visible(db, user, update_id).await?;
+        }
         // A pledge's receipt photo: whoever may read its proposal.
         Some((SubjectType::Pledge, pledge_id)) => {
             crate::pledges::query::pledge_visible(db, user, pledge_id, now).await?;
