@@ -41,6 +41,8 @@ mod plans;
 mod pledges;
 mod polls;
 mod polls_secrecy;
+mod proposals;
+mod proposals_life;
 mod proxy;
 mod public_tags;
 mod residents;

@@ -3,6 +3,7 @@
 //! models in `proposals::query`; these handlers parse, call one of them and answer.
 
 pub mod proposals;
+pub mod steps;
 pub mod verbs;
 
 use actix_web::http::header;
@@ -44,5 +45,15 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(verbs::withdraw_proposal)
         .service(verbs::cancel_proposal)
         .service(verbs::hold_proposal)
-        .service(verbs::resume_proposal);
+        .service(verbs::resume_proposal)
+        .service(steps::open_proposal_decision)
+        .service(steps::cancel_proposal_decision)
+        .service(steps::set_proposal_lead)
+        .service(steps::start_proposal_implementation)
+        .service(steps::create_proposal_update)
+        .service(steps::add_proposal_milestones)
+        .service(steps::complete_proposal)
+        .service(steps::create_proposal_acceptance)
+        .service(steps::close_proposal)
+        .service(steps::mark_proposal_golden);
 }

@@ -5,7 +5,9 @@
 mod detail;
 pub mod timeline;
 
-pub use detail::{detail, DecisionCard, ProposalResponse, TrackerStep, UpdateResponse};
+pub use detail::{
+    detail, update_response, DecisionCard, ProposalResponse, TrackerStep, UpdateResponse,
+};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{

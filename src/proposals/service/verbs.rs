@@ -41,6 +41,21 @@ pub async fn authorized<C: ConnectionTrait>(
     Ok(p)
 }
 
+/// The proposal `id` the caller may read and support: residents, through the audience reach of
+/// their household (404, then 403).
+async fn supportable<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<(proposal::Model, Uuid)> {
+    let p = rules::readable_proposal(conn, actor, id).await?;
+    if !crate::access::policy::can_anywhere(actor, Action::ProposalSupport) {
+        return Err(AppError::Forbidden);
+    }
+    let household = household_of(actor).ok_or(AppError::Forbidden)?;
+    Ok((p, household))
+}
+
 /// Supports (附议) a proposal for the caller's household: once per household, however many of
 /// its members press at once (the household is part of the key; the count moves only for the
 /// row that was inserted). Only while `proposed`, before the support deadline, never for the
@@ -52,8 +67,7 @@ pub async fn support<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let txn = db.begin().await?;
-    let p = authorized(&txn, actor, id, Action::ProposalSupport).await?;
-    let household = household_of(actor).ok_or(AppError::Forbidden)?;
+    let (p, household) = supportable(&txn, actor, id).await?;
     require_step(&p, &[Step::Proposed], "附议")?;
     let mut g = Guards::default();
     g.check(
@@ -97,8 +111,16 @@ pub async fn support<C: ConnectionTrait + TransactionTrait>(
             .filter(proposal::Column::Id.eq(id))
             .exec(&txn)
             .await?;
-        insert_event(&txn, &ProposalRef::from(&p), Some(actor), "supported", None, None, now)
-            .await?;
+        insert_event(
+            &txn,
+            &ProposalRef::from(&p),
+            Some(actor),
+            "supported",
+            None,
+            None,
+            now,
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(())
@@ -112,8 +134,7 @@ pub async fn unsupport<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let txn = db.begin().await?;
-    let p = authorized(&txn, actor, id, Action::ProposalSupport).await?;
-    let household = household_of(actor).ok_or(AppError::Forbidden)?;
+    let (p, household) = supportable(&txn, actor, id).await?;
     require_step(&p, &[Step::Proposed], "撤回附议")?;
     let gone = proposal_support::Entity::delete_many()
         .filter(proposal_support::Column::ProposalId.eq(id))
@@ -129,8 +150,16 @@ pub async fn unsupport<C: ConnectionTrait + TransactionTrait>(
             .filter(proposal::Column::Id.eq(id))
             .exec(&txn)
             .await?;
-        insert_event(&txn, &ProposalRef::from(&p), Some(actor), "unsupported", None, None, now)
-            .await?;
+        insert_event(
+            &txn,
+            &ProposalRef::from(&p),
+            Some(actor),
+            "unsupported",
+            None,
+            None,
+            now,
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(())
@@ -242,10 +271,29 @@ pub(crate) async fn end_by_staff<C: ConnectionTrait + TransactionTrait>(
     require_step(&p, from, verb.1)?;
     let mut sets = extra;
     sets.push((proposal::Column::Reason, Expr::value(reason.clone())));
-    if !move_step(&txn, &p, to, sets, Some(actor), verb.0, reason.as_deref(), now).await? {
+    if !move_step(
+        &txn,
+        &p,
+        to,
+        sets,
+        Some(actor),
+        verb.0,
+        reason.as_deref(),
+        now,
+    )
+    .await?
+    {
         return Err(raced());
     }
-    audit_step(&txn, actor, &p, verb.0, serde_json::json!({"reason": reason}), now).await?;
+    audit_step(
+        &txn,
+        actor,
+        &p,
+        verb.0,
+        serde_json::json!({"reason": reason}),
+        now,
+    )
+    .await?;
     super::notify::stepped(&txn, &p, to, now).await?;
     txn.commit().await?;
     load(db, id).await
@@ -294,12 +342,29 @@ pub async fn cancel<C: ConnectionTrait + TransactionTrait>(
         super::decision::cancel_poll_in(&txn, &p, &reason, now).await?;
     }
     let sets = vec![(proposal::Column::Reason, Expr::value(Some(reason.clone())))];
-    if !move_step(&txn, &p, Step::Cancelled, sets, Some(actor), "cancelled", Some(&reason), now)
-        .await?
+    if !move_step(
+        &txn,
+        &p,
+        Step::Cancelled,
+        sets,
+        Some(actor),
+        "cancelled",
+        Some(&reason),
+        now,
+    )
+    .await?
     {
         return Err(raced());
     }
-    audit_step(&txn, actor, &p, "cancel", serde_json::json!({"reason": reason}), now).await?;
+    audit_step(
+        &txn,
+        actor,
+        &p,
+        "cancel",
+        serde_json::json!({"reason": reason}),
+        now,
+    )
+    .await?;
     super::notify::stepped(&txn, &p, Step::Cancelled, now).await?;
     txn.commit().await?;
     load(db, id).await
@@ -373,12 +438,29 @@ pub async fn withdraw<C: ConnectionTrait + TransactionTrait>(
     check_version(&p, expected)?;
     require_step(&p, &[Step::Proposed, Step::Deliberating], "撤回")?;
     let sets = vec![(proposal::Column::Reason, Expr::value(reason.clone()))];
-    if !move_step(&txn, &p, Step::Withdrawn, sets, Some(actor), "withdrawn", reason.as_deref(), now)
-        .await?
+    if !move_step(
+        &txn,
+        &p,
+        Step::Withdrawn,
+        sets,
+        Some(actor),
+        "withdrawn",
+        reason.as_deref(),
+        now,
+    )
+    .await?
     {
         return Err(raced());
     }
-    audit_step(&txn, actor, &p, "withdraw", serde_json::json!({"reason": reason}), now).await?;
+    audit_step(
+        &txn,
+        actor,
+        &p,
+        "withdraw",
+        serde_json::json!({"reason": reason}),
+        now,
+    )
+    .await?;
     super::notify::stepped(&txn, &p, Step::Withdrawn, now).await?;
     txn.commit().await?;
     load(db, id).await
@@ -397,9 +479,20 @@ pub async fn hold<C: ConnectionTrait + TransactionTrait>(
     let p = authorized(&txn, actor, id, Action::ProposalAdvance).await?;
     check_version(&p, expected)?;
     let holding = reason.is_some();
-    require_step(&p, &[Step::Implementing], if holding { "暂停" } else { "恢复" })?;
+    require_step(
+        &p,
+        &[Step::Implementing],
+        if holding { "暂停" } else { "恢复" },
+    )?;
     if p.on_hold == holding {
-        return Err(wrong_step(p.step, if holding { "再次暂停" } else { "恢复（未暂停）" }));
+        return Err(wrong_step(
+            p.step,
+            if holding {
+                "再次暂停"
+            } else {
+                "恢复（未暂停）"
+            },
+        ));
     }
     let sets = vec![
         (proposal::Column::OnHold, Expr::value(holding)),
@@ -409,9 +502,25 @@ pub async fn hold<C: ConnectionTrait + TransactionTrait>(
         return Err(raced());
     }
     let kind = if holding { "held" } else { "resumed" };
-    insert_event(&txn, &ProposalRef::from(&p), Some(actor), kind, None, reason.as_deref(), now)
-        .await?;
-    audit_step(&txn, actor, &p, kind, serde_json::json!({"reason": reason}), now).await?;
+    insert_event(
+        &txn,
+        &ProposalRef::from(&p),
+        Some(actor),
+        kind,
+        None,
+        reason.as_deref(),
+        now,
+    )
+    .await?;
+    audit_step(
+        &txn,
+        actor,
+        &p,
+        kind,
+        serde_json::json!({"reason": reason}),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     load(db, id).await
 }
