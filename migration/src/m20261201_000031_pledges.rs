@@ -75,11 +75,7 @@ impl MigrationTrait for Migration {
                 .check(c("amount_fen").gt(0))
                 .check(c("spent_fen").gte(0))
                 .check(c("released_fen").gte(0))
-                .check(
-                    c("spent_fen")
-                        .add(c("released_fen"))
-                        .lte(c("amount_fen")),
-                )
+                .check(c("spent_fen").add(c("released_fen")).lte(c("amount_fen")))
                 .foreign_key(&mut fk(
                     "fund_allocations",
                     "account_id",

@@ -5,9 +5,9 @@ use crate::platform::ledger::{Book, Columns, Kind as F};
 use crate::platform::pii;
 
 pub use entity::fund_account::{Kind as AccountKind, Place, Status as AccountStatus};
+pub use entity::fund_allocation::Status as AllocationStatus;
 pub use entity::fund_entry::{CounterpartyKind, Kind as EntryKind};
 pub use entity::fund_expense::Status as ExpenseStatus;
-pub use entity::fund_allocation::Status as AllocationStatus;
 pub use entity::fund_expense_approval::Decision;
 
 /// The smallest and largest amount of one movement, in fen (1 fen to 100 million yuan).

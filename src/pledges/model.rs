@@ -60,8 +60,14 @@ mod tests {
         assert_eq!(public_name(Resident, D::Name, "王小明"), "王*");
         assert_eq!(public_name(Household, D::Masked, "李四"), "李*");
         assert_eq!(public_name(Resident, D::Anonymous, "王小明"), ANONYMOUS);
-        assert_eq!(public_name(Organization, D::Name, "爱心基金会"), "爱心基金会");
-        assert_eq!(public_name(Business, D::Masked, "某某公司"), pii::mask_name("某某公司"));
+        assert_eq!(
+            public_name(Organization, D::Name, "爱心基金会"),
+            "爱心基金会"
+        );
+        assert_eq!(
+            public_name(Business, D::Masked, "某某公司"),
+            pii::mask_name("某某公司")
+        );
         assert_eq!(public_name(Business, D::Anonymous, "某某公司"), ANONYMOUS);
     }
 }

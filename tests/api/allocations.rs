@@ -131,7 +131,13 @@ pub(crate) async fn allocated(p: &Place, acct: Uuid, proposal: Uuid, amount: i64
 }
 
 /// An expense request for the proposal (under `allocation` when given), approved.
-async fn spend(p: &Place, acct: Uuid, proposal: Uuid, allocation: Option<Uuid>, amount: i64) -> Uuid {
+async fn spend(
+    p: &Place,
+    acct: Uuid,
+    proposal: Uuid,
+    allocation: Option<Uuid>,
+    amount: i64,
+) -> Uuid {
     let e = p
         .app
         .create(
@@ -154,12 +160,32 @@ async fn allocation_needs_two_distinct_approvers_of_different_roles_not_the_requ
     let prop = proposal(&p, "楼道灯更换").await;
     force_step(&p, prop, "raising").await;
     let x = request(&p, acct, prop, 30_000).await;
-    assert_problem(verb(&p, &p.staff, x, "approve", json!({})).await, 409, "same_approver").await;
+    assert_problem(
+        verb(&p, &p.staff, x, "approve", json!({})).await,
+        409,
+        "same_approver",
+    )
+    .await;
     let first = body(verb(&p, &p.council, x, "approve", json!({})).await, 200).await;
     assert_eq!(first["status"], "requested", "{first}");
-    assert_problem(verb(&p, &p.council, x, "approve", json!({})).await, 409, "same_approver").await;
-    assert_problem(verb(&p, &p.council2, x, "approve", json!({})).await, 409, "same_approver").await;
-    assert_problem(verb(&p, &p.resident, x, "approve", json!({})).await, 403, "forbidden").await;
+    assert_problem(
+        verb(&p, &p.council, x, "approve", json!({})).await,
+        409,
+        "same_approver",
+    )
+    .await;
+    assert_problem(
+        verb(&p, &p.council2, x, "approve", json!({})).await,
+        409,
+        "same_approver",
+    )
+    .await;
+    assert_problem(
+        verb(&p, &p.resident, x, "approve", json!({})).await,
+        403,
+        "forbidden",
+    )
+    .await;
     let done = body(verb(&p, &p.staff2, x, "approve", json!({})).await, 200).await;
     assert_eq!(done["status"], "approved", "{done}");
     assert_eq!(done["left_fen"], 30_000);
@@ -171,19 +197,49 @@ async fn allocation_needs_two_distinct_approvers_of_different_roles_not_the_requ
     // More than is available: the completing approval is refused and nothing is reserved.
     let big = request(&p, acct, prop, 80_000).await;
     body(verb(&p, &p.council, big, "approve", json!({})).await, 200).await;
-    assert_problem(verb(&p, &p.admin, big, "approve", json!({})).await, 409, "insufficient_funds").await;
+    assert_problem(
+        verb(&p, &p.admin, big, "approve", json!({})).await,
+        409,
+        "insufficient_funds",
+    )
+    .await;
     assert_eq!(p.account_state(acct).await["reserved_fen"], 30_000);
     // Rejected with a reason; then no more approvals.
-    let r = body(verb(&p, &p.staff2, big, "reject", json!({"reason": "预算过高"})).await, 200).await;
+    let r = body(
+        verb(&p, &p.staff2, big, "reject", json!({"reason": "预算过高"})).await,
+        200,
+    )
+    .await;
     assert_eq!(r["status"], "rejected");
-    assert_problem(verb(&p, &p.admin, big, "approve", json!({})).await, 409, "wrong_status").await;
+    assert_problem(
+        verb(&p, &p.admin, big, "approve", json!({})).await,
+        409,
+        "wrong_status",
+    )
+    .await;
     // Residents read the allocations of their community's account, without names.
-    let list = p.get(&p.resident, &format!("/api/v1/fund-allocations?proposal_id={prop}")).await;
+    let list = p
+        .get(
+            &p.resident,
+            &format!("/api/v1/fund-allocations?proposal_id={prop}"),
+        )
+        .await;
     let items = list["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{list}");
-    assert!(items.iter().all(|i| i["requested_by_name"].is_null()), "{list}");
-    let neighbour = p.get(&p.neighbour, &format!("/api/v1/fund-allocations?account_id={acct}")).await;
-    assert!(neighbour["items"].as_array().unwrap().is_empty(), "{neighbour}");
+    assert!(
+        items.iter().all(|i| i["requested_by_name"].is_null()),
+        "{list}"
+    );
+    let neighbour = p
+        .get(
+            &p.neighbour,
+            &format!("/api/v1/fund-allocations?account_id={acct}"),
+        )
+        .await;
+    assert!(
+        neighbour["items"].as_array().unwrap().is_empty(),
+        "{neighbour}"
+    );
 }
 
 #[tokio::test]
@@ -195,7 +251,12 @@ async fn allocation_above_the_spending_threshold_needs_a_passed_poll() {
     // The default policy: spending above 500,000 fen needs a passed poll.
     let x = request(&p, acct, prop, 600_000).await;
     body(verb(&p, &p.council, x, "approve", json!({})).await, 200).await;
-    let refused = assert_problem(verb(&p, &p.admin, x, "approve", json!({})).await, 409, "guard_failed").await;
+    let refused = assert_problem(
+        verb(&p, &p.admin, x, "approve", json!({})).await,
+        409,
+        "guard_failed",
+    )
+    .await;
     assert_eq!(refused["errors"][0]["field"], "spending_poll", "{refused}");
     assert_eq!(p.account_state(acct).await["reserved_fen"], 0);
     // At the threshold no poll is needed.
@@ -220,19 +281,35 @@ async fn release_leaves_the_balance_unchanged_and_frees_what_is_reserved() {
     assert_eq!(p.account_state(acct).await["reserved_fen"], 30_000);
     body(p.pay(e).await, 200).await;
     let a = p.account_state(acct).await;
-    assert_eq!((a["balance_fen"].as_i64(), a["reserved_fen"].as_i64()), (Some(90_000), Some(20_000)), "{a}");
+    assert_eq!(
+        (a["balance_fen"].as_i64(), a["reserved_fen"].as_i64()),
+        (Some(90_000), Some(20_000)),
+        "{a}"
+    );
     let entries_before = p.all_entries(&p.staff, acct).await.len();
     let r = body(verb(&p, &p.staff, x, "release", json!({})).await, 200).await;
     assert_eq!(r["status"], "released", "{r}");
-    assert_eq!((r["spent_fen"].as_i64(), r["released_fen"].as_i64()), (Some(10_000), Some(20_000)));
+    assert_eq!(
+        (r["spent_fen"].as_i64(), r["released_fen"].as_i64()),
+        (Some(10_000), Some(20_000))
+    );
     let a = p.account_state(acct).await;
     assert_eq!(a["balance_fen"], 90_000, "{a}");
     assert_eq!(a["reserved_fen"], 0, "{a}");
     assert_eq!(a["available_fen"], 90_000, "{a}");
     assert_eq!(p.all_entries(&p.staff, acct).await.len(), entries_before);
     let f = figures(&p, prop).await;
-    assert_eq!((f["allocated_fen"].as_i64(), f["spent_fen"].as_i64()), (Some(10_000), Some(10_000)), "{f}");
-    assert_problem(verb(&p, &p.staff, x, "release", json!({})).await, 409, "wrong_status").await;
+    assert_eq!(
+        (f["allocated_fen"].as_i64(), f["spent_fen"].as_i64()),
+        (Some(10_000), Some(10_000)),
+        "{f}"
+    );
+    assert_problem(
+        verb(&p, &p.staff, x, "release", json!({})).await,
+        409,
+        "wrong_status",
+    )
+    .await;
     p.assert_consistent(acct).await;
 }
 
@@ -245,15 +322,24 @@ async fn spending_from_a_self_governance_fund_needs_a_proposal_in_implementing()
         json!({"account_id": acct, "proposal_id": proposal, "amount_fen": 1_000,
                "payee_kind": "business", "payee_name": "某某公司", "purpose": "维修"})
     };
-    let res = p.app.post("/api/v1/fund-expenses", &p.staff, &file(None)).await;
+    let res = p
+        .app
+        .post("/api/v1/fund-expenses", &p.staff, &file(None))
+        .await;
     let v = assert_problem(res, 409, "guard_failed").await;
     assert_eq!(v["errors"][0]["field"], "proposal_id", "{v}");
     force_step(&p, prop, "raising").await;
-    let res = p.app.post("/api/v1/fund-expenses", &p.staff, &file(Some(prop))).await;
+    let res = p
+        .app
+        .post("/api/v1/fund-expenses", &p.staff, &file(Some(prop)))
+        .await;
     let v = assert_problem(res, 409, "guard_failed").await;
     assert_eq!(v["errors"][0]["field"], "proposal", "{v}");
     force_step(&p, prop, "implementing").await;
-    let res = p.app.post("/api/v1/fund-expenses", &p.staff, &file(Some(prop))).await;
+    let res = p
+        .app
+        .post("/api/v1/fund-expenses", &p.staff, &file(Some(prop)))
+        .await;
     assert_eq!(body(res, 201).await["proposal_id"], prop.to_string());
 }
 
@@ -266,7 +352,12 @@ async fn expense_for_proposal_cannot_exceed_its_allocation() {
     let x = allocated(&p, acct, prop, 10_000).await;
     let over = json!({"account_id": acct, "allocation_id": x, "amount_fen": 12_000,
         "payee_kind": "business", "payee_name": "某某公司", "purpose": "维修"});
-    assert_problem(p.app.post("/api/v1/fund-expenses", &p.staff, &over).await, 409, "insufficient_funds").await;
+    assert_problem(
+        p.app.post("/api/v1/fund-expenses", &p.staff, &over).await,
+        409,
+        "insufficient_funds",
+    )
+    .await;
     // Four requests of 4,000 under the 10,000 allocation, all approved; the payments race.
     let mut es = Vec::new();
     for _ in 0..4 {
@@ -293,10 +384,20 @@ async fn expense_for_proposal_cannot_exceed_its_allocation() {
         }
     }
     assert_eq!(paid, 2, "two of 4,000 fit in 10,000");
-    let a = p.get(&p.staff, &format!("/api/v1/fund-allocations/{x}")).await;
-    assert_eq!((a["spent_fen"].as_i64(), a["left_fen"].as_i64()), (Some(8_000), Some(2_000)), "{a}");
+    let a = p
+        .get(&p.staff, &format!("/api/v1/fund-allocations/{x}"))
+        .await;
+    assert_eq!(
+        (a["spent_fen"].as_i64(), a["left_fen"].as_i64()),
+        (Some(8_000), Some(2_000)),
+        "{a}"
+    );
     let acc = p.account_state(acct).await;
-    assert_eq!((acc["balance_fen"].as_i64(), acc["reserved_fen"].as_i64()), (Some(92_000), Some(2_000)), "{acc}");
+    assert_eq!(
+        (acc["balance_fen"].as_i64(), acc["reserved_fen"].as_i64()),
+        (Some(92_000), Some(2_000)),
+        "{acc}"
+    );
     assert_eq!(figures(&p, prop).await["spent_fen"], 8_000);
     p.assert_consistent(acct).await;
 }
@@ -306,7 +407,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) % n
     }
 }
@@ -343,7 +447,9 @@ async fn proposal_fen_caches_equal_ledger_sums() {
                 }
             }
             2 | 3 => {
-                let under = allocations.get(rng.next(allocations.len().max(1) as u64) as usize).copied();
+                let under = allocations
+                    .get(rng.next(allocations.len().max(1) as u64) as usize)
+                    .copied();
                 let under = under.filter(|_| rng.next(2) == 0);
                 let b = json!({"account_id": acct, "proposal_id": prop, "allocation_id": under,
                     "amount_fen": amount, "payee_kind": "business", "payee_name": "某某公司",
@@ -354,7 +460,12 @@ async fn proposal_fen_caches_equal_ledger_sums() {
                 }
                 let e = id_of(&res.json::<Value>().await.unwrap());
                 body(p.verb(&p.council, e, "approve", json!({})).await, 200).await;
-                if p.verb(&p.admin, e, "approve", json!({})).await.status().as_u16() != 200 {
+                if p.verb(&p.admin, e, "approve", json!({}))
+                    .await
+                    .status()
+                    .as_u16()
+                    != 200
+                {
                     continue;
                 }
                 let res = p.pay(e).await;
@@ -369,12 +480,19 @@ async fn proposal_fen_caches_equal_ledger_sums() {
             _ => {
                 if rng.next(2) == 0 && !entries.is_empty() {
                     let e = entries.remove(rng.next(entries.len() as u64) as usize);
-                    let res = p.app.post(
-                        &format!("/api/v1/fund-entries/{e}/reverse"),
-                        &p.staff,
-                        &json!({"reason": "更正"}),
-                    ).await;
-                    assert!(matches!(res.status().as_u16(), 201 | 409), "{}", res.text().await.unwrap());
+                    let res = p
+                        .app
+                        .post(
+                            &format!("/api/v1/fund-entries/{e}/reverse"),
+                            &p.staff,
+                            &json!({"reason": "更正"}),
+                        )
+                        .await;
+                    assert!(
+                        matches!(res.status().as_u16(), 201 | 409),
+                        "{}",
+                        res.text().await.unwrap()
+                    );
                 } else if !allocations.is_empty() {
                     let x = allocations.remove(rng.next(allocations.len() as u64) as usize);
                     body(verb(&p, &p.staff, x, "release", json!({})).await, 200).await;
@@ -385,7 +503,9 @@ async fn proposal_fen_caches_equal_ledger_sums() {
     // The ledger's sums for the proposal.
     let all = p.all_entries(&p.staff, acct).await;
     let kind_of = |id: &Value| {
-        all.iter().find(|e| &e["id"] == id).map(|e| e["kind"].as_str().unwrap().to_string())
+        all.iter()
+            .find(|e| &e["id"] == id)
+            .map(|e| e["kind"].as_str().unwrap().to_string())
     };
     let (mut received, mut spent) = (0, 0);
     for e in all.iter().filter(|e| e["proposal_id"] == prop.to_string()) {
@@ -400,7 +520,12 @@ async fn proposal_fen_caches_equal_ledger_sums() {
             k => panic!("unexpected {k}"),
         }
     }
-    let list = p.get(&p.staff, &format!("/api/v1/fund-allocations?proposal_id={prop}&limit=100")).await;
+    let list = p
+        .get(
+            &p.staff,
+            &format!("/api/v1/fund-allocations?proposal_id={prop}&limit=100"),
+        )
+        .await;
     let allocated: i64 = list["items"]
         .as_array()
         .unwrap()
@@ -409,7 +534,10 @@ async fn proposal_fen_caches_equal_ledger_sums() {
         .map(|x| x["amount_fen"].as_i64().unwrap() - x["released_fen"].as_i64().unwrap())
         .sum();
     let f = figures(&p, prop).await;
-    assert!(received > 0 && spent > 0, "the sequence moved money both ways: {received} {spent}");
+    assert!(
+        received > 0 && spent > 0,
+        "the sequence moved money both ways: {received} {spent}"
+    );
     assert_eq!(f["received_fen"].as_i64(), Some(received), "{f}");
     assert_eq!(f["spent_fen"].as_i64(), Some(spent), "{f}");
     assert_eq!(f["allocated_fen"].as_i64(), Some(allocated), "{f}");

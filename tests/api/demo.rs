@@ -157,7 +157,11 @@ async fn demo_seed_creates_the_street_its_communities_and_a_working_account_per_
         .unwrap();
     // Spending from a 自治金 names a proposal in `implementing` (§A5.2): the demo's request is
     // filed under one once the proposals seed exists (seed::pledges), none before.
-    assert_eq!(waiting["items"].as_array().map(Vec::len), Some(0), "{waiting}");
+    assert_eq!(
+        waiting["items"].as_array().map(Vec::len),
+        Some(0),
+        "{waiting}"
+    );
     let verified: Value = app
         .get(&format!("/api/v1/fund-accounts/{id}/verify"), &token)
         .await

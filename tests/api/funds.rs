@@ -152,7 +152,13 @@ impl Place {
             .await
     }
 
-    pub(crate) async fn verb(&self, token: &str, expense: Uuid, verb: &str, b: Value) -> reqwest::Response {
+    pub(crate) async fn verb(
+        &self,
+        token: &str,
+        expense: Uuid,
+        verb: &str,
+        b: Value,
+    ) -> reqwest::Response {
         self.app
             .post(
                 &format!("/api/v1/fund-expenses/{expense}/{verb}"),

@@ -6,7 +6,9 @@ mod allocations;
 mod entries;
 mod expenses;
 
-pub use allocations::{allocation, allocation_response, allocations, AllocationResponse, AllocationsOf};
+pub use allocations::{
+    allocation, allocation_response, allocations, AllocationResponse, AllocationsOf,
+};
 pub use entries::{
     entries, entry_response, export_rows, verify, EntryFilters, EntryResponse, ExportRow,
     Verification,

@@ -90,8 +90,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     let a = policy::authorized(&txn, actor, account_id, Action::FundAllocate).await?;
     require_active(&a)?;
     let p = subject::load_in(&txn, proposal_id).await?;
-    if p.community_id != a.community_id || a.compound_id.is_some_and(|k| Some(k) != p.compound_id)
-    {
+    if p.community_id != a.community_id || a.compound_id.is_some_and(|k| Some(k) != p.compound_id) {
         return Err(AppError::invalid(
             "proposal_id",
             FieldCode::Mismatch,

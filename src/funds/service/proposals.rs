@@ -21,7 +21,10 @@ use entity::{fund_account, fund_allocation, fund_entry, fund_expense};
 /// Whether spending from an account of `kind` must name a proposal in `implementing`: the
 /// 自治金 and 协商资金 are spent on what residents decided.
 pub fn needs_proposal(kind: AccountKind) -> bool {
-    matches!(kind, AccountKind::SelfGovernance | AccountKind::Consultation)
+    matches!(
+        kind,
+        AccountKind::SelfGovernance | AccountKind::Consultation
+    )
 }
 
 fn elsewhere(field: &str) -> AppError {
@@ -50,8 +53,7 @@ pub async fn proposal_of<C: ConnectionTrait>(
         ),
         e => e,
     })?;
-    if p.community_id != a.community_id || a.compound_id.is_some_and(|k| Some(k) != p.compound_id)
-    {
+    if p.community_id != a.community_id || a.compound_id.is_some_and(|k| Some(k) != p.compound_id) {
         return Err(elsewhere("proposal_id"));
     }
     Ok(p)
@@ -79,7 +81,10 @@ pub async fn tie<C: ConnectionTrait>(
             return Err(AppError::invalid(
                 "allocation_id",
                 FieldCode::NotAllowed,
-                Text::new("该拨款尚未批准或已释放", "the allocation is not approved or released"),
+                Text::new(
+                    "该拨款尚未批准或已释放",
+                    "the allocation is not approved or released",
+                ),
             ));
         }
         if x.amount_fen - x.spent_fen - x.released_fen < n.amount_fen {
@@ -94,18 +99,16 @@ pub async fn tie<C: ConnectionTrait>(
                 return Err(not_implementing());
             }
         }
-        None if needs_proposal(a.kind) => {
-            return Err(AppError::GuardFailed(vec![
-                crate::platform::error::FieldError::of(
-                    "proposal_id",
-                    FieldCode::Required,
-                    Text::new(
-                        "自治金、协商资金的支出须对应一个实施中的议题",
-                        "spending from a 自治金 or 协商资金 account names a proposal in implementing",
-                    ),
+        None if needs_proposal(a.kind) => return Err(AppError::GuardFailed(vec![
+            crate::platform::error::FieldError::of(
+                "proposal_id",
+                FieldCode::Required,
+                Text::new(
+                    "自治金、协商资金的支出须对应一个实施中的议题",
+                    "spending from a 自治金 or 协商资金 account names a proposal in implementing",
                 ),
-            ]))
-        }
+            ),
+        ])),
         None => {}
     }
     Ok((proposal_id, n.allocation_id))

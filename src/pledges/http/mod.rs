@@ -9,15 +9,15 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::access::AuthUser;
-use crate::pledges::model::{self, Kind, PledgerKind, PublicDisplay, Status};
-use crate::pledges::query::{self, PledgePage, PledgeResponse};
-use crate::pledges::service::fulfil::{self, Received};
-use crate::pledges::service::{self as svc, NewPledge, OnBehalf};
 use crate::platform::error::{AppError, AppResult, FieldCode, FieldError};
 use crate::platform::http::extract::{Json, JsonOrEmpty, Query};
 use crate::platform::http::{clean_line, clean_optional, etag, if_match, Page, PageParams};
 use crate::platform::signed_urls::Signer;
 use crate::platform::state::AppState;
+use crate::pledges::model::{self, Kind, PledgerKind, PublicDisplay, Status};
+use crate::pledges::query::{self, PledgePage, PledgeResponse};
+use crate::pledges::service::fulfil::{self, Received};
+use crate::pledges::service::{self as svc, NewPledge, OnBehalf};
 
 /// Registers this domain's handlers.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

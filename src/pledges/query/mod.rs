@@ -10,11 +10,11 @@ use uuid::Uuid;
 
 use crate::access::policy::{self, Action, Level};
 use crate::access::Actor;
-use crate::pledges::model::{self, Kind, PledgerKind, PublicDisplay, Status};
 use crate::platform::attachments::{self, AttachmentResponse, SubjectType};
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::paging::{cut_page, PageParams};
 use crate::platform::signed_urls::Signer;
+use crate::pledges::model::{self, Kind, PledgerKind, PublicDisplay, Status};
 use crate::proposals::service::subject::{self, ProposalRef};
 use entity::pledge;
 
@@ -151,7 +151,11 @@ async fn staff_view<C: ConnectionTrait>(db: &C, actor: &Actor, p: &ProposalRef) 
 
 async fn totals<C: ConnectionTrait>(db: &C, proposal_id: Uuid) -> AppResult<PledgeTotals> {
     use pledge::Column as P;
-    let live = [Status::Pledged, Status::Fulfilled, Status::PartiallyFulfilled];
+    let live = [
+        Status::Pledged,
+        Status::Fulfilled,
+        Status::PartiallyFulfilled,
+    ];
     let rows: Vec<(Kind, Status, Option<i64>, Option<i32>, Option<i64>)> = pledge::Entity::find()
         .select_only()
         .column(P::Kind)

@@ -15,11 +15,11 @@ use crate::access::policy::{self, Action, Level};
 use crate::access::Actor;
 use crate::funds::model::{CounterpartyKind, EntryKind};
 use crate::funds::service::money::{self, Income};
-use crate::pledges::model::{Kind, PledgerKind, PublicDisplay, Status};
 use crate::platform::attachments::{self, SubjectType};
 use crate::platform::audit;
 use crate::platform::error::{AppError, AppResult, FieldCode, FieldError};
 use crate::platform::lang::Text;
+use crate::pledges::model::{Kind, PledgerKind, PublicDisplay, Status};
 use crate::proposals::service::money::{self as caches, Cache};
 use crate::proposals::service::subject::{self, ProposalRef};
 use entity::pledge;
@@ -111,7 +111,9 @@ pub async fn fulfil<C: ConnectionTrait + TransactionTrait>(
                 counterparty_name: x.pledger_name.clone(),
                 anonymous: x.public_display == PublicDisplay::Anonymous,
                 memo: Some(format!("民筹：{}", p.title)),
-                occurred_on: r.occurred_on.unwrap_or_else(|| crate::funds::service::today(now)),
+                occurred_on: r
+                    .occurred_on
+                    .unwrap_or_else(|| crate::funds::service::today(now)),
                 proposal_id: Some(p.id),
                 pledge_id: Some(x.id),
                 attachment_ids: r.attachment_ids.clone(),

@@ -22,9 +22,9 @@ use uuid::Uuid;
 
 use crate::access::policy::{allowed, Action, Role};
 use crate::access::Actor;
-use crate::pledges::model::{self, Kind, PledgerKind, PublicDisplay, Status};
 use crate::platform::error::{AppError, AppResult, FieldCode, ProblemCode};
 use crate::platform::lang::Text;
+use crate::pledges::model::{self, Kind, PledgerKind, PublicDisplay, Status};
 use crate::proposals::model::Step;
 use crate::proposals::service::money::{self as caches, Cache};
 use crate::proposals::service::subject::{self, ProposalRef};

@@ -53,9 +53,7 @@ pub async fn add<C: ConnectionTrait>(db: &C, id: Uuid, cache: Cache, delta: i64)
         .and_where(Expr::col(Alias::new("id")).eq(id))
         .and_where(Expr::col(col).add(delta).gte(0))
         .to_owned();
-    let done = db
-        .execute(db.get_database_backend().build(&update))
-        .await?;
+    let done = db.execute(db.get_database_backend().build(&update)).await?;
     if done.rows_affected() == 1 {
         Ok(())
     } else {
