@@ -99,7 +99,8 @@ pub async fn tie<C: ConnectionTrait>(
                 return Err(not_implementing());
             }
         }
-        None if needs_proposal(a.kind) => return Err(AppError::GuardFailed(vec![
+        None if needs_proposal(a.kind) => {
+            return Err(AppError::GuardFailed(vec![
             crate::platform::error::FieldError::of(
                 "proposal_id",
                 FieldCode::Required,
@@ -108,7 +109,8 @@ pub async fn tie<C: ConnectionTrait>(
                     "spending from a 自治金 or 协商资金 account names a proposal in implementing",
                 ),
             ),
-        ])),
+        ]))
+        }
         None => {}
     }
     Ok((proposal_id, n.allocation_id))

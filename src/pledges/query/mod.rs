@@ -149,6 +149,9 @@ async fn staff_view<C: ConnectionTrait>(db: &C, actor: &Actor, p: &ProposalRef) 
         .contains(&at))
 }
 
+/// Kind, status, amount, minutes done and estimated value of one pledge.
+type TotalsRow = (Kind, Status, Option<i64>, Option<i32>, Option<i64>);
+
 async fn totals<C: ConnectionTrait>(db: &C, proposal_id: Uuid) -> AppResult<PledgeTotals> {
     use pledge::Column as P;
     let live = [
@@ -156,7 +159,7 @@ async fn totals<C: ConnectionTrait>(db: &C, proposal_id: Uuid) -> AppResult<Pled
         Status::Fulfilled,
         Status::PartiallyFulfilled,
     ];
-    let rows: Vec<(Kind, Status, Option<i64>, Option<i32>, Option<i64>)> = pledge::Entity::find()
+    let rows: Vec<TotalsRow> = pledge::Entity::find()
         .select_only()
         .column(P::Kind)
         .column(P::Status)
