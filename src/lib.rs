@@ -10,6 +10,7 @@ pub mod moderation;
 pub mod notices;
 pub mod offices;
 pub mod platform;
+pub mod pledges;
 pub mod polls;
 pub mod proposals;
 pub mod residents;
@@ -57,6 +58,7 @@ where
                 .configure(polls::http::configure)
                 .configure(funds::http::configure)
                 .configure(proposals::http::configure)
+                .configure(pledges::http::configure)
                 .configure(activity::http::configure)
                 .configure(moderation::http::configure),
         )

@@ -142,6 +142,23 @@ pub enum Action {
     /// A fund ledger (自治金台账) exported.
     #[sea_orm(string_value = "fund_export")]
     FundExport,
+    /// Money of a fund account requested for a proposal (an allocation).
+    #[sea_orm(string_value = "fund_allocation_request")]
+    FundAllocationRequest,
+    /// An approval of an allocation (the second reserves the money).
+    #[sea_orm(string_value = "fund_allocation_approve")]
+    FundAllocationApprove,
+    #[sea_orm(string_value = "fund_allocation_reject")]
+    FundAllocationReject,
+    /// The unspent rest of an allocation released (its reservation freed).
+    #[sea_orm(string_value = "fund_allocation_release")]
+    FundAllocationRelease,
+    /// Leftover contributions to a proposal refunded when it closed.
+    #[sea_orm(string_value = "fund_refund")]
+    FundRefund,
+    /// A pledge (民筹) fulfilled: money received, labour minutes or materials confirmed.
+    #[sea_orm(string_value = "pledge_fulfil")]
+    PledgeFulfil,
     /// A step of an election (§A4.3): the verb is in `purpose`, the election and the
     /// change in `detail`.
     #[sea_orm(string_value = "election_step")]

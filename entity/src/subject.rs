@@ -30,4 +30,7 @@ pub enum SubjectType {
     /// A progress update of a proposal: its photos.
     #[sea_orm(string_value = "proposal_update")]
     ProposalUpdate,
+    /// A pledge (民筹): the receipt photo of materials received.
+    #[sea_orm(string_value = "pledge")]
+    Pledge,
 }

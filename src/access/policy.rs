@@ -108,6 +108,15 @@ pub enum Action {
     FundRecord,
     /// Approve or reject expense requests (two people of different roles approve one).
     FundApprove,
+    /// Request money of a fund account for a proposal (an allocation); approving it is
+    /// [`Action::FundApprove`], releasing its rest is this again.
+    FundAllocate,
+    /// Pledge money, labour or materials to a proposal (民筹): residents for themselves, staff
+    /// and leaders on a resident's behalf.
+    PledgeCreate,
+    /// Record a money pledge received (community staff, the treasurer). A proposal's lead
+    /// confirms labour and materials: an object-level check, not this action.
+    PledgeFulfil,
     /// See elections: staff down their reach (drafts only with [`Action::ElectionManage`]);
     /// residents and leaders those of the places above them, once the roll is published
     /// (see [`reads_upward`]).
@@ -201,6 +210,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             FundRead,
             FundRecord,
             FundApprove,
+            FundAllocate,
             ElectionRead,
             ElectionManage,
             ProposalRead,
@@ -245,6 +255,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
             FundRead,
             FundRecord,
             FundApprove,
+            FundAllocate,
+            PledgeCreate,
+            PledgeFulfil,
             ElectionRead,
             ElectionManage,
             ProposalRead,
@@ -276,6 +289,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollRead,
             PollVote,
             FundRead,
+            PledgeCreate,
             ElectionRead,
             ProposalRead,
             ProposalCreateOnBehalf,
@@ -329,6 +343,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollManage,
             PollVote,
             FundRead,
+            PledgeCreate,
             ElectionRead,
             ProposalRead,
             ProposalCreateOnBehalf,
@@ -346,6 +361,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollManage,
             PollVote,
             FundRead,
+            PledgeCreate,
             ElectionRead,
             ProposalRead,
             ProposalCreateOnBehalf,
@@ -361,6 +377,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollRead,
             PollVote,
             FundRead,
+            PledgeCreate,
             ElectionRead,
             ProposalRead,
             ProposalCreate,

@@ -5,6 +5,7 @@ use crate::platform::ledger::{Book, Columns, Kind as F};
 use crate::platform::pii;
 
 pub use entity::fund_account::{Kind as AccountKind, Place, Status as AccountStatus};
+pub use entity::fund_allocation::Status as AllocationStatus;
 pub use entity::fund_entry::{CounterpartyKind, Kind as EntryKind};
 pub use entity::fund_expense::Status as ExpenseStatus;
 pub use entity::fund_expense_approval::Decision;
@@ -115,6 +116,15 @@ pub fn expense_status_label(s: ExpenseStatus) -> &'static str {
         ExpenseStatus::Paid => "已支付",
         ExpenseStatus::Rejected => "已驳回",
         ExpenseStatus::Cancelled => "已撤销",
+    }
+}
+
+pub fn allocation_status_label(s: AllocationStatus) -> &'static str {
+    match s {
+        AllocationStatus::Requested => "待审批",
+        AllocationStatus::Approved => "已拨付",
+        AllocationStatus::Released => "已释放",
+        AllocationStatus::Rejected => "已驳回",
     }
 }
 

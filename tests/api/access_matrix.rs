@@ -1614,8 +1614,8 @@ async fn fund_account_at(f: &Fixture, scope_type: &str, scope_id: Uuid) -> Strin
         .create(
             &f.root,
             "fund-accounts",
-            json!({"scope_type": scope_type, "scope_id": scope_id, "name": "自治金",
-                   "kind": "self_governance"}),
+            json!({"scope_type": scope_type, "scope_id": scope_id, "name": "专项补助",
+                   "kind": "grant"}),
         )
         .await;
     id.to_string()

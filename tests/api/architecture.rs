@@ -82,8 +82,11 @@ const DOMAINS: &[(&str, &[&str])] = &[
             "fund_entry",
             "fund_expense",
             "fund_expense_approval",
+            "fund_allocation",
+            "fund_allocation_approval",
         ],
     ),
+    ("pledges", &["pledge"]),
     (
         "elections",
         &[

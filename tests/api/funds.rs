@@ -17,24 +17,24 @@ use crate::ticket_world::{member, uname};
 /// Street S ⊃ community C ⊃ compound K ⊃ building ⊃ household H; community D (same street) ⊃
 /// compound KD ⊃ household HD. Staff and council members of C, an admin of S, residents of H
 /// and HD, a building leader.
-struct Place {
-    app: TestApp,
-    root: String,
-    community: Uuid,
-    compound: Uuid,
-    other_community: Uuid,
-    other_compound: Uuid,
-    admin: String,
-    staff: String,
-    staff2: String,
-    council: String,
-    council2: String,
-    leader: String,
-    resident: String,
-    neighbour: String,
+pub(crate) struct Place {
+    pub(crate) app: TestApp,
+    pub(crate) root: String,
+    pub(crate) community: Uuid,
+    pub(crate) compound: Uuid,
+    pub(crate) other_community: Uuid,
+    pub(crate) other_compound: Uuid,
+    pub(crate) admin: String,
+    pub(crate) staff: String,
+    pub(crate) staff2: String,
+    pub(crate) council: String,
+    pub(crate) council2: String,
+    pub(crate) leader: String,
+    pub(crate) resident: String,
+    pub(crate) neighbour: String,
 }
 
-async fn place() -> Place {
+pub(crate) async fn place() -> Place {
     let app = spawn_app().await;
     let root = app.admin_token().await;
     let t = small_territory(&app, &root, "资金").await;
@@ -88,7 +88,7 @@ async fn place() -> Place {
     }
 }
 
-async fn body(res: reqwest::Response, want: u16) -> Value {
+pub(crate) async fn body(res: reqwest::Response, want: u16) -> Value {
     let status = res.status();
     let text = res.text().await.expect("body");
     assert_eq!(status.as_u16(), want, "{text}");
@@ -96,18 +96,31 @@ async fn body(res: reqwest::Response, want: u16) -> Value {
 }
 
 impl Place {
-    async fn account(&self, token: &str, scope_type: &str, scope_id: Uuid) -> Uuid {
+    /// A grant account (专项补助): spending from it needs no proposal, so the ledger's rules are
+    /// tested on their own (a 自治金's spending is tied to proposals: tests/api/allocations.rs).
+    pub(crate) async fn account(&self, token: &str, scope_type: &str, scope_id: Uuid) -> Uuid {
+        self.account_of(token, scope_type, scope_id, "grant").await
+    }
+
+    /// An account of `kind` on the place.
+    pub(crate) async fn account_of(
+        &self,
+        token: &str,
+        scope_type: &str,
+        scope_id: Uuid,
+        kind: &str,
+    ) -> Uuid {
         self.app
             .create(
                 token,
                 "fund-accounts",
                 json!({"scope_type": scope_type, "scope_id": scope_id,
-                       "name": "2026年度自治金", "kind": "self_governance", "fiscal_year": 2026}),
+                       "name": "2026年度资金", "kind": kind, "fiscal_year": 2026}),
             )
             .await
     }
 
-    async fn income(
+    pub(crate) async fn income(
         &self,
         account: Uuid,
         amount: i64,
@@ -128,7 +141,7 @@ impl Place {
         body(res, 201).await
     }
 
-    async fn expense(&self, account: Uuid, amount: i64) -> Uuid {
+    pub(crate) async fn expense(&self, account: Uuid, amount: i64) -> Uuid {
         self.app
             .create(
                 &self.staff,
@@ -139,7 +152,13 @@ impl Place {
             .await
     }
 
-    async fn verb(&self, token: &str, expense: Uuid, verb: &str, b: Value) -> reqwest::Response {
+    pub(crate) async fn verb(
+        &self,
+        token: &str,
+        expense: Uuid,
+        verb: &str,
+        b: Value,
+    ) -> reqwest::Response {
         self.app
             .post(
                 &format!("/api/v1/fund-expenses/{expense}/{verb}"),
@@ -149,7 +168,7 @@ impl Place {
             .await
     }
 
-    async fn approved(&self, account: Uuid, amount: i64) -> Uuid {
+    pub(crate) async fn approved(&self, account: Uuid, amount: i64) -> Uuid {
         let e = self.expense(account, amount).await;
         body(self.verb(&self.council, e, "approve", json!({})).await, 200).await;
         let v = body(self.verb(&self.admin, e, "approve", json!({})).await, 200).await;
@@ -157,7 +176,7 @@ impl Place {
         e
     }
 
-    async fn pay(&self, expense: Uuid) -> reqwest::Response {
+    pub(crate) async fn pay(&self, expense: Uuid) -> reqwest::Response {
         let photo = upload_png(&self.app, &self.staff).await;
         self.verb(
             &self.staff,
@@ -168,16 +187,16 @@ impl Place {
         .await
     }
 
-    async fn get(&self, token: &str, path: &str) -> Value {
+    pub(crate) async fn get(&self, token: &str, path: &str) -> Value {
         body(self.app.get(path, token).await, 200).await
     }
 
-    async fn account_state(&self, account: Uuid) -> Value {
+    pub(crate) async fn account_state(&self, account: Uuid) -> Value {
         self.get(&self.staff, &format!("/api/v1/fund-accounts/{account}"))
             .await
     }
 
-    async fn all_entries(&self, token: &str, account: Uuid) -> Vec<Value> {
+    pub(crate) async fn all_entries(&self, token: &str, account: Uuid) -> Vec<Value> {
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -195,14 +214,14 @@ impl Place {
         out
     }
 
-    async fn verify(&self, token: &str, account: Uuid) -> Value {
+    pub(crate) async fn verify(&self, token: &str, account: Uuid) -> Value {
         self.get(token, &format!("/api/v1/fund-accounts/{account}/verify"))
             .await
     }
 
     /// The account's balance equals the sum of its entries, no entry left it negative, the
     /// chain verifies, and the entries come newest first with seqs n..1.
-    async fn assert_consistent(&self, account: Uuid) -> i64 {
+    pub(crate) async fn assert_consistent(&self, account: Uuid) -> i64 {
         let a = self.account_state(account).await;
         let entries = self.all_entries(&self.staff, account).await;
         let sum: i64 = entries

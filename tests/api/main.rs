@@ -8,6 +8,7 @@ mod helpers;
 
 mod access_matrix;
 mod accounts;
+mod allocations;
 mod architecture;
 mod attachments;
 mod auth;
@@ -38,6 +39,7 @@ mod offices;
 mod operations;
 mod outages;
 mod plans;
+mod pledges;
 mod polls;
 mod polls_secrecy;
 mod proposals;

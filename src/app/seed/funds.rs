@@ -6,8 +6,8 @@ use uuid::Uuid;
 use crate::access::policy::Role;
 
 /// The community's 2026 self-governance fund (自治金): the street's allocation and a resident's
-/// anonymous gift recorded by the community staff, and one expense request waiting for its two
-/// approvals.
+/// anonymous gift recorded by the community staff. (Spending from a 自治金 names a proposal in
+/// `implementing`, which the demo does not have yet: no expense request.)
 pub(super) async fn demo_funds<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     publishers: &[(Uuid, &str, Role, Uuid)],
@@ -16,7 +16,7 @@ pub(super) async fn demo_funds<C: ConnectionTrait + TransactionTrait>(
 ) -> anyhow::Result<()> {
     use crate::access::actor::Assignment;
     use crate::funds::model::{AccountKind, CounterpartyKind, EntryKind, Place};
-    use crate::funds::service::{accounts, expenses, money};
+    use crate::funds::service::{accounts, money};
     let Some((id, display, role, scope_id)) = publishers
         .iter()
         .find(|p| p.2 == Role::CommunityStaff && p.3 == community_id)
@@ -87,18 +87,5 @@ pub(super) async fn demo_funds<C: ConnectionTrait + TransactionTrait>(
             .await
             .map_err(|e| fail("recording income", e))?;
     }
-    let request = expenses::NewExpense {
-        account_id: account.id,
-        amount_fen: 380_000,
-        payee_kind: CounterpartyKind::Business,
-        payee_name: "杭州明亮照明工程有限公司".into(),
-        anonymous: false,
-        purpose: "3幢、5幢楼道声控灯更换".into(),
-        proposal_id: None,
-        attachment_ids: Vec::new(),
-    };
-    expenses::create(db, &staff, request, now)
-        .await
-        .map_err(|e| fail("filing the expense request", e))?;
     Ok(())
 }

@@ -36,6 +36,12 @@ pub struct CreateFundExpenseRequest {
     /// What the money is for, 1 to 200 characters.
     #[schema(max_length = 200, format = "text")]
     pub purpose: String,
+    /// The proposal it is spent for: required on a 自治金 or 协商资金 account, and then in
+    /// `implementing`.
+    pub proposal_id: Option<Uuid>,
+    /// The approved allocation it spends (its proposal is the request's): paying it consumes the
+    /// allocation's reservation, never more than is left of it.
+    pub allocation_id: Option<Uuid>,
     /// Quotes or invoices at hand: the requester's own uploads, at most 9.
     #[serde(default)]
     #[schema(max_items = 9)]
@@ -68,7 +74,7 @@ async fn answer(
         (status = 400, description = "Invalid fields"),
         (status = 403, description = "The caller may read the account but not record on it"),
         (status = 404, description = "The account is not found or not the caller's to see"),
-        (status = 409, description = "The account is not active (`wrong_status`)"),
+        (status = 409, description = "The account is not active (`wrong_status`); a 自治金 or 协商资金 account without a proposal in `implementing` (`guard_failed`); more than the allocation has left (`insufficient_funds`)"),
     ))]
 #[post("/fund-expenses")]
 #[tracing::instrument(skip_all, fields(user = %user.id))]
@@ -85,7 +91,8 @@ pub async fn create_fund_expense(
         payee_name: clean_line("payee_name", &b.payee_name, model::PARTY_MAX)?,
         anonymous: b.anonymous,
         purpose: clean_text("purpose", &b.purpose, model::MEMO_MAX)?,
-        proposal_id: None,
+        proposal_id: b.proposal_id,
+        allocation_id: b.allocation_id,
         attachment_ids: b.attachment_ids,
     };
     let e = svc::create(&state.db, &user, n, state.clock.now()).await?;

@@ -101,6 +101,9 @@ pub struct RecordIncomeRequest {
     pub memo: Option<String>,
     /// The day the money arrived; not in the future.
     pub occurred_on: NaiveDate,
+    /// The proposal the money is for (of the account's community): it counts in the proposal's
+    /// `received_fen`.
+    pub proposal_id: Option<Uuid>,
     /// Receipts: the recorder's own uploads, at most 9.
     #[serde(default)]
     #[schema(max_items = 9)]
@@ -134,7 +137,7 @@ pub async fn record_fund_income(
         anonymous: b.anonymous,
         memo: clean_optional("memo", &b.memo, model::MEMO_MAX)?,
         occurred_on: b.occurred_on,
-        proposal_id: None,
+        proposal_id: b.proposal_id,
         pledge_id: None,
         attachment_ids: b.attachment_ids,
     };

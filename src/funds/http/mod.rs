@@ -4,6 +4,7 @@
 //! and answer.
 
 pub mod accounts;
+pub mod allocations;
 pub mod expenses;
 pub mod ledger;
 
@@ -60,5 +61,11 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(expenses::approve_fund_expense)
         .service(expenses::reject_fund_expense)
         .service(expenses::pay_fund_expense)
-        .service(expenses::cancel_fund_expense);
+        .service(expenses::cancel_fund_expense)
+        .service(allocations::list_fund_allocations)
+        .service(allocations::create_fund_allocation)
+        .service(allocations::get_fund_allocation)
+        .service(allocations::approve_fund_allocation)
+        .service(allocations::reject_fund_allocation)
+        .service(allocations::release_fund_allocation);
 }

@@ -47,6 +47,10 @@ pub struct EntryResponse {
     pub occurred_on: Option<NaiveDate>,
     pub expense_id: Option<Uuid>,
     pub proposal_id: Option<Uuid>,
+    /// The pledge (民筹) a contribution fulfilled.
+    pub pledge_id: Option<Uuid>,
+    /// The allocation an expense spent.
+    pub allocation_id: Option<Uuid>,
     /// The other account of a transfer.
     pub counter_account_id: Option<Uuid>,
     /// Staff of the account's place only.
@@ -117,6 +121,8 @@ pub async fn respond_all<C: ConnectionTrait>(
                 occurred_on: e.occurred_on,
                 expense_id: e.expense_id,
                 proposal_id: e.proposal_id,
+                pledge_id: e.pledge_id,
+                allocation_id: e.allocation_id,
                 counter_account_id: e.counter_account_id,
                 recorded_by_name: staff.then_some(e.recorded_by_name),
                 prev_hash: e.prev_hash,

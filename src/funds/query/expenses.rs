@@ -61,6 +61,8 @@ pub struct ExpenseResponse {
     /// Why it was rejected.
     pub reason: Option<String>,
     pub proposal_id: Option<Uuid>,
+    /// The allocation it spends.
+    pub allocation_id: Option<Uuid>,
     /// The `ETag` of the request, for `If-Match`.
     pub version: i32,
     #[serde(serialize_with = "crate::platform::rfc3339::ms")]
@@ -126,6 +128,7 @@ async fn respond_all<C: ConnectionTrait>(
             paid_on: e.paid_on,
             reason: e.reason,
             proposal_id: e.proposal_id,
+            allocation_id: e.allocation_id,
             version: e.version,
             created_at: e.created_at,
             updated_at: e.updated_at,

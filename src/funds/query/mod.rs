@@ -2,9 +2,13 @@
 //! of names depends on how they reach the account (`funds::policy::staff_view`): staff see
 //! counterparty names and who recorded what, the audience public names only.
 
+mod allocations;
 mod entries;
 mod expenses;
 
+pub use allocations::{
+    allocation, allocation_response, allocations, AllocationResponse, AllocationsOf,
+};
 pub use entries::{
     entries, entry_response, export_rows, verify, EntryFilters, EntryResponse, ExportRow,
     Verification,

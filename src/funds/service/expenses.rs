@@ -24,7 +24,10 @@ use crate::platform::audit;
 use crate::platform::error::{AppError, AppResult, FieldError, ProblemCode};
 use crate::platform::lang::Text;
 use crate::platform::ledger::{self, Posting};
+use crate::proposals::service::money as caches;
 use entity::{fund_account, fund_expense, fund_expense_approval as approval};
+
+use super::proposals;
 
 /// An expense request as stored.
 pub type Expense = fund_expense::Model;
@@ -39,6 +42,8 @@ pub struct NewExpense {
     pub anonymous: bool,
     pub purpose: String,
     pub proposal_id: Option<Uuid>,
+    /// The allocation it spends (its proposal is the request's).
+    pub allocation_id: Option<Uuid>,
     /// Quotes or invoices already at hand: the requester's own uploads.
     pub attachment_ids: Vec<Uuid>,
 }
@@ -76,6 +81,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     let txn = db.begin().await?;
     let a = policy::authorized(&txn, actor, n.account_id, Action::FundRecord).await?;
     require_active(&a)?;
+    let (proposal_id, allocation_id) = proposals::tie(&txn, &a, &n).await?;
     let public = model::public_name(n.payee_kind, &n.payee_name, n.anonymous);
     let e = fund_expense::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -83,8 +89,8 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         street_id: Set(a.street_id),
         community_id: Set(a.community_id),
         compound_id: Set(a.compound_id),
-        proposal_id: Set(n.proposal_id),
-        allocation_id: Set(None),
+        proposal_id: Set(proposal_id),
+        allocation_id: Set(allocation_id),
         amount_fen: Set(n.amount_fen),
         payee_kind: Set(n.payee_kind),
         payee_name: Set(n.payee_name),
@@ -261,11 +267,20 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
             };
             record_decision(&txn, actor, &e, role, Decision::Approve, note, now).await?;
             require_active(&lock(&txn, a.id).await?)?;
-            let reserve = vec![(
-                fund_account::Column::ReservedFen,
-                Expr::col(fund_account::Column::ReservedFen).add(e.amount_fen),
-            )];
-            if !touch(&txn, a.id, reserve, available_at_least(e.amount_fen), now).await? {
+            // Under an allocation the money is reserved already: the allocation's rest is
+            // checked (and spent) when it is paid.
+            let reserve = match e.allocation_id {
+                Some(_) => Vec::new(),
+                None => vec![(
+                    fund_account::Column::ReservedFen,
+                    Expr::col(fund_account::Column::ReservedFen).add(e.amount_fen),
+                )],
+            };
+            let cond = match e.allocation_id {
+                Some(_) => Condition::all(),
+                None => available_at_least(e.amount_fen),
+            };
+            if !touch(&txn, a.id, reserve, cond, now).await? {
                 return Err(insufficient());
             }
             step(&txn, &e, ExpenseStatus::Approved, Vec::new(), now).await?;
@@ -340,6 +355,8 @@ pub async fn cancel<C: ConnectionTrait + TransactionTrait>(
     let (e, a) = locked(&txn, actor, id, Action::FundRecord, expected).await?;
     match e.status {
         ExpenseStatus::Submitted => {}
+        // The allocation keeps its reservation.
+        ExpenseStatus::Approved if e.allocation_id.is_some() => {}
         ExpenseStatus::Approved => {
             lock(&txn, a.id).await?;
             let release = vec![(
@@ -354,8 +371,9 @@ pub async fn cancel<C: ConnectionTrait + TransactionTrait>(
         s => return Err(wrong_status(s, "撤销")),
     }
     step(&txn, &e, ExpenseStatus::Cancelled, Vec::new(), now).await?;
+    let released = e.status == ExpenseStatus::Approved && e.allocation_id.is_none();
     let detail = serde_json::json!({"expense_id": id, "released_fen":
-        if e.status == ExpenseStatus::Approved { e.amount_fen } else { 0 }});
+        if released { e.amount_fen } else { 0 }});
     audit_move(
         &txn,
         actor,
@@ -405,6 +423,9 @@ pub async fn pay<C: ConnectionTrait + TransactionTrait>(
     }
     let a = lock(&txn, a.id).await?;
     require_active(&a)?;
+    if let Some(allocation) = e.allocation_id {
+        proposals::spend_allocation(&txn, allocation, e.amount_fen, now).await?;
+    }
     use fund_account::Column as A;
     let spend = vec![(A::ReservedFen, Expr::col(A::ReservedFen).sub(e.amount_fen))];
     let cond = Condition::all()
@@ -427,6 +448,7 @@ pub async fn pay<C: ConnectionTrait + TransactionTrait>(
         memo: Some(e.purpose.clone()),
         occurred_on: Some(paid_on),
         approved_by: (approvers.first().copied(), approvers.get(1).copied()),
+        allocation_id: e.allocation_id,
         ..Facts::default()
     };
     let posted = ledger::post(
@@ -450,6 +472,9 @@ pub async fn pay<C: ConnectionTrait + TransactionTrait>(
         (fund_expense::Column::PaidOn, Expr::value(Some(paid_on))),
     ];
     step(&txn, &e, ExpenseStatus::Paid, extra, now).await?;
+    if let Some(p) = e.proposal_id {
+        caches::add(&txn, p, caches::Cache::Spent, e.amount_fen).await?;
+    }
     let detail = serde_json::json!({
         "expense_id": id, "entry_id": posted.id, "amount_fen": e.amount_fen,
         "balance_after_fen": posted.balance_after,
@@ -466,6 +491,18 @@ pub async fn pay<C: ConnectionTrait + TransactionTrait>(
     .await?;
     txn.commit().await?;
     row(db, id).await
+}
+
+/// How many requests under allocation `id` are submitted or approved (not yet paid).
+pub async fn open_under<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(fund_expense::Entity::find()
+        .filter(fund_expense::Column::AllocationId.eq(id))
+        .filter(
+            fund_expense::Column::Status.is_in([ExpenseStatus::Submitted, ExpenseStatus::Approved]),
+        )
+        .count(db)
+        .await?)
 }
 
 /// The request `id` as stored.

@@ -12,9 +12,12 @@
 //! ```
 
 pub mod accounts;
+pub mod allocations;
 pub mod expenses;
 pub mod export;
 pub mod money;
+pub mod proposals;
+pub mod refunds;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
@@ -155,6 +158,7 @@ pub(crate) struct Facts {
     pub proposal_id: Option<Uuid>,
     pub pledge_id: Option<Uuid>,
     pub expense_id: Option<Uuid>,
+    pub allocation_id: Option<Uuid>,
     pub counter_account_id: Option<Uuid>,
     pub counterparty: Option<(CounterpartyKind, String)>,
     pub public_name: Option<String>,
@@ -183,8 +187,7 @@ pub(crate) fn fields(
         Field::Uuid(f.proposal_id),
         Field::Uuid(f.pledge_id),
         Field::Uuid(f.expense_id),
-        // Allocations arrive with proposals.
-        Field::Uuid(None),
+        Field::Uuid(f.allocation_id),
         Field::Uuid(f.counter_account_id),
         Field::Text(party_kind),
         Field::Text(party_name),

@@ -19,6 +19,7 @@ use crate::platform::audit;
 use crate::platform::error::{AppError, AppResult, FieldCode};
 use crate::platform::lang::Text;
 use crate::platform::ledger::{self, Field, Posting, Reversal};
+use crate::proposals::service::money as caches;
 use entity::fund_entry;
 
 /// Money coming in (validated by the handler).
@@ -65,9 +66,13 @@ pub async fn income<C: ConnectionTrait + TransactionTrait>(
     policy::authorized(&txn, actor, id, Action::FundRecord).await?;
     let a = lock(&txn, id).await?;
     require_active(&a)?;
+    if let Some(p) = i.proposal_id {
+        super::proposals::proposal_of(&txn, &a, p).await?;
+    }
     if !touch(&txn, id, Vec::new(), Condition::all(), now).await? {
         return Err(ledger_error(ledger::LedgerError::Contended));
     }
+    let proposal_id = i.proposal_id;
     let public = model::public_name(i.counterparty_kind, &i.counterparty_name, i.anonymous);
     let facts = Facts {
         proposal_id: i.proposal_id,
@@ -91,6 +96,9 @@ pub async fn income<C: ConnectionTrait + TransactionTrait>(
     )
     .await
     .map_err(ledger_error)?;
+    if let Some(p) = proposal_id {
+        caches::add(&txn, p, caches::Cache::Received, i.amount_fen).await?;
+    }
     attachments::link(
         &txn,
         actor.id,
@@ -258,6 +266,7 @@ pub async fn reverse<C: ConnectionTrait + TransactionTrait>(
         proposal_id: e.proposal_id,
         pledge_id: e.pledge_id,
         expense_id: e.expense_id,
+        allocation_id: e.allocation_id,
         counterparty: e.counterparty_kind.zip(e.counterparty_name.clone()),
         public_name: e.public_name.clone(),
         memo: Some(reason.clone()),
@@ -277,6 +286,7 @@ pub async fn reverse<C: ConnectionTrait + TransactionTrait>(
     )
     .await
     .map_err(ledger_error)?;
+    super::proposals::on_reversed(&txn, &e, now).await?;
     let detail = serde_json::json!({
         "account_id": a.id, "entry_id": posted.id, "reverses_entry_id": id,
         "amount_fen": posted.amount, "balance_after_fen": posted.balance_after,

@@ -1,10 +1,8 @@
 //! Where the money of a proposal (funds, pledges) joins its steps. The proposals service calls
-//! these inside the transaction of the move; the pledges and funds services fill the bodies.
-//! Until they do, they do nothing: a proposal without money has nothing to release, refund or
-//! lapse.
+//! these inside the transaction of the move; the bodies are the funds' and pledges' services.
 
 use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use uuid::Uuid;
 
 use crate::access::Actor;
@@ -24,14 +22,20 @@ pub enum Leftover {
 }
 
 /// Inside the close verb's transaction, before the step moves: release unused allocations
-/// (release entries) and, for Refund, refund leftover contributions. Errors abort the close.
-pub async fn on_closing_in<C: ConnectionTrait>(
-    _conn: &C,
-    _proposal_id: Uuid,
-    _leftover: Leftover,
-    _actor: &Actor,
-    _now: DateTime<Utc>,
+/// (their reservations freed, the balances untouched) and, for Refund, refund leftover
+/// contributions (`refund` entries). Errors abort the close (e.g. 409 `guard_failed`,
+/// `expenses`, while an expense under an allocation is unpaid).
+pub async fn on_closing_in<C: ConnectionTrait + TransactionTrait>(
+    conn: &C,
+    proposal_id: Uuid,
+    leftover: Leftover,
+    actor: &Actor,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
+    crate::funds::service::allocations::release_all_in(conn, proposal_id, actor, now).await?;
+    if leftover == Leftover::Refund {
+        crate::funds::service::refunds::refund_leftover_in(conn, proposal_id, actor, now).await?;
+    }
     Ok(())
 }
 
@@ -39,9 +43,10 @@ pub async fn on_closing_in<C: ConnectionTrait>(
 /// withdrawn, rejected, referred, merged) — exactly once because the move is conditional:
 /// lapse unfulfilled pledges.
 pub async fn on_ended_in<C: ConnectionTrait>(
-    _conn: &C,
-    _proposal_id: Uuid,
-    _now: DateTime<Utc>,
+    conn: &C,
+    proposal_id: Uuid,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
+    crate::pledges::service::lapse_in(conn, proposal_id, now).await?;
     Ok(())
 }

@@ -21,6 +21,7 @@ pub mod evaluation;
 pub mod hooks;
 pub mod implementation;
 pub mod intake;
+pub mod money;
 pub mod notify;
 pub mod policy;
 pub mod revisions;

@@ -127,7 +127,7 @@ pub async fn get_attachment(
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
-    let a = svc::visible_photo(&state.db, &user, id).await?;
+    let a = svc::visible_photo(&state.db, &user, id, state.clock.now()).await?;
     serve(&state, a, Variant::Original, &req, ONE_DAY).await
 }
 

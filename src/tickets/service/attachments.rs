@@ -36,6 +36,7 @@ pub async fn visible_photo<C: ConnectionTrait>(
     db: &C,
     user: &Actor,
     id: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<StoredPhoto> {
     let a = attachments::find(db, id).await?;
     match attachments::subject_of(&a) {
@@ -62,6 +63,10 @@ pub async fn visible_photo<C: ConnectionTrait>(
         }
         Some((SubjectType::ProposalUpdate, update_id)) => {
             crate::proposals::query::update_visible(db, user, update_id).await?;
+        }
+        // A pledge's receipt photo: whoever may read its proposal.
+        Some((SubjectType::Pledge, pledge_id)) => {
+            crate::pledges::query::pledge_visible(db, user, pledge_id, now).await?;
         }
         // No other subject holds photos yet; each that will decides for its own.
         Some((SubjectType::ResidentTransfer | SubjectType::Poll, _)) => {
