@@ -3,6 +3,7 @@
 pub mod access;
 pub mod activity;
 pub mod app;
+pub mod deliberation;
 pub mod elections;
 pub mod funds;
 pub mod identity;
@@ -55,6 +56,7 @@ where
                 .configure(offices::http::configure)
                 .configure(polls::http::configure)
                 .configure(funds::http::configure)
+                .configure(deliberation::http::configure)
                 .configure(activity::http::configure)
                 .configure(moderation::http::configure),
         )

@@ -152,6 +152,15 @@ pub enum Action {
     /// An office term started by an election's published result, with its role.
     #[sea_orm(string_value = "term_elect")]
     TermElect,
+    /// A comment hidden by a moderator, with the reason.
+    #[sea_orm(string_value = "comment_hide")]
+    CommentHide,
+    /// A hidden comment shown again by a moderator, with the reason.
+    #[sea_orm(string_value = "comment_unhide")]
+    CommentUnhide,
+    /// A comment held for review, or reported, passed by a moderator.
+    #[sea_orm(string_value = "comment_approve")]
+    CommentApprove,
 }
 
 impl Action {

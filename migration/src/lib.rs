@@ -29,6 +29,7 @@ mod m20261201_000023_notices;
 mod m20261201_000024_polls;
 mod m20261201_000025_elections;
 mod m20261201_000027_funds;
+mod m20261201_000030_comments;
 mod util;
 
 pub use lock::{up_exclusive, ADVISORY_LOCK_KEY};
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000024_polls::Migration),
             Box::new(m20261201_000025_elections::Migration),
             Box::new(m20261201_000027_funds::Migration),
+            Box::new(m20261201_000030_comments::Migration),
         ]
     }
 }

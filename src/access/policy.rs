@@ -114,6 +114,12 @@ pub enum Action {
     ElectionRead,
     /// Run elections (§A8: the street guides 居委会 elections, community staff run them).
     ElectionManage,
+    /// Comment on what one may read (a proposal, a notice): every role (§A8; property staff as
+    /// 物业 on what concerns the compounds they serve). Reading the subject is the reach.
+    CommentCreate,
+    /// Hide, unhide and pass comments, and see the moderation queue (§A8: administrators,
+    /// community staff, council members), down the reach.
+    CommentModerate,
 }
 
 impl Action {
@@ -183,6 +189,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             FundApprove,
             ElectionRead,
             ElectionManage,
+            CommentCreate,
+            CommentModerate,
         ],
         Role::CommunityStaff => &[
             CommunityRead,
@@ -223,6 +231,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             FundApprove,
             ElectionRead,
             ElectionManage,
+            CommentCreate,
+            CommentModerate,
         ],
         Role::GridManager => &[
             GridRead,
@@ -248,6 +258,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollVote,
             FundRead,
             ElectionRead,
+            CommentCreate,
         ],
         // Property staff see the compounds they serve and their buildings; residents' households
         // only through tickets.
@@ -262,6 +273,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             NoticePublish,
             ContentCheck,
             PollVote,
+            CommentCreate,
         ],
         Role::CouncilMember => &[
             CommunityRead,
@@ -280,6 +292,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             FundRead,
             FundApprove,
             ElectionRead,
+            CommentCreate,
+            CommentModerate,
         ],
         // Resident leaders help their neighbours: the roster of their patch, masked; and
         // `normal` notices to it (the notice service narrows the priority).
@@ -295,6 +309,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollVote,
             FundRead,
             ElectionRead,
+            CommentCreate,
         ],
         Role::StreetLeader => &[
             CompoundRead,
@@ -309,6 +324,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollVote,
             FundRead,
             ElectionRead,
+            CommentCreate,
         ],
         // A household's notices, polls, fund ledgers and elections come through the upward reach
         // ([`reads_upward`]).
@@ -321,6 +337,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollVote,
             FundRead,
             ElectionRead,
+            CommentCreate,
         ],
     };
     actions.contains(&action)

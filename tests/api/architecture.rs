@@ -95,6 +95,7 @@ const DOMAINS: &[(&str, &[&str])] = &[
             "roll_objection",
         ],
     ),
+    ("deliberation", &["comment", "comment_report"]),
     ("activity", &[]),
     // The keyword lists it keeps are `platform::content`'s table: the check reads them.
     ("moderation", &[]),

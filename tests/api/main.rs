@@ -14,6 +14,7 @@ mod auth;
 mod backup;
 mod binding;
 mod caller_cache;
+mod comments;
 mod content;
 mod contract;
 mod demo;
