@@ -12,6 +12,7 @@ pub mod notices;
 pub mod offices;
 pub mod platform;
 pub mod polls;
+pub mod proposals;
 pub mod residents;
 pub mod territory;
 pub mod tickets;
@@ -56,6 +57,7 @@ where
                 .configure(offices::http::configure)
                 .configure(polls::http::configure)
                 .configure(funds::http::configure)
+                .configure(proposals::http::configure)
                 .configure(deliberation::http::configure)
                 .configure(activity::http::configure)
                 .configure(moderation::http::configure),

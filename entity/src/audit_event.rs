@@ -152,6 +152,16 @@ pub enum Action {
     /// An office term started by an election's published result, with its role.
     #[sea_orm(string_value = "term_elect")]
     TermElect,
+    /// A verb of a proposal (§A1): the verb is in `purpose`, the proposal and the move in
+    /// `detail`.
+    #[sea_orm(string_value = "proposal_step")]
+    ProposalStep,
+    /// A community's consultation policy changed.
+    #[sea_orm(string_value = "consultation_policy_change")]
+    ConsultationPolicyChange,
+    /// The 协商台账 (.xlsx) exported.
+    #[sea_orm(string_value = "proposal_export")]
+    ProposalExport,
     /// A comment hidden by a moderator, with the reason.
     #[sea_orm(string_value = "comment_hide")]
     CommentHide,

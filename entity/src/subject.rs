@@ -24,4 +24,10 @@ pub enum SubjectType {
     /// A fund expense request: its invoices (发票).
     #[sea_orm(string_value = "fund_expense")]
     FundExpense,
+    /// A proposal (议题): its photos, its notifications.
+    #[sea_orm(string_value = "proposal")]
+    Proposal,
+    /// A progress update of a proposal: its photos.
+    #[sea_orm(string_value = "proposal_update")]
+    ProposalUpdate,
 }

@@ -29,6 +29,7 @@ mod m20261201_000023_notices;
 mod m20261201_000024_polls;
 mod m20261201_000025_elections;
 mod m20261201_000027_funds;
+mod m20261201_000029_proposals;
 mod m20261201_000030_comments;
 mod util;
 
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000024_polls::Migration),
             Box::new(m20261201_000025_elections::Migration),
             Box::new(m20261201_000027_funds::Migration),
+            Box::new(m20261201_000029_proposals::Migration),
             Box::new(m20261201_000030_comments::Migration),
         ]
     }

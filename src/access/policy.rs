@@ -114,6 +114,26 @@ pub enum Action {
     ElectionRead,
     /// Run elections (§A8: the street guides 居委会 elections, community staff run them).
     ElectionManage,
+    /// See proposals (议题): staff and leaders down their reach; property staff those of the
+    /// compounds they serve; residents, and every role that [`reads_upward`], the proposals
+    /// addressed to the places above them.
+    ProposalRead,
+    /// Propose a matter for one's own building, compound or community (residents).
+    ProposalCreate,
+    /// Record a proposal on a resident's behalf (phone, visit, meeting, station), with the
+    /// channel.
+    ProposalCreateOnBehalf,
+    /// Support (附议) a proposal, once per household (residents).
+    ProposalSupport,
+    /// Move a proposal through its steps: accept, reject, refer, merge, open and cancel the
+    /// decision, start, accept the work, close (staff, council; leaders for `small` proposals of
+    /// their building or compound: the service narrows it).
+    ProposalAdvance,
+    /// Report on an implementation: updates, milestones, complete (community staff; the
+    /// proposal's lead by an object-level check).
+    ProposalLead,
+    /// Change a community's consultation policy.
+    ConsultationPolicyManage,
     /// Comment on what one may read (a proposal, a notice): every role (§A8; property staff as
     /// 物业 on what concerns the compounds they serve). Reading the subject is the reach.
     CommentCreate,
@@ -189,6 +209,10 @@ pub fn allowed(role: Role, action: Action) -> bool {
             FundApprove,
             ElectionRead,
             ElectionManage,
+            ProposalRead,
+            ProposalCreateOnBehalf,
+            ProposalAdvance,
+            ConsultationPolicyManage,
             CommentCreate,
             CommentModerate,
         ],
@@ -231,6 +255,11 @@ pub fn allowed(role: Role, action: Action) -> bool {
             FundApprove,
             ElectionRead,
             ElectionManage,
+            ProposalRead,
+            ProposalCreateOnBehalf,
+            ProposalAdvance,
+            ProposalLead,
+            ConsultationPolicyManage,
             CommentCreate,
             CommentModerate,
         ],
@@ -258,6 +287,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollVote,
             FundRead,
             ElectionRead,
+            ProposalRead,
+            ProposalCreateOnBehalf,
             CommentCreate,
         ],
         // Property staff see the compounds they serve and their buildings; residents' households
@@ -273,6 +304,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             NoticePublish,
             ContentCheck,
             PollVote,
+            ProposalRead,
             CommentCreate,
         ],
         Role::CouncilMember => &[
@@ -292,6 +324,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
             FundRead,
             FundApprove,
             ElectionRead,
+            ProposalRead,
+            ProposalCreateOnBehalf,
+            ProposalAdvance,
             CommentCreate,
             CommentModerate,
         ],
@@ -309,6 +344,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollVote,
             FundRead,
             ElectionRead,
+            ProposalRead,
+            ProposalCreateOnBehalf,
+            ProposalAdvance,
             CommentCreate,
         ],
         Role::StreetLeader => &[
@@ -324,6 +362,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollVote,
             FundRead,
             ElectionRead,
+            ProposalRead,
+            ProposalCreateOnBehalf,
+            ProposalAdvance,
             CommentCreate,
         ],
         // A household's notices, polls, fund ledgers and elections come through the upward reach
@@ -337,6 +378,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
             PollVote,
             FundRead,
             ElectionRead,
+            ProposalRead,
+            ProposalCreate,
+            ProposalSupport,
             CommentCreate,
         ],
     };
@@ -351,7 +395,11 @@ pub fn allowed(role: Role, action: Action) -> bool {
 pub fn reads_upward(role: Role, action: Action) -> bool {
     matches!(
         action,
-        Action::NoticeRead | Action::PollRead | Action::FundRead | Action::ElectionRead
+        Action::NoticeRead
+            | Action::PollRead
+            | Action::FundRead
+            | Action::ElectionRead
+            | Action::ProposalRead
     ) && matches!(
         role,
         Role::Resident

@@ -101,6 +101,12 @@ pub enum FieldCode {
     RunoffRequired,
     /// A guard: the poll is not closed yet.
     NotClosed,
+    /// A guard: it is too early (deliberation still runs).
+    TooEarly,
+    /// A guard: the poll did not pass.
+    NotPassed,
+    /// A guard: something needed is not set (a proposal's tier, its lead).
+    NotSet,
 }
 
 impl FieldCode {
@@ -289,6 +295,9 @@ pub enum ProblemCode {
     EntryNotReversible,
     /// A fund account is closed only when nothing is left in it.
     FundAccountNotEmpty,
+    /// A proposal's verb from a step that does not have it (a decision opened on a proposal
+    /// still `proposed`); tickets keep `conflict`.
+    WrongStep,
     /// The subject takes no more comments (a proposal that ended, a notice not or no longer
     /// published), or the comment replied to is itself a reply or not shown.
     CommentsClosed,

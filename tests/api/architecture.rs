@@ -95,6 +95,20 @@ const DOMAINS: &[(&str, &[&str])] = &[
             "roll_objection",
         ],
     ),
+    (
+        "proposals",
+        &[
+            "proposal",
+            "proposal_revision",
+            "proposal_support",
+            "proposal_event",
+            "proposal_update",
+            "proposal_milestone",
+            "proposal_acceptance",
+            "proposal_target",
+            "consultation_policy",
+        ],
+    ),
     ("deliberation", &["comment", "comment_report"]),
     ("activity", &[]),
     // The keyword lists it keeps are `platform::content`'s table: the check reads them.

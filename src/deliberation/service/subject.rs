@@ -82,20 +82,39 @@ async fn notice<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResul
     })
 }
 
+/// A proposal takes comments in every step but the terminal ones; in `deciding` too (its text
+/// is frozen in the poll's revision, so what is said then cannot change what is voted on).
 async fn proposal<C: ConnectionTrait>(
-    _db: &C,
-    _actor: &Actor,
-    _id: Uuid,
-    _now: DateTime<Utc>,
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+    now: DateTime<Utc>,
 ) -> AppResult<Subject> {
-    // Wired to `proposals::service::subject::readable` when the proposals base is merged.
-    Err(crate::platform::error::AppError::NotFound)
+    let p = crate::proposals::service::subject::readable(db, actor, id, now).await?;
+    Ok(Subject {
+        kind: SubjectKind::Proposal,
+        id: p.id,
+        street_id: p.street_id,
+        community_id: Some(p.community_id),
+        compound_id: p.compound_id,
+        building_id: p.building_id,
+        title: p.title,
+        open: !p.step.is_terminal(),
+        author_user_id: p.author_user_id,
+    })
 }
 
-/// The limits that apply to comments on `s`: its community's consultation policy.
-pub async fn limits<C: ConnectionTrait>(_db: &C, s: &Subject) -> AppResult<Limits> {
-    match s.community_id {
-        Some(_) => Ok(DEFAULT_LIMITS),
-        None => Ok(DEFAULT_LIMITS),
-    }
+/// The limits that apply to comments on `s`: its community's consultation policy (its
+/// defaults when the community has none), whatever the subject; the defaults outside any
+/// community.
+pub async fn limits<C: ConnectionTrait>(db: &C, s: &Subject) -> AppResult<Limits> {
+    let Some(community) = s.community_id else {
+        return Ok(DEFAULT_LIMITS);
+    };
+    let p = crate::proposals::service::policy::policy_in(db, community).await?;
+    let count = |v: i32, default: u32| u32::try_from(v).unwrap_or(default);
+    Ok(Limits {
+        comments_per_hour: count(p.comments_per_hour, DEFAULT_LIMITS.comments_per_hour),
+        reports_to_hide: count(p.reports_to_hide, DEFAULT_LIMITS.reports_to_hide).max(1),
+    })
 }

@@ -410,6 +410,50 @@ pub async fn close_in<C: ConnectionTrait>(
     Ok(true)
 }
 
+/// Cancels a draft, scheduled or open poll nobody has voted in yet (no online ballot, no paper
+/// ballot issued), exactly once (a conditional update), with the reason: for the domain that
+/// drives it (a proposal's decision cancelled). 409 `guard_failed` (`ballots_cast`) once
+/// anyone voted; `wrong_status` when it is closed or cancelled already.
+pub async fn cancel_in<C: ConnectionTrait>(
+    conn: &C,
+    poll_id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let moved = poll::Entity::update_many()
+        .col_expr(poll::Column::Status, Expr::value(Status::Cancelled))
+        .col_expr(
+            poll::Column::CancelReason,
+            Expr::value(Some(reason.to_string())),
+        )
+        .col_expr(
+            poll::Column::Version,
+            Expr::col(poll::Column::Version).add(1),
+        )
+        .col_expr(poll::Column::UpdatedAt, Expr::value(now))
+        .filter(poll::Column::Id.eq(poll_id))
+        .filter(poll::Column::Status.is_in([Status::Draft, Status::Scheduled, Status::Open]))
+        .filter(poll::Column::BallotsCast.eq(0))
+        .filter(poll::Column::PaperIssued.eq(0))
+        .exec(conn)
+        .await?;
+    if moved.rows_affected == 1 {
+        return Ok(());
+    }
+    let p = load(conn, poll_id).await?;
+    if p.ballots_cast > 0 || p.paper_issued > 0 {
+        return Err(AppError::GuardFailed(vec![FieldError::of(
+            "ballots_cast",
+            FieldCode::NotAllowed,
+            Text::new(
+                "已经有人投票，不能取消",
+                "ballots were cast: it cannot be cancelled",
+            ),
+        )]));
+    }
+    Err(wrong_status(p.status, "取消"))
+}
+
 /// The latest tally's results (None before the first tally, i.e. before close).
 pub async fn results_in<C: ConnectionTrait>(
     conn: &C,

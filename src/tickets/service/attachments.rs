@@ -56,6 +56,13 @@ pub async fn visible_photo<C: ConnectionTrait>(
         Some((SubjectType::FundExpense, expense_id)) => {
             crate::funds::query::expense_visible(db, user, expense_id).await?;
         }
+        // A proposal's photos and its updates': whoever may read the proposal.
+        Some((SubjectType::Proposal, proposal_id)) => {
+            crate::proposals::policy::readable_proposal(db, user, proposal_id).await?;
+        }
+        Some((SubjectType::ProposalUpdate, update_id)) => {
+            crate::proposals::query::update_visible(db, user, update_id).await?;
+        }
         // No other subject holds photos yet; each that will decides for its own.
         Some((SubjectType::ResidentTransfer | SubjectType::Poll, _)) => {
             return Err(AppError::NotFound)

@@ -1,0 +1,48 @@
+//! The consultation domain's http room (§A1.4): proposals, their verbs, timeline, stats and
+//! export, and the consultation policies. The rules live in `proposals::service`, the read
+//! models in `proposals::query`; these handlers parse, call one of them and answer.
+
+pub mod proposals;
+pub mod verbs;
+
+use actix_web::http::header;
+use actix_web::HttpResponse;
+
+use crate::platform::error::AppResult;
+use crate::platform::http::etag;
+use crate::platform::state::AppState;
+use crate::proposals::query::{self, ProposalResponse};
+
+/// 200 (or 201) with `body` and the `ETag` of its version.
+pub fn with_etag(mut res: actix_web::HttpResponseBuilder, body: &ProposalResponse) -> HttpResponse {
+    res.insert_header((header::ETAG, etag(body.summary.version)))
+        .json(body)
+}
+
+/// The proposal `id` as the caller now sees it, 200 with its ETag.
+pub async fn answer(
+    state: &AppState,
+    user: &crate::access::Actor,
+    id: uuid::Uuid,
+) -> AppResult<HttpResponse> {
+    let r = query::detail(&state.db, user, id).await?;
+    Ok(with_etag(HttpResponse::Ok(), &r))
+}
+
+/// Registers this domain's handlers, a literal path before a template that would also match it.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(proposals::list_proposals)
+        .service(proposals::create_proposal)
+        .service(proposals::get_proposal)
+        .service(proposals::update_proposal)
+        .service(proposals::list_proposal_revisions)
+        .service(verbs::support_proposal)
+        .service(verbs::unsupport_proposal)
+        .service(verbs::accept_proposal)
+        .service(verbs::reject_proposal)
+        .service(verbs::merge_proposal)
+        .service(verbs::withdraw_proposal)
+        .service(verbs::cancel_proposal)
+        .service(verbs::hold_proposal)
+        .service(verbs::resume_proposal);
+}
