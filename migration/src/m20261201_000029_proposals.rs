@@ -196,7 +196,12 @@ impl MigrationTrait for Migration {
                 .col(text("created_by_name", 100, false))
                 .col(at("created_at", false))
                 .primary_key(Index::create().col(a("proposal_id")).col(a("n")))
-                .foreign_key(&mut fk("proposal_revisions", "proposal_id", "proposals", true))
+                .foreign_key(&mut fk(
+                    "proposal_revisions",
+                    "proposal_id",
+                    "proposals",
+                    true,
+                ))
                 .to_owned(),
         )
         .await?;
@@ -208,7 +213,12 @@ impl MigrationTrait for Migration {
                 .col(uuid("user_id", false))
                 .col(at("created_at", false))
                 .primary_key(Index::create().col(a("proposal_id")).col(a("household_id")))
-                .foreign_key(&mut fk("proposal_supports", "proposal_id", "proposals", true))
+                .foreign_key(&mut fk(
+                    "proposal_supports",
+                    "proposal_id",
+                    "proposals",
+                    true,
+                ))
                 .to_owned(),
         )
         .await?;
@@ -242,7 +252,12 @@ impl MigrationTrait for Migration {
                 .col(text("author_name", 100, false))
                 .col(int("photos", 0))
                 .col(at("created_at", false))
-                .foreign_key(&mut fk("proposal_updates", "proposal_id", "proposals", true))
+                .foreign_key(&mut fk(
+                    "proposal_updates",
+                    "proposal_id",
+                    "proposals",
+                    true,
+                ))
                 .to_owned(),
         )
         .await?;
@@ -255,7 +270,12 @@ impl MigrationTrait for Migration {
                 .col(text("title", 50, false))
                 .col(day("planned_on", true))
                 .col(day("done_on", true))
-                .foreign_key(&mut fk("proposal_milestones", "proposal_id", "proposals", true))
+                .foreign_key(&mut fk(
+                    "proposal_milestones",
+                    "proposal_id",
+                    "proposals",
+                    true,
+                ))
                 .to_owned(),
         )
         .await?;
@@ -275,7 +295,12 @@ impl MigrationTrait for Migration {
                         .col(a("round"))
                         .col(a("user_id")),
                 )
-                .foreign_key(&mut fk("proposal_acceptances", "proposal_id", "proposals", true))
+                .foreign_key(&mut fk(
+                    "proposal_acceptances",
+                    "proposal_id",
+                    "proposals",
+                    true,
+                ))
                 .to_owned(),
         )
         .await?;
@@ -294,7 +319,12 @@ impl MigrationTrait for Migration {
                 .check(c("amount_fen").gte(0))
                 .check(c("minutes").gte(0))
                 .check(c("quantity").gte(0))
-                .foreign_key(&mut fk("proposal_targets", "proposal_id", "proposals", true))
+                .foreign_key(&mut fk(
+                    "proposal_targets",
+                    "proposal_id",
+                    "proposals",
+                    true,
+                ))
                 .to_owned(),
         )
         .await?;

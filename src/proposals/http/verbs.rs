@@ -95,8 +95,7 @@ pub async fn accept_proposal(
     body: Json<AcceptProposalRequest>,
 ) -> AppResult<HttpResponse> {
     let b = body.into_inner();
-    if b
-        .deliberation_days
+    if b.deliberation_days
         .is_some_and(|d| !(1..=DELIBERATION_DAYS_MAX).contains(&d))
     {
         return Err(AppError::invalid(
@@ -266,7 +265,15 @@ pub async fn hold_proposal(
     body: Json<ReasonRequest>,
 ) -> AppResult<HttpResponse> {
     let r = reason(&body.reason)?;
-    svc::hold(&state.db, &user, *id, if_match(&req)?, Some(r), state.clock.now()).await?;
+    svc::hold(
+        &state.db,
+        &user,
+        *id,
+        if_match(&req)?,
+        Some(r),
+        state.clock.now(),
+    )
+    .await?;
     answer(&state, &user, *id).await
 }
 
@@ -288,6 +295,14 @@ pub async fn resume_proposal(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    svc::hold(&state.db, &user, *id, if_match(&req)?, None, state.clock.now()).await?;
+    svc::hold(
+        &state.db,
+        &user,
+        *id,
+        if_match(&req)?,
+        None,
+        state.clock.now(),
+    )
+    .await?;
     answer(&state, &user, *id).await
 }

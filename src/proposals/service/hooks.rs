@@ -11,7 +11,9 @@ use crate::access::Actor;
 use crate::platform::error::AppResult;
 
 /// What becomes of money contributed and not spent when a proposal closes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[schema(as = ProposalLeftover)]
 pub enum Leftover {

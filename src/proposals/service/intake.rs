@@ -10,6 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::revisions::{labour_minutes, targets_of, write_revision, write_targets, Target};
 use super::{audit_step, check_version, load, raced, require_step, touch};
 use crate::access::policy::{self, Action, Level, Role, ScopeType as AssignedAt};
 use crate::access::Actor;
@@ -23,7 +24,6 @@ use crate::proposals::service::policy::policy_in;
 use crate::proposals::service::subject::{insert_event, ProposalRef};
 use crate::residents::query::resident_refs;
 use crate::territory::query::place_lookup::{self as places, PlaceRef};
-use super::revisions::{labour_minutes, targets_of, write_revision, write_targets, Target};
 use entity::proposal;
 
 /// A new proposal (validated by the handler).
@@ -175,16 +175,18 @@ async fn author_of<C: ConnectionTrait>(
             })
         }
         (channel, resident) => {
-            let channel = channel.filter(|c| *c != Channel::MiniProgram).ok_or_else(|| {
-                AppError::invalid(
-                    "channel",
-                    FieldCode::Required,
-                    Text::new(
-                        "代居民登记时须注明来源渠道",
-                        "give the channel when proposing on a resident's behalf",
-                    ),
-                )
-            })?;
+            let channel = channel
+                .filter(|c| *c != Channel::MiniProgram)
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "channel",
+                        FieldCode::Required,
+                        Text::new(
+                            "代居民登记时须注明来源渠道",
+                            "give the channel when proposing on a resident's behalf",
+                        ),
+                    )
+                })?;
             places::authorize_place(
                 db,
                 actor,
@@ -446,19 +448,17 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
         sets.push((P::Tier, Expr::value(t)));
     }
     if let Some((st, sid)) = c.scope {
-        let place = places::authorize_place(
-            &txn,
-            actor,
-            level_of(st),
-            sid,
-            Action::ProposalAdvance,
-        )
-        .await?;
+        let place =
+            places::authorize_place(&txn, actor, level_of(st), sid, Action::ProposalAdvance)
+                .await?;
         if place.community_id != Some(p.community_id) {
             return Err(AppError::invalid(
                 "scope_id",
                 FieldCode::NotAllowed,
-                Text::new("议题只能在本社区内调整范围", "a proposal stays in its community"),
+                Text::new(
+                    "议题只能在本社区内调整范围",
+                    "a proposal stays in its community",
+                ),
             ));
         }
         sets.push((P::ScopeType, Expr::value(st)));
@@ -474,9 +474,25 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
         return Err(raced());
     }
     let kind = if text || money { "revised" } else { "triaged" };
-    insert_event(&txn, &ProposalRef::from(&p), Some(actor), kind, None, None, now).await?;
-    audit_step(&txn, actor, &p, "update", serde_json::json!({"kind": kind}), now).await?;
+    insert_event(
+        &txn,
+        &ProposalRef::from(&p),
+        Some(actor),
+        kind,
+        None,
+        None,
+        now,
+    )
+    .await?;
+    audit_step(
+        &txn,
+        actor,
+        &p,
+        "update",
+        serde_json::json!({"kind": kind}),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     load(db, id).await
 }
-

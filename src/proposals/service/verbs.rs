@@ -97,8 +97,16 @@ pub async fn support<C: ConnectionTrait + TransactionTrait>(
             .filter(proposal::Column::Id.eq(id))
             .exec(&txn)
             .await?;
-        insert_event(&txn, &ProposalRef::from(&p), Some(actor), "supported", None, None, now)
-            .await?;
+        insert_event(
+            &txn,
+            &ProposalRef::from(&p),
+            Some(actor),
+            "supported",
+            None,
+            None,
+            now,
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(())
@@ -129,8 +137,16 @@ pub async fn unsupport<C: ConnectionTrait + TransactionTrait>(
             .filter(proposal::Column::Id.eq(id))
             .exec(&txn)
             .await?;
-        insert_event(&txn, &ProposalRef::from(&p), Some(actor), "unsupported", None, None, now)
-            .await?;
+        insert_event(
+            &txn,
+            &ProposalRef::from(&p),
+            Some(actor),
+            "unsupported",
+            None,
+            None,
+            now,
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(())
@@ -242,10 +258,29 @@ pub(crate) async fn end_by_staff<C: ConnectionTrait + TransactionTrait>(
     require_step(&p, from, verb.1)?;
     let mut sets = extra;
     sets.push((proposal::Column::Reason, Expr::value(reason.clone())));
-    if !move_step(&txn, &p, to, sets, Some(actor), verb.0, reason.as_deref(), now).await? {
+    if !move_step(
+        &txn,
+        &p,
+        to,
+        sets,
+        Some(actor),
+        verb.0,
+        reason.as_deref(),
+        now,
+    )
+    .await?
+    {
         return Err(raced());
     }
-    audit_step(&txn, actor, &p, verb.0, serde_json::json!({"reason": reason}), now).await?;
+    audit_step(
+        &txn,
+        actor,
+        &p,
+        verb.0,
+        serde_json::json!({"reason": reason}),
+        now,
+    )
+    .await?;
     super::notify::stepped(&txn, &p, to, now).await?;
     txn.commit().await?;
     load(db, id).await
@@ -294,12 +329,29 @@ pub async fn cancel<C: ConnectionTrait + TransactionTrait>(
         super::decision::cancel_poll_in(&txn, &p, &reason, now).await?;
     }
     let sets = vec![(proposal::Column::Reason, Expr::value(Some(reason.clone())))];
-    if !move_step(&txn, &p, Step::Cancelled, sets, Some(actor), "cancelled", Some(&reason), now)
-        .await?
+    if !move_step(
+        &txn,
+        &p,
+        Step::Cancelled,
+        sets,
+        Some(actor),
+        "cancelled",
+        Some(&reason),
+        now,
+    )
+    .await?
     {
         return Err(raced());
     }
-    audit_step(&txn, actor, &p, "cancel", serde_json::json!({"reason": reason}), now).await?;
+    audit_step(
+        &txn,
+        actor,
+        &p,
+        "cancel",
+        serde_json::json!({"reason": reason}),
+        now,
+    )
+    .await?;
     super::notify::stepped(&txn, &p, Step::Cancelled, now).await?;
     txn.commit().await?;
     load(db, id).await
@@ -373,12 +425,29 @@ pub async fn withdraw<C: ConnectionTrait + TransactionTrait>(
     check_version(&p, expected)?;
     require_step(&p, &[Step::Proposed, Step::Deliberating], "撤回")?;
     let sets = vec![(proposal::Column::Reason, Expr::value(reason.clone()))];
-    if !move_step(&txn, &p, Step::Withdrawn, sets, Some(actor), "withdrawn", reason.as_deref(), now)
-        .await?
+    if !move_step(
+        &txn,
+        &p,
+        Step::Withdrawn,
+        sets,
+        Some(actor),
+        "withdrawn",
+        reason.as_deref(),
+        now,
+    )
+    .await?
     {
         return Err(raced());
     }
-    audit_step(&txn, actor, &p, "withdraw", serde_json::json!({"reason": reason}), now).await?;
+    audit_step(
+        &txn,
+        actor,
+        &p,
+        "withdraw",
+        serde_json::json!({"reason": reason}),
+        now,
+    )
+    .await?;
     super::notify::stepped(&txn, &p, Step::Withdrawn, now).await?;
     txn.commit().await?;
     load(db, id).await
@@ -397,9 +466,20 @@ pub async fn hold<C: ConnectionTrait + TransactionTrait>(
     let p = authorized(&txn, actor, id, Action::ProposalAdvance).await?;
     check_version(&p, expected)?;
     let holding = reason.is_some();
-    require_step(&p, &[Step::Implementing], if holding { "暂停" } else { "恢复" })?;
+    require_step(
+        &p,
+        &[Step::Implementing],
+        if holding { "暂停" } else { "恢复" },
+    )?;
     if p.on_hold == holding {
-        return Err(wrong_step(p.step, if holding { "再次暂停" } else { "恢复（未暂停）" }));
+        return Err(wrong_step(
+            p.step,
+            if holding {
+                "再次暂停"
+            } else {
+                "恢复（未暂停）"
+            },
+        ));
     }
     let sets = vec![
         (proposal::Column::OnHold, Expr::value(holding)),
@@ -409,9 +489,25 @@ pub async fn hold<C: ConnectionTrait + TransactionTrait>(
         return Err(raced());
     }
     let kind = if holding { "held" } else { "resumed" };
-    insert_event(&txn, &ProposalRef::from(&p), Some(actor), kind, None, reason.as_deref(), now)
-        .await?;
-    audit_step(&txn, actor, &p, kind, serde_json::json!({"reason": reason}), now).await?;
+    insert_event(
+        &txn,
+        &ProposalRef::from(&p),
+        Some(actor),
+        kind,
+        None,
+        reason.as_deref(),
+        now,
+    )
+    .await?;
+    audit_step(
+        &txn,
+        actor,
+        &p,
+        kind,
+        serde_json::json!({"reason": reason}),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     load(db, id).await
 }

@@ -92,14 +92,17 @@ pub async fn household_compound<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResu
 /// The household `id` with the places it lies in (`id` is the household's, `building_id` its
 /// building), if there is such a household.
 pub async fn household_place<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<Option<PlaceRef>> {
-    Ok(household::Entity::find_by_id(id).one(db).await?.map(|h| PlaceRef {
-        level: policy::Level::Household,
-        id: h.id,
-        street_id: h.street_id,
-        community_id: Some(h.community_id),
-        compound_id: Some(h.compound_id),
-        building_id: Some(h.building_id),
-    }))
+    Ok(household::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|h| PlaceRef {
+            level: policy::Level::Household,
+            id: h.id,
+            street_id: h.street_id,
+            community_id: Some(h.community_id),
+            compound_id: Some(h.compound_id),
+            building_id: Some(h.building_id),
+        }))
 }
 
 /// Whether the property company `id` works in the street `street_id`.
