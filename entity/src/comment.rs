@@ -27,6 +27,8 @@ pub struct Model {
     pub check_label: Option<String>,
     pub check_trace_id: Option<String>,
     pub reports_count: i32,
+    /// Published replies (kept by every move of a reply).
+    pub replies_count: i32,
     /// Waiting in the moderation queue: 0 reported for privacy, 1 anything else; None when no
     /// decision is waiting.
     pub queue_rank: Option<i16>,

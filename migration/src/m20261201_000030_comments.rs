@@ -7,6 +7,9 @@
 //!   subject (the service checks it is not itself a reply).
 //! - `queue_rank` is not null exactly while a moderator's decision is waiting (0: reported for
 //!   privacy, first; 1: the rest), so the queue is one index range per community or street.
+//! - `replies_count` is the number of a comment's published replies, kept by every move of a
+//!   reply in the same transaction: a hidden or deleted comment with replies still shows (as a
+//!   placeholder) without a subquery per row.
 //! - `comment_reports` is one row per user and comment (its primary key): a user reports a
 //!   comment once.
 //! - `author_user_id` carries no foreign key, like the ticket tables: erasing an account does
@@ -84,6 +87,7 @@ impl MigrationTrait for Migration {
                 .col(text("check_label", 32, true))
                 .col(text("check_trace_id", 64, true))
                 .col(col("reports_count").integer().not_null().default(0))
+                .col(col("replies_count").integer().not_null().default(0))
                 .col(col("queue_rank").small_integer().null())
                 .col(text("hidden_reason", 500, true))
                 .col(uuid("hidden_by", true))
@@ -93,6 +97,7 @@ impl MigrationTrait for Migration {
                 .col(at("updated_at", false))
                 .check(c("alignment").between(-1, 1))
                 .check(c("reports_count").gte(0))
+                .check(c("replies_count").gte(0))
                 .foreign_key(&mut fk("comments", "street_id", "streets", true))
                 .foreign_key(&mut fk("comments", "community_id", "communities", true))
                 .foreign_key(&mut fk("comments", "parent_id", "comments", true))
@@ -113,12 +118,9 @@ impl MigrationTrait for Migration {
         )
         .await?;
         for i in [
-            // A subject's top-level page (parent_id IS NULL), newest first.
-            index(
-                "comments",
-                &["subject_type", "subject_id", "parent_id", "id"],
-                false,
-            ),
+            // A subject's top-level page, newest first (replies filtered out on the way: PostgreSQL
+            // does not take `parent_id IS NULL` as an equality that keeps the index's order).
+            index("comments", &["subject_type", "subject_id", "id"], false),
             // A comment's replies, oldest first; the reply counts of a page of parents.
             index("comments", &["parent_id", "status", "id"], false),
             // The counts by alignment of what is visible.

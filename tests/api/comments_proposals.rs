@@ -149,3 +149,71 @@ async fn a_withdrawn_proposal_takes_no_more_comments() {
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
     let _ = &w.root;
 }
+
+/// Writes a community's consultation policy (its PUT belongs to the proposals branch).
+async fn set_policy(w: &World, comments_per_hour: i32, reports_to_hide: i32) {
+    entity::consultation_policy::ActiveModel {
+        community_id: Set(w.t.community),
+        min_supporters: Set(5),
+        support_window_days: Set(30),
+        min_deliberation_days: Set(7),
+        decision_preset: Set("residents_meeting".into()),
+        poll_days: Set(7),
+        evaluation_days: Set(14),
+        review_after_days: Set(90),
+        max_proposals_per_day: Set(3),
+        comments_per_hour: Set(comments_per_hour),
+        reports_to_hide: Set(reports_to_hide),
+        spending_poll_above_fen: Set(500_000),
+        version: Set(1),
+        updated_by: Set(None),
+        updated_at: Set(chrono::Utc::now()),
+    }
+    .insert(&w.app.state.db)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_communitys_policy_sets_the_hourly_limit_and_the_reports_that_hide() {
+    let w = world("议事丙").await;
+    set_policy(&w, 2, 2).await;
+    let id = proposal(&w).await;
+    let path = format!("/api/v1/proposals/{id}/comments");
+    let first = json_of(
+        w.app.post(&path, &w.wang, &json!({"body": "一"})).await,
+        StatusCode::CREATED,
+        "1",
+    )
+    .await;
+    json_of(
+        w.app.post(&path, &w.wang, &json!({"body": "二"})).await,
+        StatusCode::CREATED,
+        "2",
+    )
+    .await;
+    let res = w.app.post(&path, &w.wang, &json!({"body": "三"})).await;
+    assert_problem(res, 429, "comment_limit").await;
+    // Two reports hide it under this policy.
+    let cid = first["id"].as_str().unwrap();
+    for token in [&w.li, &w.zhao] {
+        let res = w
+            .app
+            .post(
+                &format!("/api/v1/comments/{cid}/report"),
+                token,
+                &json!({"reason": "off_topic"}),
+            )
+            .await;
+        json_of(res, StatusCode::OK, "report").await;
+    }
+    let c = json_of(
+        w.app
+            .get(&format!("/api/v1/comments/{cid}"), &w.staff)
+            .await,
+        StatusCode::OK,
+        "get",
+    )
+    .await;
+    assert_eq!(c["status"], "hidden", "{c}");
+}

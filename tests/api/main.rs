@@ -15,6 +15,7 @@ mod backup;
 mod binding;
 mod caller_cache;
 mod comments;
+mod comments_moderation;
 mod comments_proposals;
 mod content;
 mod contract;

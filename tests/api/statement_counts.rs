@@ -350,8 +350,8 @@ async fn comment_pages_and_the_comment_queue_answer_in_a_fixed_number_of_stateme
         .await;
     }
     // (who, token, path, bound): the subject (its reach and the notice), the moderation reach
-    // (no statement for a resident), the page, the reply counts of the page, the counts by
-    // alignment.
+    // (no statement for a resident), the page (reply counts are a column of it), the counts by
+    // alignment; for replies, the parent too.
     let lists: Vec<(&str, &String, String, usize)> = vec![
         ("resident", &resident, format!("{path}?limit=20"), 7),
         ("staff", &staff, format!("{path}?limit=20"), 7),

@@ -8,10 +8,7 @@ mod queue;
 pub use counts::{count_visible_in, Counts};
 pub use queue::queue;
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -121,26 +118,9 @@ pub struct CommentPage {
     pub open: bool,
 }
 
-/// "has a published reply": a hidden or deleted parent still shows (as a placeholder) when it
-/// does.
-fn has_visible_reply() -> sea_orm::sea_query::SimpleExpr {
-    let r = Alias::new("r");
-    Expr::exists(
-        Query::select()
-            .expr(Expr::val(1))
-            .from_as(comment::Entity, r.clone())
-            .and_where(
-                Expr::col((r.clone(), comment::Column::ParentId))
-                    .equals((comment::Entity, comment::Column::Id)),
-            )
-            .and_where(Expr::col((r, comment::Column::Status)).eq(Status::Published))
-            .to_owned(),
-    )
-}
-
 /// What of a subject's comments `viewer` sees: moderators everything but the deleted; the
 /// others the published, their own held or hidden ones; and to both a hidden or deleted
-/// top-level comment whose replies show (`placeholders`).
+/// top-level comment whose replies show (`placeholders`: a column of the row, no subquery).
 fn seen_by(viewer: Uuid, moderator: bool, placeholders: bool) -> Condition {
     let mut any = Condition::any();
     if moderator {
@@ -156,7 +136,7 @@ fn seen_by(viewer: Uuid, moderator: bool, placeholders: bool) -> Condition {
         any = any.add(
             Condition::all()
                 .add(comment::Column::Status.is_in([Status::Hidden, Status::Deleted]))
-                .add(has_visible_reply()),
+                .add(comment::Column::RepliesCount.gt(0)),
         );
     }
     any
@@ -205,16 +185,11 @@ pub async fn list<C: ConnectionTrait>(
     }
     let rows = q.limit(p.limit + 1).all(db).await?;
     let (rows, next_cursor) = cut_page(rows, p.limit, |c| c.id);
-    let replies = if parent_id.is_none() {
-        Some(reply_counts(db, rows.iter().map(|c| c.id).collect()).await?)
-    } else {
-        None
-    };
     let counts = count_visible_in(db, kind, id).await?;
     let items = rows
         .into_iter()
         .map(|c| {
-            let n = replies.as_ref().map(|r| r.get(&c.id).copied().unwrap_or(0));
+            let n = c.parent_id.is_none().then_some(i64::from(c.replies_count));
             respond(c, actor.id, moderator, n)
         })
         .collect();
@@ -233,27 +208,6 @@ async fn subject_moderated<C: ConnectionTrait>(
     s: &subject::Subject,
 ) -> AppResult<bool> {
     Ok(policy::moderation(db, actor).await?.contains(&s.places()))
-}
-
-/// The published replies of each of `parents`, in one grouped statement.
-async fn reply_counts<C: ConnectionTrait>(
-    db: &C,
-    parents: Vec<Uuid>,
-) -> AppResult<HashMap<Uuid, i64>> {
-    if parents.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(Uuid, i64)> = comment::Entity::find()
-        .select_only()
-        .column(comment::Column::ParentId)
-        .column_as(Expr::col(comment::Column::Id).count(), "n")
-        .filter(comment::Column::ParentId.is_in(parents))
-        .filter(comment::Column::Status.eq(Status::Published))
-        .group_by(comment::Column::ParentId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
 }
 
 /// One comment as `actor` sees it (404 unless they may).

@@ -184,6 +184,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         check_label: Set(label),
         check_trace_id: Set(trace),
         reports_count: Set(0),
+        replies_count: Set(0),
         queue_rank: Set(rank),
         hidden_reason: Set(None),
         hidden_by: Set(None),
@@ -194,8 +195,40 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     }
     .insert(&txn)
     .await?;
+    if c.status == Status::Published {
+        count_reply(&txn, c.parent_id, 1).await?;
+    }
     txn.commit().await?;
     Ok(c)
+}
+
+/// Keeps a parent's `replies_count` as one of its replies moves into (`+1`) or out of (`-1`)
+/// `published`, in the mover's transaction.
+pub(crate) async fn count_reply<C: ConnectionTrait>(
+    db: &C,
+    parent: Option<Uuid>,
+    by: i32,
+) -> AppResult<()> {
+    if let Some(p) = parent {
+        comment::Entity::update_many()
+            .col_expr(
+                comment::Column::RepliesCount,
+                Expr::col(comment::Column::RepliesCount).add(by),
+            )
+            .filter(comment::Column::Id.eq(p))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// [`count_reply`] for `c` moving from its status to `to`.
+pub(crate) async fn recount<C: ConnectionTrait>(db: &C, c: &Comment, to: Status) -> AppResult<()> {
+    let (was, is) = (c.status == Status::Published, to == Status::Published);
+    if was != is {
+        count_reply(db, c.parent_id, if is { 1 } else { -1 }).await?;
+    }
+    Ok(())
 }
 
 /// The comment `id` if `actor` may see it: its subject readable, and the comment published,
@@ -237,7 +270,7 @@ pub async fn delete<C: ConnectionTrait + TransactionTrait>(
     if c.author_user_id != actor.id {
         return Err(AppError::Forbidden);
     }
-    comment::Entity::update_many()
+    let gone = comment::Entity::update_many()
         .col_expr(comment::Column::Status, Expr::value(Status::Deleted))
         .col_expr(comment::Column::Body, Expr::value(String::new()))
         .col_expr(comment::Column::QueueRank, Expr::value(Option::<i16>::None))
@@ -247,9 +280,12 @@ pub async fn delete<C: ConnectionTrait + TransactionTrait>(
         )
         .col_expr(comment::Column::UpdatedAt, Expr::value(now))
         .filter(comment::Column::Id.eq(id))
-        .filter(comment::Column::Status.ne(Status::Deleted))
+        .filter(comment::Column::Status.eq(c.status))
         .exec(&txn)
         .await?;
+    if gone.rows_affected == 1 {
+        recount(&txn, &c, Status::Deleted).await?;
+    }
     txn.commit().await?;
     tracing::info!(comment = %id, "comment deleted by its author");
     Ok(())

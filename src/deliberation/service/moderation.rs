@@ -81,7 +81,7 @@ async fn decide<C: ConnectionTrait>(
         .exec(db)
         .await?;
     if moved.rows_affected == 1 {
-        Ok(())
+        super::recount(db, c, to).await
     } else {
         Err(AppError::PreconditionFailed)
     }

@@ -103,6 +103,7 @@ pub async fn report<C: ConnectionTrait + TransactionTrait>(
         .exec(&txn)
         .await?;
     if hidden.rows_affected == 1 {
+        super::count_reply(&txn, c.parent_id, -1).await?;
         tracing::info!(comment = %id, "comment hidden by reports, pending a moderator");
     }
     txn.commit().await?;
