@@ -101,6 +101,24 @@ pub enum Event {
     /// To the accounts on a poll's roll: the poll closed and its result is out.
     #[sea_orm(string_value = "poll_result")]
     PollResult,
+    /// To the author, the supporting households' accounts, the lead and the building leaders of its place: a proposal moved to another step.
+    #[sea_orm(string_value = "proposal_stepped")]
+    ProposalStepped,
+    /// To the same: a proposal's decision poll opened.
+    #[sea_orm(string_value = "proposal_poll_open")]
+    ProposalPollOpen,
+    /// To the same: a proposal's decision poll closed (passed, failed).
+    #[sea_orm(string_value = "proposal_result")]
+    ProposalResult,
+    /// To the author and the supporting households' accounts: the lead reported progress.
+    #[sea_orm(string_value = "proposal_progress")]
+    ProposalProgress,
+    /// To the author, supporters and lead: the work is complete and its evaluation (评议) is open.
+    #[sea_orm(string_value = "proposal_evaluation_open")]
+    ProposalEvaluationOpen,
+    /// To the lead and the community's council and staff: a closed proposal's 回头看 review is due.
+    #[sea_orm(string_value = "proposal_review_due")]
+    ProposalReviewDue,
 }
 
 impl Event {
@@ -114,11 +132,17 @@ impl Event {
             Event::NoticePublished => "notice_published",
             Event::PollOpened => "poll_opened",
             Event::PollResult => "poll_result",
+            Event::ProposalStepped => "proposal_stepped",
+            Event::ProposalPollOpen => "proposal_poll_open",
+            Event::ProposalResult => "proposal_result",
+            Event::ProposalProgress => "proposal_progress",
+            Event::ProposalEvaluationOpen => "proposal_evaluation_open",
+            Event::ProposalReviewDue => "proposal_review_due",
         }
     }
 
     /// Every event, for validating configuration and filters.
-    pub const ALL: [Event; 8] = [
+    pub const ALL: [Event; 14] = [
         Event::TicketStatusChanged,
         Event::TicketAssigned,
         Event::TicketUrged,
@@ -127,6 +151,12 @@ impl Event {
         Event::NoticePublished,
         Event::PollOpened,
         Event::PollResult,
+        Event::ProposalStepped,
+        Event::ProposalPollOpen,
+        Event::ProposalResult,
+        Event::ProposalProgress,
+        Event::ProposalEvaluationOpen,
+        Event::ProposalReviewDue,
     ];
 
     pub fn parse(s: &str) -> Option<Event> {

@@ -92,7 +92,12 @@ impl MigrationTrait for Migration {
                 .col(int("max_proposals_per_day", 3))
                 .col(int("comments_per_hour", 20))
                 .col(int("reports_to_hide", 3))
-                .col(fen("spending_poll_above_fen").default(500_000))
+                .col(
+                    col("spending_poll_above_fen")
+                        .big_integer()
+                        .not_null()
+                        .default(500_000i64),
+                )
                 .col(int("version", 1))
                 .col(uuid("updated_by", true))
                 .col(at("updated_at", false))

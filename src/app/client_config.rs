@@ -35,6 +35,18 @@ pub enum SubscribeEvent {
     PollOpened,
     /// To the accounts on a poll's roll: its result is out.
     PollResult,
+    /// To the author, the supporting households' accounts, the lead and the building leaders of its place: a proposal moved to another step.
+    ProposalStepped,
+    /// To the same: a proposal's decision poll opened.
+    ProposalPollOpen,
+    /// To the same: a proposal's decision poll closed (passed, failed).
+    ProposalResult,
+    /// To the author and the supporting households' accounts: the lead reported progress.
+    ProposalProgress,
+    /// To the author, supporters and lead: the work is complete and its evaluation (评议) is open.
+    ProposalEvaluationOpen,
+    /// To the lead and the community's council and staff: a closed proposal's 回头看 review is due.
+    ProposalReviewDue,
 }
 
 /// Who receives an event, so the app asks each user only for what may reach them.
@@ -64,6 +76,12 @@ impl From<Event> for SubscribeEvent {
             Event::NoticePublished => SubscribeEvent::NoticePublished,
             Event::PollOpened => SubscribeEvent::PollOpened,
             Event::PollResult => SubscribeEvent::PollResult,
+            Event::ProposalStepped => SubscribeEvent::ProposalStepped,
+            Event::ProposalPollOpen => SubscribeEvent::ProposalPollOpen,
+            Event::ProposalResult => SubscribeEvent::ProposalResult,
+            Event::ProposalProgress => SubscribeEvent::ProposalProgress,
+            Event::ProposalEvaluationOpen => SubscribeEvent::ProposalEvaluationOpen,
+            Event::ProposalReviewDue => SubscribeEvent::ProposalReviewDue,
         }
     }
 }
@@ -77,6 +95,12 @@ fn audience(e: Event) -> SubscribeAudience {
         Event::TicketMessage => SubscribeAudience::Both,
         Event::NoticePublished => SubscribeAudience::Residents,
         Event::PollOpened | Event::PollResult => SubscribeAudience::Voters,
+        Event::ProposalStepped
+        | Event::ProposalPollOpen
+        | Event::ProposalResult
+        | Event::ProposalProgress
+        | Event::ProposalEvaluationOpen => SubscribeAudience::Residents,
+        Event::ProposalReviewDue => SubscribeAudience::Staff,
     }
 }
 
@@ -112,6 +136,12 @@ pub async fn get_client_config(state: web::Data<AppState>) -> HttpResponse {
     let page = |e: Event| match e {
         Event::NoticePublished => state.settings.wechat_notice_page.clone(),
         Event::PollOpened | Event::PollResult => state.settings.wechat_poll_page.clone(),
+        Event::ProposalStepped
+        | Event::ProposalPollOpen
+        | Event::ProposalResult
+        | Event::ProposalProgress
+        | Event::ProposalEvaluationOpen
+        | Event::ProposalReviewDue => state.settings.wechat_proposal_page.clone(),
         _ => state.settings.wechat_page.clone(),
     };
     let subscribe_templates = Event::ALL

@@ -9,6 +9,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 mod participation;
+mod proposals;
 
 use crate::access::policy::Role;
 use crate::platform::config::{Environment, Settings};
@@ -329,6 +330,8 @@ where
         .ok_or_else(|| anyhow::anyhow!("demo community staff missing"))?;
     let compound = haichao_compound.ok_or_else(|| anyhow::anyhow!("demo compound missing"))?;
     participation::demo_poll(&txn, (staff.0, staff.1), compound, now).await?;
+    let resident = resident_user.map(|(id, _, household)| (id, household));
+    proposals::demo_proposals(&txn, (staff.0, staff.1), resident, haichao, compound, now).await?;
     txn.commit().await?;
     // Every table it filled started empty: analyze them all.
     crate::platform::statistics::refresh(db, &[]).await?;

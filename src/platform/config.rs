@@ -88,6 +88,8 @@ pub struct Settings {
     pub wechat_notice_page: String,
     /// Mini-program page a poll's subscribe message opens; `?id=<poll id>` is appended.
     pub wechat_poll_page: String,
+    /// The mini-program page a proposal's messages open (`?id=<proposal id>` appended).
+    pub wechat_proposal_page: String,
     pub job_interval: Duration,
     /// How long a message of the in-app message centre is kept once read
     /// (`LINLI_INBOX_RETENTION_DAYS`, default 90); unread ones are kept.
@@ -238,6 +240,8 @@ impl Settings {
         let wechat_page = r.wechat_page("LINLI_WECHAT_PAGE", "pages/tickets/detail");
         let wechat_notice_page = r.wechat_page("LINLI_WECHAT_NOTICE_PAGE", "pages/notices/detail");
         let wechat_poll_page = r.wechat_page("LINLI_WECHAT_POLL_PAGE", "pages/polls/detail");
+        let wechat_proposal_page =
+            r.wechat_page("LINLI_WECHAT_PROPOSAL_PAGE", "pages/proposals/detail");
         let trusted_proxies = r.trusted_proxies();
         let metrics_token = r.metrics_token();
         let attachment_url_ttl =
@@ -282,6 +286,7 @@ impl Settings {
             wechat_page,
             wechat_notice_page,
             wechat_poll_page,
+            wechat_proposal_page,
             job_interval: Duration::from_secs(r.num("LINLI_JOB_INTERVAL_SECS", 60).max(1)),
             inbox_retention: chrono::Duration::days(inbox_retention_days.min(3650) as i64),
             upload_dir: r

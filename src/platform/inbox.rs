@@ -32,6 +32,7 @@ pub enum Subject {
     ResidentTransfer(Uuid),
     Notice(Uuid),
     Poll(Uuid),
+    Proposal(Uuid),
 }
 
 impl Subject {
@@ -41,6 +42,7 @@ impl Subject {
             Subject::ResidentTransfer(_) => SubjectType::ResidentTransfer,
             Subject::Notice(_) => SubjectType::Notice,
             Subject::Poll(_) => SubjectType::Poll,
+            Subject::Proposal(_) => SubjectType::Proposal,
         }
     }
 
@@ -49,7 +51,8 @@ impl Subject {
             Subject::Ticket(id)
             | Subject::ResidentTransfer(id)
             | Subject::Notice(id)
-            | Subject::Poll(id) => id,
+            | Subject::Poll(id)
+            | Subject::Proposal(id) => id,
         }
     }
 }

@@ -45,6 +45,12 @@ fn inbox_text(event: Event, p: &Payload) -> (String, String) {
         Event::NoticePublished => ("新公告".to_string(), subject.clone()),
         Event::PollOpened => ("投票开始".to_string(), subject.clone()),
         Event::PollResult => ("投票结果".to_string(), with_note("结果已公布")),
+        Event::ProposalStepped => (format!("议题{}", p.status), with_note("")),
+        Event::ProposalPollOpen => ("议题表决开始".to_string(), with_note("")),
+        Event::ProposalResult => ("议题表决结果".to_string(), with_note("")),
+        Event::ProposalProgress => ("议题有新进展".to_string(), with_note("")),
+        Event::ProposalEvaluationOpen => ("请评议办理效果".to_string(), subject.clone()),
+        Event::ProposalReviewDue => ("议题回头看".to_string(), with_note("")),
     };
     (
         inbox::truncate(&title, inbox::TITLE_MAX),

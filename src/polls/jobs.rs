@@ -65,6 +65,8 @@ pub async fn run_due<C: ConnectionTrait + TransactionTrait>(
     for id in due(db, Status::Open, poll::Column::ClosesAt, now).await? {
         let txn = db.begin().await?;
         if engine::close_in(&txn, id, now, None).await? {
+            // A proposal's decision or evaluation poll moves its proposal in this transaction.
+            crate::proposals::service::decision::on_poll_closed_in(&txn, id, now).await?;
             notify::result_out(&txn, id, now).await?;
             txn.commit().await?;
             round.closed += 1;

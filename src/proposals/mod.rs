@@ -12,6 +12,7 @@
 //! they join the steps through `service::hooks`.
 
 pub mod http;
+pub mod jobs;
 pub mod model;
 pub mod policy;
 pub mod query;

@@ -1887,6 +1887,168 @@ async fn elections_are_read_and_run_by_exactly_the_roles_that_may() {
     report(errors);
 }
 
+/// Records a proposal at `(scope_type, scope_id)` as the superadmin (on a resident's behalf,
+/// by visit); returns its id.
+async fn proposal_at(f: &Fixture, scope_type: &str, scope_id: Uuid) -> String {
+    let res = f
+        .app
+        .post(
+            "/api/v1/proposals",
+            &f.root,
+            &json!({"scope_type": scope_type, "scope_id": scope_id, "title": format!("{scope_type}议题"),
+                    "body": "居民走访时反映的问题", "category": "环境", "channel": "visit"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED, "create a proposal");
+    id_of(&res.json().await.expect("json")).to_string()
+}
+
+/// Proposals (§A8, §0.1): staff and leaders read down their reach, property staff the compounds
+/// they serve; residents, and every role reading upward, the proposals addressed to the places
+/// at and above their assignment; never a neighbour building's. Lists and reads by id agree.
+/// Accepting a building's proposal: 404 out of sight, 403 in sight without `ProposalAdvance`
+/// (and for a leader, unless it is a small matter), 200 for its leader with `small`.
+#[tokio::test]
+async fn every_role_reads_and_moves_exactly_the_proposals_its_reach_allows() {
+    let f = fixture().await;
+    let mut labels: Vec<(&str, String)> = Vec::new();
+    for (label, scope_type, place) in [
+        ("P_C1", "community", "C1"),
+        ("P_C2", "community", "C2"),
+        ("P_K1", "compound", "K1"),
+        ("P_K2", "compound", "K2"),
+        ("P_B1", "building", "B1"),
+        ("P_B2a", "building", "B2a"),
+        ("P_B2b", "building", "B2b"),
+        ("P_B4", "building", "B4"),
+    ] {
+        labels.push((label, proposal_at(&f, scope_type, f.id(place)).await));
+    }
+    let label_of = |id: &str| {
+        labels
+            .iter()
+            .find(|(_, i)| i == id)
+            .map_or_else(|| format!("?{id}"), |(l, _)| l.to_string())
+    };
+    let every: Vec<&str> = labels.iter().map(|(l, _)| *l).collect();
+    let expected: &[(&str, &[&str])] = &[
+        ("superadmin", &every),
+        (
+            "admin_s1",
+            &["P_C1", "P_C2", "P_K1", "P_K2", "P_B1", "P_B2a", "P_B2b"],
+        ),
+        (
+            "staff_c1",
+            &["P_C1", "P_K1", "P_K2", "P_B1", "P_B2a", "P_B2b"],
+        ),
+        ("grid_g1", &["P_C1", "P_K1", "P_B1", "P_B2b"]),
+        ("property_p1", &["P_K1", "P_B1"]),
+        (
+            "council_c1",
+            &["P_C1", "P_K1", "P_K2", "P_B1", "P_B2a", "P_B2b"],
+        ),
+        ("leader_b1", &["P_C1", "P_K1", "P_B1"]),
+        ("leader_k2", &["P_C1", "P_K2", "P_B2a", "P_B2b"]),
+        ("resident_h1", &["P_C1", "P_K1", "P_B1"]),
+        ("nobody", &[]),
+    ];
+    let mut errors = Vec::new();
+    for (name, want) in expected {
+        let actor = f.actor(name);
+        let want: BTreeSet<String> = want.iter().map(|s| s.to_string()).collect();
+        let res = f.app.get("/api/v1/proposals?limit=100", &actor.token).await;
+        if res.status() != StatusCode::OK {
+            errors.push(format!("{name}: list → {}", outcome(res).await));
+            continue;
+        }
+        let body: Value = res.json().await.expect("json");
+        let got: BTreeSet<String> = body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| label_of(i["id"].as_str().expect("id")))
+            .collect();
+        if got != want {
+            errors.push(format!("{name}: lists {got:?}, want {want:?}"));
+        }
+        for (label, id) in &labels {
+            for path in [
+                format!("/api/v1/proposals/{id}"),
+                format!("/api/v1/proposals/{id}/timeline"),
+                format!("/api/v1/proposals/{id}/revisions"),
+            ] {
+                let got = outcome(f.app.get(&path, &actor.token).await).await;
+                let expect = if want.contains(*label) { OK } else { NOT_FOUND };
+                check(
+                    &mut errors,
+                    format!("{name} reads {path} ({label})"),
+                    &got,
+                    expect,
+                );
+            }
+        }
+    }
+    let b1 = labels
+        .iter()
+        .find(|(l, _)| *l == "P_B1")
+        .map(|(_, id)| id.clone())
+        .expect("P_B1");
+    let note = "议事会受理";
+    for (name, tier, want) in [
+        ("nobody", "ordinary", NOT_FOUND),
+        ("leader_k2", "small", NOT_FOUND),
+        ("resident_h1", "small", FORBIDDEN),
+        ("grid_g1", "small", FORBIDDEN),
+        ("property_p1", "small", FORBIDDEN),
+        ("leader_b1", "ordinary", FORBIDDEN),
+        ("leader_b1", "small", OK),
+    ] {
+        let res = f
+            .app
+            .post(
+                &format!("/api/v1/proposals/{b1}/accept"),
+                &f.actor(name).token,
+                &json!({"tier": tier, "note": note}),
+            )
+            .await;
+        check(
+            &mut errors,
+            format!("{name} accepts P_B1 as {tier}"),
+            &outcome(res).await,
+            want,
+        );
+    }
+    // Supporting: residents in the audience only.
+    let k1 = labels
+        .iter()
+        .find(|(l, _)| *l == "P_K1")
+        .map(|(_, id)| id.clone())
+        .expect("P_K1");
+    for (name, want) in [
+        ("nobody", NOT_FOUND),
+        ("leader_k2", NOT_FOUND),
+        ("staff_c1", FORBIDDEN),
+        ("council_c1", FORBIDDEN),
+        ("resident_h1", "204"),
+    ] {
+        let res = f
+            .app
+            .post(
+                &format!("/api/v1/proposals/{k1}/support"),
+                &f.actor(name).token,
+                &json!({}),
+            )
+            .await;
+        let got = if res.status() == StatusCode::NO_CONTENT {
+            "204".to_string()
+        } else {
+            outcome(res).await
+        };
+        check(&mut errors, format!("{name} supports P_K1"), &got, want);
+    }
+    report(errors);
+}
+
 /// Comments (§A2, §A8 rows Comment and Moderate) on a notice to C1: whoever reads the notice
 /// comments on it and reads its comments (404 for the others); a held comment waits in the
 /// queue of exactly the moderators (administrators, community staff, council members) of C1;

@@ -42,6 +42,8 @@ mod outages;
 mod plans;
 mod polls;
 mod polls_secrecy;
+mod proposals;
+mod proposals_life;
 mod proxy;
 mod public_tags;
 mod residents;

@@ -36,6 +36,18 @@ pub enum InboxEvent {
     TransferAccepted,
     /// To who filed it: the receiving community refused the transfer (the body says why).
     TransferRefused,
+    /// To the author, the supporting households' accounts, the lead and the building leaders of its place: a proposal moved to another step.
+    ProposalStepped,
+    /// To the same: a proposal's decision poll opened.
+    ProposalPollOpen,
+    /// To the same: a proposal's decision poll closed (passed, failed).
+    ProposalResult,
+    /// To the author and the supporting households' accounts: the lead reported progress.
+    ProposalProgress,
+    /// To the author, supporters and lead: the work is complete and its evaluation (评议) is open.
+    ProposalEvaluationOpen,
+    /// To the lead and the community's council and staff: a closed proposal's 回头看 review is due.
+    ProposalReviewDue,
 }
 
 impl InboxEvent {
@@ -52,6 +64,12 @@ impl InboxEvent {
                 Event::NoticePublished => return None,
                 // Polls are found in `/me/polls`, not in the message centre.
                 Event::PollOpened | Event::PollResult => return None,
+                Event::ProposalStepped => InboxEvent::ProposalStepped,
+                Event::ProposalPollOpen => InboxEvent::ProposalPollOpen,
+                Event::ProposalResult => InboxEvent::ProposalResult,
+                Event::ProposalProgress => InboxEvent::ProposalProgress,
+                Event::ProposalEvaluationOpen => InboxEvent::ProposalEvaluationOpen,
+                Event::ProposalReviewDue => InboxEvent::ProposalReviewDue,
             });
         }
         match s {

@@ -143,6 +143,13 @@ pub async fn round(state: &AppState) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "poll jobs failed; retrying at the next tick"),
     }
+    match crate::proposals::jobs::review_due(&state.db, state.clock.now()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(reminded = n, "proposal reviews (回头看) fell due"),
+        Err(e) => {
+            tracing::warn!(error = %e, "proposal review reminders failed; retrying at the next tick")
+        }
+    }
     if let Err(e) = attachments(state).await {
         tracing::warn!(error = %e, "purging unattached uploads failed; retrying at the next tick");
     }

@@ -201,6 +201,9 @@ async fn deliver(state: &AppState, row: &notification::Model, attempts: i32) -> 
         (Some(SubjectType::Poll), Some(id)) => {
             format!("{}?id={id}", state.settings.wechat_poll_page)
         }
+        (Some(SubjectType::Proposal), Some(id)) => {
+            format!("{}?id={id}", state.settings.wechat_proposal_page)
+        }
         _ => state.settings.wechat_page.clone(),
     };
     let data = template_data(Some(row.event_type), &payload);

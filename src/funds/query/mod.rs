@@ -219,3 +219,18 @@ pub async fn expense_visible<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid
     policy::readable(db, actor, account.ok_or(AppError::NotFound)?).await?;
     Ok(())
 }
+
+/// How many expense requests tied to proposal `proposal_id` are submitted or approved and not
+/// paid yet (a proposal completes only when none is: pay or cancel them first).
+pub async fn unpaid_expenses_of_proposal<C: ConnectionTrait>(
+    db: &C,
+    proposal_id: Uuid,
+) -> AppResult<u64> {
+    use entity::fund_expense::{Column, Entity, Status};
+    use sea_orm::PaginatorTrait;
+    Ok(Entity::find()
+        .filter(Column::ProposalId.eq(proposal_id))
+        .filter(Column::Status.is_in([Status::Submitted, Status::Approved]))
+        .count(db)
+        .await?)
+}

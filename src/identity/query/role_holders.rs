@@ -25,3 +25,22 @@ pub async fn holders<C: ConnectionTrait>(
         .all(db)
         .await?)
 }
+
+/// Those of `users` holding any role but `role` anywhere (staff and leaders among residents).
+pub async fn users_with_other_roles<C: ConnectionTrait>(
+    db: &C,
+    role: Role,
+    users: &[Uuid],
+) -> AppResult<Vec<Uuid>> {
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(role_assignment::Entity::find()
+        .select_only()
+        .column(role_assignment::Column::UserId)
+        .filter(role_assignment::Column::Role.ne(role.as_str()))
+        .filter(role_assignment::Column::UserId.is_in(users.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?)
+}

@@ -3,6 +3,8 @@
 //! models in `proposals::query`; these handlers parse, call one of them and answer.
 
 pub mod proposals;
+pub mod settings;
+pub mod steps;
 pub mod verbs;
 
 use actix_web::http::header;
@@ -36,6 +38,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(proposals::get_proposal)
         .service(proposals::update_proposal)
         .service(proposals::list_proposal_revisions)
+        .service(proposals::get_proposal_timeline)
+        .service(settings::get_consultation_policy)
+        .service(settings::put_consultation_policy)
         .service(verbs::support_proposal)
         .service(verbs::unsupport_proposal)
         .service(verbs::accept_proposal)
@@ -44,5 +49,15 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(verbs::withdraw_proposal)
         .service(verbs::cancel_proposal)
         .service(verbs::hold_proposal)
-        .service(verbs::resume_proposal);
+        .service(verbs::resume_proposal)
+        .service(steps::open_proposal_decision)
+        .service(steps::cancel_proposal_decision)
+        .service(steps::set_proposal_lead)
+        .service(steps::start_proposal_implementation)
+        .service(steps::create_proposal_update)
+        .service(steps::add_proposal_milestones)
+        .service(steps::complete_proposal)
+        .service(steps::create_proposal_acceptance)
+        .service(steps::close_proposal)
+        .service(steps::mark_proposal_golden);
 }

@@ -437,3 +437,32 @@ pub async fn list_proposal_revisions(
         .collect();
     Ok(HttpResponse::Ok().json(out))
 }
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TimelineQuery {
+    /// Page size, 1–100 (larger is clamped to 100). Default 20.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A proposal's timeline, newest first: every verb and move (with the steps), what jobs and the
+/// money did, and the progress updates. Residents are named masked.
+#[utoipa::path(tag = "proposals", security(("bearer" = [])), params(("id" = Uuid, Path), TimelineQuery),
+    responses(
+        (status = 200, body = Page<crate::proposals::query::timeline::TimelineEntry>),
+        (status = 404, description = "Not found or not the caller's to see"),
+    ))]
+#[get("/proposals/{id}/timeline")]
+pub async fn get_proposal_timeline(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    q: Query<TimelineQuery>,
+) -> AppResult<HttpResponse> {
+    let p = PageParams::new(q.limit, q.cursor.as_deref())?;
+    let page = query::timeline::timeline(&state.db, &user, *id, p).await?;
+    Ok(HttpResponse::Ok().json(page))
+}

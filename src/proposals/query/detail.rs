@@ -54,6 +54,7 @@ pub struct DecisionCard {
 pub struct UpdateResponse {
     pub id: Uuid,
     pub kind: UpdateKind,
+    #[schema(value_type = Option<i32>)]
     pub progress_pct: Option<i16>,
     pub note: String,
     /// Who posted it ("3栋 李*" for the lead; staff by name).
@@ -101,6 +102,7 @@ pub struct ProposalResponse {
     pub decision: Option<DecisionCard>,
     pub evaluation: Option<DecisionCard>,
     /// (满意 + 基本满意) / answers, percent; with `evaluation_answers`.
+    #[schema(value_type = Option<i32>)]
     pub satisfaction_pct: Option<i16>,
     /// The mean star rating × 100.
     pub rating_avg_x100: Option<i32>,

@@ -5,7 +5,9 @@
 mod detail;
 pub mod timeline;
 
-pub use detail::{detail, DecisionCard, ProposalResponse, TrackerStep, UpdateResponse};
+pub use detail::{
+    detail, update_response, DecisionCard, ProposalResponse, TrackerStep, UpdateResponse,
+};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -52,6 +54,7 @@ pub struct ProposalSummary {
     pub lead_display: Option<String>,
     pub supporters_count: i32,
     pub budget_fen: i64,
+    #[schema(value_type = i32)]
     pub progress_pct: i16,
     pub golden: bool,
     pub version: i32,

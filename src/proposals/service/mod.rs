@@ -15,8 +15,11 @@
 //! withdraw (author; proposed|deliberating) ; cancel (staff; any open step) ; hold/resume (implementing)
 //! ```
 
+pub mod closing;
 pub mod decision;
+pub mod evaluation;
 pub mod hooks;
+pub mod implementation;
 pub mod intake;
 pub mod notify;
 pub mod policy;

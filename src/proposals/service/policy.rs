@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveEnum, ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ActiveEnum, ConnectionTrait, EntityTrait, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -150,4 +150,70 @@ pub async fn store_in<C: ConnectionTrait>(
         .exec(conn)
         .await?;
     Ok(())
+}
+
+/// The policy of `community_id` if the caller may see the community and read its proposals
+/// (404 otherwise).
+pub async fn readable_policy<C: ConnectionTrait>(
+    db: &C,
+    actor: &crate::access::Actor,
+    community_id: Uuid,
+) -> AppResult<ConsultationPolicy> {
+    use crate::access::policy::{Action, Level};
+    crate::territory::query::place_lookup::authorize_place(
+        db,
+        actor,
+        Level::Community,
+        community_id,
+        Action::ProposalRead,
+    )
+    .await
+    .map_err(|_| AppError::NotFound)?;
+    policy_in(db, community_id).await
+}
+
+/// Replaces the policy of `community_id` as the caller saw it (`expected`: its version, 0 for
+/// the defaults): 404 unless they see the community, 403 unless they manage its consultation
+/// policy; audited.
+pub async fn replace<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &crate::access::Actor,
+    mut p: ConsultationPolicy,
+    expected: Option<i32>,
+    now: DateTime<Utc>,
+) -> AppResult<ConsultationPolicy> {
+    use crate::access::policy::{Action, Level};
+    use crate::platform::audit;
+    let txn = db.begin().await?;
+    let place = crate::territory::query::place_lookup::authorize_place(
+        &txn,
+        actor,
+        Level::Community,
+        p.community_id,
+        Action::ConsultationPolicyManage,
+    )
+    .await?;
+    let current = policy_in(&txn, p.community_id).await?;
+    if expected.is_some_and(|v| v != current.version) {
+        return Err(AppError::PreconditionFailed);
+    }
+    p.version = current.version;
+    store_in(&txn, &p, actor.id, now).await?;
+    audit::record(
+        &txn,
+        audit::Event {
+            actor: actor.into(),
+            action: audit::Action::ConsultationPolicyChange,
+            street_id: Some(place.street_id),
+            community_id: Some(p.community_id),
+            resident_id: None,
+            field: None,
+            purpose: "consultation policy changed",
+            detail: Some(serde_json::to_string(&p).map_err(AppError::internal)?),
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    policy_in(db, p.community_id).await
 }

@@ -41,6 +41,21 @@ pub async fn authorized<C: ConnectionTrait>(
     Ok(p)
 }
 
+/// The proposal `id` the caller may read and support: residents, through the audience reach of
+/// their household (404, then 403).
+async fn supportable<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<(proposal::Model, Uuid)> {
+    let p = rules::readable_proposal(conn, actor, id).await?;
+    if !crate::access::policy::can_anywhere(actor, Action::ProposalSupport) {
+        return Err(AppError::Forbidden);
+    }
+    let household = household_of(actor).ok_or(AppError::Forbidden)?;
+    Ok((p, household))
+}
+
 /// Supports (附议) a proposal for the caller's household: once per household, however many of
 /// its members press at once (the household is part of the key; the count moves only for the
 /// row that was inserted). Only while `proposed`, before the support deadline, never for the
@@ -52,8 +67,7 @@ pub async fn support<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let txn = db.begin().await?;
-    let p = authorized(&txn, actor, id, Action::ProposalSupport).await?;
-    let household = household_of(actor).ok_or(AppError::Forbidden)?;
+    let (p, household) = supportable(&txn, actor, id).await?;
     require_step(&p, &[Step::Proposed], "附议")?;
     let mut g = Guards::default();
     g.check(
@@ -120,8 +134,7 @@ pub async fn unsupport<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let txn = db.begin().await?;
-    let p = authorized(&txn, actor, id, Action::ProposalSupport).await?;
-    let household = household_of(actor).ok_or(AppError::Forbidden)?;
+    let (p, household) = supportable(&txn, actor, id).await?;
     require_step(&p, &[Step::Proposed], "撤回附议")?;
     let gone = proposal_support::Entity::delete_many()
         .filter(proposal_support::Column::ProposalId.eq(id))
