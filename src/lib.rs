@@ -3,6 +3,7 @@
 pub mod access;
 pub mod activity;
 pub mod app;
+pub mod deliberation;
 pub mod elections;
 pub mod funds;
 pub mod identity;
@@ -59,6 +60,7 @@ where
                 .configure(funds::http::configure)
                 .configure(proposals::http::configure)
                 .configure(pledges::http::configure)
+                .configure(deliberation::http::configure)
                 .configure(activity::http::configure)
                 .configure(moderation::http::configure),
         )

@@ -182,6 +182,15 @@ pub enum Action {
     /// The 协商台账 (.xlsx) exported.
     #[sea_orm(string_value = "proposal_export")]
     ProposalExport,
+    /// A comment hidden by a moderator, with the reason.
+    #[sea_orm(string_value = "comment_hide")]
+    CommentHide,
+    /// A hidden comment shown again by a moderator, with the reason.
+    #[sea_orm(string_value = "comment_unhide")]
+    CommentUnhide,
+    /// A comment held for review, or reported, passed by a moderator.
+    #[sea_orm(string_value = "comment_approve")]
+    CommentApprove,
 }
 
 impl Action {

@@ -7,6 +7,8 @@ pub mod binding_request;
 pub mod building;
 pub mod candidate;
 pub mod candidate_nominator;
+pub mod comment;
+pub mod comment_report;
 pub mod community;
 pub mod community_public_tag;
 pub mod compound;

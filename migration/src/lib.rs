@@ -31,6 +31,7 @@ mod m20261201_000025_elections;
 mod m20261201_000027_funds;
 mod m20261201_000028_election_poll_link;
 mod m20261201_000029_proposals;
+mod m20261201_000030_comments;
 mod m20261201_000031_pledges;
 mod m20261201_000032_user_page_indexes;
 mod util;
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000027_funds::Migration),
             Box::new(m20261201_000028_election_poll_link::Migration),
             Box::new(m20261201_000029_proposals::Migration),
+            Box::new(m20261201_000030_comments::Migration),
             Box::new(m20261201_000031_pledges::Migration),
             Box::new(m20261201_000032_user_page_indexes::Migration),
         ]

@@ -143,6 +143,12 @@ pub enum Action {
     ProposalLead,
     /// Change a community's consultation policy.
     ConsultationPolicyManage,
+    /// Comment on what one may read (a proposal, a notice): every role (§A8; property staff as
+    /// 物业 on what concerns the compounds they serve). Reading the subject is the reach.
+    CommentCreate,
+    /// Hide, unhide and pass comments, and see the moderation queue (§A8: administrators,
+    /// community staff, council members), down the reach.
+    CommentModerate,
 }
 
 impl Action {
@@ -217,6 +223,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             ProposalCreateOnBehalf,
             ProposalAdvance,
             ConsultationPolicyManage,
+            CommentCreate,
+            CommentModerate,
         ],
         Role::CommunityStaff => &[
             CommunityRead,
@@ -265,6 +273,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             ProposalAdvance,
             ProposalLead,
             ConsultationPolicyManage,
+            CommentCreate,
+            CommentModerate,
         ],
         Role::GridManager => &[
             GridRead,
@@ -293,6 +303,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             ElectionRead,
             ProposalRead,
             ProposalCreateOnBehalf,
+            CommentCreate,
         ],
         // Property staff see the compounds they serve and their buildings; residents' households
         // only through tickets.
@@ -308,6 +319,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             ContentCheck,
             PollVote,
             ProposalRead,
+            CommentCreate,
         ],
         Role::CouncilMember => &[
             CommunityRead,
@@ -329,6 +341,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
             ProposalRead,
             ProposalCreateOnBehalf,
             ProposalAdvance,
+            CommentCreate,
+            CommentModerate,
         ],
         // Resident leaders help their neighbours: the roster of their patch, masked; and
         // `normal` notices to it (the notice service narrows the priority).
@@ -348,6 +362,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             ProposalRead,
             ProposalCreateOnBehalf,
             ProposalAdvance,
+            CommentCreate,
         ],
         Role::StreetLeader => &[
             CompoundRead,
@@ -366,6 +381,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             ProposalRead,
             ProposalCreateOnBehalf,
             ProposalAdvance,
+            CommentCreate,
         ],
         // A household's notices, polls, fund ledgers and elections come through the upward reach
         // ([`reads_upward`]).
@@ -382,6 +398,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             ProposalRead,
             ProposalCreate,
             ProposalSupport,
+            CommentCreate,
         ],
     };
     actions.contains(&action)

@@ -13,8 +13,8 @@ mod election;
 mod funds;
 mod notices;
 mod participation;
-mod tickets;
 mod proposals;
+mod tickets;
 
 use crate::access::policy::Role;
 use crate::platform::config::{Environment, Settings};

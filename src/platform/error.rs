@@ -298,6 +298,14 @@ pub enum ProblemCode {
     /// A proposal's verb from a step that does not have it (a decision opened on a proposal
     /// still `proposed`); tickets keep `conflict`.
     WrongStep,
+    /// The subject takes no more comments (a proposal that ended, a notice not or no longer
+    /// published), or the comment replied to is itself a reply or not shown.
+    CommentsClosed,
+    /// The caller has reported this comment already (once per user).
+    AlreadyReported,
+    /// Too many comments by the caller in the last hour (the community's policy; see
+    /// Retry-After).
+    CommentLimit,
 }
 
 /// RFC 9457 problem details, as every error of this API is answered.

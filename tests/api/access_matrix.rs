@@ -2087,3 +2087,158 @@ async fn every_role_reads_and_moves_exactly_the_proposals_its_reach_allows() {
     }
     report(errors);
 }
+
+/// Comments (§A2, §A8 rows Comment and Moderate) on a notice to C1: whoever reads the notice
+/// comments on it and reads its comments (404 for the others); a held comment waits in the
+/// queue of exactly the moderators (administrators, community staff, council members) of C1;
+/// hiding and unhiding are 404 out of sight, 403 in sight without the right, 200 for a
+/// moderator; deleting is the author's alone.
+#[tokio::test]
+async fn comments_are_written_read_and_moderated_by_exactly_the_roles_that_may() {
+    let f = fixture().await;
+    let notice = notice_at(&f, "community", f.id("C1"), true).await;
+    let path = format!("/api/v1/notices/{notice}/comments");
+    let readers = [
+        "superadmin",
+        "admin_s1",
+        "staff_c1",
+        "grid_g1",
+        "council_c1",
+        "leader_b1",
+        "leader_k2",
+        "resident_h1",
+    ];
+    let mut errors = Vec::new();
+    let mut by_resident = String::new();
+    for actor in &f.actors {
+        let reads = readers.contains(&actor.name);
+        let res = f
+            .app
+            .post(&path, &actor.token, &json!({"body": "我有个想法"}))
+            .await;
+        let got = if res.status() == StatusCode::CREATED {
+            let v: Value = res.json().await.expect("json");
+            if actor.name == "resident_h1" {
+                by_resident = v["id"].as_str().expect("id").to_string();
+            }
+            "201".to_string()
+        } else {
+            outcome(res).await
+        };
+        let want = if reads { "201" } else { NOT_FOUND };
+        check(&mut errors, format!("{} comments", actor.name), &got, want);
+        let got = outcome(f.app.get(&path, &actor.token).await).await;
+        let want = if reads { OK } else { NOT_FOUND };
+        check(
+            &mut errors,
+            format!("{} lists comments", actor.name),
+            &got,
+            want,
+        );
+    }
+    let moderators = ["superadmin", "admin_s1", "staff_c1", "council_c1"];
+    // Hiding the resident's comment: out of sight 404, in sight without the right 403.
+    for actor in f.actors.iter().filter(|a| !moderators.contains(&a.name)) {
+        let res = f
+            .app
+            .post(
+                &format!("/api/v1/comments/{by_resident}/hide"),
+                &actor.token,
+                &json!({"reason": "测试"}),
+            )
+            .await;
+        let want = if readers.contains(&actor.name) {
+            FORBIDDEN
+        } else {
+            NOT_FOUND
+        };
+        check(
+            &mut errors,
+            format!("{} hides", actor.name),
+            &outcome(res).await,
+            want,
+        );
+    }
+    for (i, name) in moderators.iter().enumerate() {
+        let verb = if i % 2 == 0 { "hide" } else { "unhide" };
+        let res = f
+            .app
+            .post(
+                &format!("/api/v1/comments/{by_resident}/{verb}"),
+                &f.actor(name).token,
+                &json!({"reason": "核实"}),
+            )
+            .await;
+        check(
+            &mut errors,
+            format!("{name} {verb}s"),
+            &outcome(res).await,
+            OK,
+        );
+    }
+    // Deleting: the author's alone.
+    for (name, want) in [
+        ("nobody", NOT_FOUND),
+        ("property_p1", NOT_FOUND),
+        ("staff_c1", FORBIDDEN),
+        ("leader_b1", FORBIDDEN),
+        ("resident_h1", "204"),
+    ] {
+        let res = f
+            .app
+            .delete(
+                &format!("/api/v1/comments/{by_resident}"),
+                &f.actor(name).token,
+            )
+            .await;
+        let got = if res.status() == StatusCode::NO_CONTENT {
+            "204".to_string()
+        } else {
+            outcome(res).await
+        };
+        check(&mut errors, format!("{name} deletes"), &got, want);
+    }
+    // A comment the street's keyword list holds waits for C1's moderators only.
+    let res = f
+        .app
+        .post(
+            "/api/v1/content-keywords",
+            &f.root,
+            &json!({"street_id": f.id("S1"), "word": "集资", "verdict": "review"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED, "add a keyword");
+    let res = f
+        .app
+        .post(
+            &path,
+            &f.actor("resident_h1").token,
+            &json!({"body": "楼道集资"}),
+        )
+        .await;
+    let held: Value = res.json().await.expect("json");
+    assert_eq!(held["status"], "pending_review", "{held}");
+    for actor in &f.actors {
+        let res = f.app.get("/api/v1/moderation/queue", &actor.token).await;
+        if res.status() != StatusCode::OK {
+            errors.push(format!("{}: queue → {}", actor.name, outcome(res).await));
+            continue;
+        }
+        let body: Value = res.json().await.expect("json");
+        let got: Vec<&str> = body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["id"].as_str().unwrap_or_default())
+            .collect();
+        let want: Vec<&str> = if moderators.contains(&actor.name) {
+            vec![held["id"].as_str().expect("id")]
+        } else {
+            Vec::new()
+        };
+        if got != want {
+            errors.push(format!("{}: queue {got:?}, want {want:?}", actor.name));
+        }
+    }
+    report(errors);
+}

@@ -112,6 +112,7 @@ const DOMAINS: &[(&str, &[&str])] = &[
             "consultation_policy",
         ],
     ),
+    ("deliberation", &["comment", "comment_report"]),
     ("activity", &[]),
     // The keyword lists it keeps are `platform::content`'s table: the check reads them.
     ("moderation", &[]),

@@ -434,7 +434,8 @@ fn sqlite_accesses(lines: &[(i64, i64, String)]) -> Vec<Access> {
 const PARTIAL: [&str; 1] = ["ix_users_staff_id"];
 
 /// The tables seeded by the thousand.
-const BIG: [&str; 20] = [
+const BIG: [&str; 21] = [
+    "comments",
     "elections",
     "candidates",
     "polls",
@@ -2039,5 +2040,99 @@ async fn candidate_pages_read_one_index_range() {
     )
     .await;
     let page: Value = w.app.get(&path, &staff).await.json().await.unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 20);
+}
+
+/// Comments (3,000 on one notice of the community, a tenth of them held for review; 30,000
+/// more on other subjects of it): a page of the notice's comments is one range of
+/// `(subject_type, subject_id, id)` in order, and the community's moderation queue one range of
+/// `(community_id, queue_rank, id)`.
+#[tokio::test]
+async fn comment_pages_read_one_index_range() {
+    let w = world().await;
+    let pg = backend(&w.app) == DbBackend::Postgres;
+    let new_id = if pg {
+        "gen_random_uuid()"
+    } else {
+        "randomblob(16)"
+    };
+    let lit = |id: Uuid| {
+        if pg {
+            format!("'{id}'")
+        } else {
+            format!("x'{}'", id.simple())
+        }
+    };
+    let staff = w
+        .app
+        .user_with_role(
+            &w.root,
+            "plan_comment_staff",
+            "community_staff",
+            "community",
+            w.community,
+        )
+        .await;
+    let res = w
+        .app
+        .post(
+            "/api/v1/notices",
+            &staff,
+            &json!({"scope_type": "community", "scope_id": w.community, "category": "notice",
+                    "title": "征求意见", "body": "请发表意见"}),
+        )
+        .await;
+    let notice = id_of(&res.json().await.unwrap());
+    let res = w
+        .app
+        .post(
+            &format!("/api/v1/notices/{notice}/publish"),
+            &staff,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let ts = "'2026-12-30T00:00:00+00:00'";
+    for subject in [lit(notice), new_id.to_string()] {
+        exec(
+            &w.app,
+            &format!(
+                "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < 2999) \
+                 INSERT INTO comments (id, street_id, community_id, subject_type, subject_id, \
+                 author_user_id, author_kind, author_display, alignment, body, status, \
+                 reports_count, queue_rank, version, created_at, updated_at) \
+                 SELECT {new_id}, {}, {}, 'notice', {subject}, {new_id}, 'resident', '1栋 王**', \
+                 0, '意见', CASE WHEN i % 10 = 0 THEN 'pending_review' ELSE 'published' END, 0, \
+                 CASE WHEN i % 10 = 0 THEN 1 ELSE NULL END, 1, {ts}, {ts} FROM k",
+                lit(w.street),
+                lit(w.community)
+            ),
+        )
+        .await;
+    }
+    exec(&w.app, "ANALYZE comments").await;
+    let path = format!("/api/v1/notices/{notice}/comments");
+    assert_page_walks(
+        &w,
+        &staff,
+        &path,
+        "comments",
+        "ix_comments_subject_type_subject_id_id",
+        Sort::Never,
+    )
+    .await;
+    let page: Value = w.app.get(&path, &staff).await.json().await.unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 20);
+    let queue = format!("/api/v1/moderation/queue?community_id={}", w.community);
+    assert_page_walks(
+        &w,
+        &staff,
+        &queue,
+        "comments",
+        "ix_comments_community_id_queue_rank_id",
+        Sort::Never,
+    )
+    .await;
+    let page: Value = w.app.get(&queue, &staff).await.json().await.unwrap();
     assert_eq!(page["items"].as_array().unwrap().len(), 20);
 }

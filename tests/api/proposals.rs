@@ -12,24 +12,18 @@ use crate::helpers::*;
 use crate::ticket_world::{member, uname};
 
 /// Street S ⊃ community C ⊃ compound K ⊃ building B1 (households H1, H1b) and building B2
-/// (household H2). Staff, council members and an admin of C/S; two members of H1, one of H1b,
-/// one of H2; a building leader of B1.
+/// (household H2). Staff and council members of C; two members of H1, one of H1b, one of H2.
 pub struct Forum {
     pub app: TestApp,
-    pub root: String,
-    pub street: Uuid,
     pub community: Uuid,
     pub compound: Uuid,
     pub b1: Uuid,
     pub b2: Uuid,
-    pub admin: String,
     pub staff: String,
     pub council: String,
     pub council2: String,
-    pub leader: String,
     /// Two members of H1.
     pub r1: String,
-    pub r1_id: Uuid,
     pub r1b: String,
     /// A member of H1b (same building).
     pub r2: String,
@@ -67,29 +61,24 @@ pub async fn forum() -> Forum {
         let (app, root) = (&app, root.clone());
         async move { member(app, &root, &uname("p"), role, scope, id).await }
     };
-    let (r1, r1_id) = voter(&app, &root, t.household, "王一").await;
+    let (r1, _) = voter(&app, &root, t.household, "王一").await;
     let (r2, r2_id) = voter(&app, &root, h1b, "李二").await;
     let (r1b, _) = voter(&app, &root, t.household, "王三").await;
     let (r3, _) = voter(&app, &root, h2, "赵四").await;
     Forum {
-        admin: m("admin", "street", t.street).await.0,
         staff: m("community_staff", "community", t.community).await.0,
         council: m("council_member", "community", t.community).await.0,
         council2: m("council_member", "community", t.community).await.0,
-        leader: m("building_leader", "building", t.building).await.0,
         r1,
-        r1_id,
         r1b,
         r2,
         r2_id,
         r3,
-        street: t.street,
         community: t.community,
         compound: t.compound,
         b1: t.building,
         b2,
         app,
-        root,
     }
 }
 

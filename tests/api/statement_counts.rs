@@ -262,3 +262,129 @@ async fn notices_offices_moderation_and_keyword_lists_answer_a_page_in_a_fixed_n
         );
     }
 }
+
+/// A notice's comments (top-level with their reply counts, and one comment's replies) and the
+/// comment moderation queue answer a full page in a fixed number of statements, for a resident
+/// and for a moderator; a page of 2 runs as many as a page of 20.
+#[tokio::test]
+async fn comment_pages_and_the_comment_queue_answer_in_a_fixed_number_of_statements() {
+    let app = spawn_app().await;
+    let root = app.admin_token().await;
+    let t = small_territory(&app, &root, "评论计数").await;
+    let (staff, _) = member(
+        &app,
+        &root,
+        &uname("cs"),
+        "community_staff",
+        "community",
+        t.community,
+    )
+    .await;
+    let (council, _) = member(
+        &app,
+        &root,
+        &uname("cm"),
+        "council_member",
+        "community",
+        t.community,
+    )
+    .await;
+    let (resident, _) = member(
+        &app,
+        &root,
+        &uname("r"),
+        "resident",
+        "household",
+        t.household,
+    )
+    .await;
+    let notice = posted(
+        &app,
+        &staff,
+        "/api/v1/notices",
+        json!({"scope_type": "community", "scope_id": t.community, "category": "notice",
+               "title": "征求意见", "body": "请发表意见"}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    posted(
+        &app,
+        &staff,
+        &format!("/api/v1/notices/{notice}/publish"),
+        json!({}),
+    )
+    .await;
+    posted(
+        &app,
+        &root,
+        "/api/v1/content-keywords",
+        json!({"street_id": t.street, "word": "待审", "verdict": "review"}),
+    )
+    .await;
+    let path = format!("/api/v1/notices/{notice}/comments");
+    let mut first = String::new();
+    for i in 0..N {
+        // Two authors: each stays under the hourly limit.
+        let token = if i % 2 == 0 { &staff } else { &council };
+        let c = posted(&app, token, &path, json!({"body": format!("意见{i}")})).await;
+        if i == 0 {
+            first = c["id"].as_str().unwrap().to_string();
+        }
+        posted(&app, &resident, &path, json!({"body": format!("待审{i}")})).await;
+        if i == N / 2 {
+            // Past the hourly limit of 20: an hour later.
+            app.clock.advance(chrono::Duration::minutes(61));
+        }
+    }
+    app.clock.advance(chrono::Duration::minutes(61));
+    for i in 0..N {
+        let token = if i % 2 == 0 { &council } else { &staff };
+        posted(
+            &app,
+            token,
+            &path,
+            json!({"body": format!("回复{i}"), "parent_id": first}),
+        )
+        .await;
+    }
+    // (who, token, path, bound): the subject (its reach and the notice), the moderation reach
+    // (no statement for a resident), the page (reply counts are a column of it), the counts by
+    // alignment; for replies, the parent too.
+    let lists: Vec<(&str, &String, String, usize)> = vec![
+        ("resident", &resident, format!("{path}?limit=20"), 7),
+        ("staff", &staff, format!("{path}?limit=20"), 7),
+        (
+            "staff",
+            &staff,
+            format!("{path}?parent_id={first}&limit=20"),
+            8,
+        ),
+        // The moderation reach and the page.
+        (
+            "staff",
+            &staff,
+            "/api/v1/moderation/queue?limit=20".into(),
+            2,
+        ),
+    ];
+    for (who, token, path, bound) in &lists {
+        count(&app, token, path).await;
+        let (status, items, sql) = count(&app, token, path).await;
+        let small = path.replace("limit=20", "limit=2");
+        let (_, _, small_sql) = count(&app, token, &small).await;
+        assert_eq!(status, 200, "{who} GET {path}");
+        assert!(items >= 20, "{who} GET {path}: {items} items");
+        assert_eq!(
+            small_sql.len(),
+            sql.len(),
+            "{who}: GET {small} and GET {path}:\n{small_sql:#?}\n{sql:#?}"
+        );
+        assert!(
+            sql.len() <= *bound,
+            "{who} GET {path} ran {} statements (at most {bound}):\n{sql:#?}",
+            sql.len()
+        );
+    }
+}
