@@ -398,7 +398,7 @@ async fn expense_for_proposal_cannot_exceed_its_allocation() {
         (Some(92_000), Some(2_000)),
         "{acc}"
     );
-    assert_eq!(figures(&p, prop).await["spent_fen"], 8_000);
+    assert_eq!(figures(p, prop).await["spent_fen"], 8_000);
     p.assert_consistent(acct).await;
 }
 
