@@ -221,7 +221,7 @@ async fn allocation_needs_two_distinct_approvers_of_different_roles_not_the_requ
     let list = p
         .get(
             &p.resident,
-            &format!("/api/v1/fund-allocations?proposal_id={prop}"),
+            &format!("/api/v1/proposals/{prop}/allocations"),
         )
         .await;
     let items = list["items"].as_array().unwrap();
@@ -230,16 +230,15 @@ async fn allocation_needs_two_distinct_approvers_of_different_roles_not_the_requ
         items.iter().all(|i| i["requested_by_name"].is_null()),
         "{list}"
     );
-    let neighbour = p
+    // An account the caller does not read: 404, as for no account.
+    let res = p
+        .app
         .get(
+            &format!("/api/v1/fund-accounts/{acct}/allocations"),
             &p.neighbour,
-            &format!("/api/v1/fund-allocations?account_id={acct}"),
         )
         .await;
-    assert!(
-        neighbour["items"].as_array().unwrap().is_empty(),
-        "{neighbour}"
-    );
+    assert_eq!(res.status().as_u16(), 404);
 }
 
 #[tokio::test]
@@ -523,7 +522,7 @@ async fn proposal_fen_caches_equal_ledger_sums() {
     let list = p
         .get(
             &p.staff,
-            &format!("/api/v1/fund-allocations?proposal_id={prop}&limit=100"),
+            &format!("/api/v1/proposals/{prop}/allocations?limit=100"),
         )
         .await;
     let allocated: i64 = list["items"]

@@ -697,12 +697,12 @@ async fn allocation_and_pledge_lists_answer_a_page_in_a_fixed_number_of_statemen
     for (token, path, bound) in [
         (
             &p.resident,
-            format!("/api/v1/fund-allocations?proposal_id={prop}"),
+            format!("/api/v1/proposals/{prop}/allocations"),
             16,
         ),
         (
             &p.staff,
-            format!("/api/v1/fund-allocations?account_id={acct}"),
+            format!("/api/v1/fund-accounts/{acct}/allocations"),
             16,
         ),
         (&p.resident, format!("/api/v1/proposals/{prop}/pledges"), 16),

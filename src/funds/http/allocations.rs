@@ -13,10 +13,9 @@ use crate::access::AuthUser;
 use crate::funds::model::{self, AllocationStatus};
 use crate::funds::query::{self, AllocationResponse, AllocationsOf};
 use crate::funds::service::allocations as svc;
-use crate::platform::error::{AppError, AppResult, FieldCode};
+use crate::platform::error::AppResult;
 use crate::platform::http::extract::{Json, JsonOrEmpty, Query};
 use crate::platform::http::{clean_optional, clean_text, if_match, Page, PageParams};
-use crate::platform::lang::Text;
 use crate::platform::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -76,10 +75,6 @@ pub async fn create_fund_allocation(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListFundAllocationsQuery {
-    /// The account whose allocations to list (exactly one of `account_id`, `proposal_id`).
-    pub account_id: Option<Uuid>,
-    /// The proposal whose allocations to list.
-    pub proposal_id: Option<Uuid>,
     pub status: Option<AllocationStatus>,
     /// Page size, 1–100 (larger is clamped to 100). Default 20.
     pub limit: Option<i64>,
@@ -87,37 +82,57 @@ pub struct ListFundAllocationsQuery {
     pub cursor: Option<String>,
 }
 
-/// The allocations of an account or for a proposal, newest first, on accounts the caller may
-/// read.
-#[utoipa::path(tag = "funds", security(("bearer" = [])), params(ListFundAllocationsQuery),
-    responses(
-        (status = 200, body = Page<AllocationResponse>),
-        (status = 400, description = "Neither or both of `account_id` and `proposal_id`"),
-    ))]
-#[get("/fund-allocations")]
-#[tracing::instrument(skip_all, fields(user = %user.id))]
-pub async fn list_fund_allocations(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    q: Query<ListFundAllocationsQuery>,
+async fn list(
+    state: &AppState,
+    user: &AuthUser,
+    of: AllocationsOf,
+    q: &ListFundAllocationsQuery,
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
-    let of = match (q.account_id, q.proposal_id) {
-        (Some(a), None) => AllocationsOf::Account(a),
-        (None, Some(p)) => AllocationsOf::Proposal(p),
-        _ => {
-            return Err(AppError::invalid(
-                "account_id",
-                FieldCode::ExactlyOne,
-                Text::new(
-                    "须且只能给出 account_id 或 proposal_id 之一",
-                    "give exactly one of account_id and proposal_id",
-                ),
-            ))
-        }
-    };
-    let page = query::allocations(&state.db, &user, of, q.status, p).await?;
+    let page = query::allocations(&state.db, user, of, q.status, p).await?;
     Ok(HttpResponse::Ok().json(page))
+}
+
+/// The allocations of an account, newest first (an account the caller may not read lists
+/// nothing).
+#[utoipa::path(tag = "funds", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The fund account"), ListFundAllocationsQuery),
+    responses(
+        (status = 200, body = Page<AllocationResponse>),
+        (status = 404, description = "No such account, or not the caller's to read"),
+    ))]
+#[get("/fund-accounts/{id}/allocations")]
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn list_account_allocations(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    q: Query<ListFundAllocationsQuery>,
+) -> AppResult<HttpResponse> {
+    crate::funds::policy::reader(&state.db, &user, *id).await?;
+    list(&state, &user, AllocationsOf::Account(*id), &q).await
+}
+
+/// The allocations for a proposal, newest first, on the accounts the caller may read (404 only
+/// for no such proposal).
+#[utoipa::path(tag = "funds", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The proposal"), ListFundAllocationsQuery),
+    responses(
+        (status = 200, body = Page<AllocationResponse>),
+        (status = 404, description = "No such proposal"),
+    ))]
+#[get("/proposals/{id}/allocations")]
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn list_proposal_allocations(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    q: Query<ListFundAllocationsQuery>,
+) -> AppResult<HttpResponse> {
+    // Listed by the accounts the caller reads (a resident reads a community's 自治金 and what
+    // it earmarked, whichever building's proposal it went to).
+    crate::proposals::service::subject::load_in(&state.db, *id).await?;
+    list(&state, &user, AllocationsOf::Proposal(*id), &q).await
 }
 
 /// One allocation with its approvals.
