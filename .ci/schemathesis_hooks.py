@@ -13,6 +13,7 @@ any other 400 still fails the run. Every rule is also described in the spec's te
 import datetime
 import json
 import os
+import re
 
 import schemathesis
 from hypothesis import strategies as st
@@ -57,10 +58,24 @@ REFERENCE_FIELDS = {
     "building_ids",
     "category_id",
     "compound_ids",
+    "into_id",
     "property_company_id",
     "resident_id",
 }
 REFERENCE_CODES = {"not_found"}
+
+
+def _blank(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# What each kind of pledge or target must state.
+NEEDS = {"money": ("amount_fen",), "labour": ("minutes",), "material": ("item", "quantity")}
+
+
+def _lacks(thing, field):
+    """Whether `thing` (a pledge or a target) is of a kind that needs `field` and leaves it out."""
+    return isinstance(thing, dict) and field in NEEDS.get(thing.get("kind"), ()) and _blank(thing.get(field))
 
 
 def _explained(case, error):
@@ -101,6 +116,24 @@ def _explained(case, error):
         return body.get("preset") == "custom" and not body.get("rules")
     if path == "/api/v1/polls/{id}/roll" and field == "resident_id" and code == "exactly_one":
         return (body.get("resident_id") is None) == (body.get("household_id") is None)
+    # Proposals: a new place names its level and the place together; a lead is a resident or
+    # an account, not both; a failing 验收 says what is to be redone.
+    if path == "/api/v1/proposals/{id}" and field == "scope_id" and code == "required":
+        return (body.get("scope_type") is None) != (body.get("scope_id") is None)
+    if path == "/api/v1/proposals/{id}/set-lead" and field == "resident_id" and code == "exactly_one":
+        return (body.get("resident_id") is None) == (body.get("user_id") is None)
+    if path == "/api/v1/proposals/{id}/acceptances" and field == "note" and code == "required":
+        return body.get("verdict") == "fail" and _blank(body.get("note"))
+    # A pledge, and each of a proposal's targets, gives the figure its kind needs: money an
+    # amount, labour minutes, materials an item and a quantity.
+    if code == "required":
+        if path == "/api/v1/proposals/{id}/pledges":
+            return _lacks(body, field)
+        match = re.fullmatch(r"targets\[(\d+)\]\.(\w+)", str(field))
+        if match and path in ("/api/v1/proposals", "/api/v1/proposals/{id}"):
+            targets = body.get("targets") or []
+            index = int(match.group(1))
+            return index < len(targets) and _lacks(targets[index], match.group(2))
     # Tickets' cursors encode the sort they were issued for: only one the API returned works.
     if path == "/api/v1/tickets" and field == "cursor" and code == "invalid":
         return True

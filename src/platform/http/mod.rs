@@ -80,6 +80,17 @@ where
         .map(|w| w.map(|v| v.into_iter().map(|Wrap(x)| x).collect()))
 }
 
+/// The body of a verb that needs a reason (reject, return, cancel, strike …). One type for every
+/// domain: the spec has one `ReasonRequest`, and two types of that name would silently replace
+/// each other's schema.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRequest {
+    /// Why, 1 to 500 characters.
+    #[schema(max_length = 500, format = "text")]
+    pub reason: String,
+}
+
 /// The `ETag` of a workflow object at `version`.
 pub fn etag(version: i32) -> String {
     format!("\"{version}\"")

@@ -439,13 +439,7 @@ pub async fn close_poll(
     Ok(with_etag(HttpResponse::Ok(), &r))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReasonRequest {
-    /// 1 to 500 characters.
-    #[schema(max_length = 500, format = "text")]
-    pub reason: String,
-}
+pub use crate::platform::http::ReasonRequest;
 
 /// Cancels a draft or scheduled poll, or an open one before anyone voted, with a reason.
 #[utoipa::path(tag = "polls", security(("bearer" = [])),

@@ -134,7 +134,7 @@ pub struct CreateProposalRequest {
     #[schema(max_length = 50, format = "text-line")]
     pub title: String,
     /// 1 to 5000 characters.
-    #[schema(max_length = 5000)]
+    #[schema(max_length = 5000, format = "text")]
     pub body: String,
     /// 1 to 20 characters (`环境`, `停车`, `加装电梯` …).
     #[schema(max_length = 20, format = "text-line")]
@@ -155,6 +155,7 @@ pub struct CreateProposalRequest {
     pub budget_fen: Option<i64>,
     /// Money, labour and materials it needs (§A6), at most 20.
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub targets: Vec<TargetRequest>,
 }
 
@@ -220,6 +221,13 @@ pub async fn create_proposal(
     ))
 }
 
+/// Whose proposals by lead: `me`, the caller's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LeadFilter {
+    Me,
+}
+
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -233,7 +241,8 @@ pub struct ListProposalsQuery {
     /// Only the caller's own proposals.
     pub mine: Option<bool>,
     /// `me`: only the proposals the caller leads.
-    pub lead: Option<String>,
+    #[param(inline)]
+    pub lead: Option<LeadFilter>,
     /// Only 金点子 (or only the others).
     pub golden: Option<bool>,
     /// Page size, 1–100 (larger is clamped to 100). Default 20.
@@ -247,7 +256,7 @@ pub struct ListProposalsQuery {
 #[utoipa::path(tag = "proposals", security(("bearer" = [])), params(ListProposalsQuery),
     responses(
         (status = 200, body = Page<ProposalSummary>),
-        (status = 400, description = "Invalid query (`lead` other than `me`)"),
+        (status = 400, description = "Invalid query"),
     ))]
 #[get("/proposals")]
 #[tracing::instrument(skip_all, fields(user = %user.id))]
@@ -257,17 +266,7 @@ pub async fn list_proposals(
     q: Query<ListProposalsQuery>,
 ) -> AppResult<HttpResponse> {
     let p = PageParams::new(q.limit, q.cursor.as_deref())?;
-    let lead_me = match q.lead.as_deref() {
-        None => false,
-        Some("me") => true,
-        Some(_) => {
-            return Err(AppError::InvalidQuery(vec![FieldError::of(
-                "lead",
-                FieldCode::Invalid,
-                Text::new("只能为 me", "only `me`"),
-            )]))
-        }
-    };
+    let lead_me = q.lead == Some(LeadFilter::Me);
     let f = query::Filters {
         step: q.step,
         tier: q.tier,
@@ -305,13 +304,14 @@ pub struct UpdateProposalRequest {
     #[schema(max_length = 50, format = "text-line")]
     pub title: Option<String>,
     /// The author: a new body (a new revision).
-    #[schema(max_length = 5000)]
+    #[schema(max_length = 5000, format = "text")]
     pub body: Option<String>,
     /// The author or staff: the budget, fen (a new revision).
     #[serde(default, deserialize_with = "crate::platform::http::optional_integer")]
     #[schema(minimum = 0, maximum = 10000000000_i64)]
     pub budget_fen: Option<i64>,
-    /// The author or staff: the targets from now on (a new revision).
+    /// The author or staff: the targets from now on (a new revision), at most 20.
+    #[schema(max_items = 20)]
     pub targets: Option<Vec<TargetRequest>>,
     /// Staff, while `proposed`.
     #[schema(max_length = 20, format = "text-line")]

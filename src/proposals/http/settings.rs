@@ -20,35 +20,45 @@ use crate::proposals::service::policy::{self as svc, ConsultationPolicy};
 pub struct ConsultationPolicyRequest {
     /// 0–1000.
     #[serde(deserialize_with = "crate::platform::http::integer")]
+    #[schema(minimum = 0, maximum = 1000)]
     pub min_supporters: i32,
     /// 1–365.
     #[serde(deserialize_with = "crate::platform::http::integer")]
+    #[schema(minimum = 1, maximum = 365)]
     pub support_window_days: i32,
     /// 0–90.
     #[serde(deserialize_with = "crate::platform::http::integer")]
+    #[schema(minimum = 0, maximum = 90)]
     pub min_deliberation_days: i32,
     /// Not `custom` (a decision's custom rules are given when it opens).
     pub decision_preset: Preset,
     /// 1–60.
     #[serde(deserialize_with = "crate::platform::http::integer")]
+    #[schema(minimum = 1, maximum = 60)]
     pub poll_days: i32,
     /// 1–60.
     #[serde(deserialize_with = "crate::platform::http::integer")]
+    #[schema(minimum = 1, maximum = 60)]
     pub evaluation_days: i32,
     /// 1–730.
     #[serde(deserialize_with = "crate::platform::http::integer")]
+    #[schema(minimum = 1, maximum = 730)]
     pub review_after_days: i32,
     /// 1–100.
     #[serde(deserialize_with = "crate::platform::http::integer")]
+    #[schema(minimum = 1, maximum = 100)]
     pub max_proposals_per_day: i32,
     /// 1–1000.
     #[serde(deserialize_with = "crate::platform::http::integer")]
+    #[schema(minimum = 1, maximum = 1000)]
     pub comments_per_hour: i32,
     /// 1–100.
     #[serde(deserialize_with = "crate::platform::http::integer")]
+    #[schema(minimum = 1, maximum = 100)]
     pub reports_to_hide: i32,
     /// 0 – 100 million yuan, in fen.
     #[serde(deserialize_with = "crate::platform::http::integer")]
+    #[schema(minimum = 0, maximum = 10_000_000_000_i64)]
     pub spending_poll_above_fen: i64,
 }
 

@@ -204,6 +204,7 @@ fn milestones(given: Vec<MilestoneRequest>) -> AppResult<Vec<imp::NewMilestone>>
 pub struct StartImplementationRequest {
     /// The planned milestones (at most 20).
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub milestones: Vec<MilestoneRequest>,
 }
 
@@ -252,7 +253,7 @@ pub struct CreateUpdateRequest {
     #[schema(value_type = Option<i32>)]
     pub progress_pct: Option<i16>,
     /// 1 to 1000 characters.
-    #[schema(max_length = 1000)]
+    #[schema(max_length = 1000, format = "text")]
     pub note: String,
     /// The poster's own uploads, at most 9.
     #[serde(default)]
@@ -365,7 +366,7 @@ pub async fn complete_proposal(
 pub struct AcceptanceRequest {
     pub verdict: Verdict,
     /// Required for `fail` (what is to be redone), up to 500 characters.
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, format = "text-or-blank")]
     pub note: Option<String>,
 }
 

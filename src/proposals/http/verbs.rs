@@ -67,7 +67,7 @@ pub struct AcceptProposalRequest {
     #[schema(minimum = 1, maximum = 90)]
     pub deliberation_days: Option<i32>,
     /// 议事会受理: why it is accepted with fewer supporters than the policy asks (500 chars).
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, format = "text-or-blank")]
     pub note: Option<String>,
 }
 
@@ -113,19 +113,13 @@ pub async fn accept_proposal(
     answer(&state, &user, *id).await
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReasonRequest {
-    /// Why, 1 to 500 characters.
-    #[schema(max_length = 500)]
-    pub reason: String,
-}
+pub use crate::platform::http::ReasonRequest;
 
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct OptionalReasonRequest {
     /// Why, up to 500 characters.
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, format = "text-or-blank")]
     pub reason: Option<String>,
 }
 

@@ -51,13 +51,7 @@ pub struct NoteRequest {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReasonRequest {
-    /// 1–500 characters.
-    #[schema(max_length = 500, format = "text")]
-    pub reason: String,
-}
+pub use crate::platform::http::ReasonRequest;
 
 /// An optional reason; the body may be empty.
 #[derive(Debug, Default, Deserialize, ToSchema)]
