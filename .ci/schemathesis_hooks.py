@@ -61,6 +61,7 @@ REFERENCE_FIELDS = {
     "into_id",
     "property_company_id",
     "resident_id",
+    "scope_id",
 }
 REFERENCE_CODES = {"not_found"}
 
@@ -120,6 +121,10 @@ def _explained(case, error):
     # an account, not both; a failing 验收 says what is to be redone.
     if path == "/api/v1/proposals/{id}" and field == "scope_id" and code == "required":
         return (body.get("scope_type") is None) != (body.get("scope_id") is None)
+    # A community's consultation policy names a preset for its decisions: custom rules are
+    # given when a decision opens, not once for all.
+    if path == "/api/v1/consultation-policies/{community_id}" and field == "decision_preset":
+        return code == "not_allowed" and body.get("decision_preset") == "custom"
     if path == "/api/v1/proposals/{id}/set-lead" and field == "resident_id" and code == "exactly_one":
         return (body.get("resident_id") is None) == (body.get("user_id") is None)
     if path == "/api/v1/proposals/{id}/acceptances" and field == "note" and code == "required":
