@@ -1,6 +1,7 @@
 //! Access: who acts (`Actor`), tokens and passwords, the one bearer parser, the HTTP extractor of
 //! the caller, and the policy (the permission table and the generic scope-to-SQL).
 
+pub mod actions;
 pub mod actor;
 pub mod author;
 pub mod bearer;
