@@ -46,6 +46,7 @@ mod pledges;
 mod polls;
 mod polls_secrecy;
 mod proposals;
+mod proposals_guards;
 mod proposals_life;
 mod proxy;
 mod public_tags;
