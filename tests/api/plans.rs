@@ -434,8 +434,9 @@ fn sqlite_accesses(lines: &[(i64, i64, String)]) -> Vec<Access> {
 const PARTIAL: [&str; 1] = ["ix_users_staff_id"];
 
 /// The tables seeded by the thousand.
-const BIG: [&str; 21] = [
+const BIG: [&str; 22] = [
     "comments",
+    "proposals",
     "elections",
     "candidates",
     "polls",
@@ -1971,6 +1972,133 @@ async fn election_pages_read_one_index_range_per_branch_of_the_reach() {
         Some(20),
         "a full page: {page}"
     );
+}
+
+/// Proposals (thirty on every building and compound of the street, thirty on every community):
+/// a page of the proposals an administrator, community staff, a building leader and a resident
+/// read is one backward range per branch of their reach, merged; and with a step filter too.
+#[tokio::test]
+async fn proposal_pages_read_one_index_range_per_branch_of_the_reach() {
+    let w = world().await;
+    let pg = backend(&w.app) == DbBackend::Postgres;
+    let new_id = if pg {
+        "gen_random_uuid()"
+    } else {
+        "randomblob(16)"
+    };
+    let ts = "'2026-12-30T00:00:00+00:00'";
+    let street = if pg {
+        format!("'{}'", w.street)
+    } else {
+        format!("x'{}'", w.street.simple())
+    };
+    // The buildings and compounds of the street under test, and every community: the other
+    // street's thousands of compounds and buildings would only slow the test down.
+    for (place, step, from, at) in [
+        (
+            "building",
+            "implementing",
+            "buildings p",
+            "p.street_id, p.community_id, p.compound_id, p.id",
+        ),
+        (
+            "compound",
+            "deliberating",
+            "compounds p",
+            "p.street_id, p.community_id, p.id, NULL",
+        ),
+        (
+            "community",
+            "closed",
+            "communities p",
+            "p.street_id, p.id, NULL, NULL",
+        ),
+    ] {
+        exec(
+            &w.app,
+            &format!(
+                "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < 29) \
+                 INSERT INTO proposals (id, street_id, community_id, compound_id, building_id, \
+                 scope_type, scope_id, title, body, category, step, on_hold, channel, author_display, \
+                 created_by, supporters_count, support_deadline, current_revision, budget_fen, \
+                 allocated_fen, received_fen, spent_fen, pledged_money_fen, labour_goal_minutes, \
+                 labour_done_minutes, progress_pct, golden, activity_at, version, created_at, \
+                 updated_at) \
+                 SELECT {new_id}, {at}, '{place}', p.id, '议题', '正文', '环境', '{step}', false, \
+                 'mini_program', '1栋 王*', {new_id}, 0, {ts}, 1, 0, 0, 0, 0, 0, 0, 0, 0, false, \
+                 {ts}, 1, {ts}, {ts} FROM {from}, k \
+                 WHERE p.street_id = {street} OR '{place}' = 'community'"
+            ),
+        )
+        .await;
+    }
+    exec(&w.app, "ANALYZE proposals").await;
+    let admin = w
+        .app
+        .user_with_role(&w.root, "plan_proposal_admin", "admin", "street", w.street)
+        .await;
+    let staff = w
+        .app
+        .user_with_role(
+            &w.root,
+            "plan_proposal_staff",
+            "community_staff",
+            "community",
+            w.community,
+        )
+        .await;
+    let leader = w
+        .app
+        .user_with_role(
+            &w.root,
+            "plan_proposal_leader",
+            "building_leader",
+            "building",
+            w.building,
+        )
+        .await;
+    let resident = w
+        .app
+        .user_with_role(
+            &w.root,
+            "plan_proposal_resident",
+            "resident",
+            "household",
+            w.household,
+        )
+        .await;
+    for (who, token) in [
+        ("admin", &admin),
+        ("staff", &staff),
+        ("leader", &leader),
+        ("resident", &resident),
+    ] {
+        // A step filter walks `(community_id, step, id)` and `(scope_id, step, id)`: the
+        // branches of community staff and of residents. (A building's or a street's branch with
+        // a step filter may read the place's range and sort what is of that step: a place's
+        // proposals, not a table.)
+        let paths: &[&str] = match who {
+            "staff" | "resident" => &[
+                "/api/v1/proposals?limit=20",
+                "/api/v1/proposals?limit=20&step=closed",
+            ],
+            _ => &["/api/v1/proposals?limit=20"],
+        };
+        for path in paths {
+            let n = assert_every_branch_walks(&w, token, path, "proposals").await;
+            assert!(n >= 1, "{who} {path}: {n} branches");
+        }
+        let res = w.app.get("/api/v1/proposals?limit=20", token).await;
+        let status = res.status();
+        let page: Value = res.json().await.unwrap();
+        assert_eq!(status, 200, "{who}: {page}");
+        // Every reader reaches at least the thirty of their community.
+        assert_eq!(
+            page["items"].as_array().map(Vec::len),
+            Some(20),
+            "{who}: {page}"
+        );
+    }
 }
 
 /// Candidates (2,000 of one election, 2,000 of another): a page of one election's candidates is
