@@ -47,6 +47,7 @@ mod polls;
 mod polls_secrecy;
 mod proposals;
 mod proposals_life;
+mod proposals_reports;
 mod proxy;
 mod public_tags;
 mod residents;
