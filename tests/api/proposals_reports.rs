@@ -299,3 +299,95 @@ async fn the_ledger_is_a_workbook_of_masked_rows_audited_once_and_not_for_reside
     .await;
     assert_eq!(audit["items"].as_array().unwrap().len(), 1, "{audit}");
 }
+
+/// The whole life to `closed` (no money), with the verbs: answers the closed proposal.
+async fn closed(f: &Forum) -> Value {
+    use crate::attachments::upload_png;
+    use crate::proposals_life::{cast, deciding, poll, two_runners};
+    use chrono::Duration;
+    let (id, _) = accepted(f, "增设非机动车棚").await;
+    let (_, p) = deciding(f, id).await;
+    for t in [&f.r1, &f.r2, &f.r3] {
+        assert_eq!(cast(f, t, &p, &[(0, 0)]).await, 201);
+    }
+    f.app.clock.advance(Duration::days(7));
+    assert_eq!(two_runners(f).await, 1);
+    let res = f
+        .verb(&f.staff, id, "set-lead", json!({"user_id": f.r2_id}), None)
+        .await;
+    body(res, 200).await;
+    let photo = upload_png(&f.app, &f.r2).await;
+    let res = f
+        .verb(
+            &f.r2,
+            id,
+            "updates",
+            json!({"kind": "completion", "note": "车棚已建成", "attachment_ids": [photo["id"]]}),
+            None,
+        )
+        .await;
+    body(res, 201).await;
+    let v = body(f.verb(&f.r2, id, "complete", json!({}), None).await, 200).await;
+    let ev = poll(f, &f.r1, v["evaluation"]["poll_id"].as_str().unwrap()).await;
+    // 满意 ★5, 基本满意 ★4, 不满意: 67 %, rating 4.5.
+    assert_eq!(cast(f, &f.r1, &ev, &[(0, 0), (1, 4)]).await, 201);
+    assert_eq!(cast(f, &f.r2, &ev, &[(0, 1), (1, 3)]).await, 201);
+    assert_eq!(cast(f, &f.r3, &ev, &[(0, 2)]).await, 201);
+    for t in [&f.council, &f.council2] {
+        let res = f
+            .verb(t, id, "acceptances", json!({"verdict": "pass"}), None)
+            .await;
+        assert_eq!(res.status(), 200);
+    }
+    f.app
+        .clock
+        .advance(Duration::days(14) + Duration::minutes(1));
+    assert_eq!(two_runners(f).await, 1);
+    let res = f.verb(&f.staff, id, "close", json!({}), None).await;
+    let v = body(res, 200).await;
+    assert_eq!(v["step"], "closed");
+    v
+}
+
+#[tokio::test]
+async fn a_closed_proposal_counts_its_satisfaction_and_its_review_in_stats_and_ledger() {
+    let f = forum().await;
+    let v = closed(&f).await;
+    let stats = || async { body(f.app.get("/api/v1/proposals/stats", &f.staff).await, 200).await };
+    let s = stats().await;
+    assert_eq!(s["total"], 1, "{s}");
+    assert_eq!(s["evaluated"], 1);
+    assert_eq!(s["average_satisfaction_pct"], 67.0);
+    assert_eq!(s["average_rating"], 4.5);
+    assert_eq!(s["reviews_upcoming"], 1);
+    assert_eq!(s["reviews_due"], 0);
+    // The review date comes: due, then reminded by the job.
+    f.app.clock.advance(chrono::Duration::days(91));
+    let s = stats().await;
+    assert_eq!(
+        (&s["reviews_upcoming"], &s["reviews_due"]),
+        (&json!(0), &json!(1))
+    );
+    assert_eq!(s["reviews_reminded"], 0);
+    let at = f.app.state.clock.now();
+    assert_eq!(
+        linli::proposals::jobs::review_due(&f.app.state.db, at)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(stats().await["reviews_reminded"], 1);
+    let res = f.app.get("/api/v1/proposals/export", &f.council).await;
+    assert_eq!(res.status(), 200);
+    let sheet = read_xlsx(&res.bytes().await.unwrap());
+    assert_eq!(sheet.len(), 2, "{sheet:?}");
+    let col = |name: &str| sheet[0].iter().position(|h| h == name).expect(name);
+    let row = &sheet[1];
+    assert_eq!(row[col("决策结果")], "通过");
+    assert_eq!(row[col("步骤")], "已办结");
+    assert_eq!(row[col("满意度(%)")], "67");
+    assert_eq!(row[col("回头看日期")], v["review_on"].as_str().unwrap());
+    assert!(!row[col("完成日期")].is_empty());
+    assert_eq!(row[col("负责人")], v["lead_display"].as_str().unwrap());
+    assert!(row[col("负责人")].ends_with("李*"), "{row:?}");
+}
