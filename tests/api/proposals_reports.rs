@@ -391,3 +391,32 @@ async fn a_closed_proposal_counts_its_satisfaction_and_its_review_in_stats_and_l
     assert_eq!(row[col("负责人")], v["lead_display"].as_str().unwrap());
     assert!(row[col("负责人")].ends_with("李*"), "{row:?}");
 }
+
+#[tokio::test]
+async fn two_referrals_at_once_file_one_ticket() {
+    let f = forum().await;
+    let (id, v) = accepted_as(&f, "菜市场改造", "major").await;
+    let sa = street_admin(&f, &v).await;
+    let b = json!({"to": "ticket"});
+    let (a, b) = tokio::join!(
+        f.verb(&f.staff, id, "refer", b.clone(), None),
+        f.verb(&f.council, id, "refer", b, None)
+    );
+    let mut codes = vec![a.status().as_u16(), b.status().as_u16()];
+    codes.sort_unstable();
+    assert_eq!(codes[0], 200, "{codes:?}");
+    assert_eq!(codes[1], 409, "{codes:?}");
+    assert_eq!(events(&f, id, "referred").await, 1);
+    let page = body(
+        f.app
+            .get("/api/v1/tickets?priority=red&limit=100", &sa)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+    assert_eq!(
+        page["items"][0]["id"],
+        f.get(&f.staff, id).await["referred_ticket_id"]
+    );
+}
