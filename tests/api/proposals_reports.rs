@@ -420,3 +420,41 @@ async fn two_referrals_at_once_file_one_ticket() {
         f.get(&f.staff, id).await["referred_ticket_id"]
     );
 }
+
+#[tokio::test]
+async fn a_community_wide_major_matter_is_referred_to_the_compound_named() {
+    let f = forum().await;
+    let p = f
+        .propose(&f.r1, "community", f.community, "社区农贸市场")
+        .await;
+    let id = id_of(&p);
+    let res = f
+        .verb(
+            &f.staff,
+            id,
+            "accept",
+            json!({"tier": "major", "note": "议事会受理"}),
+            None,
+        )
+        .await;
+    body(res, 200).await;
+    let refer = |b: Value| f.verb(&f.council, id, "refer", b, None);
+    assert_eq!(
+        f.guards(refer(json!({"to": "street"})).await).await,
+        vec!["compound_id"]
+    );
+    let elsewhere = json!({"to": "street", "compound_id": Uuid::now_v7()});
+    assert_eq!(f.guards(refer(elsewhere).await).await, vec!["compound_id"]);
+    let named = json!({"to": "street", "compound_id": f.compound, "note": "涉及全社区"});
+    let v = body(refer(named).await, 200).await;
+    assert_eq!(v["step"], "referred");
+    let sa = street_admin(&f, &v).await;
+    let ticket = v["referred_ticket_id"].as_str().unwrap();
+    let t = body(
+        f.app.get(&format!("/api/v1/tickets/{ticket}"), &sa).await,
+        200,
+    )
+    .await;
+    assert_eq!(t["compound_id"], f.compound.to_string());
+    assert_eq!(t["priority"], "red");
+}
