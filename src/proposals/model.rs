@@ -57,6 +57,16 @@ pub fn step_label(s: Step) -> &'static str {
     }
 }
 
+/// What a tier is called (小事, 普通事, 大事; 未分级 when not set).
+pub fn tier_label(t: Option<Tier>) -> &'static str {
+    match t {
+        Some(Tier::Small) => "小事",
+        Some(Tier::Ordinary) => "普通事",
+        Some(Tier::Major) => "大事",
+        None => "未分级",
+    }
+}
+
 /// The position of `s` among the six steps (0..6), None for the ends (the step tracker).
 pub fn position(s: Step) -> Option<usize> {
     SIX_STEPS.iter().position(|(x, _)| *x == s)

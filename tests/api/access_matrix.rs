@@ -2010,6 +2010,30 @@ async fn every_role_reads_and_moves_exactly_the_proposals_its_reach_allows() {
         if got != want {
             errors.push(format!("{name}: lists {got:?}, want {want:?}"));
         }
+        // The stats count exactly what the list shows.
+        let res = f.app.get("/api/v1/proposals/stats", &actor.token).await;
+        let stats: Value = res.json().await.expect("json");
+        if stats["total"].as_u64() != Some(want.len() as u64) {
+            errors.push(format!(
+                "{name}: stats total {}, want {}",
+                stats["total"],
+                want.len()
+            ));
+        }
+        // The 协商台账: those who record proposals on residents' behalf; never residents or
+        // property staff.
+        let res = f.app.get("/api/v1/proposals/export", &actor.token).await;
+        let expect = if matches!(*name, "resident_h1" | "property_p1" | "nobody") {
+            FORBIDDEN
+        } else {
+            OK
+        };
+        check(
+            &mut errors,
+            format!("{name} exports the 协商台账"),
+            &outcome(res).await,
+            expect,
+        );
         for (label, id) in &labels {
             for path in [
                 format!("/api/v1/proposals/{id}"),
@@ -2053,6 +2077,38 @@ async fn every_role_reads_and_moves_exactly_the_proposals_its_reach_allows() {
         check(
             &mut errors,
             format!("{name} accepts P_B1 as {tier}"),
+            &outcome(res).await,
+            want,
+        );
+    }
+    // Referring (the same who accept): 404 out of sight, 403 in sight without the right (a
+    // leader's only for small matters, which are never referred), and for staff the guards of
+    // a community-wide proposal with no tier.
+    let c1 = labels
+        .iter()
+        .find(|(l, _)| *l == "P_C1")
+        .map(|(_, id)| id.clone())
+        .expect("P_C1");
+    for (name, want) in [
+        ("nobody", NOT_FOUND),
+        ("property_p1", NOT_FOUND),
+        ("resident_h1", FORBIDDEN),
+        ("grid_g1", FORBIDDEN),
+        ("leader_b1", FORBIDDEN),
+        ("staff_c1", "409 guard_failed"),
+        ("council_c1", "409 guard_failed"),
+    ] {
+        let res = f
+            .app
+            .post(
+                &format!("/api/v1/proposals/{c1}/refer"),
+                &f.actor(name).token,
+                &json!({"to": "street"}),
+            )
+            .await;
+        check(
+            &mut errors,
+            format!("{name} refers P_C1"),
             &outcome(res).await,
             want,
         );

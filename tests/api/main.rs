@@ -48,6 +48,7 @@ mod polls_secrecy;
 mod proposals;
 mod proposals_guards;
 mod proposals_life;
+mod proposals_reports;
 mod proxy;
 mod public_tags;
 mod residents;

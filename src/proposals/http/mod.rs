@@ -3,6 +3,7 @@
 //! models in `proposals::query`; these handlers parse, call one of them and answer.
 
 pub mod proposals;
+pub mod reports;
 pub mod settings;
 pub mod steps;
 pub mod verbs;
@@ -33,7 +34,9 @@ pub async fn answer(
 
 /// Registers this domain's handlers, a literal path before a template that would also match it.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(proposals::list_proposals)
+    cfg.service(reports::get_proposal_stats)
+        .service(reports::export_proposals)
+        .service(proposals::list_proposals)
         .service(proposals::create_proposal)
         .service(proposals::get_proposal)
         .service(proposals::update_proposal)
@@ -45,6 +48,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(verbs::unsupport_proposal)
         .service(verbs::accept_proposal)
         .service(verbs::reject_proposal)
+        .service(verbs::refer_proposal)
         .service(verbs::merge_proposal)
         .service(verbs::withdraw_proposal)
         .service(verbs::cancel_proposal)

@@ -15,6 +15,7 @@ use crate::platform::lang::Text;
 use crate::platform::state::AppState;
 use crate::proposals::model::{Tier, DELIBERATION_DAYS_MAX, REASON_MAX};
 use crate::proposals::query::ProposalResponse;
+use crate::proposals::service::referral::{self as svc_referral, ReferTo};
 use crate::proposals::service::verbs::{self as svc, Acceptance};
 
 /// Support (附议) a proposal for the caller's household: once per household (a second press,
@@ -149,6 +150,60 @@ pub async fn reject_proposal(
 ) -> AppResult<HttpResponse> {
     let r = reason(&body.reason)?;
     svc::reject(&state.db, &user, *id, if_match(&req)?, r, state.clock.now()).await?;
+    answer(&state, &user, *id).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferProposalRequest {
+    /// `street`: 街道兜底, the ticket stands at the street administrator's level and the street
+    /// is told; `ticket`: a red ticket in the community's own ticket flow.
+    pub to: ReferTo,
+    /// Why it is referred, for the timeline and the ticket (500 chars).
+    #[schema(max_length = 500, format = "text-or-blank")]
+    pub note: Option<String>,
+    /// The compound the ticket is for; only for a community-wide proposal (a building's or
+    /// compound's goes to its own compound).
+    pub compound_id: Option<Uuid>,
+}
+
+/// Refer a 大事 to the street (proposed|deliberating → referred): a red ticket (诉求) of the
+/// proposal's place is filed, already triaged, with the proposal's title and text; its id is
+/// the proposal's `referred_ticket_id`. Council members and community staff (who may accept).
+#[utoipa::path(tag = "proposals", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The proposal's ETag; a stale one answers 412")),
+    request_body = ReferProposalRequest,
+    responses(
+        (status = 200, body = ProposalResponse, headers(("ETag" = String))),
+        (status = 400, description = "Invalid fields"),
+        (status = 403, description = "The caller may read the proposal but not move it"),
+        (status = 404, description = "Not found or not the caller's to see"),
+        (status = 409, description = "Not `proposed` or `deliberating` (`wrong_step`); unmet guards (`guard_failed`: `tier` not major, `compound_id` missing for a community-wide proposal or not of its community)"),
+        (status = 412, description = "If-Match does not match the proposal's current ETag"),
+    ))]
+#[post("/proposals/{id}/refer")]
+#[tracing::instrument(skip_all, fields(user = %user.id, proposal = %id))]
+pub async fn refer_proposal(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Json<ReferProposalRequest>,
+) -> AppResult<HttpResponse> {
+    let b = body.into_inner();
+    let note = clean_optional("note", &b.note, REASON_MAX)?;
+    let now = state.clock.now();
+    svc_referral::refer(
+        &state.db,
+        &user,
+        *id,
+        if_match(&req)?,
+        b.to,
+        note,
+        b.compound_id,
+        now,
+    )
+    .await?;
     answer(&state, &user, *id).await
 }
 

@@ -3,6 +3,7 @@
 //! people as "3栋 王*".
 
 mod detail;
+pub mod stats;
 pub mod timeline;
 
 pub use detail::{

@@ -18,12 +18,14 @@
 pub mod closing;
 pub mod decision;
 pub mod evaluation;
+pub mod export;
 pub mod hooks;
 pub mod implementation;
 pub mod intake;
 pub mod money;
 pub mod notify;
 pub mod policy;
+pub mod referral;
 pub mod revisions;
 pub mod subject;
 pub mod verbs;

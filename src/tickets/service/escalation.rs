@@ -23,7 +23,7 @@ use crate::tickets::service::workflow::holders;
 use entity::ticket;
 
 /// Who is told when a ticket reaches escalation `level`.
-async fn escalation_recipients<C: ConnectionTrait>(
+pub(crate) async fn escalation_recipients<C: ConnectionTrait>(
     db: &C,
     t: &ticket::Model,
     level: i32,

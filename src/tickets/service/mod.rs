@@ -7,6 +7,7 @@ pub mod intake;
 pub mod messages;
 pub mod notify;
 pub mod operations;
+pub mod referral;
 pub mod settings;
 pub mod timeline;
 pub mod verbs;
