@@ -39,7 +39,7 @@ fn day(at: DateTime<Utc>) -> Option<NaiveDate> {
 }
 
 /// Staff name `lead` (a neighbour's roster entry) at `at` and start the work with `milestones`
-/// (each planned `gap` days after the last).
+/// (planned ten days apart).
 async fn start<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     cast: &Cast<'_>,
