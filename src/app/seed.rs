@@ -9,15 +9,18 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+mod consultation;
 mod election;
 mod funds;
 mod notices;
 mod participation;
+mod projects;
 mod proposals;
 mod tickets;
 
 use crate::access::policy::Role;
 use crate::platform::config::{Environment, Settings};
+use crate::platform::storage::Storage;
 use crate::territory::model::{CompoundKind, HouseholdKind};
 use entity::{
     building, community, compound, grid, grid_area, household, property_company, role_assignment,
@@ -43,7 +46,8 @@ pub async fn run_demo(settings: &Settings, force: bool) -> anyhow::Result<()> {
     );
     crate::migrate(settings).await?;
     let db = crate::platform::db::connect(settings).await?;
-    let users = seed_demo(&db).await?;
+    let storage = crate::platform::storage::connect(&settings.upload_dir)?;
+    let users = seed_demo(&db, storage.as_ref()).await?;
     println!("Demo data created: 紫阳街道 with 4 communities.");
     println!("{:<22} {:<18} {:<16} scope", "username", "password", "role");
     for u in users {
@@ -66,8 +70,12 @@ fn password() -> String {
         .collect()
 }
 
-/// Fills an empty database; refuses one that already has streets.
-pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<Vec<DemoUser>> {
+/// Fills an empty database; refuses one that already has streets. The photos of the demo's
+/// proposals (progress, completion, invoices) are kept in `storage`.
+pub async fn seed_demo(
+    db: &DatabaseConnection,
+    storage: &dyn Storage,
+) -> anyhow::Result<Vec<DemoUser>> {
     anyhow::ensure!(
         street::Entity::find().count(db).await? == 0,
         "the database already has territory; seed demo only fills an empty database"
@@ -255,6 +263,13 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<Vec<DemoUser>>
             "community 万家星城社区",
         ),
         (
+            "haichao_council",
+            "海潮社区议事会成员",
+            Role::CouncilMember,
+            haichao,
+            "community 海潮社区",
+        ),
+        (
             "houchao_building",
             "候潮府1幢楼组长",
             Role::BuildingLeader,
@@ -327,7 +342,7 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<Vec<DemoUser>>
         tickets::demo_tickets(&txn, id, display, household, now).await?;
     }
     notices::demo_notices(&txn, &publishers, street_id, haichao, haichao_compound, now).await?;
-    funds::demo_funds(&txn, &publishers, haichao, now).await?;
+    let fund = funds::demo_funds(&txn, &publishers, haichao, now).await?;
     let staff = publishers
         .iter()
         .find(|p| p.2 == Role::CommunityStaff)
@@ -354,15 +369,32 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<Vec<DemoUser>>
     {
         neighbours.push(participation::roster_entry(&txn, None, name, *home, now).await?);
     }
-    let resident = resident_user.map(|(id, _, household)| (id, household));
-    proposals::demo_proposals(&txn, (staff.0, staff.1), resident, haichao, compound, now).await?;
-    txn.commit().await?;
     let by_role = |role: Role| {
         everyone
             .iter()
-            .find(|a| a.2 == role)
+            .find(|a| a.2 == role && (role != Role::CouncilMember || a.3 == haichao))
             .ok_or_else(|| anyhow::anyhow!("demo {role:?} missing"))
     };
+    // The consultation (议事厅): 刘芳, 陈静, 杨建国 and 赵丽华 of 1幢 use it with accounts of
+    // their own.
+    let (cast, neighbour_users) = consultation::Cast::new(
+        &txn,
+        consultation::People {
+            staff: by_role(Role::CommunityStaff)?,
+            admin: by_role(Role::Admin)?,
+            council: by_role(Role::CouncilMember)?,
+            resident: by_role(Role::Resident)?,
+            neighbours: &neighbours[2..],
+        },
+        compound,
+        fund,
+        storage,
+        now,
+    )
+    .await?;
+    out.extend(neighbour_users);
+    proposals::demo_proposals(&txn, &cast, now).await?;
+    txn.commit().await?;
     let cache = crate::platform::cache::connect(None, "linli-seed").await?;
     election::demo_election(
         db,

@@ -8,8 +8,16 @@ use crate::helpers::*;
 #[tokio::test]
 async fn demo_seed_creates_the_street_its_communities_and_a_working_account_per_role() {
     let app = spawn_app().await;
-    let users = linli::app::seed::seed_demo(&app.state.db).await.unwrap();
-    assert_eq!(users.len(), 8, "one account per role");
+    let users = linli::app::seed::seed_demo(&app.state.db, app.state.storage.as_ref())
+        .await
+        .unwrap();
+    // One account per role, 海潮社区's council member (the second approver of its 自治金) and
+    // four neighbours of the demo resident who take part in the consultation online.
+    assert_eq!(users.len(), 13);
+    let mut roles: Vec<&str> = users.iter().map(|u| u.role.as_str()).collect();
+    roles.sort();
+    roles.dedup();
+    assert_eq!(roles.len(), 8, "every role has an account: {roles:?}");
 
     let admin = users.iter().find(|u| u.role.as_str() == "admin").unwrap();
     let token = token_of(&app.login(&admin.username, &admin.password).await);
@@ -121,8 +129,8 @@ async fn demo_seed_creates_the_street_its_communities_and_a_working_account_per_
         .unwrap()
         .iter()
         .any(|n| n["requires_confirmation"] == true && n["scope_name"] == "海潮社区"));
-    // The community's 自治金, read by its resident: the allocation and an anonymous gift; the
-    // ledger verifies.
+    // The community's 自治金, read by its resident: the allocation and an anonymous gift first,
+    // then what the consultation spent and received; the ledger verifies.
     let funds: Value = app
         .get("/api/v1/fund-accounts", &token)
         .await
@@ -130,11 +138,13 @@ async fn demo_seed_creates_the_street_its_communities_and_a_working_account_per_
         .await
         .unwrap();
     let account = &funds["items"][0];
-    assert_eq!(account["balance_fen"], 5_020_000, "{funds}");
-    assert_eq!(account["community_name"], "海潮社区");
+    assert_eq!(account["community_name"], "海潮社区", "{funds}");
     let id = account["id"].as_str().unwrap();
     let entries: Value = app
-        .get(&format!("/api/v1/fund-accounts/{id}/entries"), &token)
+        .get(
+            &format!("/api/v1/fund-accounts/{id}/entries?limit=100"),
+            &token,
+        )
         .await
         .json()
         .await
@@ -143,9 +153,11 @@ async fn demo_seed_creates_the_street_its_communities_and_a_working_account_per_
         .as_array()
         .unwrap()
         .iter()
+        .rev()
+        .take(2)
         .map(|e| e["public_name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["匿名居民", "上城区民政局"]);
+    assert_eq!(names, ["上城区民政局", "匿名居民"], "{entries}");
     let waiting: Value = app
         .get(
             &format!("/api/v1/fund-expenses?account_id={id}&status=submitted"),
@@ -155,13 +167,11 @@ async fn demo_seed_creates_the_street_its_communities_and_a_working_account_per_
         .json()
         .await
         .unwrap();
-    // Spending from a 自治金 names a proposal in `implementing` (§A5.2): the demo's request is
-    // filed under one once the proposals seed exists (seed::pledges), none before.
-    assert_eq!(
-        waiting["items"].as_array().map(Vec::len),
-        Some(0),
-        "{waiting}"
-    );
+    // Spending from a 自治金 names a proposal in `implementing` (§A5.2): the 健身角's equipment,
+    // filed two days ago, waits for its two approvals.
+    let waiting = waiting["items"].as_array().unwrap();
+    assert_eq!(waiting.len(), 1, "{waiting:?}");
+    assert_eq!(waiting[0]["amount_fen"], 380_000);
     let verified: Value = app
         .get(&format!("/api/v1/fund-accounts/{id}/verify"), &token)
         .await
@@ -223,7 +233,11 @@ async fn demo_seed_refuses_a_database_that_has_territory() {
     let admin = app.admin_token().await;
     app.create(&admin, "streets", serde_json::json!({"name": "别的街道"}))
         .await;
-    assert!(linli::app::seed::seed_demo(&app.state.db).await.is_err());
+    assert!(
+        linli::app::seed::seed_demo(&app.state.db, app.state.storage.as_ref())
+            .await
+            .is_err()
+    );
 }
 
 /// The seed fills every table at once: on PostgreSQL it leaves the planner's statistics current
@@ -237,7 +251,9 @@ async fn the_demo_seed_leaves_the_planner_statistics_current_on_postgres() {
     use crate::plans::planner_rows;
     let app = spawn_app().await;
     assert!(planner_rows(&app, "communities").await < 1.0);
-    linli::app::seed::seed_demo(&app.state.db).await.unwrap();
+    linli::app::seed::seed_demo(&app.state.db, app.state.storage.as_ref())
+        .await
+        .unwrap();
     // Four communities, as the first test reads them over HTTP.
     assert_eq!(planner_rows(&app, "communities").await, 4.0);
     assert!(planner_rows(&app, "notices").await >= 1.0);
@@ -249,7 +265,9 @@ async fn the_demo_seed_leaves_the_planner_statistics_current_on_postgres() {
 #[tokio::test]
 async fn the_demo_seed_has_a_finished_building_leader_election_and_its_term() {
     let app = spawn_app().await;
-    let users = linli::app::seed::seed_demo(&app.state.db).await.unwrap();
+    let users = linli::app::seed::seed_demo(&app.state.db, app.state.storage.as_ref())
+        .await
+        .unwrap();
     let login = |name: &'static str| {
         let u = users.iter().find(|u| u.username == name).unwrap();
         let app = &app;
@@ -327,4 +345,205 @@ async fn the_demo_seed_has_a_finished_building_leader_election_and_its_term() {
     assert_eq!(mine["on_roll"], true, "{mine}");
     assert_eq!(mine["roll_status"], "voted_by_household");
     assert_eq!(mine["paper_boxes"][0]["location"], "1幢1单元门厅");
+}
+
+async fn read(app: &TestApp, path: &str, token: &str) -> Value {
+    let res = app.get(path, token).await;
+    assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+    res.json().await.unwrap()
+}
+
+/// The demo's consultation (议事厅) of 候潮府小区 carries one proposal in each step, every one
+/// reached through the verbs, with the 自治金 that funds them: the ledger verifies, its balance
+/// is the sum of its entries, and each proposal's money figures are what the ledger and the
+/// allocations say of it.
+#[tokio::test]
+async fn the_demo_seed_carries_one_proposal_in_each_step_with_a_funded_account() {
+    let app = spawn_app().await;
+    let users = linli::app::seed::seed_demo(&app.state.db, app.state.storage.as_ref())
+        .await
+        .unwrap();
+    let login = |name: &'static str| {
+        let u = users.iter().find(|u| u.username == name).unwrap();
+        let app = &app;
+        async move { token_of(&app.login(&u.username, &u.password).await) }
+    };
+    let staff = login("haichao_staff").await;
+    let resident = login("houchao_resident").await;
+    let steps = [
+        "proposed",
+        "deliberating",
+        "deciding",
+        "raising",
+        "implementing",
+        "evaluating",
+        "closed",
+        "failed",
+        "rejected",
+    ];
+    let mut seeded = Vec::new();
+    for step in steps {
+        let list = read(
+            &app,
+            &format!("/api/v1/proposals?step={step}&limit=100"),
+            &staff,
+        )
+        .await;
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "one proposal {step}: {list}");
+        let id = items[0]["id"].as_str().unwrap().to_string();
+        let p = read(&app, &format!("/api/v1/proposals/{id}"), &staff).await;
+        assert_eq!(p["step"], step, "{p}");
+        let timeline = read(&app, &format!("/api/v1/proposals/{id}/timeline"), &staff).await;
+        assert!(
+            !timeline["items"].as_array().unwrap().is_empty(),
+            "{timeline}"
+        );
+        seeded.push((step, p));
+    }
+    let of = |step: &str| &seeded.iter().find(|(s, _)| *s == step).unwrap().1;
+    // 提 is the demo resident's own.
+    let mine = read(
+        &app,
+        &format!(
+            "/api/v1/proposals/{}",
+            of("proposed")["id"].as_str().unwrap()
+        ),
+        &resident,
+    )
+    .await;
+    assert_eq!(mine["is_mine"], true, "{mine}");
+    // 决: the decision poll is open with three households' ballots; the demo resident's may vote.
+    let deciding = of("deciding");
+    let poll = deciding["decision"]["poll_id"].as_str().unwrap();
+    let poll = read(&app, &format!("/api/v1/polls/{poll}"), &resident).await;
+    assert_eq!(poll["status"], "open", "{poll}");
+    assert_eq!(poll["ballots_cast"], 3, "{poll}");
+    assert_eq!(poll["my_status"], "eligible", "{poll}");
+    // 筹: pledges of money, labour and materials, and money promised but not yet received.
+    let raising = of("raising");
+    let pledges = read(
+        &app,
+        &format!(
+            "/api/v1/proposals/{}/pledges?limit=100",
+            raising["id"].as_str().unwrap()
+        ),
+        &staff,
+    )
+    .await;
+    let mut kinds: Vec<&str> = pledges["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["kind"].as_str().unwrap())
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    assert_eq!(kinds, ["labour", "material", "money"], "{pledges}");
+    assert!(
+        raising["pledged_money_fen"].as_i64().unwrap() > 0,
+        "{raising}"
+    );
+    assert!(raising["committed_fen"].as_i64().unwrap() < raising["budget_fen"].as_i64().unwrap());
+    // 办: a lead, milestones (one done) and progress reports.
+    let implementing = of("implementing");
+    assert!(implementing["lead_display"].is_string(), "{implementing}");
+    let milestones = implementing["milestones"].as_array().unwrap();
+    assert_eq!(milestones.len(), 3, "{implementing}");
+    assert!(milestones[0]["done_on"].is_string(), "{implementing}");
+    assert!(!implementing["last_updates"].as_array().unwrap().is_empty());
+    assert_eq!(implementing["labour_done_minutes"], 120);
+    // 评: the evaluation poll open.
+    let evaluating = of("evaluating");
+    let poll = evaluating["evaluation"]["poll_id"].as_str().unwrap();
+    let poll = read(&app, &format!("/api/v1/polls/{poll}"), &resident).await;
+    assert_eq!(poll["status"], "open", "{poll}");
+    // 已办结: 金点子, its 回头看 date set, the satisfaction recorded, money spent.
+    let closed = of("closed");
+    assert_eq!(closed["golden"], true, "{closed}");
+    assert!(closed["review_on"].is_string(), "{closed}");
+    assert_eq!(closed["satisfaction_pct"], 100, "{closed}");
+    assert!(closed["spent_fen"].as_i64().unwrap() > 0, "{closed}");
+
+    // The 自治金: it verifies, and its balance is the sum of its entries.
+    let funds = read(&app, "/api/v1/fund-accounts", &staff).await;
+    let account = &funds["items"].as_array().unwrap()[0];
+    let account_id = account["id"].as_str().unwrap();
+    let verified = read(
+        &app,
+        &format!("/api/v1/fund-accounts/{account_id}/verify"),
+        &staff,
+    )
+    .await;
+    assert_eq!(verified["ok"], true, "{verified}");
+    let mut entries = Vec::new();
+    let mut path = format!("/api/v1/fund-accounts/{account_id}/entries?limit=100");
+    loop {
+        let page = read(&app, &path, &staff).await;
+        entries.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => {
+                path = format!("/api/v1/fund-accounts/{account_id}/entries?limit=100&cursor={c}")
+            }
+            None => break,
+        }
+    }
+    let total: i64 = entries
+        .iter()
+        .map(|e| e["amount_fen"].as_i64().unwrap())
+        .sum();
+    assert_eq!(account["balance_fen"].as_i64().unwrap(), total, "{account}");
+
+    // Each proposal's figures are the ledger's and the allocations'.
+    let sum = |id: &str, kinds: &[&str]| -> i64 {
+        entries
+            .iter()
+            .filter(|e| e["proposal_id"] == id && kinds.contains(&e["kind"].as_str().unwrap()))
+            .map(|e| e["amount_fen"].as_i64().unwrap())
+            .sum()
+    };
+    let mut spent_somewhere = false;
+    for (step, p) in &seeded {
+        let id = p["id"].as_str().unwrap();
+        let allocations = read(
+            &app,
+            &format!("/api/v1/proposals/{id}/allocations?limit=100"),
+            &staff,
+        )
+        .await;
+        let allocated: i64 = allocations["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["status"] == "approved" || x["status"] == "released")
+            .map(|x| x["amount_fen"].as_i64().unwrap() - x["released_fen"].as_i64().unwrap())
+            .sum();
+        assert_eq!(
+            p["allocated_fen"].as_i64().unwrap(),
+            allocated,
+            "{step}: {allocations}"
+        );
+        let received = sum(id, &["allocation", "contribution", "transfer_in", "refund"]);
+        assert_eq!(p["received_fen"].as_i64().unwrap(), received, "{step}");
+        let spent = -sum(id, &["expense"]);
+        assert_eq!(p["spent_fen"].as_i64().unwrap(), spent, "{step}");
+        spent_somewhere |= spent > 0;
+    }
+    assert!(spent_somewhere);
+    // The money steps are funded: 筹 has an approved allocation and a contribution received; the
+    // closed one released what it did not spend.
+    assert!(
+        raising["allocated_fen"].as_i64().unwrap() > 0
+            && raising["received_fen"].as_i64().unwrap() > 0
+    );
+    let closed_id = closed["id"].as_str().unwrap();
+    let allocations = read(
+        &app,
+        &format!("/api/v1/proposals/{closed_id}/allocations"),
+        &staff,
+    )
+    .await;
+    let x = &allocations["items"][0];
+    assert_eq!(x["status"], "released", "{allocations}");
+    assert!(x["released_fen"].as_i64().unwrap() > 0, "{allocations}");
 }

@@ -24,7 +24,7 @@ use crate::polls::service::tally::PaperCount;
 /// A seeded account: user id, display name, role, the scope of the role.
 pub(super) type Account<'a> = (Uuid, &'a str, Role, Uuid);
 
-fn actor(a: &Account) -> Actor {
+pub(super) fn actor(a: &Account) -> Actor {
     let (id, display, role, scope_id) = *a;
     let mut actor = Actor::new(
         id,

@@ -1,19 +1,20 @@
 //! The demo's 自治金 account.
 
+use chrono::Duration;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use uuid::Uuid;
 
 use crate::access::policy::Role;
 
-/// The community's 2026 self-governance fund (自治金): the street's allocation and a resident's
-/// anonymous gift recorded by the community staff. (Spending from a 自治金 names a proposal in
-/// `implementing`, which the demo does not have yet: no expense request.)
+/// The community's self-governance fund (自治金) of the year, opened 160 days ago (before the
+/// demo's proposals spend from it): the street's allocation and a resident's anonymous gift
+/// recorded by the community staff. Its id. (The proposals seed allocates and spends from it.)
 pub(super) async fn demo_funds<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     publishers: &[(Uuid, &str, Role, Uuid)],
     community_id: Uuid,
     now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Uuid> {
     use crate::access::actor::Assignment;
     use crate::funds::model::{AccountKind, CounterpartyKind, EntryKind, Place};
     use crate::funds::service::{accounts, money};
@@ -21,8 +22,11 @@ pub(super) async fn demo_funds<C: ConnectionTrait + TransactionTrait>(
         .iter()
         .find(|p| p.2 == Role::CommunityStaff && p.3 == community_id)
     else {
-        return Ok(());
+        anyhow::bail!("the demo fund: no community staff to open it");
     };
+    let now = now - Duration::days(160);
+    let day = crate::funds::service::today(now);
+    let year = chrono::Datelike::year(&day);
     let mut staff = crate::access::Actor::new(
         *id,
         vec![Assignment {
@@ -44,15 +48,15 @@ pub(super) async fn demo_funds<C: ConnectionTrait + TransactionTrait>(
         accounts::NewAccount {
             place: Place::Community,
             place_id: community_id,
-            name: "2026年度社区自治金".into(),
+            name: format!("{year}年度社区自治金"),
             kind: AccountKind::SelfGovernance,
-            fiscal_year: Some(2026),
+            fiscal_year: Some(year),
         },
         now,
     )
     .await
     .map_err(|e| fail("opening the account", e))?;
-    let day = crate::funds::service::today(now);
+    let allocation_memo = format!("{year}年度社区自治金拨付");
     for (kind, amount, party, name, anonymous, memo) in [
         (
             EntryKind::Allocation,
@@ -60,7 +64,7 @@ pub(super) async fn demo_funds<C: ConnectionTrait + TransactionTrait>(
             CounterpartyKind::Government,
             "上城区民政局",
             false,
-            "2026年度社区自治金拨付",
+            allocation_memo.as_str(),
         ),
         (
             EntryKind::Contribution,
@@ -87,5 +91,5 @@ pub(super) async fn demo_funds<C: ConnectionTrait + TransactionTrait>(
             .await
             .map_err(|e| fail("recording income", e))?;
     }
-    Ok(())
+    Ok(account.id)
 }
