@@ -63,6 +63,9 @@ pub struct Model {
     pub merged_into_id: Option<Uuid>,
     pub referred_ticket_id: Option<Uuid>,
     pub reason: Option<String>,
+    /// A cancel past the decision waiting for its co-signature: who asked, and when.
+    pub cancel_requested_by: Option<Uuid>,
+    pub cancel_requested_at: Option<DateTimeUtc>,
     pub idempotency_key: Option<String>,
     pub activity_at: DateTimeUtc,
     pub version: i32,

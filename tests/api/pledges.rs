@@ -439,7 +439,17 @@ async fn unfulfilled_pledges_lapse_exactly_once_when_the_proposal_ends() {
     )
     .await;
     assert_eq!(figures(&p, prop).await["pledged_money_fen"], 2_000);
-    // Two staff cancel the proposal at once: it ends once, and its pledges lapse once.
+    // Staff ask to cancel the raising proposal; two council members co-sign at once: it ends
+    // once, and its pledges lapse once.
+    let asked = p
+        .app
+        .post(
+            &format!("/api/v1/proposals/{prop}/cancel"),
+            &p.staff,
+            &json!({"reason": "居民意见分歧"}),
+        )
+        .await;
+    assert_eq!(asked.status(), 202);
     let cancel = |token: &str| {
         let path = format!("/api/v1/proposals/{prop}/cancel");
         let token = token.to_string();
@@ -449,7 +459,7 @@ async fn unfulfilled_pledges_lapse_exactly_once_when_the_proposal_ends() {
                 .await
         }
     };
-    let (r1, r2) = tokio::join!(cancel(&p.staff), cancel(&p.staff2));
+    let (r1, r2) = tokio::join!(cancel(&p.council), cancel(&p.council2));
     let codes = [r1.status().as_u16(), r2.status().as_u16()];
     assert_eq!(codes.iter().filter(|c| **c == 200).count(), 1, "{codes:?}");
     let list = p

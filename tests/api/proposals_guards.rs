@@ -219,3 +219,102 @@ async fn a_hold_stops_the_completion_until_the_work_resumes() {
     let res = f.verb(&f.r2, id, "complete", json!({}), None).await;
     assert_eq!(f.guards(res).await, vec!["completion"]);
 }
+
+#[tokio::test]
+async fn past_the_decision_a_cancel_needs_a_council_members_cosignature() {
+    let f = forum().await;
+    // Before the decision one staff member cancels.
+    let (early, _) = accepted(&f, "楼顶晾衣架").await;
+    let res = f
+        .verb(
+            &f.staff,
+            early,
+            "cancel",
+            json!({"reason": "重复提议"}),
+            None,
+        )
+        .await;
+    assert_eq!(body(res, 200).await["step"], "cancelled");
+
+    let (id, _) = accepted(&f, "单元门口加装雨棚").await;
+    let v = passed(&f, id).await;
+    assert_eq!(v["step"], "implementing", "{v}");
+    let res = f
+        .verb(&f.staff, id, "set-lead", json!({"user_id": f.r2_id}), None)
+        .await;
+    assert_eq!(res.status(), 200);
+    // The first cancel is a request: 202, the step unchanged.
+    let res = f
+        .verb(
+            &f.staff,
+            id,
+            "cancel",
+            json!({"reason": "物业将统一施工"}),
+            None,
+        )
+        .await;
+    let v = body(res, 202).await;
+    assert_eq!(v["step"], "implementing");
+    assert!(v["cancel_requested_at"].is_string(), "{v}");
+    // Neither the requester again nor someone off the council co-signs.
+    let res = f
+        .verb(&f.staff, id, "cancel", json!({"reason": "再次"}), None)
+        .await;
+    assert_eq!(f.guards(res).await, vec!["cosign"]);
+    // A pending request is dropped when the step moves: the work is completed.
+    let photo = crate::attachments::upload_png(&f.app, &f.r2).await;
+    let res = f
+        .verb(
+            &f.r2,
+            id,
+            "updates",
+            json!({"kind": "completion", "note": "雨棚已装好", "attachment_ids": [photo["id"]]}),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let v = body(f.verb(&f.r2, id, "complete", json!({}), None).await, 200).await;
+    assert_eq!(v["step"], "evaluating");
+    assert!(v["cancel_requested_at"].is_null(), "{v}");
+    // A council member's cancel is then a new request; staff do not co-sign it (the co-signer
+    // sits on the council), another council member does.
+    let res = f
+        .verb(
+            &f.council,
+            id,
+            "cancel",
+            json!({"reason": "居民反映雨棚遮挡采光"}),
+            None,
+        )
+        .await;
+    assert_eq!(body(res, 202).await["step"], "evaluating");
+    let res = f
+        .verb(&f.staff, id, "cancel", json!({"reason": "同意"}), None)
+        .await;
+    assert_eq!(f.guards(res).await, vec!["cosign"]);
+    let v = version(&f, id).await;
+    let res = f
+        .verb(&f.council2, id, "cancel", json!({"reason": "同意取消"}), v)
+        .await;
+    let v = body(res, 200).await;
+    assert_eq!(v["step"], "cancelled");
+    assert_eq!(v["reason"], "同意取消");
+    let timeline = body(
+        f.app
+            .get(&format!("/api/v1/proposals/{id}/timeline"), &f.staff)
+            .await,
+        200,
+    )
+    .await;
+    let kinds: Vec<&str> = timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .filter(|k| k.starts_with("cancel"))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec!["cancelled", "cancel_requested", "cancel_requested"]
+    );
+}

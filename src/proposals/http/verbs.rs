@@ -208,15 +208,19 @@ pub async fn refer_proposal(
 }
 
 /// Cancel a proposal in any open step (staff), with a reason; an open decision poll nobody has
-/// voted in is cancelled with it.
+/// voted in is cancelled with it. Past the decision (raising, implementing, evaluating) it takes
+/// two: the first cancel is a request (202, `cancel_requested_at` set, the step unchanged), and
+/// a council member of the community other than the requester co-signs it with a second cancel
+/// (200, cancelled). Any move of the step drops a pending request.
 #[utoipa::path(tag = "proposals", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The proposal's ETag; a stale one answers 412")),
     request_body = ReasonRequest,
     responses(
-        (status = 200, body = ProposalResponse, headers(("ETag" = String))),
+        (status = 200, body = ProposalResponse, headers(("ETag" = String)), description = "Cancelled"),
+        (status = 202, body = ProposalResponse, headers(("ETag" = String)), description = "Past the decision: the cancel waits for a council member's co-signature"),
         (status = 403, description = "The caller may read the proposal but not move it"),
         (status = 404, description = "Not found or not the caller's to see"),
-        (status = 409, description = "Ended already (`wrong_step`); its decision poll has ballots (`guard_failed`: `ballots_cast`)"),
+        (status = 409, description = "Ended already (`wrong_step`); its decision poll has ballots (`guard_failed`: `ballots_cast`); the co-signer is the requester or not on the community's council (`guard_failed`: `cosign`)"),
         (status = 412, description = "If-Match does not match the proposal's current ETag"),
     ))]
 #[post("/proposals/{id}/cancel")]
@@ -229,8 +233,13 @@ pub async fn cancel_proposal(
     body: Json<ReasonRequest>,
 ) -> AppResult<HttpResponse> {
     let r = reason(&body.reason)?;
-    svc::cancel(&state.db, &user, *id, if_match(&req)?, r, state.clock.now()).await?;
-    answer(&state, &user, *id).await
+    match svc::cancel(&state.db, &user, *id, if_match(&req)?, r, state.clock.now()).await? {
+        svc::Cancelled::Ended => answer(&state, &user, *id).await,
+        svc::Cancelled::AwaitingCosign => {
+            let r = crate::proposals::query::detail(&state.db, &user, *id).await?;
+            Ok(super::with_etag(HttpResponse::Accepted(), &r))
+        }
+    }
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -132,6 +132,9 @@ pub struct ProposalResponse {
     pub review_on: Option<NaiveDate>,
     /// Why it was rejected, referred, cancelled, held.
     pub reason: Option<String>,
+    /// A cancel past the decision waiting for a council member's co-signature, since when.
+    #[serde(serialize_with = "crate::platform::rfc3339::ms_opt")]
+    pub cancel_requested_at: Option<DateTime<Utc>>,
     pub merged_into_id: Option<Uuid>,
     pub referred_ticket_id: Option<Uuid>,
     #[serde(serialize_with = "crate::platform::rfc3339::ms")]
@@ -287,6 +290,7 @@ pub async fn detail<C: ConnectionTrait>(
         closed_at: p.closed_at,
         review_on: p.review_on,
         reason: p.reason.clone(),
+        cancel_requested_at: p.cancel_requested_at,
         merged_into_id: p.merged_into_id,
         referred_ticket_id: p.referred_ticket_id,
         updated_at: p.updated_at,

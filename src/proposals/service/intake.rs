@@ -333,6 +333,8 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         merged_into_id: Set(None),
         referred_ticket_id: Set(None),
         reason: Set(None),
+        cancel_requested_by: Set(None),
+        cancel_requested_at: Set(None),
         idempotency_key: Set(n.idempotency_key.clone()),
         activity_at: Set(now),
         version: Set(1),

@@ -167,6 +167,15 @@ pub async fn move_step<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<bool> {
     sets.push((proposal::Column::Step, Expr::value(to)));
+    // A cancel waiting for its co-signature was asked of the step the proposal leaves.
+    sets.push((
+        proposal::Column::CancelRequestedBy,
+        Expr::value(Option::<Uuid>::None),
+    ));
+    sets.push((
+        proposal::Column::CancelRequestedAt,
+        Expr::value(Option::<DateTime<Utc>>::None),
+    ));
     if !touch(conn, p, sets, now).await? {
         return Ok(false);
     }

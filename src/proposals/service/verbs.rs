@@ -324,8 +324,32 @@ pub async fn reject<C: ConnectionTrait + TransactionTrait>(
     .await
 }
 
+/// What a cancel did: the proposal ended, or (past its decision) the request waits for a
+/// council member's co-signature.
+pub enum Cancelled {
+    Ended,
+    AwaitingCosign,
+}
+
+/// The steps past the decision, where a cancel needs a council member's co-signature: money
+/// pledged and work begun on the community's vote are not undone by one person.
+const COSIGNED_STEPS: [Step; 3] = [Step::Raising, Step::Implementing, Step::Evaluating];
+
+/// Whether `actor` sits on the council (议事会) of `community` now.
+fn on_council(actor: &Actor, community: Uuid, now: DateTime<Utc>) -> bool {
+    actor.roles.iter().any(|a| {
+        a.role == Role::CouncilMember
+            && a.scope_type == AssignedAt::Community
+            && a.scope_id == community
+            && a.is_valid_at(now)
+    })
+}
+
 /// Cancels a proposal in any open step with a reason; a decision poll still open without a
-/// ballot is cancelled with it (one with ballots must close first: 409 `guard_failed`).
+/// ballot is cancelled with it (one with ballots must close first: 409 `guard_failed`). Past
+/// the decision the first cancel is a request (`cancel_requested_by`), and the cancel happens
+/// when a council member of the community other than the requester co-signs it (409
+/// `guard_failed` `cosign` for the requester again, or for someone off the council).
 pub async fn cancel<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     actor: &Actor,
@@ -333,11 +357,60 @@ pub async fn cancel<C: ConnectionTrait + TransactionTrait>(
     expected: Option<i32>,
     reason: String,
     now: DateTime<Utc>,
-) -> AppResult<proposal::Model> {
+) -> AppResult<Cancelled> {
     let txn = db.begin().await?;
     let p = authorized(&txn, actor, id, Action::ProposalAdvance).await?;
     check_version(&p, expected)?;
     require_step(&p, &OPEN_STEPS, "取消")?;
+    if COSIGNED_STEPS.contains(&p.step) {
+        match p.cancel_requested_by {
+            None => {
+                let sets = vec![
+                    (
+                        proposal::Column::CancelRequestedBy,
+                        Expr::value(Some(actor.id)),
+                    ),
+                    (proposal::Column::CancelRequestedAt, Expr::value(Some(now))),
+                ];
+                if !touch(&txn, &p, sets, now).await? {
+                    return Err(raced());
+                }
+                let r = ProposalRef::from(&p);
+                insert_event(
+                    &txn,
+                    &r,
+                    Some(actor),
+                    "cancel_requested",
+                    None,
+                    Some(&reason),
+                    now,
+                )
+                .await?;
+                audit_step(
+                    &txn,
+                    actor,
+                    &p,
+                    "cancel_request",
+                    serde_json::json!({"reason": reason}),
+                    now,
+                )
+                .await?;
+                txn.commit().await?;
+                return Ok(Cancelled::AwaitingCosign);
+            }
+            Some(first) => {
+                let mut g = Guards::default();
+                g.check(
+                    first != actor.id && on_council(actor, p.community_id, now),
+                    "cosign",
+                    FieldCode::NotAllowed,
+                    "取消已表决通过的议题须由另一位议事会成员会签",
+                    "a council member other than the requester co-signs the cancel",
+                );
+                g.done()?;
+            }
+        }
+    }
     if p.step == Step::Deciding {
         super::decision::cancel_poll_in(&txn, &p, &reason, now).await?;
     }
@@ -367,7 +440,7 @@ pub async fn cancel<C: ConnectionTrait + TransactionTrait>(
     .await?;
     super::notify::stepped(&txn, &p, Step::Cancelled, now).await?;
     txn.commit().await?;
-    load(db, id).await
+    Ok(Cancelled::Ended)
 }
 
 /// Merges a proposal into another open one of the same community (proposed|deliberating →
