@@ -773,6 +773,8 @@ const FUNDS: Book = Book {
         ("minutes", Kind::Int),
         ("public_name", Kind::Text),
     ],
+    added: &[],
+    zero: None,
 };
 
 /// What is written under a book's own names reads back the same on either database (uuids,

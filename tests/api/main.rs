@@ -45,6 +45,7 @@ mod plans;
 mod pledges;
 mod polls;
 mod polls_secrecy;
+mod proposal_walk;
 mod proposals;
 mod proposals_life;
 mod proxy;

@@ -54,6 +54,17 @@ fn not_reversible() -> AppError {
     )
 }
 
+/// A `release` entry moved no money (it freed a reservation), so there is nothing to reverse.
+fn release_not_reversible() -> AppError {
+    AppError::conflict(
+        ProblemCode::EntryNotReversible,
+        Text::new(
+            "释放预留不是资金变动，不能冲正；如需再用这笔钱，请重新申请拨款",
+            "a release moved no money and cannot be reversed; request a new allocation instead",
+        ),
+    )
+}
+
 fn account_not_active(s: AccountStatus) -> AppError {
     AppError::conflict(
         ProblemCode::WrongStatus,
@@ -165,9 +176,11 @@ pub(crate) struct Facts {
     pub memo: Option<String>,
     pub occurred_on: Option<NaiveDate>,
     pub approved_by: (Option<Uuid>, Option<Uuid>),
+    /// A release: the reservation it freed (the book's added `released_fen`).
+    pub released_fen: Option<i64>,
 }
 
-/// The values of [`BOOK`]'s extra columns for an entry of `kind` on `a` recorded by `actor`.
+/// The values of [`BOOK`]'s extra columns, then its added ones, for an entry of `kind` on `a` recorded by `actor`.
 pub(crate) fn fields(
     kind: EntryKind,
     a: &fund_account::Model,
@@ -198,6 +211,7 @@ pub(crate) fn fields(
         Field::Text(Some(actor.display_name.clone())),
         Field::Uuid(f.approved_by.0),
         Field::Uuid(f.approved_by.1),
+        Field::Int(f.released_fen),
     ]
 }
 
