@@ -36,6 +36,7 @@ mod lifecycle;
 mod logs;
 mod messages;
 mod miniprogram;
+mod money_life;
 mod notices;
 mod notifications;
 mod offices;
