@@ -21,7 +21,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{audit_move, available_at_least, insufficient, lock, require_active, touch};
+use super::{
+    approver_turn, audit_move, available_at_least, insufficient, lock, require_active, touch, Turn,
+};
 use crate::access::{Action, Actor, Role};
 use crate::funds::model::{self, AllocationStatus, Decision, EntryKind, BOOK};
 use crate::funds::policy;
@@ -266,25 +268,13 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
     if x.status != AllocationStatus::Requested {
         return Err(wrong_status(x.status, "审批"));
     }
-    let roles = policy::approver_roles(&txn, actor, &a).await?;
-    if roles.is_empty() {
-        return Err(AppError::Forbidden);
-    }
-    if x.requested_by == actor.id {
-        return Err(same_approver("申请人不能审批自己的申请"));
-    }
-    let before: Vec<approval::Model> = decisions(&txn, id)
-        .await?
-        .into_iter()
-        .filter(|d| d.decision == Decision::Approve)
-        .collect();
-    if before.iter().any(|d| d.user_id == actor.id) {
-        return Err(same_approver("您已审批过"));
-    }
+    let earlier = decisions(&txn, id).await?;
+    let earlier = earlier.into_iter().map(|d| (d.user_id, d.role, d.decision));
+    let turn = approver_turn(&txn, actor, &a, x.requested_by, earlier, same_approver).await?;
     let detail = |second: bool| serde_json::json!({"allocation_id": id, "second": second});
-    match before.first() {
-        None => {
-            record_decision(&txn, actor, &x, roles[0], Decision::Approve, note, now).await?;
+    match turn {
+        Turn::First(role) => {
+            record_decision(&txn, actor, &x, role, Decision::Approve, note, now).await?;
             step(&txn, &x, AllocationStatus::Requested, Vec::new(), now).await?;
             audit_move(
                 &txn,
@@ -297,10 +287,7 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
             )
             .await?;
         }
-        Some(first) => {
-            let Some(role) = roles.iter().copied().find(|r| *r != first.role) else {
-                return Err(same_approver("第二位审批人须与第一位角色不同"));
-            };
+        Turn::Second(role) => {
             let poll = spending_poll(&txn, &x).await?;
             let p = subject::load_in(&txn, x.proposal_id).await?;
             if !may_allocate(p.step) {

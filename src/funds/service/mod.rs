@@ -24,8 +24,8 @@ use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use crate::access::Actor;
-use crate::funds::model::{AccountStatus, CounterpartyKind, EntryKind};
+use crate::access::{Actor, Role};
+use crate::funds::model::{AccountStatus, CounterpartyKind, Decision, EntryKind};
 use crate::platform::audit;
 use crate::platform::error::{AppError, AppResult, FieldCode, ProblemCode};
 use crate::platform::lang::Text;
@@ -106,6 +106,51 @@ pub fn ledger_error(e: LedgerError) -> AppError {
         ),
         LedgerError::Invalid(why) => AppError::internal(anyhow::anyhow!("fund posting: {why}")),
         LedgerError::Db(e) => e.into(),
+    }
+}
+
+/// Whose approval this is, and the role it is given in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Turn {
+    First(Role),
+    Second(Role),
+}
+
+/// The two-approver rule of expenses and allocations (§A5.2): the caller approves in a role of
+/// theirs that allows `FundApprove` on `a` (403 when none); never the requester, never twice,
+/// and the second in a role other than the first's: 409 `same_approver` worded by `same`.
+/// `decisions` are the earlier ones, oldest first, as (user, role, decision).
+pub(crate) async fn approver_turn<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    a: &fund_account::Model,
+    requested_by: Uuid,
+    decisions: impl IntoIterator<Item = (Uuid, Role, Decision)>,
+    same: fn(&str) -> AppError,
+) -> AppResult<Turn> {
+    let roles = crate::funds::policy::approver_roles(db, actor, a).await?;
+    let Some(mine) = roles.first().copied() else {
+        return Err(AppError::Forbidden);
+    };
+    if requested_by == actor.id {
+        return Err(same("申请人不能审批自己的申请"));
+    }
+    let before: Vec<(Uuid, Role)> = decisions
+        .into_iter()
+        .filter(|(_, _, d)| *d == Decision::Approve)
+        .map(|(u, r, _)| (u, r))
+        .collect();
+    if before.iter().any(|(u, _)| *u == actor.id) {
+        return Err(same("您已审批过"));
+    }
+    match before.first() {
+        None => Ok(Turn::First(mine)),
+        Some((_, first)) => roles
+            .iter()
+            .copied()
+            .find(|r| r != first)
+            .map(Turn::Second)
+            .ok_or_else(|| same("第二位审批人须与第一位角色不同")),
     }
 }
 
