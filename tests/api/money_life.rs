@@ -7,15 +7,17 @@
 //! the end the proposal's cached figures are the ledger's sums, the chain verifies and the
 //! balance is the sum of the entries. Also: what migration 034 does to a ledger with rows.
 
-use chrono::Duration;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::allocations::allocated;
 use crate::allocations::{figures, funded, proposal};
 use crate::attachments::upload_png;
 use crate::funds::{body, place, Place};
 use crate::helpers::*;
-use crate::proposal_walk::{decided, deciding, lead, start, step};
+use crate::proposal_walk::{
+    decided, deciding, implementing, lead, polls_close, raising, start, step, vote,
+};
 
 async fn pledge(p: &Place, prop: Uuid, b: Value) -> Value {
     let res = p
@@ -186,13 +188,7 @@ async fn a_proposal_lives_with_money_labour_and_materials_and_its_unused_allocat
         .post(&format!("/api/v1/polls/{ev}/ballots"), &d.voter, &answers)
         .await;
     body(res, 201).await;
-    p.app
-        .clock
-        .advance(Duration::days(14) + Duration::minutes(1));
-    let round = linli::polls::jobs::run_due(&p.app.state.db, p.app.state.clock.now())
-        .await
-        .unwrap();
-    assert_eq!(round.closed, 1);
+    polls_close(&p, 14).await;
     // Close: the 10,000 the allocation did not spend is released, as an entry of its own.
     let v = body(step(&p, &p.staff, prop, "close", json!({})).await, 200).await;
     assert_eq!(v["step"], "closed", "{v}");
@@ -302,8 +298,8 @@ async fn migration_034_keeps_the_ledger_down_and_up_and_refuses_down_over_a_rele
     assert_eq!(p.assert_consistent(acct).await, 100_500);
     // A release entry now: down is refused and changes nothing.
     let fund = funded(&p, 10_000).await;
-    let prop = crate::proposal_walk::implementing(&p, "楼道灯更换").await;
-    let x = crate::allocations::allocated(&p, fund, prop, 5_000).await;
+    let prop = implementing(&p, "楼道灯更换").await;
+    let x = allocated(&p, fund, prop, 5_000).await;
     allocation(&p, &p.staff, x, "release").await;
     let with_release = p.all_entries(&p.staff, fund).await;
     assert_eq!(with_release[0]["kind"], "release");
@@ -321,4 +317,59 @@ async fn migration_034_keeps_the_ledger_down_and_up_and_refuses_down_over_a_rele
     )
     .await;
     assert!(res.is_err(), "CHECK: only a release has amount 0");
+}
+
+/// A proposal that ends without its work gives back what was earmarked for it: a failed
+/// decision's allocation is released by the polls' job (a release entry recorded by 系统), a
+/// cancelled proposal's by whoever cancelled it.
+#[tokio::test]
+async fn a_proposal_that_fails_or_is_cancelled_releases_its_allocations() {
+    let p = place().await;
+    let acct = funded(&p, 100_000).await;
+    let prop = proposal(&p, "加装雨棚").await;
+    let d = deciding(&p, prop, Some(json!({"budget_fen": 20_000}))).await;
+    let x = allocated(&p, acct, prop, 20_000).await;
+    assert_eq!(p.account_state(acct).await["reserved_fen"], 20_000);
+    vote(&p, &d, 1).await;
+    polls_close(&p, 7).await;
+    assert_eq!(figures(&p, prop).await["step"], "failed");
+    let a = p
+        .get(&p.staff, &format!("/api/v1/fund-allocations/{x}"))
+        .await;
+    assert_eq!(
+        (a["status"].as_str(), a["released_fen"].as_i64()),
+        (Some("released"), Some(20_000)),
+        "{a}"
+    );
+    let entries = p.all_entries(&p.staff, acct).await;
+    let rel = &entries[0];
+    assert_eq!(
+        (rel["kind"].as_str(), rel["released_fen"].as_i64()),
+        (Some("release"), Some(20_000)),
+        "{rel}"
+    );
+    assert_eq!(rel["recorded_by_name"], "系统", "{rel}");
+    assert_eq!(p.account_state(acct).await["reserved_fen"], 0);
+    // Cancelled while raising: released in the cancel's transaction, by the canceller.
+    let prop = raising(&p, "更换信报箱", 10_000).await;
+    let y = allocated(&p, acct, prop, 10_000).await;
+    let res = step(
+        &p,
+        &p.staff,
+        prop,
+        "cancel",
+        json!({"reason": "居民意见分歧"}),
+    )
+    .await;
+    assert_eq!(body(res, 200).await["step"], "cancelled");
+    let a = p
+        .get(&p.staff, &format!("/api/v1/fund-allocations/{y}"))
+        .await;
+    assert_eq!(a["status"], "released", "{a}");
+    let entries = p.all_entries(&p.staff, acct).await;
+    assert_eq!(entries[0]["kind"], "release");
+    assert_eq!(entries[0]["allocation_id"], y.to_string());
+    assert_ne!(entries[0]["recorded_by_name"], "系统");
+    assert_eq!(figures(&p, prop).await["allocated_fen"], 0);
+    assert_eq!(p.assert_consistent(acct).await, 100_000);
 }

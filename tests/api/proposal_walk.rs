@@ -56,9 +56,9 @@ pub(crate) async fn deciding(p: &Place, id: Uuid, changes: Option<Value>) -> Dec
     Deciding { poll, voter }
 }
 
-/// The resident on the roll votes yes on every question; the poll runs out and the polls' job
-/// closes it (passed). The proposal's detail afterwards.
-pub(crate) async fn decided(p: &Place, id: Uuid, d: &Deciding) -> Value {
+/// The resident on the roll answers every question of the decision poll with its option
+/// `option` (0 yes, 1 no).
+pub(crate) async fn vote(p: &Place, d: &Deciding, option: usize) {
     let (poll, token) = (&d.poll, &d.voter);
     let v = body(
         p.app.get(&format!("/api/v1/polls/{poll}"), token).await,
@@ -69,7 +69,7 @@ pub(crate) async fn decided(p: &Place, id: Uuid, d: &Deciding) -> Value {
         .as_array()
         .unwrap()
         .iter()
-        .map(|q| json!({"question_id": q["id"], "option_ids": [q["options"][0]["id"]]}))
+        .map(|q| json!({"question_id": q["id"], "option_ids": [q["options"][option]["id"]]}))
         .collect();
     let res = p
         .app
@@ -80,13 +80,24 @@ pub(crate) async fn decided(p: &Place, id: Uuid, d: &Deciding) -> Value {
         )
         .await;
     body(res, 201).await;
+}
+
+/// The open poll runs out (after `days`) and the polls' job closes it, as a replica would.
+pub(crate) async fn polls_close(p: &Place, days: i64) {
     p.app
         .clock
-        .advance(Duration::days(7) + Duration::minutes(1));
+        .advance(Duration::days(days) + Duration::minutes(1));
     let round = linli::polls::jobs::run_due(&p.app.state.db, p.app.state.clock.now())
         .await
         .expect("the polls' job");
     assert_eq!(round.closed, 1);
+}
+
+/// The resident on the roll votes yes; the poll runs out and the polls' job closes it
+/// (passed). The proposal's detail afterwards.
+pub(crate) async fn decided(p: &Place, id: Uuid, d: &Deciding) -> Value {
+    vote(p, d, 0).await;
+    polls_close(p, 7).await;
     let v = p.get(&p.staff, &format!("/api/v1/proposals/{id}")).await;
     assert_eq!(v["decision"]["outcome"], "passed", "{v}");
     v

@@ -393,7 +393,8 @@ pub async fn release<C: ConnectionTrait + TransactionTrait>(
 /// entry of its own (amount 0, `released_fen` the rest, chained like every entry); its
 /// `released_fen` takes the rest, it becomes `released`, and the proposal's `allocated_fen`
 /// falls by the rest. Nothing to free (all spent) writes no entry. Approved submitted-or-approved
-/// expenses under it must be paid or cancelled first (409 `guard_failed`, `expenses`).
+/// expenses under it must be paid or cancelled first (409 `guard_failed`, `expenses`). `actor`
+/// records it: the caller, or the system (nil id, 系统) when the polls' job ended the proposal.
 pub async fn release_in<C: ConnectionTrait + TransactionTrait>(
     txn: &C,
     x: &Allocation,
@@ -432,10 +433,12 @@ pub async fn release_in<C: ConnectionTrait + TransactionTrait>(
     if rest > 0 {
         caches::add(txn, x.proposal_id, caches::Cache::Allocated, -rest).await?;
     }
+    // The system (a proposal ended by the polls' job) is no one on the timeline.
+    let who = Some(actor).filter(|a| !a.id.is_nil());
     subject::record_event_in(
         txn,
         x.proposal_id,
-        Some(actor),
+        who,
         "allocation_released",
         Some(&format!("{} 元", model::yuan(rest))),
         now,
@@ -490,7 +493,8 @@ async fn release_entry<C: ConnectionTrait + TransactionTrait>(
     Ok(posted.id)
 }
 
-/// Releases every approved allocation of proposal `proposal_id` (the close verb's hook).
+/// Releases every approved allocation of proposal `proposal_id` (the close verb's hook, and
+/// every move to an end: `proposals::service::hooks`).
 pub async fn release_all_in<C: ConnectionTrait + TransactionTrait>(
     txn: &C,
     proposal_id: Uuid,
