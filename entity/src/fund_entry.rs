@@ -9,7 +9,7 @@ pub struct Model {
     pub id: Uuid,
     pub account_id: Uuid,
     pub seq: i64,
-    /// + in, − out; never 0.
+    /// + in, − out; 0 for a `release` only (it moves no money).
     pub amount_fen: i64,
     pub balance_after_fen: i64,
     pub reverses_entry_id: Option<Uuid>,
@@ -37,6 +37,8 @@ pub struct Model {
     pub recorded_by_name: String,
     pub approved_by_1: Option<Uuid>,
     pub approved_by_2: Option<Uuid>,
+    /// A `release`: the reserved fen it freed (> 0); NULL on every other kind.
+    pub released_fen: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -75,6 +77,7 @@ pub enum Kind {
     Expense,
     #[sea_orm(string_value = "refund")]
     Refund,
+    /// 释放预留: an allocation's unspent reservation freed (amount 0)
     #[sea_orm(string_value = "release")]
     Release,
     #[sea_orm(string_value = "reversal")]

@@ -34,6 +34,7 @@ mod m20261201_000029_proposals;
 mod m20261201_000030_comments;
 mod m20261201_000031_pledges;
 mod m20261201_000032_user_page_indexes;
+mod m20261201_000034_fund_releases;
 mod m20261201_000035_proposal_scope_index;
 mod m20261201_000036_proposal_cancel_cosign;
 mod util;
@@ -77,6 +78,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000030_comments::Migration),
             Box::new(m20261201_000031_pledges::Migration),
             Box::new(m20261201_000032_user_page_indexes::Migration),
+            Box::new(m20261201_000034_fund_releases::Migration),
             Box::new(m20261201_000035_proposal_scope_index::Migration),
             Box::new(m20261201_000036_proposal_cancel_cosign::Migration),
         ]

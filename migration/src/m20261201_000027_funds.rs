@@ -64,6 +64,61 @@ fn fen(name: &str) -> ColumnDef {
     col(name).big_integer().not_null().to_owned()
 }
 
+/// `fund_entries` as this migration made it, with `amount_check` as its CHECK on the amount
+/// (`amount_fen <> 0` here; migration 034 rebuilds it on SQLite with the release kind's rule).
+pub(crate) fn entries_table(amount_check: SimpleExpr) -> TableCreateStatement {
+    Table::create()
+        .table(a("fund_entries"))
+        .col(uuid("id", false).primary_key())
+        .col(uuid("account_id", false))
+        .col(col("seq").big_integer().not_null())
+        .col(fen("amount_fen"))
+        .col(fen("balance_after_fen"))
+        .col(uuid("reverses_entry_id", true))
+        .col(text("prev_hash", 64, false))
+        .col(text("hash", 64, false))
+        .col(at("created_at", false))
+        // The domain's columns, covered by the hash in this order (funds::model::BOOK).
+        .col(text("kind", 16, false))
+        .col(uuid("street_id", false))
+        .col(uuid("community_id", false))
+        .col(uuid("compound_id", true))
+        .col(uuid("proposal_id", true))
+        .col(uuid("pledge_id", true))
+        .col(uuid("expense_id", true))
+        .col(uuid("allocation_id", true))
+        .col(uuid("counter_account_id", true))
+        .col(text("counterparty_kind", 16, true))
+        .col(text("counterparty_name", 50, true))
+        .col(text("public_name", 50, true))
+        .col(text("memo", 500, true))
+        .col(col("occurred_on").date().null())
+        .col(uuid("recorded_by", false))
+        .col(text("recorded_by_name", 100, false))
+        .col(uuid("approved_by_1", true))
+        .col(uuid("approved_by_2", true))
+        .check(amount_check)
+        .foreign_key(&mut fk(
+            "fund_entries",
+            "account_id",
+            "fund_accounts",
+            false,
+        ))
+        .to_owned()
+}
+
+/// The indexes of `fund_entries`.
+pub(crate) fn entries_indexes() -> Vec<IndexCreateStatement> {
+    vec![
+        index("fund_entries", &["account_id", "seq"], true),
+        index("fund_entries", &["reverses_entry_id"], true),
+        index("fund_entries", &["account_id", "kind", "seq"], false),
+        index("fund_entries", &["proposal_id"], false),
+        index("fund_entries", &["community_id", "created_at"], false),
+        index("fund_entries", &["expense_id"], false),
+    ]
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
@@ -102,47 +157,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_table(
-            Table::create()
-                .table(a("fund_entries"))
-                .col(uuid("id", false).primary_key())
-                .col(uuid("account_id", false))
-                .col(col("seq").big_integer().not_null())
-                .col(fen("amount_fen"))
-                .col(fen("balance_after_fen"))
-                .col(uuid("reverses_entry_id", true))
-                .col(text("prev_hash", 64, false))
-                .col(text("hash", 64, false))
-                .col(at("created_at", false))
-                // The domain's columns, covered by the hash in this order (funds::model::BOOK).
-                .col(text("kind", 16, false))
-                .col(uuid("street_id", false))
-                .col(uuid("community_id", false))
-                .col(uuid("compound_id", true))
-                .col(uuid("proposal_id", true))
-                .col(uuid("pledge_id", true))
-                .col(uuid("expense_id", true))
-                .col(uuid("allocation_id", true))
-                .col(uuid("counter_account_id", true))
-                .col(text("counterparty_kind", 16, true))
-                .col(text("counterparty_name", 50, true))
-                .col(text("public_name", 50, true))
-                .col(text("memo", 500, true))
-                .col(col("occurred_on").date().null())
-                .col(uuid("recorded_by", false))
-                .col(text("recorded_by_name", 100, false))
-                .col(uuid("approved_by_1", true))
-                .col(uuid("approved_by_2", true))
-                .check(c("amount_fen").ne(0))
-                .foreign_key(&mut fk(
-                    "fund_entries",
-                    "account_id",
-                    "fund_accounts",
-                    false,
-                ))
-                .to_owned(),
-        )
-        .await?;
+        m.create_table(entries_table(c("amount_fen").ne(0))).await?;
         m.create_table(
             Table::create()
                 .table(a("fund_expenses"))
@@ -202,15 +217,12 @@ impl MigrationTrait for Migration {
             index("fund_accounts", &["community_id", "id"], false),
             index("fund_accounts", &["compound_id", "id"], false),
             index("fund_accounts", &["scope_id", "id"], false),
-            index("fund_entries", &["account_id", "seq"], true),
-            index("fund_entries", &["reverses_entry_id"], true),
-            index("fund_entries", &["account_id", "kind", "seq"], false),
-            index("fund_entries", &["proposal_id"], false),
-            index("fund_entries", &["community_id", "created_at"], false),
-            index("fund_entries", &["expense_id"], false),
             index("fund_expenses", &["account_id", "id"], false),
             index("fund_expenses", &["account_id", "status", "id"], false),
-        ] {
+        ]
+        .into_iter()
+        .chain(entries_indexes())
+        {
             m.create_index(i).await?;
         }
         Ok(())

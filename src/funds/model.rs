@@ -29,7 +29,9 @@ pub const EXPORT_MAX_ROWS: u64 = 50_000;
 /// The funds' pair of tables as `platform::ledger` sees them. The order of `extra` is the order
 /// the hash covers the domain's columns in: every stored hash depends on it, so it is never
 /// reordered, and a column added to it (which changes every entry's canonical bytes) needs a
-/// new canonical version.
+/// new canonical version. Columns added since go to `added`, hashed only when they hold a value:
+/// `released_fen` (migration 034), the reservation a `release` entry freed. A `release` entry
+/// is the one kind with an amount of 0: it frees reserved money and leaves the balance as it is.
 pub const BOOK: Book = Book {
     accounts: "fund_accounts",
     entries: "fund_entries",
@@ -61,6 +63,8 @@ pub const BOOK: Book = Book {
         ("approved_by_1", F::Uuid),
         ("approved_by_2", F::Uuid),
     ],
+    added: &[("released_fen", F::Int)],
+    zero: Some(("kind", "release")),
 };
 
 /// What residents see of a counterparty: organisations and government by name; a person
@@ -104,7 +108,7 @@ pub fn entry_kind_label(k: EntryKind) -> &'static str {
         EntryKind::TransferOut => "转出",
         EntryKind::Expense => "支出",
         EntryKind::Refund => "退款",
-        EntryKind::Release => "释放",
+        EntryKind::Release => "释放预留",
         EntryKind::Reversal => "冲正",
     }
 }

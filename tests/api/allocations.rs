@@ -5,11 +5,9 @@
 //! its allocation, also under concurrent payments; the proposal's cached figures equal to the
 //! ledger's sums after a random sequence of operations.
 //!
-//! Test-only fixtures (`force_step`, `force_lead`, `force_passed_decision_poll`) move a proposal
-//! by SQL through the harness's database handle, standing in for the proposals branch's verbs.
+//! Proposals reach their steps by HTTP only (tests/api/proposal_walk.rs).
 
 use futures_util::future::join_all;
-use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -17,6 +15,7 @@ use uuid::Uuid;
 use crate::attachments::upload_png;
 use crate::funds::{body, place, Place};
 use crate::helpers::*;
+use crate::proposal_walk::{decided, deciding, implementing, lead, raising, start};
 
 /// A proposal of the fixture's compound, filed by its resident.
 pub(crate) async fn proposal(p: &Place, title: &str) -> Uuid {
@@ -30,64 +29,6 @@ pub(crate) async fn proposal(p: &Place, title: &str) -> Uuid {
         )
         .await;
     id_of(&body(res, 201).await)
-}
-
-async fn force(p: &Place, id: Uuid, column: &str, value: sea_orm::Value) {
-    let db = &p.app.state.db;
-    let q = Query::update()
-        .table(Alias::new("proposals"))
-        .value(Alias::new(column), value)
-        .and_where(Expr::col(Alias::new("id")).eq(id))
-        .to_owned();
-    db.execute(db.get_database_backend().build(&q))
-        .await
-        .expect("force");
-}
-
-/// TEST-ONLY: moves proposal `id` to `step` by SQL (the proposals branch's verbs do it for real).
-pub(crate) async fn force_step(p: &Place, id: Uuid, step: &str) {
-    force(p, id, "step", step.into()).await;
-}
-
-/// TEST-ONLY: makes `user` the proposal's lead by SQL.
-pub(crate) async fn force_lead(p: &Place, id: Uuid, user: Uuid) {
-    force(p, id, "lead_user_id", Some(user).into()).await;
-}
-
-/// TEST-ONLY: gives the proposal a decision poll that passed: a poll drafted through HTTP, then
-/// closed as passed by SQL. The poll's id.
-pub(crate) async fn force_passed_decision_poll(p: &Place, id: Uuid) -> Uuid {
-    let now = p.app.state.clock.now();
-    let res = p
-        .app
-        .post(
-            "/api/v1/polls",
-            &p.staff,
-            &json!({"scope_type": "compound", "scope_id": p.compound, "title": "楼道改造表决",
-                    "secrecy": "open", "unit": "household", "preset": "simple_majority",
-                    "opens_at": now.to_rfc3339(),
-                    "closes_at": (now + chrono::Duration::days(1)).to_rfc3339(),
-                    "questions": [{"title": "是否同意", "kind": "yes_no_abstain"}]}),
-        )
-        .await;
-    let poll = id_of(&body(res, 201).await);
-    let db = &p.app.state.db;
-    let q = Query::update()
-        .table(Alias::new("polls"))
-        .value(Alias::new("status"), "closed")
-        .value(Alias::new("outcome"), "passed")
-        .and_where(Expr::col(Alias::new("id")).eq(poll))
-        .to_owned();
-    db.execute(db.get_database_backend().build(&q))
-        .await
-        .expect("force poll");
-    force(p, id, "decision_poll_id", Some(poll).into()).await;
-    poll
-}
-
-/// The caller's user id.
-pub(crate) async fn me(p: &Place, token: &str) -> Uuid {
-    id_of(&p.get(token, "/api/v1/me").await)
 }
 
 /// The proposal's cached money figures, as its detail answers them.
@@ -157,8 +98,7 @@ async fn spend(
 async fn allocation_needs_two_distinct_approvers_of_different_roles_not_the_requester() {
     let p = place().await;
     let acct = funded(&p, 100_000).await;
-    let prop = proposal(&p, "楼道灯更换").await;
-    force_step(&p, prop, "raising").await;
+    let prop = raising(&p, "楼道灯更换", 30_000).await;
     let x = request(&p, acct, prop, 30_000).await;
     assert_problem(
         verb(&p, &p.staff, x, "approve", json!({})).await,
@@ -246,8 +186,9 @@ async fn allocation_above_the_spending_threshold_needs_a_passed_poll() {
     let p = place().await;
     let acct = funded(&p, 2_000_000).await;
     let prop = proposal(&p, "加装电梯").await;
-    force_step(&p, prop, "raising").await;
-    // The default policy: spending above 500,000 fen needs a passed poll.
+    let d = deciding(&p, prop, Some(json!({"budget_fen": 1_100_000}))).await;
+    // Deciding: money may be earmarked, but above 500,000 fen (the default policy) only once a
+    // poll passed, and the decision poll runs still.
     let x = request(&p, acct, prop, 600_000).await;
     body(verb(&p, &p.council, x, "approve", json!({})).await, 200).await;
     let refused = assert_problem(
@@ -261,10 +202,10 @@ async fn allocation_above_the_spending_threshold_needs_a_passed_poll() {
     // At the threshold no poll is needed.
     allocated(&p, acct, prop, 500_000).await;
     // The proposal's decision poll, passed, counts.
-    let poll = force_passed_decision_poll(&p, prop).await;
+    decided(&p, prop, &d).await;
     let done = body(verb(&p, &p.admin, x, "approve", json!({})).await, 200).await;
     assert_eq!(done["status"], "approved", "{done}");
-    assert_eq!(done["poll_id"], poll.to_string());
+    assert_eq!(done["poll_id"], d.poll.as_str());
     assert_eq!(p.account_state(acct).await["reserved_fen"], 1_100_000);
 }
 
@@ -272,8 +213,7 @@ async fn allocation_above_the_spending_threshold_needs_a_passed_poll() {
 async fn release_leaves_the_balance_unchanged_and_frees_what_is_reserved() {
     let p = place().await;
     let acct = funded(&p, 100_000).await;
-    let prop = proposal(&p, "小区花坛").await;
-    force_step(&p, prop, "implementing").await;
+    let prop = implementing(&p, "小区花坛").await;
     let x = allocated(&p, acct, prop, 30_000).await;
     let e = spend(&p, acct, prop, Some(x), 10_000).await;
     // Under an allocation the approvals reserve nothing more.
@@ -286,6 +226,7 @@ async fn release_leaves_the_balance_unchanged_and_frees_what_is_reserved() {
         "{a}"
     );
     let entries_before = p.all_entries(&p.staff, acct).await.len();
+    let head_before = p.account_state(acct).await["head_hash"].clone();
     let r = body(verb(&p, &p.staff, x, "release", json!({})).await, 200).await;
     assert_eq!(r["status"], "released", "{r}");
     assert_eq!(
@@ -296,7 +237,37 @@ async fn release_leaves_the_balance_unchanged_and_frees_what_is_reserved() {
     assert_eq!(a["balance_fen"], 90_000, "{a}");
     assert_eq!(a["reserved_fen"], 0, "{a}");
     assert_eq!(a["available_fen"], 90_000, "{a}");
-    assert_eq!(p.all_entries(&p.staff, acct).await.len(), entries_before);
+    // The release is an entry of its own: amount 0, the freed 20,000 fen, chained after the rest.
+    let entries = p.all_entries(&p.resident, acct).await;
+    assert_eq!(entries.len(), entries_before + 1);
+    let rel = &entries[0];
+    assert_eq!(
+        (rel["kind"].as_str(), rel["kind_label"].as_str()),
+        (Some("release"), Some("释放预留")),
+        "{rel}"
+    );
+    assert_eq!(rel["amount_fen"], 0, "{rel}");
+    assert_eq!(rel["released_fen"], 20_000, "{rel}");
+    assert_eq!(rel["balance_after_fen"], 90_000, "{rel}");
+    assert_eq!(rel["allocation_id"], x.to_string());
+    assert_eq!(rel["proposal_id"], prop.to_string());
+    assert_eq!(rel["prev_hash"], head_before);
+    assert_eq!(a["head_hash"], rel["hash"]);
+    assert!(entries[1..].iter().all(|e| e["released_fen"].is_null()));
+    // It moved no money: there is nothing to reverse.
+    let res = p
+        .app
+        .post(
+            &format!(
+                "/api/v1/fund-entries/{}/reverse",
+                rel["id"].as_str().unwrap()
+            ),
+            &p.staff,
+            &json!({"reason": "更正"}),
+        )
+        .await;
+    let v = assert_problem(res, 409, "entry_not_reversible").await;
+    assert!(v["detail"].as_str().unwrap().contains("释放预留"), "{v}");
     let f = figures(&p, prop).await;
     assert_eq!(
         (f["allocated_fen"].as_i64(), f["spent_fen"].as_i64()),
@@ -310,13 +281,31 @@ async fn release_leaves_the_balance_unchanged_and_frees_what_is_reserved() {
     )
     .await;
     p.assert_consistent(acct).await;
+    // A release entry altered in the database (what it freed) breaks the chain there.
+    let seq = rel["seq"].as_i64().unwrap();
+    let db = &p.app.state.db;
+    db.execute_unprepared(&format!(
+        "UPDATE fund_entries SET released_fen = 2000 WHERE kind = 'release' AND seq = {seq}"
+    ))
+    .await
+    .unwrap();
+    let v = p.verify(&p.resident, acct).await;
+    assert_eq!(
+        (
+            v["ok"].as_bool(),
+            v["first_broken_seq"].as_i64(),
+            v["problem"].as_str()
+        ),
+        (Some(false), Some(seq), Some("hash")),
+        "{v}"
+    );
 }
 
 #[tokio::test]
 async fn spending_from_a_self_governance_fund_needs_a_proposal_in_implementing() {
     let p = place().await;
     let acct = funded(&p, 50_000).await;
-    let prop = proposal(&p, "健身器材维修").await;
+    let prop = raising(&p, "健身器材维修", 1_000).await;
     let file = |proposal: Option<Uuid>| {
         json!({"account_id": acct, "proposal_id": proposal, "amount_fen": 1_000,
                "payee_kind": "business", "payee_name": "某某公司", "purpose": "维修"})
@@ -327,14 +316,15 @@ async fn spending_from_a_self_governance_fund_needs_a_proposal_in_implementing()
         .await;
     let v = assert_problem(res, 409, "guard_failed").await;
     assert_eq!(v["errors"][0]["field"], "proposal_id", "{v}");
-    force_step(&p, prop, "raising").await;
     let res = p
         .app
         .post("/api/v1/fund-expenses", &p.staff, &file(Some(prop)))
         .await;
     let v = assert_problem(res, 409, "guard_failed").await;
     assert_eq!(v["errors"][0]["field"], "proposal", "{v}");
-    force_step(&p, prop, "implementing").await;
+    allocated(&p, acct, prop, 1_000).await;
+    lead(&p, prop).await;
+    start(&p, prop).await;
     let res = p
         .app
         .post("/api/v1/fund-expenses", &p.staff, &file(Some(prop)))
@@ -346,8 +336,7 @@ async fn spending_from_a_self_governance_fund_needs_a_proposal_in_implementing()
 async fn expense_for_proposal_cannot_exceed_its_allocation() {
     let p = place().await;
     let acct = funded(&p, 100_000).await;
-    let prop = proposal(&p, "路灯维修").await;
-    force_step(&p, prop, "implementing").await;
+    let prop = implementing(&p, "路灯维修").await;
     let x = allocated(&p, acct, prop, 10_000).await;
     let over = json!({"account_id": acct, "allocation_id": x, "amount_fen": 12_000,
         "payee_kind": "business", "payee_name": "某某公司", "purpose": "维修"});
@@ -418,8 +407,7 @@ impl Lcg {
 async fn proposal_fen_caches_equal_ledger_sums() {
     let p = place().await;
     let acct = funded(&p, 200_000).await;
-    let prop = proposal(&p, "社区菜园").await;
-    force_step(&p, prop, "implementing").await;
+    let prop = implementing(&p, "社区菜园").await;
     let mut rng = Lcg(20261201);
     let mut allocations: Vec<Uuid> = Vec::new();
     let mut entries: Vec<Uuid> = Vec::new();
@@ -506,7 +494,7 @@ async fn proposal_fen_caches_equal_ledger_sums() {
             .find(|e| &e["id"] == id)
             .map(|e| e["kind"].as_str().unwrap().to_string())
     };
-    let (mut received, mut spent) = (0, 0);
+    let (mut received, mut spent, mut released) = (0, 0, 0);
     for e in all.iter().filter(|e| e["proposal_id"] == prop.to_string()) {
         let kind = match e["kind"].as_str().unwrap() {
             "reversal" => kind_of(&e["reverses_entry_id"]).unwrap(),
@@ -516,6 +504,10 @@ async fn proposal_fen_caches_equal_ledger_sums() {
         match kind.as_str() {
             "allocation" | "contribution" | "transfer_in" | "refund" => received += a,
             "expense" => spent -= a,
+            "release" => {
+                assert_eq!(a, 0, "{e}");
+                released += e["released_fen"].as_i64().unwrap();
+            }
             k => panic!("unexpected {k}"),
         }
     }
@@ -540,5 +532,13 @@ async fn proposal_fen_caches_equal_ledger_sums() {
     assert_eq!(f["received_fen"].as_i64(), Some(received), "{f}");
     assert_eq!(f["spent_fen"].as_i64(), Some(spent), "{f}");
     assert_eq!(f["allocated_fen"].as_i64(), Some(allocated), "{f}");
+    // Every allocation released is a release entry of what it freed.
+    let freed: i64 = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["released_fen"].as_i64().unwrap())
+        .sum();
+    assert_eq!(released, freed);
     p.assert_consistent(acct).await;
 }

@@ -22,6 +22,8 @@ pub(crate) struct Place {
     pub(crate) root: String,
     pub(crate) community: Uuid,
     pub(crate) compound: Uuid,
+    /// H, of the compound's one building.
+    pub(crate) household: Uuid,
     pub(crate) other_community: Uuid,
     pub(crate) other_compound: Uuid,
     pub(crate) admin: String,
@@ -81,6 +83,7 @@ pub(crate) async fn place() -> Place {
         neighbour: m("resident", "household", hd).await,
         community: t.community,
         compound: t.compound,
+        household: t.household,
         other_community,
         other_compound,
         app,

@@ -61,12 +61,14 @@ async fn make_tables(db: &DatabaseConnection, book: &Book) {
         .col(ColumnDef::new(a("id")).uuid().not_null().primary_key())
         .col(ColumnDef::new(a("account_id")).uuid().not_null())
         .col(ColumnDef::new(a("seq")).big_integer().not_null())
-        .col(
-            ColumnDef::new(a(c.amount))
-                .big_integer()
-                .not_null()
-                .check(Expr::col(a(c.amount)).ne(0)),
-        )
+        .col({
+            let mut amount = ColumnDef::new(a(c.amount));
+            amount.big_integer().not_null();
+            if book.zero.is_none() {
+                amount.check(Expr::col(a(c.amount)).ne(0));
+            }
+            amount
+        })
         .col(ColumnDef::new(a(c.balance_after)).big_integer().not_null())
         .col(ColumnDef::new(a(c.reverses_id)).uuid().null().unique_key())
         .col(ColumnDef::new(a("prev_hash")).string_len(64).not_null())
@@ -82,7 +84,7 @@ async fn make_tables(db: &DatabaseConnection, book: &Book) {
                 .to(a(book.accounts), a("id")),
         )
         .to_owned();
-    for (name, kind) in book.extra {
+    for (name, kind) in book.extra.iter().chain(book.added) {
         let mut col = ColumnDef::new(a(name));
         match kind {
             Kind::Text => col.string_len(200),
@@ -773,6 +775,8 @@ const FUNDS: Book = Book {
         ("minutes", Kind::Int),
         ("public_name", Kind::Text),
     ],
+    added: &[],
+    zero: None,
 };
 
 /// What is written under a book's own names reads back the same on either database (uuids,
@@ -875,4 +879,84 @@ async fn a_book_with_its_own_column_names_and_fields_of_every_kind_verifies() {
         (v.ok, v.first_bad_seq, v.problem),
         (false, Some(3), Some(Problem::Hash))
     );
+}
+
+/// A book before and after a column was added to its entries (and entries of amount 0 allowed
+/// for one kind): the same tables, the later book's view.
+const EARLY: Book = Book::new("later_accounts", "later_entries", &[("memo", Kind::Text)]);
+const LATER: Book = Book {
+    added: &[("freed", Kind::Int)],
+    zero: Some(("memo", "release")),
+    ..EARLY
+};
+
+/// Entries written before a column was added keep their hashes (the column is hashed only when
+/// it holds a value); an amount of 0 is posted and verified only for the kind the book allows,
+/// never reversed; setting the added column on an old entry breaks the chain there.
+#[tokio::test]
+async fn a_column_added_later_leaves_older_hashes_alone_and_zero_is_only_for_its_kind() {
+    let s = scratch(1).await;
+    make_tables(&s.db, &LATER).await;
+    let acct = open_in(&s.db, &LATER).await;
+    let posting = |amount: i64, book: &Book, memo: &str, freed: Option<i64>| {
+        let mut fields = vec![Field::Text(Some(memo.to_string()))];
+        if !book.added.is_empty() {
+            fields.push(Field::Int(freed));
+        }
+        Posting {
+            account_id: acct,
+            amount,
+            floor: Some(0),
+            fields,
+            at: Utc::now(),
+        }
+    };
+    for amount in [5_000, -1_000] {
+        ledger::post(&s.db, &EARLY, posting(amount, &EARLY, "old", None))
+            .await
+            .unwrap();
+    }
+    let early = ledger::verify(&s.db, &EARLY, acct).await.unwrap();
+    let later = ledger::verify(&s.db, &LATER, acct).await.unwrap();
+    assert!(early.ok && later.ok, "{later:?}");
+    assert_eq!(early.head_hash, later.head_hash);
+    // Amount 0: the release kind only.
+    let refused = ledger::post(&s.db, &LATER, posting(0, &LATER, "expense", None)).await;
+    assert!(
+        matches!(refused, Err(LedgerError::Invalid(_))),
+        "{refused:?}"
+    );
+    let zero = ledger::post(&s.db, &LATER, posting(0, &LATER, "release", Some(700)))
+        .await
+        .unwrap();
+    assert_eq!((zero.seq, zero.balance_after), (3, 4_000));
+    ledger::post(&s.db, &LATER, posting(300, &LATER, "new", None))
+        .await
+        .unwrap();
+    let v = ledger::verify(&s.db, &LATER, acct).await.unwrap();
+    assert!(v.ok && v.entries == 4 && v.sum == 4_300, "{v:?}");
+    // The book before does not know the zero kind.
+    let v = ledger::verify(&s.db, &EARLY, acct).await.unwrap();
+    assert_eq!(
+        (v.first_bad_seq, v.problem),
+        (Some(3), Some(Problem::ZeroAmount))
+    );
+    let undo = ledger::reverse(
+        &s.db,
+        &LATER,
+        Reversal {
+            entry_id: zero.id,
+            floor: Some(0),
+            fields: vec![Field::Text(Some("reversal".into())), Field::Int(None)],
+            at: Utc::now(),
+        },
+    )
+    .await;
+    assert!(matches!(undo, Err(LedgerError::NotReversible)), "{undo:?}");
+    // The added column set on an entry written before it: the chain breaks there.
+    s.db.execute_unprepared("UPDATE later_entries SET freed = 1 WHERE seq = 1")
+        .await
+        .unwrap();
+    let v = ledger::verify(&s.db, &LATER, acct).await.unwrap();
+    assert_eq!((v.first_bad_seq, v.problem), (Some(1), Some(Problem::Hash)));
 }

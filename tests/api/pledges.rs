@@ -4,15 +4,16 @@
 //! with a receipt photo); unfulfilled pledges lapse exactly once when the proposal ends; public
 //! lists show each pledger only as they chose, never a full name or a phone.
 //!
-//! Uses the test-only fixtures `force_step` and `force_lead` (tests/api/allocations.rs).
+//! Proposals reach their steps by HTTP only (tests/api/proposal_walk.rs).
 
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::allocations::{figures, force_lead, force_step, funded, me, proposal};
+use crate::allocations::{allocated, figures, funded, proposal};
 use crate::attachments::upload_png;
 use crate::funds::{body, place, Place};
 use crate::helpers::*;
+use crate::proposal_walk::{decided, deciding, implementing, lead, raising, start, step};
 
 async fn pledge(p: &Place, token: &str, prop: Uuid, b: Value) -> reqwest::Response {
     p.app
@@ -30,27 +31,28 @@ async fn verb(p: &Place, token: &str, id: &Value, verb: &str, b: Value) -> reqwe
 #[tokio::test]
 async fn pledges_are_taken_only_while_raising_or_implementing() {
     let p = place().await;
+    let acct = funded(&p, 10_000).await;
     let prop = proposal(&p, "楼道改造").await;
     let money = json!({"kind": "money", "amount_fen": 5_000});
-    assert_problem(
-        pledge(&p, &p.resident, prop, money.clone()).await,
-        409,
-        "wrong_step",
-    )
-    .await;
-    force_step(&p, prop, "raising").await;
+    let (pp, m) = (&p, &money);
+    let refused = move || async move {
+        assert_problem(
+            pledge(pp, &pp.resident, prop, m.clone()).await,
+            409,
+            "wrong_step",
+        )
+        .await;
+    };
+    refused().await;
+    let d = deciding(&p, prop, Some(json!({"budget_fen": 10_000}))).await;
+    refused().await;
+    decided(&p, prop, &d).await;
     body(pledge(&p, &p.resident, prop, money.clone()).await, 201).await;
-    force_step(&p, prop, "implementing").await;
+    allocated(&p, acct, prop, 10_000).await;
+    let lead = lead(&p, prop).await;
+    start(&p, prop).await;
     body(pledge(&p, &p.resident, prop, money.clone()).await, 201).await;
-    force_step(&p, prop, "evaluating").await;
-    assert_problem(
-        pledge(&p, &p.resident, prop, money.clone()).await,
-        409,
-        "wrong_step",
-    )
-    .await;
     // What each kind needs.
-    force_step(&p, prop, "raising").await;
     let v = assert_problem(
         pledge(
             &p,
@@ -64,6 +66,13 @@ async fn pledges_are_taken_only_while_raising_or_implementing() {
     )
     .await;
     assert_eq!(v["errors"][0]["field"], "quantity", "{v}");
+    // Completed by the lead (a completion report with a photo): evaluating, no more pledges.
+    let photo = upload_png(&p.app, &lead).await;
+    let report = json!({"kind": "completion", "note": "已完工", "attachment_ids": [photo["id"]]});
+    body(step(&p, &lead, prop, "updates", report).await, 201).await;
+    let v = body(step(&p, &lead, prop, "complete", json!({})).await, 200).await;
+    assert_eq!(v["step"], "evaluating", "{v}");
+    refused().await;
     // A proposal the caller cannot read is not found.
     assert_problem(
         pledge(&p, &p.neighbour, prop, money).await,
@@ -78,8 +87,7 @@ async fn pledges_are_taken_only_while_raising_or_implementing() {
 async fn money_fulfil_writes_a_contribution_and_bumps_received() {
     let p = place().await;
     let acct = funded(&p, 10_000).await;
-    let prop = proposal(&p, "楼道改造").await;
-    force_step(&p, prop, "raising").await;
+    let prop = raising(&p, "楼道改造", 10_000).await;
     let x = body(
         pledge(
             &p,
@@ -143,10 +151,8 @@ async fn money_fulfil_writes_a_contribution_and_bumps_received() {
 #[tokio::test]
 async fn the_lead_confirms_labour_minutes_and_materials_with_a_receipt_photo() {
     let p = place().await;
-    let prop = proposal(&p, "小区花坛").await;
-    force_step(&p, prop, "implementing").await;
-    let lead = me(&p, &p.leader).await;
-    force_lead(&p, prop, lead).await;
+    let prop = implementing(&p, "小区花坛").await;
+    let lead = lead(&p, prop).await;
     let labour = body(
         pledge(
             &p,
@@ -178,14 +184,7 @@ async fn the_lead_confirms_labour_minutes_and_materials_with_a_receipt_photo() {
     )
     .await;
     let l = body(
-        verb(
-            &p,
-            &p.leader,
-            &labour["id"],
-            "fulfil",
-            json!({"minutes": 90}),
-        )
-        .await,
+        verb(&p, &lead, &labour["id"], "fulfil", json!({"minutes": 90})).await,
         200,
     )
     .await;
@@ -196,17 +195,17 @@ async fn the_lead_confirms_labour_minutes_and_materials_with_a_receipt_photo() {
     );
     assert_eq!(figures(&p, prop).await["labour_done_minutes"], 90);
     let v = assert_problem(
-        verb(&p, &p.leader, &material["id"], "fulfil", json!({})).await,
+        verb(&p, &lead, &material["id"], "fulfil", json!({})).await,
         400,
         "validation_failed",
     )
     .await;
     assert_eq!(v["errors"][0]["field"], "attachment_ids", "{v}");
-    let photo = upload_png(&p.app, &p.leader).await;
+    let photo = upload_png(&p.app, &lead).await;
     let m = body(
         verb(
             &p,
-            &p.leader,
+            &lead,
             &material["id"],
             "fulfil",
             json!({"attachment_ids": [photo["id"]]}),
@@ -234,8 +233,7 @@ async fn the_lead_confirms_labour_minutes_and_materials_with_a_receipt_photo() {
 #[tokio::test]
 async fn public_pledge_lists_show_names_only_as_each_pledger_chose() {
     let p = place().await;
-    let prop = proposal(&p, "楼道改造").await;
-    force_step(&p, prop, "raising").await;
+    let prop = raising(&p, "楼道改造", 10_000).await;
     for display in ["name", "masked", "anonymous"] {
         body(
             pledge(
@@ -353,8 +351,7 @@ async fn public_pledge_lists_show_names_only_as_each_pledger_chose() {
 #[tokio::test]
 async fn a_pledge_is_cancelled_by_its_pledger_and_its_money_leaves_the_total() {
     let p = place().await;
-    let prop = proposal(&p, "楼道改造").await;
-    force_step(&p, prop, "raising").await;
+    let prop = raising(&p, "楼道改造", 10_000).await;
     let x = body(
         pledge(
             &p,
@@ -391,8 +388,7 @@ async fn a_pledge_is_cancelled_by_its_pledger_and_its_money_leaves_the_total() {
 async fn unfulfilled_pledges_lapse_exactly_once_when_the_proposal_ends() {
     let p = place().await;
     let acct = funded(&p, 1_000).await;
-    let prop = proposal(&p, "楼道改造").await;
-    force_step(&p, prop, "raising").await;
+    let prop = raising(&p, "楼道改造", 10_000).await;
     let a = body(
         pledge(
             &p,
@@ -530,8 +526,7 @@ async fn unfulfilled_pledges_lapse_exactly_once_when_the_proposal_ends() {
 async fn every_role_meets_the_allocation_and_pledge_routes_as_the_table_allows() {
     let p = place().await;
     let acct = funded(&p, 100_000).await;
-    let prop = proposal(&p, "楼道改造").await;
-    force_step(&p, prop, "raising").await;
+    let prop = raising(&p, "楼道改造", 10_000).await;
     let roles = [
         ("admin", &p.admin),
         ("staff", &p.staff),
@@ -682,8 +677,7 @@ async fn every_role_meets_the_allocation_and_pledge_routes_as_the_table_allows()
 async fn allocation_and_pledge_lists_answer_a_page_in_a_fixed_number_of_statements() {
     let p = place().await;
     let acct = funded(&p, 100_000).await;
-    let prop = proposal(&p, "楼道改造").await;
-    force_step(&p, prop, "raising").await;
+    let prop = raising(&p, "楼道改造", 10_000).await;
     for _ in 0..22 {
         p.app
             .create(

@@ -28,10 +28,12 @@ pub struct EntryResponse {
     /// 1, 2, 3, … in the order the entries were written.
     pub seq: i64,
     pub kind: EntryKind,
-    /// `上级拨付`, `捐赠`, `转入`, `转出`, `支出`, `退款`, `释放`, `冲正`.
+    /// `上级拨付`, `捐赠`, `转入`, `转出`, `支出`, `退款`, `释放预留`, `冲正`.
     pub kind_label: String,
-    /// + in, − out, in fen.
+    /// + in, − out, in fen; 0 for a `release` (释放预留), which moves no money.
     pub amount_fen: i64,
+    /// A `release`: the reserved fen it freed for other use (null on every other kind).
+    pub released_fen: Option<i64>,
     /// The balance once this entry is counted.
     pub balance_after_fen: i64,
     /// The entry this one reverses.
@@ -111,6 +113,7 @@ pub async fn respond_all<C: ConnectionTrait>(
                 kind: e.kind,
                 kind_label: model::entry_kind_label(e.kind).to_string(),
                 amount_fen: e.amount_fen,
+                released_fen: e.released_fen,
                 balance_after_fen: e.balance_after_fen,
                 reverses_entry_id: e.reverses_entry_id,
                 reversed_by_entry_id: reversed.get(&e.id).copied(),

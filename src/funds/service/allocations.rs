@@ -21,13 +21,16 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{audit_move, available_at_least, insufficient, lock, require_active, touch};
+use super::{
+    approver_turn, audit_move, available_at_least, insufficient, lock, require_active, touch, Turn,
+};
 use crate::access::{Action, Actor, Role};
-use crate::funds::model::{self, AllocationStatus, Decision};
+use crate::funds::model::{self, AllocationStatus, Decision, EntryKind, BOOK};
 use crate::funds::policy;
 use crate::platform::audit;
 use crate::platform::error::{AppError, AppResult, FieldCode, FieldError, ProblemCode};
 use crate::platform::lang::Text;
+use crate::platform::ledger::{self, Posting};
 use crate::polls::model::Outcome;
 use crate::proposals::model::Step;
 use crate::proposals::service::{money as caches, policy::policy_in, subject};
@@ -265,25 +268,13 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
     if x.status != AllocationStatus::Requested {
         return Err(wrong_status(x.status, "审批"));
     }
-    let roles = policy::approver_roles(&txn, actor, &a).await?;
-    if roles.is_empty() {
-        return Err(AppError::Forbidden);
-    }
-    if x.requested_by == actor.id {
-        return Err(same_approver("申请人不能审批自己的申请"));
-    }
-    let before: Vec<approval::Model> = decisions(&txn, id)
-        .await?
-        .into_iter()
-        .filter(|d| d.decision == Decision::Approve)
-        .collect();
-    if before.iter().any(|d| d.user_id == actor.id) {
-        return Err(same_approver("您已审批过"));
-    }
+    let earlier = decisions(&txn, id).await?;
+    let earlier = earlier.into_iter().map(|d| (d.user_id, d.role, d.decision));
+    let turn = approver_turn(&txn, actor, &a, x.requested_by, earlier, same_approver).await?;
     let detail = |second: bool| serde_json::json!({"allocation_id": id, "second": second});
-    match before.first() {
-        None => {
-            record_decision(&txn, actor, &x, roles[0], Decision::Approve, note, now).await?;
+    match turn {
+        Turn::First(role) => {
+            record_decision(&txn, actor, &x, role, Decision::Approve, note, now).await?;
             step(&txn, &x, AllocationStatus::Requested, Vec::new(), now).await?;
             audit_move(
                 &txn,
@@ -296,10 +287,7 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
             )
             .await?;
         }
-        Some(first) => {
-            let Some(role) = roles.iter().copied().find(|r| *r != first.role) else {
-                return Err(same_approver("第二位审批人须与第一位角色不同"));
-            };
+        Turn::Second(role) => {
             let poll = spending_poll(&txn, &x).await?;
             let p = subject::load_in(&txn, x.proposal_id).await?;
             if !may_allocate(p.step) {
@@ -395,21 +383,23 @@ pub async fn release<C: ConnectionTrait + TransactionTrait>(
 ) -> AppResult<Allocation> {
     let txn = db.begin().await?;
     let (x, a) = locked(&txn, actor, id, Action::FundAllocate, expected).await?;
-    release_in(&txn, &x, &a, Some(actor), now).await?;
+    release_in(&txn, &x, &a, actor, now).await?;
     txn.commit().await?;
     row(db, id).await
 }
 
 /// Releases allocation `x` inside the caller's transaction: its unspent rest leaves the
-/// account's reservation (the balance does not move), its `released_fen` takes the rest, it
-/// becomes `released`, and the proposal's `allocated_fen` falls by the rest. Approved
-/// submitted-or-approved expenses under it must be paid or cancelled first (409 `guard_failed`,
-/// `expenses`). `actor` is None for the close verb's hook run by the system.
-pub async fn release_in<C: ConnectionTrait>(
+/// account's reservation (the balance does not move) and is written to the ledger as a `release`
+/// entry of its own (amount 0, `released_fen` the rest, chained like every entry); its
+/// `released_fen` takes the rest, it becomes `released`, and the proposal's `allocated_fen`
+/// falls by the rest. Nothing to free (all spent) writes no entry. Approved submitted-or-approved
+/// expenses under it must be paid or cancelled first (409 `guard_failed`, `expenses`). `actor`
+/// records it: the caller, or the system (nil id, 系统) when the polls' job ended the proposal.
+pub async fn release_in<C: ConnectionTrait + TransactionTrait>(
     txn: &C,
     x: &Allocation,
     a: &fund_account::Model,
-    actor: Option<&Actor>,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> AppResult<i64> {
     use fund_account::Column as A;
@@ -427,51 +417,85 @@ pub async fn release_in<C: ConnectionTrait>(
             ),
         )]));
     }
-    lock(txn, a.id).await?;
+    let a = lock(txn, a.id).await?;
     let rest = x.amount_fen - x.spent_fen - x.released_fen;
+    let mut entry = None;
     if rest > 0 {
         let free = vec![(A::ReservedFen, Expr::col(A::ReservedFen).sub(rest))];
         let held = Condition::all().add(A::ReservedFen.gte(rest));
         if !touch(txn, a.id, free, held, now).await? {
             return Err(wrong_status(x.status, "释放"));
         }
+        entry = Some(release_entry(txn, x, &a, actor, rest, now).await?);
     }
     let extra = vec![(X::ReleasedFen, Expr::col(X::ReleasedFen).add(rest))];
     step(txn, x, AllocationStatus::Released, extra, now).await?;
     if rest > 0 {
         caches::add(txn, x.proposal_id, caches::Cache::Allocated, -rest).await?;
     }
+    // The system (a proposal ended by the polls' job) is no one on the timeline.
+    let who = Some(actor).filter(|a| !a.id.is_nil());
     subject::record_event_in(
         txn,
         x.proposal_id,
-        actor,
+        who,
         "allocation_released",
         Some(&format!("{} 元", model::yuan(rest))),
         now,
     )
     .await?;
     let detail = serde_json::json!({"allocation_id": x.id, "released_fen": rest,
-        "spent_fen": x.spent_fen});
-    match actor {
-        Some(actor) => {
-            audit_move(
-                txn,
-                actor,
-                audit::Action::FundAllocationRelease,
-                a,
-                "fund allocation released",
-                detail,
-                now,
-            )
-            .await?
-        }
-        None => tracing::info!(allocation = %x.id, released = rest, "allocation released on close"),
-    }
+        "spent_fen": x.spent_fen, "entry_id": entry});
+    audit_move(
+        txn,
+        actor,
+        audit::Action::FundAllocationRelease,
+        &a,
+        "fund allocation released",
+        detail,
+        now,
+    )
+    .await?;
     Ok(rest)
 }
 
-/// Releases every approved allocation of proposal `proposal_id` (the close verb's hook).
-pub async fn release_all_in<C: ConnectionTrait>(
+/// The `release` entry of `rest` fen freed from allocation `x` on account `a`: amount 0, so the
+/// balance stays; its id.
+async fn release_entry<C: ConnectionTrait + TransactionTrait>(
+    txn: &C,
+    x: &Allocation,
+    a: &fund_account::Model,
+    actor: &Actor,
+    rest: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Uuid> {
+    let facts = super::Facts {
+        proposal_id: Some(x.proposal_id),
+        allocation_id: Some(x.id),
+        memo: Some(format!("拨款未用部分 {} 元释放", model::yuan(rest))),
+        occurred_on: Some(super::today(now)),
+        released_fen: Some(rest),
+        ..super::Facts::default()
+    };
+    let posted = ledger::post(
+        txn,
+        &BOOK,
+        Posting {
+            account_id: a.id,
+            amount: 0,
+            floor: Some(0),
+            fields: super::fields(EntryKind::Release, a, actor, facts),
+            at: now,
+        },
+    )
+    .await
+    .map_err(super::ledger_error)?;
+    Ok(posted.id)
+}
+
+/// Releases every approved allocation of proposal `proposal_id` (the close verb's hook, and
+/// every move to an end: `proposals::service::hooks`).
+pub async fn release_all_in<C: ConnectionTrait + TransactionTrait>(
     txn: &C,
     proposal_id: Uuid,
     actor: &Actor,
@@ -487,7 +511,7 @@ pub async fn release_all_in<C: ConnectionTrait>(
     let mut total = 0;
     for x in open {
         let a = lock(txn, x.account_id).await?;
-        total += release_in(txn, &x, &a, Some(actor), now).await?;
+        total += release_in(txn, &x, &a, actor, now).await?;
     }
     Ok(total)
 }

@@ -13,8 +13,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    audit_move, available_at_least, check_day, fields, insufficient, ledger_error, lock,
-    require_active, touch, Facts,
+    approver_turn, audit_move, available_at_least, check_day, fields, insufficient, ledger_error,
+    lock, require_active, touch, Facts, Turn,
 };
 use crate::access::{Action, Actor, Role};
 use crate::funds::model::{self, CounterpartyKind, Decision, EntryKind, ExpenseStatus, BOOK};
@@ -230,25 +230,13 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
     if e.status != ExpenseStatus::Submitted {
         return Err(wrong_status(e.status, "审批"));
     }
-    let roles = policy::approver_roles(&txn, actor, &a).await?;
-    if roles.is_empty() {
-        return Err(AppError::Forbidden);
-    }
-    if e.requested_by == actor.id {
-        return Err(same_approver("申请人不能审批自己的申请"));
-    }
-    let before: Vec<approval::Model> = decisions(&txn, id)
-        .await?
-        .into_iter()
-        .filter(|d| d.decision == Decision::Approve)
-        .collect();
-    if before.iter().any(|d| d.user_id == actor.id) {
-        return Err(same_approver("您已审批过"));
-    }
+    let earlier = decisions(&txn, id).await?;
+    let earlier = earlier.into_iter().map(|d| (d.user_id, d.role, d.decision));
+    let turn = approver_turn(&txn, actor, &a, e.requested_by, earlier, same_approver).await?;
     let detail = |second: bool| serde_json::json!({"expense_id": id, "second": second});
-    match before.first() {
-        None => {
-            record_decision(&txn, actor, &e, roles[0], Decision::Approve, note, now).await?;
+    match turn {
+        Turn::First(role) => {
+            record_decision(&txn, actor, &e, role, Decision::Approve, note, now).await?;
             step(&txn, &e, ExpenseStatus::Submitted, Vec::new(), now).await?;
             audit_move(
                 &txn,
@@ -261,10 +249,7 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
             )
             .await?;
         }
-        Some(first) => {
-            let Some(role) = roles.iter().copied().find(|r| *r != first.role) else {
-                return Err(same_approver("第二位审批人须与第一位角色不同"));
-            };
+        Turn::Second(role) => {
             record_decision(&txn, actor, &e, role, Decision::Approve, note, now).await?;
             require_active(&lock(&txn, a.id).await?)?;
             // Under an allocation the money is reserved already: the allocation's rest is

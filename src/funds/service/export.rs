@@ -14,7 +14,7 @@ use crate::platform::error::{AppError, AppResult};
 use entity::fund_entry;
 
 /// The columns, in order.
-pub const HEADER: [&str; 13] = [
+pub const HEADER: [&str; 14] = [
     "序号",
     "发生日期",
     "记账时间",
@@ -28,6 +28,7 @@ pub const HEADER: [&str; 13] = [
     "记账人",
     "前一哈希",
     "哈希",
+    "释放预留（元）",
 ];
 
 fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> AppError {
@@ -56,7 +57,7 @@ pub fn workbook(name: &str, rows: &[fund_entry::Model]) -> AppResult<Vec<u8>> {
         let col = col as u16;
         ws.write_string_with_format(0, col, *title, &bold)
             .map_err(xlsx_error)?;
-        ws.set_column_width(col, if col >= 11 { 66 } else { 14 })
+        ws.set_column_width(col, if col == 11 || col == 12 { 66 } else { 14 })
             .map_err(xlsx_error)?;
     }
     ws.set_freeze_panes(1, 0).map_err(xlsx_error)?;
@@ -89,6 +90,7 @@ pub fn workbook(name: &str, rows: &[fund_entry::Model]) -> AppResult<Vec<u8>> {
         put(10, Some(&e.recorded_by_name))?;
         put(11, Some(&e.prev_hash))?;
         put(12, Some(&e.hash))?;
+        put(13, e.released_fen.map(model::yuan).as_deref())?;
         let dt =
             ExcelDateTime::from_timestamp(e.created_at.timestamp() + offset).map_err(xlsx_error)?;
         ws.write_datetime_with_format(row, 2, &dt, &when)

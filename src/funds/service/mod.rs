@@ -24,8 +24,8 @@ use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use crate::access::Actor;
-use crate::funds::model::{AccountStatus, CounterpartyKind, EntryKind};
+use crate::access::{Actor, Role};
+use crate::funds::model::{AccountStatus, CounterpartyKind, Decision, EntryKind};
 use crate::platform::audit;
 use crate::platform::error::{AppError, AppResult, FieldCode, ProblemCode};
 use crate::platform::lang::Text;
@@ -50,6 +50,17 @@ fn not_reversible() -> AppError {
         Text::new(
             "冲正记录不能再冲正；转账请以反向转账更正",
             "a reversal is never reversed; correct a transfer with a transfer back",
+        ),
+    )
+}
+
+/// A `release` entry moved no money (it freed a reservation), so there is nothing to reverse.
+fn release_not_reversible() -> AppError {
+    AppError::conflict(
+        ProblemCode::EntryNotReversible,
+        Text::new(
+            "释放预留不是资金变动，不能冲正；如需再用这笔钱，请重新申请拨款",
+            "a release moved no money and cannot be reversed; request a new allocation instead",
         ),
     )
 }
@@ -95,6 +106,51 @@ pub fn ledger_error(e: LedgerError) -> AppError {
         ),
         LedgerError::Invalid(why) => AppError::internal(anyhow::anyhow!("fund posting: {why}")),
         LedgerError::Db(e) => e.into(),
+    }
+}
+
+/// Whose approval this is, and the role it is given in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Turn {
+    First(Role),
+    Second(Role),
+}
+
+/// The two-approver rule of expenses and allocations (§A5.2): the caller approves in a role of
+/// theirs that allows `FundApprove` on `a` (403 when none); never the requester, never twice,
+/// and the second in a role other than the first's: 409 `same_approver` worded by `same`.
+/// `decisions` are the earlier ones, oldest first, as (user, role, decision).
+pub(crate) async fn approver_turn<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    a: &fund_account::Model,
+    requested_by: Uuid,
+    decisions: impl IntoIterator<Item = (Uuid, Role, Decision)>,
+    same: fn(&str) -> AppError,
+) -> AppResult<Turn> {
+    let roles = crate::funds::policy::approver_roles(db, actor, a).await?;
+    let Some(mine) = roles.first().copied() else {
+        return Err(AppError::Forbidden);
+    };
+    if requested_by == actor.id {
+        return Err(same("申请人不能审批自己的申请"));
+    }
+    let before: Vec<(Uuid, Role)> = decisions
+        .into_iter()
+        .filter(|(_, _, d)| *d == Decision::Approve)
+        .map(|(u, r, _)| (u, r))
+        .collect();
+    if before.iter().any(|(u, _)| *u == actor.id) {
+        return Err(same("您已审批过"));
+    }
+    match before.first() {
+        None => Ok(Turn::First(mine)),
+        Some((_, first)) => roles
+            .iter()
+            .copied()
+            .find(|r| r != first)
+            .map(Turn::Second)
+            .ok_or_else(|| same("第二位审批人须与第一位角色不同")),
     }
 }
 
@@ -165,9 +221,11 @@ pub(crate) struct Facts {
     pub memo: Option<String>,
     pub occurred_on: Option<NaiveDate>,
     pub approved_by: (Option<Uuid>, Option<Uuid>),
+    /// A release: the reservation it freed (the book's added `released_fen`).
+    pub released_fen: Option<i64>,
 }
 
-/// The values of [`BOOK`]'s extra columns for an entry of `kind` on `a` recorded by `actor`.
+/// The values of [`BOOK`]'s extra columns, then its added ones, for an entry of `kind` on `a` recorded by `actor`.
 pub(crate) fn fields(
     kind: EntryKind,
     a: &fund_account::Model,
@@ -198,6 +256,7 @@ pub(crate) fn fields(
         Field::Text(Some(actor.display_name.clone())),
         Field::Uuid(f.approved_by.0),
         Field::Uuid(f.approved_by.1),
+        Field::Int(f.released_fen),
     ]
 }
 

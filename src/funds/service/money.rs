@@ -241,6 +241,9 @@ pub async fn reverse<C: ConnectionTrait + TransactionTrait>(
     policy::authorized(&txn, actor, e.account_id, Action::FundRecord).await?;
     let a = lock(&txn, e.account_id).await?;
     require_active(&a)?;
+    if e.kind == EntryKind::Release {
+        return Err(super::release_not_reversible());
+    }
     if e.reverses_entry_id.is_some()
         || matches!(e.kind, EntryKind::TransferIn | EntryKind::TransferOut)
     {

@@ -35,7 +35,9 @@ pub struct Entry {
 ///   (`2026-11-30T12:05:00.000Z`);
 /// - `extra` holds the domain's columns in the book's order, each `"name":value`: text as a
 ///   JSON string (serde_json's escaping), integers in decimal, uuids as above, dates as
-///   `"YYYY-MM-DD"`, NULL as `null`.
+///   `"YYYY-MM-DD"`, NULL as `null`; then the book's `added` columns that hold a value (the
+///   writer and the verifier leave the NULL ones out of `fields`, so entries written before a
+///   column was added keep their bytes).
 pub fn canonical(e: &Entry) -> String {
     let mut out = String::with_capacity(256);
     out.push_str("{\"v\":1,\"id\":");

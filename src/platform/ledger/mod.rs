@@ -22,7 +22,7 @@
 //! | `id`            | uuid PK (v7)     | made here                                            |
 //! | `account_id`    | uuid             |                                                      |
 //! | `seq`           | bigint           | 1, 2, 3, … per account; UNIQUE (`account_id`, `seq`) |
-//! | `amount`        | bigint, ≠ 0      | + in, − out                                          |
+//! | `amount`        | bigint, ≠ 0      | + in, − out (0 only where [`Book::zero`] allows it)  |
 //! | `balance_after` | bigint           | the account's balance once this entry is counted     |
 //! | `reverses_id`   | uuid NULL UNIQUE | the entry this one reverses                          |
 //! | `prev_hash`     | char(64)         | the previous entry's hash ([`GENESIS`] for seq 1)    |
@@ -86,6 +86,16 @@ pub struct Book {
     pub columns: Columns,
     /// The domain's own entry columns, in the order the hash covers them.
     pub extra: &'static [(&'static str, Kind)],
+    /// Columns added to the entry table after entries were written: hashed after `extra`, in
+    /// this order, and only when they hold a value, so the entries written before them (where
+    /// they are NULL) keep their canonical bytes and their hashes. Setting one on an old entry,
+    /// or clearing it on a new one, changes what its hash covers, so either shows in [`verify`].
+    /// A posting gives their values after `extra`'s.
+    pub added: &'static [(&'static str, Kind)],
+    /// The entries that may carry an amount of 0 (they record something besides money: the
+    /// funds' release of a reservation): those whose text column `.0` holds `.1`. `None`: no
+    /// entry may (the convention's `amount ≠ 0`).
+    pub zero: Option<(&'static str, &'static str)>,
 }
 
 impl Book {
@@ -100,7 +110,18 @@ impl Book {
             entries,
             columns: Columns::STANDARD,
             extra,
+            added: &[],
+            zero: None,
         }
+    }
+
+    /// Whether an entry with these fields may carry an amount of 0 (see [`Book::zero`]).
+    pub fn may_be_zero(&self, fields: &[(&'static str, Field)]) -> bool {
+        self.zero.is_some_and(|(column, value)| {
+            fields
+                .iter()
+                .any(|(n, f)| *n == column && *f == Field::Text(Some(value.to_string())))
+        })
     }
 }
 
@@ -152,6 +173,14 @@ pub enum Field {
 }
 
 impl Field {
+    /// NULL.
+    pub fn is_null(&self) -> bool {
+        matches!(
+            self,
+            Field::Text(None) | Field::Int(None) | Field::Uuid(None) | Field::Date(None)
+        )
+    }
+
     pub fn kind(&self) -> Kind {
         match self {
             Field::Text(_) => Kind::Text,
@@ -172,7 +201,7 @@ pub enum LedgerError {
     /// The entry has been reversed already.
     #[error("the entry has been reversed already")]
     AlreadyReversed,
-    /// The entry is itself a reversal.
+    /// The entry is itself a reversal, or moved no money (an amount of 0).
     #[error("a reversal cannot be reversed")]
     NotReversible,
     #[error("no such account")]

@@ -36,7 +36,7 @@ pub struct Verification {
 pub enum Problem {
     /// The entry with this seq is missing.
     Missing,
-    /// The entry's amount is 0.
+    /// The entry's amount is 0 (and the book does not allow it for its kind).
     ZeroAmount,
     /// The entry's `prev_hash` is not the previous entry's hash.
     PrevHash,
@@ -77,7 +77,7 @@ pub async fn verify<C: ConnectionTrait>(
             if bad.is_none() {
                 bad = if entry.seq != last + 1 {
                     Some((last + 1, Problem::Missing))
-                } else if entry.amount == 0 {
+                } else if entry.amount == 0 && !book.may_be_zero(&entry.fields) {
                     Some((entry.seq, Problem::ZeroAmount))
                 } else if prev_hash != head {
                     Some((entry.seq, Problem::PrevHash))
@@ -157,7 +157,12 @@ async fn batch<C: ConnectionTrait>(
             Alias::new("hash"),
             Alias::new("created_at"),
         ])
-        .columns(book.extra.iter().map(|(name, _)| Alias::new(*name)))
+        .columns(
+            book.extra
+                .iter()
+                .chain(book.added)
+                .map(|(name, _)| Alias::new(*name)),
+        )
         .from(Alias::new(book.entries))
         .and_where(Expr::col(Alias::new("account_id")).eq(account_id))
         .and_where(Expr::col(Alias::new("seq")).gt(after))
@@ -189,15 +194,18 @@ async fn beyond_head<C: ConnectionTrait>(
 }
 
 fn read(row: &QueryResult, book: &Book) -> Result<(Entry, String, String), DbErr> {
-    let mut fields = Vec::with_capacity(book.extra.len());
-    for (name, kind) in book.extra {
+    let mut fields = Vec::with_capacity(book.extra.len() + book.added.len());
+    for (i, (name, kind)) in book.extra.iter().chain(book.added).enumerate() {
         let f = match kind {
             Kind::Text => Field::Text(row.try_get::<Option<String>>("", name)?),
             Kind::Int => Field::Int(row.try_get::<Option<i64>>("", name)?),
             Kind::Uuid => Field::Uuid(row.try_get::<Option<Uuid>>("", name)?),
             Kind::Date => Field::Date(row.try_get::<Option<NaiveDate>>("", name)?),
         };
-        fields.push((*name, f));
+        // An added column is hashed only when it holds a value (see `Book::added`).
+        if i < book.extra.len() || !f.is_null() {
+            fields.push((*name, f));
+        }
     }
     let entry = Entry {
         id: row.try_get("", "id")?,

@@ -14,12 +14,12 @@ use crate::platform::error::is_unique_violation;
 #[derive(Debug, Clone)]
 pub struct Posting {
     pub account_id: Uuid,
-    /// + in, − out; never 0.
+    /// + in, − out; 0 only for the entries the book's `zero` allows.
     pub amount: i64,
     /// The lowest balance the posting may leave (funds and points spending: `Some(0)`); `None`
     /// for no bound (a points reversal may leave a debt). Checked whatever the amount's sign.
     pub floor: Option<i64>,
-    /// Values of the book's `extra` columns, in its order.
+    /// Values of the book's `extra` columns, in its order, then of its `added` ones.
     pub fields: Vec<Field>,
     /// When; kept to the millisecond.
     pub at: DateTime<Utc>,
@@ -32,7 +32,8 @@ pub struct Reversal {
     pub entry_id: Uuid,
     /// As [`Posting::floor`] (funds: `Some(0)`, so income already spent cannot be reversed).
     pub floor: Option<i64>,
-    /// Values of the book's `extra` columns for the reversal entry (its kind, the reason…).
+    /// Values of the book's `extra` and `added` columns for the reversal entry (its kind, the
+    /// reason…).
     pub fields: Vec<Field>,
     pub at: DateTime<Utc>,
 }
@@ -57,10 +58,10 @@ pub async fn post<C>(db: &C, book: &Book, posting: Posting) -> Result<Posted, Le
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    if posting.amount == 0 {
+    let fields = shape(book, posting.fields)?;
+    if posting.amount == 0 && !book.may_be_zero(&fields) {
         return Err(LedgerError::Invalid("an amount of 0"));
     }
-    let fields = shape(book, posting.fields)?;
     let txn = db.begin().await?;
     let done = write(
         &txn,
@@ -80,7 +81,8 @@ where
 
 /// Writes the reversal of `reversal.entry_id`. An entry is reversed at most once
 /// ([`LedgerError::AlreadyReversed`], checked in the transaction, with the entry table's UNIQUE
-/// `reverses_id` as the backstop); a reversal is never reversed ([`LedgerError::NotReversible`]).
+/// `reverses_id` as the backstop); a reversal, and an entry that moved no money, is never
+/// reversed ([`LedgerError::NotReversible`]).
 pub async fn reverse<C>(db: &C, book: &Book, reversal: Reversal) -> Result<Posted, LedgerError>
 where
     C: ConnectionTrait + TransactionTrait,
@@ -91,7 +93,7 @@ where
         let target = reversed_entry(&txn, book, reversal.entry_id)
             .await?
             .ok_or(LedgerError::NoSuchEntry)?;
-        if target.reverses_id.is_some() {
+        if target.reverses_id.is_some() || target.amount == 0 {
             return Err(LedgerError::NotReversible);
         }
         let amount = target.amount.checked_neg().ok_or(LedgerError::Overflow)?;
@@ -155,17 +157,22 @@ async fn finish<T>(
     }
 }
 
-/// Pairs the values with the book's extra columns, checking their number and kinds.
+/// Pairs the values with the book's extra and added columns, checking their number and kinds;
+/// the added columns that hold no value are left out (they are neither hashed nor written).
 fn shape(book: &Book, fields: Vec<Field>) -> Result<Vec<(&'static str, Field)>, LedgerError> {
-    if fields.len() != book.extra.len() {
+    if fields.len() != book.extra.len() + book.added.len() {
         return Err(LedgerError::Invalid(
             "the fields do not match the book's extra columns",
         ));
     }
+    let extra = book.extra.len();
     book.extra
         .iter()
+        .chain(book.added)
         .zip(fields)
-        .map(|((name, kind), f)| {
+        .enumerate()
+        .filter(|(i, (_, f))| *i < extra || !f.is_null())
+        .map(|(_, ((name, kind), f))| {
             if f.kind() == *kind {
                 Ok((*name, f))
             } else {

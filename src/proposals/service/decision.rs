@@ -242,7 +242,7 @@ pub async fn cancel_decision<C: ConnectionTrait + TransactionTrait>(
 /// did): a proposal's decision poll moves the proposal (passed → raising, or implementing when
 /// no money is needed; failed or no quorum → failed); its evaluation poll records the
 /// satisfaction figures. Any other poll: nothing.
-pub async fn on_poll_closed_in<C: ConnectionTrait>(
+pub async fn on_poll_closed_in<C: ConnectionTrait + TransactionTrait>(
     conn: &C,
     poll_id: Uuid,
     now: DateTime<Utc>,

@@ -41,12 +41,20 @@ pub async fn on_closing_in<C: ConnectionTrait + TransactionTrait>(
 
 /// Inside the transaction of EVERY move to a terminal step (closed, cancelled, failed,
 /// withdrawn, rejected, referred, merged) — exactly once because the move is conditional:
-/// lapse unfulfilled pledges.
-pub async fn on_ended_in<C: ConnectionTrait>(
+/// release its approved allocations (a `release` entry each, recorded by `actor`, or by the
+/// system for a move the polls' job made; the close has released them already) and lapse
+/// unfulfilled pledges. An expense still unpaid under an allocation stops the move (409
+/// `guard_failed`, `expenses`).
+pub async fn on_ended_in<C: ConnectionTrait + TransactionTrait>(
     conn: &C,
     proposal_id: Uuid,
+    actor: Option<&Actor>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
+    let mut system = Actor::new(Uuid::nil(), Vec::new());
+    system.display_name = "系统".into();
+    let actor = actor.unwrap_or(&system);
+    crate::funds::service::allocations::release_all_in(conn, proposal_id, actor, now).await?;
     crate::pledges::service::lapse_in(conn, proposal_id, now).await?;
     Ok(())
 }

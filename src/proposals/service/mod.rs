@@ -32,7 +32,7 @@ pub mod verbs;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, SimpleExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
 use crate::access::Actor;
@@ -156,7 +156,7 @@ pub fn raced() -> AppError {
 /// Moves `p` to `to` with `sets` ([`touch`]), appends the event `kind`, and, for a terminal
 /// step, runs `hooks::on_ended_in`. Ok(false) when the conditional update found it changed.
 #[allow(clippy::too_many_arguments)]
-pub async fn move_step<C: ConnectionTrait>(
+pub async fn move_step<C: ConnectionTrait + TransactionTrait>(
     conn: &C,
     p: &proposal::Model,
     to: Step,
@@ -182,7 +182,7 @@ pub async fn move_step<C: ConnectionTrait>(
     let r = ProposalRef::from(p);
     insert_event(conn, &r, actor, kind, Some((p.step, to)), note, now).await?;
     if to.is_terminal() {
-        hooks::on_ended_in(conn, p.id, now).await?;
+        hooks::on_ended_in(conn, p.id, actor, now).await?;
     }
     Ok(true)
 }
