@@ -304,8 +304,24 @@ async fn migration_034_keeps_the_ledger_down_and_up_and_refuses_down_over_a_rele
     let with_release = p.all_entries(&p.staff, fund).await;
     assert_eq!(with_release[0]["kind"], "release");
     use migration::MigratorTrait;
+    // The migrations after 034 go down first (they know nothing of releases); then 034's down
+    // is the one refused.
+    let names: Vec<String> = migration::Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_string())
+        .collect();
+    let at = names
+        .iter()
+        .position(|n| n == "m20261201_000034_fund_releases")
+        .unwrap();
+    if let Some(next) = names.get(at + 1) {
+        migrate_back_before(&p.app, next).await;
+    }
     let res = migration::Migrator::down(&p.app.state.db, Some(1)).await;
     assert!(res.is_err(), "down over a release entry");
+    migration::Migrator::up(&p.app.state.db, None)
+        .await
+        .unwrap();
     assert_eq!(p.all_entries(&p.staff, fund).await, with_release);
     p.assert_consistent(fund).await;
     p.assert_consistent(acct).await;
@@ -350,12 +366,23 @@ async fn a_proposal_that_fails_or_is_cancelled_releases_its_allocations() {
     );
     assert_eq!(rel["recorded_by_name"], "系统", "{rel}");
     assert_eq!(p.account_state(acct).await["reserved_fen"], 0);
-    // Cancelled while raising: released in the cancel's transaction, by the canceller.
+    // Cancelled while raising (asked by staff, co-signed by a council member): released in the
+    // cancel's transaction, by the co-signer.
     let prop = raising(&p, "更换信报箱", 10_000).await;
     let y = allocated(&p, acct, prop, 10_000).await;
     let res = step(
         &p,
         &p.staff,
+        prop,
+        "cancel",
+        json!({"reason": "居民意见分歧"}),
+    )
+    .await;
+    assert_eq!(body(res, 202).await["step"], "raising");
+    assert_eq!(p.account_state(acct).await["reserved_fen"], 10_000);
+    let res = step(
+        &p,
+        &p.council,
         prop,
         "cancel",
         json!({"reason": "居民意见分歧"}),
