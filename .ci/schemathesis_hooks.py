@@ -62,6 +62,7 @@ REFERENCE_FIELDS = {
     "property_company_id",
     "resident_id",
     "scope_id",
+    "source_ticket_id",
 }
 REFERENCE_CODES = {"not_found"}
 

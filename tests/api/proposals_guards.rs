@@ -318,3 +318,50 @@ async fn past_the_decision_a_cancel_needs_a_council_members_cosignature() {
         vec!["cancelled", "cancel_requested", "cancel_requested"]
     );
 }
+
+#[tokio::test]
+async fn a_proposal_grows_out_of_a_request_its_author_can_see() {
+    let f = forum().await;
+    let cats = body(
+        f.app
+            .get(
+                &format!("/api/v1/ticket-categories?community_id={}", f.community),
+                &f.r1,
+            )
+            .await,
+        200,
+    )
+    .await;
+    let ticket = crate::ticket_world::file(
+        &f.app,
+        &f.r1,
+        &json!({
+            "category_id": cats["items"][0]["id"], "title": "楼道堆满杂物",
+            "description": "消防通道被堆物占用", "compound_id": f.compound, "building_id": f.b1,
+        }),
+    )
+    .await;
+    let app = &f.app;
+    let proposal = |token: &str, ticket: &Value| {
+        let b = json!({
+            "scope_type": "compound", "scope_id": f.compound, "title": "楼道堆物清理",
+            "body": "建议统一清理并设置公共储物区。", "category": "环境",
+            "source_ticket_id": ticket,
+        });
+        let token = token.to_string();
+        async move { app.post("/api/v1/proposals", &token, &b).await }
+    };
+    // A neighbour who cannot see the request cannot cite it: as if there were none.
+    let res = proposal(&f.r3, &ticket["id"]).await;
+    let v = assert_problem(res, 400, "validation_failed").await;
+    assert_eq!(v["errors"][0]["field"], "source_ticket_id", "{v}");
+    assert_eq!(v["errors"][0]["code"], "not_found", "{v}");
+    let res = proposal(&f.r1, &json!(Uuid::now_v7())).await;
+    assert_problem(res, 400, "validation_failed").await;
+    let p = body(proposal(&f.r1, &ticket["id"]).await, 201).await;
+    assert_eq!(p["source_ticket_id"], ticket["id"]);
+    assert_eq!(
+        f.get(&f.staff, id_of(&p)).await["source_ticket_id"],
+        ticket["id"]
+    );
+}

@@ -143,7 +143,8 @@ pub struct CreateProposalRequest {
     #[serde(default)]
     #[schema(max_items = 9)]
     pub attachment_ids: Vec<Uuid>,
-    /// The ticket the proposal grew out of.
+    /// The request (诉求) the proposal grew out of: one the caller can see, of the same
+    /// community (400 `not_found` / `mismatch` otherwise).
     pub source_ticket_id: Option<Uuid>,
     /// Staff: the resident the proposal is recorded for (they must live in the place).
     pub on_behalf_of_resident_id: Option<Uuid>,

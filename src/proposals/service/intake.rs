@@ -275,6 +275,26 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
             )
         })?;
     let community_id = place.community_id.ok_or(AppError::NotFound)?;
+    if let Some(ticket) = n.source_ticket_id {
+        // A proposal grows out of a request (诉求) the caller can see, of the same community.
+        match crate::tickets::service::referral::readable_community(&txn, actor, ticket).await? {
+            None => {
+                return Err(AppError::invalid(
+                    "source_ticket_id",
+                    FieldCode::NotFound,
+                    Text::new("没有这个诉求", "no such request"),
+                ))
+            }
+            Some(c) if c != community_id => {
+                return Err(AppError::invalid(
+                    "source_ticket_id",
+                    FieldCode::Mismatch,
+                    Text::new("诉求不在本社区", "the request is of another community"),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
     let author = author_of(&txn, actor, &n, &place).await?;
     let pol = policy_in(&txn, community_id).await?;
     if author.channel == Channel::MiniProgram {

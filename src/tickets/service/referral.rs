@@ -174,3 +174,18 @@ pub async fn file_red<C: ConnectionTrait>(
     }
     Ok(t)
 }
+
+/// The community of ticket `id` if `actor` may read it (a proposal born of a ticket names one
+/// its author can see); None when there is no such ticket or it is beyond the caller's reach.
+pub async fn readable_community<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<Option<Uuid>> {
+    use crate::access::policy::{self, Action};
+    match policy::find_visible::<ticket::Entity, _>(db, actor, Action::TicketRead, id).await {
+        Ok(t) => Ok(Some(t.community_id)),
+        Err(AppError::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
