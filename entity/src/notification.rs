@@ -119,6 +119,10 @@ pub enum Event {
     /// To the lead and the community's council and staff: a closed proposal's 回头看 review is due.
     #[sea_orm(string_value = "proposal_review_due")]
     ProposalReviewDue,
+    /// To a proposal's author (a new comment) or a comment's author (a reply to it): a comment on
+    /// a proposal was published.
+    #[sea_orm(string_value = "proposal_commented")]
+    ProposalCommented,
 }
 
 impl Event {
@@ -138,11 +142,12 @@ impl Event {
             Event::ProposalProgress => "proposal_progress",
             Event::ProposalEvaluationOpen => "proposal_evaluation_open",
             Event::ProposalReviewDue => "proposal_review_due",
+            Event::ProposalCommented => "proposal_commented",
         }
     }
 
     /// Every event, for validating configuration and filters.
-    pub const ALL: [Event; 14] = [
+    pub const ALL: [Event; 15] = [
         Event::TicketStatusChanged,
         Event::TicketAssigned,
         Event::TicketUrged,
@@ -157,6 +162,7 @@ impl Event {
         Event::ProposalProgress,
         Event::ProposalEvaluationOpen,
         Event::ProposalReviewDue,
+        Event::ProposalCommented,
     ];
 
     pub fn parse(s: &str) -> Option<Event> {

@@ -47,6 +47,8 @@ pub enum SubscribeEvent {
     ProposalEvaluationOpen,
     /// To the lead and the community's council and staff: a closed proposal's 回头看 review is due.
     ProposalReviewDue,
+    /// To a proposal's author or a comment's author: a comment on the proposal, or a reply.
+    ProposalCommented,
 }
 
 /// Who receives an event, so the app asks each user only for what may reach them.
@@ -82,6 +84,7 @@ impl From<Event> for SubscribeEvent {
             Event::ProposalProgress => SubscribeEvent::ProposalProgress,
             Event::ProposalEvaluationOpen => SubscribeEvent::ProposalEvaluationOpen,
             Event::ProposalReviewDue => SubscribeEvent::ProposalReviewDue,
+            Event::ProposalCommented => SubscribeEvent::ProposalCommented,
         }
     }
 }
@@ -99,7 +102,8 @@ fn audience(e: Event) -> SubscribeAudience {
         | Event::ProposalPollOpen
         | Event::ProposalResult
         | Event::ProposalProgress
-        | Event::ProposalEvaluationOpen => SubscribeAudience::Residents,
+        | Event::ProposalEvaluationOpen
+        | Event::ProposalCommented => SubscribeAudience::Residents,
         Event::ProposalReviewDue => SubscribeAudience::Staff,
     }
 }
@@ -141,7 +145,8 @@ pub async fn get_client_config(state: web::Data<AppState>) -> HttpResponse {
         | Event::ProposalResult
         | Event::ProposalProgress
         | Event::ProposalEvaluationOpen
-        | Event::ProposalReviewDue => state.settings.wechat_proposal_page.clone(),
+        | Event::ProposalReviewDue
+        | Event::ProposalCommented => state.settings.wechat_proposal_page.clone(),
         _ => state.settings.wechat_page.clone(),
     };
     let subscribe_templates = Event::ALL

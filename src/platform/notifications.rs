@@ -51,6 +51,10 @@ fn inbox_text(event: Event, p: &Payload) -> (String, String) {
         Event::ProposalProgress => ("议题有新进展".to_string(), with_note("")),
         Event::ProposalEvaluationOpen => ("请评议办理效果".to_string(), subject.clone()),
         Event::ProposalReviewDue => ("议题回头看".to_string(), with_note("")),
+        Event::ProposalCommented if p.status == "新回复" => {
+            ("您的评论有新回复".to_string(), with_note(""))
+        }
+        Event::ProposalCommented => ("议题有新评论".to_string(), with_note("")),
     };
     (
         inbox::truncate(&title, inbox::TITLE_MAX),

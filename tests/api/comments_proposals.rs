@@ -217,3 +217,97 @@ async fn the_communitys_policy_sets_the_hourly_limit_and_the_reports_that_hide()
     .await;
     assert_eq!(c["status"], "hidden", "{c}");
 }
+
+/// The comments on a proposal of `token`'s message centre.
+async fn comment_messages(w: &World, token: &str) -> Vec<Value> {
+    let v = json_of(
+        w.app.get("/api/v1/me/messages?limit=100", token).await,
+        StatusCode::OK,
+        "messages",
+    )
+    .await;
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["event"] == "proposal_commented")
+        .cloned()
+        .collect()
+}
+
+/// A proposal's author hears of each comment on it, a commenter of each reply; nobody of their
+/// own words; a comment held for review tells its addressee when a moderator approves it.
+#[tokio::test]
+async fn a_proposals_author_hears_of_comments_and_a_commenter_of_replies() {
+    let w = world("通知").await;
+    let id = proposal(&w).await;
+    let path = format!("/api/v1/proposals/{id}/comments");
+    let say = |token: &str, b: Value| {
+        let (app, path, token) = (&w.app, path.clone(), token.to_string());
+        async move {
+            json_of(
+                app.post(&path, &token, &b).await,
+                StatusCode::CREATED,
+                "comment",
+            )
+            .await
+        }
+    };
+    say(
+        &w.wang,
+        json!({"body": "补充：3栋有12户老人", "alignment": "for"}),
+    )
+    .await;
+    assert!(comment_messages(&w, &w.wang).await.is_empty());
+    let c = say(
+        &w.li,
+        json!({"body": "支持加装电梯，费用可以按楼层分摊", "alignment": "for"}),
+    )
+    .await;
+    let m = comment_messages(&w, &w.wang).await;
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(m[0]["title"], "议题有新评论");
+    assert_eq!(m[0]["subject_type"], "proposal");
+    assert_eq!(m[0]["subject_id"], id.as_str());
+    let body = m[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains("加装电梯") && body.contains("支持加装电梯"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("李四"),
+        "the commenter is shown masked: {body}"
+    );
+    say(
+        &w.zhao,
+        json!({"body": "低层住户可能不同意", "alignment": "against", "parent_id": c["id"]}),
+    )
+    .await;
+    let m = comment_messages(&w, &w.li).await;
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(m[0]["title"], "您的评论有新回复");
+    assert_eq!(comment_messages(&w, &w.wang).await.len(), 1);
+    // Held for review: nobody hears until a moderator approves it.
+    let held = say(
+        &w.zhao,
+        json!({"body": "加我微信便宜卖房 [review]", "alignment": "neutral"}),
+    )
+    .await;
+    assert_eq!(held["status"], "pending_review", "{held}");
+    assert_eq!(comment_messages(&w, &w.wang).await.len(), 1);
+    let res = w
+        .app
+        .post(
+            &format!("/api/v1/comments/{}/approve", held["id"].as_str().unwrap()),
+            &w.staff,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    assert_eq!(comment_messages(&w, &w.wang).await.len(), 2);
+}

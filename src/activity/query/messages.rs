@@ -18,6 +18,12 @@ pub enum SubjectType {
     /// A resident's transfer between communities (迁入/迁出):
     /// `GET /api/v1/resident-transfers/{subject_id}`.
     ResidentTransfer,
+    /// A notice (公告): `GET /api/v1/notices/{subject_id}`.
+    Notice,
+    /// A poll (投票): `GET /api/v1/polls/{subject_id}`.
+    Poll,
+    /// A proposal (议题): `GET /api/v1/proposals/{subject_id}`.
+    Proposal,
 }
 
 /// What a message reports: the WeChat subscribe events, and those told in the message centre
@@ -48,6 +54,8 @@ pub enum InboxEvent {
     ProposalEvaluationOpen,
     /// To the lead and the community's council and staff: a closed proposal's 回头看 review is due.
     ProposalReviewDue,
+    /// To a proposal's author or a comment's author: a comment on the proposal, or a reply.
+    ProposalCommented,
 }
 
 impl InboxEvent {
@@ -70,6 +78,7 @@ impl InboxEvent {
                 Event::ProposalProgress => InboxEvent::ProposalProgress,
                 Event::ProposalEvaluationOpen => InboxEvent::ProposalEvaluationOpen,
                 Event::ProposalReviewDue => InboxEvent::ProposalReviewDue,
+                Event::ProposalCommented => InboxEvent::ProposalCommented,
             });
         }
         match s {
@@ -106,10 +115,13 @@ impl From<Message> for InboxMessageResponse {
         Self {
             id: m.id,
             event: InboxEvent::parse(&m.event),
-            subject_type: if m.subject_type == inbox::SubjectType::ResidentTransfer.to_value() {
-                SubjectType::ResidentTransfer
-            } else {
-                SubjectType::Ticket
+            subject_type: match inbox::SubjectType::try_from_value(&m.subject_type) {
+                Ok(inbox::SubjectType::ResidentTransfer) => SubjectType::ResidentTransfer,
+                Ok(inbox::SubjectType::Notice) => SubjectType::Notice,
+                Ok(inbox::SubjectType::Poll) => SubjectType::Poll,
+                Ok(inbox::SubjectType::Proposal) => SubjectType::Proposal,
+                // Tickets, and what the message centre is never about.
+                _ => SubjectType::Ticket,
             },
             subject_id: m.subject_id,
             title: m.title,

@@ -12,6 +12,7 @@
 
 pub mod author;
 mod moderation;
+mod notify;
 mod reports;
 pub mod subject;
 
@@ -197,6 +198,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     .await?;
     if c.status == Status::Published {
         count_reply(&txn, c.parent_id, 1).await?;
+        notify::published(&txn, s, &c, now).await?;
     }
     txn.commit().await?;
     Ok(c)

@@ -208,6 +208,11 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
     }
     decide(&txn, &c, Status::Published, cleared(), now).await?;
     audit_decision(&txn, actor, audit::Action::CommentApprove, &c, None, now).await?;
+    if c.status == Status::PendingReview {
+        // Published for the first time: its addressee hears of it now.
+        let s = super::subject::readable(&txn, actor, c.subject_type, c.subject_id, now).await?;
+        super::notify::published(&txn, &s, &c, now).await?;
+    }
     txn.commit().await?;
     reload(db, id).await
 }
