@@ -173,24 +173,13 @@ async fn step<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     use fund_allocation::Column as X;
-    let mut update = fund_allocation::Entity::update_many()
-        .col_expr(X::Status, Expr::value(to))
-        .col_expr(X::Version, Expr::col(X::Version).add(1))
-        .col_expr(X::UpdatedAt, Expr::value(now));
-    for (col, value) in extra {
-        update = update.col_expr(col, value);
-    }
-    let moved = update
-        .filter(X::Id.eq(x.id))
-        .filter(X::Status.eq(x.status))
-        .filter(X::Version.eq(x.version))
-        .exec(db)
-        .await?;
-    if moved.rows_affected == 1 {
-        Ok(())
-    } else {
-        Err(AppError::PreconditionFailed)
-    }
+    let cols = super::StepColumns::<fund_allocation::Entity> {
+        id: X::Id,
+        status: X::Status,
+        version: X::Version,
+        updated_at: X::UpdatedAt,
+    };
+    super::step_row(db, cols, x.id, x.status, x.version, to, extra, now).await
 }
 
 /// The decisions on allocation `id`, oldest first.

@@ -161,24 +161,13 @@ async fn step<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     use fund_expense::Column as X;
-    let mut update = fund_expense::Entity::update_many()
-        .col_expr(X::Status, Expr::value(to))
-        .col_expr(X::Version, Expr::col(X::Version).add(1))
-        .col_expr(X::UpdatedAt, Expr::value(now));
-    for (col, value) in extra {
-        update = update.col_expr(col, value);
-    }
-    let moved = update
-        .filter(X::Id.eq(e.id))
-        .filter(X::Status.eq(e.status))
-        .filter(X::Version.eq(e.version))
-        .exec(db)
-        .await?;
-    if moved.rows_affected == 1 {
-        Ok(())
-    } else {
-        Err(AppError::PreconditionFailed)
-    }
+    let cols = super::StepColumns::<fund_expense::Entity> {
+        id: X::Id,
+        status: X::Status,
+        version: X::Version,
+        updated_at: X::UpdatedAt,
+    };
+    super::step_row(db, cols, e.id, e.status, e.version, to, extra, now).await
 }
 
 /// The decisions on request `id`, oldest first.

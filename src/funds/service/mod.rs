@@ -318,3 +318,49 @@ pub async fn entry<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<fund_entry
         .await?
         .ok_or(AppError::NotFound)
 }
+
+/// The columns of a request row (an expense, an allocation) that a conditional move touches.
+pub(crate) struct StepColumns<E: EntityTrait> {
+    pub id: E::Column,
+    pub status: E::Column,
+    pub version: E::Column,
+    pub updated_at: E::Column,
+}
+
+/// Moves request row `id` from status `from` at `version` to `to`, with `extra` columns, by one
+/// conditional update; 412 when someone moved or changed it meanwhile.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn step_row<E, C, S>(
+    db: &C,
+    cols: StepColumns<E>,
+    id: Uuid,
+    from: S,
+    version: i32,
+    to: S,
+    extra: Vec<(E::Column, SimpleExpr)>,
+    now: DateTime<Utc>,
+) -> AppResult<()>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+    S: Into<sea_orm::Value>,
+{
+    let mut update = E::update_many()
+        .col_expr(cols.status, Expr::value(to))
+        .col_expr(cols.version, Expr::col(cols.version).add(1))
+        .col_expr(cols.updated_at, Expr::value(now));
+    for (col, value) in extra {
+        update = update.col_expr(col, value);
+    }
+    let moved = update
+        .filter(cols.id.eq(id))
+        .filter(cols.status.eq(from))
+        .filter(cols.version.eq(version))
+        .exec(db)
+        .await?;
+    if moved.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(AppError::PreconditionFailed)
+    }
+}
