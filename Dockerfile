@@ -45,6 +45,8 @@ RUN mkdir -p src entity/src migration/src \
 COPY src src
 COPY entity/src entity/src
 COPY migration/src migration/src
+# The server serves the committed OpenAPI document (compiled in with include_str!).
+COPY openapi openapi
 RUN find src entity/src migration/src -type f -exec touch {} + \
     && cargo build --release --locked --bin linli \
     && install -m 0755 target/release/linli /usr/local/bin/linli

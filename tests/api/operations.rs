@@ -126,3 +126,43 @@ async fn served_spec_is_the_committed_file() {
         "the served spec differs from openapi/openapi.json"
     );
 }
+
+/// The workers route with actix's own config, the spec is collected with utoipa's (`Routes`):
+/// every operation the spec declares must reach its handler on the running server, which
+/// without a token answers 401 (the fallback would answer 404 or 405).
+#[tokio::test]
+async fn every_operation_of_the_spec_is_routed_to_its_handler() {
+    let app = spawn_app().await;
+    let spec: Value = serde_json::from_str(linli::SERVED_SPEC).unwrap();
+    let nil = "00000000-0000-0000-0000-000000000000";
+    let mut checked = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if op["security"] != serde_json::json!([{"bearer": []}]) {
+                continue;
+            }
+            let mut url = path.clone();
+            for name in ["id", "voter_key", "variant", "community_id", "user_id"] {
+                url = url.replace(&format!("{{{name}}}"), nil);
+            }
+            assert!(
+                !url.contains('{'),
+                "{path}: a path parameter this test does not fill"
+            );
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let res = app
+                .client
+                .request(method.clone(), app.url(&url))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                res.status(),
+                StatusCode::UNAUTHORIZED,
+                "{method} {url} did not reach its handler"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 250, "only {checked} operations checked");
+}

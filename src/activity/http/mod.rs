@@ -6,7 +6,7 @@ pub mod notifications;
 
 /// Registers this domain's handlers, in an order where a literal path comes before a template
 /// that would also match it.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::platform::http::Routes) {
     cfg.service(audit::list_audit_events)
         .service(messages::list_my_messages)
         .service(messages::count_my_unread_messages)

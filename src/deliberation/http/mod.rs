@@ -17,7 +17,7 @@ pub fn with_etag(mut res: actix_web::HttpResponseBuilder, c: &CommentResponse) -
 }
 
 /// Registers this domain's handlers (a literal path before a template that would match it).
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::platform::http::Routes) {
     cfg.service(comments::list_proposal_comments)
         .service(comments::create_proposal_comment)
         .service(comments::list_notice_comments)

@@ -20,7 +20,7 @@ pub fn with_etag(mut res: actix_web::HttpResponseBuilder, e: &ElectionResponse) 
 }
 
 /// Registers this domain's handlers, a literal path before a template that would also match it.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::platform::http::Routes) {
     cfg.service(elections::list_elections)
         .service(elections::create_election)
         .service(elections::list_my_elections)

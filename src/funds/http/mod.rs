@@ -44,7 +44,7 @@ pub fn check_amount(field: &str, fen: i64) -> AppResult<i64> {
 }
 
 /// Registers this domain's handlers, a literal path before a template that would also match it.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::platform::http::Routes) {
     cfg.service(accounts::list_fund_accounts)
         .service(accounts::create_fund_account)
         .service(accounts::get_fund_account)

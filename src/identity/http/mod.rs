@@ -9,7 +9,7 @@ pub mod users;
 
 /// Registers this domain's handlers, in an order where a literal path comes before a template
 /// that would also match it.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::platform::http::Routes) {
     cfg.service(auth::login)
         .service(auth::wechat_login)
         .service(auth::refresh)

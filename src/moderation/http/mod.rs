@@ -5,7 +5,7 @@ pub mod check;
 pub mod keywords;
 
 /// Registers this domain's handlers.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::platform::http::Routes) {
     cfg.service(keywords::list_content_keywords)
         .service(keywords::create_content_keyword)
         .service(keywords::delete_content_keyword)

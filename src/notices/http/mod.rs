@@ -19,7 +19,7 @@ pub fn with_etag(mut res: actix_web::HttpResponseBuilder, n: &NoticeResponse) ->
 
 /// Registers this domain's handlers, in an order where a literal path comes before a template
 /// that would also match it.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::platform::http::Routes) {
     cfg.service(notices::list_notices)
         .service(notices::create_notice)
         .service(reading::list_my_notices)

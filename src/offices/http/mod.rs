@@ -253,7 +253,7 @@ pub async fn hand_over_office_term(
     Ok(created(format!("/api/v1/office-terms/{}", t.id), &t))
 }
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::platform::http::Routes) {
     cfg.service(list_my_offices)
         .service(appoint_office_term)
         .service(list_office_terms)

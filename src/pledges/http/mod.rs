@@ -20,7 +20,7 @@ use crate::pledges::service::fulfil::{self, Received};
 use crate::pledges::service::{self as svc, NewPledge, OnBehalf};
 
 /// Registers this domain's handlers.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::platform::http::Routes) {
     cfg.service(list_proposal_pledges)
         .service(create_pledge)
         .service(list_my_pledges)

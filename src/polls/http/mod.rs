@@ -8,7 +8,7 @@ pub mod sheet;
 pub mod voting;
 
 /// Registers this domain's handlers, literal paths before templates that would also match.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::platform::http::Routes) {
     cfg.service(manage::list_polls)
         .service(manage::create_poll)
         .service(voting::list_my_polls)

@@ -33,7 +33,7 @@ pub async fn answer(
 }
 
 /// Registers this domain's handlers, a literal path before a template that would also match it.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::platform::http::Routes) {
     cfg.service(reports::get_proposal_stats)
         .service(reports::export_proposals)
         .service(proposals::list_proposals)

@@ -7,7 +7,7 @@ pub mod transfers;
 
 /// Registers this domain's handlers, in an order where a literal path comes before a template
 /// that would also match it.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::platform::http::Routes) {
     cfg.service(residents::list_residents)
         .service(residents::get_resident_stats)
         .service(io::import_residents)

@@ -14,7 +14,7 @@ pub mod streets;
 
 /// Registers this domain's handlers, in an order where a literal path comes before a template
 /// that would also match it.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::platform::http::Routes) {
     cfg.service(streets::list_streets)
         .service(streets::create_street)
         .service(streets::get_street)

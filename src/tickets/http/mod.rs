@@ -28,7 +28,7 @@ pub fn with_etag(mut res: actix_web::HttpResponseBuilder, d: &TicketDetail) -> H
 
 /// Registers this domain's handlers, in an order where a literal path comes before a template
 /// that would also match it.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::platform::http::Routes) {
     cfg.service(attachments::upload_attachment)
         .service(attachments::get_attachment)
         .service(attachments::get_signed_attachment)
