@@ -157,31 +157,6 @@ impl Level {
     }
 }
 
-/// Whether the territory object `lower` lies under `upper` (a shallower level), as one
-/// uncorrelated `EXISTS` over `lower`'s own row: the database answers it once per statement (a
-/// one-time filter), by primary key. `None` when `lower`'s level has no table of its own.
-pub fn lies_under(lower: (Level, Uuid), upper: (Level, Uuid)) -> Option<SimpleExpr> {
-    fn check<P: Scoped>(id: Uuid, upper: (Level, Uuid)) -> Option<SimpleExpr> {
-        let own = id_column::<P>()?;
-        let col = P::column(upper.0)?;
-        Some(Expr::exists(
-            sea_orm::sea_query::Query::select()
-                .expr(Expr::val(1))
-                .from(P::default())
-                .and_where(own.eq(id))
-                .and_where(col.eq(upper.1))
-                .to_owned(),
-        ))
-    }
-    match lower.0 {
-        Level::Community => check::<entity::community::Entity>(lower.1, upper),
-        Level::Compound => check::<entity::compound::Entity>(lower.1, upper),
-        Level::Building => check::<entity::building::Entity>(lower.1, upper),
-        Level::Household => check::<entity::household::Entity>(lower.1, upper),
-        _ => None,
-    }
-}
-
 fn never() -> SimpleExpr {
     Expr::val(1).eq(0)
 }

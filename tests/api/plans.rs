@@ -165,9 +165,15 @@ async fn world() -> World {
         &format!("SELECT id FROM communities WHERE street_id = {s} ORDER BY name LIMIT 1"),
     )
     .await;
+    // Nested: the compound in the community, the building in the compound, the household in the
+    // building, so that every reader's filter names a place inside their scope (a place outside
+    // gives an empty page with no page statement at all).
     let compound = one_id(
         &app,
-        &format!("SELECT id FROM compounds WHERE street_id = {s} ORDER BY id LIMIT 1"),
+        &format!(
+            "SELECT id FROM compounds WHERE community_id = {} ORDER BY id LIMIT 1",
+            lit(community)
+        ),
     )
     .await;
     let compound2 = one_id(
@@ -177,12 +183,18 @@ async fn world() -> World {
     .await;
     let building = one_id(
         &app,
-        &format!("SELECT id FROM buildings WHERE street_id = {s} ORDER BY id LIMIT 1"),
+        &format!(
+            "SELECT id FROM buildings WHERE compound_id = {} ORDER BY id LIMIT 1",
+            lit(compound)
+        ),
     )
     .await;
     let household = one_id(
         &app,
-        &format!("SELECT id FROM households WHERE street_id = {s} ORDER BY id LIMIT 1"),
+        &format!(
+            "SELECT id FROM households WHERE building_id = {} ORDER BY id LIMIT 1",
+            lit(building)
+        ),
     )
     .await;
     // Lists of compounds and buildings become large enough to be worth an index with thousands

@@ -719,3 +719,120 @@ async fn a_page_shows_the_tags_the_resident_has_after_every_change() {
         assert_eq!(hits["items"].as_array().unwrap().len(), filter_hits.1);
     }
 }
+
+/// A list filtered to a place checks the place against the caller's scope (its lineage, kept in
+/// the process, rather than a condition of every page's statement): a place outside the scope,
+/// or two filters that do not nest, give an empty page; a scope below the filter (a building
+/// leader's building in the compound) gives that part only.
+#[tokio::test]
+async fn a_place_filter_outside_the_scope_or_not_nested_gives_an_empty_page() {
+    let (app, root, t) = setup().await;
+    let other = small_territory(&app, &root, "邻").await;
+    let res = register(&app, &root, t.household, json!({"name": "内"})).await;
+    let inside = id_of(&res.json().await.unwrap());
+    register(&app, &root, other.household, json!({"name": "外"})).await;
+    let building2 = app
+        .create(
+            &root,
+            "buildings",
+            json!({"compound_id": t.compound, "name": "2幢"}),
+        )
+        .await;
+    let household2 = app
+        .create(
+            &root,
+            "households",
+            json!({"building_id": building2, "unit": "1单元", "room": "201"}),
+        )
+        .await;
+    let res = register(&app, &root, household2, json!({"name": "二幢"})).await;
+    let in_building2 = id_of(&res.json().await.unwrap());
+    let staff = app
+        .user_with_role(&root, "staff", "community_staff", "community", t.community)
+        .await;
+    let leader = app
+        .user_with_role(&root, "leader", "building_leader", "building", t.building)
+        .await;
+    let ids = |v: Value| -> Vec<String> {
+        let mut ids: Vec<String> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let mut both = vec![inside.to_string(), in_building2.to_string()];
+    both.sort();
+    for (who, token, query, expected) in [
+        (
+            "staff",
+            &staff,
+            format!("compound_id={}", t.compound),
+            both.clone(),
+        ),
+        // Twice: the second answer comes from the kept lineage.
+        (
+            "staff",
+            &staff,
+            format!("compound_id={}", t.compound),
+            both.clone(),
+        ),
+        (
+            "staff",
+            &staff,
+            format!("compound_id={}", other.compound),
+            vec![],
+        ),
+        (
+            "staff",
+            &staff,
+            format!("building_id={}", other.building),
+            vec![],
+        ),
+        (
+            "staff",
+            &staff,
+            format!("household_id={}", other.household),
+            vec![],
+        ),
+        (
+            "staff",
+            &staff,
+            format!(
+                "community_id={}&compound_id={}",
+                other.community, t.compound
+            ),
+            vec![],
+        ),
+        (
+            "staff",
+            &staff,
+            format!("community_id={}&compound_id={}", t.community, t.compound),
+            both.clone(),
+        ),
+        (
+            "leader",
+            &leader,
+            format!("compound_id={}", t.compound),
+            vec![inside.to_string()],
+        ),
+        (
+            "leader",
+            &leader,
+            format!("building_id={building2}"),
+            vec![],
+        ),
+        (
+            "leader",
+            &leader,
+            format!("compound_id={}", other.compound),
+            vec![],
+        ),
+    ] {
+        let res = app.get(&format!("/api/v1/residents?{query}"), token).await;
+        assert_eq!(res.status(), StatusCode::OK, "{who} {query}");
+        assert_eq!(ids(res.json().await.unwrap()), expected, "{who} {query}");
+    }
+}

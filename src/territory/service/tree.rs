@@ -218,12 +218,12 @@ pub const MAX_MERGED_TERMS: usize = 32;
 ///
 /// - no filter: one branch per scope term (`street_id = …`, `community_id = …`, …);
 /// - a filter (say `compound_id = X`): one branch on `compound_id`; the scope terms at or above
-///   it (the caller's street, community) are not conditions on the rows but a check that X lies
-///   under one of them (`EXISTS` on X's own row, answered once); a scope term below it (a
-///   building leader's building) is a branch of its own, on `building_id`, checked to lie under
-///   X. Never two territory columns of one row in one condition: the planner takes them as
-///   independent, underestimates how many rows match, and sorts them all instead of reading a
-///   page in order.
+///   it (the caller's street, community) are not conditions on the rows but a check, before the
+///   statement, that X lies under one of them (X's [`lineage`], kept in the process); a scope
+///   term below it (a building leader's building) is a branch of its own, on `building_id`, if
+///   it lies under X. Never two territory columns of one row in one condition: the planner takes
+///   them as independent, underestimates how many rows match, and sorts them all instead of
+///   reading a page in order.
 ///
 /// Several branches are one statement, the `UNION` of the branches ordered and cut to `n`
 /// again, so the database sorts at most `n` rows per branch, never the whole match set.
@@ -251,7 +251,7 @@ where
     let mut within = within.to_vec();
     within.sort_by_key(|(level, _)| std::cmp::Reverse(level.depth()));
     // The deepest filter is walked; the others are checks on it.
-    let mut common = filter;
+    let common = filter;
     let walk = match within.first().copied() {
         None => None,
         Some(w) => {
@@ -266,7 +266,9 @@ where
                     }
                     continue;
                 }
-                common = common.add(policy::lies_under(w, *other).ok_or_else(no_check)?);
+                if !lies_under(db, w, *other).await? {
+                    return Ok(Vec::new());
+                }
             }
             Some((w, col))
         }
@@ -292,31 +294,25 @@ where
                     .map(|(_, col, id)| Condition::all().add(col.eq(*id))),
             ),
             Some((w, _)) => {
-                let mut above = Condition::any();
-                let (mut checked, mut covered) = (false, false);
+                let mut covered = false;
                 let mut below = Vec::new();
                 for (level, col, id) in terms {
                     match (level.depth(), w.0.depth()) {
                         (Some(t), Some(d)) if t < d => {
-                            above =
-                                above.add(policy::lies_under(w, (level, id)).ok_or_else(no_check)?);
-                            checked = true;
+                            covered = covered || lies_under(db, w, (level, id)).await?;
                         }
                         (Some(t), Some(d)) if t == d => covered |= id == w.1,
-                        (Some(_), Some(_)) => below.push(
-                            Condition::all()
-                                .add(col.eq(id))
-                                .add(policy::lies_under((level, id), w).ok_or_else(no_check)?),
-                        ),
+                        (Some(_), Some(_)) => {
+                            if lies_under(db, (level, id), w).await? {
+                                below.push(Condition::all().add(col.eq(id)));
+                            }
+                        }
                         _ => branches.push(on(walk).add(col.eq(id))),
                     }
                 }
                 if covered {
                     branches.push(on(walk));
                 } else {
-                    if checked {
-                        branches.push(on(walk).add(above));
-                    }
                     branches.extend(below);
                 }
             }
@@ -369,6 +365,100 @@ where
         .into_model::<M>()
         .all(db)
         .await?)
+}
+
+/// Whether the place `lower` lies under `upper` (a shallower level), from its [`lineage`].
+async fn lies_under<C: ConnectionTrait>(
+    db: &C,
+    lower: (Level, Uuid),
+    upper: (Level, Uuid),
+) -> AppResult<bool> {
+    Ok(lineage(db, lower)
+        .await?
+        .is_some_and(|l| l.at(upper.0) == Some(upper.1)))
+}
+
+/// A place and the places above it: its street, community, compound, building and household,
+/// as far down as its own level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lineage([Option<Uuid>; 5]);
+
+impl Lineage {
+    pub fn at(&self, level: Level) -> Option<Uuid> {
+        level.depth().and_then(|d| self.0[d as usize])
+    }
+}
+
+/// How long a place's lineage is kept. No endpoint moves a place (a compound's community and
+/// street are fixed at creation), so a kept lineage is only ever stale after a hand edit of the
+/// database; this bounds that.
+const LINEAGE_TTL: std::time::Duration = std::time::Duration::from_secs(600);
+/// At most this many lineages are kept per process (~100 bytes each); when full, all are dropped.
+const LINEAGE_CAPACITY: usize = 50_000;
+
+type LineageMap = std::collections::HashMap<Uuid, (std::time::Instant, Lineage)>;
+static LINEAGES: std::sync::Mutex<Option<LineageMap>> = std::sync::Mutex::new(None);
+
+/// The lineage of the place `(level, id)` (community, compound, building or household), by one
+/// primary-key read, then kept in this process: a list filtered to a place checks the place lies
+/// in the caller's scope here instead of in every page's statement. `None` when the place does
+/// not exist (not kept) or its level has no table of its own. Ids are UUIDs, so one map serves
+/// every database a process talks to.
+pub async fn lineage<C: ConnectionTrait>(
+    db: &C,
+    (level, id): (Level, Uuid),
+) -> AppResult<Option<Lineage>> {
+    let now = std::time::Instant::now();
+    if let Ok(map) = LINEAGES.lock() {
+        if let Some((at, l)) = map.as_ref().and_then(|m| m.get(&id)) {
+            if now.duration_since(*at) < LINEAGE_TTL && l.at(level) == Some(id) {
+                return Ok(Some(*l));
+            }
+        }
+    }
+    let found = match level {
+        Level::Community => community::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|c| [Some(c.street_id), Some(id), None, None, None]),
+        Level::Compound => compound::Entity::find_by_id(id).one(db).await?.map(|c| {
+            [
+                Some(c.street_id),
+                Some(c.community_id),
+                Some(id),
+                None,
+                None,
+            ]
+        }),
+        Level::Building => building::Entity::find_by_id(id).one(db).await?.map(|b| {
+            [
+                Some(b.street_id),
+                Some(b.community_id),
+                Some(b.compound_id),
+                Some(id),
+                None,
+            ]
+        }),
+        Level::Household => household::Entity::find_by_id(id).one(db).await?.map(|h| {
+            [
+                Some(h.street_id),
+                Some(h.community_id),
+                Some(h.compound_id),
+                Some(h.building_id),
+                Some(id),
+            ]
+        }),
+        _ => None,
+    }
+    .map(Lineage);
+    if let (Some(l), Ok(mut map)) = (found, LINEAGES.lock()) {
+        let map = map.get_or_insert_with(Default::default);
+        if map.len() >= LINEAGE_CAPACITY {
+            map.clear();
+        }
+        map.insert(id, (now, l));
+    }
+    Ok(found)
 }
 
 fn row_id<E: Scoped>(m: &E::Model) -> Option<Uuid> {
