@@ -236,7 +236,17 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         migrate(&settings).await?;
-        let mut db = db::connect(&settings).await?;
+        // On PostgreSQL the HTTP workers have pools of their own (`db::worker_pool`): this one
+        // serves the background jobs and start-up, and needs few connections.
+        let mut shared = settings.clone();
+        if !settings.is_sqlite() {
+            shared.db_max_connections = match settings.db_max_connections {
+                0 => db::DEFAULT_MAX_CONNECTIONS,
+                n => n,
+            }
+            .min(db::BACKGROUND_MAX_CONNECTIONS);
+        }
+        let mut db = db::connect(&shared).await?;
         db.set_metric_callback(statements::observe);
         if let (Some(u), Some(p)) = (&settings.admin_username, &settings.admin_password) {
             if identity::service::auth::ensure_bootstrap_admin(&db, u, p.expose(), clock.now())
@@ -265,6 +275,7 @@ impl Application {
             imports: crate::platform::slots::Slots::new(
                 crate::residents::service::io::CONCURRENT_IMPORTS,
             ),
+            worker_pools: db::WorkerPools::default(),
         };
         let server = run(listener, state.clone())?;
         Ok(Self {
@@ -394,12 +405,30 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let spec = web::Data::new(SpecJson(SERVED_SPEC));
     let route_table = web::Data::new(RouteTable::from_spec_json(SERVED_SPEC)?);
     let metrics = web::Data::new(Metrics::default());
+    // As actix counts its workers when not told.
+    let worker_count = match workers {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
     let state = web::Data::new(state);
     // One map of kept callers per replica, shared by its workers (`access::callers`).
     let callers = web::Data::new(access::callers::Callers::new());
     let mut server = HttpServer::new(move || {
+        // Called once per worker, on the worker's thread: on PostgreSQL each worker gets a pool
+        // of its own (`db::worker_pool`); everything else is shared.
+        let state = match db::worker_pool(&state.settings, worker_count) {
+            Some(mut pool) => {
+                pool.set_metric_callback(statements::observe);
+                state.worker_pools.add(pool.clone());
+                web::Data::new(AppState {
+                    db: pool,
+                    ..state.get_ref().clone()
+                })
+            }
+            None => state.clone(),
+        };
         App::new()
-            .app_data(state.clone())
+            .app_data(state)
             .app_data(callers.clone())
             .app_data(metrics.clone())
             .app_data(route_table.clone())

@@ -28,4 +28,8 @@ pub struct AppState {
     pub draining: Arc<AtomicBool>,
     /// Roster imports that may run at once in this process.
     pub imports: Slots,
+    /// The HTTP workers' own pools (PostgreSQL, `db::worker_pool`), as the workers made them:
+    /// in a worker's state `db` is its pool; in the application's, `db` is the background pool
+    /// and these are the workers'.
+    pub worker_pools: crate::platform::db::WorkerPools,
 }

@@ -192,8 +192,16 @@ async fn exhausted_pool_answers_503_with_retry_after_and_leaks_nothing() {
     })
     .await;
     let token = app.admin_token().await;
-    // Hold the pool's only connection.
-    let txn = app.state.db.begin().await.unwrap();
+    // Hold the only connection of every pool: on PostgreSQL requests use their worker's own.
+    let mut held = vec![app.state.db.begin().await.unwrap()];
+    for pool in app.state.worker_pools.all() {
+        held.push(pool.begin().await.unwrap());
+    }
+    assert_eq!(
+        held.len(),
+        if using_postgres() { 2 } else { 1 },
+        "one worker, so one pool of its own on PostgreSQL"
+    );
     let res = app
         .request(Method::GET, "/api/v1/streets", Some(&token))
         .timeout(Duration::from_secs(10))
@@ -228,7 +236,9 @@ async fn exhausted_pool_answers_503_with_retry_after_and_leaks_nothing() {
         .await
         .unwrap();
     assert_problem(res, 503, "service_unavailable").await;
-    txn.rollback().await.unwrap();
+    for txn in held {
+        txn.rollback().await.unwrap();
+    }
     // And it recovers.
     let res = app.get("/api/v1/streets", &token).await;
     assert_eq!(res.status(), StatusCode::OK);
