@@ -236,17 +236,7 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         migrate(&settings).await?;
-        // On PostgreSQL the HTTP workers have pools of their own (`db::worker_pool`): this one
-        // serves the background jobs and start-up, and needs few connections.
-        let mut shared = settings.clone();
-        if !settings.is_sqlite() {
-            shared.db_max_connections = match settings.db_max_connections {
-                0 => db::DEFAULT_MAX_CONNECTIONS,
-                n => n,
-            }
-            .min(db::BACKGROUND_MAX_CONNECTIONS);
-        }
-        let mut db = db::connect(&shared).await?;
+        let mut db = db::connect(&db::background(&settings)).await?;
         db.set_metric_callback(statements::observe);
         if let (Some(u), Some(p)) = (&settings.admin_username, &settings.admin_password) {
             if identity::service::auth::ensure_bootstrap_admin(&db, u, p.expose(), clock.now())

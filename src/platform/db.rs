@@ -20,12 +20,7 @@ use crate::platform::config::Settings;
 ///   transactions upgrading to write at once would get.
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, sea_orm::DbErr> {
     let sqlite = settings.is_sqlite();
-    let max = match settings.db_max_connections {
-        0 if sqlite => 1,
-        0 => DEFAULT_MAX_CONNECTIONS,
-        n => n,
-    };
-    let opt = options(settings, max, 1);
+    let opt = options(settings, max_connections(settings), 1);
     if !sqlite {
         return Database::connect(opt).await;
     }
@@ -47,10 +42,30 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, sea_orm:
 }
 
 /// The pool size on PostgreSQL when `LINLI_DB_MAX_CONNECTIONS` is not set.
-pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
+const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 
 /// On PostgreSQL, the size of the pool the HTTP workers do not use (background jobs, start-up).
-pub const BACKGROUND_MAX_CONNECTIONS: u32 = 4;
+const BACKGROUND_MAX_CONNECTIONS: u32 = 4;
+
+/// `LINLI_DB_MAX_CONNECTIONS`, or its default for the backend.
+fn max_connections(settings: &Settings) -> u32 {
+    match settings.db_max_connections {
+        0 if settings.is_sqlite() => 1,
+        0 => DEFAULT_MAX_CONNECTIONS,
+        n => n,
+    }
+}
+
+/// The settings of the application's shared pool: on PostgreSQL, where the HTTP workers have
+/// pools of their own ([`worker_pool`]), it serves the background jobs and start-up and holds at
+/// most [`BACKGROUND_MAX_CONNECTIONS`]; on SQLite it is the one pool.
+pub fn background(settings: &Settings) -> Settings {
+    let mut shared = settings.clone();
+    if !settings.is_sqlite() {
+        shared.db_max_connections = max_connections(settings).min(BACKGROUND_MAX_CONNECTIONS);
+    }
+    shared
+}
 
 /// How the pools are set up: sizes apart, the same for every pool of the process.
 fn options(settings: &Settings, max: u32, min: u32) -> ConnectOptions {
@@ -93,11 +108,7 @@ pub fn worker_pool(settings: &Settings, workers: usize) -> Option<DatabaseConnec
     if settings.is_sqlite() {
         return None;
     }
-    let total = match settings.db_max_connections {
-        0 => DEFAULT_MAX_CONNECTIONS,
-        n => n,
-    };
-    let share = (total / workers.max(1) as u32).max(1);
+    let share = (max_connections(settings) / workers.max(1) as u32).max(1);
     let mut opt = options(settings, share, 0);
     opt.connect_lazy(true);
     // A lazy pool connects nothing: the future is ready at once.
