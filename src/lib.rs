@@ -174,11 +174,13 @@ async fn forget_deleted(
     req: ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
-    let delete = req.method() == actix_web::http::Method::DELETE;
+    if req.method() != actix_web::http::Method::DELETE {
+        return next.call(req).await;
+    }
     let path = req.path().to_string();
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let res = next.call(req).await?;
-    if let (true, true, Some(state)) = (delete, res.status().is_success(), state) {
+    if let (true, Some(state)) = (res.status().is_success(), state) {
         // The object is gone either way; a failure here only leaves a stale replay behind.
         if let Err(e) = platform::idempotency::object_deleted(&state.db, &path).await {
             tracing::warn!(error = %e, "could not retire the idempotency keys of a deleted object");

@@ -116,14 +116,6 @@ pub async fn request_context(
         .request()
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_string());
-    if let Some(m) = metrics {
-        m.observe(
-            method.as_str(),
-            &route,
-            status.as_u16(),
-            elapsed.as_secs_f64(),
-        );
-    }
     span.in_scope(|| {
         tracing::info!(
             status = status.as_u16(),
@@ -132,6 +124,14 @@ pub async fn request_context(
             "request finished"
         )
     });
+    if let Some(m) = metrics {
+        m.observe(
+            method.as_str(),
+            route,
+            status.as_u16(),
+            elapsed.as_secs_f64(),
+        );
+    }
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID_HEADER.clone(), v);
     }
@@ -210,14 +210,14 @@ struct Series {
 /// Request counts and latency histograms by method, route pattern and status, in Prometheus text.
 #[derive(Default)]
 pub struct Metrics {
-    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    series: Mutex<BTreeMap<(&'static str, String, u16), Series>>,
 }
 
 impl Metrics {
     /// Every label is drawn from a closed set, so no client can grow the series: the method
     /// from the standard ones (else `other`), the route from the registered patterns (else
     /// `unmatched`), the status from the three digits HTTP allows.
-    pub fn observe(&self, method: &str, route: &str, status: u16, secs: f64) {
+    pub fn observe(&self, method: &str, route: String, status: u16, secs: f64) {
         const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
         let method = METHODS
             .iter()
@@ -227,9 +227,7 @@ impl Metrics {
         let Ok(mut map) = self.series.lock() else {
             return;
         };
-        let s = map
-            .entry((method.to_string(), route.to_string(), status.min(999)))
-            .or_default();
+        let s = map.entry((method, route, status.min(999))).or_default();
         s.count += 1;
         s.sum += secs;
         for (i, le) in BUCKETS.iter().enumerate() {

@@ -161,26 +161,27 @@ pub fn mask_phone(phone: &str) -> String {
 /// (`138******34`), derived from the stored owner's mask (`138****1234`). Four known digits more
 /// would leave only 10,000 candidates for a number; this leaves a million.
 pub fn staff_phone_mask(owner_mask: &str) -> String {
-    let chars: Vec<char> = owner_mask.chars().collect();
-    if chars.len() < 5 {
-        return "*".repeat(chars.len());
+    // Runs for every row of a staff list: one allocation, no intermediate strings.
+    let len = owner_mask.chars().count();
+    if len < 5 {
+        return "*".repeat(len);
     }
-    let head: String = chars[..3].iter().collect();
-    let tail: String = chars[chars.len() - 2..].iter().collect();
-    format!("{head}{}{tail}", "*".repeat(chars.len() - 5))
+    owner_mask
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i < 3 || i >= len - 2 { c } else { '*' })
+        .collect()
 }
 
 /// The ten-year age band of someone born on `birth`, as of `today`: `0-9`, …, `80-89`, `90+`.
 /// Shown instead of the birth date to staff who may not reveal: a birth date beside the masked
 /// ID number and the gender narrows the number down to a handful of candidates.
 pub fn age_band(birth: chrono::NaiveDate, today: chrono::NaiveDate) -> String {
+    const BANDS: [&str; 10] = [
+        "0-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70-79", "80-89", "90+",
+    ];
     let age = today.years_since(birth).unwrap_or(0);
-    if age >= 90 {
-        "90+".into()
-    } else {
-        let low = age / 10 * 10;
-        format!("{low}-{}", low + 9)
-    }
+    BANDS[(age / 10).min(9) as usize].to_string()
 }
 
 /// Only the last four characters of an ID number.
@@ -249,11 +250,20 @@ mod tests {
     fn masks() {
         assert_eq!(mask_phone("13812341234"), "138****1234");
         assert_eq!(staff_phone_mask("138****1234"), "138******34");
+        assert_eq!(staff_phone_mask("+86 138****1234"), "+86**********34");
+        assert_eq!(staff_phone_mask("12345"), "12345");
+        assert_eq!(staff_phone_mask("1234"), "****");
+        assert_eq!(staff_phone_mask(""), "");
         let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
         assert_eq!(age_band(d(1950, 6, 1), d(2026, 5, 31)), "70-79");
         assert_eq!(age_band(d(1950, 6, 1), d(2026, 6, 1)), "70-79");
         assert_eq!(age_band(d(1930, 1, 1), d(2026, 1, 1)), "90+");
         assert_eq!(age_band(d(2020, 1, 1), d(2026, 1, 1)), "0-9");
+        assert_eq!(age_band(d(2016, 1, 1), d(2026, 1, 1)), "10-19");
+        assert_eq!(age_band(d(1936, 1, 2), d(2026, 1, 1)), "80-89");
+        assert_eq!(age_band(d(1900, 1, 1), d(2026, 1, 1)), "90+");
+        // Born after `today` (a typo in a roster): no negative band.
+        assert_eq!(age_band(d(2030, 1, 1), d(2026, 1, 1)), "0-9");
         assert_eq!(mask_id_number("11010519491231002X"), "**************002X");
     }
 }

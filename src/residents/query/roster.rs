@@ -103,11 +103,20 @@ struct ListedResident {
     tags: Vec<String>,
 }
 
+/// Read by position ([`RosterEntry::at`]): [`list`] selects [`ROSTER_ENTRY_COLUMNS`], then the
+/// tags.
 impl sea_orm::FromQueryResult for ListedResident {
-    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+    fn from_query_result(res: &sea_orm::QueryResult, _: &str) -> Result<Self, sea_orm::DbErr> {
+        debug_assert_eq!(
+            res.column_names()
+                .get(ROSTER_ENTRY_COLUMNS.len())
+                .map(String::as_str),
+            Some("tags")
+        );
+        let tags: Option<String> = res.try_get_by_index(ROSTER_ENTRY_COLUMNS.len())?;
         Ok(ListedResident {
-            entry: RosterEntry::from_query_result(res, pre)?,
-            tags: svc::tags_of_row(res, pre)?,
+            entry: RosterEntry::at(res)?,
+            tags: svc::split_tags_joined(tags.as_deref()),
         })
     }
 }
